@@ -1,0 +1,45 @@
+# Makefile builds vecdb.so with PGXS and links the engine library that CMake builds.
+
+EXTENSION = vecdb vector
+EXTVERSION = 0.1.0
+MODULE_big = vecdb
+
+PG_SOURCES = src/vecdb.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp))
+OBJS = $(PG_SOURCES:.cpp=.o)
+
+SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/vecdb--$(EXTVERSION).sql sql/vector--$(EXTVERSION).sql
+
+ENGINE_DIR = build/engine
+ENGINE_LIB = $(ENGINE_DIR)/src/knowhere/libvecdb_knowhere.a
+ENGINE_SOURCES = CMakeLists.txt $(wildcard src/knowhere/*.cpp src/knowhere/*.hpp src/knowhere/CMakeLists.txt)
+
+PG_CPPFLAGS = -Isrc
+PG_CXXFLAGS = -std=c++17 -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK = $(ENGINE_LIB) -lstdc++ -lm
+
+EXTRA_CLEAN = build
+
+# No JIT bitcode: it would need clang at install time and buys nothing for us.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Disable the C-only warning flags PostgreSQL passes; g++ rejects or misapplies them.
+override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
+
+sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
+
+sql/vector--$(EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
+	sed 's/CREATE EXTENSION vecdb/CREATE EXTENSION vector/' $< > $@
+
+$(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/knowhere/*.hpp)
+
+$(ENGINE_LIB): $(ENGINE_SOURCES)
+	cmake -S . -B $(ENGINE_DIR) -DCMAKE_BUILD_TYPE=Release -DVECDB_BUILD_TESTS=OFF -DVECDB_BUILD_BENCH=OFF > /dev/null
+	cmake --build $(ENGINE_DIR) --target vecdb_knowhere
+
+$(shlib): $(ENGINE_LIB)

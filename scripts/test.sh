@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# test.sh is the README's test command: it installs what is missing, builds and
+# installs vecdb, starts a private PostgreSQL, runs the engine unit tests
+# (CTest), the SQL regression tests (pg_regress) and the TAP tests, stops the
+# server and prints "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+source scripts/lib.sh
+
+# shellcheck disable=SC2086
+vecdb_install_deps $VECDB_BUILD_PACKAGES
+vecdb_build_install
+
+WORK=$(mktemp -d /tmp/vecdb-test.XXXXXX)
+chmod 755 "$WORK"
+DATADIR=$WORK/data
+PORT=$(vecdb_free_port "${VECDB_TEST_PORT:-55432}")
+cleanup() { vecdb_pg_stop "$DATADIR"; }
+trap cleanup EXIT
+
+passed=0
+failed=0
+skipped=0
+suite_lines=()
+
+# Engine unit tests (GoogleTest via CTest). CUDA code is compiled when nvcc exists.
+log "engine unit tests (CTest)"
+cuda=OFF
+if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null; then cuda=ON; fi
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DVECDB_BUILD_TESTS=ON -DVECDB_WITH_CUDA=$cuda >/dev/null
+cmake --build build/test -j"$(nproc)"
+set +e
+(cd build/test && ctest --output-on-failure --timeout 600) 2>&1 | tee "$WORK/ctest.log"
+set -e
+c_total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$WORK/ctest.log" | tail -1)
+c_failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$WORK/ctest.log" | tail -1)
+c_total=${c_total:-0}
+c_failed=${c_failed:-1}
+c_passed=$((c_total - c_failed))
+passed=$((passed + c_passed)); failed=$((failed + c_failed))
+suite_lines+=("ctest:      $c_passed passed, $c_failed failed")
+
+# SQL regression tests (pg_regress) against a private server.
+log "SQL regression tests (pg_regress)"
+vecdb_pg_start "$DATADIR" "$PORT" "$WORK"
+mkdir -p "$WORK/regress"
+cp -r sql expected test/schedule "$WORK/regress/"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/regress"
+PG_REGRESS=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress
+set +e
+as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \
+	--inputdir="$WORK/regress" --outputdir="$WORK/regress" \
+	--schedule="$WORK/regress/schedule" --dbname=contrib_regression \
+	--load-extension=vecdb 2>&1 | tee "$WORK/regress.log"
+set -e
+r_passed=$(grep -cE '(\.\.\.|^ok) +ok|^ok ' "$WORK/regress.log" || true)
+r_failed=$(grep -cE 'FAILED|failed \(ignored\)|^not ok' "$WORK/regress.log" || true)
+if [ "$r_passed" -eq 0 ] && [ "$r_failed" -eq 0 ]; then r_failed=1; fi
+if [ -f "$WORK/regress/regression.diffs" ] && [ "$r_failed" -gt 0 ]; then
+	head -c 20000 "$WORK/regress/regression.diffs"
+fi
+passed=$((passed + r_passed)); failed=$((failed + r_failed))
+suite_lines+=("pg_regress: $r_passed passed, $r_failed failed")
+
+# TAP tests (crash, restart, replication), when there are any.
+if compgen -G "test/t/*.pl" >/dev/null; then
+	log "TAP tests (prove)"
+	vecdb_pg_stop "$DATADIR"
+	cp -r test/t "$WORK/tap"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/tap"
+	PERL_LIB=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/perl
+	set +e
+	(cd "$WORK" && as_pg env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" \
+		prove -I "$PERL_LIB" tap/ 2>&1) | tee "$WORK/tap.log"
+	set -e
+	t_total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$WORK/tap.log")
+	t_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$WORK/tap.log" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
+	grep -q '^Result: PASS' "$WORK/tap.log" || [ "$t_failed" -gt 0 ] || t_failed=1
+	t_total=${t_total:-0}
+	t_passed=$((t_total - t_failed)); [ "$t_passed" -lt 0 ] && t_passed=0
+	passed=$((passed + t_passed)); failed=$((failed + t_failed))
+	suite_lines+=("tap:        $t_passed passed, $t_failed failed")
+fi
+
+echo
+echo "==================== vecdb test summary ===================="
+for l in "${suite_lines[@]}"; do echo "  $l"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

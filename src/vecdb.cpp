@@ -1,0 +1,24 @@
+// vecdb.cpp is the module's entry point: PG_MODULE_MAGIC, _PG_init and the
+// module-wide SQL functions.
+#include "knowhere/distance.hpp"
+#include "vecdb_postgres.h"
+
+extern "C" {
+#include "utils/builtins.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+}
+
+// _PG_init runs when a backend loads the library; GUCs are registered here.
+void
+_PG_init(void)
+{
+}
+
+// vecdb_simd_level returns the SIMD level the distance kernels dispatch to.
+VECDB_FUNCTION(vecdb_simd_level)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(vecdb::engine::SimdLevelName(vecdb::engine::ActiveSimdLevel())));
+}
