@@ -37,9 +37,10 @@ c_total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/
 c_failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$WORK/ctest.log" | tail -1)
 c_total=${c_total:-0}
 c_failed=${c_failed:-1}
-c_passed=$((c_total - c_failed))
-passed=$((passed + c_passed)); failed=$((failed + c_failed))
-suite_lines+=("ctest:      $c_passed passed, $c_failed failed")
+c_skipped=$(grep -c '(Skipped)$' "$WORK/ctest.log" || true)
+c_passed=$((c_total - c_failed - c_skipped))
+passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
+suite_lines+=("ctest:      $c_passed passed, $c_failed failed, $c_skipped skipped")
 
 # SQL regression tests (pg_regress) against a private server.
 log "SQL regression tests (pg_regress)"
@@ -86,5 +87,5 @@ fi
 echo
 echo "==================== vecdb test summary ===================="
 for l in "${suite_lines[@]}"; do echo "  $l"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
