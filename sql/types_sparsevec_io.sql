@@ -106,3 +106,19 @@ SELECT pg_column_size(v) AS stored_bytes, octet_length(v::text) > 100000 AS long
        l2_norm(v) AS norm, v = v::text::sparsevec AS text_round_trip
 FROM sparsevec_io_big;
 DROP TABLE sparsevec_io_t, sparsevec_io_big;
+-- SQLSTATEs of the input errors
+CREATE FUNCTION sparsevec_io_sqlstate(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
+SELECT q, sparsevec_io_sqlstate(q) FROM (VALUES
+	($$SELECT '{1:1}/2'::sparsevec$$), ($$SELECT '[1]'::sparsevec$$), ($$SELECT '{1:1}'::sparsevec$$),
+	($$SELECT '{1:1}/2x'::sparsevec$$), ($$SELECT '{1:NaN}/2'::sparsevec$$), ($$SELECT '{1:inf}/2'::sparsevec$$),
+	($$SELECT '{1:4e38}/2'::sparsevec$$), ($$SELECT '{1:1,1:1}/2'::sparsevec$$), ($$SELECT '{3:1}/2'::sparsevec$$),
+	($$SELECT '{}/0'::sparsevec$$), ($$SELECT '{}/1000000001'::sparsevec$$),
+	($$SELECT ('{' || repeat('1:1,', 16000) || '1:1}/1')::sparsevec$$),
+	($$SELECT '{}/2'::sparsevec(3)$$), ($$SELECT '{}/2'::sparsevec(0)$$), ($$SELECT '{}/2'::sparsevec(1, 2)$$)) t(q);
+DROP FUNCTION sparsevec_io_sqlstate(text);

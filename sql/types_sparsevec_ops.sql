@@ -78,3 +78,15 @@ WHERE oprleft = 'sparsevec'::regtype ORDER BY oprname;
 SELECT p.oid::regprocedure, provolatile, proisstrict, proparallel FROM pg_proc p
 WHERE p.proargtypes[0] = 'sparsevec'::regtype AND (provolatile <> 'i' OR NOT proisstrict OR proparallel <> 's');
 DROP TABLE sparsevec_ops_t, sparsevec_ops_u, sparsevec_ops_nn;
+-- SQLSTATEs of the errors
+CREATE FUNCTION sparsevec_ops_sqlstate(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
+SELECT q, sparsevec_ops_sqlstate(q) FROM (VALUES
+	($$SELECT '{1:1}/2'::sparsevec <-> '{1:1}/3'$$), ($$SELECT '{1:1}/2'::sparsevec <=> '{1:1}/3'$$),
+	($$SELECT l2_normalize('{1:1}/2'::sparsevec)$$), ($$SELECT '{1:1}/2'::sparsevec < '{1:1}/3'$$)) t(q);
+DROP FUNCTION sparsevec_ops_sqlstate(text);
