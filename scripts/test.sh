@@ -72,8 +72,8 @@ if compgen -G "test/t/*.pl" >/dev/null; then
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/tap"
 	PERL_LIB=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/perl
 	set +e
-	(cd "$WORK" && as_pg env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" \
-		prove -I "$PERL_LIB" tap/ 2>&1) | tee "$WORK/tap.log"
+	(cd "$WORK" && as_pg env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" TESTDIR="$WORK/tap" \
+		prove -I "$PERL_LIB" tap/*.pl 2>&1) | tee "$WORK/tap.log"
 	set -e
 	t_total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$WORK/tap.log")
 	t_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$WORK/tap.log" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')

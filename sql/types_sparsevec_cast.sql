@@ -46,7 +46,8 @@ SELECT sparsevec_send('{1:1.5,3:2}/5') AS bytes, sparsevec_send('{}/1') AS empty
 -- binary COPY round trip through sparsevec_recv
 CREATE TABLE sparsevec_cast_bin (id int, v sparsevec);
 INSERT INTO sparsevec_cast_bin VALUES (1, '{1:1.5,3:2}/5'), (2, '{}/1'), (3, NULL), (4, '{1000000000:-1}/1000000000');
-SELECT '/tmp/vecdb_sparsevec_cast_' || pg_backend_pid() || '.bin' AS binfile \gset
+\getenv abs_builddir PG_ABS_BUILDDIR
+\set binfile :abs_builddir '/results/types_sparsevec_cast.bin'
 COPY sparsevec_cast_bin TO :'binfile' WITH (FORMAT binary);
 CREATE TABLE sparsevec_cast_bin2 (id int, v sparsevec);
 COPY sparsevec_cast_bin2 FROM :'binfile' WITH (FORMAT binary);
