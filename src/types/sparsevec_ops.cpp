@@ -5,6 +5,7 @@
 
 #include "knowhere/distance.hpp"
 #include "types/dense_io.h"
+#include "types/halfvec.h"
 #include "types/sparsevec.h"
 #include "types/vector.h"
 
@@ -368,4 +369,49 @@ VECDB_FUNCTION(array_to_sparsevec)
 	for (int i = 0; i < nnz; i++)
 		DenseCheckElement(values[i], "sparsevec");
 	PG_RETURN_SPARSEVEC_P(result);
+}
+
+// halfvec_to_sparsevec casts halfvec to sparsevec, keeping the non-zero elements.
+VECDB_FUNCTION(halfvec_to_sparsevec)
+{
+	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	int			nnz = 0;
+	SparseVector *result;
+	float	   *values;
+
+	SparseCheckDim(vec->dim);
+	DenseCheckExpectedDim(typmod, vec->dim);
+	for (int i = 0; i < vec->dim; i++)
+		if (!HalfIsZero(vec->x[i]))
+			nnz++;
+
+	result = InitSparseVector(vec->dim, nnz);
+	values = SPARSEVEC_VALUES(result);
+	for (int i = 0, j = 0; i < vec->dim; i++)
+	{
+		if (HalfIsZero(vec->x[i]))
+			continue;
+		result->indices[j] = i;
+		values[j] = vecdb::engine::HalfToFloat(vec->x[i]);
+		j++;
+	}
+	PG_RETURN_SPARSEVEC_P(result);
+}
+
+// sparsevec_to_halfvec casts sparsevec to halfvec, rounding each value to
+// binary16 (out-of-range values are errors); at most HALFVEC_MAX_DIM dimensions.
+VECDB_FUNCTION(sparsevec_to_halfvec)
+{
+	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	const float *values = SPARSEVEC_VALUES(svec);
+	HalfVector *result;
+
+	DenseCheckDim(svec->dim, HALFVEC_MAX_DIM, "halfvec");
+	DenseCheckExpectedDim(typmod, svec->dim);
+	result = InitHalfVector(svec->dim);
+	for (int i = 0; i < svec->nnz; i++)
+		result->x[svec->indices[i]] = FloatToHalfChecked(values[i]);
+	PG_RETURN_HALFVEC_P(result);
 }
