@@ -7,6 +7,14 @@
 // the last d % 16 elements: masked-off lanes are neither read nor faulted on,
 // so no access goes past element d-1. The bit kernels come from the VPOPCNTDQ
 // file when the CPU has it and from the AVX2 table otherwise.
+//
+// L2 and L1 over halves are taken from the AVX2 table: widening 16 halves
+// (VCVTPH2PS zmm) costs two uops on ports 0 and 5, the only ports 512-bit
+// arithmetic may use, and with the extra subtraction those kernels ran ~10%
+// slower in zmm than the ymm code, which also gets port 1 (Xeon with AVX-512
+// FP16/VPOPCNTDQ, bench/kernels.sh: L2F16 d=1536 98 ns ymm vs 107 ns zmm,
+// L1F16 114 vs 124). Inner product and cosine have no subtraction and
+// gain from zmm (IPF16 d=1536 89 vs 97 ns, CosineF16 136 vs 170).
 #include <immintrin.h>
 
 #include "knowhere/distance_kernels.hpp"
@@ -134,19 +142,9 @@ CosineSums CosineF32Avx512(const float *a, const float *b, size_t d) noexcept {
 	return ReduceCosine<float, LoadF32, MaskLoadF32>(a, b, d);
 }
 
-// L2SqrF16Avx512 returns the squared Euclidean distance of half vectors.
-float L2SqrF16Avx512(const Half *a, const Half *b, size_t d) noexcept {
-	return Reduce<Half, LoadF16, MaskLoadF16, L2Step>(a, b, d);
-}
-
 // InnerProductF16Avx512 returns the inner product of half vectors.
 float InnerProductF16Avx512(const Half *a, const Half *b, size_t d) noexcept {
 	return Reduce<Half, LoadF16, MaskLoadF16, IpStep>(a, b, d);
-}
-
-// L1F16Avx512 returns the taxicab distance of half vectors.
-float L1F16Avx512(const Half *a, const Half *b, size_t d) noexcept {
-	return Reduce<Half, LoadF16, MaskLoadF16, L1Step>(a, b, d);
 }
 
 // CosineF16Avx512 returns the cosine sums of half vectors.
@@ -154,17 +152,18 @@ CosineSums CosineF16Avx512(const Half *a, const Half *b, size_t d) noexcept {
 	return ReduceCosine<Half, LoadF16, MaskLoadF16>(a, b, d);
 }
 
-// MakeTable builds the AVX-512 table around the given bit kernels.
-constexpr KernelTable MakeTable(HammingFn hamming, JaccardFn jaccard) {
+// MakeTable builds the AVX-512 table around the given bit kernels, with L2
+// and L1 over halves taken from the AVX2 table (see the top of this file).
+KernelTable MakeTable(HammingFn hamming, JaccardFn jaccard) noexcept {
 	return KernelTable{
 		SimdLevel::kAvx512,
 		L2SqrF32Avx512,
 		InnerProductF32Avx512,
 		L1F32Avx512,
 		CosineF32Avx512,
-		L2SqrF16Avx512,
+		Avx2Table()->l2_sqr_f16,
 		InnerProductF16Avx512,
-		L1F16Avx512,
+		Avx2Table()->l1_f16,
 		CosineF16Avx512,
 		hamming,
 		jaccard,

@@ -602,6 +602,43 @@ TEST(SimdDispatch, KernelsStayCorrectWhileLevelsSwitch) {
 	ASSERT_TRUE(SetSimdLevel(saved));
 }
 
+TEST(KernelTables, BitKernelsOfEveryTableMatchReference) {
+	/* The public API only reaches the AVX-512 table of this CPU; the one built
+	 * for AVX-512 CPUs without VPOPCNTDQ is checked here directly. */
+	std::vector<const kernels::KernelTable *> tables = {kernels::ScalarTable()};
+	if (CpuHasLevel(SimdLevel::kAvx2))
+		tables.push_back(kernels::Avx2Table());
+	if (CpuHasLevel(SimdLevel::kAvx512)) {
+		tables.push_back(kernels::Avx512Table(false));
+		EXPECT_EQ(kernels::Avx512Table(false)->hamming, kernels::Avx2Table()->hamming);
+		if (__builtin_cpu_supports("avx512vpopcntdq"))
+			tables.push_back(kernels::Avx512Table(true));
+		else
+			std::printf("CPU lacks AVX512_VPOPCNTDQ: its bit kernels are not tested\n");
+	}
+	GuardedBuffer ga(4096), gb(4096);
+	for (const kernels::KernelTable *t : tables) {
+		for (size_t n = 0; n <= 600; n += (n < 260 ? 1 : 17)) {
+			std::mt19937 rng(static_cast<uint32_t>(8000 + n));
+			uint8_t *a = ga.Tail<uint8_t>(n), *b = gb.Tail<uint8_t>(n);
+			uint64_t ham = 0, ab = 0, aa = 0, bb = 0;
+			for (size_t i = 0; i < n; i++) {
+				a[i] = static_cast<uint8_t>(rng());
+				b[i] = static_cast<uint8_t>(rng());
+				ham += PopRef(a[i] ^ b[i]);
+				ab += PopRef(a[i] & b[i]);
+				aa += PopRef(a[i]);
+				bb += PopRef(b[i]);
+			}
+			ASSERT_EQ(t->hamming(a, b, n), ham) << SimdLevelName(t->level) << " n=" << n;
+			kernels::JaccardCounts c = t->jaccard(a, b, n);
+			ASSERT_EQ(c.both, ab) << SimdLevelName(t->level) << " n=" << n;
+			ASSERT_EQ(c.in_a, aa) << SimdLevelName(t->level) << " n=" << n;
+			ASSERT_EQ(c.in_b, bb) << SimdLevelName(t->level) << " n=" << n;
+		}
+	}
+}
+
 TEST(CosineFromSums, ClampsAndReturnsNaN) {
 	using kernels::CosineFromSums;
 	using kernels::CosineSums;
