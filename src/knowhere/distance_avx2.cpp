@@ -182,11 +182,12 @@ inline __m256i Load32(const uint8_t *p) noexcept {
 	return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
 }
 
-// HammingAvx2 counts differing bits 32 bytes at a time, then by words and bytes.
+// HammingAvx2 counts differing bits 32 bytes at a time (from 64 bytes on, where
+// the lookup beats POPCNT), then by words and bytes.
 uint64_t HammingAvx2(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept {
 	uint64_t n = 0;
 	size_t i = 0;
-	if (nbytes >= 128) {
+	if (nbytes >= 64) {
 		__m256i acc = _mm256_setzero_si256();
 		for (; i + 32 <= nbytes; i += 32)
 			acc = _mm256_add_epi64(acc, PopcountBytes(_mm256_xor_si256(Load32(a + i), Load32(b + i))));
@@ -203,7 +204,7 @@ uint64_t HammingAvx2(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
 JaccardCounts JaccardAvx2(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept {
 	uint64_t ab = 0, aa = 0, bb = 0;
 	size_t i = 0;
-	if (nbytes >= 128) {
+	if (nbytes >= 64) {
 		__m256i acc_ab = _mm256_setzero_si256();
 		__m256i acc_a = _mm256_setzero_si256();
 		__m256i acc_b = _mm256_setzero_si256();
