@@ -280,3 +280,4 @@ CREATE OPERATOR CLASS halfvec_ops
 	OPERATOR 5 > ,
 	FUNCTION 1 halfvec_cmp(halfvec, halfvec);
 COMMENT ON OPERATOR CLASS halfvec_ops USING btree IS 'default btree operator class of type halfvec';
+COMMENT ON OPERATOR FAMILY halfvec_ops USING btree IS 'btree operator family of type halfvec';

@@ -18,62 +18,16 @@ using vecdb::engine::HalfToFloat;
 // numeric[] without NULLs; elements beyond binary16 range are errors.
 VECDB_FUNCTION(array_to_halfvec)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Datum	   *elems;
 	int			n;
-	HalfVector *result;
-
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &n);
-
-	DenseCheckDim(n, HALFVEC_MAX_DIM, "halfvec");
-	DenseCheckExpectedDim(typmod, n);
-
-	result = InitHalfVector(n);
-	if (elemtype == INT4OID)
-	{
-		for (int i = 0; i < n; i++)
-			result->x[i] = FloatToHalfChecked((float) DatumGetInt32(elems[i]));
-	}
-	else if (elemtype == FLOAT8OID)
-	{
-		for (int i = 0; i < n; i++)
-			result->x[i] = FloatToHalfChecked((float) DatumGetFloat8(elems[i]));
-	}
-	else if (elemtype == FLOAT4OID)
-	{
-		for (int i = 0; i < n; i++)
-			result->x[i] = FloatToHalfChecked(DatumGetFloat4(elems[i]));
-	}
-	else if (elemtype == NUMERICOID)
-	{
-		for (int i = 0; i < n; i++)
-			result->x[i] = FloatToHalfChecked(DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i])));
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("unsupported array type")));
-
-	/* the elements of a by-reference type point into the array: free only the list */
-	pfree(elems);
+	float	   *x = DenseArrayToFloats(PG_GETARG_ARRAYTYPE_P(0), HALFVEC_MAX_DIM, "halfvec",
+									   PG_GETARG_INT32(1), &n);
+	HalfVector *result = InitHalfVector(n);
 
 	for (int i = 0; i < n; i++)
+		result->x[i] = FloatToHalfChecked(x[i]);
+	for (int i = 0; i < n; i++)
 		HalfvecCheckElement(result->x[i]);
+	pfree(x);
 	PG_RETURN_HALFVEC_P(result);
 }
 

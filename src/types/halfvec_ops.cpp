@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "knowhere/distance.hpp"
+#include "types/agg_state.h"
 #include "types/dense_io.h"
 #include "types/halfvec.h"
 
@@ -325,113 +326,35 @@ VECDB_FUNCTION(halfvec_cmp)
 	PG_RETURN_INT32(HalfvecCmp(a, b));
 }
 
-/*
- * Aggregate state: a float8 array {n, sum_1, ..., sum_dim}; {0} before the
- * first row. It is pgvector's vector/halfvec state, so halfvec_combine is
- * vector_combine under another name.
- */
-#define HALFVEC_STATE_DIMS(a)	(ARR_DIMS(a)[0] - 1)
-
-// HalfvecCheckStateArray validates an aggregate state array and returns its values.
-static float8 *
-HalfvecCheckStateArray(ArrayType *state, const char *caller)
-{
-	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] < 1 || ARR_HASNULL(state) ||
-		ARR_ELEMTYPE(state) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("%s: expected state array", caller)));
-	return (float8 *) ARR_DATA_PTR(state);
-}
-
-// HalfvecBuildState makes a state array from dim + 1 datums and frees them.
-static ArrayType *
-HalfvecBuildState(Datum *datums, int dim)
-{
-	ArrayType  *result = construct_array(datums, dim + 1, FLOAT8OID, sizeof(float8),
-										 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-
-	pfree(datums);
-	return result;
-}
-
 // halfvec_accum adds one halfvec to the avg state.
 VECDB_FUNCTION(halfvec_accum)
 {
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	HalfVector *val = PG_GETARG_HALFVEC_P(1);
-	float8	   *sv = HalfvecCheckStateArray(state, "halfvec_accum");
-	int			dim = HALFVEC_STATE_DIMS(state);
-	bool		first = dim == 0;
-	Datum	   *datums;
+	float	   *x = (float *) palloc(sizeof(float) * val->dim);
+	ArrayType  *result;
 
-	if (first)
-		dim = val->dim;
-	else
-		DenseCheckExpectedDim(dim, val->dim);
-
-	datums = (Datum *) palloc(sizeof(Datum) * (dim + 1));
-	datums[0] = Float8GetDatum(sv[0] + 1.0);
-	for (int i = 0; i < dim; i++)
-	{
-		double		v = (double) HalfToFloat(val->x[i]);
-
-		if (!first)
-		{
-			v += sv[i + 1];
-			if (std::isinf(v))
-				float_overflow_error();
-		}
-		datums[i + 1] = Float8GetDatum(v);
-	}
-	PG_RETURN_ARRAYTYPE_P(HalfvecBuildState(datums, dim));
+	for (int i = 0; i < val->dim; i++)
+		x[i] = HalfToFloat(val->x[i]);
+	result = AggStateAccum(state, x, val->dim, "halfvec_accum");
+	pfree(x);
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
-// halfvec_combine merges two avg states (parallel aggregation).
+// halfvec_combine merges two avg states (the same state as vector's).
 VECDB_FUNCTION(halfvec_combine)
 {
-	ArrayType  *s1 = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *s2 = PG_GETARG_ARRAYTYPE_P(1);
-	float8	   *v1 = HalfvecCheckStateArray(s1, "halfvec_combine");
-	float8	   *v2 = HalfvecCheckStateArray(s2, "halfvec_combine");
-	int			dim;
-	Datum	   *datums;
-
-	if (v1[0] == 0.0 || v2[0] == 0.0)
-	{
-		/* one side is empty: the result is a copy of the other */
-		float8	   *src = v1[0] == 0.0 ? v2 : v1;
-
-		dim = HALFVEC_STATE_DIMS(v1[0] == 0.0 ? s2 : s1);
-		datums = (Datum *) palloc(sizeof(Datum) * (dim + 1));
-		for (int i = 0; i <= dim; i++)
-			datums[i] = Float8GetDatum(src[i]);
-	}
-	else
-	{
-		dim = HALFVEC_STATE_DIMS(s1);
-		DenseCheckExpectedDim(dim, HALFVEC_STATE_DIMS(s2));
-		datums = (Datum *) palloc(sizeof(Datum) * (dim + 1));
-		datums[0] = Float8GetDatum(v1[0] + v2[0]);
-		for (int i = 1; i <= dim; i++)
-		{
-			double		v = v1[i] + v2[i];
-
-			if (std::isinf(v))
-				float_overflow_error();
-			datums[i] = Float8GetDatum(v);
-		}
-	}
-	PG_RETURN_ARRAYTYPE_P(HalfvecBuildState(datums, dim));
+	PG_RETURN_ARRAYTYPE_P(AggStateCombine(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1),
+										  "halfvec_combine"));
 }
 
 // halfvec_avg turns the avg state into the mean halfvec; NULL for no rows.
 VECDB_FUNCTION(halfvec_avg)
 {
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
-	float8	   *sv = HalfvecCheckStateArray(state, "halfvec_avg");
+	float8	   *sv = AggStateValues(state, "halfvec_avg");
 	float8		n = sv[0];
-	int			dim = HALFVEC_STATE_DIMS(state);
+	int			dim = AGG_STATE_DIMS(state);
 	HalfVector *result;
 
 	if (n == 0.0)
