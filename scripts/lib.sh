@@ -58,6 +58,8 @@ vecdb_free_port() {
 
 # vecdb_pg_start DATADIR PORT SOCKDIR creates (if needed) and starts a private
 # server listening only on a Unix socket in SOCKDIR and on 127.0.0.1:PORT.
+# The server gets no fd 9: scripts/regress.sh holds its install lock there,
+# and a server that outlives the script must not keep the lock.
 vecdb_pg_start() {
 	local datadir=$1 port=$2 sockdir=$3
 	mkdir -p "$datadir" "$sockdir"
@@ -66,7 +68,7 @@ vecdb_pg_start() {
 		as_pg "$PG_BIN/initdb" -D "$datadir" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
 	fi
 	as_pg "$PG_BIN/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start \
-		-o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
+		-o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null 9>&-
 	log "PostgreSQL running: data $datadir, port $port, socket $sockdir"
 }
 

@@ -9,11 +9,11 @@ SELECT '[1,2]'::vector < '[1,2,3]' AS prefix_first, '[1,3]'::vector > '[1,2,3]' 
 	'[2]'::vector > '[1,9,9]' AS first_element, '[1,2]'::vector = '[1,2,0]' AS dims_matter;
 -- -0 equals 0; negative before positive
 SELECT '[-0]'::vector = '[0]' AS neg_zero_eq, '[-1]'::vector < '[0]' AS neg_lt, '[-1,5]'::vector < '[-0.5]' AS neg_frac;
-SELECT vector_cmp('[1,2]', '[1,3]'), vector_cmp('[1,3]', '[1,2]'), vector_cmp('[1,2]', '[1,2]'),
-	vector_cmp('[1,2]', '[1,2,3]'), vector_cmp('[1,2,3]', '[1,2]'), vector_cmp('[0]', '[-0]');
-SELECT vector_lt('[1]', '[2]'), vector_le('[2]', '[2]'), vector_eq('[2]', '[2]'),
-	vector_ne('[1]', '[2]'), vector_ge('[1]', '[2]'), vector_gt('[1]', '[2]');
-SELECT ('[1]'::vector < NULL) IS NULL AS strict_lt, vector_cmp(NULL, '[1]') IS NULL AS strict_cmp;
+SELECT vector_cmp('[1,2]'::vector, '[1,3]'), vector_cmp('[1,3]'::vector, '[1,2]'), vector_cmp('[1,2]'::vector, '[1,2]'),
+	vector_cmp('[1,2]'::vector, '[1,2,3]'), vector_cmp('[1,2,3]'::vector, '[1,2]'), vector_cmp('[0]'::vector, '[-0]');
+SELECT vector_lt('[1]'::vector, '[2]'), vector_le('[2]'::vector, '[2]'), vector_eq('[2]'::vector, '[2]'),
+	vector_ne('[1]'::vector, '[2]'), vector_ge('[1]'::vector, '[2]'), vector_gt('[1]'::vector, '[2]');
+SELECT ('[1]'::vector < NULL) IS NULL AS strict_lt, vector_cmp(NULL::vector, '[1]') IS NULL AS strict_cmp;
 
 CREATE TABLE vector_cmp_t (id int, v vector);
 INSERT INTO vector_cmp_t VALUES

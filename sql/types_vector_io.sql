@@ -85,7 +85,8 @@ SELECT vector_send('[-0,1e-07,-2.5e20]');
 SELECT vector_send(v) FROM vector_io_t ORDER BY id;
 
 -- binary round trip through COPY: vector_send then vector_recv
-SELECT '/tmp/vecdb_types_vector_io_' || current_setting('port') || '.bin' AS binfile \gset
+\getenv abs_builddir PG_ABS_BUILDDIR
+\set binfile :abs_builddir '/results/types_vector_io.bin'
 COPY vector_io_t TO :'binfile' WITH (FORMAT binary);
 CREATE TABLE vector_io_t2 (id int, v vector(3));
 COPY vector_io_t2 FROM :'binfile' WITH (FORMAT binary);
@@ -124,7 +125,6 @@ COPY vector_io_t4 FROM :'binfile' WITH (FORMAT binary);
 SELECT pg_temp.write_copy_file('\x000200003f800000', :'binfile');
 COPY vector_io_t4 FROM :'binfile' WITH (FORMAT binary);
 SELECT v FROM vector_io_t4;
-COPY (SELECT :'binfile') TO PROGRAM 'xargs rm -f';
 
 -- SQLSTATEs of the input errors
 SELECT q, pg_temp.sqlstate_of(q) FROM (VALUES

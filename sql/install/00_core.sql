@@ -3,6 +3,23 @@
 
 -- 00_core: module-wide functions.
 
+-- vecdb installs under two names (vecdb, vector) and pgvector uses the second:
+-- all of them define the type vector, so only one may live in a database.
+DO $$
+DECLARE
+	others text;
+BEGIN
+	SELECT string_agg(quote_ident(extname), ', ' ORDER BY extname) INTO others
+	FROM pg_extension WHERE extname IN ('vecdb', 'vector');
+	IF (SELECT count(*) FROM pg_extension WHERE extname IN ('vecdb', 'vector')) > 1 THEN
+		RAISE EXCEPTION 'extensions vecdb and vector cannot be installed in the same database'
+			USING ERRCODE = 'duplicate_object',
+				DETAIL = 'Extensions present: ' || others || '.',
+				HINT = 'vecdb and pgvector (extension "vector") define the same types; use one per database, or DROP EXTENSION the other first.';
+	END IF;
+END
+$$;
+
 CREATE FUNCTION vecdb_simd_level() RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vecdb_simd_level() IS 'SIMD level the distance kernels use on this server: avx512, avx2 or scalar';

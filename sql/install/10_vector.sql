@@ -35,3 +35,4 @@ CREATE FUNCTION vector(vector, integer, boolean) RETURNS vector
 COMMENT ON FUNCTION vector(vector, integer, boolean) IS 'applies a dimension typmod to a vector';
 CREATE CAST (vector AS vector)
 	WITH FUNCTION vector(vector, integer, boolean) AS IMPLICIT;
+COMMENT ON CAST (vector AS vector) IS 'length coercion of vector to vector(n)';

@@ -1,32 +1,18 @@
 
--- 11_vector_functions: distances, arithmetic, comparison, casts and aggregates on vector (pgvector 0.8).
-
--- distance functions
+-- 11_vector_functions: vector's functions, operators, btree opclass, aggregates and casts.
 
 CREATE FUNCTION l2_distance(vector, vector) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION l2_distance(vector, vector) IS 'Euclidean (L2) distance between two vectors';
 CREATE FUNCTION inner_product(vector, vector) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION inner_product(vector, vector) IS 'inner (dot) product of two vectors';
+COMMENT ON FUNCTION inner_product(vector, vector) IS 'inner product of two vectors';
 CREATE FUNCTION cosine_distance(vector, vector) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cosine_distance(vector, vector) IS 'cosine distance (1 - cosine similarity) between two vectors; NaN for a zero vector';
 CREATE FUNCTION l1_distance(vector, vector) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION l1_distance(vector, vector) IS 'taxicab (L1) distance between two vectors';
-CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_l2_squared_distance(vector, vector) IS 'squared Euclidean distance between two vectors (index support)';
-CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_negative_inner_product(vector, vector) IS 'negative inner product of two vectors (operator <#>)';
-CREATE FUNCTION vector_spherical_distance(vector, vector) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_spherical_distance(vector, vector) IS 'angular distance acos(a.b)/pi between two unit vectors (index support)';
-
--- other functions
-
 CREATE FUNCTION vector_dims(vector) RETURNS integer
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vector_dims(vector) IS 'number of dimensions of a vector';
@@ -41,10 +27,10 @@ CREATE FUNCTION l2_normalize(vector) RETURNS vector
 COMMENT ON FUNCTION l2_normalize(vector) IS 'vector scaled to unit Euclidean norm; a zero vector stays zero';
 CREATE FUNCTION binary_quantize(vector) RETURNS bit
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION binary_quantize(vector) IS 'bit string with 1 where the vector element is positive';
+COMMENT ON FUNCTION binary_quantize(vector) IS 'bit string with 1 for each positive element of a vector';
 CREATE FUNCTION subvector(vector, int, int) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION subvector(vector, int, int) IS 'part of a vector: count elements from 1-based position start';
+COMMENT ON FUNCTION subvector(vector, int, int) IS 'count elements of a vector from a 1-based start';
 CREATE FUNCTION vector_add(vector, vector) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vector_add(vector, vector) IS 'element-wise sum of two vectors';
@@ -57,143 +43,143 @@ COMMENT ON FUNCTION vector_mul(vector, vector) IS 'element-wise product of two v
 CREATE FUNCTION vector_concat(vector, vector) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vector_concat(vector, vector) IS 'concatenation of two vectors';
-
--- casts
-
+CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_l2_squared_distance(vector, vector) IS 'squared Euclidean distance (index support)';
+CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_negative_inner_product(vector, vector) IS 'negated inner product (operator <#>)';
+CREATE FUNCTION vector_spherical_distance(vector, vector) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_spherical_distance(vector, vector) IS 'angle between unit vectors divided by pi (index support)';
+CREATE FUNCTION vector_lt(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_lt(vector, vector) IS 'vector less than (element-wise, then by dimension count)';
+CREATE FUNCTION vector_le(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_le(vector, vector) IS 'vector less than or equal (element-wise, then by dimension count)';
+CREATE FUNCTION vector_eq(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_eq(vector, vector) IS 'vector equal (element-wise, then by dimension count)';
+CREATE FUNCTION vector_ne(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_ne(vector, vector) IS 'vector not equal (element-wise, then by dimension count)';
+CREATE FUNCTION vector_ge(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_ge(vector, vector) IS 'vector greater than or equal (element-wise, then by dimension count)';
+CREATE FUNCTION vector_gt(vector, vector) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_gt(vector, vector) IS 'vector greater than (element-wise, then by dimension count)';
+CREATE FUNCTION vector_cmp(vector, vector) RETURNS int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_cmp(vector, vector) IS 'btree comparison of two vectors: -1, 0 or 1';
+CREATE FUNCTION vector_accum(double precision[], vector) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_accum(double precision[], vector) IS 'avg(vector) transition function';
+CREATE FUNCTION vector_avg(double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_avg(double precision[]) IS 'avg(vector) final function';
+CREATE FUNCTION vector_combine(double precision[], double precision[]) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vector_combine(double precision[], double precision[]) IS 'avg(vector) combine function (parallel aggregation)';
 CREATE FUNCTION array_to_vector(integer[], integer, boolean) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION array_to_vector(integer[], integer, boolean) IS 'converts an integer array to a vector';
+COMMENT ON FUNCTION array_to_vector(integer[], integer, boolean) IS 'casts integer[] to vector';
 CREATE FUNCTION array_to_vector(real[], integer, boolean) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION array_to_vector(real[], integer, boolean) IS 'converts a real array to a vector';
+COMMENT ON FUNCTION array_to_vector(real[], integer, boolean) IS 'casts real[] to vector';
 CREATE FUNCTION array_to_vector(double precision[], integer, boolean) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION array_to_vector(double precision[], integer, boolean) IS 'converts a double precision array to a vector';
+COMMENT ON FUNCTION array_to_vector(double precision[], integer, boolean) IS 'casts double precision[] to vector';
 CREATE FUNCTION array_to_vector(numeric[], integer, boolean) RETURNS vector
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION array_to_vector(numeric[], integer, boolean) IS 'converts a numeric array to a vector';
+COMMENT ON FUNCTION array_to_vector(numeric[], integer, boolean) IS 'casts numeric[] to vector';
 CREATE FUNCTION vector_to_float4(vector, integer, boolean) RETURNS real[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_to_float4(vector, integer, boolean) IS 'converts a vector to a real array';
+COMMENT ON FUNCTION vector_to_float4(vector, integer, boolean) IS 'casts vector to real[]';
 
-CREATE CAST (vector AS real[])
-	WITH FUNCTION vector_to_float4(vector, integer, boolean) AS IMPLICIT;
-COMMENT ON CAST (vector AS real[]) IS 'vector to real array';
-CREATE CAST (integer[] AS vector)
-	WITH FUNCTION array_to_vector(integer[], integer, boolean) AS ASSIGNMENT;
-COMMENT ON CAST (integer[] AS vector) IS 'integer array to vector';
-CREATE CAST (real[] AS vector)
-	WITH FUNCTION array_to_vector(real[], integer, boolean) AS ASSIGNMENT;
-COMMENT ON CAST (real[] AS vector) IS 'real array to vector';
-CREATE CAST (double precision[] AS vector)
-	WITH FUNCTION array_to_vector(double precision[], integer, boolean) AS ASSIGNMENT;
-COMMENT ON CAST (double precision[] AS vector) IS 'double precision array to vector';
-CREATE CAST (numeric[] AS vector)
-	WITH FUNCTION array_to_vector(numeric[], integer, boolean) AS ASSIGNMENT;
-COMMENT ON CAST (numeric[] AS vector) IS 'numeric array to vector';
-
--- operators
+-- vector operators
 
 CREATE OPERATOR <-> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = l2_distance,
 	COMMUTATOR = '<->'
 );
-COMMENT ON OPERATOR <-> (vector, vector) IS 'Euclidean (L2) distance';
+COMMENT ON OPERATOR <->(vector, vector) IS 'Euclidean (L2) distance';
 CREATE OPERATOR <#> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_negative_inner_product,
 	COMMUTATOR = '<#>'
 );
-COMMENT ON OPERATOR <#> (vector, vector) IS 'negative inner product';
+COMMENT ON OPERATOR <#>(vector, vector) IS 'negative inner product';
 CREATE OPERATOR <=> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = cosine_distance,
 	COMMUTATOR = '<=>'
 );
-COMMENT ON OPERATOR <=> (vector, vector) IS 'cosine distance';
+COMMENT ON OPERATOR <=>(vector, vector) IS 'cosine distance';
 CREATE OPERATOR <+> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = l1_distance,
 	COMMUTATOR = '<+>'
 );
-COMMENT ON OPERATOR <+> (vector, vector) IS 'taxicab (L1) distance';
-
+COMMENT ON OPERATOR <+>(vector, vector) IS 'taxicab (L1) distance';
 CREATE OPERATOR + (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_add,
 	COMMUTATOR = +
 );
-COMMENT ON OPERATOR + (vector, vector) IS 'element-wise sum';
+COMMENT ON OPERATOR +(vector, vector) IS 'element-wise sum';
 CREATE OPERATOR - (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_sub
 );
-COMMENT ON OPERATOR - (vector, vector) IS 'element-wise difference';
+COMMENT ON OPERATOR -(vector, vector) IS 'element-wise difference';
 CREATE OPERATOR * (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_mul,
 	COMMUTATOR = *
 );
-COMMENT ON OPERATOR * (vector, vector) IS 'element-wise product';
+COMMENT ON OPERATOR *(vector, vector) IS 'element-wise product';
 CREATE OPERATOR || (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_concat
 );
-COMMENT ON OPERATOR || (vector, vector) IS 'concatenation';
-
--- comparison and the default btree opclass
-
-CREATE FUNCTION vector_lt(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_lt(vector, vector) IS 'implementation of operator < on vector';
-CREATE FUNCTION vector_le(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_le(vector, vector) IS 'implementation of operator <= on vector';
-CREATE FUNCTION vector_eq(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_eq(vector, vector) IS 'implementation of operator = on vector';
-CREATE FUNCTION vector_ne(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_ne(vector, vector) IS 'implementation of operator <> on vector';
-CREATE FUNCTION vector_ge(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_ge(vector, vector) IS 'implementation of operator >= on vector';
-CREATE FUNCTION vector_gt(vector, vector) RETURNS bool
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_gt(vector, vector) IS 'implementation of operator > on vector';
-CREATE FUNCTION vector_cmp(vector, vector) RETURNS int4
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_cmp(vector, vector) IS 'btree comparison of vectors: by element, then by dimension count';
-
+COMMENT ON OPERATOR ||(vector, vector) IS 'concatenation';
 CREATE OPERATOR < (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_lt,
-	COMMUTATOR = > , NEGATOR = >= ,
+	COMMUTATOR = >,
+	NEGATOR = >= ,
 	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
-COMMENT ON OPERATOR < (vector, vector) IS 'less than (by element, then by dimension count)';
+COMMENT ON OPERATOR <(vector, vector) IS 'less than';
 CREATE OPERATOR <= (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_le,
-	COMMUTATOR = >= , NEGATOR = > ,
+	COMMUTATOR = >=,
+	NEGATOR = > ,
 	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
-COMMENT ON OPERATOR <= (vector, vector) IS 'less than or equal (by element, then by dimension count)';
+COMMENT ON OPERATOR <=(vector, vector) IS 'less than or equal';
 CREATE OPERATOR = (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_eq,
-	COMMUTATOR = = , NEGATOR = <> ,
+	COMMUTATOR = =,
+	NEGATOR = <> ,
 	RESTRICT = eqsel, JOIN = eqjoinsel
 );
-COMMENT ON OPERATOR = (vector, vector) IS 'equal';
+COMMENT ON OPERATOR =(vector, vector) IS 'equal';
 CREATE OPERATOR <> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ne,
-	COMMUTATOR = <> , NEGATOR = = ,
+	COMMUTATOR = <>,
+	NEGATOR = = ,
 	RESTRICT = neqsel, JOIN = neqjoinsel
 );
-COMMENT ON OPERATOR <> (vector, vector) IS 'not equal';
+COMMENT ON OPERATOR <>(vector, vector) IS 'not equal';
 CREATE OPERATOR >= (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ge,
-	COMMUTATOR = <= , NEGATOR = < ,
+	COMMUTATOR = <=,
+	NEGATOR = < ,
 	RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
-COMMENT ON OPERATOR >= (vector, vector) IS 'greater than or equal (by element, then by dimension count)';
+COMMENT ON OPERATOR >=(vector, vector) IS 'greater than or equal';
 CREATE OPERATOR > (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_gt,
-	COMMUTATOR = < , NEGATOR = <= ,
+	COMMUTATOR = <,
+	NEGATOR = <= ,
 	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
-COMMENT ON OPERATOR > (vector, vector) IS 'greater than (by element, then by dimension count)';
+COMMENT ON OPERATOR >(vector, vector) IS 'greater than';
 
 CREATE OPERATOR CLASS vector_ops
 	DEFAULT FOR TYPE vector USING btree AS
@@ -203,20 +189,9 @@ CREATE OPERATOR CLASS vector_ops
 	OPERATOR 4 >= ,
 	OPERATOR 5 > ,
 	FUNCTION 1 vector_cmp(vector, vector);
-COMMENT ON OPERATOR CLASS vector_ops USING btree IS 'default btree operator class of type vector: ORDER BY, DISTINCT, UNIQUE';
-COMMENT ON OPERATOR FAMILY vector_ops USING btree IS 'btree operator family of type vector';
+COMMENT ON OPERATOR CLASS vector_ops USING btree IS 'default btree operator class of type vector';
 
--- aggregates
-
-CREATE FUNCTION vector_accum(double precision[], vector) RETURNS double precision[]
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_accum(double precision[], vector) IS 'transition function of avg(vector): adds a vector to the {n, sums} state';
-CREATE FUNCTION vector_avg(double precision[]) RETURNS vector
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_avg(double precision[]) IS 'final function of avg(vector): mean vector, NULL for no rows';
-CREATE FUNCTION vector_combine(double precision[], double precision[]) RETURNS double precision[]
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION vector_combine(double precision[], double precision[]) IS 'combine function of avg(vector): merges two partial states';
+-- vector aggregates
 
 CREATE AGGREGATE avg(vector) (
 	SFUNC = vector_accum,
@@ -227,7 +202,6 @@ CREATE AGGREGATE avg(vector) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE avg(vector) IS 'element-wise mean of vectors';
-
 CREATE AGGREGATE sum(vector) (
 	SFUNC = vector_add,
 	STYPE = vector,
@@ -235,3 +209,22 @@ CREATE AGGREGATE sum(vector) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE sum(vector) IS 'element-wise sum of vectors';
+
+-- vector casts
+
+CREATE CAST (integer[] AS vector)
+	WITH FUNCTION array_to_vector(integer[], integer, boolean) AS ASSIGNMENT;
+COMMENT ON CAST (integer[] AS vector) IS 'integer[] to vector';
+CREATE CAST (real[] AS vector)
+	WITH FUNCTION array_to_vector(real[], integer, boolean) AS ASSIGNMENT;
+COMMENT ON CAST (real[] AS vector) IS 'real[] to vector';
+CREATE CAST (double precision[] AS vector)
+	WITH FUNCTION array_to_vector(double precision[], integer, boolean) AS ASSIGNMENT;
+COMMENT ON CAST (double precision[] AS vector) IS 'double precision[] to vector';
+CREATE CAST (numeric[] AS vector)
+	WITH FUNCTION array_to_vector(numeric[], integer, boolean) AS ASSIGNMENT;
+COMMENT ON CAST (numeric[] AS vector) IS 'numeric[] to vector';
+CREATE CAST (vector AS real[])
+	WITH FUNCTION vector_to_float4(vector, integer, boolean) AS IMPLICIT;
+COMMENT ON CAST (vector AS real[]) IS 'vector to real[]';
+COMMENT ON OPERATOR FAMILY vector_ops USING btree IS 'btree operator family of type vector';

@@ -165,3 +165,8 @@ DenseFormat(int dim, Load load)
 	*ptr = '\0';
 	return buf;
 }
+
+// DenseArrayToFloats converts a 1-D integer[], real[], double precision[] or
+// numeric[] without NULLs to a palloc'd float array of *n elements, checking
+// the dimension limits of type_name and the typmod (pgvector's errors).
+float	   *DenseArrayToFloats(ArrayType *array, int max_dim, const char *type_name, int32 typmod, int *n);

@@ -26,3 +26,60 @@ typedef struct SparseVector
 
 // InitSparseVector allocates a zeroed sparsevec with dim dimensions and nnz slots.
 SparseVector *InitSparseVector(int dim, int nnz);
+
+// SparseCheckDim rejects dimension counts outside 1..SPARSEVEC_MAX_DIM.
+static inline void
+SparseCheckDim(int dim)
+{
+	if (dim < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("sparsevec must have at least 1 dimension")));
+	if (dim > SPARSEVEC_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("sparsevec cannot have more than %d dimensions", SPARSEVEC_MAX_DIM)));
+}
+
+// SparseCheckNnz rejects a non-zero count that is negative, over
+// SPARSEVEC_MAX_NNZ, or larger than the dimension count.
+static inline void
+SparseCheckNnz(int nnz, int dim)
+{
+	if (nnz < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("sparsevec cannot have negative number of elements")));
+	if (nnz > SPARSEVEC_MAX_NNZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+	if (nnz > dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("sparsevec cannot have more elements than dimensions")));
+}
+
+// SparseCheckIndex rejects indices[i] when it is out of 0..dim-1 or not
+// strictly greater than indices[i - 1].
+static inline void
+SparseCheckIndex(const int32 *indices, int i, int dim)
+{
+	int32		index = indices[i];
+
+	if (index < 0 || index >= dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("sparsevec index out of bounds")));
+	if (i > 0)
+	{
+		if (index < indices[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("sparsevec indices must be in ascending order")));
+		if (index == indices[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("sparsevec indices must not contain duplicates")));
+	}
+}

@@ -22,14 +22,3 @@ typedef struct Vector
 
 // InitVector allocates a zeroed vector of dim dimensions in CurrentMemoryContext.
 Vector	   *InitVector(int dim);
-
-// VectorCheckSameDims rejects a binary operation on vectors of different
-// dimensions, with pgvector's message and SQLSTATE 22000.
-static inline void
-VectorCheckSameDims(const Vector *a, const Vector *b)
-{
-	if (a->dim != b->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", a->dim, b->dim)));
-}

@@ -1,74 +1,27 @@
-// vector_cast.cpp implements the casts between vector and PostgreSQL arrays
-// (integer[], real[], double precision[], numeric[] -> vector; vector -> real[]).
+// vector_cast.cpp implements the casts between vector and PostgreSQL arrays.
 #include "types/dense_io.h"
 #include "types/vector.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
 }
 
-// array_to_vector converts a one-dimensional array without nulls to a vector,
-// checking the dimension count, the typmod and every element (pgvector).
+// array_to_vector converts a 1-D integer[], real[], double precision[] or
+// numeric[] without NULLs; NaN and infinite elements are errors.
 VECDB_FUNCTION(array_to_vector)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Datum	   *elems;
-	int			nelems;
-	Vector	   *result;
+	int			n;
+	float	   *x = DenseArrayToFloats(PG_GETARG_ARRAYTYPE_P(0), VECTOR_MAX_DIM, "vector",
+									   PG_GETARG_INT32(1), &n);
+	Vector	   *result = InitVector(n);
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
-	DenseCheckDim(nelems, VECTOR_MAX_DIM, "vector");
-	DenseCheckExpectedDim(typmod, nelems);
-
-	result = InitVector(nelems);
-	switch (elemtype)
+	for (int i = 0; i < n; i++)
 	{
-		case INT4OID:
-			for (int i = 0; i < nelems; i++)
-				result->x[i] = (float) DatumGetInt32(elems[i]);
-			break;
-		case FLOAT8OID:
-			for (int i = 0; i < nelems; i++)
-				result->x[i] = (float) DatumGetFloat8(elems[i]);
-			break;
-		case FLOAT4OID:
-			for (int i = 0; i < nelems; i++)
-				result->x[i] = DatumGetFloat4(elems[i]);
-			break;
-		case NUMERICOID:
-			for (int i = 0; i < nelems; i++)
-				result->x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("unsupported array type")));
+		DenseCheckElement(x[i], "vector");
+		result->x[i] = x[i];
 	}
-
-	/* elements of a by-reference type point into the array: free only the index */
-	pfree(elems);
-
-	for (int i = 0; i < result->dim; i++)
-		DenseCheckElement(result->x[i], "vector");
+	pfree(x);
 	PG_RETURN_VECTOR_P(result);
 }
 

@@ -1,6 +1,6 @@
-// vector_ops.cpp implements the vector type's arithmetic surface: distances
-// (through the engine kernels), norms, normalization, subvector, binary
-// quantization, element-wise + - * and || concatenation, as pgvector 0.8.
+// vector_ops.cpp implements vector's SQL functions and operators: distances
+// (through the engine's float32 kernels), norms, element-wise arithmetic,
+// concatenation, quantization and btree comparison, with pgvector's semantics.
 #include <cmath>
 
 #include "knowhere/distance.hpp"
@@ -12,76 +12,81 @@ extern "C" {
 #include "utils/varbit.h"
 }
 
-using vecdb::engine::CosineDistanceF32;
-using vecdb::engine::InnerProductF32;
-using vecdb::engine::L1F32;
-using vecdb::engine::L2SqrF32;
+// VectorCheckDims rejects two vectors of different dimension counts.
+static inline void
+VectorCheckDims(const Vector *a, const Vector *b)
+{
+	if (a->dim != b->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d", a->dim, b->dim)));
+}
 
-// l2_distance returns the Euclidean distance, sqrt of the float sum (pgvector).
+// l2_distance returns the Euclidean distance.
 VECDB_FUNCTION(l2_distance)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8(std::sqrt((double) L2SqrF32(a->x, b->x, a->dim)));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8(sqrt((double) vecdb::engine::L2SqrF32(a->x, b->x, a->dim)));
 }
 
-// vector_l2_squared_distance returns the squared Euclidean distance (index support).
+// vector_l2_squared_distance returns the squared Euclidean distance.
 VECDB_FUNCTION(vector_l2_squared_distance)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8((double) L2SqrF32(a->x, b->x, a->dim));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) vecdb::engine::L2SqrF32(a->x, b->x, a->dim));
 }
 
-// inner_product returns the dot product.
+// inner_product returns the inner product.
 VECDB_FUNCTION(inner_product)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8((double) InnerProductF32(a->x, b->x, a->dim));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) vecdb::engine::InnerProductF32(a->x, b->x, a->dim));
 }
 
-// vector_negative_inner_product returns minus the dot product (operator <#>).
+// vector_negative_inner_product returns the negated inner product (operator <#>).
 VECDB_FUNCTION(vector_negative_inner_product)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8((double) -InnerProductF32(a->x, b->x, a->dim));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) -vecdb::engine::InnerProductF32(a->x, b->x, a->dim));
 }
 
-// cosine_distance returns 1 - cos(a, b), NaN when either vector is zero.
+// cosine_distance returns 1 - cosine similarity, NaN for a zero vector.
 VECDB_FUNCTION(cosine_distance)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8(CosineDistanceF32(a->x, b->x, a->dim));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8(vecdb::engine::CosineDistanceF32(a->x, b->x, a->dim));
 }
 
-// vector_spherical_distance returns acos(a . b) / pi for unit vectors (index support).
+// vector_spherical_distance returns acos(inner product) / pi for unit vectors.
 VECDB_FUNCTION(vector_spherical_distance)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	double		dot;
+	double		dp;
 
-	VectorCheckSameDims(a, b);
-	dot = (double) InnerProductF32(a->x, b->x, a->dim);
-	/* rounding can push the dot product of unit vectors past +-1 */
-	if (dot > 1)
-		dot = 1;
-	else if (dot < -1)
-		dot = -1;
-	PG_RETURN_FLOAT8(std::acos(dot) / M_PI);
+	VectorCheckDims(a, b);
+	dp = (double) vecdb::engine::InnerProductF32(a->x, b->x, a->dim);
+	/* rounding can push the product of unit vectors past +-1, where acos is NaN */
+	if (dp > 1)
+		dp = 1;
+	else if (dp < -1)
+		dp = -1;
+	PG_RETURN_FLOAT8(acos(dp) / M_PI);
 }
 
 // l1_distance returns the taxicab distance.
@@ -90,8 +95,8 @@ VECDB_FUNCTION(l1_distance)
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
-	VectorCheckSameDims(a, b);
-	PG_RETURN_FLOAT8((double) L1F32(a->x, b->x, a->dim));
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) vecdb::engine::L1F32(a->x, b->x, a->dim));
 }
 
 // vector_dims returns the number of dimensions.
@@ -102,30 +107,28 @@ VECDB_FUNCTION(vector_dims)
 	PG_RETURN_INT32(a->dim);
 }
 
-// VectorNormDouble returns the Euclidean norm accumulated in double (pgvector).
+// VectorNorm returns the Euclidean norm, summed in double as pgvector does.
 static double
-VectorNormDouble(const Vector *a)
+VectorNorm(const Vector *a)
 {
 	double		norm = 0.0;
 
 	for (int i = 0; i < a->dim; i++)
 		norm += (double) a->x[i] * (double) a->x[i];
-	return std::sqrt(norm);
+	return sqrt(norm);
 }
 
 // vector_norm returns the Euclidean norm (also SQL l2_norm(vector)).
 VECDB_FUNCTION(vector_norm)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-
-	PG_RETURN_FLOAT8(VectorNormDouble(a));
+	PG_RETURN_FLOAT8(VectorNorm(PG_GETARG_VECTOR_P(0)));
 }
 
-// l2_normalize scales a vector to unit norm; a zero vector stays zero.
+// l2_normalize scales to unit length; a zero vector stays zero.
 VECDB_FUNCTION(l2_normalize)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	double		norm = VectorNormDouble(a);
+	double		norm = VectorNorm(a);
 	Vector	   *result = InitVector(a->dim);
 
 	if (norm > 0)
@@ -141,24 +144,21 @@ VECDB_FUNCTION(l2_normalize)
 	PG_RETURN_VECTOR_P(result);
 }
 
-// binary_quantize returns a bit string with 1 where an element is positive.
+// binary_quantize returns a bit string with a 1 for each positive element.
 VECDB_FUNCTION(binary_quantize)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	int			size = VARBITTOTALLEN(a->dim);
-	VarBit	   *result = (VarBit *) palloc0(size);
-	bits8	   *rx;
+	VarBit	   *result = (VarBit *) palloc0(VARBITTOTALLEN(a->dim));
+	bits8	   *rx = VARBITS(result);
 
-	SET_VARSIZE(result, size);
+	SET_VARSIZE(result, VARBITTOTALLEN(a->dim));
 	VARBITLEN(result) = a->dim;
-	rx = VARBITS(result);
 	for (int i = 0; i < a->dim; i++)
 		rx[i / 8] |= (a->x[i] > 0) << (7 - (i % 8));
 	PG_RETURN_VARBIT_P(result);
 }
 
-// subvector returns count elements from 1-based position start, clipped to
-// the vector as substring clips, erroring when nothing is left.
+// subvector returns count elements from 1-based start, clipped like substring.
 VECDB_FUNCTION(subvector)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
@@ -173,7 +173,7 @@ VECDB_FUNCTION(subvector)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("vector must have at least 1 dimension")));
 
-	/* start + count > dim, written so that it cannot overflow (dim, count > 0) */
+	/* start + count > dim, written so it cannot overflow: dim and count are positive */
 	if (start > a->dim - count)
 		end = a->dim + 1;
 	else
@@ -193,53 +193,55 @@ VECDB_FUNCTION(subvector)
 	PG_RETURN_VECTOR_P(result);
 }
 
-// vector_add adds element-wise; an infinite sum is an overflow error.
+// VectorCheckOverflow raises 22003 when an element-wise result overflowed.
+static void
+VectorCheckOverflow(const Vector *r)
+{
+	for (int i = 0; i < r->dim; i++)
+	{
+		if (std::isinf(r->x[i]))
+			float_overflow_error();
+	}
+}
+
+// vector_add adds element-wise.
 VECDB_FUNCTION(vector_add)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	Vector	   *result;
 
-	VectorCheckSameDims(a, b);
+	VectorCheckDims(a, b);
 	result = InitVector(a->dim);
 	for (int i = 0; i < a->dim; i++)
 		result->x[i] = a->x[i] + b->x[i];
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (std::isinf(result->x[i]))
-			float_overflow_error();
-	}
+	VectorCheckOverflow(result);
 	PG_RETURN_VECTOR_P(result);
 }
 
-// vector_sub subtracts element-wise; an infinite difference is an overflow error.
+// vector_sub subtracts element-wise.
 VECDB_FUNCTION(vector_sub)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	Vector	   *result;
 
-	VectorCheckSameDims(a, b);
+	VectorCheckDims(a, b);
 	result = InitVector(a->dim);
 	for (int i = 0; i < a->dim; i++)
 		result->x[i] = a->x[i] - b->x[i];
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (std::isinf(result->x[i]))
-			float_overflow_error();
-	}
+	VectorCheckOverflow(result);
 	PG_RETURN_VECTOR_P(result);
 }
 
-// vector_mul multiplies element-wise, rejecting overflow and underflow (a zero
-// product of non-zero factors).
+// vector_mul multiplies element-wise, rejecting overflow and underflow to zero.
 VECDB_FUNCTION(vector_mul)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	Vector	   *result;
 
-	VectorCheckSameDims(a, b);
+	VectorCheckDims(a, b);
 	result = InitVector(a->dim);
 	for (int i = 0; i < a->dim; i++)
 		result->x[i] = a->x[i] * b->x[i];
@@ -253,7 +255,7 @@ VECDB_FUNCTION(vector_mul)
 	PG_RETURN_VECTOR_P(result);
 }
 
-// vector_concat appends b to a (operator ||).
+// vector_concat appends b's elements to a's.
 VECDB_FUNCTION(vector_concat)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
@@ -266,4 +268,49 @@ VECDB_FUNCTION(vector_concat)
 	memcpy(result->x, a->x, sizeof(float) * a->dim);
 	memcpy(result->x + a->dim, b->x, sizeof(float) * b->dim);
 	PG_RETURN_VECTOR_P(result);
+}
+
+// VectorCmp orders by element values first, then by dimension count; -0 equals 0.
+static int
+VectorCmp(const Vector *a, const Vector *b)
+{
+	int			dim = Min(a->dim, b->dim);
+
+	for (int i = 0; i < dim; i++)
+	{
+		if (a->x[i] < b->x[i])
+			return -1;
+		if (a->x[i] > b->x[i])
+			return 1;
+	}
+	if (a->dim < b->dim)
+		return -1;
+	if (a->dim > b->dim)
+		return 1;
+	return 0;
+}
+
+// VECTOR_COMPARE_FUNCTION defines a boolean comparison from VectorCmp.
+#define VECTOR_COMPARE_FUNCTION(name, op)                                     \
+	VECDB_FUNCTION(name)                                                      \
+	{                                                                         \
+		Vector	   *a = PG_GETARG_VECTOR_P(0);                                \
+		Vector	   *b = PG_GETARG_VECTOR_P(1);                                \
+		PG_RETURN_BOOL(VectorCmp(a, b) op 0);                                 \
+	}
+
+VECTOR_COMPARE_FUNCTION(vector_lt, <)
+VECTOR_COMPARE_FUNCTION(vector_le, <=)
+VECTOR_COMPARE_FUNCTION(vector_eq, ==)
+VECTOR_COMPARE_FUNCTION(vector_ne, !=)
+VECTOR_COMPARE_FUNCTION(vector_ge, >=)
+VECTOR_COMPARE_FUNCTION(vector_gt, >)
+
+// vector_cmp is the btree support function: -1, 0 or 1.
+VECDB_FUNCTION(vector_cmp)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	PG_RETURN_INT32(VectorCmp(a, b));
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""digits_search.py loads scikit-learn's bundled handwritten digits (1,797
+8x8 images) into a vecdb table and prints a query digit beside its nearest
+neighbours by L2 distance, as ASCII images."""
+import argparse
+import sys
+
+import psycopg
+from sklearn.datasets import load_digits
+
+SHADES = " .:-=+*#%@"
+
+
+def to_literal(row):
+    """to_literal formats a vector in vecdb's text form."""
+    return "[" + ",".join(str(int(v)) for v in row) + "]"
+
+
+def ascii_image(pixels):
+    """ascii_image renders 64 intensities (0..16) as 8 lines of 16 characters."""
+    lines = []
+    for r in range(8):
+        line = ""
+        for c in range(8):
+            v = pixels[r * 8 + c]
+            ch = SHADES[min(len(SHADES) - 1, int(v * (len(SHADES) - 1) / 16 + 0.5))]
+            line += ch * 2
+        lines.append(line)
+    return lines
+
+
+def print_side_by_side(panels):
+    """print_side_by_side prints (title lines, image lines) panels in one row."""
+    width = 18
+    height = max(len(p[0]) for p in panels)
+    for i in range(height):
+        print("  ".join((p[0][i] if i < len(p[0]) else "").ljust(width) for p in panels))
+    print("  ".join(("+" + "-" * 16 + "+").ljust(width) for _ in panels))
+    for i in range(8):
+        print("  ".join(("|" + p[1][i] + "|").ljust(width) for p in panels))
+    print("  ".join(("+" + "-" * 16 + "+").ljust(width) for _ in panels))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--host", required=True, help="server socket directory or host")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dbname", default="postgres")
+    ap.add_argument("--user", default="postgres")
+    ap.add_argument("--query", type=int, default=1234, help="id of the query digit (0..1796)")
+    ap.add_argument("-k", type=int, default=6, help="number of neighbours")
+    args = ap.parse_args()
+
+    digits = load_digits()
+    images, labels = digits.data, digits.target
+    if not 0 <= args.query < len(images):
+        sys.exit(f"--query must be between 0 and {len(images) - 1}")
+
+    with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
+                         autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vecdb")
+        conn.execute("DROP TABLE IF EXISTS digits")
+        conn.execute("CREATE TABLE digits (id int PRIMARY KEY, label int NOT NULL, image vector(64) NOT NULL)")
+        with conn.cursor() as cur:
+            with cur.copy("COPY digits (id, label, image) FROM STDIN") as copy:
+                for i, (img, lab) in enumerate(zip(images, labels)):
+                    copy.write_row((i, int(lab), to_literal(img)))
+        count = conn.execute("SELECT count(*) FROM digits").fetchone()[0]
+        print(f"loaded {count} handwritten digits (8x8 images, 64-dimensional vectors) into table digits\n")
+
+        query = to_literal(images[args.query])
+        sql = ("SELECT id, label, image::real[], image <-> %(q)s::vector AS distance FROM digits "
+               "WHERE id <> %(id)s ORDER BY image <-> %(q)s::vector, id LIMIT %(k)s")
+        rows = conn.execute(sql, {"q": query, "id": args.query, "k": args.k}).fetchall()
+        plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql,
+                            {"q": query, "id": args.query, "k": args.k}).fetchone()[0][0]
+
+    print(f"query: digit #{args.query} (label {labels[args.query]}); "
+          f"its {args.k} nearest neighbours by L2 distance (<->):\n")
+    panels = [([f"query #{args.query}", f"label {labels[args.query]}", ""], ascii_image(images[args.query]))]
+    for rid, lab, img, dist in rows:
+        panels.append(([f"#{rid}", f"label {lab}", f"dist {dist:.2f}"], ascii_image(img)))
+    for start in range(0, len(panels), 4):
+        print_side_by_side(panels[start:start + 4])
+        print()
+    same = sum(1 for r in rows if r[1] == labels[args.query])
+    print(f"\n{same} of {len(rows)} neighbours are also a {labels[args.query]}; "
+          f"server execution time {plan['Execution Time']:.2f} ms (exact search over {count} rows)")
+    print("\nSQL:  SELECT id, label FROM digits ORDER BY image <-> '[...64 values...]' LIMIT 6;")
+
+
+if __name__ == "__main__":
+    main()
