@@ -10,6 +10,10 @@ source scripts/lib.sh
 
 # shellcheck disable=SC2086
 vecdb_install_deps $VECDB_BUILD_PACKAGES
+# Work trees on one machine share the server's extension directory: hold the
+# install lock (see scripts/regress.sh) from install to the end of the run.
+exec 9>/tmp/vecdb-install.lock
+flock 9
 vecdb_build_install
 
 WORK=$(mktemp -d /tmp/vecdb-test.XXXXXX)
@@ -76,7 +80,7 @@ if compgen -G "test/t/*.pl" >/dev/null; then
 		prove -I "$PERL_LIB" tap/*.pl 2>&1) | tee "$WORK/tap.log"
 	set -e
 	t_total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$WORK/tap.log")
-	t_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$WORK/tap.log" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')
+	t_failed=$(awk 'match($0, /Failed [0-9]+\/[0-9]+ subtests/) { split(substr($0, RSTART + 7), a, "/"); s += a[1] } END { print s + 0 }' "$WORK/tap.log")
 	grep -q '^Result: PASS' "$WORK/tap.log" || [ "$t_failed" -gt 0 ] || t_failed=1
 	t_total=${t_total:-0}
 	t_passed=$((t_total - t_failed)); [ "$t_passed" -lt 0 ] && t_passed=0
