@@ -56,19 +56,20 @@ vecdb_free_port() {
 	echo "$port"
 }
 
-# vecdb_pg_start DATADIR PORT SOCKDIR creates (if needed) and starts a private
-# server listening only on a Unix socket in SOCKDIR and on 127.0.0.1:PORT.
+# vecdb_pg_start DATADIR PORT SOCKDIR [OPTIONS] creates (if needed) and starts
+# a private server listening only on a Unix socket in SOCKDIR and on
+# 127.0.0.1:PORT; OPTIONS are extra postgres command-line options.
 # The server gets no fd 9: scripts/regress.sh holds its install lock there,
 # and a server that outlives the script must not keep the lock.
 vecdb_pg_start() {
-	local datadir=$1 port=$2 sockdir=$3
+	local datadir=$1 port=$2 sockdir=$3 options=${4:-}
 	mkdir -p "$datadir" "$sockdir"
 	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$datadir" "$sockdir"; fi
 	if [ ! -f "$datadir/PG_VERSION" ]; then
 		as_pg "$PG_BIN/initdb" -D "$datadir" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
 	fi
 	as_pg "$PG_BIN/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start \
-		-o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null 9>&-
+		-o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off $options" >/dev/null 9>&-
 	log "PostgreSQL running: data $datadir, port $port, socket $sockdir"
 }
 
