@@ -1,0 +1,159 @@
+// index.cpp implements what all index kinds share: the default Train/Build,
+// config and search validation, the common serialized header, and the factory.
+#include <cmath>
+#include <string>
+
+#include "knowhere/index.hpp"
+#include "knowhere/index_kinds.hpp"
+#include "knowhere/params.hpp"
+#include "knowhere/serialize.hpp"
+
+namespace vecdb::engine {
+
+namespace {
+
+// CheckRange validates value against the declared range of the named parameter.
+Status CheckRange(const char *name, int value) noexcept {
+	const ParamSpec *p = FindParam(name);
+	if (p == nullptr)
+		return Status::Internal(std::string("undeclared parameter ") + name);
+	if (value < p->min_value || value > p->max_value)
+		return Status::InvalidArgument(std::string(name) + " must be between " + std::to_string(p->min_value) +
+									   " and " + std::to_string(p->max_value) + ", not " +
+									   std::to_string(value));
+	return Status::Ok();
+}
+
+// MetricSupported reports whether kind can serve metric.
+bool MetricSupported(IndexKind kind, Metric metric) noexcept {
+	switch (kind) {
+		case IndexKind::kFlat:
+		case IndexKind::kHnsw:
+			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine ||
+				metric == Metric::kL1;
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine;
+		case IndexKind::kBinFlat:
+			return metric == Metric::kHamming || metric == Metric::kJaccard;
+		case IndexKind::kBinIvf:
+			return metric == Metric::kHamming;
+	}
+	return false;
+}
+
+// KnownKind reports whether v is an IndexKind value.
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 7; }
+
+// KnownMetric reports whether v is a Metric value.
+bool KnownMetric(uint32_t v) noexcept { return v >= 1 && v <= 6; }
+
+}  // namespace
+
+// Train does nothing by default: only kinds that need training override it.
+Status Index::Train(const void *, size_t) noexcept {
+	return Status::Ok();
+}
+
+// Build trains when the kind needs it, then adds the rows.
+Status Index::Build(const void *vectors, const int64_t *labels, size_t n) noexcept {
+	if (NeedsTraining())
+		VECDB_RETURN_IF_ERROR(Train(vectors, n));
+	return Add(vectors, labels, n);
+}
+
+// ValidateConfig checks dimensions, metric and every build parameter's range.
+Status ValidateConfig(const IndexConfig &c) noexcept {
+	if (!KnownKind(static_cast<uint32_t>(c.kind)))
+		return Status::InvalidArgument("unknown index kind");
+	if (!KnownMetric(static_cast<uint32_t>(c.metric)))
+		return Status::InvalidArgument("unknown metric");
+	int max_dim = IsBinaryKind(c.kind) ? kMaxBinaryDim : kMaxFloatDim;
+	if (c.dim < 1)
+		return Status::InvalidArgument("dimensions must be at least 1, not " + std::to_string(c.dim));
+	if (c.dim > max_dim)
+		return Status::TooManyDimensions("index cannot have more than " + std::to_string(max_dim) +
+										 " dimensions, not " + std::to_string(c.dim));
+	if (!MetricSupported(c.kind, c.metric))
+		return Status::NotSupported("this index kind does not support this metric");
+	VECDB_RETURN_IF_ERROR(CheckRange("m", c.m));
+	VECDB_RETURN_IF_ERROR(CheckRange("ef_construction", c.ef_construction));
+	VECDB_RETURN_IF_ERROR(CheckRange("nlist", c.nlist));
+	VECDB_RETURN_IF_ERROR(CheckRange("pq_m", c.pq_m));
+	VECDB_RETURN_IF_ERROR(CheckRange("nbits", c.nbits));
+	VECDB_RETURN_IF_ERROR(CheckRange("threads", c.threads));
+	if (c.kind == IndexKind::kIvfPq && c.dim % c.pq_m != 0)
+		return Status::InvalidArgument("pq_m (" + std::to_string(c.pq_m) + ") must divide the dimensions (" +
+									   std::to_string(c.dim) + ")");
+	return Status::Ok();
+}
+
+// ValidateSearch checks k and every search parameter's range.
+Status ValidateSearch(const SearchParams &p, size_t k) noexcept {
+	if (k == 0)
+		return Status::InvalidArgument("k must be at least 1");
+	VECDB_RETURN_IF_ERROR(CheckRange("ef_search", p.ef_search));
+	VECDB_RETURN_IF_ERROR(CheckRange("nprobe", p.nprobe));
+	VECDB_RETURN_IF_ERROR(CheckRange("rerank", p.rerank));
+	VECDB_RETURN_IF_ERROR(CheckRange("search_threads", p.threads));
+	if (!(p.brute_force_ratio >= 0.0 && p.brute_force_ratio <= 1.0))
+		return Status::InvalidArgument("brute_force_ratio must be between 0 and 1");
+	return Status::Ok();
+}
+
+// WriteHeader writes magic, format version, kind, metric, dim and count.
+Status WriteHeader(ByteWriter &w, const Index &index) noexcept {
+	IndexHeader h{kIndexMagic, kIndexFormatVersion, static_cast<uint32_t>(index.kind()),
+				  static_cast<uint32_t>(index.metric()), index.dim(), 0, index.count()};
+	return WritePod(w, h);
+}
+
+// ReadHeader reads the common header and rejects anything out of range.
+Status ReadHeader(ByteReader &r, IndexHeader *h) noexcept {
+	VECDB_RETURN_IF_ERROR(ReadPod(r, h));
+	if (h->magic != kIndexMagic)
+		return Status::Corrupt("not a vecdb index (bad magic number)");
+	if (h->version != kIndexFormatVersion)
+		return Status::Corrupt("unsupported index format version " + std::to_string(h->version));
+	if (!KnownKind(h->kind) || !KnownMetric(h->metric))
+		return Status::Corrupt("unknown index kind or metric");
+	IndexKind kind = static_cast<IndexKind>(h->kind);
+	int max_dim = IsBinaryKind(kind) ? kMaxBinaryDim : kMaxFloatDim;
+	if (h->dim < 1 || h->dim > max_dim || h->count < 0)
+		return Status::Corrupt("index header out of range");
+	if (!MetricSupported(kind, static_cast<Metric>(h->metric)))
+		return Status::Corrupt("index header names a metric its kind does not support");
+	return Status::Ok();
+}
+
+// CreateIndex validates the config and constructs the kind's index.
+Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept {
+	Status s = ValidateConfig(config);
+	if (!s.ok())
+		return s;
+	switch (config.kind) {
+		case IndexKind::kFlat:
+		case IndexKind::kBinFlat:
+			return NewFlatIndex(config);
+		default:
+			return Status::NotSupported("index kind not built yet");
+	}
+}
+
+// DeserializeIndex reads the header and hands the payload to the kind's loader.
+Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
+	IndexHeader h;
+	Status s = ReadHeader(reader, &h);
+	if (!s.ok())
+		return s;
+	switch (static_cast<IndexKind>(h.kind)) {
+		case IndexKind::kFlat:
+		case IndexKind::kBinFlat:
+			return LoadFlatIndex(h, reader);
+		default:
+			return Status::NotSupported("index kind not built yet");
+	}
+}
+
+}  // namespace vecdb::engine

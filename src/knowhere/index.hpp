@@ -1,0 +1,158 @@
+// index.hpp declares the engine's one index interface (Knowhere's IndexNode is
+// the model): every index kind trains, builds, adds, searches with a filter
+// bitset, range-searches, iterates resumably and serializes to byte streams.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "knowhere/bitset_view.hpp"
+#include "knowhere/byte_stream.hpp"
+#include "knowhere/status.hpp"
+
+namespace vecdb::engine {
+
+// IndexKind names an index algorithm. Values are stored in serialized indexes:
+// never renumber.
+enum class IndexKind : uint32_t {
+	kFlat = 1,
+	kHnsw = 2,
+	kIvfFlat = 3,
+	kIvfPq = 4,
+	kIvfSq8 = 5,
+	kBinFlat = 6,
+	kBinIvf = 7,
+};
+
+// Metric names a distance. Values are stored in serialized indexes.
+enum class Metric : uint32_t {
+	kL2 = 1,
+	kInnerProduct = 2,
+	kCosine = 3,
+	kL1 = 4,
+	kHamming = 5,
+	kJaccard = 6,
+};
+
+// kMaxFloatDim and kMaxBinaryDim bound the dimensions an index accepts.
+constexpr int kMaxFloatDim = 16000;
+constexpr int kMaxBinaryDim = 64000;
+
+// IsBinaryKind reports whether an index kind stores packed bit vectors
+// (dim bits in (dim + 7) / 8 bytes) rather than float32 vectors.
+inline bool IsBinaryKind(IndexKind kind) noexcept {
+	return kind == IndexKind::kBinFlat || kind == IndexKind::kBinIvf;
+}
+
+// IndexConfig holds what is fixed when an index is created (build phase).
+// Defaults and ranges are declared once, in params.cpp.
+struct IndexConfig {
+	IndexKind kind = IndexKind::kFlat;
+	Metric metric = Metric::kL2;
+	int dim = 0;
+	int m = 16;                /* HNSW: max neighbours per node on upper layers (2m on layer 0) */
+	int ef_construction = 64;  /* HNSW: candidate list size while building */
+	int nlist = 100;           /* IVF: number of lists (k-means centroids) */
+	int pq_m = 8;              /* IVF_PQ: sub-quantizers; dim must be a multiple */
+	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code */
+	int threads = 1;           /* build threads */
+	uint64_t seed = 42;        /* k-means and level generation */
+};
+
+// StopCallback reports whether the caller asked to cancel; it is polled in
+// long loops (PostgreSQL side: QueryCancelPending || ProcDiePending).
+using StopCallback = bool (*)(void *arg) noexcept;
+
+// SearchParams holds per-call knobs (search phase); nothing is global.
+struct SearchParams {
+	int ef_search = 40;          /* HNSW: candidate list size */
+	int nprobe = 1;              /* IVF: lists probed */
+	int rerank = 0;              /* IVF_PQ/IVF_SQ8: exactly re-rank k * rerank candidates (0: off) */
+	int threads = 1;             /* search threads for batches of queries */
+	double brute_force_ratio = 0.05;  /* allowed/total below which a filtered search is exact */
+	StopCallback should_stop = nullptr;
+	void *stop_arg = nullptr;
+};
+
+// Neighbor is one result. distance is the kind's ordering score, smaller is
+// closer: squared L2, negative inner product, cosine distance, L1, Hamming
+// count or Jaccard distance.
+struct Neighbor {
+	int64_t label;
+	float distance;
+};
+
+// Iterator returns an index's rows for one query in approximately increasing
+// distance, batch by batch, never repeating a label, until every row the
+// bitset allows has been returned.
+class Iterator {
+public:
+	virtual ~Iterator() = default;
+	// Next appends up to max_batch neighbours to out; appending none means
+	// the iterator is exhausted.
+	virtual Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept = 0;
+};
+
+// Index is the interface of every index kind. Vectors are float32 rows of
+// dim() elements, or packed bits for binary kinds. Labels are caller-chosen
+// non-negative ids; the BitsetView of a search is indexed by label. Cosine
+// indexes normalize at add and at query. Search, RangeSearch and
+// CreateIterator may run concurrently on one index; Train, Build and Add may not.
+class Index {
+public:
+	virtual ~Index() = default;
+
+	virtual IndexKind kind() const noexcept = 0;
+	virtual Metric metric() const noexcept = 0;
+	virtual int dim() const noexcept = 0;
+	// count returns the number of rows added.
+	virtual int64_t count() const noexcept = 0;
+	// MemoryUsage returns an estimate of the bytes the index holds.
+	virtual size_t MemoryUsage() const noexcept = 0;
+
+	// NeedsTraining reports whether Train must run before Add.
+	virtual bool NeedsTraining() const noexcept { return false; }
+	// Train learns the index's parameters (IVF centroids, PQ codebooks) from n rows.
+	virtual Status Train(const void *vectors, size_t n) noexcept;
+	// Build trains on the rows when needed, then adds them.
+	virtual Status Build(const void *vectors, const int64_t *labels, size_t n) noexcept;
+	// Add appends n rows with their labels.
+	virtual Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept = 0;
+
+	// Search writes, for each of nq queries, k labels and distances in
+	// increasing distance to labels[q * k ...] and distances[q * k ...];
+	// missing results are label -1 and distance +infinity. When at least k
+	// rows are allowed, k results are returned.
+	virtual Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params,
+						  BitsetView filter, int64_t *labels, float *distances) const noexcept = 0;
+	// RangeSearch appends every allowed row with distance <= radius (the
+	// kind's score), in increasing distance.
+	virtual Status RangeSearch(const void *query, float radius, const SearchParams &params,
+							   BitsetView filter, std::vector<Neighbor> *out) const noexcept = 0;
+	// CreateIterator starts a resumable search for one query. The iterator
+	// borrows the index, the query copy is its own, and the bitset must
+	// outlive it.
+	virtual Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
+															   BitsetView filter) const noexcept = 0;
+
+	// Serialize writes the index (header, then the kind's payload).
+	virtual Status Serialize(ByteWriter &writer) const noexcept = 0;
+};
+
+// ValidateConfig checks a config against the declared parameter ranges and the
+// kind's own rules (metric supported, dim limits, pq_m divides dim).
+Status ValidateConfig(const IndexConfig &config) noexcept;
+
+// ValidateSearch checks search parameters and k.
+Status ValidateSearch(const SearchParams &params, size_t k) noexcept;
+
+// CreateIndex returns an empty index of config.kind after ValidateConfig.
+Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept;
+
+// DeserializeIndex reads an index written by Index::Serialize; a truncated or
+// corrupt stream returns Corrupt, never crashes.
+Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept;
+
+}  // namespace vecdb::engine

@@ -1,0 +1,17 @@
+// index_kinds.hpp declares, for the factory in index.cpp, the constructor and
+// loader of each index kind. Internal to the engine.
+#pragma once
+
+#include <memory>
+
+#include "knowhere/index.hpp"
+#include "knowhere/serialize.hpp"
+
+namespace vecdb::engine {
+
+// NewFlatIndex makes an empty FLAT or BIN_FLAT index; LoadFlatIndex reads its
+// payload after the common header.
+Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;
+Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+
+}  // namespace vecdb::engine
