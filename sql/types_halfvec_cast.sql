@@ -53,8 +53,8 @@ SELECT '[0.1,2,-65504]'::halfvec::real[];
 SELECT '[6e-08,-0]'::halfvec::real[];
 SELECT pg_typeof('[1]'::halfvec::real[]);
 
--- contexts: vector -> halfvec and halfvec -> real[] are implicit; halfvec ->
--- vector and arrays -> halfvec only on assignment
+-- contexts (pgvector 0.8's): vector -> halfvec is implicit; halfvec -> vector,
+-- halfvec -> real[] and arrays -> halfvec only on assignment
 CREATE FUNCTION halfvec_cast_takes_halfvec(halfvec) RETURNS text
   AS 'SELECT $1::text' LANGUAGE sql IMMUTABLE STRICT;
 CREATE FUNCTION halfvec_cast_takes_vector(vector) RETURNS text

@@ -133,15 +133,24 @@ SELECT id, v <=> '[1,2]' AS d FROM halfvec_ops_t WHERE vector_dims(v) = 2 ORDER 
 SELECT id, v <+> '[1,2]' AS d FROM halfvec_ops_t WHERE vector_dims(v) = 2 ORDER BY d, id;
 DROP TABLE halfvec_ops_t;
 
--- every halfvec function is immutable, strict and parallel safe; everything has a comment
+-- every halfvec function of the extension is immutable, strict and parallel safe;
+-- everything has a comment (extension members only: tests running beside this one
+-- create their own halfvec functions)
 SELECT p.oid::regprocedure FROM pg_proc p
   WHERE (p.proargtypes::oid[] && ARRAY['halfvec'::regtype::oid] OR p.prorettype = 'halfvec'::regtype)
+    AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     AND p.prokind = 'f' AND NOT (p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's');
 SELECT p.oid::regprocedure FROM pg_proc p
   WHERE (p.proargtypes::oid[] && ARRAY['halfvec'::regtype::oid] OR p.prorettype = 'halfvec'::regtype)
+    AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT o.oid::regoperator FROM pg_operator o
   WHERE (o.oprleft = 'halfvec'::regtype OR o.oprright = 'halfvec'::regtype)
     AND obj_description(o.oid, 'pg_operator') IS NULL;
 SELECT count(*) AS halfvec_operators FROM pg_operator o
   WHERE o.oprleft = 'halfvec'::regtype AND o.oprright = 'halfvec'::regtype;
+-- comparison operators carry pgvector's commutators, negators and estimators
+SELECT o.oid::regoperator AS operator, oprcom::regoperator AS commutator, oprnegate::regoperator AS negator,
+  oprrest, oprjoin FROM pg_operator o
+  WHERE o.oprleft = 'halfvec'::regtype AND o.oprright = 'halfvec'::regtype
+    AND o.oprname IN ('<', '<=', '=', '<>', '>=', '>') ORDER BY o.oprname;

@@ -86,8 +86,6 @@ SELECT sparsevec_cast_recv('\x000000050000000100000000000000007fc00000', :'binfi
 SELECT sparsevec_cast_recv('\x000000050000000100000000000000007f800000', :'binfile') AS "infinity";
 SELECT sparsevec_cast_recv('\x00000005000000010000000000000000', :'binfile') AS "truncated";
 \set VERBOSITY default
-DROP FUNCTION sparsevec_cast_recv(bytea, text);
-DROP TABLE sparsevec_cast_bin, sparsevec_cast_bin2, sparsevec_cast_bin3;
 -- SQLSTATEs of the cast errors
 CREATE FUNCTION sparsevec_cast_sqlstate(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,4 +99,11 @@ SELECT q, sparsevec_cast_sqlstate(q) FROM (VALUES
 	($$SELECT '[1,2]'::vector::sparsevec(3)$$), ($$SELECT '{{1}}'::int[]::sparsevec$$),
 	($$SELECT '{NULL}'::int[]::sparsevec$$), ($$SELECT '{NaN}'::real[]::sparsevec$$),
 	($$SELECT array_fill(1, ARRAY[16001])::sparsevec$$)) t(q);
+-- SQLSTATEs of the binary count checks: limits are 54000, as pgvector's
+SELECT label, sparsevec_cast_sqlstate(format('SELECT sparsevec_cast_recv(%L, %L)', payload, :'binfile'))
+FROM (VALUES ('dim 1000000001', '\x3b9aca010000000000000000'), ('nnz -1', '\x00000005ffffffff00000000'),
+	('nnz > dim', '\x000000050000000600000000'), ('nnz 16001', '\x3b9aca0000003e8100000000'),
+	('nnz 16001 > dim', '\x0000000500003e8100000000')) t(label, payload);
+DROP FUNCTION sparsevec_cast_recv(bytea, text);
+DROP TABLE sparsevec_cast_bin, sparsevec_cast_bin2, sparsevec_cast_bin3;
 DROP FUNCTION sparsevec_cast_sqlstate(text);

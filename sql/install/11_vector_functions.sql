@@ -163,7 +163,8 @@ CREATE OPERATOR <> (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ne,
 	COMMUTATOR = <>,
 	NEGATOR = = ,
-	RESTRICT = neqsel, JOIN = neqjoinsel
+	-- eqsel, not neqsel: pgvector 0.8 declares <> so, and the catalogs match it
+	RESTRICT = eqsel, JOIN = eqjoinsel
 );
 COMMENT ON OPERATOR <>(vector, vector) IS 'not equal';
 CREATE OPERATOR >= (

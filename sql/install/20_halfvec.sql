@@ -176,7 +176,7 @@ CREATE CAST (vector AS halfvec)
 	WITH FUNCTION vector_to_halfvec(vector, integer, boolean) AS IMPLICIT;
 COMMENT ON CAST (vector AS halfvec) IS 'vector to halfvec (rounds; out-of-range elements are errors)';
 CREATE CAST (halfvec AS real[])
-	WITH FUNCTION halfvec_to_float4(halfvec, integer, boolean) AS IMPLICIT;
+	WITH FUNCTION halfvec_to_float4(halfvec, integer, boolean) AS ASSIGNMENT;
 COMMENT ON CAST (halfvec AS real[]) IS 'halfvec to real[]';
 CREATE CAST (integer[] AS halfvec)
 	WITH FUNCTION array_to_halfvec(integer[], integer, boolean) AS ASSIGNMENT;
@@ -233,7 +233,7 @@ CREATE OPERATOR || (
 );
 COMMENT ON OPERATOR ||(halfvec, halfvec) IS 'concatenation';
 
--- pgvector's selectivity estimators (scalarltsel also for <=, as it supports Postgres < 11)
+-- pgvector's selectivity estimators, as a fresh pgvector 0.8 install has them
 CREATE OPERATOR < (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_lt,
 	COMMUTATOR = > , NEGATOR = >= ,
@@ -243,7 +243,7 @@ COMMENT ON OPERATOR <(halfvec, halfvec) IS 'less than';
 CREATE OPERATOR <= (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_le,
 	COMMUTATOR = >= , NEGATOR = > ,
-	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
 COMMENT ON OPERATOR <=(halfvec, halfvec) IS 'less than or equal';
 CREATE OPERATOR = (
@@ -261,7 +261,7 @@ COMMENT ON OPERATOR <>(halfvec, halfvec) IS 'not equal';
 CREATE OPERATOR >= (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_ge,
 	COMMUTATOR = <= , NEGATOR = < ,
-	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+	RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
 COMMENT ON OPERATOR >=(halfvec, halfvec) IS 'greater than or equal';
 CREATE OPERATOR > (

@@ -54,9 +54,10 @@ SparseCheckNnz(int nnz, int dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+	/* 54000, not 22000: pgvector reports this one as a limit */
 	if (nnz > dim)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("sparsevec cannot have more elements than dimensions")));
 }
 
