@@ -44,6 +44,13 @@
 // allocate absurdly or assert; the payload is read in 1 MB chunks so a
 // corrupt length cannot become one huge allocation.
 //
+// Training: nlist (and 2^nbits for IVF_PQ) rows at least, else
+// InvalidArgument. FAISS' "please provide at least 39 * k points" warning
+// (written to stderr, i.e. the server log) is silenced by setting
+// min_points_per_centroid to 1; sampling above 256 points per centroid stays.
+// A FAISS exception in the middle of Add leaves the index inconsistent: the
+// caller drops it (Add is never retried on the same object).
+//
 // Threads: Train, Add and Search set OpenMP's thread count for the call only
 // (config.threads, SearchParams.threads; default 1) and restore it after.
 #include <omp.h>
@@ -290,6 +297,7 @@ Status IvfIndex::Init() noexcept {
 			q.release();
 			bin_->own_fields = true;
 			bin_->cp.seed = static_cast<int>(config_.seed);
+			bin_->cp.min_points_per_centroid = 1;
 			return Status::Ok();
 		}
 		faiss::MetricType mt = config_.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
@@ -305,6 +313,7 @@ Status IvfIndex::Init() noexcept {
 			case IndexKind::kIvfPq: {
 				auto pq = std::make_unique<faiss::IndexIVFPQ>(q.get(), d, nlist(), config_.pq_m, config_.nbits, mt);
 				pq->pq.cp.seed = static_cast<int>(config_.seed);
+				pq->pq.cp.min_points_per_centroid = 1;
 				ivf_ = std::move(pq);
 				break;
 			}
@@ -318,6 +327,7 @@ Status IvfIndex::Init() noexcept {
 		q.release();
 		ivf_->own_fields = true;
 		ivf_->cp.seed = static_cast<int>(config_.seed);
+		ivf_->cp.min_points_per_centroid = 1;
 		return Status::Ok();
 	});
 }

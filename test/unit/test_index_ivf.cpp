@@ -233,6 +233,28 @@ TEST(IvfIndex, BinIvfRecall) {
 			hit += h <= kth;
 		}
 	}
+	std::vector<uint8_t> bits(n / 8, 0);
+	for (size_t i = 0; i < n; i++)
+		if (i % 10 != 0)
+			bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+	BitsetView view(bits.data(), n);
+	ASSERT_TRUE(index->Search(q.data(), nq, k, p, view, out.data(), dist.data()).ok());
+	for (size_t i = 0; i < nq * k; i++) {
+		ASSERT_GE(out[i], 0);
+		EXPECT_EQ(out[i] % 10, 0);
+	}
+	auto it = index->CreateIterator(q.data(), p, view);
+	ASSERT_TRUE(it.ok());
+	std::set<int64_t> seen;
+	for (;;) {
+		std::vector<Neighbor> batch;
+		ASSERT_TRUE(it.value()->Next(100, &batch).ok());
+		if (batch.empty())
+			break;
+		for (const Neighbor &nb : batch)
+			EXPECT_TRUE(nb.label % 10 == 0 && seen.insert(nb.label).second);
+	}
+	EXPECT_EQ(seen.size(), n / 10);
 	double r = static_cast<double>(hit) / static_cast<double>(nq * k);
 	std::printf("BIN_IVF 10k x 256 bits nlist 50 nprobe 5 recall@10 = %.3f\n", r);
 	EXPECT_GE(r, 0.9);
