@@ -472,6 +472,31 @@ TEST(IvfIndex, SerializeRoundTripEveryKind) {
 	EXPECT_EQ(d1, d2);
 }
 
+TEST(IvfIndex, SerializeUntrainedAndEmpty) {
+	IndexConfig c;
+	c.kind = IndexKind::kIvfSq8;
+	c.dim = 8;
+	c.nlist = 4;
+	auto idx = CreateIndex(c);
+	ASSERT_TRUE(idx.ok());
+	std::string bytes;
+	auto untrained = RoundTrip(*idx.value(), &bytes);
+	ASSERT_NE(untrained, nullptr);
+	EXPECT_TRUE(untrained->NeedsTraining());
+	Data d = MakeClustered(100, 8, 4, 22);
+	ASSERT_TRUE(untrained->Train(d.x.data(), d.n).ok());
+	auto empty = RoundTrip(*untrained, &bytes);
+	ASSERT_NE(empty, nullptr);
+	EXPECT_FALSE(empty->NeedsTraining());
+	EXPECT_EQ(empty->count(), 0);
+	ASSERT_TRUE(empty->Add(d.x.data(), d.labels.data(), d.n).ok());
+	SearchParams p;
+	int64_t label = -1;
+	float dist = 0;
+	ASSERT_TRUE(empty->Search(d.x.data(), 1, 1, p, {}, &label, &dist).ok());
+	EXPECT_EQ(label, d.labels[0]);
+}
+
 TEST(IvfIndex, TruncatedAndCorruptStreamsFail) {
 	Data d = MakeClustered(300, 8, 4, 18);
 	for (IndexKind kind : {IndexKind::kIvfFlat, IndexKind::kIvfPq}) {
