@@ -16,7 +16,8 @@ ENGINE_SOURCES = CMakeLists.txt $(wildcard src/knowhere/*.cpp src/knowhere/*.hpp
 
 PG_CPPFLAGS = -Isrc
 PG_CXXFLAGS = -std=c++17 -Wno-missing-field-initializers -Wno-register
-SHLIB_LINK = $(ENGINE_LIB) -lstdc++ -lm
+# FAISS (static, PIC) backs the IVF kinds; it needs OpenBLAS and OpenMP.
+SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -lopenblas -lgomp -lstdc++ -lm
 
 EXTRA_CLEAN = build
 

@@ -136,6 +136,11 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
 			return NewFlatIndex(config);
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+		case IndexKind::kBinIvf:
+			return NewIvfIndex(config);
 		default:
 			return Status::NotSupported("index kind not built yet");
 	}
@@ -151,6 +156,11 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
 			return LoadFlatIndex(h, reader);
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+		case IndexKind::kBinIvf:
+			return LoadIvfIndex(h, reader);
 		default:
 			return Status::NotSupported("index kind not built yet");
 	}

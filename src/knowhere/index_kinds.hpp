@@ -14,4 +14,9 @@ namespace vecdb::engine {
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept;
 
+// NewIvfIndex makes an empty IVF_FLAT, IVF_PQ, IVF_SQ8 or BIN_IVF index;
+// LoadIvfIndex reads its payload after the common header (ivf_index.cpp).
+Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept;
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+
 }  // namespace vecdb::engine
