@@ -14,8 +14,9 @@
 // Search of a batch: queries are checked and prepared up front on the calling
 // thread; params.threads - 1 worker threads and the calling thread then take
 // queries from a shared counter. Only the calling thread runs should_stop
-// (every kStopPollRows rows, and every millisecond while it waits for the
-// workers); workers see a shared flag, so a cancel stops them all.
+// (once before any work, every kStopPollRows rows, and every millisecond
+// while it waits for the workers); workers see a shared flag, so a cancel
+// stops them all.
 //
 // Serialized payload, after the common header:
 //   uint64 n, int64 labels[n]          (n == header.count)
@@ -232,11 +233,17 @@ Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		VECDB_RETURN_IF_ERROR(PrepareVector(metric_, dim_, src + q * row_bytes_, prepared.data() + q * row_bytes_,
 											"query"));
 
-	RowSet rows = Rows();
-	size_t keep = std::min(k, rows.n);
 	std::atomic<size_t> next_query{0};
 	std::atomic<bool> stop{false};
 	std::atomic<size_t> workers_done{0};
+
+	/* a cancel already pending stops the call before any thread starts */
+	StopPoller poller(params.should_stop, params.stop_arg, &stop);
+	if (poller.Poll())
+		return Status::Cancelled();
+
+	RowSet rows = Rows();
+	size_t keep = std::min(k, rows.n);
 
 	/* Work runs queries from the shared counter until none are left or a stop */
 	auto work = [&](StopPoller *poller) noexcept -> Status {
@@ -271,7 +278,6 @@ Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		/* fewer threads than asked for (or none): the calling thread does the rest */
 	}
 
-	StopPoller poller(params.should_stop, params.stop_arg, &stop);
 	Status status = work(&poller);
 	while (workers_done.load(std::memory_order_acquire) < threads.size()) {
 		if (!poller.stopped())
