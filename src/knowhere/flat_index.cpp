@@ -219,8 +219,9 @@ Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		return Status::Ok();
 	if (queries == nullptr || labels == nullptr || distances == nullptr)
 		return Status::InvalidArgument("queries and result buffers must not be null");
-	if (k > std::numeric_limits<size_t>::max() / sizeof(int64_t) / nq)
-		return Status::InvalidArgument("k times the number of queries is too large");
+	if (k > std::numeric_limits<size_t>::max() / sizeof(int64_t) / nq ||
+		nq > std::numeric_limits<size_t>::max() / row_bytes_)
+		return Status::InvalidArgument("too many queries or too large a k");
 
 	std::vector<uint8_t> prepared;
 	try {
