@@ -1,0 +1,237 @@
+// brute_force.cpp implements the shared exact-search toolkit: vector checks,
+// scores, the bounded top-k, stop polling, row scans and the exact iterator.
+#include "knowhere/brute_force.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "knowhere/distance.hpp"
+
+namespace vecdb::engine {
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// PrepareFloat checks a float vector for finiteness and writes it, unit-length
+// under cosine, to out.
+Status PrepareFloat(Metric metric, int dim, const float *v, float *out, const char *what) noexcept {
+	double norm2 = 0.0;
+	for (int i = 0; i < dim; i++) {
+		if (!std::isfinite(v[i]))
+			return Status::InvalidArgument(std::string(what) + " must not contain NaN or infinity");
+		norm2 += static_cast<double>(v[i]) * v[i];
+	}
+	if (metric != Metric::kCosine) {
+		std::memcpy(out, v, static_cast<size_t>(dim) * sizeof(float));
+		return Status::Ok();
+	}
+	if (norm2 == 0.0)
+		return Status::InvalidArgument(std::string(what) + " must not be a zero vector under cosine distance");
+	double inv = 1.0 / std::sqrt(norm2);
+	for (int i = 0; i < dim; i++)
+		out[i] = static_cast<float>(v[i] * inv);
+	return Status::Ok();
+}
+
+}  // namespace
+
+// PrepareVector checks and copies one vector, normalizing it under cosine.
+// Bit vectors are PostgreSQL bit strings: bit 0 is the high bit of byte 0, so
+// the padding past dim is the low 8 - dim % 8 bits of the last byte.
+Status PrepareVector(Metric metric, int dim, const void *vector, void *out, const char *what) noexcept {
+	if (vector == nullptr)
+		return Status::InvalidArgument(std::string(what) + " must not be null");
+	if (!IsBinaryMetric(metric))
+		return PrepareFloat(metric, dim, static_cast<const float *>(vector), static_cast<float *>(out), what);
+	size_t nbytes = RowBytes(metric, dim);
+	const uint8_t *bits = static_cast<const uint8_t *>(vector);
+	int used = dim % 8;
+	if (used != 0 && (bits[nbytes - 1] & static_cast<uint8_t>(0xFFu >> used)) != 0)
+		return Status::InvalidArgument(std::string(what) + " has bits set past its length");
+	std::memcpy(out, bits, nbytes);
+	return Status::Ok();
+}
+
+// PrepareQuery sizes out for one row and prepares the query into it.
+Status PrepareQuery(Metric metric, int dim, const void *query, std::vector<uint8_t> *out) noexcept {
+	try {
+		out->assign(RowBytes(metric, dim), 0);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while preparing a query");
+	}
+	/* a vector<uint8_t> buffer comes from operator new, aligned for float */
+	return PrepareVector(metric, dim, query, out->data(), "query");
+}
+
+// Score computes the metric's ordering score with the SIMD kernels.
+float Score(Metric metric, int dim, const void *query, const void *row) noexcept {
+	const float *a = static_cast<const float *>(query);
+	const float *b = static_cast<const float *>(row);
+	size_t d = static_cast<size_t>(dim);
+	float s;
+	switch (metric) {
+		case Metric::kL2:
+			s = L2SqrF32(a, b, d);
+			break;
+		case Metric::kInnerProduct:
+			s = -InnerProductF32(a, b, d);
+			break;
+		case Metric::kCosine:
+			s = std::min(2.0f, std::max(0.0f, 1.0f - InnerProductF32(a, b, d)));
+			break;
+		case Metric::kL1:
+			s = L1F32(a, b, d);
+			break;
+		case Metric::kHamming:
+			s = static_cast<float>(HammingBits(static_cast<const uint8_t *>(query),
+											   static_cast<const uint8_t *>(row), RowBytes(metric, dim)));
+			break;
+		case Metric::kJaccard:
+			s = static_cast<float>(JaccardBits(static_cast<const uint8_t *>(query),
+											   static_cast<const uint8_t *>(row), RowBytes(metric, dim)));
+			break;
+		default:
+			s = kInf;
+	}
+	return std::isnan(s) ? kInf : s;
+}
+
+// Init empties the heap and reserves k places.
+Status TopK::Init(size_t k) noexcept {
+	heap_.clear();
+	k_ = k;
+	try {
+		heap_.reserve(k);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory for search results");
+	}
+	return Status::Ok();
+}
+
+// SiftUp restores the max-heap property from leaf i upward.
+void TopK::SiftUp(size_t i) noexcept {
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!NeighborLess(heap_[parent], heap_[i]))
+			break;
+		std::swap(heap_[parent], heap_[i]);
+		i = parent;
+	}
+}
+
+// SiftDown restores the max-heap property from node i downward.
+void TopK::SiftDown(size_t i) noexcept {
+	size_t n = heap_.size();
+	for (;;) {
+		size_t largest = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && NeighborLess(heap_[largest], heap_[l]))
+			largest = l;
+		if (r < n && NeighborLess(heap_[largest], heap_[r]))
+			largest = r;
+		if (largest == i)
+			return;
+		std::swap(heap_[largest], heap_[i]);
+		i = largest;
+	}
+}
+
+// Extract sorts the kept neighbours, writes them and pads to k.
+void TopK::Extract(size_t width, int64_t *labels, float *distances) noexcept {
+	std::sort(heap_.begin(), heap_.end(), NeighborLess);
+	for (size_t i = 0; i < std::max(width, k_); i++) {
+		labels[i] = i < heap_.size() ? heap_[i].label : -1;
+		distances[i] = i < heap_.size() ? heap_[i].distance : kInf;
+	}
+	heap_.clear();
+}
+
+// Poll runs the callback (if any) and reads the shared flag.
+bool StopPoller::Poll() noexcept {
+	if (stopped_)
+		return true;
+	if (fn_ != nullptr && fn_(arg_)) {
+		stopped_ = true;
+		if (flag_ != nullptr)
+			flag_->store(true, std::memory_order_relaxed);
+	} else if (flag_ != nullptr && flag_->load(std::memory_order_relaxed)) {
+		stopped_ = true;
+	}
+	return stopped_;
+}
+
+// ScanRows scores the allowed rows into top, polling between rows.
+Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
+				StopPoller *poller, TopK *top) noexcept {
+	bool filtered = !filter.empty();
+	for (size_t i = 0; i < rows.n; i++) {
+		if (poller != nullptr && poller->Tick(1))
+			return Status::Cancelled();
+		int64_t label = rows.labels[i];
+		if (filtered && filter.test(label))
+			continue;
+		top->Push(label, Score(metric, dim, query, rows.Row(i)));
+	}
+	return Status::Ok();
+}
+
+// BruteForceSearch runs one exact top-k scan and writes the padded result.
+Status BruteForceSearch(Metric metric, int dim, const void *query, const RowSet &rows, size_t k,
+						BitsetView filter, const SearchParams &params, int64_t *labels,
+						float *distances) noexcept {
+	TopK top;
+	VECDB_RETURN_IF_ERROR(top.Init(std::min(k, rows.n)));
+	StopPoller poller(params.should_stop, params.stop_arg);
+	VECDB_RETURN_IF_ERROR(ScanRows(metric, dim, query, rows, filter, &poller, &top));
+	top.Extract(k, labels, distances);
+	return Status::Ok();
+}
+
+// Create scores every allowed row once and keeps the list for Next.
+Expected<std::unique_ptr<Iterator>> ExactIterator::Create(Metric metric, int dim, const void *query,
+														  const RowSet &rows, BitsetView filter,
+														  const SearchParams &params) noexcept {
+	std::unique_ptr<ExactIterator> it;
+	try {
+		it.reset(new ExactIterator());
+		it->all_.reserve(rows.n);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while starting an index scan");
+	}
+	StopPoller poller(params.should_stop, params.stop_arg);
+	bool filtered = !filter.empty();
+	for (size_t i = 0; i < rows.n; i++) {
+		if (poller.Tick(1))
+			return Status::Cancelled();
+		int64_t label = rows.labels[i];
+		if (filtered && filter.test(label))
+			continue;
+		it->all_.push_back(Neighbor{label, Score(metric, dim, query, rows.Row(i))});
+	}
+	return std::unique_ptr<Iterator>(std::move(it));
+}
+
+// Next partially sorts the next batch of the remaining rows and appends it.
+Status ExactIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept {
+	if (out == nullptr || max_batch == 0)
+		return Status::InvalidArgument("iterator batch size must be at least 1");
+	size_t take = std::min(max_batch, all_.size() - next_);
+	if (take == 0)
+		return Status::Ok();
+	try {
+		out->reserve(out->size() + take);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while returning index scan results");
+	}
+	auto first = all_.begin() + static_cast<std::ptrdiff_t>(next_);
+	auto middle = first + static_cast<std::ptrdiff_t>(take);
+	std::partial_sort(first, middle, all_.end(), NeighborLess);
+	out->insert(out->end(), first, middle);
+	next_ += take;
+	return Status::Ok();
+}
+
+}  // namespace vecdb::engine
