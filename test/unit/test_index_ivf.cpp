@@ -19,15 +19,6 @@
 
 namespace vecdb::engine {
 
-// NewFlatIndex and LoadFlatIndex are weak stand-ins until FLAT (another branch)
-// is merged: index.cpp's factory refers to them.
-__attribute__((weak)) Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &) noexcept {
-	return Status::NotSupported("FLAT not linked into this test");
-}
-__attribute__((weak)) Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &, ByteReader &) noexcept {
-	return Status::NotSupported("FLAT not linked into this test");
-}
-
 namespace {
 
 // Data holds n rows of dim floats drawn around ncenters Gaussian centres.
