@@ -136,6 +136,8 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
 			return NewFlatIndex(config);
+		case IndexKind::kHnsw:
+			return NewHnswIndex(config);
 		default:
 			return Status::NotSupported("index kind not built yet");
 	}
@@ -151,6 +153,8 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
 			return LoadFlatIndex(h, reader);
+		case IndexKind::kHnsw:
+			return LoadHnswIndex(h, reader);
 		default:
 			return Status::NotSupported("index kind not built yet");
 	}

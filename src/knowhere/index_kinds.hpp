@@ -14,4 +14,9 @@ namespace vecdb::engine {
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept;
 
+// NewHnswIndex makes an empty HNSW index; LoadHnswIndex reads its payload
+// after the common header.
+Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept;
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+
 }  // namespace vecdb::engine
