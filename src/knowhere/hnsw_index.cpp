@@ -7,9 +7,10 @@
 //
 // - Insert: our own copy of addPoint's single-threaded path, so that neighbour
 //   selection can follow pgvector (HnswBuildOptions): pruned candidates fill a
-//   list up to its capacity, and a new element takes up to 2m neighbours on
-//   layer 0. hnswlib's getNeighborsByHeuristic2 and mutuallyConnectNewElement
-//   are not virtual, so SelectNeighbors and Connect below replace them.
+//   list up to its capacity (default on), and optionally a new element takes
+//   up to 2m neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and mutuallyConnectNewElement
+//   are not virtual, so SelectNeighbors and Connect below replace them. The
+//   build runs on the calling thread (IndexConfig.threads is not used yet).
 // - Search: greedy descent through the upper layers, then a best-first search
 //   of layer 0 that walks through filtered nodes but admits only allowed ones
 //   into the result set, with ef widened as the allowed fraction falls. Few
@@ -20,6 +21,10 @@
 //   when the frontier is empty, rows never reached are added by brute force.
 // - RangeSearch: exact, over the allowed rows (no graph search can promise
 //   every row within a radius).
+// - Batches of queries run one after another on the calling thread
+//   (SearchParams.threads is not used yet); concurrent callers are safe, as
+//   searches only read the graph and borrow visited lists from hnswlib's
+//   locked pool.
 // - Serialization: our own stream format (hnswlib writes only files), element
 //   by element, every size, level, label and neighbour id checked on load.
 //
@@ -678,6 +683,7 @@ Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParam
 		return Status::InvalidArgument("query and output must not be null");
 	if (std::isnan(radius))
 		return Status::InvalidArgument("radius must not be NaN");
+	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
 	try {
 		std::vector<float> q;
 		VECDB_RETURN_IF_ERROR(PrepareQuery(static_cast<const float *>(query), &q));
@@ -810,7 +816,8 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 			const tableint *links = g.Links(c.second, 0, &n);
 			for (size_t j = 0; j < n; j++) {
 				tableint id = links[j];
-				if (visited_[id])
+				/* Rows added after the iterator started are not part of its search. */
+				if (id >= visited_.size() || visited_[id])
 					continue;
 				float d = g.Dist(query_.data(), id);
 				if (Admit(id, d) && (top.size() < want || d < top.top().first)) {
@@ -969,7 +976,7 @@ Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &conf
 	}
 }
 
-// NewHnswIndex makes an empty HNSW index with pgvector's neighbour selection.
+// NewHnswIndex makes an empty HNSW index with the default neighbour selection.
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept {
 	return NewHnswIndexWithOptions(config, HnswBuildOptions());
 }
