@@ -155,7 +155,9 @@ public:
 		setExternalLabel(id, label);
 		memcpy(getDataByInternalId(id), v, data_size_);
 		if (level > 0) {
-			size_t bytes = size_links_per_element_ * level + 1;
+			/* hnswlib's searchBaseLayer reads one id past a list to prefetch:
+			   pad so that read stays inside the block (hnswlib allocates + 1). */
+			size_t bytes = size_links_per_element_ * level + sizeof(tableint);
 			linkLists_[id] = static_cast<char *>(malloc(bytes));
 			if (linkLists_[id] == nullptr)
 				throw std::bad_alloc();
