@@ -597,17 +597,43 @@ TEST(Hnsw, FewerRowsThanK) {
 
 // BenchRecall measures recall@10 at ef 40..320 for hnswlib's and pgvector's
 // neighbour selection when VECDB_HNSW_BENCH=N,DIM[,SPREAD,PER_CLUSTER] is set
-// (e.g. 100000,128 or 100000,128,1.0,2000).
+// (e.g. 100000,128 or 100000,128,1.0,2000), or on raw float32 files named by
+// VECDB_HNSW_BENCH_RAW=BASE,QUERIES,DIM.
 TEST(Hnsw, BenchRecall) {
 	const char *env = std::getenv("VECDB_HNSW_BENCH");
-	if (env == nullptr)
-		GTEST_SKIP() << "set VECDB_HNSW_BENCH=N,DIM to run";
+	const char *raw = std::getenv("VECDB_HNSW_BENCH_RAW");
+	if (env == nullptr && raw == nullptr)
+		GTEST_SKIP() << "set VECDB_HNSW_BENCH=N,DIM[,SPREAD,PER_CLUSTER] or VECDB_HNSW_BENCH_RAW=BASE,QUERIES,DIM";
 	size_t n = 100000, per_cluster = 200;
 	int dim = 128;
 	float spread = 0.25f;
-	std::sscanf(env, "%zu,%d,%f,%zu", &n, &dim, &spread, &per_cluster);
-	Data d = MakeClustered(n + 1000, dim, 1, spread, per_cluster);
-	Data q = Split(&d, 1000);
+	Data d, q;
+	if (raw != nullptr) {
+		/* Raw little-endian float32 rows, e.g. bench/harness.py's data set
+		   (base.npy and queries.npy of its .npz without their headers). */
+		char base_path[512], query_path[512];
+		ASSERT_EQ(std::sscanf(raw, "%511[^,],%511[^,],%d", base_path, query_path, &dim), 3);
+		for (auto [path, out] : {std::pair<const char *, Data *>{base_path, &d}, {query_path, &q}}) {
+			FILE *f = std::fopen(path, "rb");
+			ASSERT_NE(f, nullptr) << path;
+			std::fseek(f, 0, SEEK_END);
+			size_t rows = static_cast<size_t>(std::ftell(f)) / (sizeof(float) * dim);
+			std::fseek(f, 0, SEEK_SET);
+			out->n = rows;
+			out->dim = dim;
+			out->x.resize(rows * dim);
+			ASSERT_EQ(std::fread(out->x.data(), sizeof(float) * dim, rows, f), rows);
+			std::fclose(f);
+			out->labels.resize(rows);
+			for (size_t i = 0; i < rows; i++)
+				out->labels[i] = static_cast<int64_t>(i);
+		}
+		n = d.n;
+	} else {
+		std::sscanf(env, "%zu,%d,%f,%zu", &n, &dim, &spread, &per_cluster);
+		d = MakeClustered(n + 1000, dim, 1, spread, per_cluster);
+		q = Split(&d, 1000);
+	}
 	auto truth = TrueKnn(d, q, 10, Metric::kL2);
 	struct Variant {
 		const char *name;
