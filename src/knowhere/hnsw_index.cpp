@@ -11,9 +11,11 @@
 //   up to 2m neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and mutuallyConnectNewElement
 //   are not virtual, so SelectNeighbors and Connect below replace them. The
 //   build runs on the calling thread (IndexConfig.threads is not used yet).
-// - Search: greedy descent through the upper layers, then a best-first search
-//   of layer 0 that walks through filtered nodes but admits only allowed ones
-//   into the result set, with ef widened as the allowed fraction falls. Few
+// - Search: greedy descent through the upper layers down to layer 1, a beam
+//   search of layer 1 whose results seed layer 0 (LayerEntries), then a
+//   best-first search of layer 0 that walks through filtered nodes but admits
+//   only allowed ones into the result set, with ef widened as the allowed
+//   fraction falls. Few
 //   allowed rows (below brute_force_ratio, or k at least half of them) are
 //   searched exactly, and so is any graph search that came up short of k.
 // - Iterator: the layer-0 best-first expansion kept alive between batches
@@ -290,15 +292,6 @@ public:
 		return ep;
 	}
 
-	// EntryForLayer0 descends from the top entry point to layer 0.
-	tableint EntryForLayer0(const float *q) const {
-		tableint ep = enterpoint_node_;
-		float d = Dist(q, ep);
-		for (int l = maxlevel_; l > 0; l--)
-			ep = Descend(q, ep, l, &d);
-		return ep;
-	}
-
 	// Label returns the caller's label of id.
 	int64_t Label(tableint id) const { return static_cast<int64_t>(getExternalLabel(id)); }
 };
@@ -331,6 +324,50 @@ size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
 	double fraction = static_cast<double>(allowed) / static_cast<double>(total);
 	size_t widened = static_cast<size_t>(static_cast<double>(ef) / std::max(fraction, 1.0 / kMaxEfWiden));
 	return std::max(ef, std::min(widened, kMaxFilteredEf));
+}
+
+// LayerEntries returns the entry points of a layer-0 search: greedy descent
+// to layer 1, then a beam search of width `width` on layer 1 (a single greedy
+// path there often ends in the wrong cluster when clusters are far apart, and
+// no ef at layer 0 recovers from that), closest first.
+std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width) {
+	tableint ep = g.enterpoint_node_;
+	float d = g.Dist(q, ep);
+	for (int l = g.maxlevel_; l > 1; l--)
+		ep = g.Descend(q, ep, l, &d);
+	if (g.maxlevel_ < 1)
+		return {{d, ep}};
+	VisitedGuard visited(g.visited_list_pool_);
+	MinHeap frontier;
+	MaxHeap top;
+	visited.Visit(ep);
+	frontier.emplace(d, ep);
+	top.emplace(d, ep);
+	while (!frontier.empty()) {
+		DistPair c = frontier.top();
+		if (c.first > top.top().first && top.size() >= width)
+			break;
+		frontier.pop();
+		size_t n;
+		const tableint *links = g.Links(c.second, 1, &n);
+		for (size_t j = 0; j < n; j++) {
+			if (visited.Visit(links[j]))
+				continue;
+			float dj = g.Dist(q, links[j]);
+			if (top.size() < width || dj < top.top().first) {
+				frontier.emplace(dj, links[j]);
+				top.emplace(dj, links[j]);
+				if (top.size() > width)
+					top.pop();
+			}
+		}
+	}
+	std::vector<DistPair> out(top.size());
+	for (size_t i = top.size(); i > 0; i--) {
+		out[i - 1] = top.top();
+		top.pop();
+	}
+	return out;
 }
 
 // StopRequested polls the caller's stop callback.
@@ -576,15 +613,19 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 							  std::vector<Neighbor> *out) const {
 	const Graph &g = *graph_;
 	out->clear();
-	tableint ep = g.EntryForLayer0(q);
+	std::vector<DistPair> entries = LayerEntries(g, q, ef);
 	VisitedGuard visited(g.visited_list_pool_);
 	MinHeap frontier;
 	MaxHeap top;
-	float ep_dist = g.Dist(q, ep);
-	visited.Visit(ep);
-	frontier.emplace(ep_dist, ep);
-	if (Allowed(filter, ep))
-		top.emplace(ep_dist, ep);
+	for (const DistPair &e : entries) {
+		visited.Visit(e.second);
+		frontier.push(e);
+		if (Allowed(filter, e.second)) {
+			top.push(e);
+			if (top.size() > ef)
+				top.pop();
+		}
+	}
 	float bound = top.empty() ? std::numeric_limits<float>::infinity() : top.top().first;
 	int polls = 0;
 	while (!frontier.empty()) {
@@ -764,8 +805,8 @@ Status HnswIterator::Start() {
 			return Status::Ok();
 		}
 	}
-	tableint ep = g.EntryForLayer0(query_.data());
-	Admit(ep, g.Dist(query_.data(), ep));
+	for (const DistPair &e : LayerEntries(g, query_.data(), ef_))
+		Admit(e.second, e.first);
 	return Status::Ok();
 }
 
