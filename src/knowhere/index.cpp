@@ -141,8 +141,10 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf:
 			return NewIvfIndex(config);
+		case IndexKind::kHnsw:
+			return NewHnswIndex(config);
 		default:
-			return Status::NotSupported("index kind not built yet");
+			return Status::InvalidArgument("unknown index kind");
 	}
 }
 
@@ -161,8 +163,10 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf:
 			return LoadIvfIndex(h, reader);
+		case IndexKind::kHnsw:
+			return LoadHnswIndex(h, reader);
 		default:
-			return Status::NotSupported("index kind not built yet");
+			return Status::InvalidArgument("unknown index kind");
 	}
 }
 

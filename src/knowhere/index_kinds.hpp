@@ -19,4 +19,9 @@ Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteRe
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteReader &reader) noexcept;
 
+// NewHnswIndex makes an empty HNSW index; LoadHnswIndex reads its payload
+// after the common header.
+Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept;
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+
 }  // namespace vecdb::engine

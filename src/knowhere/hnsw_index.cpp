@@ -1,0 +1,1077 @@
+// hnsw_index.cpp implements the HNSW index kind on hnswlib 0.6.2's graph.
+//
+// Design. hnswlib's HierarchicalNSW holds the graph: the level-0 block (links,
+// vector, label per element), the upper-layer link lists, levels and the label
+// map, all public members. We keep its data structures and its search for
+// insertion candidates (searchBaseLayer), and write the rest ourselves:
+//
+// - Insert: our own copy of addPoint's single-threaded path, so that neighbour
+//   selection can follow pgvector (HnswBuildOptions): pruned candidates fill a
+//   list up to its capacity (default on), and optionally a new element takes
+//   up to 2m neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and mutuallyConnectNewElement
+//   are not virtual, so SelectNeighbors and Connect below replace them. The
+//   build runs on the calling thread (IndexConfig.threads is not used yet).
+// - Search: greedy descent through the upper layers down to layer 1, a beam
+//   search of layer 1 whose results seed layer 0 (LayerEntries), then a
+//   best-first search of layer 0 that walks through filtered nodes but admits
+//   only allowed ones into the result set, with ef widened as the allowed
+//   fraction falls. Few
+//   allowed rows (below brute_force_ratio, or k at least half of them) are
+//   searched exactly, and so is any graph search that came up short of k.
+// - Iterator: the layer-0 best-first expansion kept alive between batches
+//   (frontier heap, visited set, heap of found-but-unreturned allowed rows);
+//   when the frontier is empty, rows never reached are added by brute force.
+// - RangeSearch: exact, over the allowed rows (no graph search can promise
+//   every row within a radius).
+// - Batches of queries run one after another on the calling thread
+//   (SearchParams.threads is not used yet); concurrent callers are safe, as
+//   searches only read the graph and borrow visited lists from hnswlib's
+//   locked pool.
+// - Serialization: our own stream format (hnswlib writes only files), element
+//   by element, every size, level, label and neighbour id checked on load.
+//
+// hnswlib throws std::runtime_error and std::bad_alloc: every public call
+// catches everything and returns a Status.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <hnswlib/hnswlib.h>
+
+#include "knowhere/distance.hpp"
+#include "knowhere/hnsw_index.hpp"
+#include "knowhere/index_kinds.hpp"
+#include "knowhere/serialize.hpp"
+
+namespace vecdb::engine {
+
+namespace {
+
+using hnswlib::labeltype;
+using hnswlib::linklistsizeint;
+using hnswlib::tableint;
+
+// DistPair is a score and an internal id.
+using DistPair = std::pair<float, tableint>;
+// MinHeap pops the smallest score first; MaxHeap the largest.
+using MinHeap = std::priority_queue<DistPair, std::vector<DistPair>, std::greater<DistPair>>;
+using MaxHeap = std::priority_queue<DistPair>;
+
+// kHnswPayloadVersion tags our payload after the common header.
+constexpr uint32_t kHnswPayloadVersion = 1;
+// kMaxLevel bounds element levels on load (a level above it means corruption:
+// with m >= 2 reaching it needs far more rows than an index can hold).
+constexpr int kMaxLevel = 48;
+// kStopPollInterval is how many expansions pass between should_stop polls.
+constexpr int kStopPollInterval = 64;
+// kMaxEfWiden caps the factor by which a filter widens ef.
+constexpr double kMaxEfWiden = 20.0;
+// kMaxFilteredEf caps the widened ef.
+constexpr size_t kMaxFilteredEf = 4000;
+
+// L2Dist returns the squared L2 distance of two dim-float rows.
+float L2Dist(const void *a, const void *b, const void *dim) {
+	return L2SqrF32(static_cast<const float *>(a), static_cast<const float *>(b), *static_cast<const size_t *>(dim));
+}
+
+// NegIpDist returns the negative inner product (smaller is closer).
+float NegIpDist(const void *a, const void *b, const void *dim) {
+	return -InnerProductF32(static_cast<const float *>(a), static_cast<const float *>(b),
+							*static_cast<const size_t *>(dim));
+}
+
+// CosineDist returns 1 - a.b for rows normalized at add and at query.
+float CosineDist(const void *a, const void *b, const void *dim) {
+	return 1.0f - InnerProductF32(static_cast<const float *>(a), static_cast<const float *>(b),
+								  *static_cast<const size_t *>(dim));
+}
+
+// L1Dist returns the L1 (taxicab) distance.
+float L1Dist(const void *a, const void *b, const void *dim) {
+	return L1F32(static_cast<const float *>(a), static_cast<const float *>(b), *static_cast<const size_t *>(dim));
+}
+
+// KernelSpace is the hnswlib space that routes distances to our SIMD kernels.
+class KernelSpace final : public hnswlib::SpaceInterface<float> {
+public:
+	KernelSpace(Metric metric, size_t dim) : dim_(dim) {
+		switch (metric) {
+			case Metric::kInnerProduct:
+				func_ = NegIpDist;
+				break;
+			case Metric::kCosine:
+				func_ = CosineDist;
+				break;
+			case Metric::kL1:
+				func_ = L1Dist;
+				break;
+			default:
+				func_ = L2Dist;
+				break;
+		}
+	}
+	size_t get_data_size() override { return dim_ * sizeof(float); }
+	hnswlib::DISTFUNC<float> get_dist_func() override { return func_; }
+	void *get_dist_func_param() override { return &dim_; }
+
+private:
+	size_t dim_;
+	hnswlib::DISTFUNC<float> func_;
+};
+
+// Graph is hnswlib's HierarchicalNSW with our insert path and read helpers.
+class Graph final : public hnswlib::HierarchicalNSW<float> {
+public:
+	Graph(KernelSpace *space, size_t capacity, size_t m, size_t ef_construction, size_t seed)
+		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed) {}
+
+	// Dist returns the score of a query against element id.
+	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
+
+	// Links returns the neighbour list of id on level and its length.
+	const tableint *Links(tableint id, int level, size_t *n) const {
+		linklistsizeint *ll = get_linklist_at_level(id, level);
+		*n = getListCount(ll);
+		return reinterpret_cast<const tableint *>(ll + 1);
+	}
+
+	// EnsureCapacity grows the element arrays to hold n elements (doubling).
+	void EnsureCapacity(size_t n) {
+		if (n > max_elements_)
+			resizeIndex(std::max(n, max_elements_ * 2));
+	}
+
+	// AppendElement stores a new element with its level and empty link lists
+	// and returns its internal id; the graph is left to the caller.
+	tableint AppendElement(const float *v, labeltype label, int level) {
+		EnsureCapacity(cur_element_count + 1);
+		tableint id = static_cast<tableint>(cur_element_count);
+		memset(data_level0_memory_ + id * size_data_per_element_ + offsetLevel0_, 0, size_data_per_element_);
+		setExternalLabel(id, label);
+		memcpy(getDataByInternalId(id), v, data_size_);
+		if (level > 0) {
+			/* hnswlib's searchBaseLayer reads one id past a list to prefetch:
+			   pad so that read stays inside the block (hnswlib allocates + 1). */
+			size_t bytes = size_links_per_element_ * level + sizeof(tableint);
+			linkLists_[id] = static_cast<char *>(malloc(bytes));
+			if (linkLists_[id] == nullptr)
+				throw std::bad_alloc();
+			memset(linkLists_[id], 0, bytes);
+		}
+		/* Levels are set after the allocation: the destructor frees by level. */
+		element_levels_[id] = level;
+		label_lookup_[label] = id;
+		cur_element_count++;
+		return id;
+	}
+
+	// SelectNeighbors runs the HNSW neighbour heuristic over candidates sorted
+	// by increasing score and returns at most capacity of them; with
+	// keep_pruned the pruned ones fill the list up to capacity (pgvector).
+	void SelectNeighbors(const std::vector<DistPair> &cands, size_t capacity, bool keep_pruned,
+						 std::vector<DistPair> *out) const {
+		out->clear();
+		/* hnswlib keeps every candidate when there are fewer than capacity. */
+		if (cands.size() < capacity) {
+			*out = cands;
+			return;
+		}
+		std::vector<DistPair> pruned;
+		for (const DistPair &c : cands) {
+			if (out->size() >= capacity)
+				break;
+			bool good = true;
+			for (const DistPair &s : *out) {
+				if (fstdistfunc_(getDataByInternalId(s.second), getDataByInternalId(c.second), dist_func_param_) <
+					c.first) {
+					good = false;
+					break;
+				}
+			}
+			if (good)
+				out->push_back(c);
+			else if (keep_pruned)
+				pruned.push_back(c);
+		}
+		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
+			out->push_back(pruned[i]);
+	}
+
+	// Connect links element cur on level to its selected neighbours and each
+	// of them back to cur, shrinking full lists with the heuristic; it returns
+	// the closest candidate, the entry point for the next level down.
+	tableint Connect(tableint cur, const std::vector<DistPair> &cands, int level, const HnswBuildOptions &opt) {
+		size_t capacity = level ? maxM_ : maxM0_;
+		size_t pick = (level == 0 && opt.full_layer0) ? maxM0_ : M_;
+		std::vector<DistPair> selected, shrunk, others;
+		SelectNeighbors(cands, pick, opt.keep_pruned, &selected);
+		linklistsizeint *ll_cur = get_linklist_at_level(cur, level);
+		tableint *cur_links = reinterpret_cast<tableint *>(ll_cur + 1);
+		for (size_t i = 0; i < selected.size(); i++)
+			cur_links[i] = selected[i].second;
+		setListCount(ll_cur, static_cast<unsigned short>(selected.size()));
+
+		for (const DistPair &s : selected) {
+			tableint n = s.second;
+			linklistsizeint *ll = get_linklist_at_level(n, level);
+			size_t sz = getListCount(ll);
+			tableint *links = reinterpret_cast<tableint *>(ll + 1);
+			if (sz < capacity) {
+				links[sz] = cur;
+				setListCount(ll, static_cast<unsigned short>(sz + 1));
+				continue;
+			}
+			others.clear();
+			others.emplace_back(s.first, cur);
+			for (size_t j = 0; j < sz; j++)
+				others.emplace_back(fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(n), dist_func_param_),
+									links[j]);
+			std::sort(others.begin(), others.end());
+			SelectNeighbors(others, capacity, opt.keep_pruned, &shrunk);
+			for (size_t j = 0; j < shrunk.size(); j++)
+				links[j] = shrunk[j].second;
+			setListCount(ll, static_cast<unsigned short>(shrunk.size()));
+		}
+		return cands.front().second;
+	}
+
+	// Insert adds one element: hnswlib's addPoint, single-threaded, with our
+	// neighbour selection.
+	void Insert(const float *v, labeltype label, const HnswBuildOptions &opt) {
+		int level = getRandomLevel(mult_);
+		tableint cur = AppendElement(v, label, level);
+		if (cur == 0) {
+			enterpoint_node_ = 0;
+			maxlevel_ = level;
+			return;
+		}
+		tableint ep = enterpoint_node_;
+		float ep_dist = Dist(v, ep);
+		for (int l = maxlevel_; l > level; l--)
+			ep = Descend(v, ep, l, &ep_dist);
+		std::vector<DistPair> cands;
+		for (int l = std::min(level, maxlevel_); l >= 0; l--) {
+			auto top = searchBaseLayer(ep, v, l);
+			cands.resize(top.size());
+			for (size_t i = top.size(); i > 0; i--) {
+				cands[i - 1] = top.top();
+				top.pop();
+			}
+			ep = Connect(cur, cands, l, opt);
+		}
+		if (level > maxlevel_) {
+			enterpoint_node_ = cur;
+			maxlevel_ = level;
+		}
+	}
+
+	// Descend moves greedily towards q on one upper level and returns the
+	// closest element found (its score in *dist).
+	tableint Descend(const float *q, tableint ep, int level, float *dist) const {
+		bool changed = true;
+		while (changed) {
+			changed = false;
+			size_t n;
+			const tableint *links = Links(ep, level, &n);
+			for (size_t i = 0; i < n; i++) {
+				float d = Dist(q, links[i]);
+				if (d < *dist) {
+					*dist = d;
+					ep = links[i];
+					changed = true;
+				}
+			}
+		}
+		return ep;
+	}
+
+	// Label returns the caller's label of id.
+	int64_t Label(tableint id) const { return static_cast<int64_t>(getExternalLabel(id)); }
+};
+
+// VisitedGuard borrows a visited list from hnswlib's pool and returns it.
+class VisitedGuard {
+public:
+	explicit VisitedGuard(hnswlib::VisitedListPool *pool) : pool_(pool), vl_(pool->getFreeVisitedList()) {}
+	~VisitedGuard() { pool_->releaseVisitedList(vl_); }
+	VisitedGuard(const VisitedGuard &) = delete;
+	VisitedGuard &operator=(const VisitedGuard &) = delete;
+	// Visit marks id and reports whether it was already marked.
+	bool Visit(tableint id) {
+		if (vl_->mass[id] == vl_->curV)
+			return true;
+		vl_->mass[id] = vl_->curV;
+		return false;
+	}
+
+private:
+	hnswlib::VisitedListPool *pool_;
+	hnswlib::VisitedList *vl_;
+};
+
+// WidenEf scales ef by total/allowed for a filtered search, at most
+// kMaxEfWiden times and to no more than kMaxFilteredEf (unless ef already is).
+size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
+	if (allowed == 0 || total == 0)
+		return ef;
+	double fraction = static_cast<double>(allowed) / static_cast<double>(total);
+	size_t widened = static_cast<size_t>(static_cast<double>(ef) / std::max(fraction, 1.0 / kMaxEfWiden));
+	return std::max(ef, std::min(widened, kMaxFilteredEf));
+}
+
+// LayerEntries returns the entry points of a layer-0 search: greedy descent
+// to layer 1, then a beam search of width `width` on layer 1 (a single greedy
+// path there often ends in the wrong cluster when clusters are far apart, and
+// no ef at layer 0 recovers from that), closest first.
+std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width) {
+	tableint ep = g.enterpoint_node_;
+	float d = g.Dist(q, ep);
+	for (int l = g.maxlevel_; l > 1; l--)
+		ep = g.Descend(q, ep, l, &d);
+	if (g.maxlevel_ < 1)
+		return {{d, ep}};
+	VisitedGuard visited(g.visited_list_pool_);
+	MinHeap frontier;
+	MaxHeap top;
+	visited.Visit(ep);
+	frontier.emplace(d, ep);
+	top.emplace(d, ep);
+	while (!frontier.empty()) {
+		DistPair c = frontier.top();
+		if (c.first > top.top().first && top.size() >= width)
+			break;
+		frontier.pop();
+		size_t n;
+		const tableint *links = g.Links(c.second, 1, &n);
+		for (size_t j = 0; j < n; j++) {
+			if (visited.Visit(links[j]))
+				continue;
+			float dj = g.Dist(q, links[j]);
+			if (top.size() < width || dj < top.top().first) {
+				frontier.emplace(dj, links[j]);
+				top.emplace(dj, links[j]);
+				if (top.size() > width)
+					top.pop();
+			}
+		}
+	}
+	std::vector<DistPair> out(top.size());
+	for (size_t i = top.size(); i > 0; i--) {
+		out[i - 1] = top.top();
+		top.pop();
+	}
+	return out;
+}
+
+// StopRequested polls the caller's stop callback.
+bool StopRequested(const SearchParams &p) noexcept {
+	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
+}
+
+// ByScoreThenLabel orders neighbours by distance, ties by label.
+bool ByScoreThenLabel(const Neighbor &a, const Neighbor &b) noexcept {
+	return a.distance < b.distance || (a.distance == b.distance && a.label < b.label);
+}
+
+// Fnv1a folds bytes into a 64-bit FNV-1a hash.
+uint64_t Fnv1a(uint64_t h, const void *data, size_t n) noexcept {
+	const uint8_t *p = static_cast<const uint8_t *>(data);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+// kFnvSeed is FNV-1a's offset basis.
+constexpr uint64_t kFnvSeed = 0xcbf29ce484222325ULL;
+
+// HashingWriter passes bytes on and hashes them, so a checksum can close the payload.
+class HashingWriter final : public ByteWriter {
+public:
+	HashingWriter(ByteWriter &inner, uint64_t seed) : inner_(inner), hash_(seed) {}
+	// Write hashes and forwards n bytes.
+	Status Write(const void *data, size_t n) noexcept override {
+		hash_ = Fnv1a(hash_, data, n);
+		return inner_.Write(data, n);
+	}
+	uint64_t hash() const noexcept { return hash_; }
+
+private:
+	ByteWriter &inner_;
+	uint64_t hash_;
+};
+
+// HashingReader hashes the bytes it reads, to compare with the stored checksum.
+class HashingReader final : public ByteReader {
+public:
+	HashingReader(ByteReader &inner, uint64_t seed) : inner_(inner), hash_(seed) {}
+	// Read reads n bytes and hashes them.
+	Status Read(void *data, size_t n) noexcept override {
+		VECDB_RETURN_IF_ERROR(inner_.Read(data, n));
+		hash_ = Fnv1a(hash_, data, n);
+		return Status::Ok();
+	}
+	uint64_t hash() const noexcept { return hash_; }
+
+private:
+	ByteReader &inner_;
+	uint64_t hash_;
+};
+
+// HeaderSeed starts the payload checksum from the common header's bytes, so
+// that a change to any header field (reserved included) is detected too.
+uint64_t HeaderSeed(const IndexHeader &h) noexcept {
+	return Fnv1a(kFnvSeed, &h, sizeof(h));
+}
+
+class HnswIndex;
+
+// HnswIterator is the resumable layer-0 search of one query.
+class HnswIterator final : public Iterator {
+public:
+	HnswIterator(const HnswIndex *index, std::vector<float> query, const SearchParams &params, BitsetView filter)
+		: index_(index), query_(std::move(query)), params_(params), filter_(filter) {}
+	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
+
+private:
+	// Start seeds the frontier from the graph, or sorts the allowed rows
+	// exactly when few are allowed.
+	Status Start();
+	// Admit records a newly scored element: frontier, and results if allowed.
+	bool Admit(tableint id, float d);
+
+	const HnswIndex *index_;
+	std::vector<float> query_;
+	SearchParams params_;
+	BitsetView filter_;
+	bool started_ = false;
+	bool exhausted_ = false;
+	size_t ef_ = 0;
+	std::vector<uint8_t> visited_;
+	MinHeap frontier_;
+	MinHeap ready_;
+};
+
+// HnswIndex is the HNSW index kind.
+class HnswIndex final : public Index {
+public:
+	HnswIndex(const IndexConfig &config, const HnswBuildOptions &options, size_t capacity)
+		: config_(config),
+		  options_(options),
+		  space_(std::make_unique<KernelSpace>(config.metric, static_cast<size_t>(config.dim))),
+		  graph_(std::make_unique<Graph>(space_.get(), capacity, static_cast<size_t>(config.m),
+										 static_cast<size_t>(config.ef_construction), static_cast<size_t>(config.seed))) {}
+
+	IndexKind kind() const noexcept override { return IndexKind::kHnsw; }
+	Metric metric() const noexcept override { return config_.metric; }
+	int dim() const noexcept override { return config_.dim; }
+	int64_t count() const noexcept override { return static_cast<int64_t>(graph_->cur_element_count); }
+
+	// MemoryUsage adds the level-0 block, upper link lists and label map.
+	size_t MemoryUsage() const noexcept override {
+		size_t bytes = graph_->max_elements_ * (graph_->size_data_per_element_ + sizeof(void *) + sizeof(int));
+		for (size_t i = 0; i < graph_->cur_element_count; i++)
+			bytes += static_cast<size_t>(graph_->element_levels_[i]) * graph_->size_links_per_element_;
+		return bytes + graph_->label_lookup_.size() * 32;
+	}
+
+	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
+	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+				  int64_t *labels, float *distances) const noexcept override;
+	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+					   std::vector<Neighbor> *out) const noexcept override;
+	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
+													   BitsetView filter) const noexcept override;
+	Status Serialize(ByteWriter &writer) const noexcept override;
+
+	// Load reads the payload after the common header into this empty index.
+	Status Load(const IndexHeader &h, ByteReader &r);
+
+	// PrepareQuery checks a query (finite, non-zero for cosine) and copies it,
+	// normalized for cosine, to out.
+	Status PrepareQuery(const float *q, std::vector<float> *out) const;
+	// Allowed reports whether element id passes the filter.
+	bool Allowed(BitsetView filter, tableint id) const { return filter.empty() || !filter.test(graph_->Label(id)); }
+	// AllowedIds lists the elements the filter allows (every element when empty).
+	std::vector<tableint> AllowedIds(BitsetView filter) const;
+	// BruteForce scores ids exactly and keeps the k best (all when k is 0), sorted.
+	Status BruteForce(const float *q, const std::vector<tableint> &ids, size_t k, const SearchParams &params,
+					  std::vector<Neighbor> *out) const;
+	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
+	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
+					   std::vector<Neighbor> *out) const;
+	const Graph &graph() const { return *graph_; }
+
+private:
+	IndexConfig config_;
+	HnswBuildOptions options_;
+	std::unique_ptr<KernelSpace> space_;
+	std::unique_ptr<Graph> graph_;
+};
+
+// PrepareQuery validates and copies a query, normalizing it for cosine.
+Status HnswIndex::PrepareQuery(const float *q, std::vector<float> *out) const {
+	size_t d = static_cast<size_t>(config_.dim);
+	out->assign(q, q + d);
+	double norm = 0;
+	for (float x : *out) {
+		if (!std::isfinite(x))
+			return Status::InvalidArgument("query vector contains NaN or infinity");
+		norm += static_cast<double>(x) * x;
+	}
+	if (config_.metric == Metric::kCosine) {
+		if (norm == 0)
+			return Status::InvalidArgument("cosine distance of a zero vector is undefined");
+		float inv = static_cast<float>(1.0 / std::sqrt(norm));
+		for (float &x : *out)
+			x *= inv;
+	}
+	return Status::Ok();
+}
+
+// Add validates the whole batch (finite, non-zero for cosine, labels
+// non-negative and new), then inserts it row by row.
+Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (vectors == nullptr || labels == nullptr)
+		return Status::InvalidArgument("vectors and labels must not be null");
+	try {
+		const float *v = static_cast<const float *>(vectors);
+		size_t d = static_cast<size_t>(config_.dim);
+		if (graph_->cur_element_count + n > std::numeric_limits<tableint>::max() / 2)
+			return Status::InvalidArgument("too many rows for an HNSW index");
+		std::unordered_set<int64_t> batch;
+		batch.reserve(n);
+		std::vector<float> row;
+		for (size_t i = 0; i < n; i++) {
+			if (labels[i] < 0)
+				return Status::InvalidArgument("labels must not be negative");
+			if (!batch.insert(labels[i]).second ||
+				graph_->label_lookup_.count(static_cast<labeltype>(labels[i])) != 0)
+				return Status::InvalidArgument("label " + std::to_string(labels[i]) + " added twice");
+			Status s = PrepareQuery(v + i * d, &row);
+			if (!s.ok())
+				return Status::InvalidArgument(s.message() == "query vector contains NaN or infinity"
+												   ? "vector contains NaN or infinity"
+												   : s.message());
+		}
+		graph_->EnsureCapacity(graph_->cur_element_count + n);
+		for (size_t i = 0; i < n; i++) {
+			VECDB_RETURN_IF_ERROR(PrepareQuery(v + i * d, &row));
+			graph_->Insert(row.data(), static_cast<labeltype>(labels[i]), options_);
+		}
+		return Status::Ok();
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while adding to an HNSW index");
+	} catch (const std::exception &e) {
+		return Status::Internal(std::string("hnsw add failed: ") + e.what());
+	} catch (...) {
+		return Status::Internal("hnsw add failed");
+	}
+}
+
+// AllowedIds lists the internal ids whose labels pass the filter.
+std::vector<tableint> HnswIndex::AllowedIds(BitsetView filter) const {
+	std::vector<tableint> ids;
+	size_t n = graph_->cur_element_count;
+	ids.reserve(filter.empty() ? n : n / 4);
+	for (size_t i = 0; i < n; i++)
+		if (Allowed(filter, static_cast<tableint>(i)))
+			ids.push_back(static_cast<tableint>(i));
+	return ids;
+}
+
+// BruteForce scores every listed element and keeps the k closest.
+Status HnswIndex::BruteForce(const float *q, const std::vector<tableint> &ids, size_t k, const SearchParams &params,
+							 std::vector<Neighbor> *out) const {
+	out->clear();
+	out->reserve(ids.size());
+	for (size_t i = 0; i < ids.size(); i++) {
+		if ((i & 4095) == 0 && StopRequested(params))
+			return Status::Cancelled();
+		out->push_back({graph_->Label(ids[i]), graph_->Dist(q, ids[i])});
+	}
+	if (k != 0 && k < out->size()) {
+		std::partial_sort(out->begin(), out->begin() + static_cast<std::ptrdiff_t>(k), out->end(), ByScoreThenLabel);
+		out->resize(k);
+	} else {
+		std::sort(out->begin(), out->end(), ByScoreThenLabel);
+	}
+	return Status::Ok();
+}
+
+// SearchGraph walks layer 0 best-first from the descended entry point; filtered
+// nodes are expanded but never enter the ef best results.
+Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
+							  std::vector<Neighbor> *out) const {
+	const Graph &g = *graph_;
+	out->clear();
+	std::vector<DistPair> entries = LayerEntries(g, q, ef);
+	VisitedGuard visited(g.visited_list_pool_);
+	MinHeap frontier;
+	MaxHeap top;
+	for (const DistPair &e : entries) {
+		visited.Visit(e.second);
+		frontier.push(e);
+		if (Allowed(filter, e.second)) {
+			top.push(e);
+			if (top.size() > ef)
+				top.pop();
+		}
+	}
+	float bound = top.empty() ? std::numeric_limits<float>::infinity() : top.top().first;
+	int polls = 0;
+	while (!frontier.empty()) {
+		DistPair c = frontier.top();
+		if (c.first > bound && top.size() >= ef)
+			break;
+		frontier.pop();
+		if (++polls % kStopPollInterval == 0 && StopRequested(params))
+			return Status::Cancelled();
+		size_t n;
+		const tableint *links = g.Links(c.second, 0, &n);
+		for (size_t j = 0; j < n; j++) {
+			tableint id = links[j];
+			if (visited.Visit(id))
+				continue;
+			float d = g.Dist(q, id);
+			if (top.size() < ef || d < bound) {
+				frontier.emplace(d, id);
+				if (Allowed(filter, id)) {
+					top.emplace(d, id);
+					if (top.size() > ef)
+						top.pop();
+					bound = top.top().first;
+				}
+			}
+		}
+	}
+	out->resize(top.size());
+	for (size_t i = top.size(); i > 0; i--) {
+		out->at(i - 1) = {g.Label(top.top().second), top.top().first};
+		top.pop();
+	}
+	std::sort(out->begin(), out->end(), ByScoreThenLabel);
+	return Status::Ok();
+}
+
+// Search answers each query: exactly when few rows are allowed, else by the
+// filtered graph search with ef widened by 1/selectivity, falling back to
+// brute force when the graph search found fewer than k allowed rows.
+Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+						 int64_t *labels, float *distances) const noexcept {
+	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
+	if (nq != 0 && (queries == nullptr || labels == nullptr || distances == nullptr))
+		return Status::InvalidArgument("queries and result buffers must not be null");
+	try {
+		size_t total = graph_->cur_element_count;
+		std::vector<tableint> allowed_ids;
+		size_t allowed = total;
+		if (!filter.empty()) {
+			allowed_ids = AllowedIds(filter);
+			allowed = allowed_ids.size();
+		}
+		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
+		bool exact = allowed > 0 && (fraction < params.brute_force_ratio || k * 2 >= allowed);
+		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
+		if (!filter.empty())
+			ef = WidenEf(ef, allowed, total);
+		std::vector<float> q;
+		std::vector<Neighbor> res;
+		const float *qs = static_cast<const float *>(queries);
+		for (size_t qi = 0; qi < nq; qi++) {
+			VECDB_RETURN_IF_ERROR(PrepareQuery(qs + qi * static_cast<size_t>(config_.dim), &q));
+			res.clear();
+			if (allowed > 0) {
+				if (exact) {
+					if (filter.empty() && allowed_ids.empty())
+						allowed_ids = AllowedIds(filter);
+					VECDB_RETURN_IF_ERROR(BruteForce(q.data(), allowed_ids, k, params, &res));
+				} else {
+					VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
+					if (res.size() < std::min(k, allowed)) {
+						if (allowed_ids.empty())
+							allowed_ids = AllowedIds(filter);
+						VECDB_RETURN_IF_ERROR(BruteForce(q.data(), allowed_ids, k, params, &res));
+					}
+				}
+			}
+			for (size_t i = 0; i < k; i++) {
+				labels[qi * k + i] = i < res.size() ? res[i].label : -1;
+				distances[qi * k + i] = i < res.size() ? res[i].distance : std::numeric_limits<float>::infinity();
+			}
+		}
+		return Status::Ok();
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while searching an HNSW index");
+	} catch (const std::exception &e) {
+		return Status::Internal(std::string("hnsw search failed: ") + e.what());
+	} catch (...) {
+		return Status::Internal("hnsw search failed");
+	}
+}
+
+// RangeSearch scores every allowed row exactly and keeps those within radius:
+// exact by design, since a graph search cannot promise every row in range.
+Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+							  std::vector<Neighbor> *out) const noexcept {
+	if (query == nullptr || out == nullptr)
+		return Status::InvalidArgument("query and output must not be null");
+	if (std::isnan(radius))
+		return Status::InvalidArgument("radius must not be NaN");
+	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
+	try {
+		std::vector<float> q;
+		VECDB_RETURN_IF_ERROR(PrepareQuery(static_cast<const float *>(query), &q));
+		std::vector<Neighbor> all;
+		VECDB_RETURN_IF_ERROR(BruteForce(q.data(), AllowedIds(filter), 0, params, &all));
+		for (const Neighbor &nb : all) {
+			if (nb.distance > radius)
+				break;
+			out->push_back(nb);
+		}
+		return Status::Ok();
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory during an HNSW range search");
+	} catch (const std::exception &e) {
+		return Status::Internal(std::string("hnsw range search failed: ") + e.what());
+	} catch (...) {
+		return Status::Internal("hnsw range search failed");
+	}
+}
+
+// CreateIterator validates the query and returns an iterator that starts on
+// its first Next.
+Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query, const SearchParams &params,
+															  BitsetView filter) const noexcept {
+	Status s = ValidateSearch(params, 1);
+	if (!s.ok())
+		return s;
+	if (query == nullptr)
+		return Status::InvalidArgument("query must not be null");
+	try {
+		std::vector<float> q;
+		s = PrepareQuery(static_cast<const float *>(query), &q);
+		if (!s.ok())
+			return s;
+		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while creating an HNSW iterator");
+	} catch (...) {
+		return Status::Internal("hnsw iterator creation failed");
+	}
+}
+
+// Admit marks id visited, queues it for expansion and, when allowed, for
+// return; it reports whether id is allowed.
+bool HnswIterator::Admit(tableint id, float d) {
+	visited_[id] = 1;
+	frontier_.emplace(d, id);
+	if (!index_->Allowed(filter_, id))
+		return false;
+	ready_.emplace(d, id);
+	return true;
+}
+
+// Start seeds the search: all allowed rows sorted exactly when their fraction
+// is below brute_force_ratio, else the layer-0 entry point of the graph.
+Status HnswIterator::Start() {
+	const Graph &g = index_->graph();
+	size_t total = g.cur_element_count;
+	started_ = true;
+	visited_.assign(total, 0);
+	if (total == 0) {
+		exhausted_ = true;
+		return Status::Ok();
+	}
+	ef_ = static_cast<size_t>(params_.ef_search);
+	if (!filter_.empty()) {
+		std::vector<tableint> ids = index_->AllowedIds(filter_);
+		ef_ = WidenEf(ef_, ids.size(), total);
+		if (static_cast<double>(ids.size()) < params_.brute_force_ratio * static_cast<double>(total)) {
+			for (size_t i = 0; i < ids.size(); i++) {
+				if ((i & 4095) == 0 && StopRequested(params_))
+					return Status::Cancelled();
+				ready_.emplace(g.Dist(query_.data(), ids[i]), ids[i]);
+			}
+			exhausted_ = true;
+			return Status::Ok();
+		}
+	}
+	for (const DistPair &e : LayerEntries(g, query_.data(), ef_))
+		Admit(e.second, e.first);
+	return Status::Ok();
+}
+
+// Next continues the best-first expansion until the closest unexpanded node is
+// farther than the (max_batch + ef)-th closest allowed row found and not yet
+// returned (hnswlib's stopping rule with ef = max_batch + ef), or the graph is
+// exhausted, when rows it never reached are scored exactly; it then returns
+// the closest max_batch found rows. The frontier keeps every visited node, so
+// later batches resume where this one stopped.
+Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept {
+	if (out == nullptr)
+		return Status::InvalidArgument("output must not be null");
+	try {
+		if (!started_)
+			VECDB_RETURN_IF_ERROR(Start());
+		const Graph &g = index_->graph();
+		size_t want = max_batch + ef_;
+		/* top holds the want closest found-but-unreturned rows (max on top). */
+		std::vector<DistPair> best;
+		while (!ready_.empty() && best.size() < want) {
+			best.push_back(ready_.top());
+			ready_.pop();
+		}
+		for (const DistPair &b : best)
+			ready_.push(b);
+		MaxHeap top(std::less<DistPair>(), std::move(best));
+		int polls = 0;
+		while (!exhausted_) {
+			if (++polls % kStopPollInterval == 0 && StopRequested(params_))
+				return Status::Cancelled();
+			if (frontier_.empty()) {
+				/* The graph is exhausted: rows it never reached are scored exactly. */
+				for (size_t i = 0; i < visited_.size(); i++) {
+					if ((i & 4095) == 0 && StopRequested(params_))
+						return Status::Cancelled();
+					if (!visited_[i]) {
+						visited_[i] = 1;
+						if (index_->Allowed(filter_, static_cast<tableint>(i)))
+							ready_.emplace(g.Dist(query_.data(), static_cast<tableint>(i)), static_cast<tableint>(i));
+					}
+				}
+				exhausted_ = true;
+				break;
+			}
+			if (top.size() >= want && frontier_.top().first > top.top().first)
+				break;
+			DistPair c = frontier_.top();
+			frontier_.pop();
+			size_t n;
+			const tableint *links = g.Links(c.second, 0, &n);
+			for (size_t j = 0; j < n; j++) {
+				tableint id = links[j];
+				/* Rows added after the iterator started are not part of its search. */
+				if (id >= visited_.size() || visited_[id])
+					continue;
+				float d = g.Dist(query_.data(), id);
+				if (Admit(id, d) && (top.size() < want || d < top.top().first)) {
+					top.emplace(d, id);
+					if (top.size() > want)
+						top.pop();
+				}
+			}
+		}
+		for (size_t i = 0; i < max_batch && !ready_.empty(); i++) {
+			out->push_back({g.Label(ready_.top().second), ready_.top().first});
+			ready_.pop();
+		}
+		return Status::Ok();
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory in an HNSW iterator");
+	} catch (const std::exception &e) {
+		return Status::Internal(std::string("hnsw iterator failed: ") + e.what());
+	} catch (...) {
+		return Status::Internal("hnsw iterator failed");
+	}
+}
+
+// Serialize writes the header, our payload header, then every element: label,
+// level, vector and its link list on each level from 0 up; a 64-bit FNV-1a
+// checksum of header and payload closes the stream.
+Status HnswIndex::Serialize(ByteWriter &outer) const noexcept {
+	try {
+		const Graph &g = *graph_;
+		VECDB_RETURN_IF_ERROR(WriteHeader(outer, *this));
+		IndexHeader h{kIndexMagic, kIndexFormatVersion, static_cast<uint32_t>(kind()), static_cast<uint32_t>(metric()),
+					  dim(), 0, count()};
+		HashingWriter w(outer, HeaderSeed(h));
+		VECDB_RETURN_IF_ERROR(WritePod(w, kHnswPayloadVersion));
+		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(config_.m)));
+		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(config_.ef_construction)));
+		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint64_t>(config_.seed)));
+		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<int32_t>(g.maxlevel_)));
+		int64_t ep = g.cur_element_count == 0 ? -1 : static_cast<int64_t>(g.enterpoint_node_);
+		VECDB_RETURN_IF_ERROR(WritePod(w, ep));
+		for (size_t i = 0; i < g.cur_element_count; i++) {
+			tableint id = static_cast<tableint>(i);
+			VECDB_RETURN_IF_ERROR(WritePod(w, g.Label(id)));
+			int32_t level = g.element_levels_[i];
+			VECDB_RETURN_IF_ERROR(WritePod(w, level));
+			VECDB_RETURN_IF_ERROR(w.Write(g.getDataByInternalId(id), g.data_size_));
+			for (int l = 0; l <= level; l++) {
+				size_t n;
+				const tableint *links = g.Links(id, l, &n);
+				VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(n)));
+				if (n != 0)
+					VECDB_RETURN_IF_ERROR(w.Write(links, n * sizeof(tableint)));
+			}
+		}
+		return WritePod(outer, w.hash());
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while serializing an HNSW index");
+	} catch (...) {
+		return Status::Internal("hnsw serialization failed");
+	}
+}
+
+// Load reads what Serialize wrote, checking every value against its bounds
+// before it is used; memory grows with the elements actually read.
+Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
+	Graph &g = *graph_;
+	size_t total = static_cast<size_t>(h.count);
+	if (h.count > static_cast<int64_t>(std::numeric_limits<tableint>::max() / 2))
+		return Status::Corrupt("hnsw element count out of range");
+	int32_t maxlevel;
+	int64_t ep;
+	VECDB_RETURN_IF_ERROR(ReadPod(r, &maxlevel));
+	VECDB_RETURN_IF_ERROR(ReadPod(r, &ep));
+	if (total == 0) {
+		if (maxlevel != -1 || ep != -1)
+			return Status::Corrupt("empty hnsw index with an entry point");
+		return Status::Ok();
+	}
+	if (maxlevel < 0 || maxlevel > kMaxLevel || ep < 0 || static_cast<size_t>(ep) >= total)
+		return Status::Corrupt("hnsw entry point out of range");
+	size_t d = static_cast<size_t>(config_.dim);
+	std::vector<float> v(d);
+	std::vector<tableint> links;
+	int seen_max = -1;
+	for (size_t i = 0; i < total; i++) {
+		int64_t label;
+		int32_t level;
+		VECDB_RETURN_IF_ERROR(ReadPod(r, &label));
+		VECDB_RETURN_IF_ERROR(ReadPod(r, &level));
+		if (label < 0 || level < 0 || level > maxlevel)
+			return Status::Corrupt("hnsw element label or level out of range");
+		if (g.label_lookup_.count(static_cast<labeltype>(label)) != 0)
+			return Status::Corrupt("hnsw label stored twice");
+		VECDB_RETURN_IF_ERROR(r.Read(v.data(), d * sizeof(float)));
+		for (float x : v)
+			if (!std::isfinite(x))
+				return Status::Corrupt("hnsw vector contains NaN or infinity");
+		tableint id = g.AppendElement(v.data(), static_cast<labeltype>(label), level);
+		seen_max = std::max(seen_max, level);
+		for (int l = 0; l <= level; l++) {
+			uint32_t n;
+			VECDB_RETURN_IF_ERROR(ReadPod(r, &n));
+			if (n > (l == 0 ? g.maxM0_ : g.maxM_))
+				return Status::Corrupt("hnsw neighbour list too long");
+			links.resize(n);
+			if (n != 0)
+				VECDB_RETURN_IF_ERROR(r.Read(links.data(), n * sizeof(tableint)));
+			for (tableint nb : links)
+				if (nb >= total || nb == id)
+					return Status::Corrupt("hnsw neighbour id out of range");
+			linklistsizeint *ll = g.get_linklist_at_level(id, l);
+			memcpy(ll + 1, links.data(), n * sizeof(tableint));
+			g.setListCount(ll, static_cast<unsigned short>(n));
+		}
+	}
+	if (seen_max != maxlevel || g.element_levels_[static_cast<size_t>(ep)] != maxlevel)
+		return Status::Corrupt("hnsw entry point level inconsistent");
+	/* Upper-layer links must point at elements that exist on that layer. */
+	for (size_t i = 0; i < total; i++) {
+		for (int l = 1; l <= g.element_levels_[i]; l++) {
+			size_t n;
+			const tableint *nb = g.Links(static_cast<tableint>(i), l, &n);
+			for (size_t j = 0; j < n; j++)
+				if (g.element_levels_[nb[j]] < l)
+					return Status::Corrupt("hnsw link to a missing layer");
+		}
+	}
+	g.enterpoint_node_ = static_cast<tableint>(ep);
+	g.maxlevel_ = maxlevel;
+	return Status::Ok();
+}
+
+// ValidateHnswConfig checks what CreateIndex also checks, for direct callers.
+Status ValidateHnswConfig(const IndexConfig &config) noexcept {
+	if (config.kind != IndexKind::kHnsw)
+		return Status::InvalidArgument("not an HNSW config");
+	return ValidateConfig(config);
+}
+
+}  // namespace
+
+// NewHnswIndexWithOptions makes an empty HNSW index with the given neighbour selection.
+Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &config,
+														 const HnswBuildOptions &options) noexcept {
+	Status s = ValidateHnswConfig(config);
+	if (!s.ok())
+		return s;
+	try {
+		return std::unique_ptr<Index>(std::make_unique<HnswIndex>(config, options, 1024));
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while creating an HNSW index");
+	} catch (const std::exception &e) {
+		return Status::Internal(std::string("hnsw creation failed: ") + e.what());
+	} catch (...) {
+		return Status::Internal("hnsw creation failed");
+	}
+}
+
+// NewHnswIndex makes an empty HNSW index with the default neighbour selection.
+Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept {
+	return NewHnswIndexWithOptions(config, HnswBuildOptions());
+}
+
+// LoadHnswIndex reads the payload version and build parameters, then the
+// graph, then checks the checksum.
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &outer) noexcept {
+	try {
+		HashingReader reader(outer, HeaderSeed(header));
+		if (header.kind != static_cast<uint32_t>(IndexKind::kHnsw))
+			return Status::Corrupt("not an HNSW index");
+		uint32_t version, m, ef_construction;
+		uint64_t seed;
+		Status s = ReadPod(reader, &version);
+		if (s.ok())
+			s = ReadPod(reader, &m);
+		if (s.ok())
+			s = ReadPod(reader, &ef_construction);
+		if (s.ok())
+			s = ReadPod(reader, &seed);
+		if (!s.ok())
+			return s;
+		if (version != kHnswPayloadVersion)
+			return Status::Corrupt("unsupported hnsw payload version");
+		IndexConfig config;
+		config.kind = IndexKind::kHnsw;
+		config.metric = static_cast<Metric>(header.metric);
+		config.dim = header.dim;
+		config.m = static_cast<int>(std::min<uint32_t>(m, 1u << 20));
+		config.ef_construction = static_cast<int>(std::min<uint32_t>(ef_construction, 1u << 20));
+		config.seed = seed;
+		if (!ValidateConfig(config).ok())
+			return Status::Corrupt("hnsw build parameters out of range");
+		auto index = std::make_unique<HnswIndex>(config, HnswBuildOptions(),
+												 std::min<size_t>(static_cast<size_t>(header.count), 1024));
+		s = index->Load(header, reader);
+		if (!s.ok())
+			return s;
+		uint64_t stored;
+		s = ReadPod(outer, &stored);
+		if (!s.ok())
+			return s;
+		if (stored != reader.hash())
+			return Status::Corrupt("hnsw index checksum mismatch");
+		return std::unique_ptr<Index>(std::move(index));
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while reading an HNSW index");
+	} catch (const std::exception &e) {
+		return Status::Corrupt(std::string("hnsw index unreadable: ") + e.what());
+	} catch (...) {
+		return Status::Corrupt("hnsw index unreadable");
+	}
+}
+
+}  // namespace vecdb::engine

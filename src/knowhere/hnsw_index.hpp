@@ -1,0 +1,38 @@
+// hnsw_index.hpp declares the HNSW index's build options, for tests and benchmarks
+// that compare pgvector's neighbour selection with hnswlib's own.
+#pragma once
+
+#include <memory>
+
+#include "knowhere/index.hpp"
+
+namespace vecdb::engine {
+
+// HnswBuildOptions chooses how neighbours are selected while building. Both
+// false reproduces hnswlib 0.6.2's addPoint, both true pgvector's selection.
+// The default fills pruned lists but picks at most m neighbours for a new
+// element. Recall@10 at ef_search 40/80/160/320, m 16, ef_construction 64, on
+// bench/harness.py's 100,000 x 128 set (1000 queries; Hnsw.BenchRecall with
+// VECDB_HNSW_BENCH_RAW), all searched the same way (layer-1 beam):
+//   hnswlib selection  0.952 0.977 0.989 0.990  (build 5.7 s)
+//   keep_pruned        0.963 0.984 0.989 0.992  (build 9.6 s, the default)
+//   pgvector (both)    0.960 0.976 0.979 0.983  (build 20.0 s)
+// On well-separated clusters (VECDB_HNSW_BENCH=100000,128) all three reach
+// 0.995-0.999. The larger gain came from the search's layer-1 beam, not from
+// the selection: without it keep_pruned gave 0.944 0.968 0.972 0.977.
+struct HnswBuildOptions {
+	// keep_pruned fills a neighbour list with the candidates the heuristic
+	// pruned, closest first, up to the list's capacity (pgvector's
+	// keepPrunedConnections); hnswlib leaves such lists short.
+	bool keep_pruned = true;
+	// full_layer0 lets a new element pick up to 2m neighbours on layer 0
+	// (pgvector: the layer's capacity); hnswlib picks at most m on every layer.
+	bool full_layer0 = false;
+};
+
+// NewHnswIndexWithOptions makes an empty HNSW index built with the given options
+// (not serialized: they only shape the graph, which is stored as it is).
+Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &config,
+														 const HnswBuildOptions &options) noexcept;
+
+}  // namespace vecdb::engine
