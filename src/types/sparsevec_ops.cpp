@@ -270,32 +270,43 @@ VECDB_FUNCTION(sparsevec_cmp)
 	PG_RETURN_INT32(CompareArgs(fcinfo));
 }
 
-// vector_to_sparsevec casts vector to sparsevec, keeping the non-zero elements.
-VECDB_FUNCTION(vector_to_sparsevec)
+// DenseToSparse checks dim and typmod and builds a sparsevec from the
+// non-zero elements that load(i) returns for i < dim.
+template <typename Load>
+static SparseVector *
+DenseToSparse(int dim, int32 typmod, Load load)
 {
-	Vector	   *vec = PG_GETARG_VECTOR_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
 	int			nnz = 0;
 	SparseVector *result;
 	float	   *values;
 
-	SparseCheckDim(vec->dim);
-	DenseCheckExpectedDim(typmod, vec->dim);
-	for (int i = 0; i < vec->dim; i++)
-		if (vec->x[i] != 0)
+	SparseCheckDim(dim);
+	DenseCheckExpectedDim(typmod, dim);
+	for (int i = 0; i < dim; i++)
+		if (load(i) != 0)
 			nnz++;
 
-	result = InitSparseVector(vec->dim, nnz);
+	result = InitSparseVector(dim, nnz);
 	values = SPARSEVEC_VALUES(result);
-	for (int i = 0, j = 0; i < vec->dim; i++)
+	for (int i = 0, j = 0; i < dim; i++)
 	{
-		if (vec->x[i] == 0)
+		float		v = load(i);
+
+		if (v == 0)
 			continue;
 		result->indices[j] = i;
-		values[j] = vec->x[i];
+		values[j] = v;
 		j++;
 	}
-	PG_RETURN_SPARSEVEC_P(result);
+	return result;
+}
+
+// vector_to_sparsevec casts vector to sparsevec, keeping the non-zero elements.
+VECDB_FUNCTION(vector_to_sparsevec)
+{
+	Vector	   *vec = PG_GETARG_VECTOR_P(0);
+
+	PG_RETURN_SPARSEVEC_P(DenseToSparse(vec->dim, PG_GETARG_INT32(1), [vec](int i) { return vec->x[i]; }));
 }
 
 // sparsevec_to_vector casts sparsevec to vector, which holds at most
@@ -375,28 +386,9 @@ VECDB_FUNCTION(array_to_sparsevec)
 VECDB_FUNCTION(halfvec_to_sparsevec)
 {
 	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
-	int32		typmod = PG_GETARG_INT32(1);
-	int			nnz = 0;
-	SparseVector *result;
-	float	   *values;
 
-	SparseCheckDim(vec->dim);
-	DenseCheckExpectedDim(typmod, vec->dim);
-	for (int i = 0; i < vec->dim; i++)
-		if (!HalfIsZero(vec->x[i]))
-			nnz++;
-
-	result = InitSparseVector(vec->dim, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0, j = 0; i < vec->dim; i++)
-	{
-		if (HalfIsZero(vec->x[i]))
-			continue;
-		result->indices[j] = i;
-		values[j] = vecdb::engine::HalfToFloat(vec->x[i]);
-		j++;
-	}
-	PG_RETURN_SPARSEVEC_P(result);
+	PG_RETURN_SPARSEVEC_P(DenseToSparse(vec->dim, PG_GETARG_INT32(1),
+										[vec](int i) { return vecdb::engine::HalfToFloat(vec->x[i]); }));
 }
 
 // sparsevec_to_halfvec casts sparsevec to halfvec, rounding each value to
