@@ -1,6 +1,7 @@
 // vecdb.cpp is the module's entry point: PG_MODULE_MAGIC, _PG_init and the
 // module-wide SQL functions.
 #include "knowhere/distance.hpp"
+#include "am/am.hpp"
 #include "vecdb_postgres.h"
 
 extern "C" {
@@ -11,10 +12,13 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 }
 
-// _PG_init runs when a backend loads the library; GUCs are registered here.
+// _PG_init runs when a backend loads the library: it registers the settings
+// and the access methods' reloptions.
 void
 _PG_init(void)
 {
+	VecdbRegisterGucs();
+	VecdbRegisterReloptions();
 }
 
 // vecdb_simd_level returns the SIMD level the distance kernels dispatch to.

@@ -1,0 +1,412 @@
+// am.hpp holds what vecdb's index access methods share: limits, the on-disk
+// structs (metapage, segment directory, page special space, growing records),
+// the per-AM options and the prototypes, grouped by the file defining them.
+// The format is documented in src/am/README.md.
+#pragma once
+
+#include "am/engine_bridge.hpp"
+#include "vecdb_postgres.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+}
+
+/* ---- on-disk format ---- */
+
+#define VECDB_MAGIC				0x49424456	/* "VDBI" little-endian */
+#define VECDB_FORMAT_VERSION	1
+#define VECDB_PAGE_ID			0xFF8A		/* last two bytes of every page (as bloom's 0xFF83) */
+#define VECDB_METAPAGE_BLKNO	0
+#define VECDB_MAX_SEGMENTS		64
+#define VECDB_MAX_DIM			16000
+
+// VecdbPageKind says what a page holds; it lives in the special space.
+typedef enum VecdbPageKind
+{
+	VECDB_PAGE_META = 1,
+	VECDB_PAGE_BLOB = 2,		/* serialized engine index bytes */
+	VECDB_PAGE_TIDS = 3,		/* label -> heap TID map of a sealed segment */
+	VECDB_PAGE_GROWING = 4,		/* growing segment records */
+	VECDB_PAGE_FREE = 5			/* no longer used; may be reused */
+} VecdbPageKind;
+
+// VecdbPageOpaqueData is every page's special space. owner is the segment id
+// (or growing stream id) the page belongs to, so a reader that raced with a
+// compaction recycling the page notices and retries.
+typedef struct VecdbPageOpaqueData
+{
+	BlockNumber next;			/* next page of the chain, InvalidBlockNumber at the end */
+	uint32		owner;
+	uint16		kind;			/* VecdbPageKind */
+	uint16		page_id;		/* VECDB_PAGE_ID */
+} VecdbPageOpaqueData;
+
+typedef VecdbPageOpaqueData *VecdbPageOpaque;
+
+#define VecdbPageGetOpaque(page) ((VecdbPageOpaque) PageGetSpecialPointer(page))
+// VECDB_PAGE_CAPACITY is the payload bytes of a data page (between the page
+// header and the special space); the bytes used end at pd_lower.
+#define VECDB_PAGE_CAPACITY \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(VecdbPageOpaqueData)))
+
+// VecdbElemType says how the indexed column's values become engine rows.
+typedef enum VecdbElemType
+{
+	VECDB_ELEM_VECTOR = 1,		/* vector: float4 elements */
+	VECDB_ELEM_HALFVEC = 2,		/* halfvec: converted to float4 */
+	VECDB_ELEM_SPARSEVEC = 3,	/* sparsevec: densified to float4 */
+	VECDB_ELEM_BIT = 4			/* bit: packed bits */
+} VecdbElemType;
+
+// VecdbAmKind names the access method.
+typedef enum VecdbAmKind
+{
+	VECDB_AM_HNSW = 1,
+	VECDB_AM_IVFFLAT = 2,
+	VECDB_AM_IVFPQ = 3,
+	VECDB_AM_IVFSQ8 = 4,
+	VECDB_AM_FLAT = 5
+} VecdbAmKind;
+
+// VecdbBuildParams are the build-time parameters of an index (from its
+// reloptions), stored in the metapage so compaction builds alike.
+typedef struct VecdbBuildParams
+{
+	int32		m;				/* hnsw: neighbours; ivfpq: sub-quantizers (0: dims / 4) */
+	int32		ef_construction;
+	int32		lists;
+	int32		nbits;
+	int32		rerank;			/* ivfpq/ivfsq8: default re-ranking depth */
+	int32		reserved[3];
+} VecdbBuildParams;
+
+// VecdbSegmentEntry describes one sealed segment in the directory. Labels
+// are 0 .. rows-1; a deleted row's TID in the map is invalid.
+typedef struct VecdbSegmentEntry
+{
+	uint32		segment_id;		/* owner id of its pages, never reused */
+	uint32		tid_version;	/* bumped whenever delete marks change */
+	BlockNumber blob_head;		/* engine index bytes */
+	BlockNumber tid_head;		/* label -> TID map */
+	uint32		blob_pages;
+	uint32		tid_pages;
+	uint32		engine_kind;	/* VecdbEngineKind of the serialized index */
+	uint32		reserved;
+	uint64		blob_bytes;
+	uint64		rows;
+	uint64		deleted;
+} VecdbSegmentEntry;
+
+// VecdbGrowing describes the growing segment: an append-only stream of
+// fixed-size records over a chain of pages. Stream byte b lives on stream
+// page b / VECDB_PAGE_CAPACITY; record r starts at byte r * record_size.
+// Rows before start were moved into a sealed segment by a compaction.
+typedef struct VecdbGrowing
+{
+	uint32		stream_id;		/* owner id of its pages */
+	uint32		version;		/* bumped whenever delete flags change */
+	BlockNumber head;			/* first page still holding rows >= start */
+	BlockNumber tail;			/* last page (InvalidBlockNumber: no page yet) */
+	uint64		head_page_no;	/* stream page number of head */
+	uint64		tail_page_no;	/* stream page number of tail */
+	uint64		start;			/* first row not yet compacted */
+	uint64		end;			/* rows appended so far */
+	uint64		deleted;		/* rows in [start, end) flagged deleted */
+	uint32		record_size;
+	uint32		reserved;
+} VecdbGrowing;
+
+// VecdbPendingFree is a chain retired by a compaction. It is freed by the
+// next compaction, not at once, so that a backend still loading the old
+// generation's pages is not handed recycled ones.
+typedef struct VecdbPendingFree
+{
+	BlockNumber head;
+	uint32		owner;
+	uint32		kind;			/* VecdbPageKind of its pages */
+	uint32		npages;			/* pages to free along the chain; 0: to its end */
+} VecdbPendingFree;
+
+#define VECDB_MAX_PENDING_FREE	(2 * VECDB_MAX_SEGMENTS + 2)
+
+// VecdbMetaPageData is block 0.
+typedef struct VecdbMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		am_kind;		/* VecdbAmKind */
+	uint32		metric;			/* VecdbMetric */
+	uint32		elem_type;		/* VecdbElemType */
+	int32		dims;			/* 0 until the first row fixes it */
+	VecdbBuildParams params;
+	uint64		build_id;		/* differs between builds: keys backend caches */
+	uint64		generation;		/* bumped whenever the directory changes */
+	uint32		next_owner_id;	/* next segment / stream id */
+	uint32		nsegments;
+	uint64		compactions;	/* compactions since the build */
+	uint64		rows_inserted;	/* rows added by aminsert since the build */
+	VecdbGrowing growing;
+	VecdbSegmentEntry segments[VECDB_MAX_SEGMENTS];
+	uint32		npending;
+	uint32		reserved;
+	VecdbPendingFree pending[VECDB_MAX_PENDING_FREE];
+} VecdbMetaPageData;
+
+typedef VecdbMetaPageData *VecdbMetaPage;
+
+#define VecdbPageGetMeta(page) ((VecdbMetaPage) PageGetContents(page))
+
+StaticAssertDecl(sizeof(VecdbMetaPageData) <= VECDB_PAGE_CAPACITY, "metapage must fit a page");
+
+// VecdbGrowingRecordHeader starts every growing record; the row's bytes follow.
+typedef struct VecdbGrowingRecordHeader
+{
+	ItemPointerData tid;
+	uint8		flags;			/* VECDB_RECORD_DELETED */
+	uint8		reserved;
+} VecdbGrowingRecordHeader;
+
+#define VECDB_RECORD_DELETED	0x01
+
+/* ---- reloptions ---- */
+
+// VecdbOptions is the parsed reloptions of every vecdb AM (unused fields stay 0).
+typedef struct VecdbOptions
+{
+	int32		vl_len_;		/* varlena header */
+	int			m;
+	int			ef_construction;
+	int			lists;
+	int			nbits;
+	int			rerank;
+} VecdbOptions;
+
+/* ---- GUCs (guc.cpp) ---- */
+
+extern int	vecdb_hnsw_ef_search;
+extern int	vecdb_hnsw_iterative_scan;
+extern int	vecdb_hnsw_max_scan_tuples;
+extern int	vecdb_ivfflat_probes;
+extern int	vecdb_ivfflat_iterative_scan;
+extern int	vecdb_ivfflat_max_probes;
+extern int	vecdb_ivfpq_probes;
+extern int	vecdb_ivfpq_rerank;
+extern int	vecdb_ivfsq8_probes;
+extern int	vecdb_ivfsq8_rerank;
+extern int	vecdb_build_threads;
+extern double vecdb_brute_force_ratio;
+extern int	vecdb_segment_cache_mb;
+extern int	vecdb_min_index_rows;
+extern int	vecdb_compact_growing_rows;
+extern double vecdb_compact_deleted_fraction;
+extern int	vecdb_max_segments;
+
+// VecdbIterativeScan mirrors pgvector's iterative scan modes.
+typedef enum VecdbIterativeScan
+{
+	VECDB_ITERATIVE_OFF = 0,
+	VECDB_ITERATIVE_RELAXED = 1,
+	VECDB_ITERATIVE_STRICT = 2
+} VecdbIterativeScan;
+
+void		VecdbRegisterGucs(void);
+int			VecdbBuildThreads(void);
+
+/* ---- am_handler.cpp ---- */
+
+// VecdbIndexDesc is what the AM learns from an index's catalog entries.
+typedef struct VecdbIndexDesc
+{
+	VecdbAmKind am_kind;
+	VecdbMetric metric;
+	VecdbElemType elem_type;
+	int			typmod_dims;	/* from the column's typmod, 0 when none */
+	VecdbBuildParams params;
+} VecdbIndexDesc;
+
+void		VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc);
+const char *VecdbAmName(VecdbAmKind kind);
+void		VecdbRegisterReloptions(void);
+
+/* ---- page_store.cpp ---- */
+
+// VecdbChainWriter appends bytes to a new chain of pages (engine blobs, TID maps).
+typedef struct VecdbChainWriter
+{
+	Relation	index;
+	uint32		owner;
+	VecdbPageKind kind;
+	bool		use_fsm;		/* reuse free pages (compaction), or only extend (build) */
+	Buffer		buf;			/* current page, exclusively locked */
+	GenericXLogState *xlog;
+	Page		page;
+	BlockNumber head;
+	uint32		pages;
+	uint64		bytes;
+} VecdbChainWriter;
+
+// VecdbChainReader reads the bytes of a chain back.
+typedef struct VecdbChainReader
+{
+	Relation	index;
+	uint32		owner;
+	VecdbPageKind kind;
+	BlockNumber next;			/* next page to read */
+	uint32		pages_left;		/* pages the directory says remain */
+	char	   *chunk;			/* copy of the current page's payload */
+	uint32		chunk_len;
+	uint32		chunk_pos;
+	uint64		generation;		/* directory generation the chain was taken from */
+} VecdbChainReader;
+
+void		VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner);
+void		VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind);
+Buffer		VecdbNewBuffer(Relation index, bool use_fsm);
+void		VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind,
+								  uint32 owner, bool use_fsm);
+void		VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n);
+void		VecdbChainWriterEnd(VecdbChainWriter *w);
+void		VecdbChainReaderBegin(VecdbChainReader *r, Relation index, VecdbPageKind kind,
+								  uint32 owner, BlockNumber head, uint32 pages, uint64 generation);
+bool		VecdbChainRead(VecdbChainReader *r, void *data, size_t n);
+void		VecdbChainReaderEnd(VecdbChainReader *r);
+void		VecdbFreePending(Relation index, const VecdbPendingFree *pending);
+void		VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims);
+void		VecdbReadMeta(Relation index, VecdbMetaPageData *meta);
+VecdbMetaPage VecdbMetaFromBuffer(Relation index, Buffer buf);
+void		VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta);
+uint32		VecdbRowBytes(const VecdbMetaPageData *meta);
+
+/* ---- vector_datum.cpp ---- */
+
+int			VecdbDatumDims(Datum value, VecdbElemType elem_type);
+bool		VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims, void *row);
+void		VecdbCheckDims(Relation index, int expected, int actual);
+
+/* ---- segment_build.cpp ---- */
+
+// VecdbRowBatch is a set of rows (engine format) with their heap TIDs.
+typedef struct VecdbRowBatch
+{
+	char	   *rows;
+	ItemPointerData *tids;
+	uint64		n;
+	uint64		capacity;
+	uint32		row_bytes;
+} VecdbRowBatch;
+
+void		VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity);
+void		VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid);
+void		VecdbRowBatchFree(VecdbRowBatch *b);
+VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
+void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
+								 VecdbEngineConfig *config);
+void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
+							  uint32 segment_id, bool use_fsm, bool report_progress,
+							  VecdbSegmentEntry *entry);
+size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
+
+/* ---- am_build.cpp ---- */
+
+IndexBuildResult *vecdbbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
+void		vecdbbuildempty(Relation index);
+char	   *vecdbbuildphasename(int64 phase);
+
+#define VECDB_PHASE_LOAD		2
+#define VECDB_PHASE_BUILD		3
+#define VECDB_PHASE_WRITE		4
+
+/* ---- am_insert.cpp ---- */
+
+bool		vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+						struct IndexInfo *indexInfo);
+void		VecdbGrowingRecordLocate(const VecdbGrowing *g, uint64 row, uint64 *page_no, uint32 *offset);
+
+/* ---- segment_cache.cpp ---- */
+
+// VecdbSegment is a sealed segment loaded into memory: the engine index, the
+// TID map and the delete bitset (set bit = deleted) the engine skips.
+typedef struct VecdbSegment
+{
+	MemoryContext cxt;			/* holds everything below; deleting it frees the engine */
+	MemoryContext tid_cxt;		/* child of cxt holding tids and deleted */
+	uint32		segment_id;
+	uint32		tid_version;
+	VecdbEngine *engine;
+	ItemPointerData *tids;
+	uint8	   *deleted;
+	uint64		rows;
+	uint64		deleted_count;
+	size_t		bytes;
+	int			refcount;
+} VecdbSegment;
+
+// VecdbGrowingCache is the growing segment loaded into memory: rows
+// [base, base + loaded) as an exact engine index.
+typedef struct VecdbGrowingCache
+{
+	MemoryContext cxt;
+	uint32		stream_id;
+	uint32		version;
+	uint64		base;			/* stream row of label 0 */
+	uint64		loaded;			/* rows loaded */
+	uint64		capacity;
+	VecdbEngine *engine;
+	ItemPointerData *tids;
+	uint8	   *deleted;		/* deleted, or before the stream's start */
+	uint64		deleted_count;
+	size_t		bytes;
+	int			refcount;
+	BlockNumber pos_blkno;		/* where the next record starts */
+	uint64		pos_page_no;
+	uint32		pos_off;
+} VecdbGrowingCache;
+
+// VecdbSnapshot is a consistent set of pinned segments for one scan.
+typedef struct VecdbSnapshot
+{
+	VecdbMetaPageData meta;
+	int			nsegments;
+	VecdbSegment *segments[VECDB_MAX_SEGMENTS];
+	VecdbGrowingCache *growing;	/* NULL when the growing segment is empty */
+	void	   *pins;			/* the reset callback that drops the pins after an ERROR */
+} VecdbSnapshot;
+
+void		VecdbCacheAcquire(Relation index, VecdbSnapshot *snap);
+void		VecdbCacheRelease(VecdbSnapshot *snap);
+VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
+							   bool with_engine);
+void		VecdbSegmentUnref(VecdbSegment *seg);
+void		VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
+								 bool live_only);
+
+/* ---- am_scan.cpp ---- */
+
+IndexScanDesc vecdbbeginscan(Relation index, int nkeys, int norderbys);
+void		vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool		vecdbgettuple(IndexScanDesc scan, ScanDirection dir);
+void		vecdbendscan(IndexScanDesc scan);
+
+/* ---- am_vacuum.cpp ---- */
+
+IndexBulkDeleteResult *vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+									   IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *vecdbvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* ---- am_compact.cpp ---- */
+
+bool		VecdbCompact(Relation index, bool full, bool wait);
+
+/* ---- am_cost.cpp ---- */
+
+void		vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							  Cost *indexStartupCost, Cost *indexTotalCost,
+							  Selectivity *indexSelectivity, double *indexCorrelation,
+							  double *indexPages);

@@ -1,0 +1,246 @@
+// am_build.cpp implements CREATE INDEX (ambuild) and the empty init fork of
+// unlogged indexes (ambuildempty).
+//
+// A build writes the metapage first (block 0), scans the heap collecting
+// rows in engine format, and turns them into sealed segments: one when the
+// rows and the index fit in maintenance_work_mem, else one per slice that
+// does (with a NOTICE), so memory stays bounded. Every page goes through
+// Generic WAL as a full image; the directory is written last.
+#include "am/am.hpp"
+
+extern "C" {
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// BuildState is what the heap scan callback accumulates.
+typedef struct BuildState
+{
+	Relation	index;
+	VecdbIndexDesc desc;
+	VecdbMetaPageData *meta;
+	VecdbRowBatch batch;
+	char	   *row;
+	uint64		max_rows;		/* rows per segment within maintenance_work_mem */
+	uint64		indexed;
+	double		heap_tuples;
+	bool		noticed;
+	MemoryContext tmpcxt;		/* one segment build */
+	MemoryContext tuplecxt;		/* one heap tuple (detoasted values) */
+} BuildState;
+
+// VecdbCheckIndexDims raises the limit errors for an index of dims dimensions.
+static void
+CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
+{
+	int			max = desc->elem_type == VECDB_ELEM_BIT ? 64000 : VECDB_MAX_DIM;
+
+	if (dims > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column cannot have more than %d dimensions for %s index", max,
+						VecdbAmName(desc->am_kind)),
+				 desc->elem_type == VECDB_ELEM_SPARSEVEC
+				 ? errdetail("sparsevec values are indexed as dense vectors.") : 0));
+	if (dims < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot index a vector with %d dimensions", dims)));
+	if (desc->am_kind == VECDB_AM_IVFPQ && desc->params.m > 0 && dims % desc->params.m != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ivfpq option m must divide the number of dimensions"),
+				 errdetail("m is %d and the column has %d dimensions.", desc->params.m, dims)));
+}
+
+// SetDims fixes the index's dimensions and sizes the per-segment row budget.
+static void
+SetDims(BuildState *bs, int dims)
+{
+	double		per_row;
+	size_t		budget = (size_t) maintenance_work_mem * 1024;
+
+	CheckIndexDims(bs->index, &bs->desc, dims);
+	bs->meta->dims = dims;
+	bs->row = (char *) palloc0(Max(VecdbRowBytes(bs->meta), 8));
+	VecdbRowBatchInit(&bs->batch, VecdbRowBytes(bs->meta), 1024);
+	/* the batch holds the rows and TIDs; the engine index is built beside it */
+	per_row = (double) VecdbSegmentMemoryEstimate(bs->meta, 100000) / 100000.0 +
+		VecdbRowBytes(bs->meta) + sizeof(ItemPointerData);
+	bs->max_rows = (uint64) Max((double) budget / per_row, 1000.0);
+}
+
+// FlushSegment turns the collected rows into a sealed segment.
+static void
+FlushSegment(BuildState *bs)
+{
+	VecdbSegmentEntry *entry;
+	MemoryContext old;
+
+	if (bs->batch.n == 0)
+		return;
+	if (bs->meta->nsegments >= VECDB_MAX_SEGMENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("index \"%s\" would need more than %d segments", RelationGetRelationName(bs->index),
+						VECDB_MAX_SEGMENTS),
+				 errhint("Increase maintenance_work_mem.")));
+	entry = &bs->meta->segments[bs->meta->nsegments];
+	old = MemoryContextSwitchTo(bs->tmpcxt);
+	VecdbWriteSegment(bs->index, bs->meta, &bs->batch, bs->meta->next_owner_id, false, true, entry);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tmpcxt);
+	bs->meta->next_owner_id++;
+	bs->meta->nsegments++;
+	bs->batch.n = 0;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_LOAD);
+}
+
+// BuildCallback adds one heap tuple's vector to the build.
+static void
+BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive, void *state)
+{
+	BuildState *bs = (BuildState *) state;
+	MemoryContext old;
+	int			dims;
+	bool		indexed;
+
+	bs->heap_tuples++;
+	if (isnull[0])
+		return;
+	old = MemoryContextSwitchTo(bs->tuplecxt);
+	dims = VecdbDatumDims(values[0], bs->desc.elem_type);
+	MemoryContextSwitchTo(old);
+	if (bs->meta->dims == 0)
+		SetDims(bs, dims);
+	VecdbCheckDims(index, bs->meta->dims, dims);
+	old = MemoryContextSwitchTo(bs->tuplecxt);
+	indexed = VecdbDatumToRow(values[0], bs->desc.elem_type, bs->desc.metric, dims, bs->row);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tuplecxt);
+	if (!indexed)
+		return;
+	VecdbRowBatchAdd(&bs->batch, bs->row, tid);
+	bs->indexed++;
+	if (bs->batch.n >= bs->max_rows)
+	{
+		if (!bs->noticed)
+			ereport(NOTICE,
+					(errmsg("index \"%s\" does not fit into maintenance_work_mem; it is built as several segments",
+							RelationGetRelationName(index)),
+					 errdetail("Each segment holds up to " UINT64_FORMAT " rows; searches visit every segment.",
+							   bs->max_rows),
+					 errhint("Increase maintenance_work_mem to build one segment.")));
+		bs->noticed = true;
+		FlushSegment(bs);
+	}
+}
+
+// WriteMetaPage logs page image meta as block 0 of buf.
+static void
+WriteMetaPage(Relation index, Buffer buf, const VecdbMetaPageData *meta)
+{
+	GenericXLogState *state = GenericXLogStart(index);
+	Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+
+	VecdbInitPage(page, VECDB_PAGE_META, 0);
+	memcpy(VecdbPageGetMeta(page), meta, sizeof(VecdbMetaPageData));
+	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData);
+	GenericXLogFinish(state);
+}
+
+// vecdbbuild builds a new index from the heap.
+IndexBuildResult *
+vecdbbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	BuildState	bs;
+	IndexBuildResult *result;
+	Buffer		metabuf;
+	Page		tmp;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+
+	memset(&bs, 0, sizeof(bs));
+	bs.index = index;
+	VecdbDescribeIndex(index, &bs.desc);
+	bs.meta = (VecdbMetaPageData *) palloc0(sizeof(VecdbMetaPageData));
+	tmp = (Page) palloc(BLCKSZ);
+	VecdbInitMetaPage(tmp, &bs.desc, 0);
+	memcpy(bs.meta, VecdbPageGetMeta(tmp), sizeof(VecdbMetaPageData));
+	pfree(tmp);
+	bs.tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb build", ALLOCSET_DEFAULT_SIZES);
+	bs.tuplecxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb build tuple", ALLOCSET_DEFAULT_SIZES);
+	if (bs.desc.typmod_dims > 0)
+		SetDims(&bs, bs.desc.typmod_dims);
+
+	/* block 0 first, so that segments start at block 1 */
+	metabuf = VecdbNewBuffer(index, false);
+	Assert(BufferGetBlockNumber(metabuf) == VECDB_METAPAGE_BLKNO);
+	WriteMetaPage(index, metabuf, bs.meta);
+	UnlockReleaseBuffer(metabuf);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_LOAD);
+	table_index_build_scan(heap, index, indexInfo, true, true, BuildCallback, (void *) &bs, NULL);
+	FlushSegment(&bs);
+
+	bs.meta->generation++;
+	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	WriteMetaPage(index, metabuf, bs.meta);
+	UnlockReleaseBuffer(metabuf);
+
+	if (bs.batch.rows)
+		VecdbRowBatchFree(&bs.batch);
+	MemoryContextDelete(bs.tmpcxt);
+	MemoryContextDelete(bs.tuplecxt);
+
+	result = (IndexBuildResult *) palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = bs.heap_tuples;
+	result->index_tuples = (double) bs.indexed;
+	return result;
+}
+
+// vecdbbuildempty writes the metapage of an empty index into the init fork
+// (unlogged tables are reset to it after a crash).
+void
+vecdbbuildempty(Relation index)
+{
+	VecdbIndexDesc desc;
+	Page		page;
+
+	VecdbDescribeIndex(index, &desc);
+	if (desc.typmod_dims > 0)
+		CheckIndexDims(index, &desc, desc.typmod_dims);
+	page = (Page) palloc(BLCKSZ);
+	VecdbInitMetaPage(page, &desc, desc.typmod_dims);
+	PageSetChecksumInplace(page, VECDB_METAPAGE_BLKNO);
+	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, VECDB_METAPAGE_BLKNO, (char *) page, true);
+	log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM, VECDB_METAPAGE_BLKNO, page, true);
+	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+	pfree(page);
+}
+
+// vecdbbuildphasename names the build's progress subphases.
+char *
+vecdbbuildphasename(int64 phase)
+{
+	switch (phase)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return (char *) "initializing";
+		case VECDB_PHASE_LOAD:
+			return (char *) "loading tuples";
+		case VECDB_PHASE_BUILD:
+			return (char *) "building segment";
+		case VECDB_PHASE_WRITE:
+			return (char *) "writing segment";
+	}
+	return NULL;
+}

@@ -1,0 +1,329 @@
+// am_compact.cpp implements compaction: the growing segment's live rows, the
+// live rows of sealed segments with many deletes, and small sealed segments
+// (size-tiered) are rebuilt into one new sealed segment, which replaces them
+// in a single WAL-logged metapage switch.
+//
+// Readers and writers keep working: rows are gathered and the new segment is
+// built and written without the metapage lock (appends continue past the
+// row count read at the start); only the switch takes it, briefly. The
+// compaction lock (the metapage block's heavyweight lock, also held by bulk
+// delete) keeps delete marks from changing underneath. Pages of replaced
+// chains are retired to the metapage's pending list and freed by the next
+// compaction, so a backend still loading the previous generation is not
+// handed recycled pages (and notices, by page owner, if it ever is).
+// A crash before the switch leaves the new segment's pages unreferenced.
+#include "am/am.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// kReconstructSlice is how many rows one Reconstruct call copies.
+static const uint64 kReconstructSlice = 4096;
+
+// LiveRows returns a segment's rows not marked deleted.
+static uint64
+LiveRows(const VecdbSegmentEntry *e)
+{
+	return e->rows - e->deleted;
+}
+
+// FreeRetired frees the chains the previous compaction retired and clears the list.
+static void
+FreeRetired(Relation index, VecdbMetaPageData *meta)
+{
+	Buffer		metabuf;
+	GenericXLogState *xlog;
+	uint32		i;
+
+	if (meta->npending == 0)
+		return;
+	for (i = 0; i < meta->npending; i++)
+		VecdbFreePending(index, &meta->pending[i]);
+	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	xlog = GenericXLogStart(index);
+	VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0))->npending = 0;
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(metabuf);
+	meta->npending = 0;
+}
+
+// ChooseInputs marks the segments to rewrite and says whether the growing
+// segment is taken; false when there is nothing worth doing.
+static bool
+ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_growing)
+{
+	const VecdbGrowing *g = &meta->growing;
+	uint64		growing_rows = g->end - g->start;
+	uint64		growing_live = growing_rows - g->deleted;
+	uint64		acc = 0;
+	uint32		i;
+	uint32		nchosen = 0;
+	uint32		remaining;
+	bool		any_deleted = false;
+
+	*take_growing = growing_rows > 0 &&
+		(full || growing_live >= (uint64) vecdb_compact_growing_rows || growing_live == 0);
+	if (*take_growing)
+		acc = growing_live;
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const VecdbSegmentEntry *e = &meta->segments[i];
+
+		chosen[i] = full || (e->deleted > 0 && (double) e->deleted >= vecdb_compact_deleted_fraction * (double) e->rows);
+		if (chosen[i])
+		{
+			acc += LiveRows(e);
+			nchosen++;
+			any_deleted |= e->deleted > 0;
+		}
+	}
+	/* size-tiered: fold in the smallest segments while they are no larger than twice the new one */
+	for (;;)
+	{
+		int			best = -1;
+
+		for (i = 0; i < meta->nsegments; i++)
+			if (!chosen[i] && (best < 0 || LiveRows(&meta->segments[i]) < LiveRows(&meta->segments[best])))
+				best = (int) i;
+		if (best < 0 || acc == 0 || LiveRows(&meta->segments[best]) > 2 * acc)
+			break;
+		chosen[best] = true;
+		acc += LiveRows(&meta->segments[best]);
+		nchosen++;
+		any_deleted |= meta->segments[best].deleted > 0;
+	}
+	/* too many segments: merge the smallest */
+	remaining = meta->nsegments - nchosen + ((acc > 0 || nchosen > 0 || *take_growing) ? 1 : 0);
+	while (remaining > (uint32) vecdb_max_segments)
+	{
+		int			best = -1;
+
+		for (i = 0; i < meta->nsegments; i++)
+			if (!chosen[i] && (best < 0 || LiveRows(&meta->segments[i]) < LiveRows(&meta->segments[best])))
+				best = (int) i;
+		if (best < 0)
+			break;
+		chosen[best] = true;
+		nchosen++;
+		if (nchosen > 1 || *take_growing)
+			remaining--;
+	}
+	if (!*take_growing && nchosen == 0)
+		return false;
+	/* rewriting one clean segment alone changes nothing */
+	if (!*take_growing && nchosen == 1 && !any_deleted)
+		return false;
+	return true;
+}
+
+// GatherSegmentRows appends the live rows of a sealed segment to batch.
+static void
+GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry,
+				  VecdbRowBatch *batch)
+{
+	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true);
+	int64	   *labels = (int64 *) palloc(sizeof(int64) * kReconstructSlice);
+	char	   *rows = (char *) palloc((size_t) batch->row_bytes * kReconstructSlice);
+	uint64		l = 0;
+
+	while (l < entry->rows)
+	{
+		uint64		n = 0;
+		uint64		i;
+
+		for (; l < entry->rows && n < kReconstructSlice; l++)
+			if (ItemPointerIsValid(&seg->tids[l]))
+				labels[n++] = (int64) l;
+		if (n == 0)
+			continue;
+		VecdbEngineReconstruct(seg->engine, labels, n, rows);
+		for (i = 0; i < n; i++)
+			VecdbRowBatchAdd(batch, rows + i * batch->row_bytes, &seg->tids[labels[i]]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(labels);
+	pfree(rows);
+	VecdbSegmentUnref(seg);
+}
+
+// GrowingBlockAt walks the growing chain from its head to stream page page_no.
+static BlockNumber
+GrowingBlockAt(Relation index, const VecdbGrowing *g, uint64 page_no)
+{
+	BlockNumber blkno = g->head;
+	uint64		p = g->head_page_no;
+
+	while (p < page_no && blkno != InvalidBlockNumber)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
+		blkno = VecdbPageGetOpaque(BufferGetPage(buf))->next;
+		UnlockReleaseBuffer(buf);
+		p++;
+	}
+	return blkno;
+}
+
+// AddPending appends a retired chain to the metapage's pending list.
+static void
+AddPending(VecdbMetaPage m, BlockNumber head, uint32 owner, VecdbPageKind kind, uint32 npages)
+{
+	VecdbPendingFree *p;
+
+	if (head == InvalidBlockNumber || m->npending >= VECDB_MAX_PENDING_FREE)
+		return;
+	p = &m->pending[m->npending++];
+	p->head = head;
+	p->owner = owner;
+	p->kind = kind;
+	p->npages = npages;
+}
+
+// VecdbCompact compacts index when there is work (full: everything into one
+// segment). Without wait it gives up when another compaction or a bulk
+// delete holds the lock. Returns whether the directory changed.
+bool
+VecdbCompact(Relation index, bool full, bool wait)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	VecdbMetaPageData *meta;
+	bool		chosen[VECDB_MAX_SEGMENTS];
+	bool		take_growing;
+	VecdbRowBatch batch;
+	VecdbSegmentEntry entry;
+	bool		have_entry = false;
+	uint64		g0 = 0;
+	uint64		target_page = 0;
+	BlockNumber new_head = InvalidBlockNumber;
+	Buffer		metabuf;
+	GenericXLogState *xlog;
+	VecdbMetaPage m;
+	uint32		i;
+	uint32		n;
+	VecdbSegmentEntry kept[VECDB_MAX_SEGMENTS];
+
+	if (wait)
+		LockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+	else if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+		return false;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb compaction", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+	VecdbReadMeta(index, meta);
+	FreeRetired(index, meta);
+
+	if (meta->dims == 0 || !ChooseInputs(meta, full, chosen, &take_growing))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+		return false;
+	}
+
+	/* gather the live rows */
+	VecdbRowBatchInit(&batch, VecdbRowBytes(meta), 1024);
+	for (i = 0; i < meta->nsegments; i++)
+		if (chosen[i])
+			GatherSegmentRows(index, meta, &meta->segments[i], &batch);
+	if (take_growing)
+	{
+		g0 = meta->growing.end;
+		VecdbLoadGrowingRows(index, meta, &batch, true);
+		target_page = (g0 * meta->growing.record_size) / VECDB_PAGE_CAPACITY;
+		if (target_page <= meta->growing.tail_page_no)
+			new_head = GrowingBlockAt(index, &meta->growing, target_page);
+	}
+
+	/* build and write the new segment */
+	if (batch.n > 0)
+	{
+		uint32		id;
+
+		metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		xlog = GenericXLogStart(index);
+		m = VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+		id = m->next_owner_id++;
+		GenericXLogFinish(xlog);
+		UnlockReleaseBuffer(metabuf);
+		VecdbWriteSegment(index, meta, &batch, id, true, false, &entry);
+		have_entry = true;
+	}
+	VecdbRowBatchFree(&batch);
+
+	/* the switch */
+	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	if (take_growing && new_head == InvalidBlockNumber)
+	{
+		VecdbMetaPage cur = VecdbMetaFromBuffer(index, metabuf);
+
+		/* appends since the start may have added the page row g0 starts on: the old tail's successor */
+		if (cur->growing.tail != InvalidBlockNumber && cur->growing.tail_page_no >= target_page &&
+			meta->growing.tail != InvalidBlockNumber)
+		{
+			Buffer		buf = ReadBuffer(index, meta->growing.tail);
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			new_head = VecdbPageGetOpaque(BufferGetPage(buf))->next;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	xlog = GenericXLogStart(index);
+	m = VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	VecdbCheckMeta(index, m);
+	n = 0;
+	for (i = 0; i < m->nsegments; i++)
+	{
+		if (chosen[i])
+		{
+			AddPending(m, m->segments[i].blob_head, m->segments[i].segment_id, VECDB_PAGE_BLOB, 0);
+			AddPending(m, m->segments[i].tid_head, m->segments[i].segment_id, VECDB_PAGE_TIDS, 0);
+		}
+		else
+			kept[n++] = m->segments[i];
+	}
+	if (have_entry)
+		kept[n++] = entry;
+	memcpy(m->segments, kept, sizeof(VecdbSegmentEntry) * n);
+	m->nsegments = n;
+	if (take_growing)
+	{
+		VecdbGrowing *g = &m->growing;
+
+		if (new_head != InvalidBlockNumber)
+		{
+			if (target_page > g->head_page_no)
+				AddPending(m, g->head, g->stream_id, VECDB_PAGE_GROWING, (uint32) (target_page - g->head_page_no));
+			g->head = new_head;
+			g->head_page_no = target_page;
+		}
+		else
+		{
+			/* every page holds only compacted rows */
+			AddPending(m, g->head, g->stream_id, VECDB_PAGE_GROWING, 0);
+			g->head = InvalidBlockNumber;
+			g->tail = InvalidBlockNumber;
+		}
+		g->start = g0;
+		g->deleted -= Min(g->deleted, meta->growing.deleted);
+		g->version++;
+	}
+	m->generation++;
+	m->compactions++;
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(metabuf);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+	return true;
+}

@@ -1,0 +1,97 @@
+// am_cost.cpp tells the planner what a vecdb index scan costs: nothing it
+// can do without an ORDER BY distance (so no plan uses it for that), else
+// the distance computations of the search as startup cost, which the
+// planner weighs against a sequential scan and a sort.
+#include <math.h>
+
+#include "am/am.hpp"
+
+extern "C" {
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/float.h"
+#include "utils/rel.h"
+#include "utils/selfuncs.h"
+#include "utils/spccache.h"
+}
+
+// DistanceComputations estimates how many rows a search scores.
+static double
+DistanceComputations(const VecdbMetaPageData *meta, double tuples)
+{
+	double		work;
+
+	switch ((VecdbAmKind) meta->am_kind)
+	{
+		case VECDB_AM_HNSW:
+			if (meta->elem_type == VECDB_ELEM_BIT)
+				return tuples;
+			/* a beam of ef_search candidates, each expanding up to 2m neighbours, per layer descended */
+			work = (double) vecdb_hnsw_ef_search * 2.0 * Max(meta->params.m, 2) *
+				Max(1.0, log(Max(tuples, 2.0)) / log(Max(meta->params.m, 2)) / 2.0);
+			break;
+		case VECDB_AM_IVFFLAT:
+		case VECDB_AM_IVFPQ:
+		case VECDB_AM_IVFSQ8:
+			{
+				int			probes = meta->am_kind == VECDB_AM_IVFFLAT ? vecdb_ivfflat_probes
+					: meta->am_kind == VECDB_AM_IVFPQ ? vecdb_ivfpq_probes : vecdb_ivfsq8_probes;
+				int			lists = Max(meta->params.lists, 1);
+
+				work = lists + tuples * Min((double) probes / lists, 1.0);
+				if (meta->am_kind == VECDB_AM_IVFPQ)
+					work /= 4;	/* PQ codes are scored by table lookups */
+				break;
+			}
+		default:
+			work = tuples;
+			break;
+	}
+	return Min(work, tuples) + Max(meta->nsegments, 1) * 10.0;
+}
+
+// vecdbcostestimate estimates the cost of an index scan.
+void
+vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *indexStartupCost,
+				  Cost *indexTotalCost, Selectivity *indexSelectivity, double *indexCorrelation,
+				  double *indexPages)
+{
+	GenericCosts costs;
+	IndexOptInfo *index = path->indexinfo;
+	Relation	rel;
+	VecdbMetaPageData *meta;
+	double		tuples;
+	double		per_distance;
+	double		work;
+
+	/* without ORDER BY distance the index cannot help */
+	if (path->indexorderbys == NIL)
+	{
+		*indexStartupCost = get_float8_infinity();
+		*indexTotalCost = get_float8_infinity();
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	MemSet(&costs, 0, sizeof(costs));
+	genericcostestimate(root, path, loop_count, &costs);
+
+	rel = index_open(index->indexoid, NoLock);
+	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+	VecdbReadMeta(rel, meta);
+	index_close(rel, NoLock);
+
+	tuples = Max(index->tuples, 1.0);
+	/* a distance over d dimensions costs about d / 32 operator evaluations (SIMD) */
+	per_distance = cpu_operator_cost * Max(1.0, (double) meta->dims / 32.0);
+	work = DistanceComputations(meta, tuples);
+
+	*indexStartupCost = work * per_distance + costs.indexStartupCost;
+	*indexTotalCost = *indexStartupCost + tuples * cpu_index_tuple_cost;
+	*indexSelectivity = 1.0;
+	*indexCorrelation = 0;
+	*indexPages = costs.numIndexPages;
+	pfree(meta);
+}

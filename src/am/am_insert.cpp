@@ -1,0 +1,186 @@
+// am_insert.cpp implements aminsert: a new row is appended to the growing
+// segment, a stream of fixed-size records (TID, flags, engine row) over a
+// chain of pages, and is searchable (exactly) by the next scan that can see
+// its heap tuple.
+//
+// WAL and locking: the metapage is locked exclusively for the whole append,
+// so appends are serialized and the row count moves only after the record's
+// bytes are on their pages. Each Generic WAL record covers the metapage, the
+// page written and, when a page is added, the old tail that links to it; a
+// record spanning pages takes several WAL records, and a crash between them
+// leaves bytes past the row count that the next append overwrites.
+#include "am/am.hpp"
+
+extern "C" {
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// VecdbGrowingRecordLocate returns the stream page and the offset in it of
+// the first byte of growing record row.
+void
+VecdbGrowingRecordLocate(const VecdbGrowing *g, uint64 row, uint64 *page_no, uint32 *offset)
+{
+	uint64		pos = row * g->record_size;
+
+	*page_no = pos / VECDB_PAGE_CAPACITY;
+	*offset = (uint32) (pos % VECDB_PAGE_CAPACITY);
+}
+
+// RecordSize returns the growing record size for rows of row_bytes; a
+// multiple of 8, so that headers never straddle pages (the page capacity is
+// a multiple of 8 too).
+static uint32
+RecordSize(uint32 row_bytes)
+{
+	return (uint32) TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) + row_bytes);
+}
+
+StaticAssertDecl(VECDB_PAGE_CAPACITY % 8 == 0, "growing records must not straddle pages at their header");
+
+// AppendRecord writes one record at the end of the growing stream; the
+// caller holds the metapage buffer exclusively locked.
+static void
+AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
+{
+	uint32		done = 0;
+
+	while (done < size)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		metapage = GenericXLogRegisterBuffer(state, metabuf, 0);
+		VecdbGrowing *g = &VecdbPageGetMeta(metapage)->growing;
+		uint64		pos = g->end * g->record_size + done;
+		uint64		page_no = pos / VECDB_PAGE_CAPACITY;
+		uint32		off = (uint32) (pos % VECDB_PAGE_CAPACITY);
+		Buffer		buf;
+		Buffer		prevbuf = InvalidBuffer;
+		Page		page;
+		uint32		take;
+		PageHeader	ph;
+
+		if (g->tail != InvalidBlockNumber && page_no == g->tail_page_no)
+		{
+			buf = ReadBuffer(index, g->tail);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			VecdbCheckPage(index, BufferGetPage(buf), g->tail, VECDB_PAGE_GROWING);
+			page = GenericXLogRegisterBuffer(state, buf, 0);
+		}
+		else
+		{
+			BlockNumber blkno;
+
+			if (g->tail != InvalidBlockNumber && page_no != g->tail_page_no + 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" has an inconsistent growing segment", RelationGetRelationName(index)),
+						 errhint("Please REINDEX it.")));
+			buf = VecdbNewBuffer(index, true);
+			blkno = BufferGetBlockNumber(buf);
+			page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+			VecdbInitPage(page, VECDB_PAGE_GROWING, g->stream_id);
+			if (g->tail != InvalidBlockNumber)
+			{
+				Page		prev;
+
+				prevbuf = ReadBuffer(index, g->tail);
+				LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+				prev = GenericXLogRegisterBuffer(state, prevbuf, 0);
+				VecdbPageGetOpaque(prev)->next = blkno;
+			}
+			g->tail = blkno;
+			g->tail_page_no = page_no;
+			if (g->head == InvalidBlockNumber)
+			{
+				g->head = blkno;
+				g->head_page_no = page_no;
+			}
+		}
+
+		take = Min(size - done, VECDB_PAGE_CAPACITY - off);
+		ph = (PageHeader) page;
+		memcpy(PageGetContents(page) + off, record + done, take);
+		ph->pd_lower = Max(ph->pd_lower, (LocationIndex) (MAXALIGN(SizeOfPageHeaderData) + off + take));
+		done += take;
+		if (done == size)
+		{
+			g->end++;
+			VecdbPageGetMeta(metapage)->rows_inserted++;
+		}
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		if (BufferIsValid(prevbuf))
+			UnlockReleaseBuffer(prevbuf);
+	}
+}
+
+// vecdbinsert adds one heap tuple's vector to the growing segment. NULLs and,
+// under cosine, zero vectors are not indexed (as in pgvector).
+bool
+vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+			IndexUniqueCheck checkUnique, bool indexUnchanged, IndexInfo *indexInfo)
+{
+	VecdbIndexDesc desc;
+	MemoryContext cxt;
+	MemoryContext old;
+	int			dims;
+	uint32		row_bytes;
+	uint32		size;
+	char	   *record;
+	VecdbGrowingRecordHeader *header;
+	Buffer		metabuf;
+	VecdbMetaPage meta;
+
+	if (isnull[0])
+		return false;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb insert", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	VecdbDescribeIndex(index, &desc);
+	dims = VecdbDatumDims(values[0], desc.elem_type);
+	if (desc.typmod_dims > 0)
+		VecdbCheckDims(index, desc.typmod_dims, dims);
+	if (dims < 1 || dims > (desc.elem_type == VECDB_ELEM_BIT ? 64000 : VECDB_MAX_DIM))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot index a vector with %d dimensions in a %s index", dims, VecdbAmName(desc.am_kind))));
+	row_bytes = (uint32) VecdbEngineRowBytes(desc.metric, dims);
+	size = RecordSize(row_bytes);
+	record = (char *) palloc0(size);
+	header = (VecdbGrowingRecordHeader *) record;
+	header->tid = *heap_tid;
+	if (!VecdbDatumToRow(values[0], desc.elem_type, desc.metric, dims, record + sizeof(VecdbGrowingRecordHeader)))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		return false;
+	}
+
+	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = VecdbMetaFromBuffer(index, metabuf);
+	if (meta->dims == 0 || meta->growing.record_size == 0)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		VecdbMetaPage m = VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0));
+
+		if (m->dims == 0)
+			m->dims = dims;
+		if (m->dims == dims)
+			m->growing.record_size = RecordSize((uint32) VecdbEngineRowBytes((VecdbMetric) m->metric, m->dims));
+		GenericXLogFinish(state);
+	}
+	VecdbCheckDims(index, meta->dims, dims);
+	if (meta->growing.record_size != size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has growing records of %u bytes, expected %u",
+						RelationGetRelationName(index), meta->growing.record_size, size),
+				 errhint("Please REINDEX it.")));
+	AppendRecord(index, metabuf, record, size);
+	UnlockReleaseBuffer(metabuf);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return false;
+}

@@ -1,0 +1,396 @@
+// am_scan.cpp implements index scans: ORDER BY <distance> streams heap TIDs
+// in distance order for as long as the executor asks.
+//
+// A scan pins the index's loaded segments (segment_cache.cpp), starts one
+// engine iterator per sealed segment and one over the growing segment, each
+// skipping rows whose delete bit is set, and merges their batches by
+// distance. When a segment's batch runs out it asks its iterator for the
+// next (larger) one, so a LIMIT is filled whatever the executor filters out.
+// Everything a rescan builds lives in one memory context, reset at the next
+// rescan or at endscan; its reset callbacks free the engine iterators and
+// drop the pins, also after an ERROR.
+#include "am/am.hpp"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// kFirstBatch and kMaxBatch bound the batch a segment's iterator is asked for.
+static const size_t kFirstBatch = 16;
+static const size_t kMaxBatch = 4096;
+
+// SegmentStream is one segment's iterator and its current batch.
+typedef struct SegmentStream
+{
+	VecdbEngine *engine;
+	const uint8 *deleted;
+	uint64		nbits;
+	const ItemPointerData *tids;
+	VecdbEngineIter *iter;
+	VecdbIterOwner *owner;
+	VecdbNeighbor *buf;
+	size_t		nbuf;
+	size_t		pos;
+	size_t		batch;
+	bool		done;
+} SegmentStream;
+
+// OrderedTid is an entry of the strict-order window.
+typedef struct OrderedTid
+{
+	float		distance;
+	ItemPointerData tid;
+} OrderedTid;
+
+// VecdbScanOpaqueData is a scan's state.
+typedef struct VecdbScanOpaqueData
+{
+	MemoryContext cxt;			/* reset at every rescan */
+	bool		started;
+	bool		finished;
+	VecdbIndexDesc desc;
+	VecdbSnapshot *snap;
+	int			nstreams;
+	SegmentStream *streams;
+	uint64		returned;
+	uint64		max_tuples;		/* 0: no limit */
+	bool		strict;
+	int			window;			/* strict order: rows held back to sort */
+	OrderedTid *heap;
+	int			nheap;
+	bool		null_query;		/* ORDER BY distance to NULL: rows in any order */
+	int			null_stream;
+	uint64		null_label;
+} VecdbScanOpaqueData;
+
+typedef VecdbScanOpaqueData *VecdbScanOpaque;
+
+// vecdbbeginscan allocates a scan.
+IndexScanDesc
+vecdbbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	VecdbScanOpaque so = (VecdbScanOpaque) palloc0(sizeof(VecdbScanOpaqueData));
+
+	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb scan", ALLOCSET_DEFAULT_SIZES);
+	VecdbDescribeIndex(index, &so->desc);
+	scan->opaque = so;
+	return scan;
+}
+
+// vecdbrescan restarts a scan with new keys and ORDER BY values.
+void
+vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
+
+	MemoryContextReset(so->cxt);
+	so->started = false;
+	so->finished = false;
+	so->snap = NULL;
+	so->nstreams = 0;
+	so->streams = NULL;
+	so->returned = 0;
+	so->nheap = 0;
+	so->heap = NULL;
+	so->null_query = false;
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+// SearchParamsFor returns the search parameters of the scan's AM from the settings.
+static void
+SearchParamsFor(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ef_search = vecdb_hnsw_ef_search;
+	p->nprobe = 1;
+	p->brute_force_ratio = vecdb_brute_force_ratio;
+	switch (desc->am_kind)
+	{
+		case VECDB_AM_IVFFLAT:
+			p->nprobe = vecdb_ivfflat_probes;
+			break;
+		case VECDB_AM_IVFPQ:
+			p->nprobe = vecdb_ivfpq_probes;
+			p->rerank = vecdb_ivfpq_rerank >= 0 ? vecdb_ivfpq_rerank : desc->params.rerank;
+			break;
+		case VECDB_AM_IVFSQ8:
+			p->nprobe = vecdb_ivfsq8_probes;
+			p->rerank = vecdb_ivfsq8_rerank >= 0 ? vecdb_ivfsq8_rerank : desc->params.rerank;
+			break;
+		default:
+			break;
+	}
+}
+
+// StartStream begins a segment's iterator for the query.
+static void
+StartStream(SegmentStream *s, const void *query, const VecdbEngineSearchParams *params)
+{
+	s->iter = VecdbEngineIterStart(s->engine, query, params, s->deleted, s->nbits);
+	s->owner = VecdbIterOwn(s->iter);
+	s->batch = Max(kFirstBatch, (size_t) params->ef_search);
+	s->buf = (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * kMaxBatch);
+}
+
+// Refill asks a stream's iterator for its next batch, growing the batch size.
+static void
+Refill(SegmentStream *s)
+{
+	s->nbuf = VecdbEngineIterNext(s->iter, s->batch, s->buf);
+	s->pos = 0;
+	if (s->nbuf == 0)
+	{
+		s->done = true;
+		VecdbIterOwnerFree(s->owner);
+		s->iter = NULL;
+	}
+	s->batch = Min(s->batch * 2, kMaxBatch);
+}
+
+// StartScan pins the segments, prepares the query and starts the iterators.
+static void
+StartScan(IndexScanDesc scan)
+{
+	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
+	ScanKey		key = &scan->orderByData[0];
+	VecdbMetaPageData *meta;
+	VecdbEngineSearchParams params;
+	char	   *query = NULL;
+	int			i;
+	uint64		total = 0;
+
+	so->started = true;
+	so->snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+	VecdbCacheAcquire(scan->indexRelation, so->snap);
+	meta = &so->snap->meta;
+
+	so->streams = (SegmentStream *) palloc0(sizeof(SegmentStream) * (meta->nsegments + 1));
+	for (i = 0; i < so->snap->nsegments; i++)
+	{
+		SegmentStream *s = &so->streams[so->nstreams++];
+		VecdbSegment *seg = so->snap->segments[i];
+
+		s->engine = seg->engine;
+		s->deleted = seg->deleted;
+		s->nbits = seg->rows;
+		s->tids = seg->tids;
+		total += seg->rows - seg->deleted_count;
+	}
+	if (so->snap->growing)
+	{
+		SegmentStream *s = &so->streams[so->nstreams++];
+		VecdbGrowingCache *g = so->snap->growing;
+
+		s->engine = g->engine;
+		s->deleted = g->deleted;
+		s->nbits = g->loaded;
+		s->tids = g->tids;
+		total += g->loaded - g->deleted_count;
+	}
+
+	if (scan->numberOfOrderBys == 0 || (key->sk_flags & SK_ISNULL))
+	{
+		so->null_query = true;
+		return;
+	}
+	if (meta->dims == 0 || so->nstreams == 0)
+	{
+		so->finished = true;
+		return;
+	}
+	{
+		int			dims = VecdbDatumDims(key->sk_argument, so->desc.elem_type);
+
+		VecdbCheckDims(scan->indexRelation, meta->dims, dims);
+		query = (char *) palloc0(Max(VecdbRowBytes(meta), 8));
+		if (!VecdbDatumToRow(key->sk_argument, so->desc.elem_type, so->desc.metric, dims, query))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot order by cosine distance to a zero vector"),
+					 errdetail("The cosine distance to a vector of zeros is undefined."),
+					 errhint("Use a query vector with at least one non-zero element.")));
+	}
+
+	SearchParamsFor(&so->desc, &params);
+	so->max_tuples = 0;
+	so->strict = false;
+	if (so->desc.am_kind == VECDB_AM_HNSW && vecdb_hnsw_iterative_scan != VECDB_ITERATIVE_OFF)
+	{
+		so->max_tuples = (uint64) vecdb_hnsw_max_scan_tuples;
+		so->strict = vecdb_hnsw_iterative_scan == VECDB_ITERATIVE_STRICT;
+	}
+	if (so->desc.am_kind == VECDB_AM_IVFFLAT && vecdb_ivfflat_iterative_scan != VECDB_ITERATIVE_OFF &&
+		vecdb_ivfflat_max_probes < so->desc.params.lists)
+		so->max_tuples = Max((uint64) 1, total * (uint64) vecdb_ivfflat_max_probes / (uint64) so->desc.params.lists);
+	if (so->strict)
+	{
+		so->window = Max(params.ef_search, 16);
+		so->heap = (OrderedTid *) palloc(sizeof(OrderedTid) * (so->window + 1));
+	}
+	for (i = 0; i < so->nstreams; i++)
+		StartStream(&so->streams[i], query, &params);
+}
+
+// NextMerged pops the closest pending result over all streams; false when
+// every stream is exhausted.
+static bool
+NextMerged(VecdbScanOpaque so, ItemPointer tid, float *distance)
+{
+	SegmentStream *best = NULL;
+	int			i;
+
+	for (i = 0; i < so->nstreams; i++)
+	{
+		SegmentStream *s = &so->streams[i];
+
+		if (!s->done && s->pos == s->nbuf)
+			Refill(s);
+		if (s->done)
+			continue;
+		if (best == NULL || s->buf[s->pos].distance < best->buf[best->pos].distance)
+			best = s;
+	}
+	if (best == NULL)
+		return false;
+	*tid = best->tids[best->buf[best->pos].label];
+	*distance = best->buf[best->pos].distance;
+	best->pos++;
+	return true;
+}
+
+// HeapPush adds an entry to the strict-order min-heap.
+static void
+HeapPush(VecdbScanOpaque so, float distance, ItemPointer tid)
+{
+	int			i = so->nheap++;
+
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (so->heap[parent].distance <= distance)
+			break;
+		so->heap[i] = so->heap[parent];
+		i = parent;
+	}
+	so->heap[i].distance = distance;
+	so->heap[i].tid = *tid;
+}
+
+// HeapPop removes the closest entry of the strict-order min-heap.
+static ItemPointerData
+HeapPop(VecdbScanOpaque so)
+{
+	ItemPointerData top = so->heap[0].tid;
+	OrderedTid	last = so->heap[--so->nheap];
+	int			i = 0;
+
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= so->nheap)
+			break;
+		if (child + 1 < so->nheap && so->heap[child + 1].distance < so->heap[child].distance)
+			child++;
+		if (so->heap[child].distance >= last.distance)
+			break;
+		so->heap[i] = so->heap[child];
+		i = child;
+	}
+	if (so->nheap > 0)
+		so->heap[i] = last;
+	return top;
+}
+
+// NextUnordered returns the rows of every segment in label order (ORDER BY
+// distance to NULL: any order is correct).
+static bool
+NextUnordered(VecdbScanOpaque so, ItemPointer tid)
+{
+	while (so->null_stream < so->nstreams)
+	{
+		SegmentStream *s = &so->streams[so->null_stream];
+
+		while (so->null_label < s->nbits)
+		{
+			uint64		l = so->null_label++;
+
+			if (!(s->deleted[l >> 3] & (1 << (l & 7))))
+			{
+				*tid = s->tids[l];
+				return true;
+			}
+		}
+		so->null_stream++;
+		so->null_label = 0;
+	}
+	return false;
+}
+
+// vecdbgettuple returns the next heap TID in distance order.
+bool
+vecdbgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
+	MemoryContext old;
+	ItemPointerData tid;
+	float		distance;
+	bool		found;
+
+	if (!so->started)
+	{
+		old = MemoryContextSwitchTo(so->cxt);
+		StartScan(scan);
+		MemoryContextSwitchTo(old);
+	}
+	if (so->finished)
+		return false;
+	if (so->max_tuples > 0 && so->returned >= so->max_tuples)
+		return false;
+	CHECK_FOR_INTERRUPTS();
+
+	old = MemoryContextSwitchTo(so->cxt);
+	if (so->null_query)
+		found = NextUnordered(so, &tid);
+	else if (so->strict)
+	{
+		while (so->nheap < so->window && NextMerged(so, &tid, &distance))
+			HeapPush(so, distance, &tid);
+		found = so->nheap > 0;
+		if (found)
+			tid = HeapPop(so);
+	}
+	else
+		found = NextMerged(so, &tid, &distance);
+	MemoryContextSwitchTo(old);
+
+	if (!found)
+	{
+		so->finished = true;
+		return false;
+	}
+	so->returned++;
+	scan->xs_heaptid = tid;
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	return true;
+}
+
+// vecdbendscan releases a scan (iterators and pins go with its context).
+void
+vecdbendscan(IndexScanDesc scan)
+{
+	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
+
+	MemoryContextDelete(so->cxt);
+	pfree(so);
+	scan->opaque = NULL;
+}

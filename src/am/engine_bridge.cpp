@@ -1,0 +1,537 @@
+// engine_bridge.cpp implements the bridge between the PostgreSQL side and the
+// engine. The rules (STYLE.md): every engine call runs inside try and catches
+// everything; a handler only copies the message into a fixed buffer; the
+// ereport happens after the C++ scope has closed; PostgreSQL callbacks the
+// engine makes (page reads and writes) run under PG_TRY and hand their error
+// back as a Status, to be re-thrown here once the engine has unwound.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "knowhere/brute_force.hpp"
+#include "knowhere/index.hpp"
+#include "knowhere/thread_util.hpp"
+
+#include "am/engine_bridge.hpp"
+#include "vecdb_postgres.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+}
+
+namespace engine = vecdb::engine;
+
+static_assert(static_cast<int>(engine::Metric::kL2) == VECDB_METRIC_L2);
+static_assert(static_cast<int>(engine::Metric::kInnerProduct) == VECDB_METRIC_IP);
+static_assert(static_cast<int>(engine::Metric::kCosine) == VECDB_METRIC_COSINE);
+static_assert(static_cast<int>(engine::Metric::kL1) == VECDB_METRIC_L1);
+static_assert(static_cast<int>(engine::Metric::kHamming) == VECDB_METRIC_HAMMING);
+static_assert(static_cast<int>(engine::Metric::kJaccard) == VECDB_METRIC_JACCARD);
+static_assert(static_cast<int>(engine::IndexKind::kFlat) == VECDB_ENGINE_FLAT);
+static_assert(static_cast<int>(engine::IndexKind::kHnsw) == VECDB_ENGINE_HNSW);
+static_assert(static_cast<int>(engine::IndexKind::kIvfFlat) == VECDB_ENGINE_IVF_FLAT);
+static_assert(static_cast<int>(engine::IndexKind::kIvfPq) == VECDB_ENGINE_IVF_PQ);
+static_assert(static_cast<int>(engine::IndexKind::kIvfSq8) == VECDB_ENGINE_IVF_SQ8);
+static_assert(static_cast<int>(engine::IndexKind::kBinFlat) == VECDB_ENGINE_BIN_FLAT);
+static_assert(static_cast<int>(engine::IndexKind::kBinIvf) == VECDB_ENGINE_BIN_IVF);
+
+// VecdbEngine owns one engine index.
+struct VecdbEngine {
+	std::unique_ptr<engine::Index> index;
+};
+
+// VecdbEngineIter owns one engine iterator and its batch buffer.
+struct VecdbEngineIter {
+	std::unique_ptr<engine::Iterator> iter;
+	std::vector<engine::Neighbor> batch;
+};
+
+namespace {
+
+// BridgeError is what a failed call leaves behind for the ereport: a
+// SQLSTATE and message, or a PostgreSQL error caught in a guarded callback.
+struct BridgeError {
+	int sqlstate = 0;
+	char message[1024] = {0};
+	ErrorData *pg_error = nullptr;
+};
+
+// SetMessage copies msg into the error (no allocation).
+void SetMessage(BridgeError *err, int sqlstate, const char *msg) noexcept {
+	if (err->sqlstate != 0 || err->pg_error != nullptr)
+		return;
+	err->sqlstate = sqlstate;
+	strlcpy(err->message, msg, sizeof(err->message));
+}
+
+// SqlState maps an engine status code to a SQLSTATE (STYLE.md).
+int SqlState(engine::StatusCode code) noexcept {
+	switch (code) {
+		case engine::StatusCode::kOk:
+			return 0;
+		case engine::StatusCode::kInvalidArgument:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case engine::StatusCode::kOutOfMemory:
+			return ERRCODE_OUT_OF_MEMORY;
+		case engine::StatusCode::kNotSupported:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
+		case engine::StatusCode::kCancelled:
+			return ERRCODE_QUERY_CANCELED;
+		case engine::StatusCode::kCorrupt:
+			return ERRCODE_INDEX_CORRUPTED;
+		case engine::StatusCode::kInternal:
+			return ERRCODE_INTERNAL_ERROR;
+		case engine::StatusCode::kDimensionMismatch:
+			return ERRCODE_DATA_EXCEPTION;
+		case engine::StatusCode::kTooManyDimensions:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+// Capture records a non-ok status.
+void Capture(const engine::Status &s, BridgeError *err) noexcept {
+	if (!s.ok())
+		SetMessage(err, SqlState(s.code()), s.message().c_str());
+}
+
+// Run calls f (returning a Status) and records any failure or exception in err.
+template <typename F>
+void Run(BridgeError *err, F &&f) noexcept {
+	try {
+		engine::Status s = f();
+		Capture(s, err);
+	} catch (const std::bad_alloc &) {
+		SetMessage(err, ERRCODE_OUT_OF_MEMORY, "out of memory in the vecdb engine");
+	} catch (const std::exception &e) {
+		SetMessage(err, ERRCODE_INTERNAL_ERROR, e.what());
+	} catch (...) {
+		SetMessage(err, ERRCODE_INTERNAL_ERROR, "unknown exception in the vecdb engine");
+	}
+}
+
+// Raise ereports the recorded error, if any; callers make sure no C++ object
+// of theirs is alive. A cancellation is raised by CHECK_FOR_INTERRUPTS so the
+// user sees PostgreSQL's own message (and a terminate request terminates).
+void Raise(BridgeError *err) {
+	if (err->pg_error != nullptr)
+		ReThrowError(err->pg_error);
+	if (err->sqlstate == 0)
+		return;
+	if (err->sqlstate == ERRCODE_QUERY_CANCELED)
+		CHECK_FOR_INTERRUPTS();
+	ereport(ERROR, (errcode(err->sqlstate), errmsg("%s", err->message)));
+}
+
+// StopRequested is the engine's stop callback: a pending cancel or terminate.
+bool StopRequested(void *) noexcept {
+	return QueryCancelPending || ProcDiePending;
+}
+
+// GuardedSink calls a PostgreSQL-side sink under PG_TRY; an ERROR is copied
+// into err and reported as false.
+bool GuardedSink(VecdbByteSink sink, void *arg, const void *data, size_t n, BridgeError *err) noexcept {
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		sink(arg, data, n);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err->pg_error = CopyErrorData();
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+// GuardedSource is GuardedSink's twin for reads; *more is false at the end of the data.
+bool GuardedSource(VecdbByteSource source, void *arg, void *data, size_t n, bool *more, BridgeError *err) noexcept {
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+	volatile bool got = false;
+
+	PG_TRY();
+	{
+		got = source(arg, data, n);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err->pg_error = CopyErrorData();
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	*more = got;
+	return ok;
+}
+
+// SinkWriter adapts a VecdbByteSink to the engine's ByteWriter.
+class SinkWriter final : public engine::ByteWriter {
+public:
+	SinkWriter(VecdbByteSink sink, void *arg, BridgeError *err) noexcept : sink_(sink), arg_(arg), err_(err) {}
+	engine::Status Write(const void *data, size_t n) noexcept override {
+		if (!GuardedSink(sink_, arg_, data, n, err_))
+			return engine::Status::Internal("writing index pages failed");
+		return engine::Status::Ok();
+	}
+
+private:
+	VecdbByteSink sink_;
+	void *arg_;
+	BridgeError *err_;
+};
+
+// SourceReader adapts a VecdbByteSource to the engine's ByteReader.
+class SourceReader final : public engine::ByteReader {
+public:
+	SourceReader(VecdbByteSource source, void *arg, BridgeError *err) noexcept
+		: source_(source), arg_(arg), err_(err) {}
+	engine::Status Read(void *data, size_t n) noexcept override {
+		bool more = false;
+		if (!GuardedSource(source_, arg_, data, n, &more, err_))
+			return engine::Status::Internal("reading index pages failed");
+		if (!more)
+			return engine::Status::Corrupt("index data ends unexpectedly");
+		return engine::Status::Ok();
+	}
+
+private:
+	VecdbByteSource source_;
+	void *arg_;
+	BridgeError *err_;
+};
+
+// ToConfig converts the bridge's config to the engine's.
+engine::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
+	engine::IndexConfig config;
+	config.kind = static_cast<engine::IndexKind>(c->kind);
+	config.metric = static_cast<engine::Metric>(c->metric);
+	config.dim = c->dim;
+	config.m = c->m;
+	config.ef_construction = c->ef_construction;
+	config.nlist = c->nlist;
+	config.pq_m = c->pq_m;
+	config.nbits = c->nbits;
+	config.threads = c->threads;
+	return config;
+}
+
+}  // namespace
+
+// VecdbEngineCheckConfig raises the engine's complaint about a config, if any.
+void VecdbEngineCheckConfig(const VecdbEngineConfig *config) {
+	BridgeError err;
+	Run(&err, [&]() { return engine::ValidateConfig(ToConfig(config)); });
+	Raise(&err);
+}
+
+// VecdbEngineCreate makes an empty engine index.
+VecdbEngine *VecdbEngineCreate(const VecdbEngineConfig *config) {
+	BridgeError err;
+	VecdbEngine *e = nullptr;
+	Run(&err, [&]() {
+		auto made = engine::CreateIndex(ToConfig(config));
+		if (!made.ok())
+			return made.status();
+		e = new VecdbEngine{std::move(made).value()};
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+	return e;
+}
+
+// VecdbEngineFree releases an engine index (NULL is fine).
+void VecdbEngineFree(VecdbEngine *engine) {
+	BridgeError err;
+	Run(&err, [&]() {
+		delete engine;
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+}
+
+// VecdbEngineBuild trains (when the kind needs it) and adds n rows, polling
+// for cancellation.
+void VecdbEngineBuild(VecdbEngine *e, const void *rows, const int64_t *labels, size_t n) {
+	BridgeError err;
+	Run(&err, [&]() {
+		e->index->SetBuildControl(StopRequested, nullptr);
+		return e->index->Build(rows, labels, n);
+	});
+	Raise(&err);
+}
+
+// VecdbEngineAdd adds n rows to a built (or trained) index.
+void VecdbEngineAdd(VecdbEngine *e, const void *rows, const int64_t *labels, size_t n) {
+	BridgeError err;
+	Run(&err, [&]() {
+		e->index->SetBuildControl(StopRequested, nullptr);
+		return e->index->Add(rows, labels, n);
+	});
+	Raise(&err);
+}
+
+// VecdbEngineCount returns the rows of an index.
+int64_t VecdbEngineCount(const VecdbEngine *e) {
+	return e->index->count();
+}
+
+// VecdbEngineMemory returns the engine's estimate of an index's bytes.
+size_t VecdbEngineMemory(const VecdbEngine *e) {
+	return e->index->MemoryUsage();
+}
+
+// VecdbEngineGetKind returns an index's VecdbEngineKind.
+int VecdbEngineGetKind(const VecdbEngine *e) {
+	return static_cast<int>(e->index->kind());
+}
+
+// VecdbEngineSerialize streams an index into sink.
+void VecdbEngineSerialize(const VecdbEngine *e, VecdbByteSink sink, void *arg) {
+	BridgeError err;
+	Run(&err, [&]() {
+		SinkWriter writer(sink, arg, &err);
+		return e->index->Serialize(writer);
+	});
+	Raise(&err);
+}
+
+// VecdbEngineDeserialize reads an index back from source; damaged data is
+// ERRCODE_INDEX_CORRUPTED.
+VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
+	BridgeError err;
+	VecdbEngine *e = nullptr;
+	Run(&err, [&]() {
+		SourceReader reader(source, arg, &err);
+		auto loaded = engine::DeserializeIndex(reader);
+		if (!loaded.ok())
+			return loaded.status();
+		e = new VecdbEngine{std::move(loaded).value()};
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+	return e;
+}
+
+// VecdbEngineReconstruct copies the stored rows of labels into out.
+void VecdbEngineReconstruct(const VecdbEngine *e, const int64_t *labels, size_t n, void *out) {
+	BridgeError err;
+	Run(&err, [&]() { return e->index->Reconstruct(labels, n, out); });
+	Raise(&err);
+}
+
+// VecdbEngineEstimateMemory returns the bytes an index of n rows will hold.
+size_t VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n) {
+	return engine::EstimateMemory(ToConfig(config), n);
+}
+
+// VecdbEngineIterStart begins a resumable search; deleted (set bit = skip,
+// nbits labels) must outlive the iterator.
+VecdbEngineIter *VecdbEngineIterStart(const VecdbEngine *e, const void *query,
+									  const VecdbEngineSearchParams *p, const uint8_t *deleted, size_t nbits) {
+	BridgeError err;
+	VecdbEngineIter *it = nullptr;
+	Run(&err, [&]() {
+		engine::SearchParams params;
+		params.ef_search = p->ef_search;
+		params.nprobe = p->nprobe;
+		params.rerank = p->rerank;
+		if (p->brute_force_ratio >= 0)
+			params.brute_force_ratio = p->brute_force_ratio;
+		params.should_stop = StopRequested;
+		auto made = e->index->CreateIterator(query, params, engine::BitsetView(deleted, nbits));
+		if (!made.ok())
+			return made.status();
+		it = new VecdbEngineIter{std::move(made).value(), {}};
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+	return it;
+}
+
+// VecdbEngineIterNext writes up to max next results to out and returns how
+// many; 0 means the iterator is exhausted.
+size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) {
+	BridgeError err;
+	size_t got = 0;
+	Run(&err, [&]() {
+		it->batch.clear();
+		engine::Status s = it->iter->Next(max, &it->batch);
+		if (!s.ok())
+			return s;
+		got = std::min(max, it->batch.size());
+		for (size_t i = 0; i < got; i++) {
+			out[i].label = it->batch[i].label;
+			out[i].distance = it->batch[i].distance;
+		}
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+	return got;
+}
+
+// VecdbEngineIterFree releases an iterator (NULL is fine).
+void VecdbEngineIterFree(VecdbEngineIter *it) {
+	BridgeError err;
+	Run(&err, [&]() {
+		delete it;
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+}
+
+// VecdbEnginePrepareRow checks a row (finite, not zero under cosine) and
+// copies it, normalized under cosine, to out (VecdbEngineRowBytes bytes).
+void VecdbEnginePrepareRow(VecdbMetric metric, int dim, const void *row, void *out) {
+	BridgeError err;
+	Run(&err, [&]() {
+		return engine::PrepareVector(static_cast<engine::Metric>(metric), dim, row, out, "vector");
+	});
+	Raise(&err);
+}
+
+// VecdbEngineRowBytes returns the bytes of one engine row.
+size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
+	return engine::RowBytes(static_cast<engine::Metric>(metric), dim);
+}
+
+// VecdbEngineKindName names an engine kind for vecdb_index_info.
+const char *VecdbEngineKindName(int kind) {
+	switch (kind) {
+		case VECDB_ENGINE_FLAT:
+			return "flat";
+		case VECDB_ENGINE_HNSW:
+			return "hnsw";
+		case VECDB_ENGINE_IVF_FLAT:
+			return "ivf_flat";
+		case VECDB_ENGINE_IVF_PQ:
+			return "ivf_pq";
+		case VECDB_ENGINE_IVF_SQ8:
+			return "ivf_sq8";
+		case VECDB_ENGINE_BIN_FLAT:
+			return "bin_flat";
+		case VECDB_ENGINE_BIN_IVF:
+			return "bin_ivf";
+	}
+	return "unknown";
+}
+
+// VecdbMetricName names a metric.
+const char *VecdbMetricName(VecdbMetric metric) {
+	switch (metric) {
+		case VECDB_METRIC_L2:
+			return "l2";
+		case VECDB_METRIC_IP:
+			return "inner_product";
+		case VECDB_METRIC_COSINE:
+			return "cosine";
+		case VECDB_METRIC_L1:
+			return "l1";
+		case VECDB_METRIC_HAMMING:
+			return "hamming";
+		case VECDB_METRIC_JACCARD:
+			return "jaccard";
+	}
+	return "unknown";
+}
+
+// VecdbEngineTrain learns an index's centroids and codebooks from n rows.
+void VecdbEngineTrain(VecdbEngine *e, const void *rows, size_t n) {
+	BridgeError err;
+	Run(&err, [&]() {
+		e->index->SetBuildControl(StopRequested, nullptr);
+		return e->index->Train(rows, n);
+	});
+	Raise(&err);
+}
+
+// VecdbEngineNeedsTraining reports whether Train must run before Add.
+bool VecdbEngineNeedsTraining(const VecdbEngine *e) {
+	return e->index->NeedsTraining();
+}
+
+// VecdbEngineWarmThreads creates the engine's OpenMP threads with signals
+// blocked, so that only the backend's own thread runs PostgreSQL's handlers.
+void VecdbEngineWarmThreads(int threads) {
+	BridgeError err;
+	Run(&err, [&]() { return engine::WarmOpenMP(threads); });
+	Raise(&err);
+}
+
+struct VecdbEngineOwner {
+	MemoryContextCallback cb;
+	VecdbEngine *engine;
+};
+
+struct VecdbIterOwner {
+	MemoryContextCallback cb;
+	VecdbEngineIter *iter;
+};
+
+namespace {
+
+// FreeOwnedEngine is the reset callback of a VecdbEngineOwner; engine
+// destructors do not throw, and a reset callback must not ereport.
+void FreeOwnedEngine(void *arg) {
+	VecdbEngineOwner *o = static_cast<VecdbEngineOwner *>(arg);
+	try {
+		delete o->engine;
+	} catch (...) {
+	}
+	o->engine = nullptr;
+}
+
+// FreeOwnedIter is the reset callback of a VecdbIterOwner.
+void FreeOwnedIter(void *arg) {
+	VecdbIterOwner *o = static_cast<VecdbIterOwner *>(arg);
+	try {
+		delete o->iter;
+	} catch (...) {
+	}
+	o->iter = nullptr;
+}
+
+}  // namespace
+
+// VecdbEngineOwn ties engine to CurrentMemoryContext.
+VecdbEngineOwner *VecdbEngineOwn(VecdbEngine *e) {
+	VecdbEngineOwner *o = static_cast<VecdbEngineOwner *>(palloc0(sizeof(VecdbEngineOwner)));
+	o->engine = e;
+	o->cb.func = FreeOwnedEngine;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return o;
+}
+
+// VecdbEngineOwnerRelease hands the engine back to the caller; the callback
+// then has nothing to free.
+VecdbEngine *VecdbEngineOwnerRelease(VecdbEngineOwner *o) {
+	VecdbEngine *e = o->engine;
+	o->engine = nullptr;
+	return e;
+}
+
+// VecdbIterOwn ties an iterator to CurrentMemoryContext.
+VecdbIterOwner *VecdbIterOwn(VecdbEngineIter *it) {
+	VecdbIterOwner *o = static_cast<VecdbIterOwner *>(palloc0(sizeof(VecdbIterOwner)));
+	o->iter = it;
+	o->cb.func = FreeOwnedIter;
+	o->cb.arg = o;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &o->cb);
+	return o;
+}
+
+// VecdbIterOwnerFree frees the owned iterator now.
+void VecdbIterOwnerFree(VecdbIterOwner *o) {
+	FreeOwnedIter(o);
+}

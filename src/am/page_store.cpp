@@ -1,0 +1,423 @@
+// page_store.cpp keeps vecdb's bytes in PostgreSQL pages: page setup and
+// checks, page allocation (free-space map, then extension), byte chains that
+// the engine's serialized indexes and the TID maps stream through, retired
+// chains, and the metapage.
+//
+// WAL: every page change goes through Generic WAL. A chain's pages are
+// written as full images, one record per page, before the metapage points at
+// the chain, so a crash mid-write leaves only unreferenced pages. Lock order
+// is always metapage, then data pages; readers copy the metapage and release
+// it before reading data pages, which are immutable once referenced (except
+// the growing tail past its row count and delete marks, both read under the
+// page's share lock).
+#include "am/am.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+}
+
+// VecdbInitPage formats page as an empty vecdb page of kind for owner.
+void
+VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner)
+{
+	VecdbPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(VecdbPageOpaqueData));
+	opaque = VecdbPageGetOpaque(page);
+	opaque->next = InvalidBlockNumber;
+	opaque->owner = owner;
+	opaque->kind = (uint16) kind;
+	opaque->page_id = VECDB_PAGE_ID;
+}
+
+// VecdbCheckPage raises ERRCODE_INDEX_CORRUPTED unless page is a vecdb page
+// with a sane layout; kind 0 accepts any kind.
+void
+VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind)
+{
+	PageHeader	ph = (PageHeader) page;
+	VecdbPageOpaque opaque;
+
+	if (PageIsNew(page) || ph->pd_special != BLCKSZ - MAXALIGN(sizeof(VecdbPageOpaqueData)) ||
+		ph->pd_lower < MAXALIGN(SizeOfPageHeaderData) || ph->pd_lower > ph->pd_special)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains an unexpected page at block %u",
+						RelationGetRelationName(index), blkno),
+				 errhint("Please REINDEX it.")));
+	opaque = VecdbPageGetOpaque(page);
+	if (opaque->page_id != VECDB_PAGE_ID || (kind != 0 && opaque->kind != kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains a page of the wrong kind at block %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("Expected page kind %d, found %d.", (int) kind, (int) opaque->kind),
+				 errhint("Please REINDEX it.")));
+}
+
+// VecdbNewBuffer returns an exclusively locked, uninitialized-or-free page:
+// one the free-space map offers (when use_fsm) that really is free, else a
+// new block at the end of the relation.
+Buffer
+VecdbNewBuffer(Relation index, bool use_fsm)
+{
+	Buffer		buf;
+	bool		need_lock;
+
+	while (use_fsm)
+	{
+		BlockNumber blkno = GetFreeIndexPage(index);
+
+		if (blkno == InvalidBlockNumber)
+			break;
+		buf = ReadBuffer(index, blkno);
+		if (ConditionalLockBuffer(buf))
+		{
+			Page		page = BufferGetPage(buf);
+
+			/* the map is not crash-safe: trust only what the page says */
+			if (PageIsNew(page) ||
+				(((PageHeader) page)->pd_special == BLCKSZ - MAXALIGN(sizeof(VecdbPageOpaqueData)) &&
+				 VecdbPageGetOpaque(page)->page_id == VECDB_PAGE_ID &&
+				 VecdbPageGetOpaque(page)->kind == VECDB_PAGE_FREE))
+				return buf;
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		}
+		ReleaseBuffer(buf);
+	}
+
+	need_lock = !RELATION_IS_LOCAL(index);
+	if (need_lock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBuffer(index, P_NEW);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (need_lock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+// StartChainPage takes a new page for w and formats it (not yet logged).
+static void
+StartChainPage(VecdbChainWriter *w, Buffer buf)
+{
+	w->buf = buf;
+	w->xlog = GenericXLogStart(w->index);
+	w->page = GenericXLogRegisterBuffer(w->xlog, buf, GENERIC_XLOG_FULL_IMAGE);
+	VecdbInitPage(w->page, w->kind, w->owner);
+	w->pages++;
+}
+
+// VecdbChainWriterBegin starts a chain of kind pages for owner.
+void
+VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind, uint32 owner, bool use_fsm)
+{
+	Buffer		buf;
+
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->owner = owner;
+	w->kind = kind;
+	w->use_fsm = use_fsm;
+	buf = VecdbNewBuffer(index, use_fsm);
+	w->head = BufferGetBlockNumber(buf);
+	StartChainPage(w, buf);
+}
+
+// VecdbChainWrite appends n bytes, moving to a new page whenever one fills:
+// the full page is linked to the next and logged.
+void
+VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n)
+{
+	const char *src = (const char *) data;
+
+	while (n > 0)
+	{
+		PageHeader	ph = (PageHeader) w->page;
+		size_t		used = ph->pd_lower - MAXALIGN(SizeOfPageHeaderData);
+		size_t		room = VECDB_PAGE_CAPACITY - used;
+		size_t		take;
+
+		if (room == 0)
+		{
+			Buffer		next = VecdbNewBuffer(w->index, w->use_fsm);
+
+			VecdbPageGetOpaque(w->page)->next = BufferGetBlockNumber(next);
+			GenericXLogFinish(w->xlog);
+			UnlockReleaseBuffer(w->buf);
+			StartChainPage(w, next);
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		take = Min(room, n);
+		memcpy((char *) w->page + ph->pd_lower, src, take);
+		ph->pd_lower += take;
+		src += take;
+		n -= take;
+		w->bytes += take;
+	}
+}
+
+// VecdbChainWriterEnd logs and releases the last page.
+void
+VecdbChainWriterEnd(VecdbChainWriter *w)
+{
+	GenericXLogFinish(w->xlog);
+	UnlockReleaseBuffer(w->buf);
+	w->buf = InvalidBuffer;
+	w->xlog = NULL;
+	w->page = NULL;
+}
+
+// VecdbChainReaderBegin starts reading the chain at head (pages long).
+void
+VecdbChainReaderBegin(VecdbChainReader *r, Relation index, VecdbPageKind kind, uint32 owner,
+					  BlockNumber head, uint32 pages, uint64 generation)
+{
+	memset(r, 0, sizeof(*r));
+	r->generation = generation;
+	r->index = index;
+	r->owner = owner;
+	r->kind = kind;
+	r->next = head;
+	r->pages_left = pages;
+	r->chunk = (char *) palloc(VECDB_PAGE_CAPACITY);
+}
+
+// ReportRecycled raises the error for a chain page that no longer belongs to
+// the chain: a concurrent compaction recycled it (retryable) when the
+// directory changed since, else corruption.
+static void
+ReportRecycled(VecdbChainReader *r, BlockNumber blkno, uint32 found_owner)
+{
+	VecdbMetaPageData *meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+
+	VecdbReadMeta(r->index, meta);
+	if (meta->generation == r->generation)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a broken page chain at block %u",
+						RelationGetRelationName(r->index), blkno),
+				 errdetail("The block belongs to segment %u, not %u.", found_owner, r->owner),
+				 errhint("Please REINDEX it.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not load a segment of index \"%s\": it was compacted concurrently",
+					RelationGetRelationName(r->index)),
+			 errdetail("Block %u belongs to segment %u, not %u.", blkno, found_owner, r->owner),
+			 errhint("Retry the query.")));
+}
+
+// LoadNextPage copies the payload of the chain's next page into r->chunk;
+// false at the end of the chain.
+static bool
+LoadNextPage(VecdbChainReader *r)
+{
+	Buffer		buf;
+	Page		page;
+	VecdbPageOpaque opaque;
+	BlockNumber blkno = r->next;
+
+	if (blkno == InvalidBlockNumber || r->pages_left == 0)
+		return false;
+	if (blkno >= RelationGetNumberOfBlocks(r->index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" links to block %u past its end",
+						RelationGetRelationName(r->index), blkno),
+				 errhint("Please REINDEX it.")));
+	CHECK_FOR_INTERRUPTS();
+	buf = ReadBuffer(r->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	opaque = VecdbPageGetOpaque(page);
+	if (!PageIsNew(page) && opaque->page_id == VECDB_PAGE_ID && opaque->owner != r->owner)
+	{
+		uint32		found = opaque->owner;
+
+		UnlockReleaseBuffer(buf);
+		ReportRecycled(r, blkno, found);
+	}
+	if (!PageIsNew(page) && opaque->page_id == VECDB_PAGE_ID && opaque->kind == VECDB_PAGE_FREE)
+	{
+		UnlockReleaseBuffer(buf);
+		ReportRecycled(r, blkno, r->owner);
+	}
+	VecdbCheckPage(r->index, page, blkno, r->kind);
+	r->chunk_len = ((PageHeader) page)->pd_lower - MAXALIGN(SizeOfPageHeaderData);
+	memcpy(r->chunk, PageGetContents(page), r->chunk_len);
+	r->chunk_pos = 0;
+	r->next = opaque->next;
+	r->pages_left--;
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+// VecdbChainRead fills n bytes from the chain; false when the chain ends first.
+bool
+VecdbChainRead(VecdbChainReader *r, void *data, size_t n)
+{
+	char	   *dst = (char *) data;
+
+	while (n > 0)
+	{
+		size_t		take;
+
+		if (r->chunk_pos == r->chunk_len)
+		{
+			if (!LoadNextPage(r))
+				return false;
+			continue;
+		}
+		take = Min(n, (size_t) (r->chunk_len - r->chunk_pos));
+		memcpy(dst, r->chunk + r->chunk_pos, take);
+		r->chunk_pos += take;
+		dst += take;
+		n -= take;
+	}
+	return true;
+}
+
+// VecdbChainReaderEnd releases the reader's buffer.
+void
+VecdbChainReaderEnd(VecdbChainReader *r)
+{
+	if (r->chunk)
+		pfree(r->chunk);
+	r->chunk = NULL;
+}
+
+// VecdbFreePending marks the pages of a retired chain free (logged) and
+// offers them to the free-space map. It stops at the first page that no
+// longer belongs to the chain, so running it twice (after a crash) is safe.
+void
+VecdbFreePending(Relation index, const VecdbPendingFree *pending)
+{
+	BlockNumber blkno = pending->head;
+	uint32		freed = 0;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+	while (blkno != InvalidBlockNumber && blkno < nblocks && blkno != VECDB_METAPAGE_BLKNO &&
+		   (pending->npages == 0 || freed < pending->npages))
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		VecdbPageOpaque opaque;
+		BlockNumber next;
+		GenericXLogState *state;
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		opaque = VecdbPageGetOpaque(page);
+		if (PageIsNew(page) || opaque->page_id != VECDB_PAGE_ID || opaque->owner != pending->owner ||
+			(opaque->kind != pending->kind && opaque->kind != VECDB_PAGE_FREE))
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		next = opaque->next;
+		if (opaque->kind != VECDB_PAGE_FREE)
+		{
+			state = GenericXLogStart(index);
+			page = GenericXLogRegisterBuffer(state, buf, 0);
+			VecdbPageGetOpaque(page)->kind = VECDB_PAGE_FREE;
+			((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData);
+			GenericXLogFinish(state);
+		}
+		UnlockReleaseBuffer(buf);
+		RecordFreeIndexPage(index, blkno);
+		freed++;
+		blkno = next;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+// VecdbInitMetaPage formats page as the metapage of an empty index.
+void
+VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
+{
+	VecdbMetaPage meta;
+
+	VecdbInitPage(page, VECDB_PAGE_META, 0);
+	meta = VecdbPageGetMeta(page);
+	memset(meta, 0, sizeof(VecdbMetaPageData));
+	meta->magic = VECDB_MAGIC;
+	meta->version = VECDB_FORMAT_VERSION;
+	meta->am_kind = desc->am_kind;
+	meta->metric = desc->metric;
+	meta->elem_type = desc->elem_type;
+	meta->dims = dims;
+	meta->params = desc->params;
+	meta->build_id = ((uint64) random() << 32) ^ (uint64) random() ^ (uint64) GetCurrentTimestamp();
+	meta->generation = 1;
+	meta->next_owner_id = 1;
+	meta->growing.stream_id = meta->next_owner_id++;
+	meta->growing.head = InvalidBlockNumber;
+	meta->growing.tail = InvalidBlockNumber;
+	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData);
+}
+
+// VecdbCheckMeta raises ERRCODE_INDEX_CORRUPTED for a metapage with the
+// wrong magic, an unknown format version or out-of-range counts.
+void
+VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
+{
+	if (meta->magic != VECDB_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a vecdb index", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	if (meta->version != VECDB_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has format version %u, this vecdb reads version %d",
+						RelationGetRelationName(index), meta->version, VECDB_FORMAT_VERSION),
+				 errhint("Please REINDEX it.")));
+	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
+		meta->dims < 0 || meta->dims > 8 * VECDB_MAX_DIM * 4 ||
+		meta->growing.start > meta->growing.end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+}
+
+// VecdbMetaFromBuffer returns the checked metapage of a locked buffer.
+VecdbMetaPage
+VecdbMetaFromBuffer(Relation index, Buffer buf)
+{
+	Page		page = BufferGetPage(buf);
+	VecdbMetaPage meta;
+
+	VecdbCheckPage(index, page, VECDB_METAPAGE_BLKNO, VECDB_PAGE_META);
+	meta = VecdbPageGetMeta(page);
+	VecdbCheckMeta(index, meta);
+	return meta;
+}
+
+// VecdbReadMeta copies the metapage under a share lock.
+void
+VecdbReadMeta(Relation index, VecdbMetaPageData *meta)
+{
+	Buffer		buf;
+
+	if (RelationGetNumberOfBlocks(index) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no metapage", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	buf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(meta, VecdbMetaFromBuffer(index, buf), sizeof(VecdbMetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+// VecdbRowBytes returns the bytes of one engine row of the index.
+uint32
+VecdbRowBytes(const VecdbMetaPageData *meta)
+{
+	return (uint32) VecdbEngineRowBytes((VecdbMetric) meta->metric, meta->dims);
+}

@@ -1,0 +1,206 @@
+// segment_build.cpp turns a batch of rows into a sealed segment: it picks the
+// segment's engine kind, builds the engine index (training first when the
+// kind needs it, then adding in slices so progress shows and a cancel is
+// honoured), and streams the serialized index and the TID map into page
+// chains. Used by CREATE INDEX and by compaction.
+#include "am/am.hpp"
+
+extern "C" {
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// kAddSlice is how many rows one engine Add call takes during a build.
+static const uint64 kAddSlice = 5000;
+
+// VecdbRowBatchInit allocates room for capacity rows of row_bytes.
+void
+VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
+{
+	b->row_bytes = row_bytes;
+	b->n = 0;
+	b->capacity = Max(capacity, (uint64) 16);
+	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->capacity * row_bytes);
+	b->tids = (ItemPointerData *) MemoryContextAllocHuge(CurrentMemoryContext,
+														 b->capacity * sizeof(ItemPointerData));
+}
+
+// VecdbRowBatchAdd appends one row, doubling the arrays when full.
+void
+VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid)
+{
+	if (b->n == b->capacity)
+	{
+		b->capacity *= 2;
+		b->rows = (char *) repalloc_huge(b->rows, b->capacity * b->row_bytes);
+		b->tids = (ItemPointerData *) repalloc_huge(b->tids, b->capacity * sizeof(ItemPointerData));
+	}
+	memcpy(b->rows + b->n * b->row_bytes, row, b->row_bytes);
+	b->tids[b->n] = *tid;
+	b->n++;
+}
+
+// VecdbRowBatchFree releases the arrays.
+void
+VecdbRowBatchFree(VecdbRowBatch *b)
+{
+	if (b->rows)
+		pfree(b->rows);
+	if (b->tids)
+		pfree(b->tids);
+	b->rows = NULL;
+	b->tids = NULL;
+	b->n = b->capacity = 0;
+}
+
+// PqSubquantizers returns the ivfpq m of an index: its option, or the
+// largest divisor of dims not above dims / 4.
+static int
+PqSubquantizers(const VecdbMetaPageData *meta)
+{
+	int			m;
+
+	if (meta->params.m > 0)
+		return meta->params.m;
+	for (m = Max(meta->dims / 4, 1); m > 1; m--)
+		if (meta->dims % m == 0)
+			break;
+	return m;
+}
+
+// VecdbSegmentKind chooses the engine kind of a segment of rows: the AM's
+// own, or exact search for segments too small to gain from an index (below
+// vecdb.min_index_rows, or fewer rows than PQ codebooks need).
+VecdbEngineKind
+VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows)
+{
+	bool		bin = meta->elem_type == VECDB_ELEM_BIT;
+	VecdbEngineKind exact = bin ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT;
+
+	if (rows < (uint64) vecdb_min_index_rows || rows == 0)
+		return exact;
+	switch ((VecdbAmKind) meta->am_kind)
+	{
+		case VECDB_AM_HNSW:
+			/* no graph over bits in this release: bit columns are searched exactly */
+			return bin ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_HNSW;
+		case VECDB_AM_IVFFLAT:
+			return bin ? VECDB_ENGINE_BIN_IVF : VECDB_ENGINE_IVF_FLAT;
+		case VECDB_AM_IVFPQ:
+			if (rows < ((uint64) 1 << meta->params.nbits))
+				return exact;
+			return VECDB_ENGINE_IVF_PQ;
+		case VECDB_AM_IVFSQ8:
+			return VECDB_ENGINE_IVF_SQ8;
+		case VECDB_AM_FLAT:
+			return exact;
+	}
+	return exact;
+}
+
+// VecdbEngineConfigFor fills the engine config of a segment of rows.
+void
+VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows, VecdbEngineConfig *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->metric = (VecdbMetric) meta->metric;
+	c->dim = meta->dims;
+	c->m = meta->params.m > 0 && meta->am_kind == VECDB_AM_HNSW ? meta->params.m : 16;
+	c->ef_construction = meta->params.ef_construction > 0 ? meta->params.ef_construction : 64;
+	c->nlist = meta->params.lists > 0 ? meta->params.lists : 100;
+	if ((uint64) c->nlist > rows)
+		c->nlist = (int) Max(rows, (uint64) 1);
+	c->pq_m = meta->am_kind == VECDB_AM_IVFPQ ? PqSubquantizers(meta) : 8;
+	c->nbits = meta->params.nbits > 0 ? meta->params.nbits : 8;
+	c->threads = VecdbBuildThreads();
+}
+
+// VecdbSegmentMemoryEstimate returns the bytes a built segment of rows holds.
+size_t
+VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows)
+{
+	VecdbEngineConfig config;
+
+	VecdbEngineConfigFor(meta, VecdbSegmentKind(meta, rows), rows, &config);
+	return VecdbEngineEstimateMemory(&config, rows);
+}
+
+// ChainSink is the engine's byte sink onto a page chain.
+static void
+ChainSink(void *arg, const void *data, size_t n)
+{
+	VecdbChainWrite((VecdbChainWriter *) arg, data, n);
+}
+
+// VecdbWriteSegment builds the engine index of batch (labels 0 .. n-1) and
+// writes it and its TID map as chains owned by segment_id; entry describes
+// the result. Nothing references the pages until the caller puts entry in
+// the directory.
+void
+VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
+				  uint32 segment_id, bool use_fsm, bool report_progress, VecdbSegmentEntry *entry)
+{
+	VecdbEngineConfig config;
+	VecdbEngineKind kind = VecdbSegmentKind(meta, batch->n);
+	VecdbEngine *engine;
+	VecdbEngineOwner *owner;
+	int64	   *labels;
+	VecdbChainWriter w;
+	uint64		i;
+
+	VecdbEngineConfigFor(meta, kind, batch->n, &config);
+	VecdbEngineCheckConfig(&config);
+	if (config.threads > 1)
+		VecdbEngineWarmThreads(config.threads);
+	engine = VecdbEngineCreate(&config);
+	owner = VecdbEngineOwn(engine);
+
+	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, Max(batch->n, 1) * sizeof(int64));
+	for (i = 0; i < batch->n; i++)
+		labels[i] = (int64) i;
+
+	if (report_progress)
+	{
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_BUILD);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) batch->n);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+	}
+	if (VecdbEngineNeedsTraining(engine) && batch->n > 0)
+		VecdbEngineTrain(engine, batch->rows, batch->n);
+	for (i = 0; i < batch->n; i += kAddSlice)
+	{
+		uint64		n = Min(kAddSlice, batch->n - i);
+
+		CHECK_FOR_INTERRUPTS();
+		VecdbEngineAdd(engine, batch->rows + i * batch->row_bytes, labels + i, n);
+		if (report_progress)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) (i + n));
+	}
+	pfree(labels);
+
+	if (report_progress)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_WRITE);
+	memset(entry, 0, sizeof(*entry));
+	entry->segment_id = segment_id;
+	entry->rows = batch->n;
+	entry->engine_kind = (uint32) kind;
+
+	VecdbChainWriterBegin(&w, index, VECDB_PAGE_BLOB, segment_id, use_fsm);
+	VecdbEngineSerialize(engine, ChainSink, &w);
+	VecdbChainWriterEnd(&w);
+	entry->blob_head = w.head;
+	entry->blob_pages = w.pages;
+	entry->blob_bytes = w.bytes;
+
+	VecdbChainWriterBegin(&w, index, VECDB_PAGE_TIDS, segment_id, use_fsm);
+	VecdbChainWrite(&w, batch->tids, batch->n * sizeof(ItemPointerData));
+	VecdbChainWriterEnd(&w);
+	entry->tid_head = w.head;
+	entry->tid_pages = w.pages;
+
+	VecdbEngineFree(VecdbEngineOwnerRelease(owner));
+}

@@ -1,0 +1,636 @@
+// segment_cache.cpp keeps, per backend, the segments of each index loaded as
+// engine objects, so a query loads nothing that an earlier one loaded. An
+// entry is keyed by the index's relfilenode and checked against the
+// metapage's build id and generation on every scan: segments still in the
+// directory are kept, new ones loaded, dropped ones released; a segment whose
+// delete marks changed (tid_version) reloads its TID map only. The growing
+// segment is kept as an exact engine index and extended with the rows
+// appended since the last scan.
+//
+// Lifetimes: every loaded object lives in its own memory context (the engine
+// freed by a reset callback there), created under the caller's context while
+// loading, so an ERROR mid-load frees it, and moved under the cache's context
+// once complete. A scan pins what it uses (refcount); pins are dropped at
+// endscan or, after an ERROR, by a reset callback on the scan's context.
+// Objects pinned by a scan are never changed in place.
+#include "am/am.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+// CacheEntry is one index's loaded state.
+typedef struct CacheEntry
+{
+	RelFileNode key;
+	uint64		build_id;
+	uint64		generation;
+	int			nsegments;
+	VecdbSegment *segments[VECDB_MAX_SEGMENTS];
+	VecdbGrowingCache *growing;
+	uint64		last_used;
+} CacheEntry;
+
+// SnapshotPins is the reset callback's view of a snapshot's pins.
+typedef struct SnapshotPins
+{
+	MemoryContextCallback cb;
+	VecdbSnapshot *snap;
+	bool		released;
+} SnapshotPins;
+
+static HTAB *cache = NULL;
+static MemoryContext cache_cxt = NULL;
+static uint64 use_clock = 0;
+
+// SegmentFree releases a segment's memory and engine.
+static void
+SegmentFree(VecdbSegment *seg)
+{
+	MemoryContextDelete(seg->cxt);
+}
+
+// VecdbSegmentUnref drops one reference; the last frees the segment.
+void
+VecdbSegmentUnref(VecdbSegment *seg)
+{
+	if (--seg->refcount <= 0)
+		SegmentFree(seg);
+}
+
+// GrowingUnref drops one reference to a growing cache.
+static void
+GrowingUnref(VecdbGrowingCache *g)
+{
+	if (--g->refcount <= 0)
+		MemoryContextDelete(g->cxt);
+}
+
+// ChainSource is the engine's byte source over a page chain.
+static bool
+ChainSource(void *arg, void *data, size_t n)
+{
+	return VecdbChainRead((VecdbChainReader *) arg, data, n);
+}
+
+// ReadTids loads entry's TID map into seg and derives its delete bitset.
+static void
+ReadTids(Relation index, const VecdbSegmentEntry *entry, uint64 generation, VecdbSegment *seg)
+{
+	VecdbChainReader r;
+	uint64		i;
+	uint8		probe;
+
+	seg->tids = (ItemPointerData *) MemoryContextAllocHuge(seg->tid_cxt, Max(entry->rows, 1) * sizeof(ItemPointerData));
+	seg->deleted = (uint8 *) MemoryContextAllocHuge(seg->tid_cxt, (entry->rows + 8) / 8);
+	memset(seg->deleted, 0, (entry->rows + 8) / 8);
+	VecdbChainReaderBegin(&r, index, VECDB_PAGE_TIDS, entry->segment_id, entry->tid_head, entry->tid_pages,
+						  generation);
+	if (!VecdbChainRead(&r, seg->tids, entry->rows * sizeof(ItemPointerData)) || VecdbChainRead(&r, &probe, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a TID map of the wrong length in segment %u",
+						RelationGetRelationName(index), entry->segment_id),
+				 errhint("Please REINDEX it.")));
+	VecdbChainReaderEnd(&r);
+	seg->deleted_count = 0;
+	for (i = 0; i < entry->rows; i++)
+		if (!ItemPointerIsValid(&seg->tids[i]))
+		{
+			seg->deleted[i >> 3] |= (uint8) (1 << (i & 7));
+			seg->deleted_count++;
+		}
+	seg->rows = entry->rows;
+	seg->tid_version = entry->tid_version;
+}
+
+// VecdbLoadSegment reads a sealed segment (its engine index only when
+// with_engine) into a new context under CurrentMemoryContext; the caller
+// moves seg->cxt under a longer-lived context once it keeps the segment.
+VecdbSegment *
+VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation, bool with_engine)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb segment", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VecdbSegment *seg = (VecdbSegment *) palloc0(sizeof(VecdbSegment));
+
+	seg->cxt = cxt;
+	seg->tid_cxt = AllocSetContextCreate(cxt, "vecdb tids", ALLOCSET_DEFAULT_SIZES);
+	seg->segment_id = entry->segment_id;
+	seg->refcount = 1;
+	ReadTids(index, entry, generation, seg);
+	if (with_engine)
+	{
+		VecdbChainReader r;
+
+		VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, entry->segment_id, entry->blob_head,
+							  entry->blob_pages, generation);
+		seg->engine = VecdbEngineDeserialize(ChainSource, &r);
+		VecdbEngineOwn(seg->engine);
+		VecdbChainReaderEnd(&r);
+		if ((uint64) VecdbEngineCount(seg->engine) != entry->rows ||
+			(uint32) VecdbEngineGetKind(seg->engine) != entry->engine_kind)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" segment %u does not match its directory entry",
+							RelationGetRelationName(index), entry->segment_id),
+					 errdetail("The directory says " UINT64_FORMAT " rows of kind %s, the segment holds "
+							   INT64_FORMAT " of kind %s.", entry->rows,
+							   VecdbEngineKindName((int) entry->engine_kind), VecdbEngineCount(seg->engine),
+							   VecdbEngineKindName(VecdbEngineGetKind(seg->engine))),
+					 errhint("Please REINDEX it.")));
+		seg->bytes = VecdbEngineMemory(seg->engine);
+	}
+	seg->bytes += entry->rows * (sizeof(ItemPointerData) + 1);
+	MemoryContextSwitchTo(old);
+	return seg;
+}
+
+/* ---- growing segment ---- */
+
+// GrowingReader reads growing records in order, page by page.
+typedef struct GrowingReader
+{
+	Relation	index;
+	uint32		stream_id;
+	BlockNumber blkno;			/* page holding the next byte */
+	uint64		page_no;
+	uint32		off;			/* offset of the next byte in that page */
+	char	   *copy;			/* copy of page blkno's payload, or NULL */
+	BlockNumber copy_next;
+} GrowingReader;
+
+// CopyGrowingPage copies page r->blkno into r->copy.
+static void
+CopyGrowingPage(GrowingReader *r)
+{
+	Buffer		buf;
+	Page		page;
+
+	if (r->blkno == InvalidBlockNumber || r->blkno >= RelationGetNumberOfBlocks(r->index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(r->index)),
+				 errhint("Please REINDEX it.")));
+	buf = ReadBuffer(r->index, r->blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	VecdbCheckPage(r->index, page, r->blkno, VECDB_PAGE_GROWING);
+	if (VecdbPageGetOpaque(page)->owner != r->stream_id)
+	{
+		UnlockReleaseBuffer(buf);
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not read the growing segment of index \"%s\": it was compacted concurrently",
+						RelationGetRelationName(r->index)),
+				 errhint("Retry the query.")));
+	}
+	if (r->copy == NULL)
+		r->copy = (char *) palloc(VECDB_PAGE_CAPACITY);
+	memcpy(r->copy, PageGetContents(page), VECDB_PAGE_CAPACITY);
+	r->copy_next = VecdbPageGetOpaque(page)->next;
+	UnlockReleaseBuffer(buf);
+}
+
+// GrowingSeek positions r at the first byte of record row, walking the chain from the head.
+static void
+GrowingSeek(GrowingReader *r, Relation index, const VecdbGrowing *g, uint64 row)
+{
+	uint64		page_no;
+	uint32		off;
+
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	r->stream_id = g->stream_id;
+	VecdbGrowingRecordLocate(g, row, &page_no, &off);
+	r->blkno = g->head;
+	r->page_no = g->head_page_no;
+	if (page_no < r->page_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a growing segment whose head is past its start",
+						RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	while (r->page_no < page_no)
+	{
+		CopyGrowingPage(r);
+		r->blkno = r->copy_next;
+		r->page_no++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (r->copy)
+		pfree(r->copy);
+	r->copy = NULL;
+	r->off = off;
+}
+
+// GrowingRead copies n bytes from the stream at r's position.
+static void
+GrowingRead(GrowingReader *r, char *out, uint32 n)
+{
+	while (n > 0)
+	{
+		uint32		take;
+
+		if (r->off == VECDB_PAGE_CAPACITY)
+		{
+			if (r->copy == NULL)
+				CopyGrowingPage(r);
+			r->blkno = r->copy_next;
+			r->page_no++;
+			r->off = 0;
+			pfree(r->copy);
+			r->copy = NULL;
+		}
+		if (r->copy == NULL)
+			CopyGrowingPage(r);
+		take = Min(n, VECDB_PAGE_CAPACITY - r->off);
+		memcpy(out, r->copy + r->off, take);
+		r->off += take;
+		out += take;
+		n -= take;
+	}
+}
+
+// GrowingReaderEnd drops the page copy; the position stays usable.
+static void
+GrowingReaderEnd(GrowingReader *r)
+{
+	if (r->copy)
+		pfree(r->copy);
+	r->copy = NULL;
+}
+
+// VecdbLoadGrowingRows appends the growing rows [start, end) of meta to
+// batch (live_only: skipping rows flagged deleted).
+void
+VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, bool live_only)
+{
+	const VecdbGrowing *g = &meta->growing;
+	GrowingReader r;
+	char	   *record;
+	uint64		row;
+
+	if (g->end <= g->start)
+		return;
+	record = (char *) palloc(g->record_size);
+	GrowingSeek(&r, index, g, g->start);
+	for (row = g->start; row < g->end; row++)
+	{
+		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
+
+		GrowingRead(&r, record, g->record_size);
+		if (live_only && (h->flags & VECDB_RECORD_DELETED))
+			continue;
+		VecdbRowBatchAdd(batch, record + sizeof(VecdbGrowingRecordHeader), &h->tid);
+		if ((row & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	GrowingReaderEnd(&r);
+	pfree(record);
+}
+
+// GrowingExtend adds the records [gc->base + gc->loaded, end) to a growing
+// cache, resuming at its saved position.
+static void
+GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *gc)
+{
+	const VecdbGrowing *g = &meta->growing;
+	uint64		from = gc->base + gc->loaded;
+	uint64		n = g->end - from;
+	uint32		row_bytes = VecdbRowBytes(meta);
+	GrowingReader r;
+	char	   *record;
+	char	   *rows;
+	int64	   *labels;
+	uint64		i;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(gc->cxt);
+	if (gc->loaded + n > gc->capacity)
+	{
+		uint64		cap = Max(gc->capacity * 2, gc->loaded + n);
+
+		if (gc->tids == NULL)
+		{
+			gc->tids = (ItemPointerData *) MemoryContextAllocHuge(gc->cxt, cap * sizeof(ItemPointerData));
+			gc->deleted = (uint8 *) MemoryContextAllocHuge(gc->cxt, (cap + 8) / 8);
+			memset(gc->deleted, 0, (cap + 8) / 8);
+		}
+		else
+		{
+			gc->tids = (ItemPointerData *) repalloc_huge(gc->tids, cap * sizeof(ItemPointerData));
+			gc->deleted = (uint8 *) repalloc_huge(gc->deleted, (cap + 8) / 8);
+			memset(gc->deleted + (gc->capacity + 8) / 8, 0, (cap + 8) / 8 - (gc->capacity + 8) / 8);
+		}
+		gc->capacity = cap;
+	}
+	MemoryContextSwitchTo(old);
+
+	record = (char *) palloc(g->record_size);
+	rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, n * row_bytes);
+	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(int64));
+	if (gc->loaded == 0)
+		GrowingSeek(&r, index, g, from);
+	else
+	{
+		memset(&r, 0, sizeof(r));
+		r.index = index;
+		r.stream_id = g->stream_id;
+		r.blkno = gc->pos_blkno;
+		r.page_no = gc->pos_page_no;
+		r.off = gc->pos_off;
+	}
+	for (i = 0; i < n; i++)
+	{
+		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
+		uint64		label = gc->loaded + i;
+
+		GrowingRead(&r, record, g->record_size);
+		memcpy(rows + i * row_bytes, record + sizeof(VecdbGrowingRecordHeader), row_bytes);
+		labels[i] = (int64) label;
+		gc->tids[label] = h->tid;
+		if (h->flags & VECDB_RECORD_DELETED)
+		{
+			gc->deleted[label >> 3] |= (uint8) (1 << (label & 7));
+			gc->deleted_count++;
+		}
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	GrowingReaderEnd(&r);
+	VecdbEngineAdd(gc->engine, rows, labels, n);
+	gc->pos_blkno = r.blkno;
+	gc->pos_page_no = r.page_no;
+	gc->pos_off = r.off;
+	gc->loaded += n;
+	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1);
+	pfree(record);
+	pfree(rows);
+	pfree(labels);
+}
+
+// GrowingCreate makes an empty growing cache for meta's stream, starting at its start row.
+static VecdbGrowingCache *
+GrowingCreate(const VecdbMetaPageData *meta)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb growing", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	VecdbGrowingCache *gc = (VecdbGrowingCache *) palloc0(sizeof(VecdbGrowingCache));
+	VecdbEngineConfig config;
+
+	gc->cxt = cxt;
+	gc->stream_id = meta->growing.stream_id;
+	gc->version = meta->growing.version;
+	gc->base = meta->growing.start;
+	gc->refcount = 1;
+	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT, 0,
+						 &config);
+	gc->engine = VecdbEngineCreate(&config);
+	VecdbEngineOwn(gc->engine);
+	MemoryContextSwitchTo(old);
+	return gc;
+}
+
+/* ---- the cache ---- */
+
+// EntryRelease drops every reference an entry holds.
+static void
+EntryRelease(CacheEntry *e)
+{
+	int			i;
+
+	for (i = 0; i < e->nsegments; i++)
+		VecdbSegmentUnref(e->segments[i]);
+	e->nsegments = 0;
+	if (e->growing)
+		GrowingUnref(e->growing);
+	e->growing = NULL;
+}
+
+// EntryBytes returns the memory an entry's objects hold.
+static size_t
+EntryBytes(const CacheEntry *e)
+{
+	size_t		bytes = 0;
+	int			i;
+
+	for (i = 0; i < e->nsegments; i++)
+		bytes += e->segments[i]->bytes;
+	if (e->growing)
+		bytes += e->growing->bytes;
+	return bytes;
+}
+
+// Evict drops least recently used entries other than keep while the cache
+// holds more than vecdb.segment_cache_size.
+static void
+Evict(CacheEntry *keep)
+{
+	size_t		budget = (size_t) vecdb_segment_cache_mb * 1024 * 1024;
+
+	for (;;)
+	{
+		HASH_SEQ_STATUS seq;
+		CacheEntry *e;
+		CacheEntry *victim = NULL;
+		size_t		total = 0;
+
+		hash_seq_init(&seq, cache);
+		while ((e = (CacheEntry *) hash_seq_search(&seq)) != NULL)
+		{
+			total += EntryBytes(e);
+			if (e != keep && (victim == NULL || e->last_used < victim->last_used))
+				victim = e;
+		}
+		if (total <= budget || victim == NULL)
+			return;
+		EntryRelease(victim);
+		hash_search(cache, &victim->key, HASH_REMOVE, NULL);
+	}
+}
+
+// KeepUnder moves a freshly loaded object's context under the cache's.
+static void
+KeepUnder(MemoryContext cxt)
+{
+	MemoryContextSetParent(cxt, cache_cxt);
+}
+
+// ReleasePins is the reset callback that drops a snapshot's pins after an ERROR.
+static void
+ReleasePins(void *arg)
+{
+	SnapshotPins *pins = (SnapshotPins *) arg;
+
+	if (!pins->released)
+		VecdbCacheRelease(pins->snap);
+}
+
+// VecdbCacheAcquire brings index's cache entry up to date with its
+// metapage and pins its segments into snap (released by VecdbCacheRelease,
+// or by a reset of CurrentMemoryContext).
+void
+VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
+{
+	CacheEntry *e;
+	bool		found;
+	VecdbSegment *keep[VECDB_MAX_SEGMENTS];
+	VecdbSegment *fresh[VECDB_MAX_SEGMENTS];
+	VecdbSegment *retid[VECDB_MAX_SEGMENTS];
+	uint32		i;
+	int			j;
+	SnapshotPins *pins;
+
+	if (cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "vecdb segment cache", ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(RelFileNode);
+		ctl.entrysize = sizeof(CacheEntry);
+		ctl.hcxt = cache_cxt;
+		cache = hash_create("vecdb segment cache", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	memset(snap, 0, sizeof(*snap));
+	VecdbReadMeta(index, &snap->meta);
+	e = (CacheEntry *) hash_search(cache, &index->rd_node, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->nsegments = 0;
+		e->growing = NULL;
+		e->generation = 0;
+		e->build_id = snap->meta.build_id;
+	}
+	if (e->build_id != snap->meta.build_id)
+	{
+		EntryRelease(e);
+		e->build_id = snap->meta.build_id;
+		e->generation = 0;
+	}
+	e->last_used = ++use_clock;
+
+	/*
+	 * Sealed segments: keep what is unchanged, load what is new. Loads and
+	 * TID-map reloads happen first, under CurrentMemoryContext, so that an
+	 * ERROR among them leaves the entry as it was; the commit below cannot
+	 * fail.
+	 */
+	for (i = 0; i < snap->meta.nsegments; i++)
+	{
+		const VecdbSegmentEntry *d = &snap->meta.segments[i];
+		VecdbSegment *have = NULL;
+
+		fresh[i] = NULL;
+		retid[i] = NULL;
+		for (j = 0; j < e->nsegments; j++)
+			if (e->segments[j]->segment_id == d->segment_id)
+				have = e->segments[j];
+		if (have && have->tid_version != d->tid_version && have->refcount == 1)
+		{
+			retid[i] = VecdbLoadSegment(index, d, snap->meta.generation, false);
+			keep[i] = have;
+		}
+		else if (have && have->tid_version == d->tid_version)
+			keep[i] = have;
+		else
+		{
+			fresh[i] = VecdbLoadSegment(index, d, snap->meta.generation, true);
+			keep[i] = fresh[i];
+		}
+	}
+	for (i = 0; i < snap->meta.nsegments; i++)
+	{
+		if (fresh[i])
+			KeepUnder(fresh[i]->cxt);
+		else
+		{
+			keep[i]->refcount++;
+			if (retid[i])
+			{
+				/* swap in the new TID map and free the old one */
+				MemoryContext old_tids = keep[i]->tid_cxt;
+
+				keep[i]->tids = retid[i]->tids;
+				keep[i]->deleted = retid[i]->deleted;
+				keep[i]->deleted_count = retid[i]->deleted_count;
+				keep[i]->tid_version = retid[i]->tid_version;
+				keep[i]->tid_cxt = retid[i]->tid_cxt;
+				MemoryContextSetParent(keep[i]->tid_cxt, keep[i]->cxt);
+				MemoryContextDelete(old_tids);
+				MemoryContextDelete(retid[i]->cxt);
+			}
+		}
+	}
+	EntryRelease(e);
+	for (i = 0; i < snap->meta.nsegments; i++)
+		e->segments[i] = keep[i];
+	e->nsegments = (int) snap->meta.nsegments;
+	e->generation = snap->meta.generation;
+
+	/* growing segment: extend in place when nobody else uses it, else start over */
+	if (snap->meta.growing.end > snap->meta.growing.start)
+	{
+		VecdbGrowingCache *gc = e->growing;
+		const VecdbGrowing *g = &snap->meta.growing;
+
+		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->base != g->start ||
+				   gc->refcount > 1 || gc->base + gc->loaded > g->end))
+		{
+			GrowingUnref(gc);
+			gc = e->growing = NULL;
+		}
+		if (gc == NULL)
+		{
+			gc = GrowingCreate(&snap->meta);
+			GrowingExtend(index, &snap->meta, gc);
+			KeepUnder(gc->cxt);
+			e->growing = gc;
+		}
+		else
+			GrowingExtend(index, &snap->meta, gc);
+	}
+
+	/* pin */
+	snap->nsegments = e->nsegments;
+	for (j = 0; j < e->nsegments; j++)
+	{
+		snap->segments[j] = e->segments[j];
+		e->segments[j]->refcount++;
+	}
+	snap->growing = e->growing;
+	if (snap->growing)
+		snap->growing->refcount++;
+	pins = (SnapshotPins *) palloc0(sizeof(SnapshotPins));
+	pins->snap = snap;
+	pins->cb.func = ReleasePins;
+	pins->cb.arg = pins;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pins->cb);
+	snap->pins = pins;
+
+	Evict(e);
+}
+
+// VecdbCacheRelease drops a snapshot's pins (once).
+void
+VecdbCacheRelease(VecdbSnapshot *snap)
+{
+	int			j;
+
+	if (snap->pins == NULL || ((SnapshotPins *) snap->pins)->released)
+		return;
+	((SnapshotPins *) snap->pins)->released = true;
+	for (j = 0; j < snap->nsegments; j++)
+		VecdbSegmentUnref(snap->segments[j]);
+	snap->nsegments = 0;
+	if (snap->growing)
+		GrowingUnref(snap->growing);
+	snap->growing = NULL;
+}

@@ -1,0 +1,134 @@
+// guc.cpp registers every vecdb setting in one place: pgvector's hnsw.* and
+// ivfflat.* names, the ivfpq.* / ivfsq8.* twins, and vecdb.* for the rest.
+#include <unistd.h>
+
+#include "am/am.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "utils/guc.h"
+}
+
+int			vecdb_hnsw_ef_search = 40;
+int			vecdb_hnsw_iterative_scan = VECDB_ITERATIVE_OFF;
+int			vecdb_hnsw_max_scan_tuples = 20000;
+static int	vecdb_hnsw_scan_mem_multiplier = 1;
+int			vecdb_ivfflat_probes = 1;
+int			vecdb_ivfflat_iterative_scan = VECDB_ITERATIVE_OFF;
+int			vecdb_ivfflat_max_probes = 32768;
+int			vecdb_ivfpq_probes = 1;
+int			vecdb_ivfpq_rerank = -1;
+int			vecdb_ivfsq8_probes = 1;
+int			vecdb_ivfsq8_rerank = -1;
+int			vecdb_build_threads = 0;
+double		vecdb_brute_force_ratio = -1;
+int			vecdb_segment_cache_mb = 1024;
+int			vecdb_min_index_rows = 1000;
+int			vecdb_compact_growing_rows = 1000;
+double		vecdb_compact_deleted_fraction = 0.2;
+int			vecdb_max_segments = 16;
+
+static const struct config_enum_entry hnsw_iterative_options[] = {
+	{"off", VECDB_ITERATIVE_OFF, false},
+	{"relaxed_order", VECDB_ITERATIVE_RELAXED, false},
+	{"strict_order", VECDB_ITERATIVE_STRICT, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry ivfflat_iterative_options[] = {
+	{"off", VECDB_ITERATIVE_OFF, false},
+	{"relaxed_order", VECDB_ITERATIVE_RELAXED, false},
+	{NULL, 0, false}
+};
+
+// VecdbRegisterGucs defines the settings (from _PG_init).
+void
+VecdbRegisterGucs(void)
+{
+	DefineCustomIntVariable("hnsw.ef_search", "Sets the size of the dynamic candidate list for search",
+							"Larger values give better recall and slower searches.",
+							&vecdb_hnsw_ef_search, 40, 1, 1000, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("hnsw.iterative_scan", "Sets the mode for iterative scans",
+							 "vecdb scans always continue until the query has its rows; relaxed_order and "
+							 "strict_order also stop after hnsw.max_scan_tuples rows, strict_order returns "
+							 "rows in exact distance order.",
+							 &vecdb_hnsw_iterative_scan, VECDB_ITERATIVE_OFF, hnsw_iterative_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
+							"Applies when hnsw.iterative_scan is relaxed_order or strict_order.",
+							&vecdb_hnsw_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.scan_mem_multiplier",
+							"Sets the multiple of work_mem to use for iterative scans",
+							"Accepted for pgvector compatibility; vecdb's scans do not use it.",
+							&vecdb_hnsw_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("hnsw");
+
+	DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes",
+							"Valid range is 1..lists.", &vecdb_ivfflat_probes, 1, 1, 32768, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans",
+							 "vecdb scans always continue until the query has its rows; relaxed_order also "
+							 "stops after the rows of ivfflat.max_probes lists.",
+							 &vecdb_ivfflat_iterative_scan, VECDB_ITERATIVE_OFF, ivfflat_iterative_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
+							NULL, &vecdb_ivfflat_max_probes, 32768, 1, 32768, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ivfflat");
+
+	DefineCustomIntVariable("ivfpq.probes", "Sets the number of inverted lists an ivfpq scan probes",
+							NULL, &vecdb_ivfpq_probes, 1, 1, 32768, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfpq.rerank",
+							"Sets how many candidates, as a multiple of the rows asked for, are re-ranked exactly",
+							"-1 uses the index's rerank option.", &vecdb_ivfpq_rerank, -1, -1, 100, PGC_USERSET,
+							0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ivfpq");
+	DefineCustomIntVariable("ivfsq8.probes", "Sets the number of inverted lists an ivfsq8 scan probes",
+							NULL, &vecdb_ivfsq8_probes, 1, 1, 32768, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfsq8.rerank",
+							"Sets how many candidates, as a multiple of the rows asked for, are re-ranked exactly",
+							"-1 uses the index's rerank option.", &vecdb_ivfsq8_rerank, -1, -1, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ivfsq8");
+
+	DefineCustomIntVariable("vecdb.build_threads", "Sets the number of threads an index build uses",
+							"0 means min(CPUs, max_parallel_maintenance_workers + 1).", &vecdb_build_threads, 0,
+							0, 64, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vecdb.brute_force_ratio",
+							 "Sets the fraction of allowed rows below which a filtered search is exact",
+							 "-1 uses the engine's measured default.", &vecdb_brute_force_ratio, -1, -1, 1,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vecdb.segment_cache_size",
+							"Sets the memory each backend may use for loaded index segments",
+							"Segments of indexes not in use are evicted beyond it.", &vecdb_segment_cache_mb,
+							1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("vecdb.min_index_rows",
+							"Sets the rows below which a segment is stored for exact search",
+							"Smaller segments are searched exactly (flat) instead of through a graph or lists.",
+							&vecdb_min_index_rows, 1000, 0, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vecdb.compact_growing_rows",
+							"Sets the rows the growing segment holds before VACUUM compacts it",
+							NULL, &vecdb_compact_growing_rows, 1000, 1, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vecdb.compact_deleted_fraction",
+							 "Sets the fraction of deleted rows at which VACUUM rewrites a segment", NULL,
+							 &vecdb_compact_deleted_fraction, 0.2, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vecdb.max_segments",
+							"Sets the sealed segments an index keeps before VACUUM merges the smallest", NULL,
+							&vecdb_max_segments, 16, 1, VECDB_MAX_SEGMENTS, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("vecdb");
+}
+
+// VecdbBuildThreads returns the threads a build may use.
+int
+VecdbBuildThreads(void)
+{
+	long		cpus;
+	int			n;
+
+	if (vecdb_build_threads > 0)
+		return vecdb_build_threads;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	n = max_parallel_maintenance_workers + 1;
+	if (cpus > 0 && cpus < n)
+		n = (int) cpus;
+	return Max(n, 1);
+}
