@@ -1,0 +1,135 @@
+-- am_hnsw: the hnsw access method on every element type: DDL and options, plans,
+-- results against exact search, rows inserted after the build, deletes and
+-- VACUUM, compaction and vecdb_index_info.
+SET vecdb.min_index_rows = 0;
+SET vecdb.build_threads = 1;
+SELECT setseed(0.25);
+CREATE TABLE hn (id int PRIMARY KEY, v vector(8), h halfvec(8), s sparsevec(8), b bit(16));
+INSERT INTO hn (id, v) SELECT i, (SELECT array_agg(round(random()::numeric, 4)::real) FROM generate_series(1, 8) WHERE i > 0)::vector
+FROM generate_series(1, 1500) i;
+UPDATE hn SET h = v::halfvec, s = v::sparsevec,
+	b = binary_quantize(v - '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]')::bit(8) || binary_quantize(v - '[0.3,0.6,0.4,0.5,0.7,0.2,0.5,0.5]')::bit(8);
+
+-- exact_ids and index_ids return the ids of a query by a sequential scan and by an index scan
+CREATE FUNCTION exact_ids(q text) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE r int[]; BEGIN
+	SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = on;
+	EXECUTE 'SELECT array_agg(id) FROM (' || q || ') s' INTO r; RETURN r;
+END $$;
+CREATE FUNCTION index_ids(q text) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE r int[]; BEGIN
+	SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = on;
+	EXECUTE 'SELECT array_agg(id) FROM (' || q || ') s' INTO r; RETURN r;
+END $$;
+-- overlap counts the ids of a that are in b
+CREATE FUNCTION overlap(a int[], b int[]) RETURNS int LANGUAGE sql AS $$ SELECT count(*)::int FROM unnest(a) x WHERE x = ANY(b) $$;
+
+-- options: defaults, valid and invalid values
+CREATE INDEX hn_v_l2 ON hn USING hnsw (v vector_l2_ops);
+CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (m = 1);
+CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (m = 101);
+CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (ef_construction = 3);
+CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (m = 32, ef_construction = 40);
+CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (lists = 10);
+CREATE INDEX hn_bad ON hn USING hnsw (id);
+CREATE INDEX hn_bad ON hn USING hnsw (v, h);
+CREATE INDEX hn_v_cos ON hn USING hnsw (v vector_cosine_ops) WITH (m = 8, ef_construction = 32);
+CREATE INDEX hn_v_ip ON hn USING hnsw (v vector_ip_ops);
+CREATE INDEX hn_v_l1 ON hn USING hnsw (v vector_l1_ops);
+CREATE INDEX hn_h_l2 ON hn USING hnsw (h halfvec_l2_ops);
+CREATE INDEX hn_h_cos ON hn USING hnsw (h halfvec_cosine_ops);
+CREATE INDEX hn_s_l2 ON hn USING hnsw (s sparsevec_l2_ops);
+CREATE INDEX hn_s_ip ON hn USING hnsw (s sparsevec_ip_ops);
+CREATE INDEX hn_b_ham ON hn USING hnsw (b bit_hamming_ops);
+CREATE INDEX hn_b_jac ON hn USING hnsw (b bit_jaccard_ops);
+SELECT c.relname, i.access_method, i.metric, i.dims, i.kind, i.rows, i.deleted
+FROM pg_class c, vecdb_index_info(c.oid) i WHERE c.relname LIKE 'hn\_%' AND c.relkind = 'i' AND c.relname <> 'hn_pkey'
+ORDER BY c.relname, i.segment NULLS LAST;
+
+-- the index serves ORDER BY distance LIMIT, and nothing else
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hn ORDER BY v <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM hn ORDER BY v <=> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM hn ORDER BY b <~> '1010101010101010' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM hn WHERE v <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' < 0.5;
+RESET enable_seqscan;
+
+-- results: the top 10 agree with exact search
+SET hnsw.ef_search = 100;
+SELECT q, overlap(index_ids(q), exact_ids(q)) AS found FROM (VALUES
+	('SELECT id FROM hn ORDER BY v <-> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY v <=> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY v <#> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY v <+> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY h <-> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY h <=> ''[0.1,0.9,0.2,0.8,0.3,0.7,0.4,0.6]'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY s <-> ''{1:0.1,2:0.9,3:0.2,4:0.8,5:0.3,6:0.7,7:0.4,8:0.6}/8'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY s <#> ''{1:0.1,2:0.9,3:0.2,4:0.8,5:0.3,6:0.7,7:0.4,8:0.6}/8'' LIMIT 10'),
+	('SELECT id FROM hn ORDER BY b <~> ''1010101001010101'', id LIMIT 10'),
+	('SELECT id FROM hn ORDER BY b <%> ''1010101001010101'', id LIMIT 10')) t(q);
+-- the distances come out in order
+SELECT bool_and(d >= lag) AS ordered, count(*) FROM (
+	SELECT d, lag(d, 1, 0::float8) OVER () FROM (SELECT v <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' AS d FROM hn
+	ORDER BY v <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 200) s) t;
+
+-- an unlimited scan returns every indexed row once; NULLs are not indexed
+INSERT INTO hn (id) VALUES (9001);
+SET enable_seqscan = off;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hn ORDER BY v <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]') s;
+-- ORDER BY distance to NULL returns the indexed rows in some order
+SELECT count(*) FROM (SELECT id FROM hn ORDER BY v <-> NULL) s;
+RESET enable_seqscan;
+
+-- rows inserted after the build are found at once (growing segment)
+INSERT INTO hn (id, v) VALUES (9002, '[0.11,0.22,0.33,0.44,0.55,0.66,0.77,0.88]');
+UPDATE hn SET h = v::halfvec, s = v::sparsevec WHERE id = 9002;
+SELECT index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.11,0.22,0.33,0.44,0.55,0.66,0.77,0.88]'' LIMIT 1') AS v_l2,
+	index_ids('SELECT id FROM hn ORDER BY h <=> ''[0.11,0.22,0.33,0.44,0.55,0.66,0.77,0.88]'' LIMIT 1') AS h_cos,
+	index_ids('SELECT id FROM hn ORDER BY s <-> ''[0.11,0.22,0.33,0.44,0.55,0.66,0.77,0.88]''::vector::sparsevec LIMIT 1') AS s_l2;
+INSERT INTO hn (id, v) SELECT 10000 + i, (SELECT array_agg(round(random()::numeric, 4)::real) FROM generate_series(1, 8) WHERE i > 0)::vector
+FROM generate_series(1, 300) i;
+SELECT segment IS NULL AS growing, kind, rows, deleted FROM vecdb_index_info('hn_v_l2') ORDER BY segment NULLS LAST;
+SELECT overlap(index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10'),
+	exact_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10')) AS found_with_growing;
+
+-- deletes: VACUUM marks them, searches skip them, the LIMIT is still filled
+DELETE FROM hn WHERE id % 3 = 0;
+VACUUM hn;
+SELECT segment IS NULL AS growing, kind, rows, deleted FROM vecdb_index_info('hn_v_l2') ORDER BY segment NULLS LAST;
+SELECT count(*) AS returned, bool_and(id % 3 <> 0) AS none_deleted
+FROM unnest(index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]'' LIMIT 50')) id;
+SELECT overlap(index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10'),
+	exact_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10')) AS found_after_delete;
+SELECT vecdb_verify('hn_v_l2');
+
+-- compaction merges everything into one segment; results stay
+SELECT vecdb_compact('hn_v_l2');
+SELECT segment IS NULL AS growing, kind, rows, deleted FROM vecdb_index_info('hn_v_l2') ORDER BY segment NULLS LAST;
+SELECT vecdb_compact('hn_v_l2');
+SELECT overlap(index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10'),
+	exact_ids('SELECT id FROM hn ORDER BY v <-> ''[0.9,0.1,0.9,0.1,0.9,0.1,0.9,0.1]'' LIMIT 10')) AS found_after_compact;
+SELECT vecdb_verify('hn_v_l2');
+
+-- iterative scan settings
+SET hnsw.iterative_scan = relaxed_order;
+SET hnsw.max_scan_tuples = 7;
+SELECT count(*) FROM unnest(index_ids('SELECT id FROM hn ORDER BY v <-> ''[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]'' LIMIT 20')) id;
+SET hnsw.iterative_scan = strict_order;
+SET hnsw.max_scan_tuples = 20000;
+SELECT bool_and(d >= lag) AS ordered, count(*) FROM (
+	SELECT d, lag(d, 1, 0::float8) OVER () FROM (SELECT v <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' AS d FROM hn
+	ORDER BY v <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 100) s) t;
+SET hnsw.iterative_scan = fast;
+RESET hnsw.iterative_scan;
+RESET hnsw.max_scan_tuples;
+SET hnsw.ef_search = 0;
+RESET hnsw.ef_search;
+
+-- bad queries
+SET enable_seqscan = off;
+SELECT id FROM hn ORDER BY v <=> '[0,0,0,0,0,0,0,0]' LIMIT 1;
+SELECT id FROM hn ORDER BY h <-> '[1,2,3]' LIMIT 1;
+RESET enable_seqscan;
+
+DROP TABLE hn;
+DROP FUNCTION exact_ids(text), index_ids(text), overlap(int[], int[]);
