@@ -4,6 +4,7 @@
 # (data in bench/out/pgdata, port $VECDB_BENCH_PORT, default 55434), runs
 # bench/harness.py with the given arguments and stops the server.
 #   bash bench/run.sh --n 100000 --d 128 --queries 1000 --filters none,cat10
+#   bash bench/run.sh --insert-bench --rows 10000     # insert throughput (bench/insert_bench.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,4 +29,9 @@ mkdir -p "$BENCH_DIR"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$BENCH_DIR"
 vecdb_pg_start "$DATADIR" "$PORT" "$SOCKDIR" \
 	"-c shared_buffers=2GB -c maintenance_work_mem=2GB -c max_wal_size=8GB -c synchronous_commit=off"
-/usr/bin/python3 bench/harness.py --host "$SOCKDIR" --port "$PORT" --out "$OUT" "$@"
+SCRIPT=bench/harness.py
+if [ "${1:-}" = "--insert-bench" ]; then
+	SCRIPT=bench/insert_bench.py
+	shift
+fi
+/usr/bin/python3 "$SCRIPT" --host "$SOCKDIR" --port "$PORT" --out "$OUT" "$@"

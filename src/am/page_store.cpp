@@ -377,8 +377,11 @@ VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 						RelationGetRelationName(index), meta->version, VECDB_FORMAT_VERSION),
 				 errhint("Please REINDEX it.")));
 	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
-		meta->dims < 0 || meta->dims > 8 * VECDB_MAX_DIM * 4 ||
-		meta->growing.start > meta->growing.end)
+		meta->dims < 0 || meta->dims > 64000 || meta->growing.start > meta->growing.end ||
+		meta->growing.deleted > meta->growing.end - meta->growing.start ||
+		(meta->growing.end > meta->growing.start &&
+		 (meta->dims == 0 || meta->growing.record_size != (uint32) TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) +
+																			VecdbRowBytes(meta)))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),
