@@ -1,0 +1,165 @@
+# 004_index_recall.pl: search quality of every vecdb access method. On a few
+# thousand clustered rows, recall@10 of the index scan against the exact
+# search over 20 queries stays >= 0.9 (flat: 1.0) after the build, after 30%
+# more rows are inserted (growing segment), after 30% of the rows are deleted
+# and vacuumed, and after vecdb_compact; every LIMIT 10 query returns 10 rows;
+# and after the build every row is found by a search for its own vector.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $dims = 16;
+my $k = 10;
+my $nq = 20;
+my $lists = 40;
+my $probes = $lists / 4;
+
+my $node = PostgreSQL::Test::Cluster->new('recall');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+autovacuum = off
+vecdb.min_index_rows = 0
+hnsw.ef_search = 100
+ivfflat.probes = $probes
+ivfpq.probes = $probes
+ivfsq8.probes = $probes
+});
+$node->start;
+
+# point(i): row i of 30 Gaussian-like clusters (centres spread over [0, 4)^16,
+# noise of standard deviation 0.6 per coordinate, so clusters overlap), deterministic through hashing.
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION u(i bigint, j bigint) RETURNS float8 IMMUTABLE LANGUAGE sql AS
+	\$\$ SELECT (hashint8extended(i, j) & 16777215)::float8 / 16777216 \$\$;
+	CREATE FUNCTION point(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
+	\$\$ SELECT ARRAY(SELECT (4 * u(i % 30, 1000 + j)
+	                         + 1.2 * (u(i, j) + u(i, j + 100) + u(i, j + 200) - 1.5))::real
+	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	CREATE TABLE qv (n int PRIMARY KEY, v vector($dims));
+	INSERT INTO qv SELECT n, point(1000000 + n) FROM generate_series(1, $nq) n;
+	CREATE TABLE base (id int PRIMARY KEY, embedding vector($dims));
+	INSERT INTO base SELECT i, point(i) FROM generate_series(1, 3900) i;
+});
+
+# One table per index: [table, access method, opclass, options, operator, minimum recall].
+my @indexes = (
+	[ 'r_hnsw',     'hnsw',    'vector_l2_ops',     'WITH (m = 16, ef_construction = 64)', '<->', 0.9 ],
+	[ 'r_hnsw_cos', 'hnsw',    'vector_cosine_ops', '', '<=>', 0.9 ],
+	[ 'r_ivfflat',  'ivfflat', 'vector_l2_ops',     "WITH (lists = $lists)", '<->', 0.9 ],
+	[ 'r_ivfpq',    'ivfpq',   'vector_l2_ops',     "WITH (lists = $lists, m = 4)", '<->', 0.9 ],
+	[ 'r_ivfsq8',   'ivfsq8',  'vector_l2_ops',     "WITH (lists = $lists)", '<->', 0.9 ],
+	[ 'r_flat',     'flat',    'vector_l2_ops',     '', '<->', 1.0 ]);
+
+for my $ix (@indexes)
+{
+	my ($t, $am, $opclass, $with) = @$ix;
+	$node->safe_psql('postgres', qq{
+		CREATE TABLE $t (id int PRIMARY KEY, embedding vector($dims));
+		INSERT INTO $t SELECT * FROM base WHERE id <= 3000;
+		CREATE INDEX ${t}_idx ON $t USING $am (embedding $opclass) $with;
+	});
+}
+
+sub knn_sql
+{
+	my ($ix) = @_;
+	my ($t, $op) = ($ix->[0], $ix->[4]);
+	return qq{SELECT q.n, (SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM $t ORDER BY embedding $op q.v LIMIT $k) s) FROM qv q ORDER BY q.n};
+}
+
+# answers returns { query number => [ids] } from the index or the exact search.
+sub answers
+{
+	my ($ix, $exact) = @_;
+	my $set = $exact
+	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
+	  : 'SET enable_seqscan = off;';
+	my %a;
+	for my $line (split /\n/, $node->safe_psql('postgres', $set . knn_sql($ix)))
+	{
+		my ($n, $ids) = split /\|/, $line;
+		$a{$n} = [ split /,/, ($ids // '') ];
+	}
+	return \%a;
+}
+
+sub check_recall
+{
+	my ($stage) = @_;
+	for my $ix (@indexes)
+	{
+		my ($t, $min) = ($ix->[0], $ix->[5]);
+		like($node->safe_psql('postgres', 'SET enable_seqscan = off; EXPLAIN (COSTS OFF) ' . knn_sql($ix)),
+			qr/Index Scan using ${t}_idx/, "$stage: $t: the query uses the index");
+		my $got = answers($ix, 0);
+		my $want = answers($ix, 1);
+		my ($hits, $total, $full) = (0, 0, 0);
+		for my $n (1 .. $nq)
+		{
+			my %w = map { $_ => 1 } @{ $want->{$n} };
+			$hits += grep { $w{$_} } @{ $got->{$n} };
+			$total += scalar @{ $want->{$n} };
+			$full++ if scalar @{ $got->{$n} } == $k;
+		}
+		my $recall = $total ? $hits / $total : 0;
+		note(sprintf("%s: %s: recall\@%d = %.3f", $stage, $t, $k, $recall));
+		is($full, $nq, "$stage: $t: each LIMIT $k query returns $k rows");
+		cmp_ok($recall, '>=', $min, "$stage: $t: recall\@$k >= $min");
+	}
+}
+
+# self_search: every row of the table is found by a search for its own vector.
+sub self_search
+{
+	my ($t, $op, $what) = @_;
+	my $sql = qq{SELECT count(*), string_agg(a.id::text, ',' ORDER BY a.id) FROM $t a
+		WHERE a.id IS DISTINCT FROM (SELECT b.id FROM $t b ORDER BY b.embedding $op a.embedding LIMIT 1)};
+	like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sql"),
+		qr/Index Scan using ${t}_idx/, "$t: self search uses the index");
+	is($node->safe_psql('postgres', "SET enable_seqscan = off; $sql"), '0|',
+		"$t: every row is found by a search for its own vector ($what)");
+}
+
+check_recall('after build');
+self_search($_->[0], $_->[4], 'after build') for @indexes;
+
+for my $ix (@indexes)
+{
+	$node->safe_psql('postgres', "INSERT INTO $ix->[0] SELECT * FROM base WHERE id > 3000");
+}
+like($node->safe_psql('postgres', "SELECT string_agg(kind || ':' || rows, ' ') FROM vecdb_index_info('r_hnsw_idx')"),
+	qr/^hnsw:3000 growing:900$/, 'the inserted rows are in the growing segment');
+check_recall('after inserting 30%');
+
+for my $ix (@indexes)
+{
+	$node->safe_psql('postgres', "DELETE FROM $ix->[0] WHERE id % 10 < 3; VACUUM $ix->[0];");
+}
+check_recall('after deleting 30% and VACUUM');
+
+for my $ix (@indexes)
+{
+	is($node->safe_psql('postgres', "SELECT vecdb_compact('$ix->[0]_idx'), vecdb_verify('$ix->[0]_idx')"),
+		't|t', "$ix->[0]: vecdb_compact and vecdb_verify");
+}
+like($node->safe_psql('postgres', "SELECT string_agg(kind || ':' || rows || '/' || deleted, ' ') FROM vecdb_index_info('r_hnsw_idx')"),
+	qr/^hnsw:2730\/0 growing:0\/0$/, 'vecdb_compact left one sealed segment of the live rows');
+check_recall('after vecdb_compact');
+
+# A multi-threaded hnsw build must link every row into the graph: on 4000
+# uniform random rows each one is its own nearest neighbour.
+$node->safe_psql('postgres', qq{
+	CREATE TABLE r_threads (id int PRIMARY KEY, embedding vector($dims));
+	INSERT INTO r_threads SELECT i, ARRAY(SELECT u(i, j)::real FROM generate_series(1, $dims) j)::vector($dims)
+		FROM generate_series(1, 4000) i;
+	SET vecdb.build_threads = 4;
+	CREATE INDEX r_threads_idx ON r_threads USING hnsw (embedding vector_l2_ops);
+});
+self_search('r_threads', '<->', 'hnsw built with vecdb.build_threads = 4');
+
+$node->stop;
+done_testing();
