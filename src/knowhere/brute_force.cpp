@@ -16,6 +16,24 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// ForEachAllowed scores every row of rows that filter allows against a
+// prepared query and hands (label, score) to sink; it returns Cancelled when
+// the poller (may be null) says stop. Every exact scan here is this loop.
+template <typename Sink>
+Status ForEachAllowed(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
+					  StopPoller *poller, Sink &&sink) {
+	bool filtered = !filter.empty();
+	for (size_t i = 0; i < rows.n; i++) {
+		if (poller != nullptr && poller->Tick(1))
+			return Status::Cancelled();
+		int64_t label = rows.labels[i];
+		if (filtered && filter.test(label))
+			continue;
+		sink(label, Score(metric, dim, query, rows.Row(i)));
+	}
+	return Status::Ok();
+}
+
 // PrepareFloat checks a float vector for finiteness and writes it, unit-length
 // under cosine, to out.
 Status PrepareFloat(Metric metric, int dim, const float *v, float *out, const char *what) noexcept {
@@ -166,16 +184,21 @@ bool StopPoller::Poll() noexcept {
 // ScanRows scores the allowed rows into top, polling between rows.
 Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
 				StopPoller *poller, TopK *top) noexcept {
-	bool filtered = !filter.empty();
-	for (size_t i = 0; i < rows.n; i++) {
-		if (poller != nullptr && poller->Tick(1))
-			return Status::Cancelled();
-		int64_t label = rows.labels[i];
-		if (filtered && filter.test(label))
-			continue;
-		top->Push(label, Score(metric, dim, query, rows.Row(i)));
+	return ForEachAllowed(metric, dim, query, rows, filter, poller,
+						  [top](int64_t label, float d) noexcept { top->Push(label, d); });
+}
+
+// RangeScan scores the allowed rows and keeps those within radius.
+Status RangeScan(Metric metric, int dim, const void *query, const RowSet &rows, float radius, BitsetView filter,
+				 StopPoller *poller, std::vector<Neighbor> *out) noexcept {
+	try {
+		return ForEachAllowed(metric, dim, query, rows, filter, poller, [&](int64_t label, float d) {
+			if (d <= radius)
+				out->push_back(Neighbor{label, d});
+		});
+	} catch (...) {
+		return Status::OutOfMemory("out of memory during a range search");
 	}
-	return Status::Ok();
 }
 
 // BruteForceSearch runs one exact top-k scan and writes the padded result.
@@ -202,15 +225,11 @@ Expected<std::unique_ptr<Iterator>> ExactIterator::Create(Metric metric, int dim
 		return Status::OutOfMemory("out of memory while starting an index scan");
 	}
 	StopPoller poller(params.should_stop, params.stop_arg);
-	bool filtered = !filter.empty();
-	for (size_t i = 0; i < rows.n; i++) {
-		if (poller.Tick(1))
-			return Status::Cancelled();
-		int64_t label = rows.labels[i];
-		if (filtered && filter.test(label))
-			continue;
-		it->all_.push_back(Neighbor{label, Score(metric, dim, query, rows.Row(i))});
-	}
+	/* all_ has room for every row: push_back does not allocate */
+	Status s = ForEachAllowed(metric, dim, query, rows, filter, &poller,
+							  [&](int64_t label, float d) noexcept { it->all_.push_back(Neighbor{label, d}); });
+	if (!s.ok())
+		return s;
 	return std::unique_ptr<Iterator>(std::move(it));
 }
 

@@ -139,6 +139,12 @@ struct RowSet {
 Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
 				StopPoller *poller, TopK *top) noexcept;
 
+// RangeScan appends to out every row of rows that filter allows whose score
+// against a prepared query is at most radius, in row order (callers sort);
+// returns Cancelled when the poller (may be null) says stop.
+Status RangeScan(Metric metric, int dim, const void *query, const RowSet &rows, float radius, BitsetView filter,
+				 StopPoller *poller, std::vector<Neighbor> *out) noexcept;
+
 // BruteForceSearch writes the exact k nearest allowed rows of rows to a
 // prepared query into labels[0..k) and distances[0..k), padded with -1 /
 // +infinity; polls params.should_stop.

@@ -13,10 +13,16 @@
 //
 // Search of a batch: queries are checked and prepared up front on the calling
 // thread; params.threads - 1 worker threads and the calling thread then take
-// queries from a shared counter. Only the calling thread runs should_stop
+// queries from a shared counter (threads start with signals blocked,
+// thread_util.hpp). Only the calling thread runs should_stop
 // (once before any work, every kStopPollRows rows, and every millisecond
 // while it waits for the workers); workers see a shared flag, so a cancel
 // stops them all.
+//
+// Add prepares rows into place and polls the build stop callback every
+// kStopPollRows rows; a cancel or a bad row undoes the whole batch.
+// Reconstruct binary-searches labels_ while labels arrived in increasing
+// order (the AM's row positions), else makes one pass over all rows.
 //
 // Serialized payload, after the common header:
 //   uint64 n, int64 labels[n]          (n == header.count)
@@ -33,11 +39,13 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "knowhere/brute_force.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/thread_util.hpp"
 
 namespace vecdb::engine {
 
@@ -136,6 +144,7 @@ public:
 					   std::vector<Neighbor> *out) const noexcept override;
 	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
 													   BitsetView filter) const noexcept override;
+	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload after a header already read and checked.
@@ -174,6 +183,8 @@ private:
 	std::vector<int64_t> labels_;
 	std::vector<float> floats_;
 	std::vector<uint8_t> bits_;
+	/* labels_ strictly increasing: Reconstruct finds rows by binary search */
+	bool ascending_ = true;
 };
 
 // Add checks every argument and row, then appends the prepared rows; on any
@@ -201,12 +212,66 @@ Status FlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 	const uint8_t *src = static_cast<const uint8_t *>(vectors);
 	for (size_t i = 0; i < n; i++) {
 		Status s = PrepareVector(metric_, dim_, src + i * row_bytes_, RowPtr(old_n + i), "vector");
+		if (s.ok() && i % kStopPollRows == kStopPollRows - 1) {
+			if (BuildStopRequested())
+				s = Status::Cancelled();
+			else
+				ReportProgress(i + 1, n);
+		}
 		if (!s.ok()) {
 			ResizeRows(old_n);
 			return s;
 		}
 	}
+	for (size_t i = 0; i < n && ascending_; i++)
+		ascending_ = (old_n == 0 && i == 0) || labels[i] > (i == 0 ? labels_.back() : labels[i - 1]);
 	labels_.insert(labels_.end(), labels, labels + n);
+	ReportProgress(n, n);
+	return Status::Ok();
+}
+
+// Reconstruct copies the rows of the given labels: by binary search when the
+// labels were added in increasing order (the AM's row positions), else by
+// one pass over the rows for the whole request.
+Status FlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (labels == nullptr || out == nullptr)
+		return Status::InvalidArgument("labels and output must not be null");
+	uint8_t *dst = static_cast<uint8_t *>(out);
+	auto missing = [](int64_t label) {
+		return Status::InvalidArgument("index holds no row with label " + std::to_string(label));
+	};
+	if (ascending_) {
+		for (size_t i = 0; i < n; i++) {
+			auto it = std::lower_bound(labels_.begin(), labels_.end(), labels[i]);
+			if (it == labels_.end() || *it != labels[i])
+				return missing(labels[i]);
+			std::memcpy(dst + i * row_bytes_, Rows().Row(static_cast<size_t>(it - labels_.begin())), row_bytes_);
+		}
+		return Status::Ok();
+	}
+	constexpr size_t kNone = std::numeric_limits<size_t>::max();
+	std::unordered_map<int64_t, size_t> row_of;
+	try {
+		row_of.reserve(n);
+		for (size_t i = 0; i < n; i++)
+			row_of.emplace(labels[i], kNone);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while reading rows of an index");
+	}
+	for (size_t r = 0; r < labels_.size(); r++) {
+		auto it = row_of.find(labels_[r]);
+		if (it != row_of.end() && it->second == kNone)
+			it->second = r;
+	}
+	RowSet rows = Rows();
+	for (size_t i = 0; i < n; i++) {
+		size_t r = row_of.find(labels[i])->second;
+		if (r == kNone)
+			return missing(labels[i]);
+		std::memcpy(dst + i * row_bytes_, rows.Row(r), row_bytes_);
+	}
 	return Status::Ok();
 }
 
@@ -264,33 +329,31 @@ Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 	};
 
 	size_t want = std::min(static_cast<size_t>(params.threads), nq) - 1;
-	std::vector<std::thread> threads;
 	std::vector<Status> worker_status;
 	try {
 		worker_status.resize(want);
-		threads.reserve(want);
-		for (size_t t = 0; t < want; t++)
-			threads.emplace_back([&, t]() noexcept {
-				StopPoller poller(nullptr, nullptr, &stop);
-				worker_status[t] = work(&poller);
-				workers_done.fetch_add(1, std::memory_order_release);
-			});
 	} catch (...) {
-		/* fewer threads than asked for (or none): the calling thread does the rest */
+		want = 0;
 	}
+	/* fewer threads than asked for (or none): the calling thread does the rest */
+	ThreadGroup group;
+	size_t started = group.Start(want, [&](size_t t) noexcept {
+		StopPoller poller(nullptr, nullptr, &stop);
+		worker_status[t] = work(&poller);
+		workers_done.fetch_add(1, std::memory_order_release);
+	});
 
 	Status status = work(&poller);
-	while (workers_done.load(std::memory_order_acquire) < threads.size()) {
+	while (workers_done.load(std::memory_order_acquire) < started) {
 		if (!poller.stopped())
 			poller.Poll();
 		std::this_thread::sleep_for(std::chrono::milliseconds(1));
 	}
-	for (std::thread &t : threads)
-		t.join();
+	group.Join();
 	/* a real failure (out of memory) outranks the Cancelled it caused elsewhere */
 	bool cancelled = poller.stopped();
-	for (size_t t = 0; t <= threads.size(); t++) {
-		const Status &s = t < threads.size() ? worker_status[t] : status;
+	for (size_t t = 0; t <= started; t++) {
+		const Status &s = t < started ? worker_status[t] : status;
 		if (s.code() == StatusCode::kCancelled)
 			cancelled = true;
 		else if (!s.ok())
@@ -309,21 +372,11 @@ Status FlatIndex::RangeSearch(const void *query, float radius, const SearchParam
 		return Status::InvalidArgument("radius must not be NaN");
 	std::vector<uint8_t> q;
 	VECDB_RETURN_IF_ERROR(PrepareQuery(metric_, dim_, query, &q));
-	RowSet rows = Rows();
 	StopPoller poller(params.should_stop, params.stop_arg);
-	bool filtered = !filter.empty();
 	std::vector<Neighbor> found;
+	VECDB_RETURN_IF_ERROR(RangeScan(metric_, dim_, q.data(), Rows(), radius, filter, &poller, &found));
+	std::sort(found.begin(), found.end(), NeighborLess);
 	try {
-		for (size_t i = 0; i < rows.n; i++) {
-			if (poller.Tick(1))
-				return Status::Cancelled();
-			if (filtered && filter.test(rows.labels[i]))
-				continue;
-			float d = Score(metric_, dim_, q.data(), rows.Row(i));
-			if (d <= radius)
-				found.push_back(Neighbor{rows.labels[i], d});
-		}
-		std::sort(found.begin(), found.end(), NeighborLess);
 		out->insert(out->end(), found.begin(), found.end());
 	} catch (...) {
 		return Status::OutOfMemory("out of memory during a range search");
@@ -378,9 +431,11 @@ Status FlatIndex::Load(const IndexHeader &header, ByteReader &reader) noexcept {
 	VECDB_RETURN_IF_ERROR(ReadPod(reader, &stored));
 	if (stored != r.sum().value())
 		return Status::Corrupt("index checksum mismatch");
-	for (int64_t label : labels_)
-		if (label < 0)
+	for (size_t i = 0; i < labels_.size(); i++) {
+		if (labels_[i] < 0)
 			return Status::Corrupt("index holds a negative label");
+		ascending_ = ascending_ && (i == 0 || labels_[i] > labels_[i - 1]);
+	}
 	int used = dim_ % 8;
 	for (size_t i = 0; i < count; i++) {
 		if (binary()) {
@@ -397,6 +452,12 @@ Status FlatIndex::Load(const IndexHeader &header, ByteReader &reader) noexcept {
 }
 
 }  // namespace
+
+// EstimateFlatMemory returns what MemoryUsage reports after one Build of n
+// rows: labels and vectors, no slack.
+size_t EstimateFlatMemory(const IndexConfig &config, size_t n) noexcept {
+	return sizeof(FlatIndex) + n * (sizeof(int64_t) + RowBytes(config.metric, config.dim));
+}
 
 // NewFlatIndex makes an empty FLAT or BIN_FLAT index (config already validated).
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept {

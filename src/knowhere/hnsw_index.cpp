@@ -5,12 +5,28 @@
 // map, all public members. We keep its data structures and its search for
 // insertion candidates (searchBaseLayer), and write the rest ourselves:
 //
-// - Insert: our own copy of addPoint's single-threaded path, so that neighbour
-//   selection can follow pgvector (HnswBuildOptions): pruned candidates fill a
-//   list up to its capacity (default on), and optionally a new element takes
-//   up to 2m neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and mutuallyConnectNewElement
-//   are not virtual, so SelectNeighbors and Connect below replace them. The
-//   build runs on the calling thread (IndexConfig.threads is not used yet).
+// - Insert: our own version of addPoint, so that neighbour selection can
+//   follow pgvector (HnswBuildOptions): pruned candidates fill a list up to
+//   its capacity (default on), and optionally a new element takes up to 2m
+//   neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and
+//   mutuallyConnectNewElement are not virtual, so SelectNeighbors and Connect
+//   below replace them.
+// - Build threads (IndexConfig.threads): Add draws every new element's level
+//   in batch order on the calling thread (so one thread gives exactly the
+//   graph of a serial build), stores the elements unlinked, then links them
+//   from a shared counter on the calling thread and threads - 1 workers
+//   (ThreadGroup: signals blocked). Locking is hnswlib's: `global` guards the
+//   entry point and top level (held through an insert that raises the top
+//   level), link_list_locks_[id] guards id's lists (searchBaseLayer takes it
+//   per expansion, Connect per neighbour written). An element becomes
+//   reachable only through a back-link written after its own list, so no
+//   thread reads a list being filled; and a thread waits for another's lock
+//   only on an element reachable on the level it searches, which that other
+//   thread has finished with, so there is no cycle of waits. Only the calling
+//   thread polls the build stop callback (every kBuildPollInserts of its own
+//   inserts and each millisecond while it waits); on a stop, workers finish
+//   the element they hold and take no more, so the linked elements are a
+//   prefix of the batch: the rest are freed and never counted.
 // - Search: greedy descent through the upper layers down to layer 1, a beam
 //   search of layer 1 whose results seed layer 0 (LayerEntries), then a
 //   best-first search of layer 0 that walks through filtered nodes but admits
@@ -21,8 +37,12 @@
 // - Iterator: the layer-0 best-first expansion kept alive between batches
 //   (frontier heap, visited set, heap of found-but-unreturned allowed rows);
 //   when the frontier is empty, rows never reached are added by brute force.
+//   Below brute_force_ratio it is brute_force.hpp's ExactIterator.
 // - RangeSearch: exact, over the allowed rows (no graph search can promise
 //   every row within a radius).
+// - Exact paths (few rows allowed, fallback, range search, iterator below
+//   the ratio) are brute_force.hpp's, over a RowSet that reads vectors and
+//   labels in place from hnswlib's level-0 block.
 // - Batches of queries run one after another on the calling thread
 //   (SearchParams.threads is not used yet); concurrent callers are safe, as
 //   searches only read the graph and borrow visited lists from hnswlib's
@@ -33,22 +53,28 @@
 // hnswlib throws std::runtime_error and std::bad_alloc: every public call
 // catches everything and returns a Status.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <queue>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include <hnswlib/hnswlib.h>
 
+#include "knowhere/brute_force.hpp"
 #include "knowhere/distance.hpp"
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/thread_util.hpp"
 
 namespace vecdb::engine {
 
@@ -75,6 +101,8 @@ constexpr int kStopPollInterval = 64;
 constexpr double kMaxEfWiden = 20.0;
 // kMaxFilteredEf caps the widened ef.
 constexpr size_t kMaxFilteredEf = 4000;
+// kInitialCapacity is the element capacity of a new HNSW index.
+constexpr size_t kInitialCapacity = 1024;
 
 // L2Dist returns the squared L2 distance of two dim-float rows.
 float L2Dist(const void *a, const void *b, const void *dim) {
@@ -130,7 +158,11 @@ private:
 class Graph final : public hnswlib::HierarchicalNSW<float> {
 public:
 	Graph(KernelSpace *space, size_t capacity, size_t m, size_t ef_construction, size_t seed)
-		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed) {}
+		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed) {
+		/* hnswlib's 65,536 update locks (2.6 MB) serve only its addPoint and
+		   updatePoint, which we never call. */
+		std::vector<std::mutex>().swap(link_list_update_locks_);
+	}
 
 	// Dist returns the score of a query against element id.
 	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
@@ -148,14 +180,14 @@ public:
 			resizeIndex(std::max(n, max_elements_ * 2));
 	}
 
-	// AppendElement stores a new element with its level and empty link lists
-	// and returns its internal id; the graph is left to the caller.
-	tableint AppendElement(const float *v, labeltype label, int level) {
-		EnsureCapacity(cur_element_count + 1);
-		tableint id = static_cast<tableint>(cur_element_count);
-		memset(data_level0_memory_ + id * size_data_per_element_ + offsetLevel0_, 0, size_data_per_element_);
+	// InitElement stores element id's prepared vector (already written at
+	// VectorPtr(id)), label and level with empty link lists; it leaves the
+	// graph, the label map and cur_element_count to the caller.
+	void InitElement(tableint id, labeltype label, int level) {
+		char *block = data_level0_memory_ + id * size_data_per_element_ + offsetLevel0_;
+		memset(block, 0, size_links_level0_);
 		setExternalLabel(id, label);
-		memcpy(getDataByInternalId(id), v, data_size_);
+		linkLists_[id] = nullptr;
 		if (level > 0) {
 			/* hnswlib's searchBaseLayer reads one id past a list to prefetch:
 			   pad so that read stays inside the block (hnswlib allocates + 1). */
@@ -165,8 +197,29 @@ public:
 				throw std::bad_alloc();
 			memset(linkLists_[id], 0, bytes);
 		}
-		/* Levels are set after the allocation: the destructor frees by level. */
+		/* Levels are set after the allocation: FreeElement and the destructor free by level. */
 		element_levels_[id] = level;
+	}
+
+	// FreeElement releases what InitElement allocated, for an element that
+	// was never linked (it stays past cur_element_count).
+	void FreeElement(tableint id) {
+		if (element_levels_[id] > 0)
+			free(linkLists_[id]);
+		linkLists_[id] = nullptr;
+		element_levels_[id] = 0;
+	}
+
+	// VectorPtr returns the writable vector of element id.
+	float *VectorPtr(tableint id) { return reinterpret_cast<float *>(getDataByInternalId(id)); }
+
+	// AppendElement stores a new element with its level and empty link lists
+	// and returns its internal id; the graph is left to the caller (Load).
+	tableint AppendElement(const float *v, labeltype label, int level) {
+		EnsureCapacity(cur_element_count + 1);
+		tableint id = static_cast<tableint>(cur_element_count);
+		memcpy(VectorPtr(id), v, data_size_);
+		InitElement(id, label, level);
 		label_lookup_[label] = id;
 		cur_element_count++;
 		return id;
@@ -206,20 +259,25 @@ public:
 
 	// Connect links element cur on level to its selected neighbours and each
 	// of them back to cur, shrinking full lists with the heuristic; it returns
-	// the closest candidate, the entry point for the next level down.
+	// the closest candidate, the entry point for the next level down. Each
+	// list is written under its element's lock.
 	tableint Connect(tableint cur, const std::vector<DistPair> &cands, int level, const HnswBuildOptions &opt) {
 		size_t capacity = level ? maxM_ : maxM0_;
 		size_t pick = (level == 0 && opt.full_layer0) ? maxM0_ : M_;
 		std::vector<DistPair> selected, shrunk, others;
 		SelectNeighbors(cands, pick, opt.keep_pruned, &selected);
-		linklistsizeint *ll_cur = get_linklist_at_level(cur, level);
-		tableint *cur_links = reinterpret_cast<tableint *>(ll_cur + 1);
-		for (size_t i = 0; i < selected.size(); i++)
-			cur_links[i] = selected[i].second;
-		setListCount(ll_cur, static_cast<unsigned short>(selected.size()));
+		{
+			std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
+			linklistsizeint *ll_cur = get_linklist_at_level(cur, level);
+			tableint *cur_links = reinterpret_cast<tableint *>(ll_cur + 1);
+			for (size_t i = 0; i < selected.size(); i++)
+				cur_links[i] = selected[i].second;
+			setListCount(ll_cur, static_cast<unsigned short>(selected.size()));
+		}
 
 		for (const DistPair &s : selected) {
 			tableint n = s.second;
+			std::lock_guard<std::mutex> lock(link_list_locks_[n]);
 			linklistsizeint *ll = get_linklist_at_level(n, level);
 			size_t sz = getListCount(ll);
 			tableint *links = reinterpret_cast<tableint *>(ll + 1);
@@ -242,38 +300,67 @@ public:
 		return cands.front().second;
 	}
 
-	// Insert adds one element: hnswlib's addPoint, single-threaded, with our
-	// neighbour selection.
-	void Insert(const float *v, labeltype label, const HnswBuildOptions &opt) {
-		int level = getRandomLevel(mult_);
-		tableint cur = AppendElement(v, label, level);
-		if (cur == 0) {
-			enterpoint_node_ = 0;
+	// Link inserts element cur (stored by InitElement) into the graph:
+	// hnswlib's addPoint with our neighbour selection. Safe to run on several
+	// threads at once for different elements (see the design notes).
+	void Link(tableint cur, const HnswBuildOptions &opt) {
+		const float *v = VectorPtr(cur);
+		int level = element_levels_[cur];
+		std::unique_lock<std::mutex> top(global);
+		int maxlevel = maxlevel_;
+		tableint ep = enterpoint_node_;
+		if (maxlevel < 0) {
+			enterpoint_node_ = cur;
 			maxlevel_ = level;
 			return;
 		}
-		tableint ep = enterpoint_node_;
+		/* An insert that raises the top level keeps `global` until it is done. */
+		if (level <= maxlevel)
+			top.unlock();
 		float ep_dist = Dist(v, ep);
-		for (int l = maxlevel_; l > level; l--)
-			ep = Descend(v, ep, l, &ep_dist);
+		for (int l = maxlevel; l > level; l--)
+			ep = DescendLocked(v, ep, l, &ep_dist);
 		std::vector<DistPair> cands;
-		for (int l = std::min(level, maxlevel_); l >= 0; l--) {
-			auto top = searchBaseLayer(ep, v, l);
-			cands.resize(top.size());
-			for (size_t i = top.size(); i > 0; i--) {
-				cands[i - 1] = top.top();
-				top.pop();
+		for (int l = std::min(level, maxlevel); l >= 0; l--) {
+			auto found = searchBaseLayer(ep, v, l);
+			cands.resize(found.size());
+			for (size_t i = found.size(); i > 0; i--) {
+				cands[i - 1] = found.top();
+				found.pop();
 			}
 			ep = Connect(cur, cands, l, opt);
 		}
-		if (level > maxlevel_) {
+		if (level > maxlevel) {
 			enterpoint_node_ = cur;
 			maxlevel_ = level;
 		}
 	}
 
+	// DescendLocked is Descend for a graph other threads are writing: each
+	// list is read under its element's lock.
+	tableint DescendLocked(const float *q, tableint ep, int level, float *dist) {
+		bool changed = true;
+		while (changed) {
+			changed = false;
+			std::lock_guard<std::mutex> lock(link_list_locks_[ep]);
+			size_t n;
+			const tableint *links = Links(ep, level, &n);
+			tableint next = ep;
+			for (size_t i = 0; i < n; i++) {
+				float d = Dist(q, links[i]);
+				if (d < *dist) {
+					*dist = d;
+					next = links[i];
+					changed = true;
+				}
+			}
+			ep = next;
+		}
+		return ep;
+	}
+
 	// Descend moves greedily towards q on one upper level and returns the
-	// closest element found (its score in *dist).
+	// closest element found (its score in *dist); for a graph nobody writes.
 	tableint Descend(const float *q, tableint ep, int level, float *dist) const {
 		bool changed = true;
 		while (changed) {
@@ -375,11 +462,6 @@ bool StopRequested(const SearchParams &p) noexcept {
 	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
 }
 
-// ByScoreThenLabel orders neighbours by distance, ties by label.
-bool ByScoreThenLabel(const Neighbor &a, const Neighbor &b) noexcept {
-	return a.distance < b.distance || (a.distance == b.distance && a.label < b.label);
-}
-
 // Fnv1a folds bytes into a 64-bit FNV-1a hash.
 uint64_t Fnv1a(uint64_t h, const void *data, size_t n) noexcept {
 	const uint8_t *p = static_cast<const uint8_t *>(data);
@@ -440,8 +522,7 @@ public:
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
 
 private:
-	// Start seeds the frontier from the graph, or sorts the allowed rows
-	// exactly when few are allowed.
+	// Start seeds the frontier from the graph.
 	Status Start();
 	// Admit records a newly scored element: frontier, and results if allowed.
 	bool Admit(tableint id, float d);
@@ -458,6 +539,10 @@ private:
 	MinHeap ready_;
 };
 
+// kBuildPollInserts is how many of its own inserts the calling thread makes
+// between two polls of the build stop callback (about 25 ms at m 16, ef 64).
+constexpr size_t kBuildPollInserts = 256;
+
 // HnswIndex is the HNSW index kind.
 class HnswIndex final : public Index {
 public:
@@ -473,13 +558,34 @@ public:
 	int dim() const noexcept override { return config_.dim; }
 	int64_t count() const noexcept override { return static_cast<int64_t>(graph_->cur_element_count); }
 
-	// MemoryUsage adds the level-0 block, upper link lists and label map.
+	// MemoryUsage adds hnswlib's per-capacity arrays (level-0 block, link
+	// list pointers, levels, locks, visited lists), the upper-layer link
+	// lists, the label map and labels_.
 	size_t MemoryUsage() const noexcept override {
-		size_t bytes = graph_->max_elements_ * (graph_->size_data_per_element_ + sizeof(void *) + sizeof(int));
-		for (size_t i = 0; i < graph_->cur_element_count; i++)
-			bytes += static_cast<size_t>(graph_->element_levels_[i]) * graph_->size_links_per_element_;
-		return bytes + graph_->label_lookup_.size() * 32;
+		const Graph &g = *graph_;
+		size_t bytes =
+			sizeof(*this) + sizeof(Graph) + CapacityBytes(g.max_elements_, g.size_data_per_element_, config_.threads);
+		for (size_t i = 0; i < g.cur_element_count; i++)
+			if (g.element_levels_[i] > 0)
+				bytes += UpperLinkBytes(g.element_levels_[i], g.size_links_per_element_);
+		bytes += labels_.capacity() * sizeof(int64_t);
+		return bytes + LabelMapBytes(g.label_lookup_.size(), g.label_lookup_.bucket_count());
 	}
+
+	// CapacityBytes returns the bytes hnswlib allocates per element of
+	// capacity: the level-0 block, a link-list pointer, a level, a lock and
+	// a slot in each visited list (the pool grows to one per build thread).
+	static size_t CapacityBytes(size_t capacity, size_t per_element, int threads) noexcept {
+		return capacity * (per_element + sizeof(char *) + sizeof(int) + sizeof(std::mutex) +
+						   static_cast<size_t>(std::max(threads, 1)) * sizeof(hnswlib::vl_type));
+	}
+	// UpperLinkBytes returns the malloc'ed upper-layer lists of one element
+	// of level > 0 (padding and malloc's header included).
+	static size_t UpperLinkBytes(int level, size_t per_level) noexcept {
+		return static_cast<size_t>(level) * per_level + sizeof(tableint) + 16;
+	}
+	// LabelMapBytes returns the label map's nodes and buckets.
+	static size_t LabelMapBytes(size_t n, size_t buckets) noexcept { return n * 32 + buckets * sizeof(void *); }
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
@@ -488,86 +594,94 @@ public:
 					   std::vector<Neighbor> *out) const noexcept override;
 	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
 													   BitsetView filter) const noexcept override;
+	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload after the common header into this empty index.
 	Status Load(const IndexHeader &h, ByteReader &r);
 
-	// PrepareQuery checks a query (finite, non-zero for cosine) and copies it,
+	// Prepare checks a query (finite, non-zero for cosine) and copies it,
 	// normalized for cosine, to out.
-	Status PrepareQuery(const float *q, std::vector<float> *out) const;
+	Status Prepare(const void *q, std::vector<float> *out) const;
 	// Allowed reports whether element id passes the filter.
-	bool Allowed(BitsetView filter, tableint id) const { return filter.empty() || !filter.test(graph_->Label(id)); }
-	// AllowedIds lists the elements the filter allows (every element when empty).
-	std::vector<tableint> AllowedIds(BitsetView filter) const;
-	// BruteForce scores ids exactly and keeps the k best (all when k is 0), sorted.
-	Status BruteForce(const float *q, const std::vector<tableint> &ids, size_t k, const SearchParams &params,
-					  std::vector<Neighbor> *out) const;
+	bool Allowed(BitsetView filter, tableint id) const { return filter.empty() || !filter.test(labels_[id]); }
+	// Rows returns every element as a RowSet: vectors in place in the
+	// level-0 block, labels from labels_.
+	RowSet Rows() const noexcept {
+		const Graph &g = *graph_;
+		RowSet r;
+		r.labels = labels_.data();
+		r.base = reinterpret_cast<const uint8_t *>(g.data_level0_memory_ + g.offsetData_);
+		r.stride = g.size_data_per_element_;
+		r.n = g.cur_element_count;
+		return r;
+	}
+	// CountAllowed returns how many elements the filter allows.
+	size_t CountAllowed(BitsetView filter) const;
 	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
 	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
 					   std::vector<Neighbor> *out) const;
 	const Graph &graph() const { return *graph_; }
 
 private:
+	// StoreBatch writes the batch's prepared vectors, labels and levels into
+	// elements base .. base + n - 1, unlinked; on failure none stays allocated.
+	Status StoreBatch(const float *v, const int64_t *labels, size_t n, size_t base);
+	// LinkBatch links elements base .. base + n - 1 on the calling thread and
+	// config.threads - 1 workers and returns how many (a prefix) it linked.
+	Status LinkBatch(size_t base, size_t n, size_t *linked);
+
 	IndexConfig config_;
 	HnswBuildOptions options_;
 	std::unique_ptr<KernelSpace> space_;
 	std::unique_ptr<Graph> graph_;
+	/* labels by internal id, contiguous for filter tests and exact scans */
+	std::vector<int64_t> labels_;
 };
 
-// PrepareQuery validates and copies a query, normalizing it for cosine.
-Status HnswIndex::PrepareQuery(const float *q, std::vector<float> *out) const {
-	size_t d = static_cast<size_t>(config_.dim);
-	out->assign(q, q + d);
-	double norm = 0;
-	for (float x : *out) {
-		if (!std::isfinite(x))
-			return Status::InvalidArgument("query vector contains NaN or infinity");
-		norm += static_cast<double>(x) * x;
-	}
-	if (config_.metric == Metric::kCosine) {
-		if (norm == 0)
-			return Status::InvalidArgument("cosine distance of a zero vector is undefined");
-		float inv = static_cast<float>(1.0 / std::sqrt(norm));
-		for (float &x : *out)
-			x *= inv;
-	}
-	return Status::Ok();
+// Prepare validates and copies a query, normalizing it for cosine.
+Status HnswIndex::Prepare(const void *q, std::vector<float> *out) const {
+	out->resize(static_cast<size_t>(config_.dim));
+	return PrepareVector(config_.metric, config_.dim, q, out->data(), "query");
 }
 
-// Add validates the whole batch (finite, non-zero for cosine, labels
-// non-negative and new), then inserts it row by row.
+// Add validates the labels (non-negative, new), stores the prepared rows
+// (finite, non-zero for cosine) unlinked, then links them (LinkBatch).
 Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noexcept {
 	if (n == 0)
 		return Status::Ok();
 	if (vectors == nullptr || labels == nullptr)
 		return Status::InvalidArgument("vectors and labels must not be null");
 	try {
-		const float *v = static_cast<const float *>(vectors);
-		size_t d = static_cast<size_t>(config_.dim);
-		if (graph_->cur_element_count + n > std::numeric_limits<tableint>::max() / 2)
+		Graph &g = *graph_;
+		if (g.cur_element_count + n > std::numeric_limits<tableint>::max() / 2)
 			return Status::InvalidArgument("too many rows for an HNSW index");
 		std::unordered_set<int64_t> batch;
 		batch.reserve(n);
-		std::vector<float> row;
 		for (size_t i = 0; i < n; i++) {
 			if (labels[i] < 0)
 				return Status::InvalidArgument("labels must not be negative");
-			if (!batch.insert(labels[i]).second ||
-				graph_->label_lookup_.count(static_cast<labeltype>(labels[i])) != 0)
+			if (!batch.insert(labels[i]).second || g.label_lookup_.count(static_cast<labeltype>(labels[i])) != 0)
 				return Status::InvalidArgument("label " + std::to_string(labels[i]) + " added twice");
-			Status s = PrepareQuery(v + i * d, &row);
-			if (!s.ok())
-				return Status::InvalidArgument(s.message() == "query vector contains NaN or infinity"
-												   ? "vector contains NaN or infinity"
-												   : s.message());
 		}
-		graph_->EnsureCapacity(graph_->cur_element_count + n);
-		for (size_t i = 0; i < n; i++) {
-			VECDB_RETURN_IF_ERROR(PrepareQuery(v + i * d, &row));
-			graph_->Insert(row.data(), static_cast<labeltype>(labels[i]), options_);
-		}
-		return Status::Ok();
+		if (BuildStopRequested())
+			return Status::Cancelled();
+		size_t base = g.cur_element_count;
+		g.EnsureCapacity(base + n);
+		labels_.reserve(base + n);
+		g.label_lookup_.reserve(base + n);
+		VECDB_RETURN_IF_ERROR(StoreBatch(static_cast<const float *>(vectors), labels, n, base));
+		size_t linked = 0;
+		Status s = LinkBatch(base, n, &linked);
+		for (size_t i = linked; i < n; i++)
+			g.FreeElement(static_cast<tableint>(base + i));
+		for (size_t i = 0; i < linked; i++)
+			g.label_lookup_[static_cast<labeltype>(labels[i])] = static_cast<tableint>(base + i);
+		labels_.insert(labels_.end(), labels, labels + linked);
+		g.cur_element_count = base + linked;
+		if (s.ok())
+			ReportProgress(n, n);
+		return s;
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while adding to an HNSW index");
 	} catch (const std::exception &e) {
@@ -577,34 +691,106 @@ Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 	}
 }
 
-// AllowedIds lists the internal ids whose labels pass the filter.
-std::vector<tableint> HnswIndex::AllowedIds(BitsetView filter) const {
-	std::vector<tableint> ids;
-	size_t n = graph_->cur_element_count;
-	ids.reserve(filter.empty() ? n : n / 4);
-	for (size_t i = 0; i < n; i++)
-		if (Allowed(filter, static_cast<tableint>(i)))
-			ids.push_back(static_cast<tableint>(i));
-	return ids;
+// StoreBatch prepares each row into its element's vector slot and draws the
+// levels in batch order (the serial build's sequence).
+Status HnswIndex::StoreBatch(const float *v, const int64_t *labels, size_t n, size_t base) {
+	Graph &g = *graph_;
+	size_t d = static_cast<size_t>(config_.dim);
+	size_t done = 0;
+	Status s;
+	try {
+		for (; done < n; done++) {
+			tableint id = static_cast<tableint>(base + done);
+			s = PrepareVector(config_.metric, config_.dim, v + done * d, g.VectorPtr(id), "vector");
+			if (!s.ok())
+				break;
+			g.InitElement(id, static_cast<labeltype>(labels[done]), g.getRandomLevel(g.mult_));
+		}
+	} catch (...) {
+		for (size_t i = 0; i < done; i++)
+			g.FreeElement(static_cast<tableint>(base + i));
+		throw;
+	}
+	if (!s.ok())
+		for (size_t i = 0; i < done; i++)
+			g.FreeElement(static_cast<tableint>(base + i));
+	return s;
 }
 
-// BruteForce scores every listed element and keeps the k closest.
-Status HnswIndex::BruteForce(const float *q, const std::vector<tableint> &ids, size_t k, const SearchParams &params,
-							 std::vector<Neighbor> *out) const {
-	out->clear();
-	out->reserve(ids.size());
-	for (size_t i = 0; i < ids.size(); i++) {
-		if ((i & 4095) == 0 && StopRequested(params))
-			return Status::Cancelled();
-		out->push_back({graph_->Label(ids[i]), graph_->Dist(q, ids[i])});
+// LinkBatch hands out elements from a shared counter. Workers stop taking
+// elements once the shared flag is up; the calling thread raises it on a
+// stop request or any failure. Every element taken is linked (or failed
+// while linking, still a valid element), so the linked ones are a prefix.
+Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
+	Graph &g = *graph_;
+	std::atomic<size_t> next{0};
+	std::atomic<size_t> done{0};
+	std::atomic<bool> stop{false};
+	std::atomic<size_t> workers_done{0};
+	/* LinkSome links elements until none are left or stop is raised; it
+	   reports after every `poll_every` of its own, when asked to. */
+	auto link_some = [&](size_t poll_every, Status *status) noexcept {
+		size_t mine = 0;
+		try {
+			while (!stop.load(std::memory_order_relaxed)) {
+				size_t i = next.fetch_add(1, std::memory_order_relaxed);
+				if (i >= n)
+					return;
+				g.Link(static_cast<tableint>(base + i), options_);
+				done.fetch_add(1, std::memory_order_relaxed);
+				if (poll_every != 0 && ++mine % poll_every == 0) {
+					if (BuildStopRequested()) {
+						*status = Status::Cancelled();
+						stop.store(true);
+						return;
+					}
+					ReportProgress(done.load(std::memory_order_relaxed), n);
+				}
+			}
+		} catch (const std::bad_alloc &) {
+			*status = Status::OutOfMemory("out of memory while adding to an HNSW index");
+		} catch (const std::exception &e) {
+			*status = Status::Internal(std::string("hnsw add failed: ") + e.what());
+		} catch (...) {
+			*status = Status::Internal("hnsw add failed");
+		}
+		stop.store(true);
+	};
+
+	size_t want = std::min<size_t>(static_cast<size_t>(std::max(config_.threads, 1)), n) - 1;
+	std::vector<Status> worker_status(want);
+	ThreadGroup group;
+	size_t started = group.Start(want, [&](size_t t) noexcept {
+		link_some(0, &worker_status[t]);
+		workers_done.fetch_add(1, std::memory_order_release);
+	});
+	Status status;
+	link_some(kBuildPollInserts, &status);
+	while (workers_done.load(std::memory_order_acquire) < started) {
+		if (status.ok() && !stop.load(std::memory_order_relaxed) && BuildStopRequested()) {
+			status = Status::Cancelled();
+			stop.store(true);
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
 	}
-	if (k != 0 && k < out->size()) {
-		std::partial_sort(out->begin(), out->begin() + static_cast<std::ptrdiff_t>(k), out->end(), ByScoreThenLabel);
-		out->resize(k);
-	} else {
-		std::sort(out->begin(), out->end(), ByScoreThenLabel);
-	}
-	return Status::Ok();
+	group.Join();
+	*linked = std::min(next.load(), n);
+	/* A real failure outranks the cancel it may have caused. */
+	for (size_t t = 0; t < started; t++)
+		if (!worker_status[t].ok())
+			return worker_status[t];
+	return status;
+}
+
+// CountAllowed counts the elements whose labels pass the filter.
+size_t HnswIndex::CountAllowed(BitsetView filter) const {
+	size_t n = graph_->cur_element_count;
+	if (filter.empty())
+		return n;
+	size_t allowed = 0;
+	for (size_t i = 0; i < n; i++)
+		allowed += Allowed(filter, static_cast<tableint>(i));
+	return allowed;
 }
 
 // SearchGraph walks layer 0 best-first from the descended entry point; filtered
@@ -658,7 +844,7 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 		out->at(i - 1) = {g.Label(top.top().second), top.top().first};
 		top.pop();
 	}
-	std::sort(out->begin(), out->end(), ByScoreThenLabel);
+	std::sort(out->begin(), out->end(), NeighborLess);
 	return Status::Ok();
 }
 
@@ -672,12 +858,7 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		return Status::InvalidArgument("queries and result buffers must not be null");
 	try {
 		size_t total = graph_->cur_element_count;
-		std::vector<tableint> allowed_ids;
-		size_t allowed = total;
-		if (!filter.empty()) {
-			allowed_ids = AllowedIds(filter);
-			allowed = allowed_ids.size();
-		}
+		size_t allowed = CountAllowed(filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
 		bool exact = allowed > 0 && (fraction < params.brute_force_ratio || k * 2 >= allowed);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
@@ -685,27 +866,22 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 			ef = WidenEf(ef, allowed, total);
 		std::vector<float> q;
 		std::vector<Neighbor> res;
-		const float *qs = static_cast<const float *>(queries);
+		const uint8_t *qs = static_cast<const uint8_t *>(queries);
 		for (size_t qi = 0; qi < nq; qi++) {
-			VECDB_RETURN_IF_ERROR(PrepareQuery(qs + qi * static_cast<size_t>(config_.dim), &q));
+			VECDB_RETURN_IF_ERROR(Prepare(qs + qi * RowBytes(config_.metric, config_.dim), &q));
+			int64_t *out_labels = labels + qi * k;
+			float *out_distances = distances + qi * k;
 			res.clear();
-			if (allowed > 0) {
-				if (exact) {
-					if (filter.empty() && allowed_ids.empty())
-						allowed_ids = AllowedIds(filter);
-					VECDB_RETURN_IF_ERROR(BruteForce(q.data(), allowed_ids, k, params, &res));
-				} else {
-					VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
-					if (res.size() < std::min(k, allowed)) {
-						if (allowed_ids.empty())
-							allowed_ids = AllowedIds(filter);
-						VECDB_RETURN_IF_ERROR(BruteForce(q.data(), allowed_ids, k, params, &res));
-					}
-				}
+			if (allowed > 0 && !exact)
+				VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
+			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
+				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), Rows(), k, filter,
+													   params, out_labels, out_distances));
+				continue;
 			}
 			for (size_t i = 0; i < k; i++) {
-				labels[qi * k + i] = i < res.size() ? res[i].label : -1;
-				distances[qi * k + i] = i < res.size() ? res[i].distance : std::numeric_limits<float>::infinity();
+				out_labels[i] = i < res.size() ? res[i].label : -1;
+				out_distances[i] = i < res.size() ? res[i].distance : std::numeric_limits<float>::infinity();
 			}
 		}
 		return Status::Ok();
@@ -729,14 +905,12 @@ Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParam
 	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
 	try {
 		std::vector<float> q;
-		VECDB_RETURN_IF_ERROR(PrepareQuery(static_cast<const float *>(query), &q));
-		std::vector<Neighbor> all;
-		VECDB_RETURN_IF_ERROR(BruteForce(q.data(), AllowedIds(filter), 0, params, &all));
-		for (const Neighbor &nb : all) {
-			if (nb.distance > radius)
-				break;
-			out->push_back(nb);
-		}
+		VECDB_RETURN_IF_ERROR(Prepare(query, &q));
+		std::vector<Neighbor> found;
+		StopPoller poller(params.should_stop, params.stop_arg);
+		VECDB_RETURN_IF_ERROR(RangeScan(config_.metric, config_.dim, q.data(), Rows(), radius, filter, &poller, &found));
+		std::sort(found.begin(), found.end(), NeighborLess);
+		out->insert(out->end(), found.begin(), found.end());
 		return Status::Ok();
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory during an HNSW range search");
@@ -747,7 +921,8 @@ Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParam
 	}
 }
 
-// CreateIterator validates the query and returns an iterator that starts on
+// CreateIterator validates the query; below brute_force_ratio it returns an
+// exact iterator over the allowed rows, else a graph iterator that starts on
 // its first Next.
 Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query, const SearchParams &params,
 															  BitsetView filter) const noexcept {
@@ -758,15 +933,36 @@ Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query,
 		return Status::InvalidArgument("query must not be null");
 	try {
 		std::vector<float> q;
-		s = PrepareQuery(static_cast<const float *>(query), &q);
+		s = Prepare(query, &q);
 		if (!s.ok())
 			return s;
+		size_t total = graph_->cur_element_count;
+		if (!filter.empty() &&
+			static_cast<double>(CountAllowed(filter)) < params.brute_force_ratio * static_cast<double>(total))
+			return ExactIterator::Create(config_.metric, config_.dim, q.data(), Rows(), filter, params);
 		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while creating an HNSW iterator");
 	} catch (...) {
 		return Status::Internal("hnsw iterator creation failed");
 	}
+}
+
+// Reconstruct copies each label's stored (prepared) vector.
+Status HnswIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (labels == nullptr || out == nullptr)
+		return Status::InvalidArgument("labels and output must not be null");
+	const Graph &g = *graph_;
+	uint8_t *dst = static_cast<uint8_t *>(out);
+	for (size_t i = 0; i < n; i++) {
+		auto it = labels[i] < 0 ? g.label_lookup_.end() : g.label_lookup_.find(static_cast<labeltype>(labels[i]));
+		if (it == g.label_lookup_.end())
+			return Status::InvalidArgument("index holds no row with label " + std::to_string(labels[i]));
+		std::memcpy(dst + i * g.data_size_, g.getDataByInternalId(it->second), g.data_size_);
+	}
+	return Status::Ok();
 }
 
 // Admit marks id visited, queues it for expansion and, when allowed, for
@@ -780,8 +976,8 @@ bool HnswIterator::Admit(tableint id, float d) {
 	return true;
 }
 
-// Start seeds the search: all allowed rows sorted exactly when their fraction
-// is below brute_force_ratio, else the layer-0 entry point of the graph.
+// Start seeds the search from the layer-0 entry points of the graph, with ef
+// widened by the allowed fraction.
 Status HnswIterator::Start() {
 	const Graph &g = index_->graph();
 	size_t total = g.cur_element_count;
@@ -792,19 +988,8 @@ Status HnswIterator::Start() {
 		return Status::Ok();
 	}
 	ef_ = static_cast<size_t>(params_.ef_search);
-	if (!filter_.empty()) {
-		std::vector<tableint> ids = index_->AllowedIds(filter_);
-		ef_ = WidenEf(ef_, ids.size(), total);
-		if (static_cast<double>(ids.size()) < params_.brute_force_ratio * static_cast<double>(total)) {
-			for (size_t i = 0; i < ids.size(); i++) {
-				if ((i & 4095) == 0 && StopRequested(params_))
-					return Status::Cancelled();
-				ready_.emplace(g.Dist(query_.data(), ids[i]), ids[i]);
-			}
-			exhausted_ = true;
-			return Status::Ok();
-		}
-	}
+	if (!filter_.empty())
+		ef_ = WidenEf(ef_, index_->CountAllowed(filter_), total);
 	for (const DistPair &e : LayerEntries(g, query_.data(), ef_))
 		Admit(e.second, e.first);
 	return Status::Ok();
@@ -959,6 +1144,7 @@ Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
 			if (!std::isfinite(x))
 				return Status::Corrupt("hnsw vector contains NaN or infinity");
 		tableint id = g.AppendElement(v.data(), static_cast<labeltype>(label), level);
+		labels_.push_back(label);
 		seen_max = std::max(seen_max, level);
 		for (int l = 0; l <= level; l++) {
 			uint32_t n;
@@ -1009,7 +1195,7 @@ Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &conf
 	if (!s.ok())
 		return s;
 	try {
-		return std::unique_ptr<Index>(std::make_unique<HnswIndex>(config, options, 1024));
+		return std::unique_ptr<Index>(std::make_unique<HnswIndex>(config, options, kInitialCapacity));
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while creating an HNSW index");
 	} catch (const std::exception &e) {
@@ -1017,6 +1203,21 @@ Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &conf
 	} catch (...) {
 		return Status::Internal("hnsw creation failed");
 	}
+}
+
+// EstimateHnswMemory mirrors MemoryUsage for one Build of n rows: capacity
+// max(n, kInitialCapacity), n / m elements with upper layers holding n / (m
+// - 1) upper lists in all (level l is reached with probability m^-l), a
+// label map with about one bucket per row.
+size_t EstimateHnswMemory(const IndexConfig &config, size_t n) noexcept {
+	size_t m = static_cast<size_t>(config.m);
+	size_t per_element = 2 * m * sizeof(tableint) + sizeof(linklistsizeint) +
+		static_cast<size_t>(config.dim) * sizeof(float) + sizeof(labeltype);
+	size_t per_level = m * sizeof(tableint) + sizeof(linklistsizeint);
+	size_t bytes = sizeof(HnswIndex) + sizeof(Graph) +
+		HnswIndex::CapacityBytes(std::max(n, kInitialCapacity), per_element, config.threads);
+	bytes += n / (m - 1) * per_level + n / m * (sizeof(tableint) + 16);
+	return bytes + n * sizeof(int64_t) + HnswIndex::LabelMapBytes(n, n);
 }
 
 // NewHnswIndex makes an empty HNSW index with the default neighbour selection.
@@ -1054,7 +1255,7 @@ Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteRe
 		if (!ValidateConfig(config).ok())
 			return Status::Corrupt("hnsw build parameters out of range");
 		auto index = std::make_unique<HnswIndex>(config, HnswBuildOptions(),
-												 std::min<size_t>(static_cast<size_t>(header.count), 1024));
+												 std::min<size_t>(static_cast<size_t>(header.count), kInitialCapacity));
 		s = index->Load(header, reader);
 		if (!s.ok())
 			return s;

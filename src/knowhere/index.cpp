@@ -127,6 +127,25 @@ Status ReadHeader(ByteReader &r, IndexHeader *h) noexcept {
 	return Status::Ok();
 }
 
+// EstimateMemory validates the config and asks the kind's estimator.
+size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
+	if (!ValidateConfig(config).ok())
+		return 0;
+	switch (config.kind) {
+		case IndexKind::kFlat:
+		case IndexKind::kBinFlat:
+			return EstimateFlatMemory(config, n);
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+		case IndexKind::kBinIvf:
+			return EstimateIvfMemory(config, n);
+		case IndexKind::kHnsw:
+			return EstimateHnswMemory(config, n);
+	}
+	return 0;
+}
+
 // CreateIndex validates the config and constructs the kind's index.
 Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept {
 	Status s = ValidateConfig(config);

@@ -57,13 +57,18 @@ struct IndexConfig {
 	int nlist = 100;           /* IVF: number of lists (k-means centroids) */
 	int pq_m = 8;              /* IVF_PQ: sub-quantizers; dim must be a multiple */
 	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code */
-	int threads = 1;           /* build threads */
+	int threads = 1;           /* build threads (HNSW inserts, FAISS training and adds) */
 	uint64_t seed = 42;        /* k-means and level generation */
 };
 
 // StopCallback reports whether the caller asked to cancel; it is polled in
 // long loops (PostgreSQL side: QueryCancelPending || ProcDiePending).
 using StopCallback = bool (*)(void *arg) noexcept;
+
+// ProgressCallback receives, on the calling thread, how many of a Build's or
+// Add's rows are in the index so far (done of total) (PostgreSQL side:
+// pgstat_progress_update_param).
+using ProgressCallback = void (*)(void *arg, uint64_t done, uint64_t total) noexcept;
 
 // SearchParams holds per-call knobs (search phase); nothing is global.
 struct SearchParams {
@@ -104,6 +109,24 @@ class Index {
 public:
 	virtual ~Index() = default;
 
+	// SetBuildControl installs the stop callback that Train, Build and Add poll
+	// on the calling thread (between k-means steps, every few hundred rows);
+	// when it says stop they return Cancelled. A cancelled or failed Train
+	// leaves the index untrained; a cancelled Build or Add keeps the rows held
+	// before plus a prefix of the batch (count() says how many). nullptr
+	// removes the callback.
+	virtual void SetBuildControl(StopCallback should_stop, void *stop_arg) noexcept {
+		build_stop_ = should_stop;
+		build_stop_arg_ = stop_arg;
+	}
+	// SetBuildProgress installs the callback that Build and Add call on the
+	// calling thread as rows go in (at the same points as the stop callback);
+	// nullptr removes it.
+	virtual void SetBuildProgress(ProgressCallback progress, void *progress_arg) noexcept {
+		build_progress_ = progress;
+		build_progress_arg_ = progress_arg;
+	}
+
 	virtual IndexKind kind() const noexcept = 0;
 	virtual Metric metric() const noexcept = 0;
 	virtual int dim() const noexcept = 0;
@@ -137,8 +160,28 @@ public:
 	virtual Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
 															   BitsetView filter) const noexcept = 0;
 
+	// Reconstruct writes the stored vector of each of the n labels to out, row
+	// i at out + i * RowBytes (dim floats, or (dim + 7) / 8 bytes of bits), as
+	// the index holds it: normalized under cosine. A label the index does not
+	// hold is InvalidArgument (out is then unspecified).
+	virtual Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept = 0;
+
 	// Serialize writes the index (header, then the kind's payload).
 	virtual Status Serialize(ByteWriter &writer) const noexcept = 0;
+
+protected:
+	// BuildStopRequested polls the build stop callback (calling thread only).
+	bool BuildStopRequested() const noexcept { return build_stop_ != nullptr && build_stop_(build_stop_arg_); }
+	// ReportProgress passes done of total rows to the progress callback, if any.
+	void ReportProgress(uint64_t done, uint64_t total) const noexcept {
+		if (build_progress_ != nullptr)
+			build_progress_(build_progress_arg_, done, total);
+	}
+
+	StopCallback build_stop_ = nullptr;
+	void *build_stop_arg_ = nullptr;
+	ProgressCallback build_progress_ = nullptr;
+	void *build_progress_arg_ = nullptr;
 };
 
 // ValidateConfig checks a config against the declared parameter ranges and the
@@ -147,6 +190,12 @@ Status ValidateConfig(const IndexConfig &config) noexcept;
 
 // ValidateSearch checks search parameters and k.
 Status ValidateSearch(const SearchParams &params, size_t k) noexcept;
+
+// EstimateMemory returns a realistic upper estimate of the bytes an index of
+// config, built from n rows in one Build, holds (what MemoryUsage will say),
+// so a caller can compare it with its memory budget before building. It is 0
+// for an invalid config.
+size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept;
 
 // CreateIndex returns an empty index of config.kind after ValidateConfig.
 Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept;

@@ -14,6 +14,12 @@ namespace vecdb::engine {
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept;
 
+// EstimateFlatMemory, EstimateIvfMemory and EstimateHnswMemory back
+// EstimateMemory for their kinds (config already validated).
+size_t EstimateFlatMemory(const IndexConfig &config, size_t n) noexcept;
+size_t EstimateIvfMemory(const IndexConfig &config, size_t n) noexcept;
+size_t EstimateHnswMemory(const IndexConfig &config, size_t n) noexcept;
+
 // NewIvfIndex makes an empty IVF_FLAT, IVF_PQ, IVF_SQ8 or BIN_IVF index;
 // LoadIvfIndex reads its payload after the common header (ivf_index.cpp).
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept;

@@ -12,9 +12,11 @@
 namespace vecdb::engine {
 
 // kIndexMagic starts every serialized index ("VDBX"); kIndexFormatVersion
-// changes when any kind's payload changes incompatibly.
+// changes when any kind's payload changes incompatibly (2: IVF payloads hold
+// no second copy of the vectors of IVF_FLAT and BIN_IVF, and the raw rows of
+// IVF_PQ / IVF_SQ8 in list order).
 constexpr uint32_t kIndexMagic = 0x58424456;
-constexpr uint32_t kIndexFormatVersion = 1;
+constexpr uint32_t kIndexFormatVersion = 2;
 
 // IndexHeader is the common prefix of a serialized index.
 struct IndexHeader {

@@ -189,6 +189,20 @@ inline double RecallAtK(const std::vector<std::vector<RefNeighbor>> &truth, cons
 	return total == 0 ? 1.0 : static_cast<double>(hit) / static_cast<double>(total);
 }
 
+// MakeConfig returns the config of an index of kind and metric over dim, with
+// nlist and pq_m set when positive (else their defaults).
+inline IndexConfig MakeConfig(IndexKind kind, Metric metric, int dim, int nlist = 0, int pq_m = 0) {
+	IndexConfig c;
+	c.kind = kind;
+	c.metric = metric;
+	c.dim = dim;
+	if (nlist > 0)
+		c.nlist = nlist;
+	if (pq_m > 0)
+		c.pq_m = pq_m;
+	return c;
+}
+
 // Bitset owns filter bits for a BitsetView (set bit = filtered out).
 class Bitset {
 public:

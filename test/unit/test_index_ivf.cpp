@@ -387,6 +387,45 @@ TEST(IvfIndex, IteratorDrainsAllowedOnce) {
 	EXPECT_EQ(seen, allowed);
 }
 
+TEST(IvfIndex, LossyIteratorsReturnExactDistancesInOrder) {
+	/* The SQL layer's ORDER BY takes the iterator's distances as they are:
+	   for IVF_PQ and IVF_SQ8 they must be exact, and each batch sorted. */
+	Data d = MakeClustered(4000, 32, 30, 23);
+	Data q = MakeClustered(3, 32, 30, 24);
+	for (IndexKind kind : {IndexKind::kIvfPq, IndexKind::kIvfSq8}) {
+		for (Metric m : {Metric::kL2, Metric::kCosine}) {
+			auto index = Build(d, kind, m, 40, 8);
+			SearchParams p;
+			p.nprobe = 4;
+			Filter f = MakeFilter(d, 0.5, 25);
+			for (size_t qi = 0; qi < q.n; qi++) {
+				const float *query = q.x.data() + qi * q.dim;
+				auto it = index->CreateIterator(query, p, f.view());
+				ASSERT_TRUE(it.ok()) << it.status().message();
+				size_t returned = 0, batches = 0;
+				for (;;) {
+					std::vector<Neighbor> batch;
+					ASSERT_TRUE(it.value()->Next(50, &batch).ok());
+					if (batch.empty())
+						break;
+					batches++;
+					for (size_t j = 0; j < batch.size(); j++) {
+						size_t row = static_cast<size_t>((batch[j].label - 7) / 3);
+						float exact = ExactScore(m, query, d.x.data() + row * d.dim, d.dim);
+						ASSERT_NEAR(batch[j].distance, exact, 1e-4f * std::max(1.0f, std::fabs(exact)))
+							<< static_cast<int>(kind) << " batch " << batches;
+						if (j > 0)
+							ASSERT_LE(batch[j - 1].distance, batch[j].distance) << "batch " << batches;
+					}
+					returned += batch.size();
+				}
+				EXPECT_EQ(returned, static_cast<size_t>(std::count(f.allowed.begin(), f.allowed.end(), true)));
+				EXPECT_GT(batches, 1u);
+			}
+		}
+	}
+}
+
 TEST(IvfIndex, RangeSearchMatchesExactWhenAllListsProbed) {
 	Data d = MakeClustered(3000, 16, 20, 9);
 	Data q = MakeClustered(1, 16, 20, 10);
