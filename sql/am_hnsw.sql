@@ -5,10 +5,10 @@ SET vecdb.min_index_rows = 0;
 SET vecdb.build_threads = 1;
 SELECT setseed(0.25);
 CREATE TABLE hn (id int PRIMARY KEY, v vector(8), h halfvec(8), s sparsevec(8), b bit(16));
-INSERT INTO hn (id, v) SELECT i, (SELECT array_agg(round(random()::numeric, 4)::real) FROM generate_series(1, 8) WHERE i > 0)::vector
-FROM generate_series(1, 1500) i;
-UPDATE hn SET h = v::halfvec, s = v::sparsevec,
-	b = binary_quantize(v - '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]')::bit(8) || binary_quantize(v - '[0.3,0.6,0.4,0.5,0.7,0.2,0.5,0.5]')::bit(8);
+INSERT INTO hn (id, v, h, s, b) SELECT id, v, v::halfvec, v::sparsevec,
+	binary_quantize(v - '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]')::bit(8) || binary_quantize(v - '[0.3,0.6,0.4,0.5,0.7,0.2,0.5,0.5]')::bit(8)
+FROM (SELECT i AS id, (SELECT array_agg(round(random()::numeric, 4)::real) FROM generate_series(1, 8) WHERE i > 0)::vector AS v
+	FROM generate_series(1, 1500) i) d;
 
 -- exact_ids and index_ids return the ids of a query by a sequential scan and by an index scan
 CREATE FUNCTION exact_ids(q text) RETURNS int[] LANGUAGE plpgsql AS $$

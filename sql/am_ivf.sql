@@ -5,10 +5,10 @@ SET vecdb.build_threads = 1;
 SELECT setseed(0.5);
 CREATE TABLE iv (id int PRIMARY KEY, v vector(16), h halfvec(16), b bit(32));
 -- four clusters, so that inverted lists mean something
-INSERT INTO iv (id, v) SELECT i, (SELECT array_agg(round(((i % 4) * 0.25 + random() * 0.3 + g * 0)::numeric, 4)::real)
-	FROM generate_series(1, 16) g)::vector FROM generate_series(1, 2000) i;
-UPDATE iv SET h = v::halfvec, b = binary_quantize(v - array_fill(0.45::real, ARRAY[16])::vector)::bit(16) ||
-	binary_quantize(v - array_fill(0.6::real, ARRAY[16])::vector)::bit(16);
+INSERT INTO iv (id, v, h, b) SELECT id, v, v::halfvec, binary_quantize(v - array_fill(0.45::real, ARRAY[16])::vector)::bit(16) ||
+	binary_quantize(v - array_fill(0.6::real, ARRAY[16])::vector)::bit(16)
+FROM (SELECT i AS id, (SELECT array_agg(round(((i % 4) * 0.25 + random() * 0.3 + g * 0)::numeric, 4)::real)
+	FROM generate_series(1, 16) g)::vector AS v FROM generate_series(1, 2000) i) d;
 
 CREATE FUNCTION exact_ids(q text) RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE r int[]; BEGIN
