@@ -37,7 +37,7 @@ sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS)
 sql/vector--$(EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
 	sed 's/CREATE EXTENSION vecdb/CREATE EXTENSION vector/' $< > $@
 
-$(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/knowhere/*.hpp)
+$(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/am/*.hpp src/knowhere/*.hpp)
 
 $(ENGINE_LIB): $(ENGINE_SOURCES)
 	cmake -S . -B $(ENGINE_DIR) -DCMAKE_BUILD_TYPE=Release -DVECDB_BUILD_TESTS=OFF -DVECDB_BUILD_BENCH=OFF > /dev/null

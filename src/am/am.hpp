@@ -20,7 +20,7 @@ extern "C" {
 /* ---- on-disk format ---- */
 
 #define VECDB_MAGIC				0x49424456	/* "VDBI" little-endian */
-#define VECDB_FORMAT_VERSION	1
+#define VECDB_FORMAT_VERSION	2
 #define VECDB_PAGE_ID			0xFF8A		/* last two bytes of every page (as bloom's 0xFF83) */
 #define VECDB_METAPAGE_BLKNO	0
 #define VECDB_MAX_SEGMENTS		64
@@ -33,7 +33,8 @@ typedef enum VecdbPageKind
 	VECDB_PAGE_BLOB = 2,		/* serialized engine index bytes */
 	VECDB_PAGE_TIDS = 3,		/* label -> heap TID map of a sealed segment */
 	VECDB_PAGE_GROWING = 4,		/* growing segment records */
-	VECDB_PAGE_FREE = 5			/* no longer used; may be reused */
+	VECDB_PAGE_FREE = 5,		/* no longer used; may be reused */
+	VECDB_PAGE_COLS = 6			/* scalar columns of a sealed segment */
 } VecdbPageKind;
 
 // VecdbPageOpaqueData is every page's special space. owner is the segment id
@@ -61,7 +62,8 @@ typedef enum VecdbElemType
 	VECDB_ELEM_VECTOR = 1,		/* vector: float4 elements */
 	VECDB_ELEM_HALFVEC = 2,		/* halfvec: converted to float4 */
 	VECDB_ELEM_SPARSEVEC = 3,	/* sparsevec: densified to float4 */
-	VECDB_ELEM_BIT = 4			/* bit: packed bits */
+	VECDB_ELEM_BIT = 4,			/* bit: packed bits */
+	VECDB_ELEM_SCALAR = 15		/* a scalar column stored beside the vector (support code only) */
 } VecdbElemType;
 
 // VecdbAmKind names the access method.
@@ -94,19 +96,24 @@ typedef struct VecdbSegmentEntry
 	uint32		tid_version;	/* bumped whenever delete marks change */
 	BlockNumber blob_head;		/* engine index bytes */
 	BlockNumber tid_head;		/* label -> TID map */
+	BlockNumber cols_head;		/* scalar columns (InvalidBlockNumber: none) */
 	uint32		blob_pages;
 	uint32		tid_pages;
+	uint32		cols_pages;
 	uint32		engine_kind;	/* VecdbEngineKind of the serialized index */
 	uint32		reserved;
 	uint64		blob_bytes;
+	uint64		cols_bytes;
 	uint64		rows;
 	uint64		deleted;
 } VecdbSegmentEntry;
 
 // VecdbGrowing describes the growing segment: an append-only stream of
-// fixed-size records over a chain of pages. Stream byte b lives on stream
-// page b / VECDB_PAGE_CAPACITY; record r starts at byte r * record_size.
-// Rows before start were moved into a sealed segment by a compaction.
+// records (header, engine row, scalar values; 8-byte multiples) over a chain
+// of pages. Stream byte b lives on stream page b / VECDB_PAGE_CAPACITY. A
+// record header never straddles pages: when fewer than its size remain on a
+// page, the record starts on the next one. Rows before start (bytes before
+// start_pos) were moved into a sealed segment by a compaction.
 typedef struct VecdbGrowing
 {
 	uint32		stream_id;		/* owner id of its pages */
@@ -115,11 +122,11 @@ typedef struct VecdbGrowing
 	BlockNumber tail;			/* last page (InvalidBlockNumber: no page yet) */
 	uint64		head_page_no;	/* stream page number of head */
 	uint64		tail_page_no;	/* stream page number of tail */
-	uint64		start;			/* first row not yet compacted */
+	uint64		start;			/* rows compacted away since the stream began */
 	uint64		end;			/* rows appended so far */
+	uint64		start_pos;		/* stream byte where row start begins */
+	uint64		end_pos;		/* stream byte after the last record */
 	uint64		deleted;		/* rows in [start, end) flagged deleted */
-	uint32		record_size;
-	uint32		reserved;
 } VecdbGrowing;
 
 // VecdbPendingFree is a chain retired by a compaction. It is freed by the
@@ -151,6 +158,9 @@ typedef struct VecdbMetaPageData
 	uint32		nsegments;
 	uint64		compactions;	/* compactions since the build */
 	uint64		rows_inserted;	/* rows added by aminsert since the build */
+	uint32		nscalars;		/* scalar columns after the vector column */
+	uint32		reserved2;
+	Oid			scalar_types[INDEX_MAX_KEYS];
 	VecdbGrowing growing;
 	VecdbSegmentEntry segments[VECDB_MAX_SEGMENTS];
 	uint32		npending;
@@ -164,15 +174,35 @@ typedef VecdbMetaPageData *VecdbMetaPage;
 
 StaticAssertDecl(sizeof(VecdbMetaPageData) <= VECDB_PAGE_CAPACITY, "metapage must fit a page");
 
-// VecdbGrowingRecordHeader starts every growing record; the row's bytes follow.
+// VecdbGrowingRecordHeader starts every growing record; the engine row and
+// the encoded scalar values follow.
 typedef struct VecdbGrowingRecordHeader
 {
 	ItemPointerData tid;
 	uint8		flags;			/* VECDB_RECORD_DELETED */
 	uint8		reserved;
+	uint32		length;			/* whole record, a multiple of 8 */
+	uint32		reserved2;
 } VecdbGrowingRecordHeader;
 
+StaticAssertDecl(sizeof(VecdbGrowingRecordHeader) == 16, "growing record header is 16 bytes");
+
 #define VECDB_RECORD_DELETED	0x01
+
+/* ---- strategies ---- */
+
+// Strategy numbers of vecdb operator classes: ORDER BY distance on the
+// vector column, and conditions on scalar columns.
+#define VECDB_STRATEGY_DISTANCE	1
+#define VECDB_STRATEGY_LT		2
+#define VECDB_STRATEGY_LE		3
+#define VECDB_STRATEGY_EQ		4
+#define VECDB_STRATEGY_GE		5
+#define VECDB_STRATEGY_GT		6
+#define VECDB_STRATEGY_NE		7
+#define VECDB_STRATEGY_OVERLAP	8	/* && on arrays */
+#define VECDB_STRATEGY_CONTAINS	9	/* @> on arrays */
+#define VECDB_STRATEGY_MAX		9
 
 /* ---- reloptions ---- */
 
@@ -228,6 +258,8 @@ typedef struct VecdbIndexDesc
 	VecdbElemType elem_type;
 	int			typmod_dims;	/* from the column's typmod, 0 when none */
 	VecdbBuildParams params;
+	int			nscalars;		/* scalar columns after the vector column */
+	Oid			scalar_types[INDEX_MAX_KEYS];
 } VecdbIndexDesc;
 
 void		VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc);
@@ -283,6 +315,54 @@ VecdbMetaPage VecdbMetaFromBuffer(Relation index, Buffer buf);
 void		VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta);
 uint32		VecdbRowBytes(const VecdbMetaPageData *meta);
 
+/* ---- scalar_store.cpp ---- */
+
+// VECDB_MAX_SCALAR_BYTES bounds the encoded scalar values of one row.
+#define VECDB_MAX_SCALAR_BYTES	8192
+
+// VecdbScalarLayout describes an index's scalar columns (index attributes 2..n).
+typedef struct VecdbScalarLayout
+{
+	int			nscalars;
+	Oid			typid[INDEX_MAX_KEYS];
+	int16		typlen[INDEX_MAX_KEYS];
+	bool		typbyval[INDEX_MAX_KEYS];
+} VecdbScalarLayout;
+
+// VecdbColumn holds one scalar column of a segment in memory: a null bitmap
+// (set bit = NULL) and either fixed-width values (row i at i * typlen) or
+// varlena values (row i at data + offsets[i], 8-byte aligned).
+typedef struct VecdbColumn
+{
+	uint8	   *nulls;
+	char	   *values;
+	uint64	   *offsets;
+	char	   *data;
+	uint64		data_len;
+	uint64		data_cap;
+	uint64		capacity;
+	uint64		rows;
+} VecdbColumn;
+
+void		VecdbScalarLayoutFor(Relation index, VecdbScalarLayout *layout);
+void		VecdbScalarDetoast(const VecdbScalarLayout *l, Datum *values, const bool *isnull);
+uint32		VecdbScalarEncodedSize(const VecdbScalarLayout *l, const Datum *values, const bool *isnull);
+void		VecdbScalarEncode(const VecdbScalarLayout *l, const Datum *values, const bool *isnull, char *out);
+VecdbColumn *VecdbColumnsCreate(const VecdbScalarLayout *l, uint64 capacity);
+void		VecdbColumnsAppend(const VecdbScalarLayout *l, VecdbColumn *cols, const char *blob, uint32 len);
+uint32		VecdbColumnsRowSize(const VecdbScalarLayout *l, const VecdbColumn *cols, uint64 row);
+void		VecdbColumnsEncodeRow(const VecdbScalarLayout *l, const VecdbColumn *cols, uint64 row, char *out);
+void		VecdbColumnsWrite(const VecdbScalarLayout *l, const VecdbColumn *cols, VecdbChainWriter *w);
+VecdbColumn *VecdbColumnsRead(Relation index, const VecdbScalarLayout *l, uint64 rows, VecdbChainReader *r);
+size_t		VecdbColumnsBytes(const VecdbScalarLayout *l, const VecdbColumn *cols);
+Datum		VecdbColumnDatum(const VecdbScalarLayout *l, int col, const VecdbColumn *c, uint64 row);
+
+static inline bool
+VecdbColumnIsNull(const VecdbColumn *c, uint64 row)
+{
+	return (c->nulls[row >> 3] >> (row & 7)) & 1;
+}
+
 /* ---- vector_datum.cpp ---- */
 
 int			VecdbDatumDims(Datum value, VecdbElemType elem_type);
@@ -291,7 +371,9 @@ void		VecdbCheckDims(Relation index, int expected, int actual);
 
 /* ---- segment_build.cpp ---- */
 
-// VecdbRowBatch is a set of rows (engine format) with their heap TIDs.
+// VecdbRowBatch is a set of rows (engine format) with their heap TIDs and,
+// when the index has scalar columns, each row's encoded scalar values
+// (row i's at sblobs + soffs[i], up to soffs[i + 1]).
 typedef struct VecdbRowBatch
 {
 	char	   *rows;
@@ -299,10 +381,14 @@ typedef struct VecdbRowBatch
 	uint64		n;
 	uint64		capacity;
 	uint32		row_bytes;
+	char	   *sblobs;
+	uint64	   *soffs;
+	uint64		slen;
+	uint64		scap;
 } VecdbRowBatch;
 
 void		VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity);
-void		VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid);
+void		VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen);
 void		VecdbRowBatchFree(VecdbRowBatch *b);
 VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
 void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
@@ -327,7 +413,7 @@ char	   *vecdbbuildphasename(int64 phase);
 bool		vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 						Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						struct IndexInfo *indexInfo);
-void		VecdbGrowingRecordLocate(const VecdbGrowing *g, uint64 row, uint64 *page_no, uint32 *offset);
+uint64		VecdbGrowingNextRecord(uint64 pos);
 
 /* ---- segment_cache.cpp ---- */
 
@@ -342,6 +428,7 @@ typedef struct VecdbSegment
 	VecdbEngine *engine;
 	ItemPointerData *tids;
 	uint8	   *deleted;
+	VecdbColumn *cols;			/* scalar columns, NULL when the index has none */
 	uint64		rows;
 	uint64		deleted_count;
 	size_t		bytes;
@@ -356,17 +443,19 @@ typedef struct VecdbGrowingCache
 	uint32		stream_id;
 	uint32		version;
 	uint64		base;			/* stream row of label 0 */
+	uint64		base_pos;		/* its stream byte */
 	uint64		loaded;			/* rows loaded */
 	uint64		capacity;
 	VecdbEngine *engine;
 	ItemPointerData *tids;
-	uint8	   *deleted;		/* deleted, or before the stream's start */
+	uint8	   *deleted;
+	VecdbColumn *cols;			/* scalar columns, NULL when the index has none */
 	uint64		deleted_count;
 	size_t		bytes;
 	int			refcount;
-	BlockNumber pos_blkno;		/* where the next record starts */
+	BlockNumber pos_blkno;		/* the page holding stream byte pos */
 	uint64		pos_page_no;
-	uint32		pos_off;
+	uint64		pos;			/* stream byte where the next record starts */
 } VecdbGrowingCache;
 
 // VecdbSnapshot is a consistent set of pinned segments for one scan.
@@ -386,6 +475,15 @@ VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, u
 void		VecdbSegmentUnref(VecdbSegment *seg);
 void		VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
 								 bool live_only);
+
+/* ---- scan_filter.cpp ---- */
+
+typedef struct VecdbScanFilter VecdbScanFilter;
+
+VecdbScanFilter *VecdbFilterPrepare(Relation index, const VecdbScalarLayout *l, ScanKey keys, int nkeys);
+bool		VecdbFilterNeverMatches(const VecdbScanFilter *f);
+uint64		VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbColumn *cols,
+							 const uint8 *deleted, uint64 rows, uint8 *out);
 
 /* ---- am_scan.cpp ---- */
 

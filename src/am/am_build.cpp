@@ -26,6 +26,7 @@ typedef struct BuildState
 	VecdbIndexDesc desc;
 	VecdbMetaPageData *meta;
 	VecdbRowBatch batch;
+	VecdbScalarLayout layout;
 	char	   *row;
 	uint64		max_rows;		/* rows per segment within maintenance_work_mem */
 	uint64		indexed;
@@ -122,11 +123,26 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	VecdbCheckDims(index, bs->meta->dims, dims);
 	old = MemoryContextSwitchTo(bs->tuplecxt);
 	indexed = VecdbDatumToRow(values[0], bs->desc.elem_type, bs->desc.metric, dims, bs->row);
-	MemoryContextSwitchTo(old);
+	if (indexed)
+	{
+		char	   *blob = NULL;
+		uint32		bloblen = 0;
+
+		if (bs->layout.nscalars > 0)
+		{
+			VecdbScalarDetoast(&bs->layout, values + 1, isnull + 1);
+			bloblen = VecdbScalarEncodedSize(&bs->layout, values + 1, isnull + 1);
+			blob = (char *) palloc(bloblen);
+			VecdbScalarEncode(&bs->layout, values + 1, isnull + 1, blob);
+		}
+		MemoryContextSwitchTo(old);
+		VecdbRowBatchAdd(&bs->batch, bs->row, tid, blob, bloblen);
+	}
+	else
+		MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tuplecxt);
 	if (!indexed)
 		return;
-	VecdbRowBatchAdd(&bs->batch, bs->row, tid);
 	bs->indexed++;
 	if (bs->batch.n >= bs->max_rows)
 	{
@@ -170,6 +186,7 @@ vecdbbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
 	VecdbDescribeIndex(index, &bs.desc);
+	VecdbScalarLayoutFor(index, &bs.layout);
 	bs.meta = (VecdbMetaPageData *) palloc0(sizeof(VecdbMetaPageData));
 	tmp = (Page) palloc(BLCKSZ);
 	VecdbInitMetaPage(tmp, &bs.desc, 0);

@@ -129,8 +129,11 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true);
 	int64	   *labels = (int64 *) palloc(sizeof(int64) * kReconstructSlice);
 	char	   *rows = (char *) palloc((size_t) batch->row_bytes * kReconstructSlice);
+	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);
+	VecdbScalarLayout layout;
 	uint64		l = 0;
 
+	VecdbScalarLayoutFor(index, &layout);
 	while (l < entry->rows)
 	{
 		uint64		n = 0;
@@ -143,11 +146,21 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 			continue;
 		VecdbEngineReconstruct(seg->engine, labels, n, rows);
 		for (i = 0; i < n; i++)
-			VecdbRowBatchAdd(batch, rows + i * batch->row_bytes, &seg->tids[labels[i]]);
+		{
+			uint32		bloblen = 0;
+
+			if (seg->cols)
+			{
+				bloblen = VecdbColumnsRowSize(&layout, seg->cols, (uint64) labels[i]);
+				VecdbColumnsEncodeRow(&layout, seg->cols, (uint64) labels[i], blob);
+			}
+			VecdbRowBatchAdd(batch, rows + i * batch->row_bytes, &seg->tids[labels[i]], blob, bloblen);
+		}
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(labels);
 	pfree(rows);
+	pfree(blob);
 	VecdbSegmentUnref(seg);
 }
 
@@ -201,6 +214,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbSegmentEntry entry;
 	bool		have_entry = false;
 	uint64		g0 = 0;
+	uint64		g0_pos = 0;
 	uint64		target_page = 0;
 	BlockNumber new_head = InvalidBlockNumber;
 	Buffer		metabuf;
@@ -236,8 +250,9 @@ VecdbCompact(Relation index, bool full, bool wait)
 	if (take_growing)
 	{
 		g0 = meta->growing.end;
+		g0_pos = meta->growing.end_pos;
 		VecdbLoadGrowingRows(index, meta, &batch, true);
-		target_page = (g0 * meta->growing.record_size) / VECDB_PAGE_CAPACITY;
+		target_page = VecdbGrowingNextRecord(g0_pos) / VECDB_PAGE_CAPACITY;
 		if (target_page <= meta->growing.tail_page_no)
 			new_head = GrowingBlockAt(index, &meta->growing, target_page);
 	}
@@ -314,6 +329,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 			g->tail = InvalidBlockNumber;
 		}
 		g->start = g0;
+		g->start_pos = g0_pos;
 		g->deleted -= Min(g->deleted, meta->growing.deleted);
 		g->version++;
 	}

@@ -170,6 +170,24 @@ VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc)
 	code = DatumGetInt32(FunctionCall1(support, PointerGetDatum(NULL)));
 	desc->metric = (VecdbMetric) (code & 0xFF);
 	desc->elem_type = (VecdbElemType) (code >> 8);
+	if (desc->elem_type == VECDB_ELEM_SCALAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("the first column of a vecdb index must be a vector column"),
+				 errhint("Put the vector column first, then the scalar columns to filter on.")));
+	desc->nscalars = RelationGetDescr(index)->natts - 1;
+	for (int i = 0; i < desc->nscalars; i++)
+	{
+		FmgrInfo   *s = index_getprocinfo(index, i + 2, 1);
+
+		if ((DatumGetInt32(FunctionCall1(s, PointerGetDatum(NULL))) >> 8) != VECDB_ELEM_SCALAR)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("only the first column of a vecdb index can be a vector column"),
+					 errdetail("Column %d of index \"%s\" is a vector column too.", i + 2,
+							   RelationGetRelationName(index))));
+		desc->scalar_types[i] = TupleDescAttr(RelationGetDescr(index), i + 1)->atttypid;
+	}
 
 	typmod = TupleDescAttr(index->rd_att, 0)->atttypmod;
 	desc->typmod_dims = typmod > 0 ? typmod : 0;
@@ -255,7 +273,9 @@ VecdbValidate(Oid opclassoid)
 	{
 		Form_pg_amop op = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
 
-		if (op->amopstrategy != 1 || op->amoppurpose != AMOP_ORDER)
+		if (!((op->amopstrategy == VECDB_STRATEGY_DISTANCE && op->amoppurpose == AMOP_ORDER) ||
+			  (op->amopstrategy >= VECDB_STRATEGY_LT && op->amopstrategy <= VECDB_STRATEGY_MAX &&
+			   op->amoppurpose == AMOP_SEARCH)))
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -283,17 +303,17 @@ MakeRoutine(amoptions_function options)
 {
 	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
 
-	amroutine->amstrategies = 1;
+	amroutine->amstrategies = 0;
 	amroutine->amsupport = 1;
 	amroutine->amoptsprocnum = 0;
 	amroutine->amcanorder = false;
 	amroutine->amcanorderbyop = true;
 	amroutine->amcanbackward = false;
 	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = false;
+	amroutine->amcanmulticol = true;
 	amroutine->amoptionalkey = true;
-	amroutine->amsearcharray = false;
-	amroutine->amsearchnulls = false;
+	amroutine->amsearcharray = true;
+	amroutine->amsearchnulls = true;
 	amroutine->amstorage = false;
 	amroutine->amclusterable = false;
 	amroutine->ampredlocks = false;
@@ -380,3 +400,4 @@ VECDB_SUPPORT(vecdb_support_sparsevec_cosine, VECDB_ELEM_SPARSEVEC, VECDB_METRIC
 VECDB_SUPPORT(vecdb_support_sparsevec_l1, VECDB_ELEM_SPARSEVEC, VECDB_METRIC_L1)
 VECDB_SUPPORT(vecdb_support_bit_hamming, VECDB_ELEM_BIT, VECDB_METRIC_HAMMING)
 VECDB_SUPPORT(vecdb_support_bit_jaccard, VECDB_ELEM_BIT, VECDB_METRIC_JACCARD)
+VECDB_SUPPORT(vecdb_support_scalar, VECDB_ELEM_SCALAR, 0)

@@ -77,7 +77,7 @@ VECDB_FUNCTION(vecdb_index_info)
 			values[6] = Int64GetDatum((int64) (g->end - g->start));
 			values[7] = Int64GetDatum((int64) g->deleted);
 			values[8] = Int64GetDatum(g->head == InvalidBlockNumber ? 0 : (int64) (g->tail_page_no - g->head_page_no + 1));
-			values[9] = Int64GetDatum((int64) ((g->end - g->start) * g->record_size));
+			values[9] = Int64GetDatum((int64) (g->end_pos - g->start_pos));
 		}
 		else
 		{

@@ -1,6 +1,6 @@
 // am_insert.cpp implements aminsert: a new row is appended to the growing
-// segment, a stream of fixed-size records (TID, flags, engine row) over a
-// chain of pages, and is searchable (exactly) by the next scan that can see
+// segment, a stream of records (TID, flags, length, engine row, scalar
+// values) over a chain of pages, and is searchable (exactly) by the next scan that can see
 // its heap tuple.
 //
 // WAL and locking: the metapage is locked exclusively for the whole append,
@@ -16,27 +16,19 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-// VecdbGrowingRecordLocate returns the stream page and the offset in it of
-// the first byte of growing record row.
-void
-VecdbGrowingRecordLocate(const VecdbGrowing *g, uint64 row, uint64 *page_no, uint32 *offset)
+// VecdbGrowingNextRecord returns where a record appended at stream byte pos
+// starts: at pos, or at the next page when its header would not fit on pos's.
+uint64
+VecdbGrowingNextRecord(uint64 pos)
 {
-	uint64		pos = row * g->record_size;
+	uint64		off = pos % VECDB_PAGE_CAPACITY;
 
-	*page_no = pos / VECDB_PAGE_CAPACITY;
-	*offset = (uint32) (pos % VECDB_PAGE_CAPACITY);
+	if (off + sizeof(VecdbGrowingRecordHeader) > VECDB_PAGE_CAPACITY)
+		return pos - off + VECDB_PAGE_CAPACITY;
+	return pos;
 }
 
-// RecordSize returns the growing record size for rows of row_bytes; a
-// multiple of 8, so that headers never straddle pages (the page capacity is
-// a multiple of 8 too).
-static uint32
-RecordSize(uint32 row_bytes)
-{
-	return (uint32) TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) + row_bytes);
-}
-
-StaticAssertDecl(VECDB_PAGE_CAPACITY % 8 == 0, "growing records must not straddle pages at their header");
+StaticAssertDecl(VECDB_PAGE_CAPACITY % 8 == 0, "records are 8-byte multiples on 8-byte-multiple pages");
 
 // AppendRecord writes one record at the end of the growing stream; the
 // caller holds the metapage buffer exclusively locked.
@@ -50,7 +42,8 @@ AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
 		GenericXLogState *state = GenericXLogStart(index);
 		Page		metapage = GenericXLogRegisterBuffer(state, metabuf, 0);
 		VecdbGrowing *g = &VecdbPageGetMeta(metapage)->growing;
-		uint64		pos = g->end * g->record_size + done;
+		uint64		rec_start = VecdbGrowingNextRecord(g->end_pos);
+		uint64		pos = rec_start + done;
 		uint64		page_no = pos / VECDB_PAGE_CAPACITY;
 		uint32		off = (uint32) (pos % VECDB_PAGE_CAPACITY);
 		Buffer		buf;
@@ -105,6 +98,7 @@ AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
 		if (done == size)
 		{
 			g->end++;
+			g->end_pos = rec_start + size;
 			VecdbPageGetMeta(metapage)->rows_inserted++;
 		}
 		GenericXLogFinish(state);
@@ -125,7 +119,9 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	MemoryContext old;
 	int			dims;
 	uint32		row_bytes;
+	uint32		bloblen = 0;
 	uint32		size;
+	VecdbScalarLayout layout;
 	char	   *record;
 	VecdbGrowingRecordHeader *header;
 	Buffer		metabuf;
@@ -137,6 +133,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	old = MemoryContextSwitchTo(cxt);
 
 	VecdbDescribeIndex(index, &desc);
+	VecdbScalarLayoutFor(index, &layout);
 	dims = VecdbDatumDims(values[0], desc.elem_type);
 	if (desc.typmod_dims > 0)
 		VecdbCheckDims(index, desc.typmod_dims, dims);
@@ -145,38 +142,36 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("cannot index a vector with %d dimensions in a %s index", dims, VecdbAmName(desc.am_kind))));
 	row_bytes = (uint32) VecdbEngineRowBytes(desc.metric, dims);
-	size = RecordSize(row_bytes);
+	if (layout.nscalars > 0)
+	{
+		VecdbScalarDetoast(&layout, values + 1, isnull + 1);
+		bloblen = VecdbScalarEncodedSize(&layout, values + 1, isnull + 1);
+	}
+	size = (uint32) TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) + row_bytes + bloblen);
 	record = (char *) palloc0(size);
 	header = (VecdbGrowingRecordHeader *) record;
 	header->tid = *heap_tid;
+	header->length = size;
 	if (!VecdbDatumToRow(values[0], desc.elem_type, desc.metric, dims, record + sizeof(VecdbGrowingRecordHeader)))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(cxt);
 		return false;
 	}
+	if (layout.nscalars > 0)
+		VecdbScalarEncode(&layout, values + 1, isnull + 1, record + sizeof(VecdbGrowingRecordHeader) + row_bytes);
 
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	meta = VecdbMetaFromBuffer(index, metabuf);
-	if (meta->dims == 0 || meta->growing.record_size == 0)
+	if (meta->dims == 0)
 	{
 		GenericXLogState *state = GenericXLogStart(index);
-		VecdbMetaPage m = VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0));
 
-		if (m->dims == 0)
-			m->dims = dims;
-		if (m->dims == dims)
-			m->growing.record_size = RecordSize((uint32) VecdbEngineRowBytes((VecdbMetric) m->metric, m->dims));
+		VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0))->dims = dims;
 		GenericXLogFinish(state);
 	}
 	VecdbCheckDims(index, meta->dims, dims);
-	if (meta->growing.record_size != size)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has growing records of %u bytes, expected %u",
-						RelationGetRelationName(index), meta->growing.record_size, size),
-				 errhint("Please REINDEX it.")));
 	AppendRecord(index, metabuf, record, size);
 	UnlockReleaseBuffer(metabuf);
 

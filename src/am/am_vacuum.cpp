@@ -71,40 +71,73 @@ MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *la
 	}
 }
 
+// NextGrowingBlock returns the block after blkno in the growing chain.
+static BlockNumber
+NextGrowingBlock(Relation index, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	BlockNumber next;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
+	next = VecdbPageGetOpaque(BufferGetPage(buf))->next;
+	UnlockReleaseBuffer(buf);
+	return next;
+}
+
 // MarkGrowing flags the growing records in [g.start, g.end) whose TIDs the
-// callback reports dead; returns how many it flagged.
+// callback reports dead; returns how many it flagged. It visits the records
+// page by page: a record's header (flags, length) never straddles pages.
 static uint64
 MarkGrowing(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback, void *state)
 {
 	BlockNumber blkno = g->head;
 	uint64		page_no = g->head_page_no;
+	uint64		pos = g->start_pos;
+	uint64		left = g->end - g->start;
 	uint64		marked = 0;
 
-	if (g->end <= g->start || g->record_size == 0)
-		return 0;
-	while (blkno != InvalidBlockNumber)
+	while (left > 0)
 	{
-		uint64		page_start = page_no * VECDB_PAGE_CAPACITY;
-		uint64		first = (page_start + g->record_size - 1) / g->record_size;
-		uint64		last = (page_start + VECDB_PAGE_CAPACITY + g->record_size - 1) / g->record_size;
 		Buffer		buf;
 		Page		page;
 		GenericXLogState *xlog = NULL;
-		BlockNumber following;
-		uint64		r;
 
-		first = Max(first, g->start);
-		last = Min(last, g->end);
+		pos = VecdbGrowingNextRecord(pos);
+		while (page_no < pos / VECDB_PAGE_CAPACITY)
+		{
+			if (blkno == InvalidBlockNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(index)),
+						 errhint("Please REINDEX it.")));
+			blkno = NextGrowingBlock(index, blkno);
+			page_no++;
+		}
+		if (blkno == InvalidBlockNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(index)),
+					 errhint("Please REINDEX it.")));
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
 		page = BufferGetPage(buf);
-		following = VecdbPageGetOpaque(page)->next;
-		for (r = first; r < last; r++)
+		while (left > 0 && VecdbGrowingNextRecord(pos) / VECDB_PAGE_CAPACITY == page_no)
 		{
-			uint32		off = (uint32) (r * g->record_size - page_start);
-			VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) (PageGetContents(page) + off);
+			uint32		off;
+			VecdbGrowingRecordHeader *h;
 
+			pos = VecdbGrowingNextRecord(pos);
+			off = (uint32) (pos % VECDB_PAGE_CAPACITY);
+			h = (VecdbGrowingRecordHeader *) (PageGetContents(page) + off);
+			if (h->length < sizeof(VecdbGrowingRecordHeader) || h->length % 8 != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" has a growing record of a bad length", RelationGetRelationName(index)),
+						 errhint("Please REINDEX it.")));
+			pos += h->length;
+			left--;
 			if ((h->flags & VECDB_RECORD_DELETED) || !callback(&h->tid, state))
 				continue;
 			if (xlog == NULL)
@@ -119,10 +152,6 @@ MarkGrowing(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callb
 		if (xlog)
 			GenericXLogFinish(xlog);
 		UnlockReleaseBuffer(buf);
-		if (page_start + VECDB_PAGE_CAPACITY >= g->end * g->record_size)
-			break;
-		blkno = following;
-		page_no++;
 		CHECK_FOR_INTERRUPTS();
 	}
 	return marked;

@@ -351,6 +351,8 @@ VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
 	meta->elem_type = desc->elem_type;
 	meta->dims = dims;
 	meta->params = desc->params;
+	meta->nscalars = (uint32) desc->nscalars;
+	memcpy(meta->scalar_types, desc->scalar_types, sizeof(meta->scalar_types));
 	meta->build_id = ((uint64) random() << 32) ^ (uint64) random() ^ (uint64) GetCurrentTimestamp();
 	meta->generation = 1;
 	meta->next_owner_id = 1;
@@ -379,9 +381,9 @@ VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
 		meta->dims < 0 || meta->dims > 64000 || meta->growing.start > meta->growing.end ||
 		meta->growing.deleted > meta->growing.end - meta->growing.start ||
-		(meta->growing.end > meta->growing.start &&
-		 (meta->dims == 0 || meta->growing.record_size != (uint32) TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) +
-																			VecdbRowBytes(meta)))))
+		meta->growing.start_pos > meta->growing.end_pos || meta->nscalars >= INDEX_MAX_KEYS ||
+		(meta->growing.end > meta->growing.start && meta->dims == 0) ||
+		(uint32) (RelationGetDescr(index)->natts - 1) != meta->nscalars)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),

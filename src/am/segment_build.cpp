@@ -26,21 +26,40 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->capacity * row_bytes);
 	b->tids = (ItemPointerData *) MemoryContextAllocHuge(CurrentMemoryContext,
 														 b->capacity * sizeof(ItemPointerData));
+	b->soffs = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, (b->capacity + 1) * sizeof(uint64));
+	b->soffs[0] = 0;
+	b->slen = 0;
+	b->scap = 0;
+	b->sblobs = NULL;
 }
 
-// VecdbRowBatchAdd appends one row, doubling the arrays when full.
+// VecdbRowBatchAdd appends one row and its scalar blob (bloblen bytes, 0
+// when the index has no scalar columns), doubling the arrays when full.
 void
-VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid)
+VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen)
 {
 	if (b->n == b->capacity)
 	{
 		b->capacity *= 2;
 		b->rows = (char *) repalloc_huge(b->rows, b->capacity * b->row_bytes);
 		b->tids = (ItemPointerData *) repalloc_huge(b->tids, b->capacity * sizeof(ItemPointerData));
+		b->soffs = (uint64 *) repalloc_huge(b->soffs, (b->capacity + 1) * sizeof(uint64));
+	}
+	if (bloblen > 0)
+	{
+		if (b->slen + bloblen > b->scap)
+		{
+			b->scap = Max(b->scap * 2, b->slen + bloblen + 4096);
+			b->sblobs = b->sblobs ? (char *) repalloc_huge(b->sblobs, b->scap)
+				: (char *) MemoryContextAllocHuge(GetMemoryChunkContext(b->rows), b->scap);
+		}
+		memcpy(b->sblobs + b->slen, blob, bloblen);
+		b->slen += bloblen;
 	}
 	memcpy(b->rows + b->n * b->row_bytes, row, b->row_bytes);
 	b->tids[b->n] = *tid;
 	b->n++;
+	b->soffs[b->n] = b->slen;
 }
 
 // VecdbRowBatchFree releases the arrays.
@@ -51,8 +70,14 @@ VecdbRowBatchFree(VecdbRowBatch *b)
 		pfree(b->rows);
 	if (b->tids)
 		pfree(b->tids);
+	if (b->soffs)
+		pfree(b->soffs);
+	if (b->sblobs)
+		pfree(b->sblobs);
 	b->rows = NULL;
 	b->tids = NULL;
+	b->soffs = NULL;
+	b->sblobs = NULL;
 	b->n = b->capacity = 0;
 }
 
@@ -201,6 +226,25 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	VecdbChainWriterEnd(&w);
 	entry->tid_head = w.head;
 	entry->tid_pages = w.pages;
+
+	entry->cols_head = InvalidBlockNumber;
+	if (meta->nscalars > 0)
+	{
+		VecdbScalarLayout layout;
+		VecdbColumn *cols;
+
+		VecdbScalarLayoutFor(index, &layout);
+		cols = VecdbColumnsCreate(&layout, batch->n);
+		for (i = 0; i < batch->n; i++)
+			VecdbColumnsAppend(&layout, cols, batch->sblobs + batch->soffs[i],
+							   (uint32) (batch->soffs[i + 1] - batch->soffs[i]));
+		VecdbChainWriterBegin(&w, index, VECDB_PAGE_COLS, segment_id, use_fsm);
+		VecdbColumnsWrite(&layout, cols, &w);
+		VecdbChainWriterEnd(&w);
+		entry->cols_head = w.head;
+		entry->cols_pages = w.pages;
+		entry->cols_bytes = w.bytes;
+	}
 
 	VecdbEngineFree(VecdbEngineOwnerRelease(owner));
 }

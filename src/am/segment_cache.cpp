@@ -144,6 +144,24 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 					 errhint("Please REINDEX it.")));
 		seg->bytes = VecdbEngineMemory(seg->engine);
 	}
+	if (with_engine && entry->cols_head != InvalidBlockNumber)
+	{
+		VecdbScalarLayout layout;
+		VecdbChainReader r;
+
+		VecdbScalarLayoutFor(index, &layout);
+		VecdbChainReaderBegin(&r, index, VECDB_PAGE_COLS, entry->segment_id, entry->cols_head,
+							  entry->cols_pages, generation);
+		seg->cols = VecdbColumnsRead(index, &layout, entry->rows, &r);
+		VecdbChainReaderEnd(&r);
+		seg->bytes += VecdbColumnsBytes(&layout, seg->cols);
+	}
+	else if (with_engine && RelationGetDescr(index)->natts > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" segment %u lacks its scalar columns",
+						RelationGetRelationName(index), entry->segment_id),
+				 errhint("Please REINDEX it.")));
 	seg->bytes += entry->rows * (sizeof(ItemPointerData) + 1);
 	MemoryContextSwitchTo(old);
 	return seg;
@@ -151,14 +169,15 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 
 /* ---- growing segment ---- */
 
-// GrowingReader reads growing records in order, page by page.
+// GrowingReader reads the growing stream in order, page by page, from a
+// stream byte position.
 typedef struct GrowingReader
 {
 	Relation	index;
 	uint32		stream_id;
-	BlockNumber blkno;			/* page holding the next byte */
+	BlockNumber blkno;			/* page number page_no of the stream */
 	uint64		page_no;
-	uint32		off;			/* offset of the next byte in that page */
+	uint64		pos;			/* next stream byte to read */
 	char	   *copy;			/* copy of page blkno's payload, or NULL */
 	BlockNumber copy_next;
 } GrowingReader;
@@ -195,36 +214,16 @@ CopyGrowingPage(GrowingReader *r)
 	UnlockReleaseBuffer(buf);
 }
 
-// GrowingSeek positions r at the first byte of record row, walking the chain from the head.
+// GrowingResume sets r up to read from stream byte pos of page blkno (stream page page_no).
 static void
-GrowingSeek(GrowingReader *r, Relation index, const VecdbGrowing *g, uint64 row)
+GrowingResume(GrowingReader *r, Relation index, uint32 stream_id, BlockNumber blkno, uint64 page_no, uint64 pos)
 {
-	uint64		page_no;
-	uint32		off;
-
 	memset(r, 0, sizeof(*r));
 	r->index = index;
-	r->stream_id = g->stream_id;
-	VecdbGrowingRecordLocate(g, row, &page_no, &off);
-	r->blkno = g->head;
-	r->page_no = g->head_page_no;
-	if (page_no < r->page_no)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a growing segment whose head is past its start",
-						RelationGetRelationName(index)),
-				 errhint("Please REINDEX it.")));
-	while (r->page_no < page_no)
-	{
-		CopyGrowingPage(r);
-		r->blkno = r->copy_next;
-		r->page_no++;
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (r->copy)
-		pfree(r->copy);
-	r->copy = NULL;
-	r->off = off;
+	r->stream_id = stream_id;
+	r->blkno = blkno;
+	r->page_no = page_no;
+	r->pos = pos;
 }
 
 // GrowingRead copies n bytes from the stream at r's position.
@@ -233,26 +232,61 @@ GrowingRead(GrowingReader *r, char *out, uint32 n)
 {
 	while (n > 0)
 	{
+		uint64		need = r->pos / VECDB_PAGE_CAPACITY;
+		uint32		off;
 		uint32		take;
 
-		if (r->off == VECDB_PAGE_CAPACITY)
+		while (r->page_no < need)
 		{
 			if (r->copy == NULL)
 				CopyGrowingPage(r);
 			r->blkno = r->copy_next;
 			r->page_no++;
-			r->off = 0;
 			pfree(r->copy);
 			r->copy = NULL;
+			CHECK_FOR_INTERRUPTS();
 		}
+		if (r->page_no > need)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has a growing segment whose head is past its start",
+							RelationGetRelationName(r->index)),
+					 errhint("Please REINDEX it.")));
 		if (r->copy == NULL)
 			CopyGrowingPage(r);
-		take = Min(n, VECDB_PAGE_CAPACITY - r->off);
-		memcpy(out, r->copy + r->off, take);
-		r->off += take;
+		off = (uint32) (r->pos % VECDB_PAGE_CAPACITY);
+		take = Min(n, VECDB_PAGE_CAPACITY - off);
+		memcpy(out, r->copy + off, take);
+		r->pos += take;
 		out += take;
 		n -= take;
 	}
+}
+
+// GrowingReadRecord reads the next record into *buf (grown as needed) and
+// returns its length.
+static uint32
+GrowingReadRecord(GrowingReader *r, char **buf, uint32 *cap, uint32 min_length)
+{
+	VecdbGrowingRecordHeader h;
+
+	r->pos = VecdbGrowingNextRecord(r->pos);
+	GrowingRead(r, (char *) &h, sizeof(h));
+	if (h.length < min_length || h.length % 8 != 0 ||
+		h.length > TYPEALIGN(8, min_length + VECDB_MAX_SCALAR_BYTES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a growing record of a bad length (%u bytes)",
+						RelationGetRelationName(r->index), h.length),
+				 errhint("Please REINDEX it.")));
+	if (h.length > *cap)
+	{
+		*cap = Max(h.length, *cap * 2);
+		*buf = (char *) repalloc(*buf, *cap);
+	}
+	memcpy(*buf, &h, sizeof(h));
+	GrowingRead(r, *buf + sizeof(h), h.length - (uint32) sizeof(h));
+	return h.length;
 }
 
 // GrowingReaderEnd drops the page copy; the position stays usable.
@@ -264,28 +298,40 @@ GrowingReaderEnd(GrowingReader *r)
 	r->copy = NULL;
 }
 
-// VecdbLoadGrowingRows appends the growing rows [start, end) of meta to
-// batch (live_only: skipping rows flagged deleted).
+// GrowingSeekStart sets r up at the first row not yet compacted.
+static void
+GrowingSeekStart(GrowingReader *r, Relation index, const VecdbGrowing *g)
+{
+	GrowingResume(r, index, g->stream_id, g->head, g->head_page_no, g->start_pos);
+}
+
+// VecdbLoadGrowingRows appends the growing rows [start, end) of meta, with
+// their scalar values, to batch (live_only: skipping rows flagged deleted).
 void
 VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, bool live_only)
 {
 	const VecdbGrowing *g = &meta->growing;
 	GrowingReader r;
+	uint32		row_bytes = VecdbRowBytes(meta);
+	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + row_bytes;
+	uint32		cap = 1024;
 	char	   *record;
 	uint64		row;
 
 	if (g->end <= g->start)
 		return;
-	record = (char *) palloc(g->record_size);
-	GrowingSeek(&r, index, g, g->start);
+	record = (char *) palloc(cap);
+	GrowingSeekStart(&r, index, g);
 	for (row = g->start; row < g->end; row++)
 	{
+		uint32		len = GrowingReadRecord(&r, &record, &cap, min_length);
 		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
 
-		GrowingRead(&r, record, g->record_size);
 		if (live_only && (h->flags & VECDB_RECORD_DELETED))
 			continue;
-		VecdbRowBatchAdd(batch, record + sizeof(VecdbGrowingRecordHeader), &h->tid);
+		VecdbRowBatchAdd(batch, record + sizeof(VecdbGrowingRecordHeader), &h->tid,
+						 meta->nscalars > 0 ? record + min_length : NULL,
+						 meta->nscalars > 0 ? len - min_length : 0);
 		if ((row & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -293,7 +339,7 @@ VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 	pfree(record);
 }
 
-// GrowingExtend adds the records [gc->base + gc->loaded, end) to a growing
+// GrowingExtend adds the rows [gc->base + gc->loaded, end) to a growing
 // cache, resuming at its saved position.
 static void
 GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *gc)
@@ -302,6 +348,9 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	uint64		from = gc->base + gc->loaded;
 	uint64		n = g->end - from;
 	uint32		row_bytes = VecdbRowBytes(meta);
+	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + row_bytes;
+	uint32		cap = 1024;
+	VecdbScalarLayout layout;
 	GrowingReader r;
 	char	   *record;
 	char	   *rows;
@@ -311,47 +360,43 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 
 	if (n == 0)
 		return;
+	VecdbScalarLayoutFor(index, &layout);
 	old = MemoryContextSwitchTo(gc->cxt);
 	if (gc->loaded + n > gc->capacity)
 	{
-		uint64		cap = Max(gc->capacity * 2, gc->loaded + n);
+		uint64		newcap = Max(gc->capacity * 2, gc->loaded + n);
 
 		if (gc->tids == NULL)
 		{
-			gc->tids = (ItemPointerData *) MemoryContextAllocHuge(gc->cxt, cap * sizeof(ItemPointerData));
-			gc->deleted = (uint8 *) MemoryContextAllocHuge(gc->cxt, (cap + 8) / 8);
-			memset(gc->deleted, 0, (cap + 8) / 8);
+			gc->tids = (ItemPointerData *) MemoryContextAllocHuge(gc->cxt, newcap * sizeof(ItemPointerData));
+			gc->deleted = (uint8 *) MemoryContextAllocHuge(gc->cxt, (newcap + 8) / 8);
+			memset(gc->deleted, 0, (newcap + 8) / 8);
 		}
 		else
 		{
-			gc->tids = (ItemPointerData *) repalloc_huge(gc->tids, cap * sizeof(ItemPointerData));
-			gc->deleted = (uint8 *) repalloc_huge(gc->deleted, (cap + 8) / 8);
-			memset(gc->deleted + (gc->capacity + 8) / 8, 0, (cap + 8) / 8 - (gc->capacity + 8) / 8);
+			gc->tids = (ItemPointerData *) repalloc_huge(gc->tids, newcap * sizeof(ItemPointerData));
+			gc->deleted = (uint8 *) repalloc_huge(gc->deleted, (newcap + 8) / 8);
+			memset(gc->deleted + (gc->capacity + 8) / 8, 0, (newcap + 8) / 8 - (gc->capacity + 8) / 8);
 		}
-		gc->capacity = cap;
+		gc->capacity = newcap;
 	}
+	if (layout.nscalars > 0 && gc->cols == NULL)
+		gc->cols = VecdbColumnsCreate(&layout, n);
 	MemoryContextSwitchTo(old);
 
-	record = (char *) palloc(g->record_size);
+	record = (char *) palloc(cap);
 	rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, n * row_bytes);
 	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(int64));
 	if (gc->loaded == 0)
-		GrowingSeek(&r, index, g, from);
+		GrowingSeekStart(&r, index, g);
 	else
-	{
-		memset(&r, 0, sizeof(r));
-		r.index = index;
-		r.stream_id = g->stream_id;
-		r.blkno = gc->pos_blkno;
-		r.page_no = gc->pos_page_no;
-		r.off = gc->pos_off;
-	}
+		GrowingResume(&r, index, g->stream_id, gc->pos_blkno, gc->pos_page_no, gc->pos);
 	for (i = 0; i < n; i++)
 	{
+		uint32		len = GrowingReadRecord(&r, &record, &cap, min_length);
 		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
 		uint64		label = gc->loaded + i;
 
-		GrowingRead(&r, record, g->record_size);
 		memcpy(rows + i * row_bytes, record + sizeof(VecdbGrowingRecordHeader), row_bytes);
 		labels[i] = (int64) label;
 		gc->tids[label] = h->tid;
@@ -360,6 +405,12 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 			gc->deleted[label >> 3] |= (uint8) (1 << (label & 7));
 			gc->deleted_count++;
 		}
+		if (layout.nscalars > 0)
+		{
+			old = MemoryContextSwitchTo(gc->cxt);
+			VecdbColumnsAppend(&layout, gc->cols, record + min_length, len - min_length);
+			MemoryContextSwitchTo(old);
+		}
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -367,9 +418,10 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	VecdbEngineAdd(gc->engine, rows, labels, n);
 	gc->pos_blkno = r.blkno;
 	gc->pos_page_no = r.page_no;
-	gc->pos_off = r.off;
+	gc->pos = r.pos;
 	gc->loaded += n;
-	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1);
+	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1) +
+		VecdbColumnsBytes(&layout, gc->cols);
 	pfree(record);
 	pfree(rows);
 	pfree(labels);
@@ -388,6 +440,7 @@ GrowingCreate(const VecdbMetaPageData *meta)
 	gc->stream_id = meta->growing.stream_id;
 	gc->version = meta->growing.version;
 	gc->base = meta->growing.start;
+	gc->base_pos = meta->growing.start_pos;
 	gc->refcount = 1;
 	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT, 0,
 						 &config);
@@ -582,6 +635,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		const VecdbGrowing *g = &snap->meta.growing;
 
 		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->base != g->start ||
+				   gc->base_pos != g->start_pos ||
 				   gc->refcount > 1 || gc->base + gc->loaded > g->end))
 		{
 			GrowingUnref(gc);
