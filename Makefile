@@ -4,7 +4,7 @@ EXTENSION = vecdb vector
 EXTVERSION = 0.1.0
 MODULE_big = vecdb
 
-PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp))
+PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
 OBJS = $(PG_SOURCES:.cpp=.o)
 
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))

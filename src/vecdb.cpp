@@ -12,13 +12,14 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 }
 
-// _PG_init runs when a backend loads the library: it registers the settings
-// and the access methods' reloptions.
+// _PG_init runs when a backend loads the library: it registers the settings,
+// the access methods' reloptions and the planner hook.
 void
 _PG_init(void)
 {
 	VecdbRegisterGucs();
 	VecdbRegisterReloptions();
+	VecdbInstallPlannerHooks();
 }
 
 // vecdb_simd_level returns the SIMD level the distance kernels dispatch to.

@@ -373,3 +373,8 @@ COMMENT ON FUNCTION vecdb_compact(regclass, boolean) IS 'compacts a vecdb index 
 CREATE FUNCTION vecdb_verify(index regclass) RETURNS boolean
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION vecdb_verify(regclass) IS 'checks a vecdb index (metapage, every segment, growing segment, no TID twice, every visible heap row indexed); raises an error at the first problem, else true';
+CREATE FUNCTION vecdb_last_scan(OUT index regclass, OUT segment int, OUT kind text, OUT strategy text,
+	OUT rows bigint, OUT allowed bigint, OUT returned bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vecdb_last_scan() IS 'what the vecdb index scan this session started last did, per segment: engine kind, strategy (exact, exact (few allowed), filtered <kind>, <kind>, none allowed), rows, rows the scalar conditions and delete marks allowed, rows returned';

@@ -15,6 +15,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
+#include "utils/tuplestore.h"
 }
 
 /* ---- on-disk format ---- */
@@ -246,6 +247,7 @@ typedef enum VecdbIterativeScan
 } VecdbIterativeScan;
 
 void		VecdbRegisterGucs(void);
+void		VecdbInstallPlannerHooks(void);	/* src/planner/saop_paths.cpp */
 int			VecdbBuildThreads(void);
 
 /* ---- am_handler.cpp ---- */
@@ -488,6 +490,7 @@ uint64		VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, c
 /* ---- am_scan.cpp ---- */
 
 IndexScanDesc vecdbbeginscan(Relation index, int nkeys, int norderbys);
+void		VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc);
 void		vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool		vecdbgettuple(IndexScanDesc scan, ScanDirection dir);
 void		vecdbendscan(IndexScanDesc scan);

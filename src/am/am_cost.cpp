@@ -63,6 +63,10 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	double		tuples;
 	double		per_distance;
 	double		work;
+	double		sel;
+	double		allowed;
+	double		filter_cost = 0;
+	int			nquals;
 
 	/* without ORDER BY distance the index cannot help */
 	if (path->indexorderbys == NIL)
@@ -88,9 +92,30 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	per_distance = cpu_operator_cost * Max(1.0, (double) meta->dims / 32.0);
 	work = DistanceComputations(meta, tuples);
 
-	*indexStartupCost = work * per_distance + costs.indexStartupCost;
-	*indexTotalCost = *indexStartupCost + tuples * cpu_index_tuple_cost;
-	*indexSelectivity = 1.0;
+	/*
+	 * Conditions on scalar columns are evaluated over every row of every
+	 * segment (tight loops: a tenth of an operator each) into a bitset; the
+	 * engine then searches the allowed rows exactly when few pass, else
+	 * widens its search by the inverse of the selectivity.
+	 */
+	nquals = list_length(path->indexclauses);
+	sel = nquals > 0 ? costs.indexSelectivity : 1.0;
+	allowed = Max(sel * tuples, 1.0);
+	if (nquals > 0)
+	{
+		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
+			(int) VecdbSegmentKind(meta, (uint64) tuples));
+
+		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
+		if (sel < ratio)
+			work = allowed;
+		else
+			work = Min(work / Max(sel, 0.01), tuples);
+	}
+
+	*indexStartupCost = work * per_distance + filter_cost + costs.indexStartupCost;
+	*indexTotalCost = *indexStartupCost + allowed * cpu_index_tuple_cost;
+	*indexSelectivity = sel;
 	*indexCorrelation = 0;
 	*indexPages = costs.numIndexPages;
 	pfree(meta);

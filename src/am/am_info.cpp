@@ -261,3 +261,16 @@ VECDB_FUNCTION(vecdb_verify)
 	table_close(heap, AccessShareLock);
 	PG_RETURN_BOOL(true);
 }
+
+// vecdb_last_scan returns, for the vecdb index scan this session started
+// last, one row per segment: how the engine searched it (strategy), its
+// rows, the rows its scalar conditions and delete marks allowed, and the
+// rows it returned to the executor.
+VECDB_FUNCTION(vecdb_last_scan)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	VecdbLastScanRows(rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
+}

@@ -14,6 +14,8 @@
 extern "C" {
 #include "access/relscan.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 }
@@ -26,6 +28,10 @@ static const size_t kMaxBatch = 4096;
 typedef struct SegmentStream
 {
 	VecdbEngine *engine;
+	int			kind;			/* VecdbEngineKind */
+	int64		segment_id;		/* -1: the growing segment */
+	uint64		allowed;		/* rows neither deleted nor filtered out */
+	uint64		returned;
 	const uint8 *deleted;
 	uint64		nbits;
 	const ItemPointerData *tids;
@@ -64,9 +70,31 @@ typedef struct VecdbScanOpaqueData
 	bool		null_query;		/* ORDER BY distance to NULL: rows in any order */
 	int			null_stream;
 	uint64		null_label;
+	uint64		scan_id;		/* numbers scans, for vecdb_last_scan */
 } VecdbScanOpaqueData;
 
 typedef VecdbScanOpaqueData *VecdbScanOpaque;
+
+// LastScan is what vecdb_last_scan reports: the streams of the scan this
+// backend started last, with the rows each allowed and returned.
+typedef struct LastScanStream
+{
+	int64		segment_id;
+	int			kind;
+	char		strategy[24];
+	uint64		rows;
+	uint64		allowed;
+	uint64		returned;
+} LastScanStream;
+
+static struct
+{
+	uint64		scan_id;
+	Oid			index;
+	int			nstreams;
+	LastScanStream streams[VECDB_MAX_SEGMENTS + 1];
+} last_scan;
+static uint64 scan_counter = 0;
 
 // vecdbbeginscan allocates a scan.
 IndexScanDesc
@@ -101,6 +129,87 @@ vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+// ApplyFilter returns the bitset of rows a segment's scan must skip (deleted
+// or failing a key) and sets *allowed to the rows left.
+static const uint8 *
+ApplyFilter(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbColumn *cols, const uint8 *deleted,
+			uint64 rows, uint64 *allowed)
+{
+	uint8	   *out = (uint8 *) MemoryContextAllocHuge(CurrentMemoryContext, (rows + 8) / 8);
+
+	*allowed = VecdbFilterApply(f, l, cols, deleted, rows, out);
+	return out;
+}
+
+// StrategyName says how the engine searches a stream: exactly (flat
+// segments, or too few rows allowed), or through its index, filtered or not.
+static void
+StrategyName(const SegmentStream *s, const VecdbEngineSearchParams *params, char *out, size_t len)
+{
+	double		ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio : VecdbEngineDefaultBruteForceRatio(s->kind);
+	const char *kind = VecdbEngineKindName(s->kind);
+
+	if (s->allowed == 0)
+		strlcpy(out, "none allowed", len);
+	else if (s->kind == VECDB_ENGINE_FLAT || s->kind == VECDB_ENGINE_BIN_FLAT)
+		strlcpy(out, "exact", len);
+	else if (s->allowed < s->nbits && (double) s->allowed < ratio * (double) s->nbits)
+		strlcpy(out, "exact (few allowed)", len);
+	else if (s->allowed < s->nbits)
+		snprintf(out, len, "filtered %s", kind);
+	else
+		strlcpy(out, kind, len);
+}
+
+// RecordLastScan makes this scan the one vecdb_last_scan reports.
+static void
+RecordLastScan(IndexScanDesc scan, const VecdbEngineSearchParams *params)
+{
+	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
+	int			i;
+
+	so->scan_id = ++scan_counter;
+	last_scan.scan_id = so->scan_id;
+	last_scan.index = RelationGetRelid(scan->indexRelation);
+	last_scan.nstreams = so->nstreams;
+	for (i = 0; i < so->nstreams; i++)
+	{
+		const SegmentStream *s = &so->streams[i];
+		LastScanStream *ls = &last_scan.streams[i];
+
+		ls->segment_id = s->segment_id;
+		ls->kind = s->kind;
+		ls->rows = s->nbits;
+		ls->allowed = s->allowed;
+		ls->returned = 0;
+		StrategyName(s, params, ls->strategy, sizeof(ls->strategy));
+	}
+}
+
+// VecdbLastScanRows fills rsinfo's tuplestore with vecdb_last_scan's rows.
+void
+VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < last_scan.nstreams; i++)
+	{
+		const LastScanStream *ls = &last_scan.streams[i];
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+
+		values[0] = ObjectIdGetDatum(last_scan.index);
+		values[1] = Int32GetDatum((int32) ls->segment_id);
+		nulls[1] = ls->segment_id < 0;
+		values[2] = CStringGetTextDatum(ls->segment_id < 0 ? "growing" : VecdbEngineKindName(ls->kind));
+		values[3] = CStringGetTextDatum(ls->strategy);
+		values[4] = Int64GetDatum((int64) ls->rows);
+		values[5] = Int64GetDatum((int64) ls->allowed);
+		values[6] = Int64GetDatum((int64) ls->returned);
+		tuplestore_putvalues(store, desc, values, nulls);
+	}
 }
 
 // SearchParamsFor returns the search parameters of the scan's AM from the settings.
@@ -165,11 +274,15 @@ StartScan(IndexScanDesc scan)
 	char	   *query = NULL;
 	int			i;
 	uint64		total = 0;
+	VecdbScalarLayout layout;
+	VecdbScanFilter *filter;
 
 	so->started = true;
 	so->snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
 	VecdbCacheAcquire(scan->indexRelation, so->snap);
 	meta = &so->snap->meta;
+	VecdbScalarLayoutFor(scan->indexRelation, &layout);
+	filter = VecdbFilterPrepare(scan->indexRelation, &layout, scan->keyData, scan->numberOfKeys);
 
 	so->streams = (SegmentStream *) palloc0(sizeof(SegmentStream) * (meta->nsegments + 1));
 	for (i = 0; i < so->snap->nsegments; i++)
@@ -178,10 +291,15 @@ StartScan(IndexScanDesc scan)
 		VecdbSegment *seg = so->snap->segments[i];
 
 		s->engine = seg->engine;
+		s->kind = VecdbEngineGetKind(seg->engine);
+		s->segment_id = seg->segment_id;
 		s->deleted = seg->deleted;
 		s->nbits = seg->rows;
 		s->tids = seg->tids;
-		total += seg->rows - seg->deleted_count;
+		s->allowed = seg->rows - seg->deleted_count;
+		if (filter)
+			s->deleted = ApplyFilter(filter, &layout, seg->cols, seg->deleted, seg->rows, &s->allowed);
+		total += s->allowed;
 	}
 	if (so->snap->growing)
 	{
@@ -189,15 +307,30 @@ StartScan(IndexScanDesc scan)
 		VecdbGrowingCache *g = so->snap->growing;
 
 		s->engine = g->engine;
+		s->kind = VecdbEngineGetKind(g->engine);
+		s->segment_id = -1;
 		s->deleted = g->deleted;
 		s->nbits = g->loaded;
 		s->tids = g->tids;
-		total += g->loaded - g->deleted_count;
+		s->allowed = g->loaded - g->deleted_count;
+		if (filter)
+			s->deleted = ApplyFilter(filter, &layout, g->cols, g->deleted, g->loaded, &s->allowed);
+		total += s->allowed;
 	}
+	for (i = 0; i < so->nstreams; i++)
+		if (so->streams[i].allowed == 0)
+			so->streams[i].done = true;
+	SearchParamsFor(&so->desc, &params);
+	RecordLastScan(scan, &params);
 
 	if (scan->numberOfOrderBys == 0 || (key->sk_flags & SK_ISNULL))
 	{
 		so->null_query = true;
+		return;
+	}
+	if (total == 0)
+	{
+		so->finished = true;
 		return;
 	}
 	if (meta->dims == 0 || so->nstreams == 0)
@@ -218,7 +351,6 @@ StartScan(IndexScanDesc scan)
 					 errhint("Use a query vector with at least one non-zero element.")));
 	}
 
-	SearchParamsFor(&so->desc, &params);
 	so->max_tuples = 0;
 	so->strict = false;
 	if (so->desc.am_kind == VECDB_AM_HNSW && vecdb_hnsw_iterative_scan != VECDB_ITERATIVE_OFF)
@@ -235,7 +367,8 @@ StartScan(IndexScanDesc scan)
 		so->heap = (OrderedTid *) palloc(sizeof(OrderedTid) * (so->window + 1));
 	}
 	for (i = 0; i < so->nstreams; i++)
-		StartStream(&so->streams[i], query, &params);
+		if (!so->streams[i].done)
+			StartStream(&so->streams[i], query, &params);
 }
 
 // NextMerged pops the closest pending result over all streams; false when
@@ -262,6 +395,9 @@ NextMerged(VecdbScanOpaque so, ItemPointer tid, float *distance)
 	*tid = best->tids[best->buf[best->pos].label];
 	*distance = best->buf[best->pos].distance;
 	best->pos++;
+	best->returned++;
+	if (last_scan.scan_id == so->scan_id)
+		last_scan.streams[best - so->streams].returned = best->returned;
 	return true;
 }
 
@@ -326,6 +462,9 @@ NextUnordered(VecdbScanOpaque so, ItemPointer tid)
 			if (!(s->deleted[l >> 3] & (1 << (l & 7))))
 			{
 				*tid = s->tids[l];
+				s->returned++;
+				if (last_scan.scan_id == so->scan_id)
+					last_scan.streams[so->null_stream].returned = s->returned;
 				return true;
 			}
 		}

@@ -535,3 +535,9 @@ VecdbIterOwner *VecdbIterOwn(VecdbEngineIter *it) {
 void VecdbIterOwnerFree(VecdbIterOwner *o) {
 	FreeOwnedIter(o);
 }
+
+// VecdbEngineDefaultBruteForceRatio returns the allowed fraction below which
+// the engine searches a filtered segment of kind exactly, by default.
+double VecdbEngineDefaultBruteForceRatio(int) {
+	return engine::SearchParams{}.brute_force_ratio;
+}

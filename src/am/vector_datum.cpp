@@ -25,6 +25,8 @@ VecdbDatumDims(Datum value, VecdbElemType elem_type)
 			return DatumGetSparseVector(value)->dim;
 		case VECDB_ELEM_BIT:
 			return VARBITLEN(DatumGetVarBitP(value));
+		case VECDB_ELEM_SCALAR:
+			break;
 	}
 	return 0;
 }
@@ -86,6 +88,8 @@ VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int di
 				memcpy(row, VARBITS(b), VARBITBYTES(b));
 				return true;
 			}
+		case VECDB_ELEM_SCALAR:
+			return false;
 	}
 	if (metric == VECDB_METRIC_COSINE)
 	{
