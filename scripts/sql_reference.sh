@@ -66,6 +66,22 @@ members="SELECT objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
 		obj_description(oid, 'pg_cast'))
 		FROM pg_cast WHERE oid IN ($members) ORDER BY format_type(castsource, NULL), format_type(casttarget, NULL)"
 	echo
+	echo "## Access methods"
+	echo
+	echo "| access method | handler | description |"
+	echo "| --- | --- | --- |"
+	q "SELECT format('| \`%s\` | %s | %s |', amname, amhandler, obj_description(oid, 'pg_am'))
+		FROM pg_am WHERE oid IN ($members) ORDER BY amname"
+	echo
+	echo "## Settings"
+	echo
+	echo "| setting | default | range or values | description |"
+	echo "| --- | --- | --- | --- |"
+	q "LOAD 'vecdb'; SELECT format('| \`%s\` | %s%s | %s | %s%s |', name, boot_val, coalesce(' ' || unit, ''),
+		CASE WHEN enumvals IS NOT NULL THEN array_to_string(enumvals, ', ') ELSE min_val || ' .. ' || max_val END,
+		short_desc, coalesce('. ' || extra_desc, ''))
+		FROM pg_settings WHERE name ~ '^(hnsw|ivfflat|ivfpq|ivfsq8|vecdb)[.]' ORDER BY name" | grep '^|'
+	echo
 	echo "## Operator classes"
 	echo
 	echo "| operator class | access method | type | default | description |"

@@ -51,7 +51,7 @@ VecdbRegisterGucs(void)
 	DefineCustomEnumVariable("hnsw.iterative_scan", "Sets the mode for iterative scans",
 							 "vecdb scans always continue until the query has its rows; relaxed_order and "
 							 "strict_order also stop after hnsw.max_scan_tuples rows, strict_order returns "
-							 "rows in exact distance order.",
+							 "stream by exact distance in windows of hnsw.ef_search rows.",
 							 &vecdb_hnsw_iterative_scan, VECDB_ITERATIVE_OFF, hnsw_iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
