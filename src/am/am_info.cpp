@@ -12,6 +12,7 @@ extern "C" {
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -107,6 +108,7 @@ VECDB_FUNCTION(vecdb_compact)
 	Oid			heapid;
 	bool		changed;
 
+	PreventCommandDuringRecovery("vecdb_compact()");
 	heapid = IndexGetRelation(relid, true);
 	if (OidIsValid(heapid) && !pg_class_ownercheck(heapid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(heapid));
