@@ -212,6 +212,11 @@ for my $ix (@indexes)
 }
 compare_all('after the primary crashed');
 
+# A standby is read-only: compaction is refused cleanly.
+my ($ret, $out, $err) = $standby->psql('postgres', "SELECT vecdb_compact('$indexes[0][0]_idx')");
+isnt($ret, 0, 'vecdb_compact fails on a standby');
+like($err, qr/cannot execute vecdb_compact\(\) during recovery/, 'vecdb_compact on a standby says why');
+
 $standby->stop;
 $primary->stop;
 done_testing();
