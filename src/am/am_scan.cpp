@@ -238,11 +238,14 @@ SearchParamsFor(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p)
 	}
 }
 
-// StartStream begins a segment's iterator for the query.
+// StartStream begins a segment's iterator for the query; a segment with
+// nothing deleted or filtered out is searched without a bitset (cheaper).
 static void
 StartStream(SegmentStream *s, const void *query, const VecdbEngineSearchParams *params)
 {
-	s->iter = VecdbEngineIterStart(s->engine, query, params, s->deleted, s->nbits);
+	bool		all = s->allowed == s->nbits;
+
+	s->iter = VecdbEngineIterStart(s->engine, query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
 	s->owner = VecdbIterOwn(s->iter);
 	s->batch = Max(kFirstBatch, (size_t) params->ef_search);
 	s->buf = (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * kMaxBatch);
