@@ -295,6 +295,149 @@ ColumnFloat(const VecdbColumn *c, int16 typlen, uint64 r)
 	return typlen == 4 ? (double) ((const float *) c->values)[r] : ((const double *) c->values)[r];
 }
 
+// ByteLoop filters out, eight rows (one bitset byte) at a time, the non-NULL
+// rows whose value fails keep; NULLs fail every comparison. The inner loop
+// has no branches, so the compiler can vectorize it.
+template <typename T, typename Keep>
+static void
+ByteLoop(const T *vals, const uint8 *nulls, uint64 rows, uint8 *out, Keep keep)
+{
+	uint64		full = rows / 8;
+	uint64		byte;
+	uint64		r;
+
+	for (byte = 0; byte < full; byte++)
+	{
+		uint8		o = out[byte] | nulls[byte];
+		uint8		fail = 0;
+		const T    *v = vals + byte * 8;
+
+		if (o == 0xFF)
+			continue;
+		for (int b = 0; b < 8; b++)
+			fail |= (uint8) (!keep(v[b]) << b);
+		out[byte] = o | fail;
+	}
+	for (r = full * 8; r < rows; r++)
+		if ((nulls[r >> 3] >> (r & 7)) & 1 || !keep(vals[r]))
+			out[r >> 3] |= (uint8) (1 << (r & 7));
+}
+
+// IntLoop runs ByteLoop for an integer column of element type T against v.
+template <typename T>
+static void
+IntLoop(const VecdbColumn *c, uint64 rows, uint8 *out, int strategy, int64 v)
+{
+	const T    *vals = (const T *) c->values;
+
+	switch (strategy)
+	{
+		case VECDB_STRATEGY_LT:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x < v; });
+			break;
+		case VECDB_STRATEGY_LE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x <= v; });
+			break;
+		case VECDB_STRATEGY_EQ:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x == v; });
+			break;
+		case VECDB_STRATEGY_GE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x >= v; });
+			break;
+		case VECDB_STRATEGY_GT:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x > v; });
+			break;
+		case VECDB_STRATEGY_NE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (int64) x != v; });
+			break;
+	}
+}
+
+// FloatLoop runs ByteLoop for a float column of element type T against v,
+// with PostgreSQL's NaN ordering.
+template <typename T>
+static void
+FloatLoop(const VecdbColumn *c, uint64 rows, uint8 *out, int strategy, double v)
+{
+	const T    *vals = (const T *) c->values;
+
+	if (isnan(v))
+	{
+		ByteLoop(vals, c->nulls, rows, out, [strategy, v](T x) { return StrategyHolds(strategy, FloatCmp((double) x, v)); });
+		return;
+	}
+	/* v is not NaN: x NaN sorts above it, and comparisons with NaN are false in C */
+	switch (strategy)
+	{
+		case VECDB_STRATEGY_LT:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x < v; });
+			break;
+		case VECDB_STRATEGY_LE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x <= v; });
+			break;
+		case VECDB_STRATEGY_EQ:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x == v; });
+			break;
+		case VECDB_STRATEGY_GE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x >= v || x != x; });
+			break;
+		case VECDB_STRATEGY_GT:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x > v || x != x; });
+			break;
+		case VECDB_STRATEGY_NE:
+			ByteLoop(vals, c->nulls, rows, out, [v](T x) { return (double) x != v; });
+			break;
+	}
+}
+
+// ApplyFast handles the common keys with the byte loops; false for the rest.
+static bool
+ApplyFast(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, uint64 rows, uint8 *out)
+{
+	int16		typlen = l->typlen[k->col];
+	uint64		nbytes = (rows + 7) / 8;
+	uint64		i;
+
+	if (k->flags & (SK_SEARCHNULL | SK_SEARCHNOTNULL))
+	{
+		bool		want_null = (k->flags & SK_SEARCHNULL) != 0;
+
+		for (i = 0; i < nbytes; i++)
+			out[i] |= want_null ? (uint8) ~c->nulls[i] : c->nulls[i];
+		return true;
+	}
+	if (k->flags & SK_SEARCHARRAY)
+		return false;
+	if (k->native == NATIVE_INT)
+	{
+		switch (typlen)
+		{
+			case 1:
+				IntLoop<uint8>(c, rows, out, k->strategy, k->ival);
+				return true;
+			case 2:
+				IntLoop<int16>(c, rows, out, k->strategy, k->ival);
+				return true;
+			case 4:
+				IntLoop<int32>(c, rows, out, k->strategy, k->ival);
+				return true;
+			case 8:
+				IntLoop<int64>(c, rows, out, k->strategy, k->ival);
+				return true;
+		}
+		return false;
+	}
+	if (k->native == NATIVE_FLOAT)
+	{
+		if (typlen == 4)
+			FloatLoop<float>(c, rows, out, k->strategy, k->fval);
+		else
+			FloatLoop<double>(c, rows, out, k->strategy, k->fval);
+		return true;
+	}
+	return false;
+}
+
 // ApplyKey filters out the rows of one column that fail key k.
 static void
 ApplyKey(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, uint64 rows, uint8 *out)
@@ -405,8 +548,11 @@ VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const Vec
 		memset(out, 0xFF, (rows + 7) / 8);
 	else
 		for (i = 0; i < f->nkeys; i++)
-			ApplyKey(&f->keys[i], l, &cols[f->keys[i].col], rows, out);
-	for (r = 0; r < rows; r++)
+			if (!ApplyFast(&f->keys[i], l, &cols[f->keys[i].col], rows, out))
+				ApplyKey(&f->keys[i], l, &cols[f->keys[i].col], rows, out);
+	for (r = 0; r < rows / 8; r++)
+		allowed += 8 - (uint64) __builtin_popcount(out[r]);
+	for (r = rows / 8 * 8; r < rows; r++)
 		allowed += !IsOut(out, r);
 	return allowed;
 }
