@@ -15,6 +15,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
@@ -299,7 +300,7 @@ ColumnFloat(const VecdbColumn *c, int16 typlen, uint64 r)
 // rows whose value fails keep; NULLs fail every comparison. The inner loop
 // has no branches, so the compiler can vectorize it.
 template <typename T, typename Keep>
-static void
+static void __attribute__((optimize("O3")))
 ByteLoop(const T *vals, const uint8 *nulls, uint64 rows, uint8 *out, Keep keep)
 {
 	uint64		full = rows / 8;
@@ -551,7 +552,7 @@ VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const Vec
 			if (!ApplyFast(&f->keys[i], l, &cols[f->keys[i].col], rows, out))
 				ApplyKey(&f->keys[i], l, &cols[f->keys[i].col], rows, out);
 	for (r = 0; r < rows / 8; r++)
-		allowed += 8 - (uint64) __builtin_popcount(out[r]);
+		allowed += 8 - (uint64) pg_number_of_ones[out[r]];
 	for (r = rows / 8 * 8; r < rows; r++)
 		allowed += !IsOut(out, r);
 	return allowed;
