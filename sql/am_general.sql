@@ -142,3 +142,48 @@ WHERE am.amname IN ('hnsw', 'ivfflat', 'ivfpq', 'ivfsq8', 'flat') GROUP BY 1;
 SELECT amname, count(*) AS opclasses FROM pg_opclass opc JOIN pg_am am ON am.oid = opc.opcmethod
 WHERE am.amname IN ('hnsw', 'ivfflat', 'ivfpq', 'ivfsq8', 'flat') GROUP BY 1 ORDER BY 1;
 DROP TABLE g;
+
+-- a backend that cached growing rows does not return them again once a
+-- compaction moved them all into a sealed segment
+CREATE TABLE g_stale (id int PRIMARY KEY, v vector(2));
+CREATE INDEX g_stale_idx ON g_stale USING hnsw (v);
+INSERT INTO g_stale SELECT i, ARRAY[i, 0]::real[]::vector FROM generate_series(1, 30) i;
+SET enable_seqscan = off;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM g_stale ORDER BY v <-> '[0,0]') s;
+SELECT vecdb_compact('g_stale_idx');
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM g_stale ORDER BY v <-> '[0,0]') s;
+DELETE FROM g_stale;
+VACUUM g_stale;
+INSERT INTO g_stale VALUES (100, '[5,5]');
+SELECT id FROM g_stale ORDER BY v <-> '[0,0]';
+RESET enable_seqscan;
+DROP TABLE g_stale;
+
+-- repeated compactions reuse the pages they free (scalar columns included)
+CREATE TABLE g_churn (id int PRIMARY KEY, v vector(16), c int, t text);
+CREATE INDEX g_churn_idx ON g_churn USING hnsw (v, c, t);
+SET vecdb.compact_growing_rows = 10;
+CREATE FUNCTION churn() RETURNS void LANGUAGE sql AS $$
+	DELETE FROM g_churn;
+	INSERT INTO g_churn SELECT i, array_fill((i % 7)::real, ARRAY[16])::vector, i % 3, 'text ' || i FROM generate_series(1, 400) i;
+$$;
+SELECT churn();
+VACUUM g_churn;
+SELECT churn();
+VACUUM g_churn;
+SELECT churn();
+VACUUM g_churn;
+SELECT pg_relation_size('g_churn_idx') / 8192 AS pages_after_3 \gset
+SELECT churn();
+VACUUM g_churn;
+SELECT churn();
+VACUUM g_churn;
+SELECT churn();
+VACUUM g_churn;
+SELECT churn();
+VACUUM g_churn;
+SELECT pg_relation_size('g_churn_idx') / 8192 <= :pages_after_3 + 2 AS bounded,
+	(SELECT sum(rows) FROM vecdb_index_info('g_churn_idx')) AS rows;
+DROP FUNCTION churn();
+RESET vecdb.compact_growing_rows;
+DROP TABLE g_churn;

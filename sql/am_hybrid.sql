@@ -179,3 +179,13 @@ INSERT INTO hy_long VALUES ('[1,1]', repeat('x', 10000));
 CREATE INDEX ON hy_long USING hnsw (embedding, t);
 DROP TABLE hy_long, hy_tiny, hy_big, hy;
 DROP FUNCTION same_as_exact(text, int), index_cond(text);
+
+-- IS [NOT] NULL on the vector column: NULL vectors are not indexed
+CREATE TABLE hy_null (id int, embedding vector(2), c int);
+INSERT INTO hy_null VALUES (1, '[1,1]', 1), (2, NULL, 1), (3, '[2,2]', 2);
+CREATE INDEX ON hy_null USING hnsw (embedding, c);
+SET enable_seqscan = off;
+SELECT id FROM hy_null WHERE embedding IS NOT NULL AND c = 1 ORDER BY embedding <-> '[0,0]' LIMIT 5;
+SELECT id FROM hy_null WHERE embedding IS NULL ORDER BY embedding <-> '[0,0]' LIMIT 5;
+RESET enable_seqscan;
+DROP TABLE hy_null;

@@ -39,12 +39,15 @@ typedef enum VecdbPageKind
 } VecdbPageKind;
 
 // VecdbPageOpaqueData is every page's special space. owner is the segment id
-// (or growing stream id) the page belongs to, so a reader that raced with a
-// compaction recycling the page notices and retries.
+// (or growing stream id) the page belongs to and seq its position (page index
+// in a chain, low 32 bits of the stream page number in the growing segment),
+// so a reader that raced with a compaction recycling the page notices and
+// retries.
 typedef struct VecdbPageOpaqueData
 {
 	BlockNumber next;			/* next page of the chain, InvalidBlockNumber at the end */
 	uint32		owner;
+	uint32		seq;
 	uint16		kind;			/* VecdbPageKind */
 	uint16		page_id;		/* VECDB_PAGE_ID */
 } VecdbPageOpaqueData;
@@ -141,7 +144,7 @@ typedef struct VecdbPendingFree
 	uint32		npages;			/* pages to free along the chain; 0: to its end */
 } VecdbPendingFree;
 
-#define VECDB_MAX_PENDING_FREE	(2 * VECDB_MAX_SEGMENTS + 2)
+#define VECDB_MAX_PENDING_FREE	(3 * VECDB_MAX_SEGMENTS + 2)
 
 // VecdbMetaPageData is block 0.
 typedef struct VecdbMetaPageData
@@ -293,13 +296,15 @@ typedef struct VecdbChainReader
 	VecdbPageKind kind;
 	BlockNumber next;			/* next page to read */
 	uint32		pages_left;		/* pages the directory says remain */
+	uint32		seq;			/* chain position of the next page */
 	char	   *chunk;			/* copy of the current page's payload */
 	uint32		chunk_len;
 	uint32		chunk_pos;
 	uint64		generation;		/* directory generation the chain was taken from */
 } VecdbChainReader;
 
-void		VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner);
+void		VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner, uint32 seq);
+bool		VecdbPageLooksValid(Page page);
 void		VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind);
 Buffer		VecdbNewBuffer(Relation index, bool use_fsm);
 void		VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind,
@@ -458,6 +463,7 @@ typedef struct VecdbGrowingCache
 	BlockNumber pos_blkno;		/* the page holding stream byte pos */
 	uint64		pos_page_no;
 	uint64		pos;			/* stream byte where the next record starts */
+	bool		extending;		/* an extension was cut short: rebuild */
 } VecdbGrowingCache;
 
 // VecdbSnapshot is a consistent set of pinned segments for one scan.

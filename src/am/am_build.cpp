@@ -165,7 +165,7 @@ WriteMetaPage(Relation index, Buffer buf, const VecdbMetaPageData *meta)
 	GenericXLogState *state = GenericXLogStart(index);
 	Page		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
 
-	VecdbInitPage(page, VECDB_PAGE_META, 0);
+	VecdbInitPage(page, VECDB_PAGE_META, 0, 0);
 	memcpy(VecdbPageGetMeta(page), meta, sizeof(VecdbMetaPageData));
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData);
 	GenericXLogFinish(state);

@@ -16,6 +16,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -31,18 +32,23 @@ LiveRows(const VecdbSegmentEntry *e)
 	return e->rows - e->deleted;
 }
 
-// FreeRetired frees the chains the previous compaction retired and clears the list.
+// FreeRetired frees the chains the previous compaction retired. The list is
+// cleared (and logged) first: were it cleared after, an interrupted free
+// would walk the chains again later, when freed pages may have been reused
+// by the same growing stream. An interruption now only leaks pages, which
+// VACUUM's sweep reclaims.
 static void
 FreeRetired(Relation index, VecdbMetaPageData *meta)
 {
 	Buffer		metabuf;
 	GenericXLogState *xlog;
+	VecdbPendingFree pending[VECDB_MAX_PENDING_FREE];
+	uint32		n = meta->npending;
 	uint32		i;
 
-	if (meta->npending == 0)
+	if (n == 0)
 		return;
-	for (i = 0; i < meta->npending; i++)
-		VecdbFreePending(index, &meta->pending[i]);
+	memcpy(pending, meta->pending, sizeof(VecdbPendingFree) * n);
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);
@@ -50,6 +56,10 @@ FreeRetired(Relation index, VecdbMetaPageData *meta)
 	GenericXLogFinish(xlog);
 	UnlockReleaseBuffer(metabuf);
 	meta->npending = 0;
+	for (i = 0; i < n; i++)
+		VecdbFreePending(index, &pending[i]);
+	/* the map's upper levels learn of the freed pages only from a vacuum of it */
+	IndexFreeSpaceMapVacuum(index);
 }
 
 // ChooseInputs marks the segments to rewrite and says whether the growing
@@ -288,6 +298,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 			Buffer		buf = ReadBuffer(index, meta->growing.tail);
 
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			VecdbCheckPage(index, BufferGetPage(buf), meta->growing.tail, VECDB_PAGE_GROWING);
 			new_head = VecdbPageGetOpaque(BufferGetPage(buf))->next;
 			UnlockReleaseBuffer(buf);
 		}
@@ -302,6 +313,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 		{
 			AddPending(m, m->segments[i].blob_head, m->segments[i].segment_id, VECDB_PAGE_BLOB, 0);
 			AddPending(m, m->segments[i].tid_head, m->segments[i].segment_id, VECDB_PAGE_TIDS, 0);
+			AddPending(m, m->segments[i].cols_head, m->segments[i].segment_id, VECDB_PAGE_COLS, 0);
 		}
 		else
 			kept[n++] = m->segments[i];

@@ -190,6 +190,8 @@ VECDB_FUNCTION(vecdb_verify)
 	heapid = IndexGetRelation(relid, false);
 	heap = table_open(heapid, AccessShareLock);
 	index = OpenVecdbIndex(relid, AccessShareLock);
+	/* the snapshot first: every row it sees was in the index before the metapage is read */
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
 	VecdbReadMeta(index, meta);
 
@@ -243,7 +245,6 @@ VECDB_FUNCTION(vecdb_verify)
 	vs.tuplecxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb verify tuple", ALLOCSET_DEFAULT_SIZES);
 	indexInfo = BuildIndexInfo(index);
 	indexInfo->ii_Concurrent = true;
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
 	table_index_build_scan(heap, index, indexInfo, true, false, VerifyCallback, (void *) &vs, scan);
 	UnregisterSnapshot(snapshot);

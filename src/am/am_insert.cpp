@@ -30,8 +30,44 @@ VecdbGrowingNextRecord(uint64 pos)
 
 StaticAssertDecl(VECDB_PAGE_CAPACITY % 8 == 0, "records are 8-byte multiples on 8-byte-multiple pages");
 
+// GrowingPageBlock returns the block of stream page page_no, which lies
+// between the head and the tail: the tail itself, or a page found by walking
+// the chain from the head (only after an append spanning pages was cut short
+// and left pages past the row count).
+static BlockNumber
+GrowingPageBlock(Relation index, const VecdbGrowing *g, uint64 page_no)
+{
+	BlockNumber blkno = g->head;
+	uint64		p = g->head_page_no;
+
+	if (page_no == g->tail_page_no)
+		return g->tail;
+	if (g->head == InvalidBlockNumber || page_no < g->head_page_no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has an inconsistent growing segment", RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+	while (p < page_no)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
+		blkno = VecdbPageGetOpaque(BufferGetPage(buf))->next;
+		UnlockReleaseBuffer(buf);
+		p++;
+		if (blkno == InvalidBlockNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(index)),
+					 errhint("Please REINDEX it.")));
+	}
+	return blkno;
+}
+
 // AppendRecord writes one record at the end of the growing stream; the
-// caller holds the metapage buffer exclusively locked.
+// caller holds the metapage buffer exclusively locked. Pages already in the
+// chain past the row count (left by a cut-short append) are written over.
 static void
 AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
 {
@@ -52,11 +88,13 @@ AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
 		uint32		take;
 		PageHeader	ph;
 
-		if (g->tail != InvalidBlockNumber && page_no == g->tail_page_no)
+		if (g->tail != InvalidBlockNumber && page_no <= g->tail_page_no)
 		{
-			buf = ReadBuffer(index, g->tail);
+			BlockNumber blkno = GrowingPageBlock(index, g, page_no);
+
+			buf = ReadBuffer(index, blkno);
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			VecdbCheckPage(index, BufferGetPage(buf), g->tail, VECDB_PAGE_GROWING);
+			VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
 			page = GenericXLogRegisterBuffer(state, buf, 0);
 		}
 		else
@@ -71,13 +109,14 @@ AppendRecord(Relation index, Buffer metabuf, const char *record, uint32 size)
 			buf = VecdbNewBuffer(index, true);
 			blkno = BufferGetBlockNumber(buf);
 			page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
-			VecdbInitPage(page, VECDB_PAGE_GROWING, g->stream_id);
+			VecdbInitPage(page, VECDB_PAGE_GROWING, g->stream_id, (uint32) page_no);
 			if (g->tail != InvalidBlockNumber)
 			{
 				Page		prev;
 
 				prevbuf = ReadBuffer(index, g->tail);
 				LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+				VecdbCheckPage(index, BufferGetPage(prevbuf), g->tail, VECDB_PAGE_GROWING);
 				prev = GenericXLogRegisterBuffer(state, prevbuf, 0);
 				VecdbPageGetOpaque(prev)->next = blkno;
 			}
@@ -166,7 +205,16 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	meta = VecdbMetaFromBuffer(index, metabuf);
 	if (meta->dims == 0)
 	{
-		GenericXLogState *state = GenericXLogStart(index);
+		GenericXLogState *state;
+
+		/* the options could not be checked against the dimensions at CREATE INDEX */
+		if (desc.am_kind == VECDB_AM_IVFPQ && desc.params.m > 0 && dims % desc.params.m != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ivfpq option m must divide the number of dimensions"),
+					 errdetail("Index \"%s\" has m = %d; the first row has %d dimensions.",
+							   RelationGetRelationName(index), desc.params.m, dims)));
+		state = GenericXLogStart(index);
 
 		VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0))->dims = dims;
 		GenericXLogFinish(state);

@@ -86,8 +86,9 @@ NextGrowingBlock(Relation index, BlockNumber blkno)
 }
 
 // MarkGrowing flags the growing records in [g.start, g.end) whose TIDs the
-// callback reports dead; returns how many it flagged. It visits the records
-// page by page: a record's header (flags, length) never straddles pages.
+// callback reports dead and returns how many records are flagged in all. It
+// visits the records page by page: a record's header (flags, length) never
+// straddles pages.
 static uint64
 MarkGrowing(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback, void *state)
 {
@@ -138,7 +139,12 @@ MarkGrowing(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callb
 						 errhint("Please REINDEX it.")));
 			pos += h->length;
 			left--;
-			if ((h->flags & VECDB_RECORD_DELETED) || !callback(&h->tid, state))
+			if (h->flags & VECDB_RECORD_DELETED)
+			{
+				marked++;
+				continue;
+			}
+			if (!callback(&h->tid, state))
 				continue;
 			if (xlog == NULL)
 			{
@@ -179,7 +185,9 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 	VecdbMetaPageData *meta;
 	uint64		marked_total = 0;
 	uint64		seg_marked[VECDB_MAX_SEGMENTS];
-	uint64		grow_marked;
+	uint64		seg_deleted[VECDB_MAX_SEGMENTS];
+	uint64		grow_deleted;
+	bool		changed = false;
 	uint32		i;
 	MemoryContext cxt;
 	MemoryContext old;
@@ -217,14 +225,18 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 		if (n > 0)
 			MarkSegmentTids(index, entry, labels, n);
 		seg_marked[i] = n;
+		/* counted from the map: also right after an interrupted earlier bulk delete */
+		seg_deleted[i] = seg->deleted_count + n;
+		changed |= seg_deleted[i] != entry->deleted;
 		marked_total += n;
 		pfree(labels);
 		VecdbSegmentUnref(seg);
 	}
-	grow_marked = MarkGrowing(index, &meta->growing, callback, callback_state);
-	marked_total += grow_marked;
+	grow_deleted = MarkGrowing(index, &meta->growing, callback, callback_state);
+	marked_total += grow_deleted - Min(grow_deleted, meta->growing.deleted);
+	changed |= grow_deleted != meta->growing.deleted;
 
-	if (marked_total > 0)
+	if (changed)
 	{
 		metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -233,14 +245,14 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 		VecdbCheckMeta(index, m);
 		/* compaction is locked out, so the directory is the one read above */
 		for (i = 0; i < meta->nsegments; i++)
-			if (seg_marked[i] > 0)
+			if (seg_marked[i] > 0 || seg_deleted[i] != m->segments[i].deleted)
 			{
-				m->segments[i].deleted += seg_marked[i];
+				m->segments[i].deleted = seg_deleted[i];
 				m->segments[i].tid_version++;
 			}
-		if (grow_marked > 0)
+		if (grow_deleted != m->growing.deleted)
 		{
-			m->growing.deleted += grow_marked;
+			m->growing.deleted = grow_deleted;
 			m->growing.version++;
 		}
 		memcpy(meta, m, sizeof(VecdbMetaPageData));
@@ -257,6 +269,88 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 	return stats;
 }
 
+// PageIsOrphan reports whether a vecdb page belongs to nothing the metapage
+// references: a segment not in the directory nor retired, or a growing page
+// before the head (retired and no longer listed).
+static bool
+PageIsOrphan(const VecdbMetaPageData *meta, VecdbPageOpaque opaque)
+{
+	uint32		i;
+	bool		growing_pending = false;
+
+	for (i = 0; i < meta->npending; i++)
+	{
+		if (meta->pending[i].owner == opaque->owner)
+			return false;
+		growing_pending |= meta->pending[i].kind == VECDB_PAGE_GROWING;
+	}
+	if (opaque->kind == VECDB_PAGE_GROWING)
+	{
+		if (opaque->owner != meta->growing.stream_id)
+			return true;
+		/* pages at or past the head are live (appends may have added some since the copy) */
+		return !growing_pending && meta->growing.head != InvalidBlockNumber &&
+			(int32) (opaque->seq - (uint32) meta->growing.head_page_no) < 0;
+	}
+	for (i = 0; i < meta->nsegments; i++)
+		if (meta->segments[i].segment_id == opaque->owner)
+			return false;
+	/* ids at or past next_owner_id may belong to a segment being written */
+	return opaque->owner < meta->next_owner_id;
+}
+
+// SweepPages offers every free page to the free-space map (the map is not
+// crash-safe nor replicated) and frees pages nothing references, left by an
+// interrupted compaction or free. It runs under the compaction lock, so no
+// segment is being written; it skips the sweep when the lock is taken.
+static void
+SweepPages(Relation index)
+{
+	VecdbMetaPageData *meta;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+
+	if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+		return;
+	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+	VecdbReadMeta(index, meta);
+	nblocks = RelationGetNumberOfBlocks(index);
+	for (blkno = VECDB_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		bool		free_it = false;
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page))
+			free_it = true;
+		else if (VecdbPageLooksValid(page))
+		{
+			VecdbPageOpaque opaque = VecdbPageGetOpaque(page);
+
+			if (opaque->kind == VECDB_PAGE_FREE)
+				free_it = true;
+			else if (opaque->kind != VECDB_PAGE_META && PageIsOrphan(meta, opaque))
+			{
+				GenericXLogState *xlog = GenericXLogStart(index);
+				Page		p = GenericXLogRegisterBuffer(xlog, buf, 0);
+
+				VecdbPageGetOpaque(p)->kind = VECDB_PAGE_FREE;
+				((PageHeader) p)->pd_lower = MAXALIGN(SizeOfPageHeaderData);
+				GenericXLogFinish(xlog);
+				free_it = true;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		if (free_it)
+			RecordFreeIndexPage(index, blkno);
+		vacuum_delay_point();
+	}
+	pfree(meta);
+	UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+}
+
 // vecdbvacuumcleanup compacts when the growing segment, deleted rows or the
 // segment count pass their thresholds, and reports statistics.
 IndexBulkDeleteResult *
@@ -267,6 +361,7 @@ vecdbvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	if (info->analyze_only)
 		return stats;
 	VecdbCompact(info->index, false, false);
+	SweepPages(info->index);
 	if (stats == NULL)
 		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
 	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));

@@ -22,7 +22,7 @@ extern "C" {
 
 // VecdbInitPage formats page as an empty vecdb page of kind for owner.
 void
-VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner)
+VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner, uint32 seq)
 {
 	VecdbPageOpaque opaque;
 
@@ -30,8 +30,21 @@ VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner)
 	opaque = VecdbPageGetOpaque(page);
 	opaque->next = InvalidBlockNumber;
 	opaque->owner = owner;
+	opaque->seq = seq;
 	opaque->kind = (uint16) kind;
 	opaque->page_id = VECDB_PAGE_ID;
+}
+
+// VecdbPageLooksValid reports whether page has a vecdb special space, so that
+// its opaque fields may be read.
+bool
+VecdbPageLooksValid(Page page)
+{
+	PageHeader	ph = (PageHeader) page;
+
+	return !PageIsNew(page) && ph->pd_special == BLCKSZ - MAXALIGN(sizeof(VecdbPageOpaqueData)) &&
+		ph->pd_lower >= MAXALIGN(SizeOfPageHeaderData) && ph->pd_lower <= ph->pd_special &&
+		VecdbPageGetOpaque(page)->page_id == VECDB_PAGE_ID;
 }
 
 // VecdbCheckPage raises ERRCODE_INDEX_CORRUPTED unless page is a vecdb page
@@ -80,10 +93,7 @@ VecdbNewBuffer(Relation index, bool use_fsm)
 			Page		page = BufferGetPage(buf);
 
 			/* the map is not crash-safe: trust only what the page says */
-			if (PageIsNew(page) ||
-				(((PageHeader) page)->pd_special == BLCKSZ - MAXALIGN(sizeof(VecdbPageOpaqueData)) &&
-				 VecdbPageGetOpaque(page)->page_id == VECDB_PAGE_ID &&
-				 VecdbPageGetOpaque(page)->kind == VECDB_PAGE_FREE))
+			if (PageIsNew(page) || (VecdbPageLooksValid(page) && VecdbPageGetOpaque(page)->kind == VECDB_PAGE_FREE))
 				return buf;
 			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		}
@@ -107,7 +117,7 @@ StartChainPage(VecdbChainWriter *w, Buffer buf)
 	w->buf = buf;
 	w->xlog = GenericXLogStart(w->index);
 	w->page = GenericXLogRegisterBuffer(w->xlog, buf, GENERIC_XLOG_FULL_IMAGE);
-	VecdbInitPage(w->page, w->kind, w->owner);
+	VecdbInitPage(w->page, w->kind, w->owner, w->pages);
 	w->pages++;
 }
 
@@ -234,19 +244,16 @@ LoadNextPage(VecdbChainReader *r)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	opaque = VecdbPageGetOpaque(page);
-	if (!PageIsNew(page) && opaque->page_id == VECDB_PAGE_ID && opaque->owner != r->owner)
+	if (VecdbPageLooksValid(page) &&
+		(opaque->owner != r->owner || opaque->kind == VECDB_PAGE_FREE || opaque->seq != r->seq))
 	{
 		uint32		found = opaque->owner;
 
 		UnlockReleaseBuffer(buf);
 		ReportRecycled(r, blkno, found);
 	}
-	if (!PageIsNew(page) && opaque->page_id == VECDB_PAGE_ID && opaque->kind == VECDB_PAGE_FREE)
-	{
-		UnlockReleaseBuffer(buf);
-		ReportRecycled(r, blkno, r->owner);
-	}
 	VecdbCheckPage(r->index, page, blkno, r->kind);
+	r->seq++;
 	r->chunk_len = ((PageHeader) page)->pd_lower - MAXALIGN(SizeOfPageHeaderData);
 	memcpy(r->chunk, PageGetContents(page), r->chunk_len);
 	r->chunk_pos = 0;
@@ -312,7 +319,7 @@ VecdbFreePending(Relation index, const VecdbPendingFree *pending)
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		opaque = VecdbPageGetOpaque(page);
-		if (PageIsNew(page) || opaque->page_id != VECDB_PAGE_ID || opaque->owner != pending->owner ||
+		if (!VecdbPageLooksValid(page) || opaque->owner != pending->owner ||
 			(opaque->kind != pending->kind && opaque->kind != VECDB_PAGE_FREE))
 		{
 			UnlockReleaseBuffer(buf);
@@ -341,7 +348,7 @@ VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
 {
 	VecdbMetaPage meta;
 
-	VecdbInitPage(page, VECDB_PAGE_META, 0);
+	VecdbInitPage(page, VECDB_PAGE_META, 0, 0);
 	meta = VecdbPageGetMeta(page);
 	memset(meta, 0, sizeof(VecdbMetaPageData));
 	meta->magic = VECDB_MAGIC;
@@ -360,6 +367,25 @@ VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
 	meta->growing.head = InvalidBlockNumber;
 	meta->growing.tail = InvalidBlockNumber;
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData);
+}
+
+// SegmentsSane reports whether every directory entry's counts fit its chains.
+static bool
+SegmentsSane(const VecdbMetaPageData *meta)
+{
+	uint32		i;
+
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const VecdbSegmentEntry *e = &meta->segments[i];
+
+		if (e->deleted > e->rows ||
+			e->rows * sizeof(ItemPointerData) > (uint64) e->tid_pages * VECDB_PAGE_CAPACITY ||
+			e->blob_bytes > (uint64) e->blob_pages * VECDB_PAGE_CAPACITY ||
+			e->cols_bytes > (uint64) e->cols_pages * VECDB_PAGE_CAPACITY)
+			return false;
+	}
+	return true;
 }
 
 // VecdbCheckMeta raises ERRCODE_INDEX_CORRUPTED for a metapage with the
@@ -383,7 +409,7 @@ VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 		meta->growing.deleted > meta->growing.end - meta->growing.start ||
 		meta->growing.start_pos > meta->growing.end_pos || meta->nscalars >= INDEX_MAX_KEYS ||
 		(meta->growing.end > meta->growing.start && meta->dims == 0) ||
-		(uint32) (RelationGetDescr(index)->natts - 1) != meta->nscalars)
+		(uint32) (RelationGetDescr(index)->natts - 1) != meta->nscalars || !SegmentsSane(meta))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),

@@ -174,6 +174,14 @@ VecdbFilterPrepare(Relation index, const VecdbScalarLayout *l, ScanKey keys, int
 		FilterKey  *k = &f->keys[f->nkeys];
 		Oid			argtype;
 
+		/* IS [NOT] NULL on the vector column: NULL vectors are never indexed */
+		if (sk->sk_attno == 1 && (sk->sk_flags & SK_SEARCHNOTNULL))
+			continue;
+		if (sk->sk_attno == 1 && (sk->sk_flags & SK_SEARCHNULL))
+		{
+			f->never = true;
+			continue;
+		}
 		if (sk->sk_attno < 2 || sk->sk_attno - 2 >= l->nscalars)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

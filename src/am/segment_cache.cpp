@@ -197,8 +197,10 @@ CopyGrowingPage(GrowingReader *r)
 	buf = ReadBuffer(r->index, r->blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	VecdbCheckPage(r->index, page, r->blkno, VECDB_PAGE_GROWING);
-	if (VecdbPageGetOpaque(page)->owner != r->stream_id)
+	/* a page that no longer holds this stream page was recycled by a compaction */
+	if (VecdbPageLooksValid(page) &&
+		(VecdbPageGetOpaque(page)->owner != r->stream_id || VecdbPageGetOpaque(page)->kind == VECDB_PAGE_FREE ||
+		 VecdbPageGetOpaque(page)->seq != (uint32) r->page_no))
 	{
 		UnlockReleaseBuffer(buf);
 		ereport(ERROR,
@@ -207,6 +209,7 @@ CopyGrowingPage(GrowingReader *r)
 						RelationGetRelationName(r->index)),
 				 errhint("Retry the query.")));
 	}
+	VecdbCheckPage(r->index, page, r->blkno, VECDB_PAGE_GROWING);
 	if (r->copy == NULL)
 		r->copy = (char *) palloc(VECDB_PAGE_CAPACITY);
 	memcpy(r->copy, PageGetContents(page), VECDB_PAGE_CAPACITY);
@@ -361,6 +364,8 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	if (n == 0)
 		return;
 	VecdbScalarLayoutFor(index, &layout);
+	/* until the end, the cache is half extended: an ERROR leaves it to be rebuilt */
+	gc->extending = true;
 	old = MemoryContextSwitchTo(gc->cxt);
 	if (gc->loaded + n > gc->capacity)
 	{
@@ -420,6 +425,7 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	gc->pos_page_no = r.page_no;
 	gc->pos = r.pos;
 	gc->loaded += n;
+	gc->extending = false;
 	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1) +
 		VecdbColumnsBytes(&layout, gc->cols);
 	pfree(record);
@@ -635,7 +641,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		const VecdbGrowing *g = &snap->meta.growing;
 
 		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->base != g->start ||
-				   gc->base_pos != g->start_pos ||
+				   gc->base_pos != g->start_pos || gc->extending ||
 				   gc->refcount > 1 || gc->base + gc->loaded > g->end))
 		{
 			GrowingUnref(gc);
@@ -650,6 +656,12 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		}
 		else
 			GrowingExtend(index, &snap->meta, gc);
+	}
+	else if (e->growing)
+	{
+		/* every growing row was compacted away: the cached ones must not be searched again */
+		GrowingUnref(e->growing);
+		e->growing = NULL;
 	}
 
 	/* pin */

@@ -14,6 +14,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/lsyscache.h"
 }
 
@@ -61,7 +62,8 @@ SaopClauses(RelOptInfo *rel, IndexPath *path)
 		bool		used = false;
 		int			col;
 
-		if (!IsA(rinfo->clause, ScalarArrayOpExpr) || rinfo->pseudoconstant)
+		if (!IsA(rinfo->clause, ScalarArrayOpExpr) || rinfo->pseudoconstant ||
+			!restriction_is_securely_promotable(rinfo, rel))
 			continue;
 		saop = (ScalarArrayOpExpr *) rinfo->clause;
 		if (!saop->useOr || list_length(saop->args) != 2)

@@ -70,7 +70,7 @@ patch($blob_block * 8192 + 4000, "\xde\xad\xbe\xef" x 16);
 expect_corrupt('flipped segment bytes');
 
 # 3. a segment page's special space claims another page kind
-patch($blob_block * 8192 + 8184, "\x04\x00");
+patch($blob_block * 8192 + 8188, "\x04\x00");
 expect_corrupt('wrong page kind');
 
 # 4. the file truncated in the middle of the segment
