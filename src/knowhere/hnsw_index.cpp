@@ -167,6 +167,9 @@ public:
 	// Dist returns the score of a query against element id.
 	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
 
+	// Prefetch asks the CPU to start loading element id's vector.
+	void Prefetch(tableint id) const { __builtin_prefetch(getDataByInternalId(id)); }
+
 	// Links returns the neighbour list of id on level and its length.
 	const tableint *Links(tableint id, int level, size_t *n) const {
 		linklistsizeint *ll = get_linklist_at_level(id, level);
@@ -416,13 +419,16 @@ size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
 // LayerEntries returns the entry points of a layer-0 search: greedy descent
 // to layer 1, then a beam search of width `width` on layer 1 (a single greedy
 // path there often ends in the wrong cluster when clusters are far apart, and
-// no ef at layer 0 recovers from that), closest first.
+// no ef at layer 0 recovers from that), closest first. Width 1 is hnswlib's
+// search: greedy descent down to layer 0, one entry point.
 std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width) {
 	tableint ep = g.enterpoint_node_;
 	float d = g.Dist(q, ep);
 	for (int l = g.maxlevel_; l > 1; l--)
 		ep = g.Descend(q, ep, l, &d);
-	if (g.maxlevel_ < 1)
+	if (g.maxlevel_ >= 1 && width <= 1)
+		ep = g.Descend(q, ep, 1, &d);
+	if (g.maxlevel_ < 1 || width <= 1)
 		return {{d, ep}};
 	VisitedGuard visited(g.visited_list_pool_);
 	MinHeap frontier;
@@ -437,7 +443,11 @@ std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width)
 		frontier.pop();
 		size_t n;
 		const tableint *links = g.Links(c.second, 1, &n);
+		if (n > 0)
+			g.Prefetch(links[0]);
 		for (size_t j = 0; j < n; j++) {
+			if (j + 1 < n)
+				g.Prefetch(links[j + 1]);
 			if (visited.Visit(links[j]))
 				continue;
 			float dj = g.Dist(q, links[j]);
@@ -622,6 +632,7 @@ public:
 	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
 					   std::vector<Neighbor> *out) const;
 	const Graph &graph() const { return *graph_; }
+	const HnswBuildOptions &options() const { return options_; }
 
 private:
 	// StoreBatch writes the batch's prepared vectors, labels and levels into
@@ -799,7 +810,7 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 							  std::vector<Neighbor> *out) const {
 	const Graph &g = *graph_;
 	out->clear();
-	std::vector<DistPair> entries = LayerEntries(g, q, ef);
+	std::vector<DistPair> entries = LayerEntries(g, q, options_.layer1_beam ? ef : 1);
 	VisitedGuard visited(g.visited_list_pool_);
 	MinHeap frontier;
 	MaxHeap top;
@@ -823,8 +834,13 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 			return Status::Cancelled();
 		size_t n;
 		const tableint *links = g.Links(c.second, 0, &n);
+		if (n > 0)
+			g.Prefetch(links[0]);
 		for (size_t j = 0; j < n; j++) {
 			tableint id = links[j];
+			/* as hnswlib: fetch the next neighbour's vector while scoring this one */
+			if (j + 1 < n)
+				g.Prefetch(links[j + 1]);
 			if (visited.Visit(id))
 				continue;
 			float d = g.Dist(q, id);
@@ -990,7 +1006,7 @@ Status HnswIterator::Start() {
 	ef_ = static_cast<size_t>(params_.ef_search);
 	if (!filter_.empty())
 		ef_ = WidenEf(ef_, index_->CountAllowed(filter_), total);
-	for (const DistPair &e : LayerEntries(g, query_.data(), ef_))
+	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
 		Admit(e.second, e.first);
 	return Status::Ok();
 }
@@ -1042,8 +1058,12 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 			frontier_.pop();
 			size_t n;
 			const tableint *links = g.Links(c.second, 0, &n);
+			if (n > 0)
+				g.Prefetch(links[0]);
 			for (size_t j = 0; j < n; j++) {
 				tableint id = links[j];
+				if (j + 1 < n)
+					g.Prefetch(links[j + 1]);
 				/* Rows added after the iterator started are not part of its search. */
 				if (id >= visited_.size() || visited_[id])
 					continue;
