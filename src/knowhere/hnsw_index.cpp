@@ -628,6 +628,12 @@ public:
 	}
 	// CountAllowed returns how many elements the filter allows.
 	size_t CountAllowed(BitsetView filter) const;
+	// ExactRows returns the rows an exact scan under filter must visit and,
+	// in *scan_filter, the filter it must still apply: just the allowed rows
+	// (then no filter) when few of labels 0 .. count-1 are allowed, else
+	// every row under filter. storage keeps the row lists alive.
+	RowSet ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+					 std::vector<const void *> *rows, BitsetView *scan_filter) const;
 	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
 	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
 					   std::vector<Neighbor> *out) const;
@@ -648,6 +654,26 @@ private:
 	std::unique_ptr<Graph> graph_;
 	/* labels by internal id, contiguous for filter tests and exact scans */
 	std::vector<int64_t> labels_;
+	/* labels_ span: labels are exactly 0 .. count-1 when min 0 and max count-1
+	   (they are unique); identity_: label == internal id for every element */
+	int64_t min_label_ = std::numeric_limits<int64_t>::max();
+	int64_t max_label_ = -1;
+	bool identity_ = true;
+
+	// NoteLabels folds the labels of elements first .. first + n - 1 into
+	// the span and identity flags.
+	void NoteLabels(size_t first, size_t n) noexcept {
+		for (size_t i = first; i < first + n; i++) {
+			min_label_ = std::min(min_label_, labels_[i]);
+			max_label_ = std::max(max_label_, labels_[i]);
+			identity_ = identity_ && labels_[i] == static_cast<int64_t>(i);
+		}
+	}
+	// DenseLabels reports whether the labels are exactly 0 .. count-1.
+	bool DenseLabels() const noexcept {
+		size_t n = graph_->cur_element_count;
+		return n > 0 && min_label_ == 0 && max_label_ == static_cast<int64_t>(n - 1);
+	}
 };
 
 // Prepare validates and copies a query, normalizing it for cosine.
@@ -689,6 +715,7 @@ Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 		for (size_t i = 0; i < linked; i++)
 			g.label_lookup_[static_cast<labeltype>(labels[i])] = static_cast<tableint>(base + i);
 		labels_.insert(labels_.end(), labels, labels + linked);
+		NoteLabels(base, linked);
 		g.cur_element_count = base + linked;
 		if (s.ok())
 			ReportProgress(n, n);
@@ -793,11 +820,14 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	return status;
 }
 
-// CountAllowed counts the elements whose labels pass the filter.
+// CountAllowed counts the elements whose labels pass the filter: a popcount
+// when the labels are 0 .. count-1.
 size_t HnswIndex::CountAllowed(BitsetView filter) const {
 	size_t n = graph_->cur_element_count;
 	if (filter.empty())
 		return n;
+	if (DenseLabels())
+		return n - CountFilteredBelow(filter, n);
 	size_t allowed = 0;
 	for (size_t i = 0; i < n; i++)
 		allowed += Allowed(filter, static_cast<tableint>(i));
@@ -864,6 +894,32 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 	return Status::Ok();
 }
 
+// ExactRows lists the allowed rows from the bitset when that is cheaper than
+// testing every row's label.
+RowSet HnswIndex::ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+							std::vector<const void *> *rows, BitsetView *scan_filter) const {
+	size_t n = graph_->cur_element_count;
+	*scan_filter = filter;
+	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > n)
+		return Rows();
+	labels->clear();
+	labels->reserve(allowed);
+	AllowedBelow(filter, n, labels);
+	rows->resize(labels->size());
+	const Graph &g = *graph_;
+	for (size_t i = 0; i < labels->size(); i++) {
+		tableint id = identity_ ? static_cast<tableint>((*labels)[i])
+								: g.label_lookup_.at(static_cast<labeltype>((*labels)[i]));
+		(*rows)[i] = g.getDataByInternalId(id);
+	}
+	*scan_filter = BitsetView();
+	RowSet r;
+	r.labels = labels->data();
+	r.rows = rows->data();
+	r.n = labels->size();
+	return r;
+}
+
 // Search answers each query: exactly when few rows are allowed, else by the
 // filtered graph search with ef widened by 1/selectivity, falling back to
 // brute force when the graph search found fewer than k allowed rows.
@@ -876,12 +932,17 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		size_t total = graph_->cur_element_count;
 		size_t allowed = CountAllowed(filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
-		bool exact = allowed > 0 && (fraction < params.brute_force_ratio || k * 2 >= allowed);
+		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_) || k * 2 >= allowed);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
 		if (!filter.empty())
 			ef = WidenEf(ef, allowed, total);
 		std::vector<float> q;
 		std::vector<Neighbor> res;
+		std::vector<int64_t> exact_labels;
+		std::vector<const void *> exact_rows;
+		BitsetView exact_filter;
+		RowSet exact_set;
+		bool have_exact_set = false;
 		const uint8_t *qs = static_cast<const uint8_t *>(queries);
 		for (size_t qi = 0; qi < nq; qi++) {
 			VECDB_RETURN_IF_ERROR(Prepare(qs + qi * RowBytes(config_.metric, config_.dim), &q));
@@ -891,8 +952,12 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 			if (allowed > 0 && !exact)
 				VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
 			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
-				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), Rows(), k, filter,
-													   params, out_labels, out_distances));
+				if (!have_exact_set) {
+					exact_set = ExactRows(filter, allowed, &exact_labels, &exact_rows, &exact_filter);
+					have_exact_set = true;
+				}
+				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), exact_set, k,
+													   exact_filter, params, out_labels, out_distances));
 				continue;
 			}
 			for (size_t i = 0; i < k; i++) {
@@ -953,9 +1018,15 @@ Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query,
 		if (!s.ok())
 			return s;
 		size_t total = graph_->cur_element_count;
+		size_t allowed = filter.empty() ? total : CountAllowed(filter);
 		if (!filter.empty() &&
-			static_cast<double>(CountAllowed(filter)) < params.brute_force_ratio * static_cast<double>(total))
-			return ExactIterator::Create(config_.metric, config_.dim, q.data(), Rows(), filter, params);
+			static_cast<double>(allowed) < BruteForceRatio(params, config_) * static_cast<double>(total)) {
+			std::vector<int64_t> labels;
+			std::vector<const void *> rows;
+			BitsetView scan_filter;
+			RowSet set = ExactRows(filter, allowed, &labels, &rows, &scan_filter);
+			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params);
+		}
 		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while creating an HNSW iterator");
@@ -1165,6 +1236,7 @@ Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
 				return Status::Corrupt("hnsw vector contains NaN or infinity");
 		tableint id = g.AppendElement(v.data(), static_cast<labeltype>(label), level);
 		labels_.push_back(label);
+		NoteLabels(id, 1);
 		seen_max = std::max(seen_max, level);
 		for (int l = 0; l <= level; l++) {
 			uint32_t n;
