@@ -181,6 +181,42 @@ bool StopPoller::Poll() noexcept {
 	return stopped_;
 }
 
+// CountFilteredBelow popcounts the bits of labels [0, end).
+size_t CountFilteredBelow(BitsetView filter, size_t end) noexcept {
+	if (filter.empty())
+		return 0;
+	end = std::min(end, filter.size());
+	const uint8_t *bits = filter.data();
+	size_t n = 0, full = end / 64;
+	for (size_t w = 0; w < full; w++) {
+		uint64_t word;
+		std::memcpy(&word, bits + w * 8, 8);
+		n += static_cast<size_t>(__builtin_popcountll(word));
+	}
+	for (size_t i = full * 64; i < end; i++)
+		n += (bits[i >> 3] >> (i & 7)) & 1;
+	return n;
+}
+
+// AllowedBelow walks the zero bits of [0, end), a word at a time; labels at
+// or past filter.size() are all allowed.
+void AllowedBelow(BitsetView filter, size_t end, std::vector<int64_t> *out) {
+	size_t covered = filter.empty() ? 0 : std::min(end, filter.size());
+	const uint8_t *bits = filter.data();
+	size_t full = covered / 64;
+	for (size_t w = 0; w < full; w++) {
+		uint64_t word;
+		std::memcpy(&word, bits + w * 8, 8);
+		for (uint64_t allowed = ~word; allowed != 0; allowed &= allowed - 1)
+			out->push_back(static_cast<int64_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(allowed))));
+	}
+	for (size_t i = full * 64; i < covered; i++)
+		if (((bits[i >> 3] >> (i & 7)) & 1) == 0)
+			out->push_back(static_cast<int64_t>(i));
+	for (size_t i = covered; i < end; i++)
+		out->push_back(static_cast<int64_t>(i));
+}
+
 // ScanRows scores the allowed rows into top, polling between rows.
 Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
 				StopPoller *poller, TopK *top) noexcept {
@@ -208,6 +244,9 @@ Status BruteForceSearch(Metric metric, int dim, const void *query, const RowSet 
 	TopK top;
 	VECDB_RETURN_IF_ERROR(top.Init(std::min(k, rows.n)));
 	StopPoller poller(params.should_stop, params.stop_arg);
+	/* a cancel already pending stops even a scan too short to reach a poll */
+	if (poller.Poll())
+		return Status::Cancelled();
 	VECDB_RETURN_IF_ERROR(ScanRows(metric, dim, query, rows, filter, &poller, &top));
 	top.Extract(k, labels, distances);
 	return Status::Ok();
@@ -225,6 +264,8 @@ Expected<std::unique_ptr<Iterator>> ExactIterator::Create(Metric metric, int dim
 		return Status::OutOfMemory("out of memory while starting an index scan");
 	}
 	StopPoller poller(params.should_stop, params.stop_arg);
+	if (poller.Poll())
+		return Status::Cancelled();
 	/* all_ has room for every row: push_back does not allocate */
 	Status s = ForEachAllowed(metric, dim, query, rows, filter, &poller,
 							  [&](int64_t label, float d) noexcept { it->all_.push_back(Neighbor{label, d}); });

@@ -134,6 +134,25 @@ struct RowSet {
 	}
 };
 
+// CountFilteredBelow returns how many labels in [0, end) the filter filters
+// out (a popcount: labels at or past filter.size() are never filtered).
+size_t CountFilteredBelow(BitsetView filter, size_t end) noexcept;
+
+// AllowedBelow appends to out, in increasing order, every label in [0, end)
+// the filter allows, skipping filtered labels a 64-bit word at a time. An
+// index whose labels are exactly 0 .. n-1 (the AM's row positions) gets its
+// allowed rows from it in O(n / 64 + allowed) rather than testing n labels.
+// Throws std::bad_alloc.
+void AllowedBelow(BitsetView filter, size_t end, std::vector<int64_t> *out);
+
+// kSparseAllowed: an exact scan visits only the allowed rows (found with
+// AllowedBelow) when at most 1 / kSparseAllowed of the rows are allowed;
+// above that a pass over every row, which reads memory in order and needs no
+// label lookups, costs as much. (bench_engine switch, 100,000 x 128, per
+// allowed row: listed 42 ns (HNSW) / 68 ns (IVF_FLAT, a map lookup each) at
+// 20%; every row passed 62 / 80 ns at 30%, 70 / 70 ns at 50%.)
+constexpr size_t kSparseAllowed = 2;
+
 // ScanRows scores every row of rows that filter allows against a prepared
 // query and pushes it into top; returns Cancelled when the poller says stop.
 Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
@@ -147,7 +166,8 @@ Status RangeScan(Metric metric, int dim, const void *query, const RowSet &rows, 
 
 // BruteForceSearch writes the exact k nearest allowed rows of rows to a
 // prepared query into labels[0..k) and distances[0..k), padded with -1 /
-// +infinity; polls params.should_stop.
+// +infinity; polls params.should_stop before it starts and every
+// kStopPollRows rows.
 Status BruteForceSearch(Metric metric, int dim, const void *query, const RowSet &rows, size_t k,
 						BitsetView filter, const SearchParams &params, int64_t *labels,
 						float *distances) noexcept;

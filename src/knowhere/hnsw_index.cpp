@@ -167,6 +167,9 @@ public:
 	// Dist returns the score of a query against element id.
 	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
 
+	// Prefetch asks the CPU to start loading element id's vector.
+	void Prefetch(tableint id) const { __builtin_prefetch(getDataByInternalId(id)); }
+
 	// Links returns the neighbour list of id on level and its length.
 	const tableint *Links(tableint id, int level, size_t *n) const {
 		linklistsizeint *ll = get_linklist_at_level(id, level);
@@ -416,13 +419,16 @@ size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
 // LayerEntries returns the entry points of a layer-0 search: greedy descent
 // to layer 1, then a beam search of width `width` on layer 1 (a single greedy
 // path there often ends in the wrong cluster when clusters are far apart, and
-// no ef at layer 0 recovers from that), closest first.
+// no ef at layer 0 recovers from that), closest first. Width 1 is hnswlib's
+// search: greedy descent down to layer 0, one entry point.
 std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width) {
 	tableint ep = g.enterpoint_node_;
 	float d = g.Dist(q, ep);
 	for (int l = g.maxlevel_; l > 1; l--)
 		ep = g.Descend(q, ep, l, &d);
-	if (g.maxlevel_ < 1)
+	if (g.maxlevel_ >= 1 && width <= 1)
+		ep = g.Descend(q, ep, 1, &d);
+	if (g.maxlevel_ < 1 || width <= 1)
 		return {{d, ep}};
 	VisitedGuard visited(g.visited_list_pool_);
 	MinHeap frontier;
@@ -437,7 +443,11 @@ std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width)
 		frontier.pop();
 		size_t n;
 		const tableint *links = g.Links(c.second, 1, &n);
+		if (n > 0)
+			g.Prefetch(links[0]);
 		for (size_t j = 0; j < n; j++) {
+			if (j + 1 < n)
+				g.Prefetch(links[j + 1]);
 			if (visited.Visit(links[j]))
 				continue;
 			float dj = g.Dist(q, links[j]);
@@ -618,10 +628,17 @@ public:
 	}
 	// CountAllowed returns how many elements the filter allows.
 	size_t CountAllowed(BitsetView filter) const;
+	// ExactRows returns the rows an exact scan under filter must visit and,
+	// in *scan_filter, the filter it must still apply: just the allowed rows
+	// (then no filter) when few of labels 0 .. count-1 are allowed, else
+	// every row under filter. storage keeps the row lists alive.
+	RowSet ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+					 std::vector<const void *> *rows, BitsetView *scan_filter) const;
 	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
 	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
 					   std::vector<Neighbor> *out) const;
 	const Graph &graph() const { return *graph_; }
+	const HnswBuildOptions &options() const { return options_; }
 
 private:
 	// StoreBatch writes the batch's prepared vectors, labels and levels into
@@ -637,6 +654,26 @@ private:
 	std::unique_ptr<Graph> graph_;
 	/* labels by internal id, contiguous for filter tests and exact scans */
 	std::vector<int64_t> labels_;
+	/* labels_ span: labels are exactly 0 .. count-1 when min 0 and max count-1
+	   (they are unique); identity_: label == internal id for every element */
+	int64_t min_label_ = std::numeric_limits<int64_t>::max();
+	int64_t max_label_ = -1;
+	bool identity_ = true;
+
+	// NoteLabels folds the labels of elements first .. first + n - 1 into
+	// the span and identity flags.
+	void NoteLabels(size_t first, size_t n) noexcept {
+		for (size_t i = first; i < first + n; i++) {
+			min_label_ = std::min(min_label_, labels_[i]);
+			max_label_ = std::max(max_label_, labels_[i]);
+			identity_ = identity_ && labels_[i] == static_cast<int64_t>(i);
+		}
+	}
+	// DenseLabels reports whether the labels are exactly 0 .. count-1.
+	bool DenseLabels() const noexcept {
+		size_t n = graph_->cur_element_count;
+		return n > 0 && min_label_ == 0 && max_label_ == static_cast<int64_t>(n - 1);
+	}
 };
 
 // Prepare validates and copies a query, normalizing it for cosine.
@@ -678,6 +715,7 @@ Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 		for (size_t i = 0; i < linked; i++)
 			g.label_lookup_[static_cast<labeltype>(labels[i])] = static_cast<tableint>(base + i);
 		labels_.insert(labels_.end(), labels, labels + linked);
+		NoteLabels(base, linked);
 		g.cur_element_count = base + linked;
 		if (s.ok())
 			ReportProgress(n, n);
@@ -782,11 +820,14 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	return status;
 }
 
-// CountAllowed counts the elements whose labels pass the filter.
+// CountAllowed counts the elements whose labels pass the filter: a popcount
+// when the labels are 0 .. count-1.
 size_t HnswIndex::CountAllowed(BitsetView filter) const {
 	size_t n = graph_->cur_element_count;
 	if (filter.empty())
 		return n;
+	if (DenseLabels())
+		return n - CountFilteredBelow(filter, n);
 	size_t allowed = 0;
 	for (size_t i = 0; i < n; i++)
 		allowed += Allowed(filter, static_cast<tableint>(i));
@@ -799,7 +840,7 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 							  std::vector<Neighbor> *out) const {
 	const Graph &g = *graph_;
 	out->clear();
-	std::vector<DistPair> entries = LayerEntries(g, q, ef);
+	std::vector<DistPair> entries = LayerEntries(g, q, options_.layer1_beam ? ef : 1);
 	VisitedGuard visited(g.visited_list_pool_);
 	MinHeap frontier;
 	MaxHeap top;
@@ -823,8 +864,13 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 			return Status::Cancelled();
 		size_t n;
 		const tableint *links = g.Links(c.second, 0, &n);
+		if (n > 0)
+			g.Prefetch(links[0]);
 		for (size_t j = 0; j < n; j++) {
 			tableint id = links[j];
+			/* as hnswlib: fetch the next neighbour's vector while scoring this one */
+			if (j + 1 < n)
+				g.Prefetch(links[j + 1]);
 			if (visited.Visit(id))
 				continue;
 			float d = g.Dist(q, id);
@@ -848,6 +894,32 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 	return Status::Ok();
 }
 
+// ExactRows lists the allowed rows from the bitset when that is cheaper than
+// testing every row's label.
+RowSet HnswIndex::ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+							std::vector<const void *> *rows, BitsetView *scan_filter) const {
+	size_t n = graph_->cur_element_count;
+	*scan_filter = filter;
+	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > n)
+		return Rows();
+	labels->clear();
+	labels->reserve(allowed);
+	AllowedBelow(filter, n, labels);
+	rows->resize(labels->size());
+	const Graph &g = *graph_;
+	for (size_t i = 0; i < labels->size(); i++) {
+		tableint id = identity_ ? static_cast<tableint>((*labels)[i])
+								: g.label_lookup_.at(static_cast<labeltype>((*labels)[i]));
+		(*rows)[i] = g.getDataByInternalId(id);
+	}
+	*scan_filter = BitsetView();
+	RowSet r;
+	r.labels = labels->data();
+	r.rows = rows->data();
+	r.n = labels->size();
+	return r;
+}
+
 // Search answers each query: exactly when few rows are allowed, else by the
 // filtered graph search with ef widened by 1/selectivity, falling back to
 // brute force when the graph search found fewer than k allowed rows.
@@ -860,12 +932,17 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 		size_t total = graph_->cur_element_count;
 		size_t allowed = CountAllowed(filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
-		bool exact = allowed > 0 && (fraction < params.brute_force_ratio || k * 2 >= allowed);
+		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_) || k * 2 >= allowed);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
 		if (!filter.empty())
 			ef = WidenEf(ef, allowed, total);
 		std::vector<float> q;
 		std::vector<Neighbor> res;
+		std::vector<int64_t> exact_labels;
+		std::vector<const void *> exact_rows;
+		BitsetView exact_filter;
+		RowSet exact_set;
+		bool have_exact_set = false;
 		const uint8_t *qs = static_cast<const uint8_t *>(queries);
 		for (size_t qi = 0; qi < nq; qi++) {
 			VECDB_RETURN_IF_ERROR(Prepare(qs + qi * RowBytes(config_.metric, config_.dim), &q));
@@ -875,8 +952,12 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 			if (allowed > 0 && !exact)
 				VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
 			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
-				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), Rows(), k, filter,
-													   params, out_labels, out_distances));
+				if (!have_exact_set) {
+					exact_set = ExactRows(filter, allowed, &exact_labels, &exact_rows, &exact_filter);
+					have_exact_set = true;
+				}
+				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), exact_set, k,
+													   exact_filter, params, out_labels, out_distances));
 				continue;
 			}
 			for (size_t i = 0; i < k; i++) {
@@ -937,9 +1018,15 @@ Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query,
 		if (!s.ok())
 			return s;
 		size_t total = graph_->cur_element_count;
+		size_t allowed = filter.empty() ? total : CountAllowed(filter);
 		if (!filter.empty() &&
-			static_cast<double>(CountAllowed(filter)) < params.brute_force_ratio * static_cast<double>(total))
-			return ExactIterator::Create(config_.metric, config_.dim, q.data(), Rows(), filter, params);
+			static_cast<double>(allowed) < BruteForceRatio(params, config_) * static_cast<double>(total)) {
+			std::vector<int64_t> labels;
+			std::vector<const void *> rows;
+			BitsetView scan_filter;
+			RowSet set = ExactRows(filter, allowed, &labels, &rows, &scan_filter);
+			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params);
+		}
 		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while creating an HNSW iterator");
@@ -990,7 +1077,7 @@ Status HnswIterator::Start() {
 	ef_ = static_cast<size_t>(params_.ef_search);
 	if (!filter_.empty())
 		ef_ = WidenEf(ef_, index_->CountAllowed(filter_), total);
-	for (const DistPair &e : LayerEntries(g, query_.data(), ef_))
+	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
 		Admit(e.second, e.first);
 	return Status::Ok();
 }
@@ -1042,8 +1129,12 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 			frontier_.pop();
 			size_t n;
 			const tableint *links = g.Links(c.second, 0, &n);
+			if (n > 0)
+				g.Prefetch(links[0]);
 			for (size_t j = 0; j < n; j++) {
 				tableint id = links[j];
+				if (j + 1 < n)
+					g.Prefetch(links[j + 1]);
 				/* Rows added after the iterator started are not part of its search. */
 				if (id >= visited_.size() || visited_[id])
 					continue;
@@ -1145,6 +1236,7 @@ Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
 				return Status::Corrupt("hnsw vector contains NaN or infinity");
 		tableint id = g.AppendElement(v.data(), static_cast<labeltype>(label), level);
 		labels_.push_back(label);
+		NoteLabels(id, 1);
 		seen_max = std::max(seen_max, level);
 		for (int l = 0; l <= level; l++) {
 			uint32_t n;

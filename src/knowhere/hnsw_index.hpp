@@ -1,5 +1,6 @@
 // hnsw_index.hpp declares the HNSW index's build options, for tests and benchmarks
-// that compare pgvector's neighbour selection with hnswlib's own.
+// that compare pgvector's neighbour selection with hnswlib's own (and the
+// engine's search with hnswlib's).
 #pragma once
 
 #include <memory>
@@ -28,6 +29,11 @@ struct HnswBuildOptions {
 	// full_layer0 lets a new element pick up to 2m neighbours on layer 0
 	// (pgvector: the layer's capacity); hnswlib picks at most m on every layer.
 	bool full_layer0 = false;
+	// layer1_beam makes a search enter layer 0 through a beam of width ef on
+	// layer 1 (see hnsw_index.cpp); false descends greedily, as hnswlib's
+	// searchKnn does (benchmarks compare the two on one graph). Not a build
+	// option, but kept with them: like them it is per index and not stored.
+	bool layer1_beam = true;
 };
 
 // NewHnswIndexWithOptions makes an empty HNSW index built with the given options

@@ -1,5 +1,6 @@
 // index.cpp implements what all index kinds share: the default Train/Build,
 // config and search validation, the common serialized header, and the factory.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -89,6 +90,32 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 	return Status::Ok();
 }
 
+// DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
+// bench_engine switch, 100,000 x 128): a constant for HNSW (ef_search 40),
+// for IVF the fit of the crossovers at nlist 316, nprobe 8 / 16 / 32
+// (0.18 / 0.25 / 0.3): brute force costs ~ f n, the filtered search scans
+// ~ (nprobe / f) (n / nlist) rows, equal at f = sqrt(c nprobe / nlist).
+double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept {
+	switch (config.kind) {
+		case IndexKind::kHnsw:
+			return kHnswBruteForceRatio;
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+		case IndexKind::kBinIvf: {
+			double lists = std::max(1, config.nlist), probes = std::max(1, params.nprobe);
+			return std::min(1.0, std::sqrt(kIvfBruteForceCost * probes / lists));
+		}
+		default:
+			return 1.0;
+	}
+}
+
+// BruteForceRatio returns the ratio a search uses.
+double BruteForceRatio(const SearchParams &params, const IndexConfig &config) noexcept {
+	return params.brute_force_ratio < 0 ? DefaultBruteForceRatio(config, params) : params.brute_force_ratio;
+}
+
 // ValidateSearch checks k and every search parameter's range.
 Status ValidateSearch(const SearchParams &p, size_t k) noexcept {
 	if (k == 0)
@@ -97,8 +124,8 @@ Status ValidateSearch(const SearchParams &p, size_t k) noexcept {
 	VECDB_RETURN_IF_ERROR(CheckRange("nprobe", p.nprobe));
 	VECDB_RETURN_IF_ERROR(CheckRange("rerank", p.rerank));
 	VECDB_RETURN_IF_ERROR(CheckRange("search_threads", p.threads));
-	if (!(p.brute_force_ratio >= 0.0 && p.brute_force_ratio <= 1.0))
-		return Status::InvalidArgument("brute_force_ratio must be between 0 and 1");
+	if (!(p.brute_force_ratio < 0.0 || (p.brute_force_ratio >= 0.0 && p.brute_force_ratio <= 1.0)))
+		return Status::InvalidArgument("brute_force_ratio must be between 0 and 1 (negative: the default)");
 	return Status::Ok();
 }
 

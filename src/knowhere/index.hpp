@@ -76,7 +76,8 @@ struct SearchParams {
 	int nprobe = 1;              /* IVF: lists probed */
 	int rerank = 0;              /* IVF_PQ/IVF_SQ8: exactly re-rank k * rerank candidates (0: off) */
 	int threads = 1;             /* search threads for batches of queries */
-	double brute_force_ratio = 0.05;  /* allowed/total below which a filtered search is exact */
+	double brute_force_ratio = -1;  /* allowed/total below which a filtered search is exact;
+									   < 0: the measured default, DefaultBruteForceRatio */
 	StopCallback should_stop = nullptr;
 	void *stop_arg = nullptr;
 };
@@ -187,6 +188,16 @@ protected:
 // ValidateConfig checks a config against the declared parameter ranges and the
 // kind's own rules (metric supported, dim limits, pq_m divides dim).
 Status ValidateConfig(const IndexConfig &config) noexcept;
+
+// DefaultBruteForceRatio returns the allowed fraction below which a filtered
+// search of an index built with config is exact when
+// params.brute_force_ratio is negative: where exact search over the allowed
+// rows stops being faster than the filtered search (measured with
+// bench/engine, docs/engine.md). HNSW: 0.2. IVF kinds: sqrt(1.2 nprobe /
+// nlist), at most 1 (the filtered search probes nprobe / fraction lists, so
+// its cost falls as the fraction grows while brute force's rises; 0.18 at
+// nlist 316, nprobe 8). FLAT kinds are always exact: 1.
+double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept;
 
 // ValidateSearch checks search parameters and k.
 Status ValidateSearch(const SearchParams &params, size_t k) noexcept;

@@ -9,6 +9,15 @@
 
 namespace vecdb::engine {
 
+// kHnswBruteForceRatio and kIvfBruteForceCost are DefaultBruteForceRatio's
+// measured constants (index.cpp, docs/engine.md).
+constexpr double kHnswBruteForceRatio = 0.2;
+constexpr double kIvfBruteForceCost = 1.2;
+
+// BruteForceRatio returns params.brute_force_ratio, or the default for the
+// index's config when it is negative.
+double BruteForceRatio(const SearchParams &params, const IndexConfig &config) noexcept;
+
 // NewFlatIndex makes an empty FLAT or BIN_FLAT index; LoadFlatIndex reads its
 // payload after the common header.
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;

@@ -329,6 +329,28 @@ private:
 	// lists when lists is null) for one prepared query.
 	Status ScanLists(const void *query, const std::vector<idx_t> *lists, size_t k, const SearchParams &p,
 					 BitsetView filter, int64_t *labels, float *distances) const;
+	// ExactScan is the exact search over all allowed rows of one call: the
+	// allowed rows listed once from the bitset when few of labels 0 .. n-1
+	// are allowed, else a scan of every list.
+	struct ExactScan {
+		bool listed = false;
+		std::vector<int64_t> labels;
+		std::vector<const void *> rows;
+	};
+	// PrepareExact fills scan for filter (once per call).
+	void PrepareExact(BitsetView filter, size_t allowed, ExactScan *scan) const;
+	// SearchExact writes the exact top k allowed rows for one prepared query.
+	Status SearchExact(const void *query, const ExactScan &scan, size_t k, const SearchParams &p, BitsetView filter,
+					   int64_t *labels, float *distances) const;
+	// DenseLabels reports whether the labels are exactly 0 .. count-1.
+	bool DenseLabels() const noexcept {
+		return !rows_.empty() && min_label_ == 0 && max_label_ == static_cast<int64_t>(rows_.size() - 1);
+	}
+	// NoteLabel folds a stored label into the label span.
+	void NoteLabel(int64_t label) noexcept {
+		min_label_ = std::min(min_label_, label);
+		max_label_ = std::max(max_label_, label);
+	}
 	Status SearchImpl(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 					  int64_t *labels, float *distances) const;
 	Status AddImpl(const void *vectors, const int64_t *labels, size_t n);
@@ -352,6 +374,9 @@ private:
 	std::vector<std::vector<float>> raw_;
 	/* label -> PackLoc(list, offset) */
 	std::unordered_map<int64_t, uint64_t> rows_;
+	/* span of the (unique) labels: 0 .. count-1 exactly when min 0, max count-1 */
+	int64_t min_label_ = std::numeric_limits<int64_t>::max();
+	int64_t max_label_ = -1;
 };
 
 // Catching runs fn, turning every exception into a Status.
@@ -483,10 +508,13 @@ Status IvfIndex::PrepareRows(const void *in, size_t n, const char *what, std::ve
 	return Status::Ok();
 }
 
-// CountAllowed counts stored rows whose labels the filter does not exclude.
+// CountAllowed counts stored rows whose labels the filter does not exclude:
+// a popcount when the labels are 0 .. count-1.
 size_t IvfIndex::CountAllowed(BitsetView filter) const noexcept {
 	if (filter.empty() || lists_ == nullptr)
 		return rows_.size();
+	if (DenseLabels())
+		return rows_.size() - CountFilteredBelow(filter, rows_.size());
 	size_t n = 0;
 	for (size_t l = 0; l < nlist(); l++)
 		for (idx_t label : lists_->ids[l])
@@ -533,6 +561,31 @@ Status IvfIndex::ScanLists(const void *query, const std::vector<idx_t> *lists, s
 	}
 	top.Extract(k, labels, distances);
 	return Status::Ok();
+}
+
+// PrepareExact lists the allowed rows from the bitset when that beats a
+// scan of every list.
+void IvfIndex::PrepareExact(BitsetView filter, size_t allowed, ExactScan *scan) const {
+	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > rows_.size())
+		return;
+	scan->labels.reserve(allowed);
+	AllowedBelow(filter, rows_.size(), &scan->labels);
+	scan->rows.resize(scan->labels.size());
+	for (size_t i = 0; i < scan->labels.size(); i++)
+		scan->rows[i] = RowOf(scan->labels[i]);
+	scan->listed = true;
+}
+
+// SearchExact scans the listed rows (no filter left to apply) or every list.
+Status IvfIndex::SearchExact(const void *query, const ExactScan &scan, size_t k, const SearchParams &p,
+							 BitsetView filter, int64_t *labels, float *distances) const {
+	if (!scan.listed)
+		return ScanLists(query, nullptr, k, p, filter, labels, distances);
+	RowSet rows;
+	rows.labels = scan.labels.data();
+	rows.rows = scan.rows.data();
+	rows.n = scan.labels.size();
+	return BruteForceSearch(config_.metric, config_.dim, query, rows, k, BitsetView(), p, labels, distances);
 }
 
 // Train validates the training rows and runs FAISS' k-means.
@@ -687,6 +740,7 @@ Status IvfIndex::AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *
 				raw_[l].insert(raw_[l].end(), row, row + d);
 			}
 			rows_.emplace(ids[j], PackLoc(l, j));
+			NoteLabel(ids[j]);
 		}
 		(*old_size)[l] = kUnset;
 	}
@@ -731,21 +785,26 @@ Status IvfIndex::SearchImpl(const void *queries, size_t nq, size_t k, const Sear
 	if (allowed == 0 || !trained_)
 		return Status::Ok();
 	double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
-	bool brute = f < p.brute_force_ratio || k >= allowed / 2;
+	bool brute = f < BruteForceRatio(p, config_) || k >= allowed / 2;
 	size_t nprobe = EffectiveProbes(p, allowed);
 	OmpThreads threads(p.threads);
+	ExactScan exact;
+	PrepareExact(filter, allowed, &exact);
 	if (brute || binary_) {
 		for (size_t q = 0; q < nq; q++) {
 			if (Poll(p))
 				return Status::Cancelled();
 			const uint8_t *query = qv.data() + q * rb;
-			std::vector<idx_t> probes;
-			if (!brute)
-				probes = ListOrder(query, nprobe);
-			VECDB_RETURN_IF_ERROR(
-				ScanLists(query, brute ? nullptr : &probes, k, p, filter, labels + q * k, distances + q * k));
-			if (labels[q * k + std::min(k, allowed) - 1] < 0)
-				VECDB_RETURN_IF_ERROR(ScanLists(query, nullptr, k, p, filter, labels + q * k, distances + q * k));
+			int64_t *out_labels = labels + q * k;
+			float *out_distances = distances + q * k;
+			if (brute) {
+				VECDB_RETURN_IF_ERROR(SearchExact(query, exact, k, p, filter, out_labels, out_distances));
+				continue;
+			}
+			std::vector<idx_t> probes = ListOrder(query, nprobe);
+			VECDB_RETURN_IF_ERROR(ScanLists(query, &probes, k, p, filter, out_labels, out_distances));
+			if (out_labels[std::min(k, allowed) - 1] < 0)
+				VECDB_RETURN_IF_ERROR(SearchExact(query, exact, k, p, filter, out_labels, out_distances));
 		}
 		return Status::Ok();
 	}
@@ -785,7 +844,7 @@ Status IvfIndex::SearchImpl(const void *queries, size_t nq, size_t k, const Sear
 			}
 			std::sort(cand.begin(), cand.end(), NeighborLess);
 			if (cand.size() < std::min(k, allowed)) {
-				VECDB_RETURN_IF_ERROR(ScanLists(qq, nullptr, k, p, filter, labels + q * k, distances + q * k));
+				VECDB_RETURN_IF_ERROR(SearchExact(qq, exact, k, p, filter, labels + q * k, distances + q * k));
 				continue;
 			}
 			for (size_t j = 0; j < k && j < cand.size(); j++) {
@@ -812,7 +871,7 @@ Status IvfIndex::RangeSearch(const void *query, float radius, const SearchParams
 		if (allowed == 0 || !trained_)
 			return Status::Ok();
 		double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
-		size_t nprobe = f < params.brute_force_ratio ? nlist() : EffectiveProbes(params, allowed);
+		size_t nprobe = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
 		std::vector<Neighbor> found;
 		StopPoller poller(params.should_stop, params.stop_arg);
 		for (idx_t l : ListOrder(qv.data(), nprobe))
@@ -846,7 +905,7 @@ Expected<std::unique_ptr<Iterator>> IvfIndex::CreateIterator(const void *query, 
 		if (trained_ && allowed > 0) {
 			order = ListOrder(binary_ ? static_cast<const void *>(qb.data()) : qf.data(), nlist());
 			double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
-			first = f < params.brute_force_ratio ? nlist() : EffectiveProbes(params, allowed);
+			first = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
 		}
 		it = std::make_unique<IvfIterator>(this, std::move(qf), std::move(qb), std::move(order), first, params,
 										   filter);
@@ -1001,6 +1060,8 @@ Status IvfIndex::Load(const IndexHeader &h, ByteReader &reader) {
 		for (size_t j = 0; j < ids.size(); j++)
 			if (ids[j] < 0 || !rows_.emplace(ids[j], PackLoc(l, j)).second)
 				return Status::Corrupt("IVF index holds a bad or duplicate label");
+			else
+				NoteLabel(ids[j]);
 		if (!lists_hold_rows_) {
 			raw_[l].resize(ids.size() * d);
 			std::memcpy(raw_[l].data(), raw_at + listed * d * sizeof(float), raw_[l].size() * sizeof(float));

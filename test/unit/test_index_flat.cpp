@@ -631,6 +631,27 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 				}())
 					.ok());
 	EXPECT_TRUE(ValidateSearch(s, 1).ok());
+	/* the default switch point is each kind's own, in (0, 1]; for IVF it
+	   grows with nprobe / nlist */
+	EXPECT_LT(s.brute_force_ratio, 0.0);
+	for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvfFlat, IndexKind::kIvfPq,
+						   IndexKind::kIvfSq8, IndexKind::kBinFlat, IndexKind::kBinIvf}) {
+		IndexConfig config;
+		config.kind = kind;
+		double ratio = DefaultBruteForceRatio(config, s);
+		EXPECT_GT(ratio, 0.0) << static_cast<int>(kind);
+		EXPECT_LE(ratio, 1.0) << static_cast<int>(kind);
+	}
+	IndexConfig ivf;
+	ivf.kind = IndexKind::kIvfFlat;
+	ivf.nlist = 316;
+	SearchParams wide = s;
+	wide.nprobe = 32;
+	EXPECT_LT(DefaultBruteForceRatio(ivf, s), DefaultBruteForceRatio(ivf, wide));
+	wide.nprobe = 316;
+	EXPECT_EQ(DefaultBruteForceRatio(ivf, wide), 1.0);
+	s.brute_force_ratio = 1.5;
+	EXPECT_EQ(ValidateSearch(s, 1).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(FlatBruteForce, PointerRowsAndTopK) {
@@ -668,6 +689,32 @@ TEST(FlatBruteForce, PointerRowsAndTopK) {
 	EXPECT_EQ(l[1], 3);
 	EXPECT_EQ(l[2], -1);
 	EXPECT_EQ(dd[2], kInf);
+}
+
+TEST(FlatBruteForce, BitsetCountsAndAllowedLabels) {
+	/* word-at-a-time paths against bit-by-bit ones, for sizes around 64 */
+	for (size_t nbits : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{200}, size_t{1000}}) {
+		Bitset bits = Bitset::Random(nbits, 0.7, nbits);
+		BitsetView view = bits.View();
+		for (size_t end : {size_t{0}, nbits / 2, nbits, nbits + 70}) {
+			size_t filtered = 0;
+			std::vector<int64_t> expect;
+			for (size_t i = 0; i < end; i++) {
+				if (view.test(static_cast<int64_t>(i)))
+					filtered++;
+				else
+					expect.push_back(static_cast<int64_t>(i));
+			}
+			EXPECT_EQ(CountFilteredBelow(view, end), filtered) << nbits << " " << end;
+			std::vector<int64_t> got;
+			AllowedBelow(view, end, &got);
+			EXPECT_EQ(got, expect) << nbits << " " << end;
+		}
+	}
+	std::vector<int64_t> all;
+	AllowedBelow(BitsetView(), 5, &all);
+	EXPECT_EQ(all, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+	EXPECT_EQ(CountFilteredBelow(BitsetView(), 5), 0u);
 }
 
 TEST(FlatIndex, MemoryUsageGrows) {

@@ -337,6 +337,34 @@ TEST(Hnsw, KeepPrunedVersusHnswlib) {
 	EXPECT_GE(at40[2], at40[0] - 0.005);
 }
 
+TEST(Hnsw, LayerOneBeamSeedsBetterThanGreedyDescent) {
+	/* two serial builds give one graph; searched with and without the
+	   layer-1 beam (without it the search is hnswlib's searchKnn) */
+	Data d = MakeClustered(10100, 32, 3, 1.0f, 1000);
+	Data q = Split(&d, 100);
+	auto truth = TrueKnn(d, q, 10, Metric::kL2);
+	HnswBuildOptions greedy;
+	greedy.layer1_beam = false;
+	auto with_beam = BuildIndex(d);
+	auto without = BuildIndex(d, Metric::kL2, greedy);
+	StringWriter a, b;
+	ASSERT_TRUE(with_beam->Serialize(a).ok());
+	ASSERT_TRUE(without->Serialize(b).ok());
+	ASSERT_EQ(a.bytes(), b.bytes());
+	double sum_beam = 0, sum_greedy = 0;
+	for (int ef : {10, 20, 40}) {
+		SearchParams p;
+		p.ef_search = ef;
+		double rb = Recall(truth, SearchAll(*with_beam, q, 10, p), 10);
+		double rg = Recall(truth, SearchAll(*without, q, 10, p), 10);
+		std::printf("hnsw 10000x32 ef=%d recall@10 beam %.4f greedy %.4f\n", ef, rb, rg);
+		sum_beam += rb;
+		sum_greedy += rg;
+	}
+	EXPECT_GE(sum_beam, sum_greedy);
+	EXPECT_GT(sum_greedy, 0.0);
+}
+
 TEST(Hnsw, IteratorDrainsEveryAllowedLabelOnce) {
 	Data d = MakeClustered(3000, 16, 11);
 	auto idx = BuildIndex(d, Metric::kL2, HnswBuildOptions(), 8, 32);

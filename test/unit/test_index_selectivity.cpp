@@ -1,7 +1,8 @@
 // test_index_selectivity.cpp runs every kind that filters (FLAT, HNSW,
 // IVF_FLAT, IVF_PQ and IVF_SQ8 with re-ranking, BIN_IVF) through the same
-// matrix of random filters allowing 1%, 10% and 50% of the rows: no filtered
-// label comes back, k results whenever k rows are allowed, recall@10 at
+// matrix of random filters allowing 1%, 10% and 50% of the rows (and all),
+// with the default switch to brute force and with the filtered path forced:
+// no filtered label comes back, k results whenever k rows are allowed, recall@10 at
 // least 0.95 against the exact filtered answer, and a drained iterator
 // returns every allowed label exactly once.
 #include <gtest/gtest.h>
@@ -107,8 +108,16 @@ protected:
 
 TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 	const Case &c = GetParam();
-	for (double allowed_fraction : {0.01, 0.10, 0.50, 1.0}) {
-		SCOPED_TRACE(std::to_string(allowed_fraction));
+	/* with the default switch to brute force, then with the filtered
+	   graph / IVF path forced (brute_force_ratio 0) */
+	std::vector<std::pair<double, double>> settings;
+	for (double ratio : {-1.0, 0.0})
+		for (double fraction : {0.01, 0.10, 0.50, 1.0})
+			settings.emplace_back(ratio, fraction);
+	for (auto [ratio, allowed_fraction] : settings) {
+		SCOPED_TRACE(std::to_string(allowed_fraction) + (ratio < 0 ? " default" : " filtered path"));
+		SearchParams params = params_;
+		params.brute_force_ratio = ratio;
 		Bitset bits = Bitset::Random(kRows, 1.0 - allowed_fraction, 17);
 		BitsetView filter = bits.View();
 		std::vector<int64_t> allowed;
@@ -119,17 +128,17 @@ TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 								 filter);
 		std::vector<int64_t> got(kQueries * kK);
 		std::vector<float> dist(kQueries * kK);
-		ASSERT_TRUE(index_->Search(queries_.data(), kQueries, kK, params_, filter, got.data(), dist.data()).ok());
+		ASSERT_TRUE(index_->Search(queries_.data(), kQueries, kK, params, filter, got.data(), dist.data()).ok());
 		for (size_t i = 0; i < got.size(); i++) {
 			ASSERT_GE(got[i], 0) << "fewer than k results with " << allowed.size() << " rows allowed";
 			ASSERT_FALSE(filter.test(got[i])) << "filtered label " << got[i] << " returned";
 		}
 		double recall = Recall(truth, got);
-		std::printf("%-8s allowed %4.0f%% (%5zu rows): recall@10 %.4f\n", c.name, allowed_fraction * 100,
-					allowed.size(), recall);
+		std::printf("%-8s allowed %4.0f%% (%5zu rows), %-13s: recall@10 %.4f\n", c.name, allowed_fraction * 100,
+					allowed.size(), ratio < 0 ? "default" : "filtered path", recall);
 		EXPECT_GE(recall, 0.95);
 
-		auto it = index_->CreateIterator(queries_.data(), params_, filter);
+		auto it = index_->CreateIterator(queries_.data(), params, filter);
 		ASSERT_TRUE(it.ok()) << it.status().message();
 		std::vector<uint8_t> seen(kRows, 0);
 		size_t returned = 0;
@@ -148,6 +157,32 @@ TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 		}
 		EXPECT_EQ(returned, allowed.size());
 	}
+}
+
+TEST_P(Selectivity, PermutedRowPositionsAsLabels) {
+	/* labels 0 .. n-1 in a shuffled order: dense (so few allowed rows come
+	   from the bitset) but not the internal order */
+	const Case &c = GetParam();
+	std::vector<int64_t> perm(kRows);
+	std::iota(perm.begin(), perm.end(), 0);
+	testutil::Rng rng(21);
+	for (size_t i = kRows - 1; i > 0; i--)
+		std::swap(perm[i], perm[static_cast<size_t>(rng.Below(i + 1))]);
+	auto made = CreateIndex(testutil::MakeConfig(c.kind, c.metric, c.dim, c.nlist, c.pq_m));
+	ASSERT_TRUE(made.ok());
+	std::unique_ptr<Index> index = std::move(made).value();
+	ASSERT_TRUE(index->Build(rows_.data(), perm.data(), kRows).ok());
+	Bitset bits = Bitset::Random(kRows, 0.99, 23);
+	auto truth = ExactSearch(c.metric, c.dim, rows_.data(), perm.data(), kRows, queries_.data(), kQueries, kK,
+							 bits.View());
+	std::vector<int64_t> got(kQueries * kK);
+	std::vector<float> dist(kQueries * kK);
+	ASSERT_TRUE(index->Search(queries_.data(), kQueries, kK, params_, bits.View(), got.data(), dist.data()).ok());
+	for (size_t q = 0; q < kQueries; q++)
+		for (size_t j = 0; j < kK; j++) {
+			ASSERT_EQ(got[q * kK + j], truth[q][j].label) << q << " " << j;
+			ASSERT_NEAR(dist[q * kK + j], truth[q][j].distance, 1e-3 * (1 + std::abs(truth[q][j].distance)));
+		}
 }
 
 INSTANTIATE_TEST_SUITE_P(

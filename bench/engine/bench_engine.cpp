@@ -1,0 +1,597 @@
+// bench_engine.cpp measures the engine against its own exact search and
+// against the raw libraries it wraps, one query per call (as the access
+// method calls it), single-threaded search, k = 10:
+//
+//   switch  filtered HNSW and IVF_FLAT search vs exact search over the
+//           allowed rows at allowed fractions 0.1% .. 50%: where brute force
+//           stops being faster (SearchParams::brute_force_ratio's default);
+//   hnsw    engine HNSW vs hnswlib's HierarchicalNSW::searchKnn on the same
+//           graph (the engine's graph copied into a HierarchicalNSW with
+//           hnswlib's own L2 space), ef 40/80/160/320; and build wall time,
+//           engine vs hnswlib's addPoint, 1 and 2 threads;
+//   ivf     engine IVF_FLAT vs faiss::IndexIVFFlat over the same centroids
+//           and rows, nprobe 4/8/16/32.
+//
+// Usage: bench_engine [switch|hnsw|ivf|all ...] [--n 100000] [--dim 128]
+//        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
+//        [--switch-nprobe 16] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
+// (--quick: hnsw builds only the engine's serial graph, for search work).
+// Output: markdown tables on stdout. Recall@10 is the share of the exact
+// top 10 (of the rows the filter allows) that a search returns. QPS is
+// queries per second of the searching thread's CPU time (the machines we
+// share move wall time with other people's work); build times are wall time.
+// Each table ends with the 1-minute load average.
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+#include <hnswlib/hnswlib.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataset.hpp"
+#include "knowhere/hnsw_index.hpp"
+#include "knowhere/index.hpp"
+#include "knowhere/serialize.hpp"
+
+using namespace vecdb::engine;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kK = 10;
+
+// Options holds the command line.
+struct Options {
+	std::vector<std::string> modes;
+	size_t n = 100000;
+	int dim = 128;
+	size_t queries = 1000;
+	int clusters = 100;
+	uint64_t seed = 42;
+	int nlist = 316;
+	int switch_nprobe = 16;
+	bool quick = false;
+	std::string switch_kinds = "hnsw,ivf";
+	std::string raw;
+};
+
+// Data is the base rows, queries and labels (0 .. n-1).
+struct Data {
+	int dim;
+	size_t n, nq;
+	std::vector<float> base, queries;
+	std::vector<int64_t> labels;
+};
+
+// Seconds returns the seconds since t0.
+double Seconds(Clock::time_point t0) {
+	return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// ThreadSeconds returns the calling thread's CPU time: on a shared machine it
+// moves much less with other people's load than wall time does.
+double ThreadSeconds() {
+	timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// LoadAverage returns the 1-minute load average.
+double LoadAverage() {
+	double load = -1;
+	if (FILE *f = std::fopen("/proc/loadavg", "r")) {
+		if (std::fscanf(f, "%lf", &load) != 1)
+			load = -1;
+		std::fclose(f);
+	}
+	return load;
+}
+
+// Check exits with a message when a Status is not ok.
+void Check(const Status &s, const char *what) {
+	if (!s.ok()) {
+		std::fprintf(stderr, "%s: %s\n", what, s.message().c_str());
+		std::exit(1);
+	}
+}
+
+// MakeData generates (or loads) the data set.
+Data MakeData(const Options &o) {
+	Data d;
+	d.dim = o.dim;
+	if (!o.raw.empty()) {
+		size_t comma = o.raw.find(',');
+		d.base = vecdb::bench::LoadRaw(o.raw.substr(0, comma), o.dim);
+		d.queries = vecdb::bench::LoadRaw(o.raw.substr(comma + 1), o.dim);
+	} else {
+		vecdb::bench::Mixture m = vecdb::bench::Mixture::Make(o.dim, o.clusters, o.seed);
+		d.base = m.Sample(o.n, o.seed + 1);
+		d.queries = m.Sample(o.queries, o.seed + 2);
+	}
+	d.n = d.base.size() / o.dim;
+	d.nq = d.queries.size() / o.dim;
+	d.labels.resize(d.n);
+	std::iota(d.labels.begin(), d.labels.end(), 0);
+	return d;
+}
+
+// Filter owns a bitset that allows each row with probability fraction.
+struct Filter {
+	std::vector<uint8_t> bits;
+	size_t n = 0;
+	size_t allowed = 0;
+	BitsetView View() const { return bits.empty() ? BitsetView() : BitsetView(bits.data(), n); }
+};
+
+// MakeFilter draws a random filter (a set bit filters a row out).
+Filter MakeFilter(size_t n, double fraction, uint64_t seed) {
+	Filter f;
+	if (fraction >= 1.0) {
+		f.allowed = n;
+		f.n = n;
+		return f;
+	}
+	f.n = n;
+	f.bits.assign((n + 7) / 8, 0);
+	vecdb::bench::Normal01 rng(seed);
+	for (size_t i = 0; i < n; i++) {
+		if (rng.Uniform() < fraction)
+			f.allowed++;
+		else
+			f.bits[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+	}
+	return f;
+}
+
+// Truth returns the exact top k labels per query over the allowed rows
+// (engine FLAT, two threads: not timed).
+std::vector<int64_t> Truth(const Data &d, const Filter &f) {
+	IndexConfig c;
+	c.kind = IndexKind::kFlat;
+	c.dim = d.dim;
+	auto flat = std::move(CreateIndex(c)).value();
+	Check(flat->Add(d.base.data(), d.labels.data(), d.n), "flat add");
+	SearchParams p;
+	p.threads = 2;
+	std::vector<int64_t> labels(d.nq * kK);
+	std::vector<float> dist(d.nq * kK);
+	Check(flat->Search(d.queries.data(), d.nq, kK, p, f.View(), labels.data(), dist.data()), "flat search");
+	return labels;
+}
+
+// Recall returns the share of true neighbours found.
+double Recall(const std::vector<int64_t> &truth, const std::vector<int64_t> &got, size_t nq) {
+	size_t hit = 0, total = 0;
+	for (size_t q = 0; q < nq; q++) {
+		std::set<int64_t> t;
+		for (size_t j = 0; j < kK; j++)
+			if (truth[q * kK + j] >= 0)
+				t.insert(truth[q * kK + j]);
+		total += t.size();
+		for (size_t j = 0; j < kK; j++)
+			hit += t.count(got[q * kK + j]);
+	}
+	return total == 0 ? 1.0 : static_cast<double>(hit) / static_cast<double>(total);
+}
+
+// Run is the timing of one search over the queries.
+struct Run {
+	double qps;
+	double recall;
+	bool cut; /* over the queries reached in kMaxPassSeconds only */
+};
+
+// SearchFn answers one query: writes k labels.
+using SearchFn = std::function<void(const float *, int64_t *)>;
+
+// kRounds is how many timed passes each search gets; passes of the searches
+// compared in one table row alternate, and each keeps its fastest pass, so
+// other people's load on a shared machine hits all of them alike.
+constexpr int kRounds = 3;
+// kMaxPassSeconds cuts a pass short (a filtered HNSW search of 0.1% of the
+// rows takes ~50 ms a query): such a search gets one pass over the queries
+// it reached in that time, its recall over those, marked '*' in the table.
+constexpr double kMaxPassSeconds = 5.0;
+
+// TimeQueries runs each search over the queries (after 10 warm-up queries)
+// kRounds times, alternating, and returns per search its best QPS (queries
+// per second of this thread's CPU time) and recall@10.
+std::vector<Run> TimeQueries(const Data &d, const std::vector<int64_t> &truth, const std::vector<SearchFn> &searches) {
+	std::vector<Run> runs(searches.size(), Run{0, 0, false});
+	std::vector<int64_t> got(d.nq * kK, -1);
+	for (const SearchFn &search : searches)
+		for (size_t q = 0; q < std::min<size_t>(10, d.nq); q++)
+			search(d.queries.data() + q * d.dim, got.data() + q * kK);
+	for (int round = 0; round < kRounds; round++) {
+		for (size_t i = 0; i < searches.size(); i++) {
+			if (runs[i].cut)
+				continue;
+			double t0 = ThreadSeconds(), secs = 0;
+			size_t done = 0;
+			while (done < d.nq && secs < kMaxPassSeconds) {
+				searches[i](d.queries.data() + done * d.dim, got.data() + done * kK);
+				done++;
+				secs = ThreadSeconds() - t0;
+			}
+			runs[i].qps = std::max(runs[i].qps, static_cast<double>(done) / secs);
+			runs[i].recall = Recall(truth, got, done);
+			runs[i].cut = done < d.nq;
+		}
+	}
+	return runs;
+}
+
+// Mark returns "*" for a pass cut short, else "".
+const char *Mark(const Run &r) {
+	return r.cut ? "*" : "";
+}
+
+// EngineSearch returns a per-query search function over an engine index.
+SearchFn EngineSearch(const Index &index, const SearchParams &p, BitsetView filter) {
+	return [&index, p, filter](const float *q, int64_t *out) {
+		float dist[kK];
+		Check(index.Search(q, 1, kK, p, filter, out, dist), "search");
+	};
+}
+
+// BuildEngine builds an engine index and returns it with its wall time.
+std::unique_ptr<Index> BuildEngine(const Data &d, IndexConfig c, double *secs) {
+	auto index = std::move(CreateIndex(c)).value();
+	Clock::time_point t0 = Clock::now();
+	Check(index->Build(d.base.data(), d.labels.data(), d.n), "build");
+	*secs = Seconds(t0);
+	return index;
+}
+
+// Load reads a trivially copyable value from a byte cursor.
+template <typename T>
+T Load(const uint8_t *&p) {
+	T v;
+	std::memcpy(&v, p, sizeof(T));
+	p += sizeof(T);
+	return v;
+}
+
+// RawGraphFrom copies the graph of a serialized engine HNSW index (format in
+// hnsw_index.cpp: header, payload header, per element label, level, vector
+// and a list per level) into a HierarchicalNSW with hnswlib's L2 space.
+std::unique_ptr<hnswlib::HierarchicalNSW<float>> RawGraphFrom(const std::string &bytes, int dim,
+																hnswlib::SpaceInterface<float> *space) {
+	const uint8_t *p = reinterpret_cast<const uint8_t *>(bytes.data());
+	IndexHeader h = Load<IndexHeader>(p);
+	Load<uint32_t>(p);
+	uint32_t m = Load<uint32_t>(p);
+	uint32_t efc = Load<uint32_t>(p);
+	Load<uint64_t>(p);
+	int32_t maxlevel = Load<int32_t>(p);
+	int64_t ep = Load<int64_t>(p);
+	size_t n = static_cast<size_t>(h.count);
+	auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(space, n, m, efc);
+	for (size_t i = 0; i < n; i++) {
+		hnswlib::tableint id = static_cast<hnswlib::tableint>(i);
+		int64_t label = Load<int64_t>(p);
+		int32_t level = Load<int32_t>(p);
+		std::memset(g->data_level0_memory_ + i * g->size_data_per_element_, 0, g->size_data_per_element_);
+		g->setExternalLabel(id, static_cast<hnswlib::labeltype>(label));
+		std::memcpy(g->getDataByInternalId(id), p, dim * sizeof(float));
+		p += dim * sizeof(float);
+		g->element_levels_[i] = level;
+		if (level > 0) {
+			size_t bytes_needed = g->size_links_per_element_ * level + 1;
+			g->linkLists_[i] = static_cast<char *>(std::malloc(bytes_needed));
+			std::memset(g->linkLists_[i], 0, bytes_needed);
+		}
+		for (int l = 0; l <= level; l++) {
+			uint32_t cnt = Load<uint32_t>(p);
+			hnswlib::linklistsizeint *ll = g->get_linklist_at_level(id, l);
+			g->setListCount(ll, static_cast<unsigned short>(cnt));
+			std::memcpy(ll + 1, p, cnt * sizeof(hnswlib::tableint));
+			p += cnt * sizeof(hnswlib::tableint);
+		}
+		g->label_lookup_[static_cast<hnswlib::labeltype>(label)] = id;
+	}
+	g->cur_element_count = n;
+	g->enterpoint_node_ = static_cast<hnswlib::tableint>(ep);
+	g->maxlevel_ = maxlevel;
+	return g;
+}
+
+// RawSearch returns a per-query searchKnn function over a hnswlib graph.
+SearchFn RawSearch(hnswlib::HierarchicalNSW<float> &g) {
+	return [&g](const float *q, int64_t *out) {
+		auto res = g.searchKnn(q, kK);
+		size_t i = res.size();
+		for (size_t j = i; j < kK; j++)
+			out[j] = -1;
+		while (!res.empty()) {
+			out[--i] = static_cast<int64_t>(res.top().second);
+			res.pop();
+		}
+	};
+}
+
+// BuildRawHnsw builds hnswlib's own graph with addPoint on `threads` threads.
+std::unique_ptr<hnswlib::HierarchicalNSW<float>> BuildRawHnsw(const Data &d, hnswlib::SpaceInterface<float> *space,
+															   int threads, double *secs) {
+	auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(space, d.n, 16, 64, 42);
+	std::atomic<size_t> next{0};
+	Clock::time_point t0 = Clock::now();
+	auto work = [&] {
+		for (size_t i; (i = next.fetch_add(1)) < d.n;)
+			g->addPoint(d.base.data() + i * d.dim, static_cast<hnswlib::labeltype>(i));
+	};
+	std::vector<std::thread> pool;
+	for (int t = 1; t < threads; t++)
+		pool.emplace_back(work);
+	work();
+	for (std::thread &t : pool)
+		t.join();
+	*secs = Seconds(t0);
+	return g;
+}
+
+// BenchHnsw compares engine HNSW with hnswlib on the same graph, and builds
+// (quick: only the engine's serial builds, no hnswlib-built graph).
+void BenchHnsw(const Data &d, bool quick) {
+	std::vector<int64_t> truth = Truth(d, Filter());
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = d.dim;
+	c.m = 16;
+	c.ef_construction = 64;
+	double engine_build[2] = {0, 0}, raw_build[2] = {0, 0}, greedy_build = 0;
+	c.threads = 2;
+	if (!quick)
+		BuildEngine(d, c, &engine_build[1]);
+	c.threads = 1;
+	std::unique_ptr<Index> engine = BuildEngine(d, c, &engine_build[0]);
+	/* the same serial build (it is deterministic) searched without the beam */
+	HnswBuildOptions greedy_options;
+	greedy_options.layer1_beam = false;
+	std::unique_ptr<Index> greedy = std::move(NewHnswIndexWithOptions(c, greedy_options)).value();
+	Clock::time_point t0 = Clock::now();
+	Check(greedy->Build(d.base.data(), d.labels.data(), d.n), "build");
+	greedy_build = Seconds(t0);
+	hnswlib::L2Space space(static_cast<size_t>(d.dim));
+	std::unique_ptr<hnswlib::HierarchicalNSW<float>> own;
+	if (!quick) {
+		BuildRawHnsw(d, &space, 2, &raw_build[1]);
+		own = BuildRawHnsw(d, &space, 1, &raw_build[0]);
+	}
+	StringWriter w, w2;
+	Check(engine->Serialize(w), "serialize");
+	Check(greedy->Serialize(w2), "serialize");
+	if (w.bytes() != w2.bytes()) {
+		std::fprintf(stderr, "two serial builds gave different graphs\n");
+		std::exit(1);
+	}
+	std::unique_ptr<hnswlib::HierarchicalNSW<float>> same = RawGraphFrom(w.bytes(), d.dim, &space);
+
+	std::printf("\n### HNSW build, m 16, ef_construction 64, %zu x %d (wall seconds)\n\n", d.n, d.dim);
+	std::printf("| threads | engine Build | hnswlib addPoint |\n| --- | --- | --- |\n");
+	for (int t = 0; t < 2; t++)
+		std::printf("| %d | %.1f | %.1f |\n", t + 1, engine_build[t], raw_build[t]);
+	std::printf("\n(second engine serial build: %.1f s) load average %.2f\n", greedy_build, LoadAverage());
+
+	std::printf("\n### HNSW search, one query per call, 1 thread, k 10 (%zu queries)\n\n", d.nq);
+	std::printf("engine: default search (layer-1 beam of width ef); engine greedy: layer1_beam off, the search "
+				"hnswlib's searchKnn does; hnswlib same graph: searchKnn over the engine's graph; hnswlib own graph: "
+				"searchKnn over hnswlib's addPoint graph.\n\n");
+	std::printf("| ef | engine QPS | engine recall | engine greedy QPS | engine greedy recall | hnswlib same graph "
+				"QPS | hnswlib same graph recall | greedy / hnswlib QPS | hnswlib own graph QPS | own graph recall |\n");
+	std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (int ef : {40, 80, 160, 320}) {
+		SearchParams p;
+		p.ef_search = ef;
+		same->setEf(static_cast<size_t>(ef));
+		std::vector<SearchFn> fns = {EngineSearch(*engine, p, {}), EngineSearch(*greedy, p, {}), RawSearch(*same)};
+		if (own) {
+			own->setEf(static_cast<size_t>(ef));
+			fns.push_back(RawSearch(*own));
+		}
+		std::vector<Run> r = TimeQueries(d, truth, fns);
+		Run o = own ? r[3] : Run{0, 0, false};
+		std::printf("| %d | %.0f | %.4f | %.0f | %.4f | %.0f | %.4f | %.2f | %.0f | %.4f |\n", ef, r[0].qps, r[0].recall,
+					r[1].qps, r[1].recall, r[2].qps, r[2].recall, r[1].qps / r[2].qps, o.qps, o.recall);
+		std::fflush(stdout);
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
+// RawIvfFrom builds a faiss::IndexIVFFlat over the centroids of a serialized
+// engine IVF_FLAT index (its FAISS blob ends the payload) and adds the rows.
+std::unique_ptr<faiss::IndexIVFFlat> RawIvfFrom(const std::string &bytes, const Data &d, double *add_secs) {
+	const uint8_t *p = reinterpret_cast<const uint8_t *>(bytes.data()) + sizeof(IndexHeader) + sizeof(uint64_t) +
+		sizeof(uint32_t) + 4 * sizeof(int32_t) + sizeof(uint64_t) + sizeof(uint8_t);
+	uint64_t raw_floats = Load<uint64_t>(p);
+	p += raw_floats * sizeof(float);
+	uint64_t blob_len = Load<uint64_t>(p);
+	faiss::VectorIOReader blob;
+	blob.data.assign(p, p + blob_len);
+	std::unique_ptr<faiss::Index> engine_faiss(faiss::read_index(&blob));
+	auto *ivf = dynamic_cast<faiss::IndexIVF *>(engine_faiss.get());
+	auto *centroids = dynamic_cast<faiss::IndexFlat *>(ivf->quantizer);
+	auto *q = new faiss::IndexFlatL2(d.dim);
+	q->add(ivf->nlist, centroids->get_xb());
+	auto raw = std::make_unique<faiss::IndexIVFFlat>(q, d.dim, ivf->nlist, faiss::METRIC_L2);
+	raw->own_fields = true;
+	Clock::time_point t0 = Clock::now();
+	raw->add(static_cast<faiss::Index::idx_t>(d.n), d.base.data());
+	*add_secs = Seconds(t0);
+	return raw;
+}
+
+// BenchIvf compares engine IVF_FLAT with faiss::IndexIVFFlat.
+void BenchIvf(const Data &d, int nlist) {
+	std::vector<int64_t> truth = Truth(d, Filter());
+	IndexConfig c;
+	c.kind = IndexKind::kIvfFlat;
+	c.dim = d.dim;
+	c.nlist = nlist;
+	double build, raw_add;
+	std::unique_ptr<Index> engine = BuildEngine(d, c, &build);
+	StringWriter w;
+	Check(engine->Serialize(w), "serialize");
+	std::unique_ptr<faiss::IndexIVFFlat> raw = RawIvfFrom(w.bytes(), d, &raw_add);
+	omp_set_num_threads(1);
+	std::printf("\n### IVF_FLAT search, nlist %d, one query per call, 1 thread, k 10 (%zu queries)\n\n", nlist, d.nq);
+	std::printf("engine build (train + add) %.1f s; faiss add on the same centroids %.1f s\n\n", build, raw_add);
+	std::printf("| nprobe | engine QPS | engine recall | faiss QPS | faiss recall | engine/faiss QPS |\n");
+	std::printf("| --- | --- | --- | --- | --- | --- |\n");
+	for (int nprobe : {4, 8, 16, 32}) {
+		SearchParams p;
+		p.nprobe = nprobe;
+		faiss::SearchParametersIVF sp;
+		sp.nprobe = static_cast<size_t>(nprobe);
+		std::vector<Run> runs = TimeQueries(d, truth,
+											{EngineSearch(*engine, p, {}), [&](const float *q, int64_t *out) {
+												 float dist[kK];
+												 raw->search(1, q, kK, dist, out, &sp);
+											 }});
+		Run e = runs[0], r = runs[1];
+		std::printf("| %d | %.0f | %.4f | %.0f | %.4f | %.2f |\n", nprobe, e.qps, e.recall, r.qps, r.recall,
+					e.qps / r.qps);
+		std::fflush(stdout);
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
+// BenchSwitch measures filtered search against exact search over the allowed
+// rows for HNSW (ef_search 40) and IVF_FLAT (nlist, nprobe).
+void BenchSwitch(const Data &d, int nlist, int nprobe, const std::string &which) {
+	const double fractions[] = {0.001, 0.005, 0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50};
+	std::vector<Filter> filters;
+	std::vector<std::vector<int64_t>> truths;
+	for (double f : fractions) {
+		filters.push_back(MakeFilter(d.n, f, 7));
+		truths.push_back(Truth(d, filters.back()));
+	}
+	struct Kind {
+		const char *name;
+		IndexConfig config;
+		SearchParams params;
+	};
+	IndexConfig hc;
+	hc.kind = IndexKind::kHnsw;
+	hc.dim = d.dim;
+	hc.threads = 2;
+	IndexConfig ic;
+	ic.kind = IndexKind::kIvfFlat;
+	ic.dim = d.dim;
+	ic.nlist = nlist;
+	ic.threads = 2;
+	SearchParams hp, ip;
+	ip.nprobe = nprobe;
+	Kind kinds[] = {{"HNSW (m 16, ef_construction 64, ef_search 40)", hc, hp},
+					{"IVF_FLAT (nlist, nprobe as below)", ic, ip}};
+	for (Kind &k : kinds) {
+		if (which.find(k.config.kind == IndexKind::kHnsw ? "hnsw" : "ivf") == std::string::npos)
+			continue;
+		double build;
+		std::unique_ptr<Index> index = BuildEngine(d, k.config, &build);
+		std::printf("\n### Filtered search vs brute force: %s, %zu x %d", k.name, d.n, d.dim);
+		if (k.config.kind == IndexKind::kIvfFlat)
+			std::printf(", nlist %d, nprobe %d", nlist, nprobe);
+		std::printf("\n\n| allowed | rows | filtered QPS | filtered recall | brute force QPS | default QPS | default "
+					"recall | faster |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+		for (size_t i = 0; i < filters.size(); i++) {
+			SearchParams graph = k.params, exact = k.params;
+			graph.brute_force_ratio = 0.0;
+			exact.brute_force_ratio = 1.0;
+			BitsetView view = filters[i].View();
+			std::vector<Run> runs = TimeQueries(
+				d, truths[i],
+				{EngineSearch(*index, graph, view), EngineSearch(*index, exact, view), EngineSearch(*index, k.params, view)});
+			Run g = runs[0], e = runs[1], a = runs[2];
+			const char *faster = g.recall < 0.95 ? "brute force (filtered recall < 0.95)"
+								 : e.qps > g.qps ? "brute force"
+												 : "filtered";
+			std::printf("| %.1f%% | %zu | %.0f%s | %.4f | %.0f%s | %.0f%s | %.4f | %s |\n", fractions[i] * 100,
+						filters[i].allowed, g.qps, Mark(g), g.recall, e.qps, Mark(e), a.qps, Mark(a), a.recall, faster);
+			std::fflush(stdout);
+		}
+		std::printf("\n(* one pass cut at %.0f s of CPU: QPS and recall over the queries it reached) load average "
+					"%.2f\n",
+					kMaxPassSeconds, LoadAverage());
+	}
+}
+
+// ParseOptions reads the command line.
+Options ParseOptions(int argc, char **argv) {
+	Options o;
+	for (int i = 1; i < argc; i++) {
+		std::string a = argv[i];
+		auto next = [&]() -> std::string {
+			if (i + 1 >= argc) {
+				std::fprintf(stderr, "%s needs a value\n", a.c_str());
+				std::exit(2);
+			}
+			return argv[++i];
+		};
+		if (a == "--n")
+			o.n = std::stoul(next());
+		else if (a == "--dim")
+			o.dim = std::stoi(next());
+		else if (a == "--queries")
+			o.queries = std::stoul(next());
+		else if (a == "--clusters")
+			o.clusters = std::stoi(next());
+		else if (a == "--seed")
+			o.seed = std::stoull(next());
+		else if (a == "--nlist")
+			o.nlist = std::stoi(next());
+		else if (a == "--switch-nprobe")
+			o.switch_nprobe = std::stoi(next());
+		else if (a == "--raw")
+			o.raw = next();
+		else if (a == "--quick")
+			o.quick = true;
+		else if (a == "--switch-kinds")
+			o.switch_kinds = next();
+		else if (a == "switch" || a == "hnsw" || a == "ivf" || a == "all")
+			o.modes.push_back(a);
+		else {
+			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
+			std::exit(2);
+		}
+	}
+	if (o.modes.empty())
+		o.modes.push_back("all");
+	return o;
+}
+
+}  // namespace
+
+// main generates the data once and runs the chosen benchmarks.
+int main(int argc, char **argv) {
+	Options o = ParseOptions(argc, argv);
+	Clock::time_point t0 = Clock::now();
+	Data d = MakeData(o);
+	std::printf("data: %zu x %d, %zu queries, %d clusters, seed %llu (%.1f s to make)\n", d.n, d.dim, d.nq, o.clusters,
+				static_cast<unsigned long long>(o.seed), Seconds(t0));
+	auto want = [&](const char *m) {
+		return std::find(o.modes.begin(), o.modes.end(), m) != o.modes.end() ||
+			std::find(o.modes.begin(), o.modes.end(), "all") != o.modes.end();
+	};
+	if (want("hnsw"))
+		BenchHnsw(d, o.quick);
+	if (want("ivf"))
+		BenchIvf(d, o.nlist);
+	if (want("switch"))
+		BenchSwitch(d, o.nlist, o.switch_nprobe, o.switch_kinds);
+	return 0;
+}
