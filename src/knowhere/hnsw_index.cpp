@@ -31,9 +31,12 @@
 //   search of layer 1 whose results seed layer 0 (LayerEntries), then a
 //   best-first search of layer 0 that walks through filtered nodes but admits
 //   only allowed ones into the result set, with ef widened as the allowed
-//   fraction falls. Few
-//   allowed rows (below brute_force_ratio, or k at least half of them) are
-//   searched exactly, and so is any graph search that came up short of k.
+//   fraction falls. Few allowed rows (below brute_force_ratio, default 0.2,
+//   or k at least half of them) are searched exactly, and so is any graph
+//   search that came up short of k; with labels 0 .. n-1 the exact scan
+//   lists the allowed rows from the bitset instead of testing every element.
+//   Every neighbour loop prefetches the next neighbour's vector (hnswlib's
+//   trick; without it the same search ran slower than searchKnn).
 // - Iterator: the layer-0 best-first expansion kept alive between batches
 //   (frontier heap, visited set, heap of found-but-unreturned allowed rows);
 //   when the frontier is empty, rows never reached are added by brute force.

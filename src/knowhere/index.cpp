@@ -93,8 +93,9 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 // DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
 // bench_engine switch, 100,000 x 128): a constant for HNSW (ef_search 40),
 // for IVF the fit of the crossovers at nlist 316, nprobe 8 / 16 / 32
-// (0.18 / 0.25 / 0.3): brute force costs ~ f n, the filtered search scans
-// ~ (nprobe / f) (n / nlist) rows, equal at f = sqrt(c nprobe / nlist).
+// (0.21 / 0.30 / 0.44, c = 1.74 / 1.81 / 1.91): brute force costs ~ f n,
+// the filtered search scans ~ (nprobe / f) (n / nlist) rows, equal at
+// f = sqrt(c nprobe / nlist).
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept {
 	switch (config.kind) {
 		case IndexKind::kHnsw:

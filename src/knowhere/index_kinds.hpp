@@ -12,7 +12,7 @@ namespace vecdb::engine {
 // kHnswBruteForceRatio and kIvfBruteForceCost are DefaultBruteForceRatio's
 // measured constants (index.cpp, docs/engine.md).
 constexpr double kHnswBruteForceRatio = 0.2;
-constexpr double kIvfBruteForceCost = 1.2;
+constexpr double kIvfBruteForceCost = 1.8;
 
 // BruteForceRatio returns params.brute_force_ratio, or the default for the
 // index's config when it is negative.

@@ -22,9 +22,10 @@
 // product and the score is 1 - similarity (cosine distance); a zero vector is
 // InvalidArgument. BIN_IVF: Hamming count; dim must be a multiple of 8.
 //
-// Filtered search. Let f = allowed rows / rows. When f < brute_force_ratio or
-// k >= allowed / 2 the allowed rows are searched exactly (brute force over
-// all lists). Otherwise the search probes nprobe' = min(nlist, ceil(nprobe /
+// Filtered search. Let f = allowed rows / rows. When f < brute_force_ratio
+// (default sqrt(1.8 nprobe / nlist), index.cpp) or k >= allowed / 2 the
+// allowed rows are searched exactly: listed from the bitset when the labels
+// are 0 .. n-1 and at most half are allowed, else by a pass over all lists. Otherwise the search probes nprobe' = min(nlist, ceil(nprobe /
 // f)) lists (a 10% filter probes ten times as many lists) through a
 // faiss::IDSelector over the bitset in SearchParametersIVF. FAISS results are
 // re-checked against the bitset, and a query that comes back with fewer than
