@@ -103,8 +103,10 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	allowed = Max(sel * tuples, 1.0);
 	if (nquals > 0)
 	{
+		int			probes = meta->am_kind == VECDB_AM_IVFFLAT ? vecdb_ivfflat_probes
+			: meta->am_kind == VECDB_AM_IVFPQ ? vecdb_ivfpq_probes : vecdb_ivfsq8_probes;
 		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
-			(int) VecdbSegmentKind(meta, (uint64) tuples));
+			(int) VecdbSegmentKind(meta, (uint64) tuples), Max(meta->params.lists, 1), probes);
 
 		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
 		if (sel < ratio)

@@ -29,6 +29,7 @@ typedef struct SegmentStream
 {
 	VecdbEngine *engine;
 	int			kind;			/* VecdbEngineKind */
+	int			lists;			/* the index's lists option (IVF kinds) */
 	int64		segment_id;		/* -1: the growing segment */
 	uint64		allowed;		/* rows neither deleted nor filtered out */
 	uint64		returned;
@@ -148,7 +149,8 @@ ApplyFilter(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbCol
 static void
 StrategyName(const SegmentStream *s, const VecdbEngineSearchParams *params, char *out, size_t len)
 {
-	double		ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio : VecdbEngineDefaultBruteForceRatio(s->kind);
+	double		ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio
+		: VecdbEngineDefaultBruteForceRatio(s->kind, Max(1, (int) Min((uint64) s->lists, s->nbits)), params->nprobe);
 	const char *kind = VecdbEngineKindName(s->kind);
 
 	if (s->allowed == 0)
@@ -295,6 +297,7 @@ StartScan(IndexScanDesc scan)
 
 		s->engine = seg->engine;
 		s->kind = VecdbEngineGetKind(seg->engine);
+		s->lists = so->desc.params.lists;
 		s->segment_id = seg->segment_id;
 		s->deleted = seg->deleted;
 		s->nbits = seg->rows;

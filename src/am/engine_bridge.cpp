@@ -538,6 +538,12 @@ void VecdbIterOwnerFree(VecdbIterOwner *o) {
 
 // VecdbEngineDefaultBruteForceRatio returns the allowed fraction below which
 // the engine searches a filtered segment of kind exactly, by default.
-double VecdbEngineDefaultBruteForceRatio(int) {
-	return engine::SearchParams{}.brute_force_ratio;
+double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe) {
+	engine::IndexConfig config;
+	engine::SearchParams params;
+
+	config.kind = static_cast<engine::IndexKind>(kind);
+	config.nlist = nlist;
+	params.nprobe = nprobe;
+	return engine::DefaultBruteForceRatio(config, params);
 }

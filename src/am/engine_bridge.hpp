@@ -91,7 +91,7 @@ void		VecdbEngineIterFree(VecdbEngineIter *iter);
 void		VecdbEnginePrepareRow(VecdbMetric metric, int dim, const void *row, void *out);
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
-double		VecdbEngineDefaultBruteForceRatio(int kind);
+double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe);
 const char *VecdbMetricName(VecdbMetric metric);
 
 // VecdbEngineOwner frees an engine index when its memory context is reset
