@@ -332,14 +332,16 @@ public:
 		return cands.front().second;
 	}
 
-	// RepairOrphans gives every element of 0 .. count-1 that no layer-0 list
-	// points to (other than the entry point) one in-link: from its closest
-	// neighbour, which takes it in a free slot or in place of its farthest
-	// link to an element with other in-links. Concurrent inserts can prune an
-	// element out of every list its neighbours keep (rare: about one in
-	// 20,000 rows with 4 threads on uniform data), and graph search would then
-	// never reach it. Runs after the build threads have finished.
+	// RepairOrphans makes sure every element of 0 .. count-1 but the entry
+	// point is linked from one of its kRepairNear closest neighbours on layer
+	// 0: otherwise it gets a link from its closest one, in a free slot or in
+	// place of that neighbour's farthest link to an element with other
+	// in-links. Concurrent inserts can leave an element linked only from far
+	// away (its neighbours were inserted at the same time and pruned it), or
+	// not at all; a search for it then finds it late or never. Runs after the
+	// build threads have finished.
 	void RepairOrphans(size_t count) {
+		constexpr size_t kRepairNear = 3;
 		std::vector<uint32_t> in(count, 0);
 		for (size_t id = 0; id < count; id++) {
 			linklistsizeint *ll = get_linklist0(static_cast<tableint>(id));
@@ -350,12 +352,24 @@ public:
 					in[links[j]]++;
 		}
 		for (size_t id = 0; id < count; id++) {
-			if (in[id] != 0 || static_cast<tableint>(id) == enterpoint_node_)
+			if (static_cast<tableint>(id) == enterpoint_node_)
 				continue;
 			linklistsizeint *own = get_linklist0(static_cast<tableint>(id));
-			if (getListCount(own) == 0)
+			size_t own_sz = getListCount(own);
+			tableint *own_links = reinterpret_cast<tableint *>(own + 1);
+			if (own_sz == 0)
 				continue;
-			tableint nb = reinterpret_cast<tableint *>(own + 1)[0];
+			bool linked_back = false;
+			for (size_t j = 0; j < std::min(own_sz, kRepairNear) && !linked_back; j++) {
+				linklistsizeint *ll = get_linklist0(own_links[j]);
+				size_t sz = getListCount(ll);
+				tableint *links = reinterpret_cast<tableint *>(ll + 1);
+				for (size_t t = 0; t < sz && !linked_back; t++)
+					linked_back = links[t] == static_cast<tableint>(id);
+			}
+			if (linked_back)
+				continue;
+			tableint nb = own_links[0];
 			linklistsizeint *ll = get_linklist0(nb);
 			size_t sz = getListCount(ll);
 			tableint *links = reinterpret_cast<tableint *>(ll + 1);
