@@ -133,18 +133,6 @@ CREATE INDEX hy_pq ON hy_big USING ivfpq (embedding vector_l2_ops, category) WIT
 CREATE INDEX hy_sq8 ON hy_big USING ivfsq8 (embedding vector_l2_ops, category) WITH (lists = 20);
 CREATE INDEX hy_flat ON hy_big USING flat (embedding vector_l2_ops, category);
 SET ivfflat.probes = 20; SET ivfpq.probes = 20; SET ivfsq8.probes = 20;
-CREATE FUNCTION big_ids(idx text) RETURNS int[] LANGUAGE plpgsql AS $$
-DECLARE r int[]; i text; BEGIN
-	FOR i IN SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'hy_big'::regclass AND indexrelid::regclass::text <> idx LOOP
-		EXECUTE 'ALTER INDEX ' || i || ' RENAME TO ' || i || '_off';
-	END LOOP;
-	BEGIN
-		SET LOCAL enable_seqscan = off;
-		EXECUTE 'SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM hy_big WHERE category = 42
-			ORDER BY embedding <-> ''[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]'' LIMIT 10) s' INTO r;
-	END;
-	RETURN r;
-END $$;
 SELECT am, (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM hy_big WHERE category = 42
 	ORDER BY embedding <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 10) s) AS exact_ids,
 	(SELECT count(*) FROM pg_index WHERE indrelid = 'hy_big'::regclass) AS indexes
@@ -169,7 +157,6 @@ DROP INDEX hy_big_idx, hy_big_rare, hy_ivf, hy_pq, hy_sq8;
 SET LOCAL enable_seqscan = off;
 SELECT 'flat' AS am, array_agg(id ORDER BY id) FROM (SELECT id FROM hy_big WHERE category = 42 ORDER BY embedding <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 10) s;
 ROLLBACK;
-DROP FUNCTION big_ids(text);
 
 -- wrong shapes
 CREATE INDEX ON hy_big USING hnsw (category, embedding);

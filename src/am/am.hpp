@@ -489,7 +489,6 @@ void		VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbR
 typedef struct VecdbScanFilter VecdbScanFilter;
 
 VecdbScanFilter *VecdbFilterPrepare(Relation index, const VecdbScalarLayout *l, ScanKey keys, int nkeys);
-bool		VecdbFilterNeverMatches(const VecdbScanFilter *f);
 uint64		VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbColumn *cols,
 							 const uint8 *deleted, uint64 rows, uint8 *out);
 

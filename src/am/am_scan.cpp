@@ -39,6 +39,7 @@ typedef struct SegmentStream
 	VecdbEngineIter *iter;
 	VecdbIterOwner *owner;
 	VecdbNeighbor *buf;
+	size_t		buf_cap;
 	size_t		nbuf;
 	size_t		pos;
 	size_t		batch;
@@ -250,13 +251,20 @@ StartStream(SegmentStream *s, const void *query, const VecdbEngineSearchParams *
 	s->iter = VecdbEngineIterStart(s->engine, query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
 	s->owner = VecdbIterOwn(s->iter);
 	s->batch = Max(kFirstBatch, (size_t) params->ef_search);
-	s->buf = (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * kMaxBatch);
+	s->buf = NULL;
 }
 
 // Refill asks a stream's iterator for its next batch, growing the batch size.
 static void
 Refill(SegmentStream *s)
 {
+	/* the buffer grows with the batch: a LIMIT 10 scan never needs the largest */
+	if (s->buf_cap < s->batch)
+	{
+		s->buf = s->buf ? (VecdbNeighbor *) repalloc(s->buf, sizeof(VecdbNeighbor) * s->batch)
+			: (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * s->batch);
+		s->buf_cap = s->batch;
+	}
 	s->nbuf = VecdbEngineIterNext(s->iter, s->batch, s->buf);
 	s->pos = 0;
 	if (s->nbuf == 0)

@@ -380,26 +380,6 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 	return got;
 }
 
-// VecdbEngineIterFree releases an iterator (NULL is fine).
-void VecdbEngineIterFree(VecdbEngineIter *it) {
-	BridgeError err;
-	Run(&err, [&]() {
-		delete it;
-		return engine::Status::Ok();
-	});
-	Raise(&err);
-}
-
-// VecdbEnginePrepareRow checks a row (finite, not zero under cosine) and
-// copies it, normalized under cosine, to out (VecdbEngineRowBytes bytes).
-void VecdbEnginePrepareRow(VecdbMetric metric, int dim, const void *row, void *out) {
-	BridgeError err;
-	Run(&err, [&]() {
-		return engine::PrepareVector(static_cast<engine::Metric>(metric), dim, row, out, "vector");
-	});
-	Raise(&err);
-}
-
 // VecdbEngineRowBytes returns the bytes of one engine row.
 size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
 	return engine::RowBytes(static_cast<engine::Metric>(metric), dim);

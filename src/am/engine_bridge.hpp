@@ -86,9 +86,7 @@ VecdbEngineIter *VecdbEngineIterStart(const VecdbEngine *engine, const void *que
 									  const VecdbEngineSearchParams *params,
 									  const uint8_t *deleted, size_t nbits);
 size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *out);
-void		VecdbEngineIterFree(VecdbEngineIter *iter);
 
-void		VecdbEnginePrepareRow(VecdbMetric metric, int dim, const void *row, void *out);
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
 double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe);

@@ -260,13 +260,6 @@ VecdbFilterPrepare(Relation index, const VecdbScalarLayout *l, ScanKey keys, int
 	return f;
 }
 
-// VecdbFilterNeverMatches reports whether some key compares with NULL.
-bool
-VecdbFilterNeverMatches(const VecdbScanFilter *f)
-{
-	return f != NULL && f->never;
-}
-
 // IsOut and SetOut read and set a row's filtered-out bit.
 static inline bool
 IsOut(const uint8 *out, uint64 r)
@@ -430,11 +423,10 @@ ApplyFast(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, 
 			case 4:
 				IntLoop<int32>(c, rows, out, k->strategy, k->ival);
 				return true;
-			case 8:
+			default:
 				IntLoop<int64>(c, rows, out, k->strategy, k->ival);
 				return true;
 		}
-		return false;
 	}
 	if (k->native == NATIVE_FLOAT)
 	{
@@ -447,22 +439,15 @@ ApplyFast(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, 
 	return false;
 }
 
-// ApplyKey filters out the rows of one column that fail key k.
+// ApplyKey filters out the rows of one column that fail key k, for what
+// ApplyFast does not take: = ANY lists, uuids, and keys compared by the
+// operator's own function.
 static void
 ApplyKey(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, uint64 rows, uint8 *out)
 {
 	int16		typlen = l->typlen[k->col];
 	uint64		r;
 
-	if (k->flags & (SK_SEARCHNULL | SK_SEARCHNOTNULL))
-	{
-		bool		want_null = (k->flags & SK_SEARCHNULL) != 0;
-
-		for (r = 0; r < rows; r++)
-			if (!IsOut(out, r) && VecdbColumnIsNull(c, r) != want_null)
-				SetOut(out, r);
-		return;
-	}
 	for (r = 0; r < rows; r++)
 	{
 		bool		keep = false;
@@ -514,26 +499,12 @@ ApplyKey(const FilterKey *k, const VecdbScalarLayout *l, const VecdbColumn *c, u
 		}
 		else
 		{
-			switch (k->native)
-			{
-				case NATIVE_INT:
-					{
-						int64		v = ColumnInt(c, typlen, r);
-
-						keep = StrategyHolds(k->strategy, v < k->ival ? -1 : (v > k->ival ? 1 : 0));
-						break;
-					}
-				case NATIVE_FLOAT:
-					keep = StrategyHolds(k->strategy, FloatCmp(ColumnFloat(c, typlen, r), k->fval));
-					break;
-				case NATIVE_UUID:
-					keep = StrategyHolds(k->strategy, memcmp(c->values + r * UUID_LEN, k->uval.data, UUID_LEN));
-					break;
-				case NATIVE_NONE:
-					keep = DatumGetBool(FunctionCall2Coll(k->fn, k->collation, VecdbColumnDatum(l, k->col, c, r),
-														  k->arg));
-					break;
-			}
+			/* integers and floats took ApplyFast's byte loops */
+			if (k->native == NATIVE_UUID)
+				keep = StrategyHolds(k->strategy, memcmp(c->values + r * UUID_LEN, k->uval.data, UUID_LEN));
+			else
+				keep = DatumGetBool(FunctionCall2Coll(k->fn, k->collation, VecdbColumnDatum(l, k->col, c, r),
+													  k->arg));
 		}
 		if (!keep)
 			SetOut(out, r);
