@@ -5,16 +5,23 @@
 
 -- vecdb installs under two names (vecdb, vector) and pgvector uses the second:
 -- all of them define the type vector, so only one may live in a database.
+-- This script runs as a superuser in a trusted extension, under the caller's
+-- search_path: every function and operator here is qualified with pg_catalog
+-- (a planted public.quote_ident(name) would otherwise win over the built-in).
 DO $$
 DECLARE
 	others text;
+	n bigint;
 BEGIN
-	SELECT string_agg(quote_ident(extname), ', ' ORDER BY extname) INTO others
-	FROM pg_extension WHERE extname IN ('vecdb', 'vector');
-	IF (SELECT count(*) FROM pg_extension WHERE extname IN ('vecdb', 'vector')) > 1 THEN
+	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(e.extname::pg_catalog.text), ', ' ORDER BY e.extname),
+		pg_catalog.count(*)
+	INTO others, n
+	FROM pg_catalog.pg_extension e
+	WHERE e.extname OPERATOR(pg_catalog.=) ANY (ARRAY['vecdb', 'vector']::pg_catalog.name[]);
+	IF n OPERATOR(pg_catalog.>) 1 THEN
 		RAISE EXCEPTION 'extensions vecdb and vector cannot be installed in the same database'
 			USING ERRCODE = 'duplicate_object',
-				DETAIL = 'Extensions present: ' || others || '.',
+				DETAIL = pg_catalog.format('Extensions present: %s.', others),
 				HINT = 'vecdb and pgvector (extension "vector") define the same types; use one per database, or DROP EXTENSION the other first.';
 	END IF;
 END

@@ -142,21 +142,21 @@ CREATE OPERATOR < (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_lt,
 	COMMUTATOR = >,
 	NEGATOR = >= ,
-	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
 COMMENT ON OPERATOR <(vector, vector) IS 'less than';
 CREATE OPERATOR <= (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_le,
 	COMMUTATOR = >=,
 	NEGATOR = > ,
-	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
 COMMENT ON OPERATOR <=(vector, vector) IS 'less than or equal';
 CREATE OPERATOR = (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_eq,
 	COMMUTATOR = =,
 	NEGATOR = <> ,
-	RESTRICT = eqsel, JOIN = eqjoinsel
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
 );
 COMMENT ON OPERATOR =(vector, vector) IS 'equal';
 CREATE OPERATOR <> (
@@ -164,21 +164,21 @@ CREATE OPERATOR <> (
 	COMMUTATOR = <>,
 	NEGATOR = = ,
 	-- eqsel, not neqsel: pgvector 0.8 declares <> so, and the catalogs match it
-	RESTRICT = eqsel, JOIN = eqjoinsel
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
 );
 COMMENT ON OPERATOR <>(vector, vector) IS 'not equal';
 CREATE OPERATOR >= (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ge,
 	COMMUTATOR = <=,
 	NEGATOR = < ,
-	RESTRICT = scalargesel, JOIN = scalargejoinsel
+	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 COMMENT ON OPERATOR >=(vector, vector) IS 'greater than or equal';
 CREATE OPERATOR > (
 	LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_gt,
 	COMMUTATOR = <,
 	NEGATOR = <= ,
-	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
 COMMENT ON OPERATOR >(vector, vector) IS 'greater than';
 

@@ -237,37 +237,37 @@ COMMENT ON OPERATOR ||(halfvec, halfvec) IS 'concatenation';
 CREATE OPERATOR < (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_lt,
 	COMMUTATOR = > , NEGATOR = >= ,
-	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
 COMMENT ON OPERATOR <(halfvec, halfvec) IS 'less than';
 CREATE OPERATOR <= (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_le,
 	COMMUTATOR = >= , NEGATOR = > ,
-	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
 COMMENT ON OPERATOR <=(halfvec, halfvec) IS 'less than or equal';
 CREATE OPERATOR = (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_eq,
 	COMMUTATOR = = , NEGATOR = <> ,
-	RESTRICT = eqsel, JOIN = eqjoinsel
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
 );
 COMMENT ON OPERATOR =(halfvec, halfvec) IS 'equal';
 CREATE OPERATOR <> (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_ne,
 	COMMUTATOR = <> , NEGATOR = = ,
-	RESTRICT = eqsel, JOIN = eqjoinsel
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
 );
 COMMENT ON OPERATOR <>(halfvec, halfvec) IS 'not equal';
 CREATE OPERATOR >= (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_ge,
 	COMMUTATOR = <= , NEGATOR = < ,
-	RESTRICT = scalargesel, JOIN = scalargejoinsel
+	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 COMMENT ON OPERATOR >=(halfvec, halfvec) IS 'greater than or equal';
 CREATE OPERATOR > (
 	LEFTARG = halfvec, RIGHTARG = halfvec, PROCEDURE = halfvec_gt,
 	COMMUTATOR = < , NEGATOR = <= ,
-	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
 COMMENT ON OPERATOR >(halfvec, halfvec) IS 'greater than';
 

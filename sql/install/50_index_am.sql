@@ -76,287 +76,287 @@ COMMENT ON FUNCTION vecdb_support_bit_jaccard(internal) IS 'operator class suppo
 
 CREATE OPERATOR CLASS vector_l2_ops
 	DEFAULT FOR TYPE vector USING hnsw AS
-	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l2(internal);
 COMMENT ON OPERATOR CLASS vector_l2_ops USING hnsw IS 'hnsw index on vector ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY vector_l2_ops USING hnsw IS 'hnsw index on vector ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS vector_ip_ops
 	FOR TYPE vector USING hnsw AS
-	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_ip(internal);
 COMMENT ON OPERATOR CLASS vector_ip_ops USING hnsw IS 'hnsw index on vector ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY vector_ip_ops USING hnsw IS 'hnsw index on vector ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS vector_cosine_ops
 	FOR TYPE vector USING hnsw AS
-	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_cosine(internal);
 COMMENT ON OPERATOR CLASS vector_cosine_ops USING hnsw IS 'hnsw index on vector ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY vector_cosine_ops USING hnsw IS 'hnsw index on vector ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING hnsw AS
-	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l1(internal);
 COMMENT ON OPERATOR CLASS vector_l1_ops USING hnsw IS 'hnsw index on vector ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY vector_l1_ops USING hnsw IS 'hnsw index on vector ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS halfvec_l2_ops
 	DEFAULT FOR TYPE halfvec USING hnsw AS
-	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l2(internal);
 COMMENT ON OPERATOR CLASS halfvec_l2_ops USING hnsw IS 'hnsw index on halfvec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY halfvec_l2_ops USING hnsw IS 'hnsw index on halfvec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS halfvec_ip_ops
 	FOR TYPE halfvec USING hnsw AS
-	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_ip(internal);
 COMMENT ON OPERATOR CLASS halfvec_ip_ops USING hnsw IS 'hnsw index on halfvec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY halfvec_ip_ops USING hnsw IS 'hnsw index on halfvec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS halfvec_cosine_ops
 	FOR TYPE halfvec USING hnsw AS
-	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_cosine(internal);
 COMMENT ON OPERATOR CLASS halfvec_cosine_ops USING hnsw IS 'hnsw index on halfvec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY halfvec_cosine_ops USING hnsw IS 'hnsw index on halfvec ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS halfvec_l1_ops
 	FOR TYPE halfvec USING hnsw AS
-	OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l1(internal);
 COMMENT ON OPERATOR CLASS halfvec_l1_ops USING hnsw IS 'hnsw index on halfvec ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY halfvec_l1_ops USING hnsw IS 'hnsw index on halfvec ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS sparsevec_l2_ops
 	DEFAULT FOR TYPE sparsevec USING hnsw AS
-	OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_l2(internal);
 COMMENT ON OPERATOR CLASS sparsevec_l2_ops USING hnsw IS 'hnsw index on sparsevec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY sparsevec_l2_ops USING hnsw IS 'hnsw index on sparsevec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS sparsevec_ip_ops
 	FOR TYPE sparsevec USING hnsw AS
-	OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_ip(internal);
 COMMENT ON OPERATOR CLASS sparsevec_ip_ops USING hnsw IS 'hnsw index on sparsevec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY sparsevec_ip_ops USING hnsw IS 'hnsw index on sparsevec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS sparsevec_cosine_ops
 	FOR TYPE sparsevec USING hnsw AS
-	OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_cosine(internal);
 COMMENT ON OPERATOR CLASS sparsevec_cosine_ops USING hnsw IS 'hnsw index on sparsevec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY sparsevec_cosine_ops USING hnsw IS 'hnsw index on sparsevec ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS sparsevec_l1_ops
 	FOR TYPE sparsevec USING hnsw AS
-	OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_l1(internal);
 COMMENT ON OPERATOR CLASS sparsevec_l1_ops USING hnsw IS 'hnsw index on sparsevec ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY sparsevec_l1_ops USING hnsw IS 'hnsw index on sparsevec ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS bit_hamming_ops
 	FOR TYPE bit USING hnsw AS
-	OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+	OPERATOR 1 <~> (bit, bit) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_bit_hamming(internal);
 COMMENT ON OPERATOR CLASS bit_hamming_ops USING hnsw IS 'hnsw index on bit ordered by Hamming distance (<~>)';
 COMMENT ON OPERATOR FAMILY bit_hamming_ops USING hnsw IS 'hnsw index on bit ordered by Hamming distance (<~>)';
 CREATE OPERATOR CLASS bit_jaccard_ops
 	FOR TYPE bit USING hnsw AS
-	OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+	OPERATOR 1 <%> (bit, bit) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_bit_jaccard(internal);
 COMMENT ON OPERATOR CLASS bit_jaccard_ops USING hnsw IS 'hnsw index on bit ordered by Jaccard distance (<%>)';
 COMMENT ON OPERATOR FAMILY bit_jaccard_ops USING hnsw IS 'hnsw index on bit ordered by Jaccard distance (<%>)';
 
 CREATE OPERATOR CLASS vector_l2_ops
 	DEFAULT FOR TYPE vector USING ivfflat AS
-	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l2(internal);
 COMMENT ON OPERATOR CLASS vector_l2_ops USING ivfflat IS 'ivfflat index on vector ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY vector_l2_ops USING ivfflat IS 'ivfflat index on vector ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS vector_ip_ops
 	FOR TYPE vector USING ivfflat AS
-	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_ip(internal);
 COMMENT ON OPERATOR CLASS vector_ip_ops USING ivfflat IS 'ivfflat index on vector ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY vector_ip_ops USING ivfflat IS 'ivfflat index on vector ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS vector_cosine_ops
 	FOR TYPE vector USING ivfflat AS
-	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_cosine(internal);
 COMMENT ON OPERATOR CLASS vector_cosine_ops USING ivfflat IS 'ivfflat index on vector ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY vector_cosine_ops USING ivfflat IS 'ivfflat index on vector ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS halfvec_l2_ops
 	DEFAULT FOR TYPE halfvec USING ivfflat AS
-	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l2(internal);
 COMMENT ON OPERATOR CLASS halfvec_l2_ops USING ivfflat IS 'ivfflat index on halfvec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY halfvec_l2_ops USING ivfflat IS 'ivfflat index on halfvec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS halfvec_ip_ops
 	FOR TYPE halfvec USING ivfflat AS
-	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_ip(internal);
 COMMENT ON OPERATOR CLASS halfvec_ip_ops USING ivfflat IS 'ivfflat index on halfvec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY halfvec_ip_ops USING ivfflat IS 'ivfflat index on halfvec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS halfvec_cosine_ops
 	FOR TYPE halfvec USING ivfflat AS
-	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_cosine(internal);
 COMMENT ON OPERATOR CLASS halfvec_cosine_ops USING ivfflat IS 'ivfflat index on halfvec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY halfvec_cosine_ops USING ivfflat IS 'ivfflat index on halfvec ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS bit_hamming_ops
 	FOR TYPE bit USING ivfflat AS
-	OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+	OPERATOR 1 <~> (bit, bit) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_bit_hamming(internal);
 COMMENT ON OPERATOR CLASS bit_hamming_ops USING ivfflat IS 'ivfflat index on bit ordered by Hamming distance (<~>)';
 COMMENT ON OPERATOR FAMILY bit_hamming_ops USING ivfflat IS 'ivfflat index on bit ordered by Hamming distance (<~>)';
 
 CREATE OPERATOR CLASS vector_l2_ops
 	DEFAULT FOR TYPE vector USING ivfpq AS
-	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l2(internal);
 COMMENT ON OPERATOR CLASS vector_l2_ops USING ivfpq IS 'ivfpq index on vector ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY vector_l2_ops USING ivfpq IS 'ivfpq index on vector ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS vector_ip_ops
 	FOR TYPE vector USING ivfpq AS
-	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_ip(internal);
 COMMENT ON OPERATOR CLASS vector_ip_ops USING ivfpq IS 'ivfpq index on vector ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY vector_ip_ops USING ivfpq IS 'ivfpq index on vector ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS vector_cosine_ops
 	FOR TYPE vector USING ivfpq AS
-	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_cosine(internal);
 COMMENT ON OPERATOR CLASS vector_cosine_ops USING ivfpq IS 'ivfpq index on vector ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY vector_cosine_ops USING ivfpq IS 'ivfpq index on vector ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS halfvec_l2_ops
 	DEFAULT FOR TYPE halfvec USING ivfpq AS
-	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l2(internal);
 COMMENT ON OPERATOR CLASS halfvec_l2_ops USING ivfpq IS 'ivfpq index on halfvec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY halfvec_l2_ops USING ivfpq IS 'ivfpq index on halfvec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS halfvec_ip_ops
 	FOR TYPE halfvec USING ivfpq AS
-	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_ip(internal);
 COMMENT ON OPERATOR CLASS halfvec_ip_ops USING ivfpq IS 'ivfpq index on halfvec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY halfvec_ip_ops USING ivfpq IS 'ivfpq index on halfvec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS halfvec_cosine_ops
 	FOR TYPE halfvec USING ivfpq AS
-	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_cosine(internal);
 COMMENT ON OPERATOR CLASS halfvec_cosine_ops USING ivfpq IS 'ivfpq index on halfvec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY halfvec_cosine_ops USING ivfpq IS 'ivfpq index on halfvec ordered by cosine distance (<=>)';
 
 CREATE OPERATOR CLASS vector_l2_ops
 	DEFAULT FOR TYPE vector USING ivfsq8 AS
-	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l2(internal);
 COMMENT ON OPERATOR CLASS vector_l2_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY vector_l2_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS vector_ip_ops
 	FOR TYPE vector USING ivfsq8 AS
-	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_ip(internal);
 COMMENT ON OPERATOR CLASS vector_ip_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY vector_ip_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS vector_cosine_ops
 	FOR TYPE vector USING ivfsq8 AS
-	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_cosine(internal);
 COMMENT ON OPERATOR CLASS vector_cosine_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY vector_cosine_ops USING ivfsq8 IS 'ivfsq8 index on vector ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS halfvec_l2_ops
 	DEFAULT FOR TYPE halfvec USING ivfsq8 AS
-	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l2(internal);
 COMMENT ON OPERATOR CLASS halfvec_l2_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY halfvec_l2_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS halfvec_ip_ops
 	FOR TYPE halfvec USING ivfsq8 AS
-	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_ip(internal);
 COMMENT ON OPERATOR CLASS halfvec_ip_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY halfvec_ip_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS halfvec_cosine_ops
 	FOR TYPE halfvec USING ivfsq8 AS
-	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_cosine(internal);
 COMMENT ON OPERATOR CLASS halfvec_cosine_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY halfvec_cosine_ops USING ivfsq8 IS 'ivfsq8 index on halfvec ordered by cosine distance (<=>)';
 
 CREATE OPERATOR CLASS vector_l2_ops
 	DEFAULT FOR TYPE vector USING flat AS
-	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l2(internal);
 COMMENT ON OPERATOR CLASS vector_l2_ops USING flat IS 'flat index on vector ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY vector_l2_ops USING flat IS 'flat index on vector ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS vector_ip_ops
 	FOR TYPE vector USING flat AS
-	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_ip(internal);
 COMMENT ON OPERATOR CLASS vector_ip_ops USING flat IS 'flat index on vector ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY vector_ip_ops USING flat IS 'flat index on vector ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS vector_cosine_ops
 	FOR TYPE vector USING flat AS
-	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_cosine(internal);
 COMMENT ON OPERATOR CLASS vector_cosine_ops USING flat IS 'flat index on vector ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY vector_cosine_ops USING flat IS 'flat index on vector ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING flat AS
-	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (vector, vector) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_vector_l1(internal);
 COMMENT ON OPERATOR CLASS vector_l1_ops USING flat IS 'flat index on vector ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY vector_l1_ops USING flat IS 'flat index on vector ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS halfvec_l2_ops
 	DEFAULT FOR TYPE halfvec USING flat AS
-	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l2(internal);
 COMMENT ON OPERATOR CLASS halfvec_l2_ops USING flat IS 'flat index on halfvec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY halfvec_l2_ops USING flat IS 'flat index on halfvec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS halfvec_ip_ops
 	FOR TYPE halfvec USING flat AS
-	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_ip(internal);
 COMMENT ON OPERATOR CLASS halfvec_ip_ops USING flat IS 'flat index on halfvec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY halfvec_ip_ops USING flat IS 'flat index on halfvec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS halfvec_cosine_ops
 	FOR TYPE halfvec USING flat AS
-	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_cosine(internal);
 COMMENT ON OPERATOR CLASS halfvec_cosine_ops USING flat IS 'flat index on halfvec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY halfvec_cosine_ops USING flat IS 'flat index on halfvec ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS halfvec_l1_ops
 	FOR TYPE halfvec USING flat AS
-	OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_halfvec_l1(internal);
 COMMENT ON OPERATOR CLASS halfvec_l1_ops USING flat IS 'flat index on halfvec ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY halfvec_l1_ops USING flat IS 'flat index on halfvec ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS sparsevec_l2_ops
 	DEFAULT FOR TYPE sparsevec USING flat AS
-	OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_l2(internal);
 COMMENT ON OPERATOR CLASS sparsevec_l2_ops USING flat IS 'flat index on sparsevec ordered by L2 distance (<->)';
 COMMENT ON OPERATOR FAMILY sparsevec_l2_ops USING flat IS 'flat index on sparsevec ordered by L2 distance (<->)';
 CREATE OPERATOR CLASS sparsevec_ip_ops
 	FOR TYPE sparsevec USING flat AS
-	OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_ip(internal);
 COMMENT ON OPERATOR CLASS sparsevec_ip_ops USING flat IS 'flat index on sparsevec ordered by negative inner product (<#>)';
 COMMENT ON OPERATOR FAMILY sparsevec_ip_ops USING flat IS 'flat index on sparsevec ordered by negative inner product (<#>)';
 CREATE OPERATOR CLASS sparsevec_cosine_ops
 	FOR TYPE sparsevec USING flat AS
-	OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_cosine(internal);
 COMMENT ON OPERATOR CLASS sparsevec_cosine_ops USING flat IS 'flat index on sparsevec ordered by cosine distance (<=>)';
 COMMENT ON OPERATOR FAMILY sparsevec_cosine_ops USING flat IS 'flat index on sparsevec ordered by cosine distance (<=>)';
 CREATE OPERATOR CLASS sparsevec_l1_ops
 	FOR TYPE sparsevec USING flat AS
-	OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+	OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_sparsevec_l1(internal);
 COMMENT ON OPERATOR CLASS sparsevec_l1_ops USING flat IS 'flat index on sparsevec ordered by L1 distance (<+>)';
 COMMENT ON OPERATOR FAMILY sparsevec_l1_ops USING flat IS 'flat index on sparsevec ordered by L1 distance (<+>)';
 CREATE OPERATOR CLASS bit_hamming_ops
 	FOR TYPE bit USING flat AS
-	OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+	OPERATOR 1 <~> (bit, bit) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_bit_hamming(internal);
 COMMENT ON OPERATOR CLASS bit_hamming_ops USING flat IS 'flat index on bit ordered by Hamming distance (<~>)';
 COMMENT ON OPERATOR FAMILY bit_hamming_ops USING flat IS 'flat index on bit ordered by Hamming distance (<~>)';
 CREATE OPERATOR CLASS bit_jaccard_ops
 	FOR TYPE bit USING flat AS
-	OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+	OPERATOR 1 <%> (bit, bit) FOR ORDER BY pg_catalog.float_ops,
 	FUNCTION 1 vecdb_support_bit_jaccard(internal);
 COMMENT ON OPERATOR CLASS bit_jaccard_ops USING flat IS 'flat index on bit ordered by Jaccard distance (<%>)';
 COMMENT ON OPERATOR FAMILY bit_jaccard_ops USING flat IS 'flat index on bit ordered by Jaccard distance (<%>)';
