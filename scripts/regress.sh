@@ -6,6 +6,8 @@
 # do not overwrite each other's vecdb.so mid-run.
 #   bash scripts/regress.sh                 # whole schedule
 #   bash scripts/regress.sh types_vector    # some tests
+# The server preloads vecdb (shared segments); VECDB_REGRESS_OPTIONS= (empty)
+# runs the per-backend mode instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -22,7 +24,7 @@ chmod 755 "$WORK"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$OUTDIR"
 PORT=$(vecdb_free_port 56432)
 trap 'vecdb_pg_stop "$WORK/data"; rm -rf "$WORK"' EXIT
-vecdb_pg_start "$WORK/data" "$PORT" "$WORK" 2>/dev/null
+vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "${VECDB_REGRESS_OPTIONS--c shared_preload_libraries=vecdb}" 2>/dev/null
 PG_REGRESS=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(--schedule="$OUTDIR/schedule"); fi
 as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \

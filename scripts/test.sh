@@ -46,32 +46,40 @@ c_passed=$((c_total - c_failed - c_skipped))
 passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
 suite_lines+=("ctest:      $c_passed passed, $c_failed failed, $c_skipped skipped")
 
-# SQL regression tests (pg_regress) against a private server.
-log "SQL regression tests (pg_regress)"
-vecdb_pg_start "$DATADIR" "$PORT" "$WORK"
-mkdir -p "$WORK/regress"
-cp -r sql expected test/schedule "$WORK/regress/"
-[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/regress"
+# SQL regression tests (pg_regress) against a private server: first in the
+# documented mode (vecdb preloaded: one shared copy of each index), then in
+# per-backend mode (not preloaded: each connection keeps its own copies;
+# CREATE EXTENSION then raises a NOTICE, hence the *_1.out alternatives).
 PG_REGRESS=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress
-set +e
-as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \
-	--inputdir="$WORK/regress" --outputdir="$WORK/regress" \
-	--schedule="$WORK/regress/schedule" --dbname=contrib_regression \
-	--load-extension=vecdb 2>&1 | tee "$WORK/regress.log"
-set -e
-r_passed=$(grep -cE '(\.\.\.|^ok) +ok|^ok ' "$WORK/regress.log" || true)
-r_failed=$(grep -cE 'FAILED|failed \(ignored\)|^not ok' "$WORK/regress.log" || true)
-if [ "$r_passed" -eq 0 ] && [ "$r_failed" -eq 0 ]; then r_failed=1; fi
-if [ -f "$WORK/regress/regression.diffs" ] && [ "$r_failed" -gt 0 ]; then
-	head -c 20000 "$WORK/regress/regression.diffs"
-fi
-passed=$((passed + r_passed)); failed=$((failed + r_failed))
-suite_lines+=("pg_regress: $r_passed passed, $r_failed failed")
+run_regress() {
+	local mode=$1 options=$2 dir=$WORK/regress-$1
+	log "SQL regression tests (pg_regress, $mode mode)"
+	vecdb_pg_start "$DATADIR" "$PORT" "$WORK" "$options"
+	mkdir -p "$dir"
+	cp -r sql expected test/schedule "$dir/"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	set +e
+	as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \
+		--inputdir="$dir" --outputdir="$dir" \
+		--schedule="$dir/schedule" --dbname=contrib_regression \
+		--load-extension=vecdb 2>&1 | tee "$dir/regress.log"
+	set -e
+	vecdb_pg_stop "$DATADIR"
+	r_passed=$(grep -cE '(\.\.\.|^ok) +ok|^ok ' "$dir/regress.log" || true)
+	r_failed=$(grep -cE 'FAILED|failed \(ignored\)|^not ok' "$dir/regress.log" || true)
+	if [ "$r_passed" -eq 0 ] && [ "$r_failed" -eq 0 ]; then r_failed=1; fi
+	if [ -f "$dir/regression.diffs" ] && [ "$r_failed" -gt 0 ]; then
+		head -c 20000 "$dir/regression.diffs"
+	fi
+	passed=$((passed + r_passed)); failed=$((failed + r_failed))
+	suite_lines+=("pg_regress ($mode): $r_passed passed, $r_failed failed")
+}
+run_regress shared "-c shared_preload_libraries=vecdb"
+run_regress per-backend ""
 
 # TAP tests (crash, restart, replication), when there are any.
 if compgen -G "test/t/*.pl" >/dev/null; then
 	log "TAP tests (prove)"
-	vecdb_pg_stop "$DATADIR"
 	cp -r test/t "$WORK/tap"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/tap"
 	PERL_LIB=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/perl

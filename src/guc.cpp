@@ -101,6 +101,14 @@ VecdbRegisterGucs(void)
 							"Sets the memory each backend may use for loaded index segments",
 							"Segments of indexes not in use are evicted beyond it.", &vecdb_segment_cache_mb,
 							1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	/* a server-start setting can only be defined while the library is preloaded */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("vecdb.shared_memory_size",
+								"Sets the shared memory that holds one copy of each index segment for all connections",
+								"Takes effect when vecdb is in shared_preload_libraries; 0 keeps a private copy per "
+								"connection. Segments not in use are evicted, least recently used first.",
+								&vecdb_shared_memory_mb, 256, 0, INT_MAX / 2, PGC_POSTMASTER, GUC_UNIT_MB, NULL, NULL,
+								NULL);
 	DefineCustomIntVariable("vecdb.min_index_rows",
 							"Sets the rows below which a segment is stored for exact search",
 							"Smaller segments are searched exactly (flat) instead of through a graph or lists.",

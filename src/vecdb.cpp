@@ -13,11 +13,13 @@ void		_PG_init(void);
 }
 
 // _PG_init runs when a backend loads the library: it registers the settings,
-// the access methods' reloptions and the planner hook.
+// the shared segment area (when preloaded), the access methods' reloptions
+// and the planner hook.
 void
 _PG_init(void)
 {
 	VecdbRegisterGucs();
+	VecdbSharedInit();
 	VecdbRegisterReloptions();
 	VecdbInstallPlannerHooks();
 }

@@ -422,10 +422,31 @@ bool		vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_
 						struct IndexInfo *indexInfo);
 uint64		VecdbGrowingNextRecord(uint64 pos);
 
+/* ---- shared_segments.cpp ---- */
+
+// VecdbSharedPin is one pin on a segment's shared copy (entry NULL: none).
+typedef struct VecdbSharedPin
+{
+	void	   *entry;
+	uint64		incarnation;
+} VecdbSharedPin;
+
+extern int	vecdb_shared_memory_mb;
+
+void		VecdbSharedInit(void);
+bool		VecdbSharedActive(void);
+const char *VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation,
+							   VecdbSharedPin *pin);
+bool		VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_id, VecdbSharedPin *pin);
+void		VecdbSharedUnpin(const VecdbSharedPin *pin);
+
 /* ---- segment_cache.cpp ---- */
 
 // VecdbSegment is a sealed segment loaded into memory: the engine index, the
-// TID map and the delete bitset (set bit = deleted) the engine skips.
+// TID map and the delete bitset (set bit = deleted) the engine skips. With
+// shared segments the engine may be a view over the server's shared copy
+// (in_place): it is used only while a pin taken on that copy's incarnation
+// (shared_pin.incarnation) is held.
 typedef struct VecdbSegment
 {
 	MemoryContext cxt;			/* holds everything below; deleting it frees the engine */
@@ -440,6 +461,8 @@ typedef struct VecdbSegment
 	uint64		deleted_count;
 	size_t		bytes;
 	int			refcount;
+	bool		in_place;		/* engine searches the shared copy in place */
+	VecdbSharedPin shared_pin;	/* the copy's incarnation (entry: last pin) */
 } VecdbSegment;
 
 // VecdbGrowingCache is the growing segment loaded into memory: rows
@@ -474,12 +497,14 @@ typedef struct VecdbSnapshot
 	VecdbSegment *segments[VECDB_MAX_SEGMENTS];
 	VecdbGrowingCache *growing;	/* NULL when the growing segment is empty */
 	void	   *pins;			/* the reset callback that drops the pins after an ERROR */
+	int			nshared;		/* pins on shared copies held for this scan */
+	VecdbSharedPin shared[VECDB_MAX_SEGMENTS];
 } VecdbSnapshot;
 
 void		VecdbCacheAcquire(Relation index, VecdbSnapshot *snap);
 void		VecdbCacheRelease(VecdbSnapshot *snap);
 VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
-							   bool with_engine);
+							   bool with_engine, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSegmentUnref(VecdbSegment *seg);
 void		VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
 								 bool live_only);

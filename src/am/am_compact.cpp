@@ -136,7 +136,7 @@ static void
 GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry,
 				  VecdbRowBatch *batch)
 {
-	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true);
+	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
 	int64	   *labels = (int64 *) palloc(sizeof(int64) * kReconstructSlice);
 	char	   *rows = (char *) palloc((size_t) batch->row_bytes * kReconstructSlice);
 	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);

@@ -1,6 +1,7 @@
 // am_info.cpp holds the SQL functions that look into a vecdb index:
-// vecdb_index_info (its segments), vecdb_compact (compaction on demand) and
-// vecdb_verify (structure, and index against heap).
+// vecdb_index_info (its segments), vecdb_compact (compaction on demand),
+// vecdb_prewarm (loading it) and vecdb_verify (structure, and index against
+// heap).
 #include "am/am.hpp"
 
 extern "C" {
@@ -118,6 +119,34 @@ VECDB_FUNCTION(vecdb_compact)
 	PG_RETURN_BOOL(changed);
 }
 
+// vecdb_prewarm loads an index's segments (into the shared area when vecdb
+// is preloaded, else into this backend's cache) and returns how many sealed
+// segments it has. It needs SELECT on the table, checked before any lock.
+VECDB_FUNCTION(vecdb_prewarm)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			heapid = IndexGetRelation(relid, true);
+	AclResult	acl;
+	Relation	index;
+	VecdbSnapshot *snap;
+	int64		n;
+
+	if (!OidIsValid(heapid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation with OID %u is not an index", relid)));
+	acl = pg_class_aclcheck(heapid, GetUserId(), ACL_SELECT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(heapid));
+	index = OpenVecdbIndex(relid, AccessShareLock);
+	snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+	VecdbCacheAcquire(index, snap);
+	n = snap->nsegments;
+	VecdbCacheRelease(snap);
+	relation_close(index, AccessShareLock);
+	PG_RETURN_INT64(n);
+}
+
 /* ---- vecdb_verify ---- */
 
 // VerifyState holds the index's TIDs (sorted) while the heap is checked against them.
@@ -206,7 +235,7 @@ VECDB_FUNCTION(vecdb_verify)
 	vs.ntids = 0;
 	for (s = 0; s < meta->nsegments; s++)
 	{
-		VecdbSegment *seg = VecdbLoadSegment(index, &meta->segments[s], meta->generation, true);
+		VecdbSegment *seg = VecdbLoadSegment(index, &meta->segments[s], meta->generation, true, 0, NULL);
 
 		if (seg->deleted_count != meta->segments[s].deleted)
 			ereport(ERROR,

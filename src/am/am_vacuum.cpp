@@ -207,7 +207,7 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const VecdbSegmentEntry *entry = &meta->segments[i];
-		VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, false);
+		VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, false, 0, NULL);
 		uint64	   *labels = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext,
 															   Max(entry->rows, 1) * sizeof(uint64));
 		uint64		n = 0;

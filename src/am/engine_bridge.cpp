@@ -323,6 +323,26 @@ VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
 	return e;
 }
 
+// VecdbEngineOpenBytes returns an engine index over serialized bytes held in
+// memory (a segment's shared copy): a private copy deserialized from them
+// (*in_place false), so the bytes may go away afterwards. Damaged bytes are
+// ERRCODE_INDEX_CORRUPTED.
+VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place) {
+	BridgeError err;
+	VecdbEngine *e = nullptr;
+	*in_place = false;
+	Run(&err, [&]() {
+		engine::MemoryReader reader(data, size);
+		auto loaded = engine::DeserializeIndex(reader);
+		if (!loaded.ok())
+			return loaded.status();
+		e = new VecdbEngine{std::move(loaded).value()};
+		return engine::Status::Ok();
+	});
+	Raise(&err);
+	return e;
+}
+
 // VecdbEngineReconstruct copies the stored rows of labels into out.
 void VecdbEngineReconstruct(const VecdbEngine *e, const int64_t *labels, size_t n, void *out) {
 	BridgeError err;

@@ -107,11 +107,54 @@ ReadTids(Relation index, const VecdbSegmentEntry *entry, uint64 generation, Vecd
 	seg->tid_version = entry->tid_version;
 }
 
+// LoadEngine gives seg its engine index: from the server's shared copy when
+// pin is not NULL and the shared area holds the segment (a view searching it
+// in place, pinned into *pin, or a private copy deserialized from it, then
+// unpinned), else deserialized from the segment's pages.
+static void
+LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, uint64 build_id,
+		   VecdbSharedPin *pin, VecdbSegment *seg)
+{
+	const char *bytes = NULL;
+
+	if (pin != NULL)
+	{
+		memset(pin, 0, sizeof(*pin));
+		bytes = VecdbSharedAcquire(index, entry, build_id, generation, pin);
+	}
+	if (bytes != NULL)
+	{
+		seg->engine = VecdbEngineOpenBytes(bytes, entry->blob_bytes, &seg->in_place);
+		VecdbEngineOwn(seg->engine);
+		if (seg->in_place)
+			seg->shared_pin = *pin;
+		else
+		{
+			VecdbSharedUnpin(pin);
+			memset(pin, 0, sizeof(*pin));
+		}
+		return;
+	}
+
+	{
+		VecdbChainReader r;
+
+		VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, entry->segment_id, entry->blob_head,
+							  entry->blob_pages, generation);
+		seg->engine = VecdbEngineDeserialize(ChainSource, &r);
+		VecdbEngineOwn(seg->engine);
+		VecdbChainReaderEnd(&r);
+	}
+}
+
 // VecdbLoadSegment reads a sealed segment (its engine index only when
 // with_engine) into a new context under CurrentMemoryContext; the caller
 // moves seg->cxt under a longer-lived context once it keeps the segment.
+// With pin, the engine comes from the server's shared copy when possible
+// (see LoadEngine; build_id keys it); *pin then holds the pin, if any.
 VecdbSegment *
-VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation, bool with_engine)
+VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation, bool with_engine,
+				 uint64 build_id, VecdbSharedPin *pin)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb segment", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -124,13 +167,7 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 	ReadTids(index, entry, generation, seg);
 	if (with_engine)
 	{
-		VecdbChainReader r;
-
-		VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, entry->segment_id, entry->blob_head,
-							  entry->blob_pages, generation);
-		seg->engine = VecdbEngineDeserialize(ChainSource, &r);
-		VecdbEngineOwn(seg->engine);
-		VecdbChainReaderEnd(&r);
+		LoadEngine(index, entry, generation, build_id, pin, seg);
 		if ((uint64) VecdbEngineCount(seg->engine) != entry->rows ||
 			(uint32) VecdbEngineGetKind(seg->engine) != entry->engine_kind)
 			ereport(ERROR,
@@ -559,6 +596,13 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 	}
 
 	memset(snap, 0, sizeof(*snap));
+	/* from here on, an ERROR drops whatever this snapshot pinned */
+	pins = (SnapshotPins *) palloc0(sizeof(SnapshotPins));
+	pins->snap = snap;
+	pins->cb.func = ReleasePins;
+	pins->cb.arg = pins;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pins->cb);
+	snap->pins = pins;
 	VecdbReadMeta(index, &snap->meta);
 	e = (CacheEntry *) hash_search(cache, &index->rd_node, HASH_ENTER, &found);
 	if (!found)
@@ -592,16 +636,31 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		for (j = 0; j < e->nsegments; j++)
 			if (e->segments[j]->segment_id == d->segment_id)
 				have = e->segments[j];
+		/* a view over a shared copy is usable only while that copy stays: pin it again */
+		if (have && have->in_place)
+		{
+			VecdbSharedPin pin = have->shared_pin;
+
+			if (VecdbSharedRepin(index, d, snap->meta.build_id, &pin))
+				snap->shared[snap->nshared++] = pin;
+			else
+				have = NULL;
+		}
 		if (have && have->tid_version != d->tid_version && have->refcount == 1)
 		{
-			retid[i] = VecdbLoadSegment(index, d, snap->meta.generation, false);
+			retid[i] = VecdbLoadSegment(index, d, snap->meta.generation, false, 0, NULL);
 			keep[i] = have;
 		}
 		else if (have && have->tid_version == d->tid_version)
 			keep[i] = have;
 		else
 		{
-			fresh[i] = VecdbLoadSegment(index, d, snap->meta.generation, true);
+			VecdbSharedPin *pin = &snap->shared[snap->nshared];
+
+			fresh[i] = VecdbLoadSegment(index, d, snap->meta.generation, true, snap->meta.build_id,
+										VecdbSharedActive() ? pin : NULL);
+			if (fresh[i]->in_place)
+				snap->nshared++;
 			keep[i] = fresh[i];
 		}
 	}
@@ -674,12 +733,6 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 	snap->growing = e->growing;
 	if (snap->growing)
 		snap->growing->refcount++;
-	pins = (SnapshotPins *) palloc0(sizeof(SnapshotPins));
-	pins->snap = snap;
-	pins->cb.func = ReleasePins;
-	pins->cb.arg = pins;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pins->cb);
-	snap->pins = pins;
 
 	Evict(e);
 }
@@ -696,6 +749,9 @@ VecdbCacheRelease(VecdbSnapshot *snap)
 	for (j = 0; j < snap->nsegments; j++)
 		VecdbSegmentUnref(snap->segments[j]);
 	snap->nsegments = 0;
+	for (j = 0; j < snap->nshared; j++)
+		VecdbSharedUnpin(&snap->shared[j]);
+	snap->nshared = 0;
 	if (snap->growing)
 		GrowingUnref(snap->growing);
 	snap->growing = NULL;

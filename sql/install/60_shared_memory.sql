@@ -1,0 +1,31 @@
+-- 60_shared_memory: the shared segment area. With shared_preload_libraries =
+-- 'vecdb', every sealed index segment is held once per server in
+-- vecdb.shared_memory_size of shared memory and searched there in place.
+
+CREATE FUNCTION vecdb_prewarm(index regclass) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION vecdb_prewarm(regclass) IS 'loads a vecdb index''s segments into the shared area (or, without shared_preload_libraries, this connection''s cache) and returns how many sealed segments it has; needs SELECT on the table';
+
+CREATE FUNCTION vecdb_shared_segments(OUT index oid, OUT database oid, OUT relfilenode oid, OUT segment bigint,
+		OUT state text, OUT bytes bigint, OUT pins integer, OUT loads bigint, OUT hits bigint,
+		OUT last_use timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_shared_segments() IS 'lists the index segments resident in the shared area (all databases): index and database OIDs, segment, state, bytes, pins, loads, hits and last use; for pg_monitor';
+REVOKE ALL ON FUNCTION vecdb_shared_segments() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vecdb_shared_segments() TO pg_monitor;
+
+CREATE FUNCTION vecdb_shared_status(OUT enabled boolean, OUT size bigint, OUT used bigint, OUT segments bigint,
+		OUT loads bigint, OUT hits bigint, OUT waits bigint, OUT evictions bigint, OUT overflows bigint,
+		OUT max_segments bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_shared_status() IS 'describes the shared segment area: whether it is on, its size and use in bytes, resident segments, loads, hits, waits for another connection''s load, evictions, and overflows (segments that did not fit and were kept privately); for pg_monitor';
+REVOKE ALL ON FUNCTION vecdb_shared_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vecdb_shared_status() TO pg_monitor;
+
+CREATE FUNCTION vecdb_check_shared_memory() RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_check_shared_memory() IS 'warns when each connection keeps a private copy of every index (vecdb not in shared_preload_libraries); CREATE EXTENSION runs it';
+-- tell the installer, once, when connections will not share index memory
+SELECT vecdb_check_shared_memory();
