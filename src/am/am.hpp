@@ -436,7 +436,7 @@ extern int	vecdb_shared_memory_mb;
 void		VecdbSharedInit(void);
 bool		VecdbSharedActive(void);
 const char *VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation,
-							   VecdbSharedPin *pin);
+							   VecdbSharedPin *pin, bool *loaded);
 bool		VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 
@@ -462,6 +462,7 @@ typedef struct VecdbSegment
 	size_t		bytes;
 	int			refcount;
 	bool		in_place;		/* engine searches the shared copy in place */
+	uint64		read_rows;		/* engine rows its load read from index pages */
 	VecdbSharedPin shared_pin;	/* the copy's incarnation (entry: last pin) */
 } VecdbSegment;
 
@@ -497,6 +498,8 @@ typedef struct VecdbSnapshot
 	VecdbSegment *segments[VECDB_MAX_SEGMENTS];
 	VecdbGrowingCache *growing;	/* NULL when the growing segment is empty */
 	void	   *pins;			/* the reset callback that drops the pins after an ERROR */
+	uint64		read_rows[VECDB_MAX_SEGMENTS];	/* engine rows read from pages, per segment */
+	uint64		growing_read;	/* growing rows read from pages */
 	int			nshared;		/* pins on shared copies held for this scan */
 	VecdbSharedPin shared[VECDB_MAX_SEGMENTS];
 } VecdbSnapshot;

@@ -132,9 +132,17 @@ VECDB_FUNCTION(vecdb_prewarm)
 	int64		n;
 
 	if (!OidIsValid(heapid))
+	{
+		char	   *name = get_rel_name(relid);
+
+		if (name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation with OID %u does not exist", relid)));
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("relation with OID %u is not an index", relid)));
+				 errmsg("\"%s\" is not an index", name)));
+	}
 	acl = pg_class_aclcheck(heapid, GetUserId(), ACL_SELECT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(heapid));

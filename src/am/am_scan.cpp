@@ -33,6 +33,8 @@ typedef struct SegmentStream
 	int64		segment_id;		/* -1: the growing segment */
 	uint64		allowed;		/* rows neither deleted nor filtered out */
 	uint64		returned;
+	uint64		read_rows;		/* rows this scan read from index pages */
+	bool		shared;			/* searched in place in the shared area */
 	const uint8 *deleted;
 	uint64		nbits;
 	const ItemPointerData *tids;
@@ -87,6 +89,8 @@ typedef struct LastScanStream
 	uint64		rows;
 	uint64		allowed;
 	uint64		returned;
+	uint64		read_rows;
+	bool		shared;
 } LastScanStream;
 
 static struct
@@ -187,6 +191,8 @@ RecordLastScan(IndexScanDesc scan, const VecdbEngineSearchParams *params)
 		ls->rows = s->nbits;
 		ls->allowed = s->allowed;
 		ls->returned = 0;
+		ls->read_rows = s->read_rows;
+		ls->shared = s->shared;
 		StrategyName(s, params, ls->strategy, sizeof(ls->strategy));
 	}
 }
@@ -200,8 +206,8 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 	for (i = 0; i < last_scan.nstreams; i++)
 	{
 		const LastScanStream *ls = &last_scan.streams[i];
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 
 		values[0] = ObjectIdGetDatum(last_scan.index);
 		values[1] = Int32GetDatum((int32) ls->segment_id);
@@ -211,6 +217,8 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 		values[4] = Int64GetDatum((int64) ls->rows);
 		values[5] = Int64GetDatum((int64) ls->allowed);
 		values[6] = Int64GetDatum((int64) ls->returned);
+		values[7] = CStringGetTextDatum(ls->shared ? "shared" : "private");
+		values[8] = Int64GetDatum((int64) ls->read_rows);
 		tuplestore_putvalues(store, desc, values, nulls);
 	}
 }
@@ -311,6 +319,8 @@ StartScan(IndexScanDesc scan)
 		s->nbits = seg->rows;
 		s->tids = seg->tids;
 		s->allowed = seg->rows - seg->deleted_count;
+		s->read_rows = so->snap->read_rows[i];
+		s->shared = seg->in_place;
 		if (filter)
 			s->deleted = ApplyFilter(filter, &layout, seg->cols, seg->deleted, seg->rows, &s->allowed);
 		total += s->allowed;
@@ -327,6 +337,7 @@ StartScan(IndexScanDesc scan)
 		s->nbits = g->loaded;
 		s->tids = g->tids;
 		s->allowed = g->loaded - g->deleted_count;
+		s->read_rows = so->snap->growing_read;
 		if (filter)
 			s->deleted = ApplyFilter(filter, &layout, g->cols, g->deleted, g->loaded, &s->allowed);
 		total += s->allowed;

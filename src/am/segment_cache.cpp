@@ -116,12 +116,14 @@ LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, ui
 		   VecdbSharedPin *pin, VecdbSegment *seg)
 {
 	const char *bytes = NULL;
+	bool		loaded = false;
 
 	if (pin != NULL)
 	{
 		memset(pin, 0, sizeof(*pin));
-		bytes = VecdbSharedAcquire(index, entry, build_id, generation, pin);
+		bytes = VecdbSharedAcquire(index, entry, build_id, generation, pin, &loaded);
 	}
+	seg->read_rows = bytes == NULL || loaded ? entry->rows : 0;
 	if (bytes != NULL)
 	{
 		seg->engine = VecdbEngineOpenBytes(bytes, entry->blob_bytes, &seg->in_place);
@@ -495,15 +497,22 @@ GrowingCreate(const VecdbMetaPageData *meta)
 
 /* ---- the cache ---- */
 
-// EntryRelease drops every reference an entry holds.
+// ReleaseSegments drops an entry's references to its sealed segments.
 static void
-EntryRelease(CacheEntry *e)
+ReleaseSegments(CacheEntry *e)
 {
 	int			i;
 
 	for (i = 0; i < e->nsegments; i++)
 		VecdbSegmentUnref(e->segments[i]);
 	e->nsegments = 0;
+}
+
+// EntryRelease drops every reference an entry holds.
+static void
+EntryRelease(CacheEntry *e)
+{
+	ReleaseSegments(e);
 	if (e->growing)
 		GrowingUnref(e->growing);
 	e->growing = NULL;
@@ -661,6 +670,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 										VecdbSharedActive() ? pin : NULL);
 			if (fresh[i]->in_place)
 				snap->nshared++;
+			snap->read_rows[i] = fresh[i]->read_rows;
 			keep[i] = fresh[i];
 		}
 	}
@@ -687,7 +697,8 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 			}
 		}
 	}
-	EntryRelease(e);
+	/* the growing cache stays: it is extended below, not reloaded */
+	ReleaseSegments(e);
 	for (i = 0; i < snap->meta.nsegments; i++)
 		e->segments[i] = keep[i];
 	e->nsegments = (int) snap->meta.nsegments;
@@ -712,9 +723,15 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 			GrowingExtend(index, &snap->meta, gc);
 			KeepUnder(gc->cxt);
 			e->growing = gc;
+			snap->growing_read = gc->loaded;
 		}
 		else
+		{
+			uint64		before = gc->loaded;
+
 			GrowingExtend(index, &snap->meta, gc);
+			snap->growing_read = gc->loaded - before;
+		}
 	}
 	else if (e->growing)
 	{

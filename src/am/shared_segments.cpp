@@ -359,17 +359,19 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 
 // VecdbSharedAcquire returns the shared copy of segment d's engine bytes,
 // pinned into *pin, loading it when no backend has yet (others wait for that
-// load); NULL when the area cannot hold it (the caller then keeps a private
-// copy). VecdbSharedUnpin releases the pin.
+// load; *loaded says whether this call read it from the pages); NULL when
+// the area cannot hold it (the caller then keeps a private copy).
+// VecdbSharedUnpin releases the pin.
 const char *
 VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation,
-				   VecdbSharedPin *pin)
+				   VecdbSharedPin *pin, bool *loaded)
 {
 	SharedKey	key;
 	SharedSegment *entry;
 	bool		found;
 	volatile dsa_pointer dp = InvalidDsaPointer;
 
+	*loaded = false;
 	if (!Attach())
 		return NULL;
 	memset(&key, 0, sizeof(key));
@@ -463,6 +465,7 @@ VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, 
 	pin->incarnation = entry->incarnation;
 	LWLockRelease(area->lock);
 	ConditionVariableBroadcast(&area->loaded);
+	*loaded = true;
 	return EntryAddress(entry);
 }
 
