@@ -615,7 +615,7 @@ Status DeviceSms(int *sms) noexcept {
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess) {
 		Status s = CudaStatus(e, "cudaGetDeviceCount");
-		return Status::NotSupported("no CUDA device: " + s.message());
+		return s.code() == engine::StatusCode::kNotSupported ? s : Status::NotSupported("no CUDA device: " + s.message());
 	}
 	if (n == 0)
 		return Status::NotSupported("no CUDA device: the CUDA runtime reports 0 devices");
