@@ -32,6 +32,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 		case IndexKind::kHnsw:
 			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine ||
 				metric == Metric::kL1;
+		case IndexKind::kGpuFlat:
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
@@ -45,12 +46,44 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 }
 
 // KnownKind reports whether v is an IndexKind value.
-bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 7; }
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 8; }
+
+// ExternalKind holds the factory and loader of a kind built outside this
+// library (RegisterExternalKind).
+struct ExternalKind {
+	IndexKind kind;
+	ExternalKindFactory factory;
+	ExternalKindLoader loader;
+};
+
+// external_kinds lists the registered external kinds (only GPU_FLAT so far).
+ExternalKind external_kinds[] = {{IndexKind::kGpuFlat, nullptr, nullptr}};
+
+// FindExternalKind returns the registration slot of kind, or nullptr.
+ExternalKind *FindExternalKind(IndexKind kind) noexcept {
+	for (ExternalKind &e : external_kinds)
+		if (e.kind == kind)
+			return &e;
+	return nullptr;
+}
+
+// kGpuFlatMissing explains why GPU_FLAT cannot be made in this process.
+constexpr const char *kGpuFlatMissing =
+	"GPU_FLAT is not available: vecdb was built without CUDA or its GPU kinds were not registered";
 
 // KnownMetric reports whether v is a Metric value.
 bool KnownMetric(uint32_t v) noexcept { return v >= 1 && v <= 6; }
 
 }  // namespace
+
+// RegisterExternalKind installs the factory and loader of an external kind.
+void RegisterExternalKind(IndexKind kind, ExternalKindFactory factory, ExternalKindLoader loader) noexcept {
+	ExternalKind *e = FindExternalKind(kind);
+	if (e != nullptr) {
+		e->factory = factory;
+		e->loader = loader;
+	}
+}
 
 // Train does nothing by default: only kinds that need training override it.
 Status Index::Train(const void *, size_t) noexcept {
@@ -162,6 +195,7 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 	switch (config.kind) {
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
+		case IndexKind::kGpuFlat: /* host copy; the device copy is GPU memory */
 			return EstimateFlatMemory(config, n);
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
@@ -190,6 +224,12 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 			return NewIvfIndex(config);
 		case IndexKind::kHnsw:
 			return NewHnswIndex(config);
+		case IndexKind::kGpuFlat: {
+			ExternalKind *e = FindExternalKind(config.kind);
+			if (e == nullptr || e->factory == nullptr)
+				return Status::NotSupported(kGpuFlatMissing);
+			return e->factory(config);
+		}
 		default:
 			return Status::InvalidArgument("unknown index kind");
 	}
@@ -212,6 +252,12 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 			return LoadIvfIndex(h, reader);
 		case IndexKind::kHnsw:
 			return LoadHnswIndex(h, reader);
+		case IndexKind::kGpuFlat: {
+			ExternalKind *e = FindExternalKind(IndexKind::kGpuFlat);
+			if (e == nullptr || e->loader == nullptr)
+				return Status::NotSupported(kGpuFlatMissing);
+			return e->loader(h, reader);
+		}
 		default:
 			return Status::InvalidArgument("unknown index kind");
 	}

@@ -24,6 +24,7 @@ enum class IndexKind : uint32_t {
 	kIvfSq8 = 5,
 	kBinFlat = 6,
 	kBinIvf = 7,
+	kGpuFlat = 8,  /* exact float32 search on a CUDA device (src/gpu, registered at run time) */
 };
 
 // Metric names a distance. Values are stored in serialized indexes.

@@ -39,4 +39,15 @@ Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteRea
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &reader) noexcept;
 
+// ExternalKindFactory and ExternalKindLoader construct and load an index kind
+// that lives outside this library (GPU_FLAT in src/gpu, which this library
+// must not depend on). RegisterExternalKind installs them for kind (nullptr
+// removes them); until then CreateIndex and DeserializeIndex answer
+// NotSupported for that kind. Registration is process-wide and not
+// synchronized: call it once at start-up, before any index is made.
+using ExternalKindFactory = Expected<std::unique_ptr<Index>> (*)(const IndexConfig &config) noexcept;
+using ExternalKindLoader = Expected<std::unique_ptr<Index>> (*)(const IndexHeader &header,
+																ByteReader &reader) noexcept;
+void RegisterExternalKind(IndexKind kind, ExternalKindFactory factory, ExternalKindLoader loader) noexcept;
+
 }  // namespace vecdb::engine

@@ -727,4 +727,18 @@ TEST(FlatIndex, MemoryUsageGrows) {
 	EXPECT_GE(index->MemoryUsage(), before + d.n * (d.dim * sizeof(float) + sizeof(int64_t)));
 }
 
+TEST(IndexFactory, GpuFlatIsNotSupportedUntilRegistered) {
+	/* this binary never links src/gpu: GPU_FLAT has no factory here */
+	IndexConfig c;
+	c.kind = IndexKind::kGpuFlat;
+	c.dim = 8;
+	EXPECT_TRUE(ValidateConfig(c).ok());
+	auto made = CreateIndex(c);
+	ASSERT_FALSE(made.ok());
+	EXPECT_EQ(made.status().code(), StatusCode::kNotSupported);
+	EXPECT_NE(made.status().message().find("GPU_FLAT"), std::string::npos);
+	c.metric = Metric::kL1;
+	EXPECT_EQ(ValidateConfig(c).code(), StatusCode::kNotSupported);
+}
+
 }  // namespace

@@ -1,0 +1,375 @@
+// bench_gpu.cpp measures GPU_FLAT and GPU k-means on random data: the device
+// copy bandwidth (the memory ceiling, CUDA events), GPU_FLAT 1M x 128 top-k
+// single-query latency and batch-1000 throughput through the engine call
+// (Index::Search, which returns after the results are on the host: timed
+// with a host clock; warm-up, then medians), 1% / 10% filters against none,
+// 1M x 768 batches, and GPU k-means 1M x 128 into 1,000 lists against a CPU
+// reference (FAISS' Clustering when built with it, else a built-in OpenMP
+// Lloyd). It ends with a short table.
+//
+// Usage: bench_gpu [--quick] [--cpu-iters N]   (--quick: 100k rows, for a smoke run)
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+#include <omp.h>
+
+#include "gpu/gpu_flat_index.hpp"
+#include "gpu/gpu_kmeans.hpp"
+#include "knowhere/index.hpp"
+
+#ifdef VECDB_BENCH_FAISS
+#include <faiss/Clustering.h>
+#include <faiss/IndexFlat.h>
+#endif
+
+using namespace vecdb::engine;
+
+namespace {
+
+// Row is one line of the final table.
+struct Row {
+	std::string what;
+	std::string value;
+	std::string target;
+};
+std::vector<Row> table;
+
+// Add records a table line and prints it at once.
+void Report(const std::string &what, const std::string &value, const std::string &target = "") {
+	table.push_back({what, value, target});
+	std::printf("%-52s %-22s %s\n", what.c_str(), value.c_str(), target.c_str());
+	std::fflush(stdout);
+}
+
+// Fmt formats a double.
+std::string Fmt(const char *f, double v) {
+	char b[64];
+	std::snprintf(b, sizeof(b), f, v);
+	return b;
+}
+
+// Now returns a steady clock in seconds.
+double Now() {
+	return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Median returns the median of v.
+double Median(std::vector<double> v) {
+	std::sort(v.begin(), v.end());
+	return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Percentile returns the p-quantile of v.
+double Percentile(std::vector<double> v, double p) {
+	std::sort(v.begin(), v.end());
+	return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// Die prints a failed status and exits.
+void Check(const Status &s, const char *what) {
+	if (!s.ok()) {
+		std::fprintf(stderr, "%s: %s\n", what, s.message().c_str());
+		std::exit(1);
+	}
+}
+
+// RandomUniform fills n x dim floats uniform in [-1, 1) (parallel xorshift).
+std::vector<float> RandomUniform(size_t n, int dim, uint64_t seed) {
+	std::vector<float> v(n * dim);
+#pragma omp parallel
+	{
+		uint64_t s = seed * 0x9e3779b97f4a7c15ULL + 1 + omp_get_thread_num() * 0x632be59bd9b4e019ULL;
+#pragma omp for schedule(static)
+		for (long long i = 0; i < static_cast<long long>(v.size()); i++) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			v[i] = static_cast<float>((s >> 40) * (1.0 / 8388608.0) - 1.0);
+		}
+	}
+	return v;
+}
+
+// Blobs returns n rows around ncenters random centres (noise 0.3).
+std::vector<float> Blobs(size_t n, int dim, int ncenters, uint64_t seed) {
+	std::vector<float> centers = RandomUniform(ncenters, dim, seed), noise = RandomUniform(n, dim, seed + 1);
+#pragma omp parallel for schedule(static)
+	for (long long i = 0; i < static_cast<long long>(n); i++) {
+		size_t c = (static_cast<uint64_t>(i) * 2654435761ULL) % ncenters;
+		for (int j = 0; j < dim; j++)
+			noise[i * dim + j] = centers[c * dim + j] * 3.0f + 0.3f * noise[i * dim + j];
+	}
+	return noise;
+}
+
+// FilterBits returns a bitset of n labels letting about `allowed` through.
+std::vector<uint8_t> FilterBits(size_t n, double allowed, uint64_t seed) {
+	std::vector<uint8_t> b((n + 7) / 8, 0);
+	uint64_t s = seed | 1;
+	for (size_t i = 0; i < n; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		if ((s >> 11) * (1.0 / 9007199254740992.0) >= allowed)
+			b[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+	}
+	return b;
+}
+
+// CopyBandwidth measures a device-to-device copy (bytes read + written) with CUDA events.
+double CopyBandwidth() {
+	size_t bytes = size_t{2} << 30;
+	void *a = nullptr, *b = nullptr;
+	if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess) {
+		cudaGetLastError();
+		return 0;
+	}
+	cudaMemset(a, 1, bytes);
+	cudaEvent_t e0, e1;
+	cudaEventCreate(&e0);
+	cudaEventCreate(&e1);
+	std::vector<double> ms;
+	for (int i = 0; i < 12; i++) {
+		cudaEventRecord(e0);
+		cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+		cudaEventRecord(e1);
+		cudaEventSynchronize(e1);
+		float t = 0;
+		cudaEventElapsedTime(&t, e0, e1);
+		if (i >= 2)
+			ms.push_back(t);
+	}
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	cudaFree(a);
+	cudaFree(b);
+	return 2.0 * bytes / (Median(ms) * 1e-3) / 1e12;
+}
+
+// SingleQueryMs returns median and p99 latency (ms) of one-query searches.
+std::pair<double, double> SingleQueryMs(const Index &idx, const std::vector<float> &queries, size_t nq_pool, int dim,
+										size_t k, BitsetView filter, int reps) {
+	std::vector<int64_t> l(k);
+	std::vector<float> d(k);
+	SearchParams p;
+	for (int i = 0; i < 20; i++)
+		Check(idx.Search(queries.data() + (i % nq_pool) * dim, 1, k, p, filter, l.data(), d.data()), "warm-up");
+	std::vector<double> t;
+	for (int i = 0; i < reps; i++) {
+		double t0 = Now();
+		Check(idx.Search(queries.data() + (i % nq_pool) * dim, 1, k, p, filter, l.data(), d.data()), "search");
+		t.push_back((Now() - t0) * 1e3);
+	}
+	return {Median(t), Percentile(t, 0.99)};
+}
+
+// BatchQps returns the median queries per second of batches of nq.
+double BatchQps(const Index &idx, const std::vector<float> &queries, size_t nq, size_t k, BitsetView filter,
+				int reps) {
+	std::vector<int64_t> l(nq * k);
+	std::vector<float> d(nq * k);
+	SearchParams p;
+	Check(idx.Search(queries.data(), nq, k, p, filter, l.data(), d.data()), "warm-up");
+	std::vector<double> t;
+	for (int i = 0; i < reps; i++) {
+		double t0 = Now();
+		Check(idx.Search(queries.data(), nq, k, p, filter, l.data(), d.data()), "batch");
+		t.push_back(Now() - t0);
+	}
+	return nq / Median(t);
+}
+
+// BuildGpuFlat makes a GPU_FLAT over rows with labels 0 .. n-1.
+std::unique_ptr<Index> BuildGpuFlat(const std::vector<float> &x, size_t n, int dim, double *seconds) {
+	IndexConfig c;
+	c.kind = IndexKind::kGpuFlat;
+	c.metric = Metric::kL2;
+	c.dim = dim;
+	auto made = vecdb::gpu::NewGpuFlatIndex(c);
+	Check(made.status(), "NewGpuFlatIndex");
+	std::unique_ptr<Index> idx = std::move(made).value();
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	double t0 = Now();
+	Check(idx->Add(x.data(), labels.data(), n), "Add");
+	*seconds = Now() - t0;
+	return idx;
+}
+
+// CpuLloyd is the built-in CPU reference: niter L2 Lloyd iterations from the
+// same initial rows as GpuKMeans, rows in parallel (OpenMP), distances as
+// ||c||^2 - 2 x.c in float; returns the last objective.
+double CpuLloyd(const std::vector<float> &x, size_t n, int dim, int k, const std::vector<size_t> &init, int niter) {
+	std::vector<float> c(static_cast<size_t>(k) * dim), cn(k);
+	for (int i = 0; i < k; i++)
+		std::memcpy(&c[i * dim], &x[init[i] * dim], dim * sizeof(float));
+	double obj = 0;
+	for (int it = 0; it < niter; it++) {
+		for (int i = 0; i < k; i++) {
+			float s = 0;
+			for (int j = 0; j < dim; j++)
+				s += c[i * dim + j] * c[i * dim + j];
+			cn[i] = s;
+		}
+		std::vector<int> assign(n);
+		obj = 0;
+#pragma omp parallel for schedule(static) reduction(+ : obj)
+		for (long long r = 0; r < static_cast<long long>(n); r++) {
+			const float *xr = &x[r * dim];
+			float best = std::numeric_limits<float>::infinity(), xn = 0;
+			int arg = 0;
+			for (int j = 0; j < dim; j++)
+				xn += xr[j] * xr[j];
+			for (int i = 0; i < k; i++) {
+				const float *ci = &c[i * dim];
+				float dot = 0;
+#pragma omp simd reduction(+ : dot)
+				for (int j = 0; j < dim; j++)
+					dot += xr[j] * ci[j];
+				float s = cn[i] - 2 * dot;
+				if (s < best) {
+					best = s;
+					arg = i;
+				}
+			}
+			assign[r] = arg;
+			obj += std::max(0.0f, xn + best);
+		}
+		std::vector<double> sums(c.size(), 0.0);
+		std::vector<size_t> counts(k, 0);
+		for (size_t r = 0; r < n; r++) {
+			counts[assign[r]]++;
+			for (int j = 0; j < dim; j++)
+				sums[assign[r] * dim + j] += x[r * dim + j];
+		}
+		for (int i = 0; i < k; i++)
+			if (counts[i] > 0)
+				for (int j = 0; j < dim; j++)
+					c[i * dim + j] = static_cast<float>(sums[i * dim + j] / counts[i]);
+	}
+	return obj;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+	bool quick = false;
+	int cpu_iters = -1;
+	for (int i = 1; i < argc; i++) {
+		if (std::strcmp(argv[i], "--quick") == 0)
+			quick = true;
+		else if (std::strcmp(argv[i], "--cpu-iters") == 0 && i + 1 < argc)
+			cpu_iters = std::atoi(argv[++i]);
+	}
+	Status dev = vecdb::gpu::CheckDevice();
+	if (!dev.ok()) {
+		std::printf("bench_gpu: %s\n", dev.message().c_str());
+		return 0;
+	}
+	cudaDeviceProp prop;
+	cudaGetDeviceProperties(&prop, 0);
+	std::printf("device: %s, %d SMs, %zu MiB, L2 %d MiB; CPU threads %d\n", prop.name, prop.multiProcessorCount,
+				prop.totalGlobalMem >> 20, prop.l2CacheSize >> 20, omp_get_max_threads());
+	const size_t n = quick ? 100000 : 1000000;
+	const int dim = 128;
+	Report("device-to-device copy (read+write, events)", Fmt("%.2f TB/s", CopyBandwidth()));
+	Report("GPU_FLAT floor: one query reads n x d floats",
+		   Fmt("%.3f ms", n * dim * 4.0 / (CopyBandwidth() * 1e12) * 1e3), "(bytes / copy bandwidth)");
+
+	std::vector<float> x = RandomUniform(n, dim, 1), queries = RandomUniform(1000, dim, 2);
+	double add_s = 0;
+	std::unique_ptr<Index> idx = BuildGpuFlat(x, n, dim, &add_s);
+	Report("GPU_FLAT " + std::to_string(n) + " x 128 Add (host->device, norms)", Fmt("%.3f s", add_s));
+	auto f1 = FilterBits(n, 0.01, 3), f10 = FilterBits(n, 0.10, 4);
+	BitsetView v1(f1.data(), n), v10(f10.data(), n);
+	for (size_t k : {size_t{10}, size_t{100}, size_t{1024}}) {
+		auto r = SingleQueryMs(*idx, queries, 1000, dim, k, {}, 300);
+		Report("single query top-" + std::to_string(k) + " median / p99", Fmt("%.3f", r.first) + Fmt(" / %.3f ms", r.second),
+			   k == 10 ? "target <= 0.3 ms" : "");
+	}
+	auto s1 = SingleQueryMs(*idx, queries, 1000, dim, 10, v1, 300);
+	auto s10 = SingleQueryMs(*idx, queries, 1000, dim, 10, v10, 300);
+	Report("single query top-10, 1% allowed, median", Fmt("%.3f ms", s1.first), "<= unfiltered");
+	Report("single query top-10, 10% allowed, median", Fmt("%.3f ms", s10.first), "<= unfiltered");
+	for (size_t nq : {size_t{4}, size_t{16}, size_t{100}})
+		Report("batch of " + std::to_string(nq) + " top-10", Fmt("%.0f q/s", BatchQps(*idx, queries, nq, 10, {}, 10)));
+	double q0 = BatchQps(*idx, queries, 1000, 10, {}, 10);
+	Report("batch 1000 top-10", Fmt("%.0f q/s", q0), "target >= 150000");
+	Report("batch 1000 top-10, 1% allowed", Fmt("%.0f q/s", BatchQps(*idx, queries, 1000, 10, v1, 10)), ">= unfiltered");
+	Report("batch 1000 top-10, 10% allowed", Fmt("%.0f q/s", BatchQps(*idx, queries, 1000, 10, v10, 10)), ">= unfiltered");
+	Report("batch 1000 top-100", Fmt("%.0f q/s", BatchQps(*idx, queries, 1000, 100, {}, 5)));
+	idx.reset();
+	x.clear();
+	x.shrink_to_fit();
+
+	{
+		const int wide = 768;
+		std::vector<float> xw = RandomUniform(n, wide, 5), qw = RandomUniform(1000, wide, 6);
+		std::unique_ptr<Index> iw = BuildGpuFlat(xw, n, wide, &add_s);
+		xw.clear();
+		xw.shrink_to_fit();
+		Report("GPU_FLAT " + std::to_string(n) + " x 768 single query top-10 median",
+			   Fmt("%.3f ms", SingleQueryMs(*iw, qw, 1000, wide, 10, {}, 100).first));
+		Report("GPU_FLAT " + std::to_string(n) + " x 768 batch 1000 top-10", Fmt("%.0f q/s", BatchQps(*iw, qw, 1000, 10, {}, 5)));
+	}
+
+	/* k-means: 1M x 128 into 1,000 lists, 10 iterations, every row trains */
+	const int lists = quick ? 100 : 1000, iters = 10;
+	std::vector<float> kx = Blobs(n, dim, 2000, 7);
+	vecdb::gpu::GpuKMeansOptions o;
+	o.niter = iters;
+	std::vector<float> cent(static_cast<size_t>(lists) * dim);
+	vecdb::gpu::GpuKMeansStats st;
+	Check(vecdb::gpu::GpuKMeans(kx.data(), n, dim, lists, o, cent.data(), &st), "GpuKMeans warm-up");
+	std::vector<double> gt, gi;
+	for (int r = 0; r < 3; r++) {
+		Check(vecdb::gpu::GpuKMeans(kx.data(), n, dim, lists, o, cent.data(), &st), "GpuKMeans");
+		gt.push_back(st.seconds_total);
+		gi.push_back(st.seconds_iterations);
+	}
+	double g_total = Median(gt), g_iter = Median(gi);
+	Report("GPU k-means " + std::to_string(n) + " x 128, " + std::to_string(lists) + " lists, 10 it (total)",
+		   Fmt("%.3f s", g_total), Fmt("objective %.4g", st.objective));
+	Report("GPU k-means, iterations only (no host->device copy)", Fmt("%.3f s", g_iter));
+#ifdef VECDB_BENCH_FAISS
+	int ci = cpu_iters > 0 ? cpu_iters : iters;
+	double t0 = Now();
+	faiss::ClusteringParameters cp;
+	cp.niter = ci;
+	cp.seed = 42;
+	cp.max_points_per_centroid = 1 << 30;
+	cp.min_points_per_centroid = 1;
+	faiss::Clustering clus(dim, lists, cp);
+	faiss::IndexFlatL2 quant(dim);
+	clus.train(n, kx.data(), quant);
+	double cpu_s = (Now() - t0) * iters / ci;
+	double cpu_obj = clus.iteration_stats.empty() ? 0 : clus.iteration_stats.back().obj;
+	std::string ref = "FAISS Clustering, " + std::to_string(omp_get_max_threads()) + " threads";
+#else
+	int ci = cpu_iters > 0 ? cpu_iters : 2;
+	std::vector<size_t> init = vecdb::gpu::KMeansTrainingRows(n, lists, o);
+	double t0 = Now();
+	double cpu_obj = CpuLloyd(kx, n, dim, lists, init, ci);
+	double cpu_s = (Now() - t0) * iters / ci;
+	std::string ref = "built-in OpenMP Lloyd (no FAISS here), " + std::to_string(omp_get_max_threads()) + " threads";
+#endif
+	Report("CPU k-means (" + ref + ")", Fmt("%.2f s", cpu_s),
+		   ci == iters ? "10 iterations" : std::to_string(ci) + " iterations run, scaled to 10");
+	Report("CPU objective after " + std::to_string(ci) + " it / GPU after 10", Fmt("%.4g", cpu_obj) + Fmt(" / %.4g", st.objective));
+	Report("k-means speed-up (CPU / GPU total)", Fmt("%.1fx", cpu_s / g_total), "target >= 20x");
+
+	std::printf("\n==== summary ====\n");
+	for (const Row &r : table)
+		std::printf("%-52s %-22s %s\n", r.what.c_str(), r.value.c_str(), r.target.c_str());
+	return 0;
+}

@@ -1,0 +1,31 @@
+// engine_stubs.cpp stands in for the FAISS- and hnswlib-backed kinds (IVF_*,
+// HNSW) in the device-only build of bench/gpu/CMakeLists.txt, where those
+// libraries may be missing: the factory answers NotSupported for them.
+// Never linked into the extension or the main build.
+#include "knowhere/index_kinds.hpp"
+
+namespace vecdb::engine {
+
+// kStubbed explains the stubbed kinds.
+static const char *const kStubbed = "IVF and HNSW are not built in the device-only GPU build";
+
+Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &, ByteReader &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &, ByteReader &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+size_t EstimateIvfMemory(const IndexConfig &, size_t) noexcept {
+	return 0;
+}
+size_t EstimateHnswMemory(const IndexConfig &, size_t) noexcept {
+	return 0;
+}
+
+}  // namespace vecdb::engine

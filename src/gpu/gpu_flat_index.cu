@@ -1,0 +1,684 @@
+// gpu_flat_index.cu implements GPU_FLAT: an exact float32 index whose rows
+// live on device 0, searched by the kernels of gpu_flat_kernels.cu.
+//
+// Design. The index keeps a host copy of its prepared rows and labels (what
+// FLAT holds: Serialize, Reconstruct, RangeSearch, CreateIterator and k above
+// kMaxSelectK run on the CPU through brute_force.hpp, so every answer has a
+// CPU twin) and a device copy: rows padded to a multiple of 4 floats
+// (16-byte loads), their squared norms, and the labels (read only when they
+// are not 0 .. n-1). Add prepares rows like FLAT (finite; normalized under
+// cosine), appends them to both copies, growing device buffers by half.
+//
+// Search holds a mutex (one stream, one cuBLAS handle and scratch buffers
+// per index, reused between calls): it copies the prepared queries and the
+// filter bitmap (the bytes covering the largest label) to the device, runs
+// either the fused scan (up to kGpuFlatFusedQueries queries: one pass over
+// the rows per query) or, for batches, per tile of queries and rows one
+// SGEMM (inner products; L2 adds the norms) and a tile selection, then merge
+// passes until one list of k per query remains, and the mapping to labels.
+// Filtered rows never enter a selection; fewer allowed rows than k pad with
+// -1 / +infinity. Ties order by row, which is label order when labels
+// ascend with rows (the AM's row positions); FLAT orders ties by label.
+//
+// Serialized payload (after the common header, kind GPU_FLAT): FLAT's
+// layout, int64 labels[n], float data[n * dim], then a 64-bit checksum over
+// header and arrays (FNV-1a, 64-bit words).
+#include "gpu/gpu_flat_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "gpu/cuda_status.cuh"
+#include "gpu/gpu_flat_kernels.cuh"
+#include "knowhere/brute_force.hpp"
+#include "knowhere/index_kinds.hpp"
+#include "knowhere/serialize.hpp"
+
+namespace vecdb::gpu {
+
+using engine::BitsetView;
+using engine::ByteReader;
+using engine::ByteWriter;
+using engine::Expected;
+using engine::Index;
+using engine::IndexConfig;
+using engine::IndexKind;
+using engine::Iterator;
+using engine::Metric;
+using engine::Neighbor;
+using engine::SearchParams;
+using engine::Status;
+
+namespace {
+
+// kMaxRows bounds the rows of one index: keys carry the row in 32 bits.
+constexpr size_t kMaxRows = 0xfffffff0u;
+// kTileFloats bounds a GEMM tile (queries x rows floats): 256 MB.
+constexpr size_t kTileFloats = size_t{64} << 20;
+// kPartialBytes bounds the per-slice candidate lists of one query tile.
+constexpr size_t kPartialBytes = size_t{512} << 20;
+// kGemmSlice is the rows one tile-select block takes.
+constexpr int kGemmSlice = 16384;
+// kMergeKeys is about how many keys one merge block reads.
+constexpr int kMergeKeys = 16384;
+// kUploadRows is the rows staged per host-to-device copy in Add.
+constexpr size_t kUploadRows = 65536;
+
+// RoundUp rounds x up to a multiple of m.
+size_t RoundUp(size_t x, size_t m) {
+	return (x + m - 1) / m * m;
+}
+
+// DeviceBuffer owns one cudaMalloc allocation.
+struct DeviceBuffer {
+	void *ptr = nullptr;
+	size_t bytes = 0;
+
+	DeviceBuffer() = default;
+	DeviceBuffer(const DeviceBuffer &) = delete;
+	DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+	~DeviceBuffer() { Free(); }
+
+	// Free releases the allocation.
+	void Free() noexcept {
+		if (ptr != nullptr)
+			cudaFree(ptr);
+		ptr = nullptr;
+		bytes = 0;
+	}
+	// Reserve makes the buffer at least bytes long, dropping its contents.
+	Status Reserve(size_t want) noexcept {
+		if (want <= bytes && ptr != nullptr)
+			return Status::Ok();
+		Free();
+		VECDB_CUDA_TRY(cudaMalloc(&ptr, std::max<size_t>(want, 256)));
+		bytes = std::max<size_t>(want, 256);
+		return Status::Ok();
+	}
+	template <typename T>
+	T *as() const noexcept {
+		return static_cast<T *>(ptr);
+	}
+};
+
+// Fnv64 is a 64-bit FNV-1a over 8-byte words (damage detection only).
+class Fnv64 {
+public:
+	// Update hashes n more bytes.
+	void Update(const void *data, size_t n) noexcept {
+		const uint8_t *p = static_cast<const uint8_t *>(data);
+		size_t i = 0;
+		for (; i + 8 <= n; i += 8) {
+			uint64_t w;
+			std::memcpy(&w, p + i, 8);
+			h_ = (h_ ^ w) * 0x100000001b3ULL;
+		}
+		for (; i < n; i++)
+			h_ = (h_ ^ (0x100u | p[i])) * 0x100000001b3ULL;
+	}
+	uint64_t value() const noexcept { return h_; }
+
+private:
+	uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+// HashingWriter forwards bytes and hashes them.
+class HashingWriter final : public ByteWriter {
+public:
+	explicit HashingWriter(ByteWriter &inner) noexcept : inner_(inner) {}
+	Status Write(const void *data, size_t n) noexcept override {
+		sum_.Update(data, n);
+		return inner_.Write(data, n);
+	}
+	Fnv64 &sum() noexcept { return sum_; }
+
+private:
+	ByteWriter &inner_;
+	Fnv64 sum_;
+};
+
+// HashingReader reads bytes and hashes them.
+class HashingReader final : public ByteReader {
+public:
+	explicit HashingReader(ByteReader &inner) noexcept : inner_(inner) {}
+	Status Read(void *data, size_t n) noexcept override {
+		VECDB_RETURN_IF_ERROR(inner_.Read(data, n));
+		sum_.Update(data, n);
+		return Status::Ok();
+	}
+	Fnv64 &sum() noexcept { return sum_; }
+
+private:
+	ByteReader &inner_;
+	Fnv64 sum_;
+};
+
+// ToDeviceMetric maps an engine metric to the kernels' one.
+DeviceMetric ToDeviceMetric(Metric m) noexcept {
+	if (m == Metric::kInnerProduct)
+		return DeviceMetric::kInnerProduct;
+	if (m == Metric::kCosine)
+		return DeviceMetric::kCosine;
+	return DeviceMetric::kL2;
+}
+
+// GpuFlatIndex is the GPU exact index.
+class GpuFlatIndex final : public Index {
+public:
+	GpuFlatIndex(Metric metric, int dim, int device, int sms) noexcept
+		: metric_(metric), dim_(dim), dim_pad_(static_cast<int>(RoundUp(dim, 4))), device_(device), sms_(sms) {}
+	~GpuFlatIndex() override {
+		if (cublas_ != nullptr)
+			cublasDestroy(cublas_);
+		if (stream_ != nullptr)
+			cudaStreamDestroy(stream_);
+	}
+
+	IndexKind kind() const noexcept override { return IndexKind::kGpuFlat; }
+	Metric metric() const noexcept override { return metric_; }
+	int dim() const noexcept override { return dim_; }
+	int64_t count() const noexcept override { return static_cast<int64_t>(labels_.size()); }
+	size_t MemoryUsage() const noexcept override {
+		return sizeof(*this) + labels_.capacity() * sizeof(int64_t) + data_.capacity() * sizeof(float);
+	}
+
+	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
+	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+				  int64_t *labels, float *distances) const noexcept override;
+	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+					   std::vector<Neighbor> *out) const noexcept override;
+	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
+													   BitsetView filter) const noexcept override;
+	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
+	Status Serialize(ByteWriter &writer) const noexcept override;
+
+	// Load reads the payload after the header and uploads the rows.
+	Status Load(const engine::IndexHeader &header, ByteReader &reader) noexcept;
+
+private:
+	// Rows returns the host copy as a RowSet for the CPU paths.
+	engine::RowSet Rows() const noexcept {
+		engine::RowSet rs;
+		rs.labels = labels_.data();
+		rs.base = reinterpret_cast<const uint8_t *>(data_.data());
+		rs.stride = static_cast<size_t>(dim_) * sizeof(float);
+		rs.n = labels_.size();
+		return rs;
+	}
+	// Upload copies host rows [from, labels_.size()) to the device.
+	Status Upload(size_t from) noexcept;
+	// EnsureContext creates the stream and cuBLAS handle on first use.
+	Status EnsureContext() const noexcept;
+	// SearchDevice runs a search of prepared, padded queries on the device.
+	Status SearchDevice(const float *queries, size_t nq, int k, const SearchParams &params, BitsetView filter,
+						int64_t *labels, float *distances) const noexcept;
+	// MergeAndFinish merges lists per query down to one and copies nq x k
+	// results to the host arrays.
+	Status MergeAndFinish(int nq, int lists, int k, int64_t *labels, float *distances) const noexcept;
+	// SearchCpu answers on the CPU from the host copy (k above kMaxSelectK).
+	Status SearchCpu(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+					 int64_t *labels, float *distances) const noexcept;
+
+	Metric metric_;
+	int dim_;
+	int dim_pad_;
+	int device_;
+	int sms_;
+	std::vector<int64_t> labels_;
+	std::vector<float> data_;
+	bool identity_ = true; /* labels_[i] == i for every row */
+	int64_t max_label_ = -1;
+
+	size_t dev_rows_cap_ = 0;
+	DeviceBuffer d_base_, d_norms_, d_labels_;
+
+	mutable std::mutex mu_;
+	mutable cudaStream_t stream_ = nullptr;
+	mutable cublasHandle_t cublas_ = nullptr;
+	mutable DeviceBuffer d_q_, d_qn_, d_bits_, d_ip_, d_part_a_, d_part_b_, d_out_labels_, d_out_dist_;
+	mutable std::vector<float> h_q_;
+};
+
+// EnsureContext makes the per-index stream and cuBLAS handle.
+Status GpuFlatIndex::EnsureContext() const noexcept {
+	VECDB_CUDA_TRY(cudaSetDevice(device_));
+	if (stream_ == nullptr)
+		VECDB_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+	if (cublas_ == nullptr) {
+		VECDB_CUBLAS_TRY(cublasCreate(&cublas_));
+		VECDB_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
+		VECDB_CUBLAS_TRY(cublasSetMathMode(cublas_, CUBLAS_PEDANTIC_MATH));
+	}
+	return Status::Ok();
+}
+
+// Add prepares rows into the host copy, then uploads them; a bad row, a
+// cancel or a device failure undoes the whole batch.
+Status GpuFlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (vectors == nullptr || labels == nullptr)
+		return Status::InvalidArgument("vectors or labels missing");
+	size_t old = labels_.size();
+	if (n > kMaxRows - old)
+		return Status::InvalidArgument("GPU_FLAT holds at most " + std::to_string(kMaxRows) + " rows");
+	for (size_t i = 0; i < n; i++)
+		if (labels[i] < 0)
+			return Status::InvalidArgument("labels must not be negative");
+	std::lock_guard<std::mutex> lock(mu_);
+	try {
+		labels_.insert(labels_.end(), labels, labels + n);
+		data_.resize((old + n) * static_cast<size_t>(dim_));
+	} catch (...) {
+		labels_.resize(old);
+		data_.resize(old * static_cast<size_t>(dim_));
+		return Status::OutOfMemory("out of memory while adding to a GPU_FLAT index");
+	}
+	auto undo = [&](Status s) {
+		labels_.resize(old);
+		data_.resize(old * static_cast<size_t>(dim_));
+		return s;
+	};
+	const float *src = static_cast<const float *>(vectors);
+	for (size_t i = 0; i < n; i++) {
+		if (i % engine::kStopPollRows == 0) {
+			if (BuildStopRequested())
+				return undo(Status::Cancelled());
+			ReportProgress(i, n);
+		}
+		Status s = engine::PrepareVector(metric_, dim_, src + i * dim_, data_.data() + (old + i) * dim_, "vector");
+		if (!s.ok())
+			return undo(s);
+	}
+	Status s = Upload(old);
+	if (!s.ok())
+		return undo(s);
+	for (size_t i = 0; i < n; i++) {
+		identity_ = identity_ && labels[i] == static_cast<int64_t>(old + i);
+		max_label_ = std::max(max_label_, labels[i]);
+	}
+	ReportProgress(n, n);
+	return Status::Ok();
+}
+
+// Upload grows the device buffers when needed and copies the new rows
+// (padded), their labels and norms.
+Status GpuFlatIndex::Upload(size_t from) noexcept {
+	VECDB_RETURN_IF_ERROR(EnsureContext());
+	size_t total = labels_.size();
+	size_t row_bytes = static_cast<size_t>(dim_pad_) * sizeof(float);
+	if (total > dev_rows_cap_) {
+		size_t cap = std::max({total, dev_rows_cap_ + dev_rows_cap_ / 2, size_t{1024}});
+		DeviceBuffer base, norms, lab;
+		VECDB_RETURN_IF_ERROR(base.Reserve(cap * row_bytes));
+		VECDB_RETURN_IF_ERROR(norms.Reserve(cap * sizeof(float)));
+		VECDB_RETURN_IF_ERROR(lab.Reserve(cap * sizeof(int64_t)));
+		if (from > 0) {
+			VECDB_CUDA_TRY(cudaMemcpyAsync(base.ptr, d_base_.ptr, from * row_bytes, cudaMemcpyDeviceToDevice, stream_));
+			VECDB_CUDA_TRY(
+				cudaMemcpyAsync(norms.ptr, d_norms_.ptr, from * sizeof(float), cudaMemcpyDeviceToDevice, stream_));
+			VECDB_CUDA_TRY(
+				cudaMemcpyAsync(lab.ptr, d_labels_.ptr, from * sizeof(int64_t), cudaMemcpyDeviceToDevice, stream_));
+			VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
+		}
+		std::swap(d_base_.ptr, base.ptr);
+		std::swap(d_base_.bytes, base.bytes);
+		std::swap(d_norms_.ptr, norms.ptr);
+		std::swap(d_norms_.bytes, norms.bytes);
+		std::swap(d_labels_.ptr, lab.ptr);
+		std::swap(d_labels_.bytes, lab.bytes);
+		dev_rows_cap_ = cap;
+	}
+	if (dim_pad_ == dim_) {
+		VECDB_CUDA_TRY(cudaMemcpy(d_base_.as<float>() + from * dim_pad_, data_.data() + from * dim_,
+								  (total - from) * row_bytes, cudaMemcpyHostToDevice));
+	} else {
+		std::vector<float> stage;
+		try {
+			stage.assign(std::min(kUploadRows, total - from) * dim_pad_, 0.0f);
+		} catch (...) {
+			return Status::OutOfMemory("out of memory while adding to a GPU_FLAT index");
+		}
+		for (size_t r0 = from; r0 < total; r0 += kUploadRows) {
+			size_t m = std::min(kUploadRows, total - r0);
+			for (size_t i = 0; i < m; i++)
+				std::memcpy(stage.data() + i * dim_pad_, data_.data() + (r0 + i) * dim_, dim_ * sizeof(float));
+			VECDB_CUDA_TRY(
+				cudaMemcpy(d_base_.as<float>() + r0 * dim_pad_, stage.data(), m * row_bytes, cudaMemcpyHostToDevice));
+		}
+	}
+	VECDB_CUDA_TRY(cudaMemcpy(d_labels_.as<int64_t>() + from, labels_.data() + from, (total - from) * sizeof(int64_t),
+							  cudaMemcpyHostToDevice));
+	VECDB_CUDA_TRY(LaunchRowNorms(d_base_.as<float>() + from * dim_pad_, total - from, dim_pad_ / 4,
+								  d_norms_.as<float>() + from, stream_));
+	VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
+	return Status::Ok();
+}
+
+// Search validates, prepares the queries and runs them on the device (on the
+// CPU for k above kMaxSelectK).
+Status GpuFlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params,
+							BitsetView filter, int64_t *labels, float *distances) const noexcept {
+	VECDB_RETURN_IF_ERROR(engine::ValidateSearch(params, k));
+	if (nq == 0)
+		return Status::Ok();
+	if (queries == nullptr || labels == nullptr || distances == nullptr)
+		return Status::InvalidArgument("queries or result arrays missing");
+	if (params.should_stop != nullptr && params.should_stop(params.stop_arg))
+		return Status::Cancelled();
+	if (k > static_cast<size_t>(kMaxSelectK))
+		return SearchCpu(queries, nq, k, params, filter, labels, distances);
+	size_t n = labels_.size();
+	if (n == 0) {
+		std::fill(labels, labels + nq * k, int64_t{-1});
+		std::fill(distances, distances + nq * k, std::numeric_limits<float>::infinity());
+		return Status::Ok();
+	}
+	std::lock_guard<std::mutex> lock(mu_);
+	try {
+		h_q_.assign(nq * dim_pad_, 0.0f);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
+	}
+	const float *q = static_cast<const float *>(queries);
+	for (size_t i = 0; i < nq; i++)
+		VECDB_RETURN_IF_ERROR(engine::PrepareVector(metric_, dim_, q + i * dim_, h_q_.data() + i * dim_pad_, "query"));
+	return SearchDevice(h_q_.data(), nq, static_cast<int>(k), params, filter, labels, distances);
+}
+
+// SearchDevice runs the fused scan or the GEMM tiles, then the merges.
+Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const SearchParams &params, BitsetView filter,
+								  int64_t *labels, float *distances) const noexcept {
+	VECDB_RETURN_IF_ERROR(EnsureContext());
+	const size_t n = labels_.size();
+	const int nvec = dim_pad_ / 4;
+	const DeviceMetric dm = ToDeviceMetric(metric_);
+	VECDB_RETURN_IF_ERROR(d_q_.Reserve(nq * dim_pad_ * sizeof(float)));
+	VECDB_CUDA_TRY(cudaMemcpyAsync(d_q_.ptr, hq, nq * dim_pad_ * sizeof(float), cudaMemcpyHostToDevice, stream_));
+	RowFilter rf;
+	if (!filter.empty()) {
+		uint64_t nbits = std::min<uint64_t>(filter.size(), static_cast<uint64_t>(max_label_) + 1);
+		size_t bytes = (nbits + 7) / 8;
+		if (bytes > 0) {
+			VECDB_RETURN_IF_ERROR(d_bits_.Reserve(bytes));
+			VECDB_CUDA_TRY(cudaMemcpyAsync(d_bits_.ptr, filter.data(), bytes, cudaMemcpyHostToDevice, stream_));
+			rf.bits = d_bits_.as<uint8_t>();
+			rf.nbits = nbits;
+			rf.labels = identity_ ? nullptr : d_labels_.as<int64_t>();
+		}
+	}
+	if (nq <= static_cast<size_t>(kGpuFlatFusedQueries) && nvec <= kMaxFusedVec4) {
+		size_t slice = RoundUp((n + 4 * sms_ - 1) / (4 * sms_), 1024);
+		slice = std::min<size_t>(std::max<size_t>({slice, RoundUp(4 * static_cast<size_t>(k), 1024)}), 65536);
+		int slices = static_cast<int>((n + slice - 1) / slice);
+		VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(nq * slices * static_cast<size_t>(k) * sizeof(uint64_t)));
+		VECDB_CUDA_TRY(LaunchScanSelect(dm, d_base_.as<float>(), n, nvec, d_q_.as<float>(), static_cast<int>(nq), rf,
+										k, static_cast<int>(slice), d_part_a_.as<uint64_t>(), stream_));
+		return MergeAndFinish(static_cast<int>(nq), slices, k, labels, distances);
+	}
+
+	/* batches: SGEMM tiles, then selection per tile */
+	const int slice = static_cast<int>(std::min<size_t>(kGemmSlice, RoundUp(n, 1024)));
+	const int slices = static_cast<int>((n + slice - 1) / slice);
+	size_t qt = std::min<size_t>(nq, 4096);
+	qt = std::max<size_t>(1, std::min(qt, kPartialBytes / (static_cast<size_t>(slices) * k * sizeof(uint64_t))));
+	size_t nt = std::max<size_t>(slice, kTileFloats / qt / slice * slice);
+	nt = std::min(nt, RoundUp(n, slice));
+	std::vector<float> qn;
+	if (dm == DeviceMetric::kL2) {
+		try {
+			qn.resize(nq);
+		} catch (...) {
+			return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
+		}
+		for (size_t i = 0; i < nq; i++) {
+			double s = 0;
+			for (int j = 0; j < dim_; j++)
+				s += static_cast<double>(hq[i * dim_pad_ + j]) * hq[i * dim_pad_ + j];
+			qn[i] = static_cast<float>(s);
+		}
+		VECDB_RETURN_IF_ERROR(d_qn_.Reserve(nq * sizeof(float)));
+		VECDB_CUDA_TRY(cudaMemcpyAsync(d_qn_.ptr, qn.data(), nq * sizeof(float), cudaMemcpyHostToDevice, stream_));
+	}
+	VECDB_RETURN_IF_ERROR(d_ip_.Reserve(qt * nt * sizeof(float)));
+	VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(qt * slices * static_cast<size_t>(k) * sizeof(uint64_t)));
+	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	const float one = 1.0f, zero = 0.0f;
+	for (size_t q0 = 0; q0 < nq; q0 += qt) {
+		int qm = static_cast<int>(std::min(qt, nq - q0));
+		for (size_t r0 = 0; r0 < n; r0 += nt) {
+			if (poller.Poll())
+				return Status::Cancelled();
+			int rm = static_cast<int>(std::min(nt, n - r0));
+			VECDB_CUBLAS_TRY(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, rm, qm, dim_pad_, &one,
+										 d_base_.as<float>() + r0 * dim_pad_, dim_pad_,
+										 d_q_.as<float>() + q0 * dim_pad_, dim_pad_, &zero, d_ip_.as<float>(), rm));
+			VECDB_CUDA_TRY(LaunchTileSelect(dm, d_ip_.as<float>(), static_cast<size_t>(rm), qm, r0,
+											static_cast<size_t>(rm), d_qn_.as<float>() + (qn.empty() ? 0 : q0),
+											d_norms_.as<float>(), rf, k, slice, slices, d_part_a_.as<uint64_t>(),
+											stream_));
+		}
+		VECDB_RETURN_IF_ERROR(MergeAndFinish(qm, slices, k, labels + q0 * k, distances + q0 * k));
+	}
+	return Status::Ok();
+}
+
+// MergeAndFinish merges the per-slice lists in d_part_a_ and copies the results out.
+Status GpuFlatIndex::MergeAndFinish(int nq, int lists, int k, int64_t *labels, float *distances) const noexcept {
+	uint64_t *in = d_part_a_.as<uint64_t>();
+	if (lists > 1) {
+		const int group = std::max(2, kMergeKeys / k);
+		VECDB_RETURN_IF_ERROR(
+			d_part_b_.Reserve(static_cast<size_t>(nq) * ((lists + group - 1) / group) * k * sizeof(uint64_t)));
+		uint64_t *out = d_part_b_.as<uint64_t>();
+		while (lists > 1) {
+			VECDB_CUDA_TRY(LaunchMerge(in, nq, lists, k, group, out, stream_));
+			lists = (lists + group - 1) / group;
+			std::swap(in, out);
+		}
+	}
+	size_t count = static_cast<size_t>(nq) * k;
+	VECDB_RETURN_IF_ERROR(d_out_labels_.Reserve(count * sizeof(int64_t)));
+	VECDB_RETURN_IF_ERROR(d_out_dist_.Reserve(count * sizeof(float)));
+	VECDB_CUDA_TRY(LaunchFinalize(in, count, d_labels_.as<int64_t>(), d_out_labels_.as<int64_t>(),
+								  d_out_dist_.as<float>(), stream_));
+	VECDB_CUDA_TRY(
+		cudaMemcpyAsync(labels, d_out_labels_.ptr, count * sizeof(int64_t), cudaMemcpyDeviceToHost, stream_));
+	VECDB_CUDA_TRY(cudaMemcpyAsync(distances, d_out_dist_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+	VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
+	return Status::Ok();
+}
+
+// SearchCpu answers each query by exact brute force over the host copy.
+Status GpuFlatIndex::SearchCpu(const void *queries, size_t nq, size_t k, const SearchParams &params,
+							   BitsetView filter, int64_t *labels, float *distances) const noexcept {
+	const float *q = static_cast<const float *>(queries);
+	std::vector<uint8_t> pq;
+	for (size_t i = 0; i < nq; i++) {
+		VECDB_RETURN_IF_ERROR(engine::PrepareQuery(metric_, dim_, q + i * dim_, &pq));
+		VECDB_RETURN_IF_ERROR(engine::BruteForceSearch(metric_, dim_, pq.data(), Rows(), k, filter, params,
+													   labels + i * k, distances + i * k));
+	}
+	return Status::Ok();
+}
+
+// RangeSearch scans the host copy exactly.
+Status GpuFlatIndex::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+								 std::vector<Neighbor> *out) const noexcept {
+	if (query == nullptr || out == nullptr)
+		return Status::InvalidArgument("query or result missing");
+	std::vector<uint8_t> pq;
+	VECDB_RETURN_IF_ERROR(engine::PrepareQuery(metric_, dim_, query, &pq));
+	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	size_t first = out->size();
+	VECDB_RETURN_IF_ERROR(engine::RangeScan(metric_, dim_, pq.data(), Rows(), radius, filter, &poller, out));
+	std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(), engine::NeighborLess);
+	return Status::Ok();
+}
+
+// CreateIterator returns the exact iterator over the host copy.
+Expected<std::unique_ptr<Iterator>> GpuFlatIndex::CreateIterator(const void *query, const SearchParams &params,
+																 BitsetView filter) const noexcept {
+	if (query == nullptr)
+		return Status::InvalidArgument("query missing");
+	std::vector<uint8_t> pq;
+	Status s = engine::PrepareQuery(metric_, dim_, query, &pq);
+	if (!s.ok())
+		return s;
+	return engine::ExactIterator::Create(metric_, dim_, pq.data(), Rows(), filter, params);
+}
+
+// Reconstruct copies rows from the host copy.
+Status GpuFlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (labels == nullptr || out == nullptr)
+		return Status::InvalidArgument("labels or output missing");
+	float *o = static_cast<float *>(out);
+	try {
+		std::unordered_map<int64_t, size_t> where;
+		if (!identity_) {
+			where.reserve(labels_.size());
+			for (size_t i = 0; i < labels_.size(); i++)
+				where.emplace(labels_[i], i);
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t row;
+			if (identity_) {
+				if (labels[i] < 0 || static_cast<size_t>(labels[i]) >= labels_.size())
+					return Status::InvalidArgument("label " + std::to_string(labels[i]) + " is not in the index");
+				row = static_cast<size_t>(labels[i]);
+			} else {
+				auto it = where.find(labels[i]);
+				if (it == where.end())
+					return Status::InvalidArgument("label " + std::to_string(labels[i]) + " is not in the index");
+				row = it->second;
+			}
+			std::memcpy(o + i * dim_, data_.data() + row * dim_, dim_ * sizeof(float));
+		}
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while reconstructing rows");
+	}
+	return Status::Ok();
+}
+
+// Serialize writes header, labels, rows and the checksum.
+Status GpuFlatIndex::Serialize(ByteWriter &writer) const noexcept {
+	HashingWriter w(writer);
+	VECDB_RETURN_IF_ERROR(engine::WriteHeader(w, *this));
+	VECDB_RETURN_IF_ERROR(engine::WriteArray(w, labels_.data(), labels_.size()));
+	VECDB_RETURN_IF_ERROR(engine::WriteArray(w, data_.data(), data_.size()));
+	return engine::WritePod(writer, w.sum().value());
+}
+
+// Load reads and checks the payload, then uploads it.
+Status GpuFlatIndex::Load(const engine::IndexHeader &header, ByteReader &reader) noexcept {
+	HashingReader r(reader);
+	r.sum().Update(&header, sizeof(header));
+	uint64_t count = static_cast<uint64_t>(header.count);
+	if (count > kMaxRows)
+		return Status::Corrupt("index row count out of range");
+	VECDB_RETURN_IF_ERROR(engine::ReadArray(r, &labels_, count));
+	VECDB_RETURN_IF_ERROR(engine::ReadArray(r, &data_, count * dim_));
+	if (labels_.size() != count || data_.size() != count * dim_)
+		return Status::Corrupt("index arrays do not match its header");
+	uint64_t stored = 0;
+	VECDB_RETURN_IF_ERROR(engine::ReadPod(reader, &stored));
+	if (stored != r.sum().value())
+		return Status::Corrupt("index checksum mismatch");
+	identity_ = true;
+	for (size_t i = 0; i < labels_.size(); i++) {
+		if (labels_[i] < 0)
+			return Status::Corrupt("index holds a negative label");
+		identity_ = identity_ && labels_[i] == static_cast<int64_t>(i);
+		max_label_ = std::max(max_label_, labels_[i]);
+	}
+	for (float v : data_)
+		if (!std::isfinite(v))
+			return Status::Corrupt("index holds a non-finite value");
+	std::lock_guard<std::mutex> lock(mu_);
+	return labels_.empty() ? Status::Ok() : Upload(0);
+}
+
+// DeviceSms returns device 0's multiprocessor count, or a Status.
+Status DeviceSms(int *sms) noexcept {
+	int n = 0;
+	cudaError_t e = cudaGetDeviceCount(&n);
+	if (e != cudaSuccess) {
+		Status s = CudaStatus(e, "cudaGetDeviceCount");
+		return s.code() == engine::StatusCode::kNotSupported ? s : Status::NotSupported("no CUDA device: " + s.message());
+	}
+	if (n == 0)
+		return Status::NotSupported("no CUDA device: the CUDA runtime reports 0 devices");
+	VECDB_CUDA_TRY(cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, 0));
+	return Status::Ok();
+}
+
+// MakeGpuFlat checks config and device and constructs an empty index.
+Expected<std::unique_ptr<GpuFlatIndex>> MakeGpuFlat(Metric metric, int dim) noexcept {
+	if (metric != Metric::kL2 && metric != Metric::kInnerProduct && metric != Metric::kCosine)
+		return Status::NotSupported("GPU_FLAT supports L2, inner product and cosine");
+	int sms = 0;
+	Status s = DeviceSms(&sms);
+	if (!s.ok())
+		return s;
+	try {
+		return std::unique_ptr<GpuFlatIndex>(new GpuFlatIndex(metric, dim, 0, sms));
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while creating a GPU_FLAT index");
+	}
+}
+
+// LoadGpuFlat is GPU_FLAT's DeserializeIndex loader.
+Expected<std::unique_ptr<Index>> LoadGpuFlat(const engine::IndexHeader &header, ByteReader &reader) noexcept {
+	auto made = MakeGpuFlat(static_cast<Metric>(header.metric), header.dim);
+	if (!made.ok())
+		return made.status();
+	std::unique_ptr<GpuFlatIndex> index = std::move(made).value();
+	Status s = index->Load(header, reader);
+	if (!s.ok())
+		return s;
+	return std::unique_ptr<Index>(std::move(index));
+}
+
+// NewGpuFlatFactory is GPU_FLAT's CreateIndex factory (config validated).
+Expected<std::unique_ptr<Index>> NewGpuFlatFactory(const IndexConfig &config) noexcept {
+	return NewGpuFlatIndex(config);
+}
+
+}  // namespace
+
+// CheckDevice asks the runtime for a device.
+Status CheckDevice() noexcept {
+	int sms = 0;
+	return DeviceSms(&sms);
+}
+
+// NewGpuFlatIndex validates config and makes the index.
+Expected<std::unique_ptr<Index>> NewGpuFlatIndex(const IndexConfig &config) noexcept {
+	IndexConfig c = config;
+	c.kind = IndexKind::kGpuFlat;
+	Status s = engine::ValidateConfig(c);
+	if (!s.ok())
+		return s;
+	auto made = MakeGpuFlat(c.metric, c.dim);
+	if (!made.ok())
+		return made.status();
+	return std::unique_ptr<Index>(std::move(made).value());
+}
+
+// RegisterGpuKinds installs GPU_FLAT in the engine's factory.
+void RegisterGpuKinds() noexcept {
+	engine::RegisterExternalKind(IndexKind::kGpuFlat, NewGpuFlatFactory, LoadGpuFlat);
+}
+
+}  // namespace vecdb::gpu

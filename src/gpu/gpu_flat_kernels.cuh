@@ -1,0 +1,58 @@
+// gpu_flat_kernels.cuh declares the launchers of GPU_FLAT's kernels (row
+// norms, fused scan + select, GEMM tile select, merge, finalize); internal
+// to src/gpu, used by gpu_flat_index.cu.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace vecdb::gpu {
+
+// DeviceMetric is the metric as the kernels see it.
+enum class DeviceMetric : int { kL2 = 0, kInnerProduct = 1, kCosine = 2 };
+
+// kMaxSelectK is the largest k the GPU selection handles (larger k go to the CPU).
+constexpr int kMaxSelectK = 2048;
+// kMaxFusedVec4 bounds the dimensions (in float4 units) of the fused scan,
+// whose query lives in registers: 256 float4 = 1024 floats.
+constexpr int kMaxFusedVec4 = 256;
+
+// RowFilter tells the kernels which rows a search may return: bit label of
+// bits set means filtered out (BitsetView); labels == nullptr means row i
+// has label i.
+struct RowFilter {
+	const uint8_t *bits = nullptr;
+	uint64_t nbits = 0;
+	const int64_t *labels = nullptr;
+};
+
+// LaunchRowNorms writes norms[i] = ||x_i||^2 for n rows of nvec float4.
+cudaError_t LaunchRowNorms(const float *x, size_t n, int nvec, float *norms, cudaStream_t s);
+
+// LaunchScanSelect scores nq queries (nvec float4 each) against every row of
+// base in slices of slice_len rows (a multiple of 1024) and writes each
+// slice's k best keys to out[(q * slices + slice) * k ...].
+cudaError_t LaunchScanSelect(DeviceMetric metric, const float *base, size_t n, int nvec, const float *queries,
+							 int nq, RowFilter filter, int k, int slice_len, uint64_t *out, cudaStream_t s);
+
+// LaunchTileSelect selects, for each of nq queries, the k best of rows
+// [row0, row0 + rows) from the inner products ip[q * ld + i] (a GEMM tile),
+// in slices of slice_len rows; slice j of the tile is written to
+// out[(q * total_slices + row0 / slice_len + j) * k ...]. qnorms and
+// xnorms (squared norms) are read for L2 only.
+cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, int nq, size_t row0, size_t rows,
+							 const float *qnorms, const float *xnorms, RowFilter filter, int k, int slice_len,
+							 int total_slices, uint64_t *out, cudaStream_t s);
+
+// LaunchMerge reduces, for each of nq queries, lists sorted lists of k keys
+// to ceil(lists / group) lists (each the k best of group lists).
+cudaError_t LaunchMerge(const uint64_t *in, int nq, int lists, int k, int group, uint64_t *out, cudaStream_t s);
+
+// LaunchFinalize turns nq x k keys into labels (through row_labels, or the
+// row itself when null) and distances; kNoKey becomes -1 / +infinity.
+cudaError_t LaunchFinalize(const uint64_t *keys, size_t count, const int64_t *row_labels, int64_t *labels,
+						   float *distances, cudaStream_t s);
+
+}  // namespace vecdb::gpu

@@ -1,0 +1,319 @@
+// test_gpu_flat.cpp checks GPU_FLAT against the CPU FLAT index and exact
+// double-precision answers: metrics, the fused (few queries) and GEMM
+// (batch) paths, filters at 0/1/10/50/100% allowed, k above the allowed
+// rows, ties, non-identity labels, the CPU fallback for large k,
+// serialization; without a GPU every device case skips with the reason.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpu/device_probe.hpp"
+#include "gpu/gpu_flat_index.hpp"
+#include "index_test_util.hpp"
+#include "knowhere/index.hpp"
+
+namespace {
+
+using namespace vecdb::engine;
+using vecdb::engine::testutil::Bitset;
+using vecdb::engine::testutil::ReferenceDistance;
+using vecdb::engine::testutil::Rng;
+
+// NoGpuReason returns why there is no usable device, or "" when there is one.
+std::string NoGpuReason() {
+	vecdb::gpu::DeviceInfo devs[1];
+	vecdb::gpu::ProbeResult r = vecdb::gpu::ProbeDevices(devs, 1);
+	return r.count > 0 ? std::string() : std::string(r.reason);
+}
+
+#define SKIP_WITHOUT_GPU()                                                   \
+	do {                                                                     \
+		std::string why_ = NoGpuReason();                                    \
+		if (!why_.empty()) {                                                 \
+			std::printf("skipped: %s\n", why_.c_str());                      \
+			GTEST_SKIP() << why_;                                            \
+		}                                                                    \
+	} while (0)
+
+// RandomRows returns n x dim normal floats.
+std::vector<float> RandomRows(size_t n, int dim, uint64_t seed) {
+	Rng rng(seed);
+	std::vector<float> v(n * dim);
+	for (auto &x : v)
+		x = static_cast<float>(rng.Normal());
+	return v;
+}
+
+// Built holds a GPU_FLAT and a FLAT index over the same rows.
+struct Built {
+	std::unique_ptr<Index> gpu, cpu;
+};
+
+// Build makes both indexes over data with labels.
+Built Build(Metric metric, int dim, const std::vector<float> &data, const std::vector<int64_t> &labels) {
+	Built b;
+	IndexConfig c;
+	c.metric = metric;
+	c.dim = dim;
+	auto g = vecdb::gpu::NewGpuFlatIndex(c);
+	EXPECT_TRUE(g.ok()) << g.status().message();
+	if (!g.ok())
+		return b;
+	b.gpu = std::move(g).value();
+	c.kind = IndexKind::kFlat;
+	auto f = CreateIndex(c);
+	EXPECT_TRUE(f.ok());
+	b.cpu = std::move(f).value();
+	EXPECT_TRUE(b.gpu->Add(data.data(), labels.data(), labels.size()).ok());
+	EXPECT_TRUE(b.cpu->Add(data.data(), labels.data(), labels.size()).ok());
+	return b;
+}
+
+// Near reports whether two scores agree within 1e-3 relative (1e-3 absolute near 0).
+bool Near(double a, double b) {
+	return std::fabs(a - b) <= 1e-3 * std::max(1.0, std::max(std::fabs(a), std::fabs(b)));
+}
+
+// CheckAgainstCpu searches both indexes and checks that GPU_FLAT returns the
+// same rows as FLAT: equal padding, distances within 1e-3, and where a label
+// differs it is a tie (the GPU label is allowed, not repeated, and its exact
+// distance equals the CPU's at that rank within tolerance).
+void CheckAgainstCpu(const Built &b, Metric metric, int dim, const std::vector<float> &data,
+					 const std::vector<int64_t> &labels, const std::vector<float> &queries, size_t nq, size_t k,
+					 BitsetView filter, const std::string &what) {
+	std::vector<int64_t> gl(nq * k, -7), cl(nq * k);
+	std::vector<float> gd(nq * k, -7.0f), cd(nq * k);
+	SearchParams p;
+	Status s = b.gpu->Search(queries.data(), nq, k, p, filter, gl.data(), gd.data());
+	ASSERT_TRUE(s.ok()) << what << ": " << s.message();
+	ASSERT_TRUE(b.cpu->Search(queries.data(), nq, k, p, filter, cl.data(), cd.data()).ok());
+	std::unordered_map<int64_t, size_t> row_of;
+	for (size_t i = 0; i < labels.size(); i++)
+		row_of[labels[i]] = i;
+	size_t mismatched = 0;
+	for (size_t q = 0; q < nq; q++) {
+		std::vector<int64_t> seen;
+		for (size_t i = 0; i < k; i++) {
+			size_t at = q * k + i;
+			if (cl[at] < 0) {
+				EXPECT_EQ(gl[at], -1) << what << " q " << q << " rank " << i;
+				EXPECT_TRUE(std::isinf(gd[at]) && gd[at] > 0) << what << " q " << q << " rank " << i;
+				continue;
+			}
+			ASSERT_GE(gl[at], 0) << what << " q " << q << " rank " << i;
+			EXPECT_TRUE(Near(gd[at], cd[at])) << what << " q " << q << " rank " << i << ": gpu " << gd[at]
+											  << " cpu " << cd[at];
+			EXPECT_FALSE(filter.test(gl[at])) << what << ": filtered label " << gl[at] << " returned";
+			for (int64_t l : seen)
+				EXPECT_NE(l, gl[at]) << what << ": label repeated";
+			seen.push_back(gl[at]);
+			if (gl[at] != cl[at]) {
+				mismatched++;
+				ASSERT_TRUE(row_of.count(gl[at]) == 1) << what << ": unknown label " << gl[at];
+				double exact = ReferenceDistance(metric, dim, queries.data() + q * dim,
+												 data.data() + row_of[gl[at]] * dim);
+				EXPECT_TRUE(Near(exact, cd[at])) << what << " q " << q << " rank " << i << ": label " << gl[at]
+												 << " (exact " << exact << ") instead of " << cl[at] << " ("
+												 << cd[at] << ")";
+			}
+		}
+	}
+	EXPECT_LE(mismatched, nq * k / 100 + 2) << what << ": too many tie swaps";
+}
+
+TEST(GpuFlat, WithoutDeviceSaysNotSupported) {
+	if (NoGpuReason().empty())
+		GTEST_SKIP() << "a GPU is present; this case covers machines without one";
+	IndexConfig c;
+	c.kind = IndexKind::kGpuFlat;
+	c.dim = 8;
+	auto direct = vecdb::gpu::NewGpuFlatIndex(c);
+	ASSERT_FALSE(direct.ok());
+	EXPECT_EQ(direct.status().code(), StatusCode::kNotSupported);
+	EXPECT_NE(direct.status().message().find("no CUDA device"), std::string::npos) << direct.status().message();
+	vecdb::gpu::RegisterGpuKinds();
+	auto viaFactory = CreateIndex(c);
+	ASSERT_FALSE(viaFactory.ok());
+	EXPECT_EQ(viaFactory.status().code(), StatusCode::kNotSupported);
+	std::printf("without a GPU: %s\n", direct.status().message().c_str());
+}
+
+TEST(GpuFlat, MatchesCpuFlatAcrossMetricsPathsAndFilters) {
+	SKIP_WITHOUT_GPU();
+	const size_t n = 30000;
+	const int dim = 37; /* not a multiple of 4: exercises the device padding */
+	std::vector<float> data = RandomRows(n, dim, 1);
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
+		Built b = Build(metric, dim, data, labels);
+		ASSERT_TRUE(b.gpu != nullptr);
+		for (size_t nq : {size_t{1}, size_t{3}, size_t{64}}) {
+			std::vector<float> queries = RandomRows(nq, dim, 100 + nq);
+			for (size_t k : {size_t{1}, size_t{10}, size_t{100}, size_t{1024}}) {
+				for (double allowed : {1.0, 0.5, 0.1, 0.01, 0.0}) {
+					Bitset bits = Bitset::Random(n, 1.0 - allowed, 7 + k);
+					BitsetView view = allowed == 1.0 ? BitsetView() : bits.View();
+					std::string what = "metric " + std::to_string(static_cast<int>(metric)) + " nq " +
+						std::to_string(nq) + " k " + std::to_string(k) + " allowed " + std::to_string(allowed);
+					CheckAgainstCpu(b, metric, dim, data, labels, queries, nq, k, view, what);
+				}
+			}
+		}
+	}
+}
+
+TEST(GpuFlat, FewerAllowedRowsThanKArePadded) {
+	SKIP_WITHOUT_GPU();
+	const size_t n = 5000;
+	const int dim = 16;
+	std::vector<float> data = RandomRows(n, dim, 2);
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	Built b = Build(Metric::kL2, dim, data, labels);
+	ASSERT_TRUE(b.gpu != nullptr);
+	Bitset bits(n);
+	for (size_t i = 0; i < n; i++)
+		if (i % 1000 != 3)
+			bits.Set(i);
+	for (size_t nq : {size_t{1}, size_t{20}}) {
+		std::vector<float> queries = RandomRows(nq, dim, 3);
+		const size_t k = 10;
+		std::vector<int64_t> gl(nq * k);
+		std::vector<float> gd(nq * k);
+		ASSERT_TRUE(b.gpu->Search(queries.data(), nq, k, SearchParams(), bits.View(), gl.data(), gd.data()).ok());
+		for (size_t q = 0; q < nq; q++) {
+			for (size_t i = 0; i < 5; i++)
+				EXPECT_EQ(gl[q * k + i] % 1000, 3) << "q " << q << " rank " << i;
+			for (size_t i = 5; i < k; i++) {
+				EXPECT_EQ(gl[q * k + i], -1);
+				EXPECT_TRUE(std::isinf(gd[q * k + i]));
+			}
+		}
+		CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, bits.View(), "five allowed");
+	}
+}
+
+TEST(GpuFlat, TiesGoToTheSmallerLabel) {
+	SKIP_WITHOUT_GPU();
+	const int dim = 8;
+	const size_t distinct = 300, copies = 20, n = distinct * copies;
+	std::vector<float> proto = RandomRows(distinct, dim, 4), data(n * dim);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < dim; j++)
+			data[i * dim + j] = proto[(i % distinct) * dim + j];
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	Built b = Build(Metric::kL2, dim, data, labels);
+	ASSERT_TRUE(b.gpu != nullptr);
+	for (size_t nq : {size_t{1}, size_t{16}}) {
+		std::vector<float> queries = RandomRows(nq, dim, 5);
+		const size_t k = 50;
+		std::vector<int64_t> gl(nq * k), cl(nq * k);
+		std::vector<float> gd(nq * k), cd(nq * k);
+		ASSERT_TRUE(b.gpu->Search(queries.data(), nq, k, SearchParams(), {}, gl.data(), gd.data()).ok());
+		ASSERT_TRUE(b.cpu->Search(queries.data(), nq, k, SearchParams(), {}, cl.data(), cd.data()).ok());
+		for (size_t i = 0; i < nq * k; i++) {
+			/* equal vectors give bit-equal GPU scores, so ties are exact there */
+			if (i % k > 0 && gd[i] == gd[i - 1])
+				EXPECT_LT(gl[i - 1], gl[i]) << "nq " << nq << " at " << i;
+			EXPECT_TRUE(Near(gd[i], cd[i]));
+		}
+	}
+}
+
+TEST(GpuFlat, ArbitraryLabelsFilterByLabel) {
+	SKIP_WITHOUT_GPU();
+	const size_t n = 20000;
+	const int dim = 64;
+	std::vector<float> data = RandomRows(n, dim, 6);
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>((i * 7919) % n) * 3 + 1000; /* a permutation, not ascending */
+	Built b = Build(Metric::kInnerProduct, dim, data, labels);
+	ASSERT_TRUE(b.gpu != nullptr);
+	Bitset bits = Bitset::Random(n * 3 + 1000, 0.9, 8);
+	for (size_t nq : {size_t{1}, size_t{50}}) {
+		std::vector<float> queries = RandomRows(nq, dim, 9);
+		CheckAgainstCpu(b, Metric::kInnerProduct, dim, data, labels, queries, nq, 20, bits.View(), "labels");
+		CheckAgainstCpu(b, Metric::kInnerProduct, dim, data, labels, queries, nq, 20, {}, "labels, no filter");
+	}
+}
+
+TEST(GpuFlat, WideRowsLargeKFallbackRangeAndSerialization) {
+	SKIP_WITHOUT_GPU();
+	const size_t n = 6000;
+	const int dim = 768;
+	std::vector<float> data = RandomRows(n, dim, 10);
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	Built b = Build(Metric::kL2, dim, data, labels);
+	ASSERT_TRUE(b.gpu != nullptr);
+	std::vector<float> queries = RandomRows(10, dim, 11);
+	CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, 1, 10, {}, "d768 single");
+	CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, 10, 10, {}, "d768 batch");
+	CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, 2, 3000, {}, "k 3000 (CPU fallback)");
+
+	std::vector<Neighbor> gr, cr;
+	ASSERT_TRUE(b.cpu->RangeSearch(queries.data(), 1400.0f, SearchParams(), {}, &cr).ok());
+	ASSERT_TRUE(b.gpu->RangeSearch(queries.data(), 1400.0f, SearchParams(), {}, &gr).ok());
+	ASSERT_EQ(gr.size(), cr.size());
+	for (size_t i = 0; i < gr.size(); i++)
+		EXPECT_EQ(gr[i].label, cr[i].label);
+
+	vecdb::gpu::RegisterGpuKinds();
+	StringWriter w;
+	ASSERT_TRUE(b.gpu->Serialize(w).ok());
+	MemoryReader r(w.bytes().data(), w.bytes().size());
+	auto loaded = DeserializeIndex(r);
+	ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+	Built b2{std::move(loaded).value(), std::move(b.cpu)};
+	EXPECT_EQ(b2.gpu->kind(), IndexKind::kGpuFlat);
+	EXPECT_EQ(b2.gpu->count(), static_cast<int64_t>(n));
+	CheckAgainstCpu(b2, Metric::kL2, dim, data, labels, queries, 3, 10, {}, "reloaded");
+	std::string bad = w.bytes();
+	bad[bad.size() / 2] ^= 1;
+	MemoryReader rb(bad.data(), bad.size());
+	auto corrupt = DeserializeIndex(rb);
+	EXPECT_FALSE(corrupt.ok());
+	std::vector<float> back(dim);
+	int64_t l = 17;
+	ASSERT_TRUE(b2.gpu->Reconstruct(&l, 1, back.data()).ok());
+	for (int j = 0; j < dim; j++)
+		EXPECT_EQ(back[j], data[17 * dim + j]);
+}
+
+TEST(GpuFlat, EmptyIndexAndBadQueries) {
+	SKIP_WITHOUT_GPU();
+	IndexConfig c;
+	c.metric = Metric::kCosine;
+	c.dim = 4;
+	auto g = vecdb::gpu::NewGpuFlatIndex(c);
+	ASSERT_TRUE(g.ok());
+	std::unique_ptr<Index> idx = std::move(g).value();
+	float q[4] = {1, 2, 3, 4}, zero[4] = {0, 0, 0, 0};
+	int64_t l[3];
+	float d[3];
+	ASSERT_TRUE(idx->Search(q, 1, 3, SearchParams(), {}, l, d).ok());
+	EXPECT_EQ(l[0], -1);
+	int64_t lab = 0;
+	EXPECT_FALSE(idx->Add(zero, &lab, 1).ok()); /* zero vector under cosine */
+	ASSERT_TRUE(idx->Add(q, &lab, 1).ok());
+	EXPECT_FALSE(idx->Search(zero, 1, 3, SearchParams(), {}, l, d).ok());
+	EXPECT_FALSE(idx->Search(q, 1, 0, SearchParams(), {}, l, d).ok());
+	ASSERT_TRUE(idx->Search(q, 1, 3, SearchParams(), {}, l, d).ok());
+	EXPECT_EQ(l[0], 0);
+	EXPECT_NEAR(d[0], 0.0f, 1e-6f);
+	EXPECT_EQ(l[1], -1);
+}
+
+}  // namespace
