@@ -37,13 +37,19 @@ stamp() { echo "== $(($(date +%s) - T0)) s: $*"; }
 	cmake --version | head -1
 	echo "CPU threads: $(nproc)"
 	ls /usr/include/gtest/gtest.h 2>/dev/null || echo "no GoogleTest headers: tests use test/unit/gtest_shim"
-	ls /usr/include/faiss/Clustering.h 2>/dev/null || echo "no FAISS headers: CPU k-means reference is the built-in Lloyd"
+	ls /usr/include/faiss/Clustering.h .devlibs/include/faiss/Clustering.h 2>/dev/null || echo "no FAISS headers: CPU k-means reference is the built-in Lloyd"
 } 2>&1 | tee "$OUT_DIR/machine.log"
 
 stamp "build" | tee "$OUT_DIR/build.log"
 GEN=()
 if command -v ninja >/dev/null 2>&1; then
 	GEN=(-G Ninja)
+fi
+# FAISS and OpenBLAS carried from a Debian machine (bench/gpu-carry.sh)
+if [ -d .devlibs/lib ]; then
+	GEN+=(-DCMAKE_PREFIX_PATH="$PWD/.devlibs")
+	export LD_LIBRARY_PATH=$PWD/.devlibs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	echo "using carried FAISS/OpenBLAS in .devlibs" | tee -a "$OUT_DIR/build.log"
 fi
 if ! { cmake -S bench/gpu -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 &&
 	cmake --build "$BUILD" -j"$(nproc)"; } >>"$OUT_DIR/build.log" 2>&1; then

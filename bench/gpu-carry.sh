@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# bench/gpu-carry.sh fills .devlibs/ (ignored by git) with what a bare GPU
+# machine lacks for bench/gpu.sh's CPU reference: Debian's FAISS (static
+# library and headers) and the threaded OpenBLAS with its Fortran runtime,
+# so GPU k-means is compared with faiss::Clustering on the same host. Carry
+# .devlibs with the device call; bench/gpu.sh uses it when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lib=/usr/lib/$(gcc -print-multiarch)
+rm -rf .devlibs
+mkdir -p .devlibs/lib .devlibs/include
+cp -r /usr/include/faiss .devlibs/include/
+cp "$lib/libfaiss.a" .devlibs/lib/
+cp -L "$lib/openblas-pthread/libopenblas.so.0" "$lib/libgfortran.so.5" "$lib/libquadmath.so.0" .devlibs/lib/
+ln -s libopenblas.so.0 .devlibs/lib/libopenblas.so
+grep -qx '/.devlibs/' .git/info/exclude 2>/dev/null || echo '/.devlibs/' >> .git/info/exclude
+du -sh .devlibs
