@@ -28,7 +28,7 @@ trap 'vecdb_pg_stop "$DATADIR"; rm -rf "$SOCKDIR"' EXIT
 mkdir -p "$BENCH_DIR"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$BENCH_DIR"
 vecdb_pg_start "$DATADIR" "$PORT" "$SOCKDIR" \
-	"-c shared_buffers=2GB -c maintenance_work_mem=2GB -c max_wal_size=8GB -c synchronous_commit=off"
+	"-c shared_preload_libraries=vecdb -c vecdb.shared_memory_size=2GB -c shared_buffers=2GB -c maintenance_work_mem=2GB -c max_wal_size=8GB -c synchronous_commit=off"
 SCRIPT=bench/harness.py
 if [ "${1:-}" = "--insert-bench" ]; then
 	SCRIPT=bench/insert_bench.py

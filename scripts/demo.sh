@@ -44,7 +44,7 @@ else
 		echo "port $PORT is in use; set VECDB_DEMO_PORT to a free port" >&2
 		exit 1
 	fi
-	vecdb_pg_start "$DATADIR" "$PORT" "$SOCKDIR"
+	vecdb_pg_start "$DATADIR" "$PORT" "$SOCKDIR" "-c shared_preload_libraries=vecdb"
 fi
 [ -n "${FALLBACK_NOTE:-}" ] && log "$FALLBACK_NOTE"
 

@@ -13,7 +13,7 @@ WORK=$(mktemp -d /tmp/vecdb-ref.XXXXXX)
 chmod 755 "$WORK"
 trap 'vecdb_pg_stop "$WORK/data"; rm -rf "$WORK"' EXIT
 PORT=$(vecdb_free_port 57432)
-vecdb_pg_start "$WORK/data" "$PORT" "$WORK" 2>/dev/null
+vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "-c shared_preload_libraries=vecdb" 2>/dev/null
 q() { as_pg "$PG_BIN/psql" -X -h "$WORK" -p "$PORT" -U postgres -d postgres -At -c "$1"; }
 q "CREATE EXTENSION vecdb" >/dev/null
 members="SELECT objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'

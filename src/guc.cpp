@@ -103,12 +103,22 @@ VecdbRegisterGucs(void)
 							1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
 	/* a server-start setting can only be defined while the library is preloaded */
 	if (process_shared_preload_libraries_in_progress)
+	{
 		DefineCustomIntVariable("vecdb.shared_memory_size",
 								"Sets the shared memory that holds one copy of each index segment for all connections",
 								"Takes effect when vecdb is in shared_preload_libraries; 0 keeps a private copy per "
 								"connection. Segments not in use are evicted, least recently used first.",
 								&vecdb_shared_memory_mb, 256, 0, INT_MAX / 2, PGC_POSTMASTER, GUC_UNIT_MB, NULL, NULL,
 								NULL);
+		DefineCustomBoolVariable("vecdb.prewarm_resident",
+								 "Reloads after a restart the indexes that were in the shared area before it",
+								 "A background worker keeps a list of them in vecdb_resident.list in the data "
+								 "directory.", &vecdb_prewarm_resident, false, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomIntVariable("vecdb.prewarm_interval",
+								"Sets how often the list of indexes resident in the shared area is saved",
+								"It is also saved at shutdown.", &vecdb_prewarm_interval, 300, 1, 86400, PGC_SIGHUP,
+								GUC_UNIT_S, NULL, NULL, NULL);
+	}
 	DefineCustomIntVariable("vecdb.min_index_rows",
 							"Sets the rows below which a segment is stored for exact search",
 							"Smaller segments are searched exactly (flat) instead of through a graph or lists.",

@@ -439,6 +439,14 @@ const char *VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint6
 							   VecdbSharedPin *pin, bool *loaded);
 bool		VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSharedUnpin(const VecdbSharedPin *pin);
+void	   *VecdbSharedResidentIndexes(int *n);
+
+/* ---- shared_prewarm.cpp ---- */
+
+extern bool vecdb_prewarm_resident;
+extern int	vecdb_prewarm_interval;
+
+void		VecdbPrewarmRegister(void);
 
 /* ---- segment_cache.cpp ---- */
 

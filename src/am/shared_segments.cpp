@@ -191,6 +191,7 @@ VecdbSharedInit(void)
 	shmem_request_hook = SharedRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = SharedStartup;
+	VecdbPrewarmRegister();
 }
 
 // ReleaseAllPins drops every pin this backend still holds and abandons a
@@ -518,6 +519,43 @@ VecdbSharedUnpin(const VecdbSharedPin *pin)
 			hash_search(local_pins, &entry, HASH_REMOVE, NULL);
 	}
 	LWLockRelease(area->lock);
+}
+
+// VecdbSharedResidentIndexes returns the (database, index) OID pairs of the
+// indexes with segments resident in the area, each once, as a palloc'd
+// array of 2 * *n Oids.
+void *
+VecdbSharedResidentIndexes(int *n)
+{
+	HASH_SEQ_STATUS seq;
+	SharedSegment *e;
+	Oid		   *out;
+	long		cap;
+
+	*n = 0;
+	if (!Attach())
+		return palloc(sizeof(Oid) * 2);
+	LWLockAcquire(area->lock, LW_SHARED);
+	cap = Max(1L, hash_get_num_entries(area_hash));
+	out = (Oid *) palloc(sizeof(Oid) * 2 * cap);
+	hash_seq_init(&seq, area_hash);
+	while ((e = (SharedSegment *) hash_seq_search(&seq)) != NULL)
+	{
+		bool		seen = false;
+
+		if (e->state != SHARED_READY)
+			continue;
+		for (int i = 0; i < *n && !seen; i++)
+			seen = out[2 * i] == e->key.node.dbNode && out[2 * i + 1] == e->index_oid;
+		if (!seen && *n < cap)
+		{
+			out[2 * *n] = e->key.node.dbNode;
+			out[2 * *n + 1] = e->index_oid;
+			(*n)++;
+		}
+	}
+	LWLockRelease(area->lock);
+	return out;
 }
 
 // vecdb_shared_segments lists the segments resident in the shared area.
