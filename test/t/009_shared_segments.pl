@@ -272,6 +272,35 @@ cmp_ok($st->{loads}, '>=', 6, '1 MB area: each alternation loads again');
 cmp_ok($st->{used}, '<=', $st->{size}, '1 MB area: used stays within the area');
 area_sane($small, '1 MB area');
 
+# The area's table tracks at most max_segments entries (1,024 here). Stale
+# entries (of indexes rebuilt since) are evicted only when the area's memory
+# runs short, so 1,030 REINDEXes of a one-row index fill the table.
+$small->safe_psql('postgres', q{
+	CREATE TABLE one (id int, embedding vector(16));
+	INSERT INTO one VALUES (1, vec(1, 16));
+	CREATE INDEX one_idx ON one USING hnsw (embedding vector_l2_ops);
+	DO $$ BEGIN
+		SET LOCAL enable_seqscan = off;
+		FOR i IN 1 .. 1030 LOOP
+			REINDEX INDEX one_idx;
+			PERFORM id FROM one ORDER BY embedding <-> vec(5, 16) LIMIT 1;
+		END LOOP;
+	END $$;
+});
+is(knn($small, 'e1', 0), $e_answer{e1}, '1 MB area, table of stale entries: e1 answers right');
+$st = status($small);
+TODO:
+{
+	# BUG: ShmemInitHash reserves max_segments entries, but dynahash takes
+	# more elements from the server's free shared memory when they run out, and
+	# nothing evicts stale entries for the table's sake: the table outgrows
+	# max_segments into the shared memory other subsystems (lock tables) grow into.
+	local $TODO = 'the shared segment table grows past max_segments into free shared memory';
+	cmp_ok($st->{segments}, '<=', $small->safe_psql('postgres', 'SELECT max_segments FROM vecdb_shared_status()'),
+		"1 MB area: at most max_segments entries after 1,030 rebuilt indexes ($st->{segments})");
+}
+area_sane($small, '1 MB area, table of stale entries');
+
 # ---- 2. DDL, compaction and VACUUM next to an open scan ----
 
 # 2a. vecdb_compact while a cursor on th_idx is open: it runs concurrently.
@@ -390,87 +419,89 @@ is($primary->safe_psql('postgres', q{
 
 # ---- 3. backends killed while scanning and while loading ----
 
-# 3a. SIGTERM while loading (FATAL at an interrupt check inside the load): a
-# poller (a second backend) terminates the loader as soon as the area shows
-# tf's segment loading. Best effort: the load (10.8 MB) may finish first.
-$primary->restart;
-my $loader = $primary->background_psql('postgres', on_error_stop => 0);
-my $loader_pid = $loader->query_safe('SELECT pg_backend_pid()');
-my $poller = $primary->background_psql('postgres');
-$poller->query_until(qr/polling/, qq{\\echo polling
+# A load interrupted in its middle: in a freshly restarted server a loader
+# searches tf (a 10.8 MB segment, copied page by page with interrupt checks);
+# a poller backend spins until vecdb_shared_segments() shows it loading, then
+# cancels it (ERROR path), terminates it (FATAL path) or reports back so that
+# the test SIGKILLs it. Best effort: the load may finish before the signal is
+# handled; interrupt_load returns whether it did not.
+sub interrupt_load
+{
+	my ($how) = @_;
+	$primary->restart;
+	my $loader = $primary->background_psql('postgres', on_error_stop => 0);
+	my $loader_pid = $loader->query_safe('SELECT pg_backend_pid()');
+	my $signal = $how eq 'cancel' ? "PERFORM pg_cancel_backend($loader_pid);"
+	  : $how eq 'terminate' ? "PERFORM pg_terminate_backend($loader_pid);" : '';
+	my $poller = $primary->background_psql('postgres');
+	$poller->query_until(qr/polling/, qq{\\echo polling
 DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN
-	LOOP
-		IF EXISTS (SELECT 1 FROM vecdb_shared_segments() WHERE state = 'loading') THEN
-			PERFORM pg_terminate_backend($loader_pid); EXIT;
-		END IF;
+	WHILE NOT EXISTS (SELECT 1 FROM vecdb_shared_segments() WHERE state = 'loading') LOOP
 		IF clock_timestamp() - t0 > interval '60 s' THEN RAISE EXCEPTION 'no load seen'; END IF;
-	END LOOP; END \$\$;
+	END LOOP;
+	$signal
+END \$\$;
 \\echo seen
 });
-$loader->query_until(qr/go/, "\\echo go\nSET enable_seqscan = off;\nSELECT id FROM tf ORDER BY embedding <-> vec(1, 64) LIMIT 1;\n");
-$poller->query_until(qr/seen/, '');
-$poller->quit;
-eval { $loader->quit; };
-$st = status($primary);
-if ($st->{loads} == 0)
-{
-	is($st->{segments}, 0, 'SIGTERM during a load: the abandoned load left no entry');
-	is(knn($primary, 'tf', 0), knn($primary, 'tf', 1), 'after the terminated load: tf answers exactly');
-	my $st2 = status($primary);
-	TODO:
+	my $log_offset = -s $primary->logfile;
+	$loader->query_until(qr/go/, "\\echo go\nSET enable_seqscan = off;\nSELECT id FROM tf ORDER BY embedding <-> vec(1, 64) LIMIT 1;\n");
+	$poller->query_until(qr/seen/, '');
+	if ($how eq 'kill')
 	{
-		# BUG: ReleaseAllPins (the before_shmem_exit callback) removes the
-		# LOADING entry but does not dsa_free(entry->dp): the 10.8 MB chunk
-		# stays allocated until the server restarts, so the 18 MB area can no
-		# longer hold tf's segment although it is empty (used 0).
-		local $TODO = 'a loader that exits with FATAL mid-load leaks its DSA chunk';
-		is("$st2->{loads} $st2->{overflows}", '1 0',
-			'after the terminated load: the segment loads into the area again (its memory was returned)');
+		ok(kill('KILL', $loader_pid), 'SIGKILL of the backend loading a segment');
+		$primary->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+		$primary->poll_query_until('postgres', 'SELECT true') or die 'server did not recover';
 	}
+	eval { $poller->quit; };
+	eval { $loader->quit; };
+	my $interrupted = status($primary)->{loads} == 0;
+	note("$how during a load: " . ($interrupted ? 'the load was interrupted' : 'the load finished first'))
+	  unless $how eq 'kill';
+	return $interrupted;
 }
-else
+
+# 3a. Cancel (ERROR inside the load: PG_CATCH abandons it) and terminate
+# (FATAL: the before_shmem_exit callback abandons it): the entry goes away
+# and the area can hold the segment again.
+for my $how ('cancel', 'terminate')
 {
-	note('SIGTERM during a load: the load finished before the signal was handled; leak check skipped');
-	ok(1, 'SIGTERM during a load: (load finished first)');
-	ok(1, 'after the terminated load: (skipped)');
-	ok(1, 'after the terminated load: (skipped)');
+	my $interrupted = interrupt_load($how);
+	SKIP:
+	{
+		skip "$how: the load finished before the signal was handled", 3 unless $interrupted;
+		is(status($primary)->{segments}, 0, "$how during a load: the abandoned load left no entry");
+		my $todo = $how eq 'terminate'
+		  # BUG: ReleaseAllPins (the before_shmem_exit callback) removes the
+		  # LOADING entry but does not dsa_free(entry->dp): the 10.8 MB chunk
+		  # stays allocated until the server restarts, so the 18 MB area can
+		  # no longer hold tf's segment although it is empty (used 0).
+		  ? 'a loader that exits with FATAL mid-load leaks its DSA chunk' : undef;
+		is(knn($primary, 'tf', 0), knn($primary, 'tf', 1), "after $how during a load: tf answers exactly");
+		my $st2 = status($primary);
+		TODO:
+		{
+			local $TODO = $todo;
+			is("$st2->{loads} $st2->{overflows}", '1 0',
+				"after $how during a load: the segment loads into the area again (its memory was returned)");
+		}
+	}
+	area_sane($primary, "after $how during a load");
 }
-area_sane($primary, 'after SIGTERM during a load');
-is(knn($primary, 'tf', 0), knn($primary, 'tf', 1), 'after SIGTERM during a load: tf answers exactly');
 
 # 3b. SIGKILL of a backend with an open scan: the postmaster restarts.
-($holder, $holder_pid, $first) = open_holder($primary, 'ti', $q);
+my ($holder_k, $holder_k_pid) = open_holder($primary, 'ti', $q);
 my $log_offset = -s $primary->logfile;
-ok(kill('KILL', $holder_pid), 'SIGKILL of the backend with an open scan');
+ok(kill('KILL', $holder_k_pid), 'SIGKILL of the backend with an open scan');
 $primary->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
 $primary->poll_query_until('postgres', 'SELECT true') or die 'server did not recover';
-eval { $holder->quit; };
+eval { $holder_k->quit; };
 $st = status($primary);
 is("$st->{enabled} $st->{segments}", 't 0', 'after SIGKILL during a scan: the area is on and was reinitialized');
 check_knn($primary, $_, 'after SIGKILL during a scan') for qw(th ti);
 area_sane($primary, 'after SIGKILL during a scan');
 
-# 3c. SIGKILL of a backend while it loads tf's segment (best effort: the
-# poller reports the load, then the test kills the loader; it may be done).
-$primary->restart;
-$loader = $primary->background_psql('postgres', on_error_stop => 0);
-$loader_pid = $loader->query_safe('SELECT pg_backend_pid()');
-$poller = $primary->background_psql('postgres');
-$poller->query_until(qr/polling/, q{\echo polling
-DO $$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN
-	WHILE NOT EXISTS (SELECT 1 FROM vecdb_shared_segments() WHERE state = 'loading') LOOP
-		IF clock_timestamp() - t0 > interval '60 s' THEN RAISE EXCEPTION 'no load seen'; END IF;
-	END LOOP; END $$;
-\echo seen
-});
-$log_offset = -s $primary->logfile;
-$loader->query_until(qr/go/, "\\echo go\nSET enable_seqscan = off;\nSELECT id FROM tf ORDER BY embedding <-> vec(1, 64) LIMIT 1;\n");
-$poller->query_until(qr/seen/, '');
-ok(kill('KILL', $loader_pid), 'SIGKILL of the backend loading a segment');
-$primary->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
-$primary->poll_query_until('postgres', 'SELECT true') or die 'server did not recover';
-eval { $poller->quit; };
-eval { $loader->quit; };
+# 3c. SIGKILL of a backend while it loads (best effort, see interrupt_load).
+interrupt_load('kill');
 $st = status($primary);
 is("$st->{enabled} $st->{segments} $st->{loads}", 't 0 0', 'after SIGKILL during a load: the area was reinitialized');
 check_knn($primary, $_, 'after SIGKILL during a load') for qw(tf th ti);
