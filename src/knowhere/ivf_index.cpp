@@ -119,10 +119,9 @@ static_assert(std::is_same_v<idx_t, int64_t>, "FAISS labels must be our int64 la
 
 // kQueryChunk is the number of queries handed to FAISS at once between two
 // polls of the stop callback; kAddChunk the rows added between two polls of
-// the build stop callback; kReadChunk the read size of a payload.
+// the build stop callback.
 constexpr size_t kQueryChunk = 32;
 constexpr size_t kAddChunk = 8192;
-constexpr size_t kReadChunk = 1 << 20;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 // kOffsetBits is the width of the offset in a packed (list, offset) location.
 constexpr int kOffsetBits = 48;
@@ -208,16 +207,6 @@ struct BitsetSelector final : faiss::IDSelector {
 	BitsetView view;
 };
 
-// Fnv1a returns the 32-bit FNV-1a hash of n bytes.
-uint32_t Fnv1a(const uint8_t *p, size_t n) noexcept {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 // BetterFirst orders a min-heap of neighbours by distance (best on top).
 struct BetterFirst {
 	bool operator()(const Neighbor &a, const Neighbor &b) const noexcept { return NeighborLess(b, a); }
@@ -290,7 +279,7 @@ public:
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload written by Serialize after the common header.
-	Status Load(const IndexHeader &header, ByteReader &reader);
+	Status Load(const IndexHeader &header, IndexStreamReader &reader);
 
 	// ListRows returns list l's rows: FAISS' labels and the exact vectors.
 	RowSet ListRows(size_t l) const noexcept {
@@ -952,75 +941,64 @@ Status IvfIndex::Serialize(ByteWriter &writer) const noexcept {
 	return Catching("serializing an IVF index", [&] { return SerializeImpl(writer); });
 }
 
-// SerializeImpl assembles the payload in memory to checksum it.
+// IvfMeta is the first section of an IVF payload.
+struct IvfMeta {
+	int32_t nlist, pq_m, nbits, threads;
+	uint64_t seed;
+	uint64_t raw_floats;
+	uint64_t blob_bytes;
+	uint32_t trained;
+	uint32_t reserved;
+};
+
+// SerializeImpl writes the meta section, the raw store and the FAISS blob.
 Status IvfIndex::SerializeImpl(ByteWriter &writer) const {
-	StringWriter payload;
-	int32_t fields[4] = {config_.nlist, config_.pq_m, config_.nbits, config_.threads};
-	VECDB_RETURN_IF_ERROR(payload.Write(fields, sizeof(fields)));
-	VECDB_RETURN_IF_ERROR(WritePod(payload, config_.seed));
-	VECDB_RETURN_IF_ERROR(WritePod(payload, static_cast<uint8_t>(trained_)));
-	uint64_t raw_floats = 0;
-	for (const std::vector<float> &r : raw_)
-		raw_floats += r.size();
-	VECDB_RETURN_IF_ERROR(WritePod(payload, raw_floats));
-	for (const std::vector<float> &r : raw_)
-		if (!r.empty())
-			VECDB_RETURN_IF_ERROR(payload.Write(r.data(), r.size() * sizeof(float)));
 	faiss::VectorIOWriter blob;
 	if (binary_)
 		faiss::write_index_binary(bin_.get(), &blob);
 	else
 		faiss::write_index(ivf_.get(), &blob);
-	VECDB_RETURN_IF_ERROR(WriteArray(payload, blob.data.data(), blob.data.size()));
-	const std::string &bytes = payload.bytes();
-	VECDB_RETURN_IF_ERROR(WriteHeader(writer, *this));
-	VECDB_RETURN_IF_ERROR(WritePod(writer, static_cast<uint64_t>(bytes.size())));
-	VECDB_RETURN_IF_ERROR(WritePod(writer, Fnv1a(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size())));
-	return writer.Write(bytes.data(), bytes.size());
+	IvfMeta meta{};
+	meta.nlist = config_.nlist;
+	meta.pq_m = config_.pq_m;
+	meta.nbits = config_.nbits;
+	meta.threads = config_.threads;
+	meta.seed = config_.seed;
+	for (const std::vector<float> &r : raw_)
+		meta.raw_floats += r.size();
+	meta.blob_bytes = blob.data.size();
+	meta.trained = trained_ ? 1 : 0;
+	return WriteIndexStream(writer, *this, [&](IndexStreamWriter &w) -> Status {
+		VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
+		VECDB_RETURN_IF_ERROR(w.Align());
+		for (const std::vector<float> &r : raw_)
+			VECDB_RETURN_IF_ERROR(w.Write(r.data(), r.size() * sizeof(float)));
+		return w.Section(blob.data.data(), blob.data.size());
+	});
 }
 
-// Load verifies the checksum, then parses and cross-checks every field.
-Status IvfIndex::Load(const IndexHeader &h, ByteReader &reader) {
-	uint64_t len = 0;
-	uint32_t sum = 0;
-	VECDB_RETURN_IF_ERROR(ReadPod(reader, &len));
-	VECDB_RETURN_IF_ERROR(ReadPod(reader, &sum));
-	std::vector<uint8_t> bytes;
-	while (bytes.size() < len) {
-		size_t chunk = static_cast<size_t>(std::min<uint64_t>(kReadChunk, len - bytes.size()));
-		size_t at = bytes.size();
-		bytes.resize(at + chunk);
-		VECDB_RETURN_IF_ERROR(reader.Read(bytes.data() + at, chunk));
-	}
-	if (Fnv1a(bytes.data(), bytes.size()) != sum)
-		return Status::Corrupt("IVF index checksum mismatch");
-	MemoryReader r(bytes.data(), bytes.size());
-	int32_t fields[4];
-	uint8_t trained = 0;
-	VECDB_RETURN_IF_ERROR(r.Read(fields, sizeof(fields)));
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &config_.seed));
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &trained));
-	config_.nlist = fields[0];
-	config_.pq_m = fields[1];
-	config_.nbits = fields[2];
-	config_.threads = fields[3];
-	if (!ValidateConfig(config_).ok() || trained > 1)
+// Load reads the sections and checks the trailer before any byte reaches
+// FAISS, then parses and cross-checks every field.
+Status IvfIndex::Load(const IndexHeader &h, IndexStreamReader &reader) {
+	IvfMeta meta;
+	VECDB_RETURN_IF_ERROR(reader.Section(&meta, sizeof(meta)));
+	config_.nlist = meta.nlist;
+	config_.pq_m = meta.pq_m;
+	config_.nbits = meta.nbits;
+	config_.threads = meta.threads;
+	config_.seed = meta.seed;
+	if (!ValidateConfig(config_).ok() || meta.trained > 1)
 		return Status::Corrupt("IVF index parameters out of range");
 	uint64_t n = static_cast<uint64_t>(h.count);
 	size_t d = static_cast<size_t>(config_.dim);
-	uint64_t raw_floats = 0;
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &raw_floats));
-	if (raw_floats != (lists_hold_rows_ ? 0 : n * d) || raw_floats > r.remaining() / sizeof(float))
+	if (meta.raw_floats != (lists_hold_rows_ ? 0 : n * d))
 		return Status::Corrupt("IVF index raw store does not match its row count");
-	/* The raw store is copied into its lists once the blob gave their sizes. */
-	size_t raw_bytes = static_cast<size_t>(raw_floats) * sizeof(float);
-	const uint8_t *raw_at = bytes.data() + (bytes.size() - r.remaining());
-	MemoryReader rest(raw_at + raw_bytes, r.remaining() - raw_bytes);
+	std::vector<float> raw;
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&raw, meta.raw_floats));
 	faiss::VectorIOReader blob;
-	VECDB_RETURN_IF_ERROR(ReadArray(rest, &blob.data, rest.remaining()));
-	if (rest.remaining() != 0)
-		return Status::Corrupt("IVF index has trailing bytes");
-	trained_ = trained != 0;
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&blob.data, meta.blob_bytes));
+	VECDB_RETURN_IF_ERROR(reader.Finish());
+	trained_ = meta.trained != 0;
 	idx_t ntotal = 0;
 	if (binary_) {
 		std::unique_ptr<faiss::IndexBinary> idx(faiss::read_index_binary(&blob));
@@ -1064,8 +1042,8 @@ Status IvfIndex::Load(const IndexHeader &h, ByteReader &reader) {
 			else
 				NoteLabel(ids[j]);
 		if (!lists_hold_rows_) {
-			raw_[l].resize(ids.size() * d);
-			std::memcpy(raw_[l].data(), raw_at + listed * d * sizeof(float), raw_[l].size() * sizeof(float));
+			raw_[l].assign(raw.begin() + static_cast<ptrdiff_t>(listed * d),
+						   raw.begin() + static_cast<ptrdiff_t>((listed + ids.size()) * d));
 		}
 		listed += ids.size();
 	}
@@ -1134,7 +1112,7 @@ Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept
 
 // LoadIvfIndex reads an IVF index's payload after the common header; any
 // inconsistency is Corrupt.
-Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteReader &reader) noexcept {
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept {
 	IndexConfig config;
 	config.kind = static_cast<IndexKind>(header.kind);
 	config.metric = static_cast<Metric>(header.metric);
@@ -1151,6 +1129,11 @@ Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteRea
 	if (!s.ok())
 		return s;
 	return std::unique_ptr<Index>(std::move(index));
+}
+
+// OpenIvfView has no IVF view yet: the caller deserializes instead.
+Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &) noexcept {
+	return Status::NotSupported("IVF indexes have no in-place view; deserialize them");
 }
 
 }  // namespace vecdb::engine
