@@ -181,6 +181,7 @@ void ExpectSameAnswers(const Index &owning, const Index &view, const Index &copy
 	forced.brute_force_ratio = 0;
 	forced.ef_search = 24;
 	forced.nprobe = 3;
+	forced.rerank = 3;
 	struct Variant {
 		BitsetView filter;
 		SearchParams params;
@@ -196,7 +197,7 @@ void ExpectSameAnswers(const Index &owning, const Index &view, const Index &copy
 	}
 }
 
-// ViewConfigs lists the configs of every kind that has a view, small.
+// ViewConfigs lists the configs of every kind (each has a view), small.
 std::vector<IndexConfig> ViewConfigs() {
 	std::vector<IndexConfig> out;
 	for (Metric m : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine, Metric::kL1})
@@ -209,6 +210,18 @@ std::vector<IndexConfig> ViewConfigs() {
 		h.ef_construction = 32;
 		out.push_back(h);
 	}
+	auto ivf = [&](IndexKind kind, Metric m, int dim) {
+		IndexConfig c = testutil::MakeConfig(kind, m, dim, 8, 4);
+		c.nbits = 4;
+		out.push_back(c);
+	};
+	for (Metric m : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine})
+		ivf(IndexKind::kIvfFlat, m, 16);
+	for (Metric m : {Metric::kL2, Metric::kInnerProduct})
+		ivf(IndexKind::kIvfPq, m, 16);
+	for (Metric m : {Metric::kL2, Metric::kCosine})
+		ivf(IndexKind::kIvfSq8, m, 16);
+	ivf(IndexKind::kBinIvf, Metric::kHamming, 64);
 	return out;
 }
 
