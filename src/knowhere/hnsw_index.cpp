@@ -499,10 +499,11 @@ struct GraphRef {
 	const void *Vector(tableint id) const { return level0 + id * per_element + offset_data; }
 	// Dist returns the score of a query against element id.
 	float Dist(const float *q, tableint id) const { return dist(q, Vector(id), dist_param); }
-	// Prefetch asks the CPU to start loading element id's vector.
+	// Prefetch asks the CPU to start loading element id's vector (a hint:
+	// it never faults, so an id out of range needs no check here).
 	void Prefetch(tableint id) const {
-		if (id < count)
-			__builtin_prefetch(Vector(id));
+		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) +
+														  id * per_element + offset_data));
 	}
 	// Links returns the neighbour list of id on level and its length (0 for
 	// a level above the element's own, or a list outside the upper block).
@@ -1124,8 +1125,10 @@ size_t HnswSearcher::CountAllowed(const GraphRef &g, BitsetView filter) const {
 
 // SearchGraph walks layer 0 best-first from the descended entry point; filtered
 // nodes are expanded but never enter the ef best results.
-Status HnswSearcher::SearchGraph(const GraphRef &g, const float *q, size_t ef, BitsetView filter,
+Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef, BitsetView filter,
 								 const SearchParams &params, std::vector<Neighbor> *out) const {
+	/* a local copy the compiler can keep in registers across the distance calls */
+	const GraphRef g = ref;
 	out->clear();
 	std::vector<DistPair> entries = LayerEntries(g, q, options_.layer1_beam ? ef : 1);
 	VisitedGuard visited(g.visited);
