@@ -1,5 +1,6 @@
 // index.cpp implements what all index kinds share: the default Train/Build,
-// config and search validation, the common serialized header, and the factory.
+// config and search validation, the common serialized header, and the
+// factories (create, deserialize, open a view).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -204,7 +205,7 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 }
 
 // DeserializeIndex reads the header, hands the sections to the kind's loader,
-// then checks the trailer (size, checksum) unless the loader already did.
+// then checks the trailer (size, checksum).
 Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 	IndexStreamReader r(reader);
 	IndexHeader h;

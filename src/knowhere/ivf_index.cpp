@@ -1045,7 +1045,7 @@ Status IvfIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept 
 	});
 }
 
-// Serialize writes the checksummed payload after the common header.
+// Serialize writes the sections in the common framing; a view copies its bytes.
 Status IvfIndex::Serialize(ByteWriter &writer) const noexcept {
 	if (view_)
 		return writer.Write(bytes_.data, bytes_.size);

@@ -182,7 +182,7 @@ public:
 		return Status::Ok();
 	}
 	// Finish reads the trailer and checks size, magic and checksum (once;
-	// later calls return the first answer).
+	// later calls return the first answer, so a loader may finish early).
 	Status Finish() noexcept;
 	uint64_t offset() const noexcept { return offset_; }
 
