@@ -266,47 +266,63 @@ T Load(const uint8_t *&p) {
 	return v;
 }
 
-// RawGraphFrom copies the graph of a serialized engine HNSW index (format in
-// hnsw_index.cpp: header, payload header, per element label, level, vector
-// and a list per level) into a HierarchicalNSW with hnswlib's L2 space.
+// StoredHnswMeta mirrors the meta section of a serialized HNSW index
+// (HnswMeta in hnsw_index.cpp).
+struct StoredHnswMeta {
+	uint32_t m, ef_construction;
+	uint64_t seed;
+	int32_t max_level;
+	uint32_t flags;
+	int64_t entry;
+	uint64_t count, per_element, offset_data, per_level, upper_bytes;
+	int64_t min_label, max_label;
+};
+
+// RawGraphFrom copies the graph of a serialized engine HNSW index (sections
+// in hnsw_index.cpp, framing in serialize.hpp: meta, hnswlib's level-0 block,
+// labels, levels, upper-list offsets, label order, upper lists, each 64-byte
+// aligned) into a HierarchicalNSW with hnswlib's L2 space (same layout).
 std::unique_ptr<hnswlib::HierarchicalNSW<float>> RawGraphFrom(const std::string &bytes, int dim,
 																hnswlib::SpaceInterface<float> *space) {
-	const uint8_t *p = reinterpret_cast<const uint8_t *>(bytes.data());
-	IndexHeader h = Load<IndexHeader>(p);
-	Load<uint32_t>(p);
-	uint32_t m = Load<uint32_t>(p);
-	uint32_t efc = Load<uint32_t>(p);
-	Load<uint64_t>(p);
-	int32_t maxlevel = Load<int32_t>(p);
-	int64_t ep = Load<int64_t>(p);
-	size_t n = static_cast<size_t>(h.count);
-	auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(space, n, m, efc);
+	const uint8_t *base = reinterpret_cast<const uint8_t *>(bytes.data());
+	uint64_t at = AlignUp(sizeof(IndexHeader));
+	const uint8_t *p = base + at;
+	StoredHnswMeta meta = Load<StoredHnswMeta>(p);
+	size_t n = static_cast<size_t>(meta.count);
+	auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(space, n, meta.m, meta.ef_construction);
+	if (g->size_data_per_element_ != meta.per_element || g->data_size_ != dim * sizeof(float))
+		Check(Status::Internal("hnswlib layout differs from the engine's"), "raw graph");
+	/* next returns the start of the section after `bytes` more bytes */
+	auto next = [&](uint64_t section_bytes) {
+		at = AlignUp(at + section_bytes);
+		return base + at;
+	};
+	const uint8_t *level0 = next(sizeof(StoredHnswMeta));
+	std::memcpy(g->data_level0_memory_, level0, n * meta.per_element);
+	const uint8_t *labels = next(n * meta.per_element);
+	const uint8_t *levels = next(n * sizeof(int64_t));
+	const uint8_t *offsets = next(n * sizeof(int32_t));
+	const uint8_t *by_label = next(n * sizeof(uint64_t));
+	const uint8_t *upper = next(n * sizeof(uint32_t));
+	(void) labels;
+	(void) by_label;
 	for (size_t i = 0; i < n; i++) {
-		hnswlib::tableint id = static_cast<hnswlib::tableint>(i);
-		int64_t label = Load<int64_t>(p);
-		int32_t level = Load<int32_t>(p);
-		std::memset(g->data_level0_memory_ + i * g->size_data_per_element_, 0, g->size_data_per_element_);
-		g->setExternalLabel(id, static_cast<hnswlib::labeltype>(label));
-		std::memcpy(g->getDataByInternalId(id), p, dim * sizeof(float));
-		p += dim * sizeof(float);
+		int32_t level;
+		uint64_t off;
+		std::memcpy(&level, levels + i * sizeof(int32_t), sizeof(level));
+		std::memcpy(&off, offsets + i * sizeof(uint64_t), sizeof(off));
 		g->element_levels_[i] = level;
+		g->linkLists_[i] = nullptr;
 		if (level > 0) {
-			size_t bytes_needed = g->size_links_per_element_ * level + 1;
-			g->linkLists_[i] = static_cast<char *>(std::malloc(bytes_needed));
-			std::memset(g->linkLists_[i], 0, bytes_needed);
+			size_t bytes_needed = g->size_links_per_element_ * level + sizeof(hnswlib::tableint);
+			g->linkLists_[i] = static_cast<char *>(std::calloc(1, bytes_needed));
+			std::memcpy(g->linkLists_[i], upper + off, g->size_links_per_element_ * level);
 		}
-		for (int l = 0; l <= level; l++) {
-			uint32_t cnt = Load<uint32_t>(p);
-			hnswlib::linklistsizeint *ll = g->get_linklist_at_level(id, l);
-			g->setListCount(ll, static_cast<unsigned short>(cnt));
-			std::memcpy(ll + 1, p, cnt * sizeof(hnswlib::tableint));
-			p += cnt * sizeof(hnswlib::tableint);
-		}
-		g->label_lookup_[static_cast<hnswlib::labeltype>(label)] = id;
+		g->label_lookup_[g->getExternalLabel(static_cast<hnswlib::tableint>(i))] = static_cast<hnswlib::tableint>(i);
 	}
 	g->cur_element_count = n;
-	g->enterpoint_node_ = static_cast<hnswlib::tableint>(ep);
-	g->maxlevel_ = maxlevel;
+	g->enterpoint_node_ = static_cast<hnswlib::tableint>(meta.entry);
+	g->maxlevel_ = meta.max_level;
 	return g;
 }
 

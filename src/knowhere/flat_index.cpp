@@ -24,13 +24,16 @@
 // Reconstruct binary-searches labels_ while labels arrived in increasing
 // order (the AM's row positions), else makes one pass over all rows.
 //
-// Serialized payload, after the common header:
-//   uint64 n, int64 labels[n]          (n == header.count)
-//   uint64 m, float or uint8 data[m]   (m == count * dim floats, or count * bytes per row)
-//   uint64 checksum                    (over the header and both arrays)
-// The checksum makes a damaged stream Corrupt instead of a quietly different
-// index; loading also re-checks labels (non-negative), floats (finite) and
-// bit padding.
+// Serialized sections (serialize.hpp's framing), after the common header:
+//   FlatMeta {count, row_bytes, flags}     (count == header.count; flags: labels ascending)
+//   int64 labels[count]
+//   float or uint8 rows[count * row_bytes] (prepared: normalized under cosine)
+// Loading re-checks labels (non-negative), floats (finite) and bit padding.
+//
+// View (OpenIndexView): FlatView points labels and rows into the bytes and
+// runs the same searches (FlatBase) over them; it copies nothing. It trusts
+// the stored "ascending" flag for Reconstruct's binary search (a false flag
+// gives wrong answers, never a read out of bounds).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -51,93 +54,27 @@ namespace vecdb::engine {
 
 namespace {
 
-// Checksum is a word-at-a-time 64-bit hash of a byte sequence, used only to
-// detect damage (not an adversary).
-class Checksum {
-public:
-	// Update hashes n more bytes.
-	void Update(const void *data, size_t n) noexcept {
-		const uint8_t *p = static_cast<const uint8_t *>(data);
-		size_t i = 0;
-		for (; i + 8 <= n; i += 8) {
-			uint64_t w;
-			std::memcpy(&w, p + i, 8);
-			Mix(w);
-		}
-		for (; i < n; i++)
-			Mix(0x100u | p[i]);
-		length_ += n;
-	}
-	// value returns the hash of everything so far.
-	uint64_t value() const noexcept {
-		uint64_t h = h_ ^ length_;
-		h ^= h >> 33;
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-		return h;
-	}
-
-private:
-	// Mix folds one word into the state.
-	void Mix(uint64_t w) noexcept {
-		h_ ^= w * 0x87c37b91114253d5ULL;
-		h_ = (h_ << 31) | (h_ >> 33);
-		h_ = h_ * 0x4cf5ad432745937fULL + 0x52dce729;
-	}
-
-	uint64_t h_ = 0x9e3779b97f4a7c15ULL;
-	uint64_t length_ = 0;
+// FlatMeta is the first section of a FLAT or BIN_FLAT payload.
+struct FlatMeta {
+	uint64_t count;
+	uint32_t row_bytes;
+	uint32_t flags;
 };
+// kFlatAscending: labels are strictly increasing.
+constexpr uint32_t kFlatAscending = 1;
 
-// HashingWriter forwards bytes to a writer and hashes them.
-class HashingWriter final : public ByteWriter {
+// FlatBase is what the owning FLAT index and its view share: every search
+// runs over Rows(), wherever the rows live.
+class FlatBase : public Index {
 public:
-	explicit HashingWriter(ByteWriter &inner) noexcept : inner_(inner) {}
-	// Write hashes and forwards a chunk.
-	Status Write(const void *data, size_t n) noexcept override {
-		sum_.Update(data, n);
-		return inner_.Write(data, n);
-	}
-	Checksum &sum() noexcept { return sum_; }
-
-private:
-	ByteWriter &inner_;
-	Checksum sum_;
-};
-
-// HashingReader reads bytes from a reader and hashes them.
-class HashingReader final : public ByteReader {
-public:
-	explicit HashingReader(ByteReader &inner) noexcept : inner_(inner) {}
-	// Read reads and hashes a chunk.
-	Status Read(void *data, size_t n) noexcept override {
-		VECDB_RETURN_IF_ERROR(inner_.Read(data, n));
-		sum_.Update(data, n);
-		return Status::Ok();
-	}
-	Checksum &sum() noexcept { return sum_; }
-
-private:
-	ByteReader &inner_;
-	Checksum sum_;
-};
-
-// FlatIndex is the exact index over float or bit rows.
-class FlatIndex final : public Index {
-public:
-	FlatIndex(IndexKind kind, Metric metric, int dim) noexcept
+	FlatBase(IndexKind kind, Metric metric, int dim) noexcept
 		: kind_(kind), metric_(metric), dim_(dim), row_bytes_(RowBytes(metric, dim)) {}
 
 	IndexKind kind() const noexcept override { return kind_; }
 	Metric metric() const noexcept override { return metric_; }
 	int dim() const noexcept override { return dim_; }
-	int64_t count() const noexcept override { return static_cast<int64_t>(labels_.size()); }
-	size_t MemoryUsage() const noexcept override {
-		return sizeof(*this) + labels_.capacity() * sizeof(int64_t) + floats_.capacity() * sizeof(float) +
-			bits_.capacity();
-	}
+	int64_t count() const noexcept override { return static_cast<int64_t>(Rows().n); }
 
-	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 				  int64_t *labels, float *distances) const noexcept override;
 	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
@@ -145,17 +82,40 @@ public:
 	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
 													   BitsetView filter) const noexcept override;
 	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
+
+protected:
+	bool binary() const noexcept { return IsBinaryMetric(metric_); }
+	// Rows returns every row as a strided RowSet.
+	virtual RowSet Rows() const noexcept = 0;
+	// Ascending reports whether the labels are strictly increasing.
+	virtual bool Ascending() const noexcept = 0;
+
+	IndexKind kind_;
+	Metric metric_;
+	int dim_;
+	size_t row_bytes_;
+};
+
+// FlatIndex is the exact index over float or bit rows it owns.
+class FlatIndex final : public FlatBase {
+public:
+	using FlatBase::FlatBase;
+
+	size_t MemoryUsage() const noexcept override {
+		return sizeof(*this) + labels_.capacity() * sizeof(int64_t) + floats_.capacity() * sizeof(float) +
+			bits_.capacity();
+	}
+
+	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
-	// Load reads the payload after a header already read and checked.
-	Status Load(const IndexHeader &header, ByteReader &reader) noexcept;
+	// Load reads the sections after a header already read and checked.
+	Status Load(const IndexHeader &header, IndexStreamReader &reader) noexcept;
 
 private:
-	bool binary() const noexcept { return IsBinaryMetric(metric_); }
 	// RowElems returns the array elements per row (floats or bytes).
 	size_t RowElems() const noexcept { return binary() ? row_bytes_ : static_cast<size_t>(dim_); }
-	// Rows returns every row as a strided RowSet.
-	RowSet Rows() const noexcept {
+	RowSet Rows() const noexcept override {
 		RowSet r;
 		r.labels = labels_.data();
 		r.base = binary() ? bits_.data() : reinterpret_cast<const uint8_t *>(floats_.data());
@@ -163,6 +123,7 @@ private:
 		r.n = labels_.size();
 		return r;
 	}
+	bool Ascending() const noexcept override { return ascending_; }
 	// RowPtr returns the writable storage of row i.
 	void *RowPtr(size_t i) noexcept {
 		return binary() ? static_cast<void *>(bits_.data() + i * row_bytes_)
@@ -176,15 +137,49 @@ private:
 			floats_.resize(n * static_cast<size_t>(dim_));
 	}
 
-	IndexKind kind_;
-	Metric metric_;
-	int dim_;
-	size_t row_bytes_;
 	std::vector<int64_t> labels_;
 	std::vector<float> floats_;
 	std::vector<uint8_t> bits_;
 	/* labels_ strictly increasing: Reconstruct finds rows by binary search */
 	bool ascending_ = true;
+};
+
+// FlatView is a read-only FLAT or BIN_FLAT index over serialized bytes.
+class FlatView final : public FlatBase {
+public:
+	FlatView(const IndexBytes &bytes, const FlatMeta &meta, const int64_t *labels, const uint8_t *rows) noexcept
+		: FlatBase(static_cast<IndexKind>(bytes.header.kind), static_cast<Metric>(bytes.header.metric),
+				   bytes.header.dim),
+		  bytes_(bytes),
+		  labels_(labels),
+		  rows_(rows),
+		  n_(static_cast<size_t>(meta.count)),
+		  ascending_((meta.flags & kFlatAscending) != 0) {}
+
+	size_t MemoryUsage() const noexcept override { return sizeof(*this); }
+	Status Train(const void *, size_t) noexcept override { return ReadOnly(); }
+	Status Add(const void *, const int64_t *, size_t) noexcept override { return ReadOnly(); }
+	// Serialize copies the bytes out.
+	Status Serialize(ByteWriter &writer) const noexcept override { return writer.Write(bytes_.data, bytes_.size); }
+
+private:
+	// ReadOnly is the answer to every change.
+	static Status ReadOnly() noexcept { return Status::NotSupported("an index view is read-only"); }
+	RowSet Rows() const noexcept override {
+		RowSet r;
+		r.labels = labels_;
+		r.base = rows_;
+		r.stride = row_bytes_;
+		r.n = n_;
+		return r;
+	}
+	bool Ascending() const noexcept override { return ascending_; }
+
+	IndexBytes bytes_;
+	const int64_t *labels_;
+	const uint8_t *rows_;
+	size_t n_;
+	bool ascending_;
 };
 
 // Add checks every argument and row, then appends the prepared rows; on any
@@ -233,7 +228,7 @@ Status FlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 // Reconstruct copies the rows of the given labels: by binary search when the
 // labels were added in increasing order (the AM's row positions), else by
 // one pass over the rows for the whole request.
-Status FlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+Status FlatBase::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
 	if (n == 0)
 		return Status::Ok();
 	if (labels == nullptr || out == nullptr)
@@ -242,12 +237,14 @@ Status FlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const 
 	auto missing = [](int64_t label) {
 		return Status::InvalidArgument("index holds no row with label " + std::to_string(label));
 	};
-	if (ascending_) {
+	RowSet rows = Rows();
+	const int64_t *first = rows.labels, *last = rows.labels + rows.n;
+	if (Ascending()) {
 		for (size_t i = 0; i < n; i++) {
-			auto it = std::lower_bound(labels_.begin(), labels_.end(), labels[i]);
-			if (it == labels_.end() || *it != labels[i])
+			const int64_t *it = std::lower_bound(first, last, labels[i]);
+			if (it == last || *it != labels[i])
 				return missing(labels[i]);
-			std::memcpy(dst + i * row_bytes_, Rows().Row(static_cast<size_t>(it - labels_.begin())), row_bytes_);
+			std::memcpy(dst + i * row_bytes_, rows.Row(static_cast<size_t>(it - first)), row_bytes_);
 		}
 		return Status::Ok();
 	}
@@ -260,12 +257,11 @@ Status FlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const 
 	} catch (...) {
 		return Status::OutOfMemory("out of memory while reading rows of an index");
 	}
-	for (size_t r = 0; r < labels_.size(); r++) {
-		auto it = row_of.find(labels_[r]);
+	for (size_t r = 0; r < rows.n; r++) {
+		auto it = row_of.find(rows.labels[r]);
 		if (it != row_of.end() && it->second == kNone)
 			it->second = r;
 	}
-	RowSet rows = Rows();
 	for (size_t i = 0; i < n; i++) {
 		size_t r = row_of.find(labels[i])->second;
 		if (r == kNone)
@@ -277,7 +273,7 @@ Status FlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const 
 
 // Search checks the call, prepares every query, then scans the rows once per
 // query on the calling thread and up to params.threads - 1 workers.
-Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params,
+Status FlatBase::Search(const void *queries, size_t nq, size_t k, const SearchParams &params,
 						 BitsetView filter, int64_t *labels, float *distances) const noexcept {
 	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
 	if (nq == 0)
@@ -363,7 +359,7 @@ Status FlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 }
 
 // RangeSearch collects the allowed rows within radius and sorts them.
-Status FlatIndex::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+Status FlatBase::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
 							  std::vector<Neighbor> *out) const noexcept {
 	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
 	if (out == nullptr)
@@ -385,7 +381,7 @@ Status FlatIndex::RangeSearch(const void *query, float radius, const SearchParam
 }
 
 // CreateIterator prepares the query and starts an exact iterator over all rows.
-Expected<std::unique_ptr<Iterator>> FlatIndex::CreateIterator(const void *query, const SearchParams &params,
+Expected<std::unique_ptr<Iterator>> FlatBase::CreateIterator(const void *query, const SearchParams &params,
 															  BitsetView filter) const noexcept {
 	Status s = ValidateSearch(params, 1);
 	if (!s.ok())
@@ -397,45 +393,49 @@ Expected<std::unique_ptr<Iterator>> FlatIndex::CreateIterator(const void *query,
 	return ExactIterator::Create(metric_, dim_, q.data(), Rows(), filter, params);
 }
 
-// Serialize writes the header, labels, vectors and the checksum of all three.
+// Serialize writes the meta section, labels and rows in the common framing.
 Status FlatIndex::Serialize(ByteWriter &writer) const noexcept {
-	HashingWriter w(writer);
-	VECDB_RETURN_IF_ERROR(WriteHeader(w, *this));
-	VECDB_RETURN_IF_ERROR(WriteArray(w, labels_.data(), labels_.size()));
-	if (binary())
-		VECDB_RETURN_IF_ERROR(WriteArray(w, bits_.data(), bits_.size()));
-	else
-		VECDB_RETURN_IF_ERROR(WriteArray(w, floats_.data(), floats_.size()));
-	return WritePod(writer, w.sum().value());
+	return WriteIndexStream(writer, *this, [&](IndexStreamWriter &w) -> Status {
+		FlatMeta meta{labels_.size(), static_cast<uint32_t>(row_bytes_), ascending_ ? kFlatAscending : 0};
+		VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
+		VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), labels_.size() * sizeof(int64_t)));
+		return w.Section(binary() ? static_cast<const void *>(bits_.data()) : floats_.data(),
+						 labels_.size() * row_bytes_);
+	});
 }
 
-// Load reads labels and vectors, checks their lengths against the header, the
-// checksum, and every value, returning Corrupt for any inconsistency.
-Status FlatIndex::Load(const IndexHeader &header, ByteReader &reader) noexcept {
-	HashingReader r(reader);
-	r.sum().Update(&header, sizeof(header));
-	uint64_t count = static_cast<uint64_t>(header.count);
-	if (count > std::numeric_limits<uint64_t>::max() / RowElems())
+// CheckFlatMeta checks the meta section against the header.
+Status CheckFlatMeta(const IndexHeader &header, const FlatMeta &meta) noexcept {
+	if (meta.count != static_cast<uint64_t>(header.count) ||
+		meta.row_bytes != RowBytes(static_cast<Metric>(header.metric), header.dim) || (meta.flags & ~kFlatAscending) != 0)
+		return Status::Corrupt("flat index sections do not match its header");
+	return Status::Ok();
+}
+
+// Load reads labels and vectors (growing as bytes arrive) and checks every
+// value, returning Corrupt for any inconsistency; the caller checks the trailer.
+Status FlatIndex::Load(const IndexHeader &header, IndexStreamReader &reader) noexcept {
+	FlatMeta meta;
+	VECDB_RETURN_IF_ERROR(reader.Section(&meta, sizeof(meta)));
+	VECDB_RETURN_IF_ERROR(CheckFlatMeta(header, meta));
+	uint64_t count = meta.count;
+	if (count > std::numeric_limits<uint64_t>::max() / row_bytes_)
 		return Status::Corrupt("index row count out of range");
-	VECDB_RETURN_IF_ERROR(ReadArray(r, &labels_, count));
-	if (labels_.size() != count)
-		return Status::Corrupt("index label count does not match its header");
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&labels_, count));
 	uint64_t elems = count * RowElems();
 	if (binary())
-		VECDB_RETURN_IF_ERROR(ReadArray(r, &bits_, elems));
+		VECDB_RETURN_IF_ERROR(reader.SectionArray(&bits_, elems));
 	else
-		VECDB_RETURN_IF_ERROR(ReadArray(r, &floats_, elems));
-	if ((binary() ? bits_.size() : floats_.size()) != elems)
-		return Status::Corrupt("index vector data does not match its header");
-	uint64_t stored = 0;
-	VECDB_RETURN_IF_ERROR(ReadPod(reader, &stored));
-	if (stored != r.sum().value())
-		return Status::Corrupt("index checksum mismatch");
+		VECDB_RETURN_IF_ERROR(reader.SectionArray(&floats_, elems));
+	bool ascending = true;
 	for (size_t i = 0; i < labels_.size(); i++) {
 		if (labels_[i] < 0)
 			return Status::Corrupt("index holds a negative label");
-		ascending_ = ascending_ && (i == 0 || labels_[i] > labels_[i - 1]);
+		ascending = ascending && (i == 0 || labels_[i] > labels_[i - 1]);
 	}
+	if (ascending != ((meta.flags & kFlatAscending) != 0))
+		return Status::Corrupt("flat index label order does not match its flag");
+	ascending_ = ascending;
 	int used = dim_ % 8;
 	for (size_t i = 0; i < count; i++) {
 		if (binary()) {
@@ -473,7 +473,7 @@ Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcep
 }
 
 // LoadFlatIndex reads a FLAT or BIN_FLAT payload after its checked header.
-Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept {
+Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept {
 	IndexKind kind = static_cast<IndexKind>(header.kind);
 	Metric metric = static_cast<Metric>(header.metric);
 	if ((kind != IndexKind::kFlat && kind != IndexKind::kBinFlat) || IsBinaryKind(kind) != IsBinaryMetric(metric))
@@ -488,6 +488,37 @@ Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteRe
 	if (!s.ok())
 		return s;
 	return std::unique_ptr<Index>(std::move(index));
+}
+
+// OpenFlatView locates the three sections (O(1)) and points a view at them.
+Expected<std::unique_ptr<Index>> OpenFlatView(const IndexBytes &bytes) noexcept {
+	const IndexHeader &h = bytes.header;
+	IndexKind kind = static_cast<IndexKind>(h.kind);
+	if ((kind != IndexKind::kFlat && kind != IndexKind::kBinFlat) ||
+		IsBinaryKind(kind) != IsBinaryMetric(static_cast<Metric>(h.metric)))
+		return Status::Corrupt("index header does not describe a flat index");
+	ViewCursor c(bytes);
+	FlatMeta meta;
+	const int64_t *labels = nullptr;
+	const uint8_t *rows = nullptr;
+	Status s = c.TakeCopy(&meta);
+	if (s.ok())
+		s = CheckFlatMeta(h, meta);
+	if (s.ok())
+		s = c.Take(meta.count, &labels);
+	if (s.ok() && meta.count > std::numeric_limits<uint64_t>::max() / meta.row_bytes)
+		s = Status::Corrupt("index row count out of range");
+	if (s.ok())
+		s = c.Take(meta.count * meta.row_bytes, &rows);
+	if (s.ok())
+		s = c.Done();
+	if (!s.ok())
+		return s;
+	try {
+		return std::unique_ptr<Index>(new FlatView(bytes, meta, labels, rows));
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while opening an index view");
+	}
 }
 
 }  // namespace vecdb::engine

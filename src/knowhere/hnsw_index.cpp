@@ -50,8 +50,20 @@
 //   (SearchParams.threads is not used yet); concurrent callers are safe, as
 //   searches only read the graph and borrow visited lists from hnswlib's
 //   locked pool.
-// - Serialization: our own stream format (hnswlib writes only files), element
-//   by element, every size, level, label and neighbour id checked on load.
+// - One search code for two graphs: every search path above runs in
+//   HnswSearcher over a GraphRef (level-0 block, levels, upper lists, labels,
+//   distance function, visited pool), which HnswIndex fills from hnswlib's
+//   members and HnswView from serialized bytes. GraphRef bounds every read
+//   (list lengths capped, upper lists only up to an element's level and
+//   inside the upper block, neighbour ids >= count skipped), so a view over
+//   inconsistent bytes cannot read outside them.
+// - Serialization (serialize.hpp's framing): a meta section (build
+//   parameters, entry point, max level, hnswlib's element layout, label
+//   span), hnswlib's level-0 block as it is, labels, levels, each element's
+//   offset in the upper-list block, internal ids in label order (the view's
+//   label lookup), the upper-list block. Load reads the level-0 block
+//   straight into hnswlib's and checks every level, label, list and
+//   neighbour id; a view checks only the layout (O(1)).
 //
 // hnswlib throws std::runtime_error and std::bad_alloc: every public call
 // catches everything and returns a Status.
@@ -93,8 +105,6 @@ using DistPair = std::pair<float, tableint>;
 using MinHeap = std::priority_queue<DistPair, std::vector<DistPair>, std::greater<DistPair>>;
 using MaxHeap = std::priority_queue<DistPair>;
 
-// kHnswPayloadVersion tags our payload after the common header.
-constexpr uint32_t kHnswPayloadVersion = 1;
 // kMaxLevel bounds element levels on load (a level above it means corruption:
 // with m >= 2 reaching it needs far more rows than an index can hold).
 constexpr int kMaxLevel = 48;
@@ -456,19 +466,90 @@ public:
 		}
 		return ep;
 	}
+};
+
+// GraphRef is the read-only graph that search, filtered search and the
+// iterator walk: hnswlib's arrays for the owning index (HnswIndex::Ref), the
+// serialized sections for a view (HnswView::Ref). Every read is bounded by
+// the element count: list lengths are capped at the layer's capacity, upper
+// lists are read only up to an element's level (and, in a view, inside the
+// upper block), and callers skip neighbour ids >= count, so a view over
+// checksum-valid but inconsistent bytes never reads outside them.
+struct GraphRef {
+	const char *level0 = nullptr;         /* per element: link count, links, vector, label */
+	size_t per_element = 0;               /* hnswlib's size_data_per_element_ */
+	size_t offset_data = 0;               /* hnswlib's offsetData_ */
+	size_t count = 0;
+	size_t max_m0 = 0;
+	size_t max_m = 0;
+	size_t per_level = 0;                 /* hnswlib's size_links_per_element_ */
+	const int *levels = nullptr;          /* element levels */
+	char *const *upper_ptrs = nullptr;    /* owning: hnswlib's linkLists_ */
+	const char *upper_base = nullptr;     /* view: the upper-layer block ... */
+	const uint64_t *upper_offsets = nullptr;  /* ... and each element's offset in it */
+	uint64_t upper_bytes = 0;
+	int max_level = -1;
+	tableint entry = 0;
+	hnswlib::DISTFUNC<float> dist = nullptr;
+	void *dist_param = nullptr;
+	const int64_t *labels = nullptr;      /* labels by internal id */
+	hnswlib::VisitedListPool *visited = nullptr;
+
+	// Vector returns element id's stored vector.
+	const void *Vector(tableint id) const { return level0 + id * per_element + offset_data; }
+	// Dist returns the score of a query against element id.
+	float Dist(const float *q, tableint id) const { return dist(q, Vector(id), dist_param); }
+	// Prefetch asks the CPU to start loading element id's vector (a hint:
+	// it never faults, so an id out of range needs no check here).
+	void Prefetch(tableint id) const {
+		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) +
+														  id * per_element + offset_data));
+	}
+	// Links returns the neighbour list of id on level and its length (0 for
+	// a level above the element's own, or a list outside the upper block).
+	const tableint *Links(tableint id, int level, size_t *n) const {
+		const char *ll;
+		size_t cap;
+		if (level == 0) {
+			ll = level0 + id * per_element;
+			cap = max_m0;
+		} else {
+			*n = 0;
+			if (level > levels[id])
+				return nullptr;
+			uint64_t at = static_cast<uint64_t>(level - 1) * per_level;
+			if (upper_ptrs != nullptr) {
+				ll = upper_ptrs[id] + at;
+			} else {
+				uint64_t off = upper_offsets[id];
+				if (off > upper_bytes || upper_bytes - off < at + per_level)
+					return nullptr;
+				ll = upper_base + off + at;
+			}
+			cap = max_m;
+		}
+		unsigned short stored;
+		std::memcpy(&stored, ll, sizeof(stored));
+		*n = std::min<size_t>(stored, cap);
+		return reinterpret_cast<const tableint *>(ll + sizeof(linklistsizeint));
+	}
+	// Label returns the caller's label of id.
+	int64_t Label(tableint id) const { return labels[id]; }
 
 	// Descend moves greedily towards q on one upper level and returns the
-	// closest element found (its score in *dist); for a graph nobody writes.
-	tableint Descend(const float *q, tableint ep, int level, float *dist) const {
+	// closest element found (its score in *dist).
+	tableint Descend(const float *q, tableint ep, int level, float *d) const {
 		bool changed = true;
 		while (changed) {
 			changed = false;
 			size_t n;
 			const tableint *links = Links(ep, level, &n);
 			for (size_t i = 0; i < n; i++) {
-				float d = Dist(q, links[i]);
-				if (d < *dist) {
-					*dist = d;
+				if (links[i] >= count)
+					continue;
+				float di = Dist(q, links[i]);
+				if (di < *d) {
+					*d = di;
 					ep = links[i];
 					changed = true;
 				}
@@ -476,12 +557,9 @@ public:
 		}
 		return ep;
 	}
-
-	// Label returns the caller's label of id.
-	int64_t Label(tableint id) const { return static_cast<int64_t>(getExternalLabel(id)); }
 };
 
-// VisitedGuard borrows a visited list from hnswlib's pool and returns it.
+// VisitedGuard borrows a visited list from a graph's pool and returns it.
 class VisitedGuard {
 public:
 	explicit VisitedGuard(hnswlib::VisitedListPool *pool) : pool_(pool), vl_(pool->getFreeVisitedList()) {}
@@ -515,17 +593,18 @@ size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
 // to layer 1, then a beam search of width `width` on layer 1 (a single greedy
 // path there often ends in the wrong cluster when clusters are far apart, and
 // no ef at layer 0 recovers from that), closest first. Width 1 is hnswlib's
-// search: greedy descent down to layer 0, one entry point.
-std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width) {
-	tableint ep = g.enterpoint_node_;
+// search: greedy descent down to layer 0, one entry point. The graph must
+// hold an element.
+std::vector<DistPair> LayerEntries(const GraphRef &g, const float *q, size_t width) {
+	tableint ep = g.entry;
 	float d = g.Dist(q, ep);
-	for (int l = g.maxlevel_; l > 1; l--)
+	for (int l = g.max_level; l > 1; l--)
 		ep = g.Descend(q, ep, l, &d);
-	if (g.maxlevel_ >= 1 && width <= 1)
+	if (g.max_level >= 1 && width <= 1)
 		ep = g.Descend(q, ep, 1, &d);
-	if (g.maxlevel_ < 1 || width <= 1)
+	if (g.max_level < 1 || width <= 1)
 		return {{d, ep}};
-	VisitedGuard visited(g.visited_list_pool_);
+	VisitedGuard visited(g.visited);
 	MinHeap frontier;
 	MaxHeap top;
 	visited.Visit(ep);
@@ -543,7 +622,7 @@ std::vector<DistPair> LayerEntries(const Graph &g, const float *q, size_t width)
 		for (size_t j = 0; j < n; j++) {
 			if (j + 1 < n)
 				g.Prefetch(links[j + 1]);
-			if (visited.Visit(links[j]))
+			if (links[j] >= g.count || visited.Visit(links[j]))
 				continue;
 			float dj = g.Dist(q, links[j]);
 			if (top.size() < width || dj < top.top().first) {
@@ -567,72 +646,102 @@ bool StopRequested(const SearchParams &p) noexcept {
 	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
 }
 
-// Fnv1a folds bytes into a 64-bit FNV-1a hash.
-uint64_t Fnv1a(uint64_t h, const void *data, size_t n) noexcept {
-	const uint8_t *p = static_cast<const uint8_t *>(data);
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
+// LabelSpan is what searches need to know about the labels: their span and
+// whether label == internal id for every element.
+struct LabelSpan {
+	int64_t min_label = std::numeric_limits<int64_t>::max();
+	int64_t max_label = -1;
+	bool identity = true;
 
-// kFnvSeed is FNV-1a's offset basis.
-constexpr uint64_t kFnvSeed = 0xcbf29ce484222325ULL;
-
-// HashingWriter passes bytes on and hashes them, so a checksum can close the payload.
-class HashingWriter final : public ByteWriter {
-public:
-	HashingWriter(ByteWriter &inner, uint64_t seed) : inner_(inner), hash_(seed) {}
-	// Write hashes and forwards n bytes.
-	Status Write(const void *data, size_t n) noexcept override {
-		hash_ = Fnv1a(hash_, data, n);
-		return inner_.Write(data, n);
+	// Note folds the labels of elements first .. first + n - 1 into the span.
+	void Note(const int64_t *labels, size_t first, size_t n) noexcept {
+		for (size_t i = first; i < first + n; i++) {
+			min_label = std::min(min_label, labels[i]);
+			max_label = std::max(max_label, labels[i]);
+			identity = identity && labels[i] == static_cast<int64_t>(i);
+		}
 	}
-	uint64_t hash() const noexcept { return hash_; }
-
-private:
-	ByteWriter &inner_;
-	uint64_t hash_;
+	// Dense reports whether the count (unique) labels are exactly 0 .. count-1.
+	bool Dense(size_t count) const noexcept {
+		return count > 0 && min_label == 0 && max_label == static_cast<int64_t>(count - 1);
+	}
 };
 
-// HashingReader hashes the bytes it reads, to compare with the stored checksum.
-class HashingReader final : public ByteReader {
+// HnswSearcher is what the owning HNSW index and its view share: every search
+// path, written once over the GraphRef the kind gives (Ref) and its label
+// lookup (FindLabel).
+class HnswSearcher : public Index {
 public:
-	HashingReader(ByteReader &inner, uint64_t seed) : inner_(inner), hash_(seed) {}
-	// Read reads n bytes and hashes them.
-	Status Read(void *data, size_t n) noexcept override {
-		VECDB_RETURN_IF_ERROR(inner_.Read(data, n));
-		hash_ = Fnv1a(hash_, data, n);
-		return Status::Ok();
+	HnswSearcher(const IndexConfig &config, const HnswBuildOptions &options) : config_(config), options_(options) {}
+
+	IndexKind kind() const noexcept override { return IndexKind::kHnsw; }
+	Metric metric() const noexcept override { return config_.metric; }
+	int dim() const noexcept override { return config_.dim; }
+	int64_t count() const noexcept override { return static_cast<int64_t>(Ref().count); }
+
+	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+				  int64_t *labels, float *distances) const noexcept override;
+	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+					   std::vector<Neighbor> *out) const noexcept override;
+	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
+													   BitsetView filter) const noexcept override;
+	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
+
+	// Ref returns the graph as it is now.
+	virtual GraphRef Ref() const noexcept = 0;
+	// FindLabel finds the internal id of a label.
+	virtual bool FindLabel(int64_t label, tableint *id) const = 0;
+
+	// Prepare checks a query (finite, non-zero for cosine) and copies it,
+	// normalized for cosine, to out.
+	Status Prepare(const void *q, std::vector<float> *out) const;
+	// Allowed reports whether element id passes the filter.
+	static bool Allowed(const GraphRef &g, BitsetView filter, tableint id) {
+		return filter.empty() || !filter.test(g.labels[id]);
 	}
-	uint64_t hash() const noexcept { return hash_; }
+	// Rows returns every element as a RowSet: vectors in place in the
+	// level-0 block, labels from the label array.
+	static RowSet Rows(const GraphRef &g) noexcept {
+		RowSet r;
+		r.labels = g.labels;
+		r.base = reinterpret_cast<const uint8_t *>(g.level0 + g.offset_data);
+		r.stride = g.per_element;
+		r.n = g.count;
+		return r;
+	}
+	// CountAllowed returns how many elements the filter allows.
+	size_t CountAllowed(const GraphRef &g, BitsetView filter) const;
+	// ExactRows returns the rows an exact scan under filter must visit and,
+	// in *scan_filter, the filter it must still apply: just the allowed rows
+	// (then no filter) when few of labels 0 .. count-1 are allowed, else
+	// every row under filter. The vectors keep the row lists alive.
+	RowSet ExactRows(const GraphRef &g, BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+					 std::vector<const void *> *rows, BitsetView *scan_filter) const;
+	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
+	Status SearchGraph(const GraphRef &g, const float *q, size_t ef, BitsetView filter, const SearchParams &params,
+					   std::vector<Neighbor> *out) const;
+	const HnswBuildOptions &options() const { return options_; }
 
-private:
-	ByteReader &inner_;
-	uint64_t hash_;
+protected:
+	IndexConfig config_;
+	HnswBuildOptions options_;
+	LabelSpan span_;
 };
-
-// HeaderSeed starts the payload checksum from the common header's bytes, so
-// that a change to any header field (reserved included) is detected too.
-uint64_t HeaderSeed(const IndexHeader &h) noexcept {
-	return Fnv1a(kFnvSeed, &h, sizeof(h));
-}
-
-class HnswIndex;
 
 // HnswIterator is the resumable layer-0 search of one query.
 class HnswIterator final : public Iterator {
 public:
-	HnswIterator(const HnswIndex *index, std::vector<float> query, const SearchParams &params, BitsetView filter)
+	HnswIterator(const HnswSearcher *index, std::vector<float> query, const SearchParams &params, BitsetView filter)
 		: index_(index), query_(std::move(query)), params_(params), filter_(filter) {}
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
 
 private:
 	// Start seeds the frontier from the graph.
-	Status Start();
+	Status Start(const GraphRef &g);
 	// Admit records a newly scored element: frontier, and results if allowed.
-	bool Admit(tableint id, float d);
+	bool Admit(const GraphRef &g, tableint id, float d);
 
-	const HnswIndex *index_;
+	const HnswSearcher *index_;
 	std::vector<float> query_;
 	SearchParams params_;
 	BitsetView filter_;
@@ -648,20 +757,34 @@ private:
 // between two polls of the build stop callback (about 25 ms at m 16, ef 64).
 constexpr size_t kBuildPollInserts = 256;
 
-// HnswIndex is the HNSW index kind.
-class HnswIndex final : public Index {
+// HnswMeta is the first section of an HNSW payload: build parameters, the
+// graph's entry, and hnswlib's element layout (checked against m and dim).
+struct HnswMeta {
+	uint32_t m;
+	uint32_t ef_construction;
+	uint64_t seed;
+	int32_t max_level;
+	uint32_t flags;        /* kHnswIdentity */
+	int64_t entry;         /* -1 when empty */
+	uint64_t count;
+	uint64_t per_element;  /* level-0 element bytes: link count, 2m links, vector, label */
+	uint64_t offset_data;  /* vector offset in an element */
+	uint64_t per_level;    /* upper-layer list bytes: link count, m links */
+	uint64_t upper_bytes;  /* upper-layer block */
+	int64_t min_label;     /* label span (max -1 when empty) */
+	int64_t max_label;
+};
+// kHnswIdentity flags labels equal to internal ids for every element.
+constexpr uint32_t kHnswIdentity = 1;
+
+// HnswIndex is the HNSW index kind over an hnswlib graph it owns.
+class HnswIndex final : public HnswSearcher {
 public:
 	HnswIndex(const IndexConfig &config, const HnswBuildOptions &options, size_t capacity)
-		: config_(config),
-		  options_(options),
+		: HnswSearcher(config, options),
 		  space_(std::make_unique<KernelSpace>(config.metric, static_cast<size_t>(config.dim))),
 		  graph_(std::make_unique<Graph>(space_.get(), capacity, static_cast<size_t>(config.m),
 										 static_cast<size_t>(config.ef_construction), static_cast<size_t>(config.seed))) {}
-
-	IndexKind kind() const noexcept override { return IndexKind::kHnsw; }
-	Metric metric() const noexcept override { return config_.metric; }
-	int dim() const noexcept override { return config_.dim; }
-	int64_t count() const noexcept override { return static_cast<int64_t>(graph_->cur_element_count); }
 
 	// MemoryUsage adds hnswlib's per-capacity arrays (level-0 block, link
 	// list pointers, levels, locks, visited lists), the upper-layer link
@@ -693,47 +816,40 @@ public:
 	static size_t LabelMapBytes(size_t n, size_t buckets) noexcept { return n * 32 + buckets * sizeof(void *); }
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
-	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
-				  int64_t *labels, float *distances) const noexcept override;
-	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
-					   std::vector<Neighbor> *out) const noexcept override;
-	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
-													   BitsetView filter) const noexcept override;
-	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
-	// Load reads the payload after the common header into this empty index.
-	Status Load(const IndexHeader &h, ByteReader &r);
+	// Load reads the sections after the common header into this empty index.
+	Status Load(const IndexHeader &h, const HnswMeta &meta, IndexStreamReader &r);
 
-	// Prepare checks a query (finite, non-zero for cosine) and copies it,
-	// normalized for cosine, to out.
-	Status Prepare(const void *q, std::vector<float> *out) const;
-	// Allowed reports whether element id passes the filter.
-	bool Allowed(BitsetView filter, tableint id) const { return filter.empty() || !filter.test(labels_[id]); }
-	// Rows returns every element as a RowSet: vectors in place in the
-	// level-0 block, labels from labels_.
-	RowSet Rows() const noexcept {
+	// Ref points at hnswlib's arrays.
+	GraphRef Ref() const noexcept override {
 		const Graph &g = *graph_;
-		RowSet r;
+		GraphRef r;
+		r.level0 = g.data_level0_memory_;
+		r.per_element = g.size_data_per_element_;
+		r.offset_data = g.offsetData_;
+		r.count = g.cur_element_count;
+		r.max_m0 = g.maxM0_;
+		r.max_m = g.maxM_;
+		r.per_level = g.size_links_per_element_;
+		r.levels = g.element_levels_.data();
+		r.upper_ptrs = g.linkLists_;
+		r.max_level = g.maxlevel_;
+		r.entry = g.enterpoint_node_;
+		r.dist = g.fstdistfunc_;
+		r.dist_param = g.dist_func_param_;
 		r.labels = labels_.data();
-		r.base = reinterpret_cast<const uint8_t *>(g.data_level0_memory_ + g.offsetData_);
-		r.stride = g.size_data_per_element_;
-		r.n = g.cur_element_count;
+		r.visited = g.visited_list_pool_;
 		return r;
 	}
-	// CountAllowed returns how many elements the filter allows.
-	size_t CountAllowed(BitsetView filter) const;
-	// ExactRows returns the rows an exact scan under filter must visit and,
-	// in *scan_filter, the filter it must still apply: just the allowed rows
-	// (then no filter) when few of labels 0 .. count-1 are allowed, else
-	// every row under filter. storage keeps the row lists alive.
-	RowSet ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
-					 std::vector<const void *> *rows, BitsetView *scan_filter) const;
-	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
-	Status SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
-					   std::vector<Neighbor> *out) const;
-	const Graph &graph() const { return *graph_; }
-	const HnswBuildOptions &options() const { return options_; }
+	// FindLabel looks the label up in hnswlib's label map.
+	bool FindLabel(int64_t label, tableint *id) const override {
+		auto it = label < 0 ? graph_->label_lookup_.end() : graph_->label_lookup_.find(static_cast<labeltype>(label));
+		if (it == graph_->label_lookup_.end())
+			return false;
+		*id = it->second;
+		return true;
+	}
 
 private:
 	// StoreBatch writes the batch's prepared vectors, labels and levels into
@@ -743,36 +859,111 @@ private:
 	// config.threads - 1 workers and returns how many (a prefix) it linked.
 	Status LinkBatch(size_t base, size_t n, size_t *linked);
 
-	IndexConfig config_;
-	HnswBuildOptions options_;
 	std::unique_ptr<KernelSpace> space_;
 	std::unique_ptr<Graph> graph_;
 	/* labels by internal id, contiguous for filter tests and exact scans */
 	std::vector<int64_t> labels_;
-	/* labels_ span: labels are exactly 0 .. count-1 when min 0 and max count-1
-	   (they are unique); identity_: label == internal id for every element */
-	int64_t min_label_ = std::numeric_limits<int64_t>::max();
-	int64_t max_label_ = -1;
-	bool identity_ = true;
+};
 
-	// NoteLabels folds the labels of elements first .. first + n - 1 into
-	// the span and identity flags.
-	void NoteLabels(size_t first, size_t n) noexcept {
-		for (size_t i = first; i < first + n; i++) {
-			min_label_ = std::min(min_label_, labels_[i]);
-			max_label_ = std::max(max_label_, labels_[i]);
-			identity_ = identity_ && labels_[i] == static_cast<int64_t>(i);
+// HnswSections points at an HNSW payload's sections in serialized bytes.
+struct HnswSections {
+	HnswMeta meta{};
+	const char *level0 = nullptr;
+	const int64_t *labels = nullptr;
+	const int32_t *levels = nullptr;
+	const uint64_t *upper_offsets = nullptr;
+	const uint32_t *by_label = nullptr;   /* internal ids in increasing label order */
+	const char *upper = nullptr;
+};
+
+// HnswView is a read-only HNSW index over serialized bytes: the graph and
+// vectors stay in the bytes; it owns only the distance function and a pool
+// of visited lists (one of count entries per concurrently searching thread,
+// made on first use).
+class HnswView final : public HnswSearcher {
+public:
+	HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s)
+		: HnswSearcher(config, HnswBuildOptions()),
+		  bytes_(bytes),
+		  sections_(s),
+		  space_(config.metric, static_cast<size_t>(config.dim)),
+		  visited_(0, static_cast<int>(s.meta.count)) {
+		span_.identity = (s.meta.flags & kHnswIdentity) != 0;
+		span_.min_label = s.meta.min_label;
+		span_.max_label = s.meta.max_label;
+	}
+
+	// MemoryUsage counts the view and one visited list (what one searching
+	// thread makes; hnswlib's pool does not say how many it holds).
+	size_t MemoryUsage() const noexcept override {
+		return sizeof(*this) + sizeof(hnswlib::VisitedList) + sections_.meta.count * sizeof(hnswlib::vl_type);
+	}
+	Status Train(const void *, size_t) noexcept override { return ReadOnly(); }
+	Status Add(const void *, const int64_t *, size_t) noexcept override { return ReadOnly(); }
+	// Serialize copies the bytes out.
+	Status Serialize(ByteWriter &writer) const noexcept override { return writer.Write(bytes_.data, bytes_.size); }
+
+	// Ref points into the bytes.
+	GraphRef Ref() const noexcept override {
+		const HnswMeta &m = sections_.meta;
+		GraphRef r;
+		r.level0 = sections_.level0;
+		r.per_element = m.per_element;
+		r.offset_data = m.offset_data;
+		r.count = m.count;
+		r.max_m0 = 2 * static_cast<size_t>(m.m);
+		r.max_m = m.m;
+		r.per_level = m.per_level;
+		r.levels = sections_.levels;
+		r.upper_base = sections_.upper;
+		r.upper_offsets = sections_.upper_offsets;
+		r.upper_bytes = m.upper_bytes;
+		r.max_level = m.max_level;
+		r.entry = m.count > 0 ? static_cast<tableint>(m.entry) : 0;
+		r.dist = const_cast<KernelSpace &>(space_).get_dist_func();
+		r.dist_param = const_cast<KernelSpace &>(space_).get_dist_func_param();
+		r.labels = sections_.labels;
+		r.visited = &visited_;
+		return r;
+	}
+	// FindLabel is the identity, or a binary search of the label order.
+	bool FindLabel(int64_t label, tableint *id) const override {
+		size_t n = sections_.meta.count;
+		if (span_.identity) {
+			if (label < 0 || static_cast<uint64_t>(label) >= n)
+				return false;
+			*id = static_cast<tableint>(label);
+			return true;
 		}
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			uint32_t at = sections_.by_label[mid];
+			if (at >= n)
+				return false;
+			if (sections_.labels[at] < label)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == n || sections_.by_label[lo] >= n || sections_.labels[sections_.by_label[lo]] != label)
+			return false;
+		*id = sections_.by_label[lo];
+		return true;
 	}
-	// DenseLabels reports whether the labels are exactly 0 .. count-1.
-	bool DenseLabels() const noexcept {
-		size_t n = graph_->cur_element_count;
-		return n > 0 && min_label_ == 0 && max_label_ == static_cast<int64_t>(n - 1);
-	}
+
+private:
+	// ReadOnly is the answer to every change.
+	static Status ReadOnly() noexcept { return Status::NotSupported("an index view is read-only"); }
+
+	IndexBytes bytes_;
+	HnswSections sections_;
+	KernelSpace space_;
+	mutable hnswlib::VisitedListPool visited_;
 };
 
 // Prepare validates and copies a query, normalizing it for cosine.
-Status HnswIndex::Prepare(const void *q, std::vector<float> *out) const {
+Status HnswSearcher::Prepare(const void *q, std::vector<float> *out) const {
 	out->resize(static_cast<size_t>(config_.dim));
 	return PrepareVector(config_.metric, config_.dim, q, out->data(), "query");
 }
@@ -810,7 +1001,7 @@ Status HnswIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 		for (size_t i = 0; i < linked; i++)
 			g.label_lookup_[static_cast<labeltype>(labels[i])] = static_cast<tableint>(base + i);
 		labels_.insert(labels_.end(), labels, labels + linked);
-		NoteLabels(base, linked);
+		span_.Note(labels_.data(), base, linked);
 		g.cur_element_count = base + linked;
 		if (config_.threads > 1)
 			g.RepairOrphans(g.cur_element_count);
@@ -917,34 +1108,36 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	return status;
 }
 
+
 // CountAllowed counts the elements whose labels pass the filter: a popcount
 // when the labels are 0 .. count-1.
-size_t HnswIndex::CountAllowed(BitsetView filter) const {
-	size_t n = graph_->cur_element_count;
+size_t HnswSearcher::CountAllowed(const GraphRef &g, BitsetView filter) const {
+	size_t n = g.count;
 	if (filter.empty())
 		return n;
-	if (DenseLabels())
+	if (span_.Dense(n))
 		return n - CountFilteredBelow(filter, n);
 	size_t allowed = 0;
 	for (size_t i = 0; i < n; i++)
-		allowed += Allowed(filter, static_cast<tableint>(i));
+		allowed += Allowed(g, filter, static_cast<tableint>(i));
 	return allowed;
 }
 
 // SearchGraph walks layer 0 best-first from the descended entry point; filtered
 // nodes are expanded but never enter the ef best results.
-Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, const SearchParams &params,
-							  std::vector<Neighbor> *out) const {
-	const Graph &g = *graph_;
+Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef, BitsetView filter,
+								 const SearchParams &params, std::vector<Neighbor> *out) const {
+	/* a local copy the compiler can keep in registers across the distance calls */
+	const GraphRef g = ref;
 	out->clear();
 	std::vector<DistPair> entries = LayerEntries(g, q, options_.layer1_beam ? ef : 1);
-	VisitedGuard visited(g.visited_list_pool_);
+	VisitedGuard visited(g.visited);
 	MinHeap frontier;
 	MaxHeap top;
 	for (const DistPair &e : entries) {
 		visited.Visit(e.second);
 		frontier.push(e);
-		if (Allowed(filter, e.second)) {
+		if (Allowed(g, filter, e.second)) {
 			top.push(e);
 			if (top.size() > ef)
 				top.pop();
@@ -968,12 +1161,12 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 			/* as hnswlib: fetch the next neighbour's vector while scoring this one */
 			if (j + 1 < n)
 				g.Prefetch(links[j + 1]);
-			if (visited.Visit(id))
+			if (id >= g.count || visited.Visit(id))
 				continue;
 			float d = g.Dist(q, id);
 			if (top.size() < ef || d < bound) {
 				frontier.emplace(d, id);
-				if (Allowed(filter, id)) {
+				if (Allowed(g, filter, id)) {
 					top.emplace(d, id);
 					if (top.size() > ef)
 						top.pop();
@@ -993,22 +1186,28 @@ Status HnswIndex::SearchGraph(const float *q, size_t ef, BitsetView filter, cons
 
 // ExactRows lists the allowed rows from the bitset when that is cheaper than
 // testing every row's label.
-RowSet HnswIndex::ExactRows(BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
-							std::vector<const void *> *rows, BitsetView *scan_filter) const {
-	size_t n = graph_->cur_element_count;
+RowSet HnswSearcher::ExactRows(const GraphRef &g, BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+							   std::vector<const void *> *rows, BitsetView *scan_filter) const {
+	size_t n = g.count;
 	*scan_filter = filter;
-	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > n)
-		return Rows();
+	if (filter.empty() || !span_.Dense(n) || allowed * kSparseAllowed > n)
+		return Rows(g);
 	labels->clear();
 	labels->reserve(allowed);
 	AllowedBelow(filter, n, labels);
-	rows->resize(labels->size());
-	const Graph &g = *graph_;
+	rows->clear();
+	rows->reserve(labels->size());
+	size_t kept = 0;
 	for (size_t i = 0; i < labels->size(); i++) {
-		tableint id = identity_ ? static_cast<tableint>((*labels)[i])
-								: g.label_lookup_.at(static_cast<labeltype>((*labels)[i]));
-		(*rows)[i] = g.getDataByInternalId(id);
+		tableint id = static_cast<tableint>((*labels)[i]);
+		if (!span_.identity && !FindLabel((*labels)[i], &id))
+			continue;
+		if (id >= n)
+			continue;
+		(*labels)[kept++] = (*labels)[i];
+		rows->push_back(g.Vector(id));
 	}
+	labels->resize(kept);
 	*scan_filter = BitsetView();
 	RowSet r;
 	r.labels = labels->data();
@@ -1020,14 +1219,15 @@ RowSet HnswIndex::ExactRows(BitsetView filter, size_t allowed, std::vector<int64
 // Search answers each query: exactly when few rows are allowed, else by the
 // filtered graph search with ef widened by 1/selectivity, falling back to
 // brute force when the graph search found fewer than k allowed rows.
-Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
-						 int64_t *labels, float *distances) const noexcept {
+Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+							int64_t *labels, float *distances) const noexcept {
 	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
 	if (nq != 0 && (queries == nullptr || labels == nullptr || distances == nullptr))
 		return Status::InvalidArgument("queries and result buffers must not be null");
 	try {
-		size_t total = graph_->cur_element_count;
-		size_t allowed = CountAllowed(filter);
+		GraphRef g = Ref();
+		size_t total = g.count;
+		size_t allowed = CountAllowed(g, filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
 		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_) || k * 2 >= allowed);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
@@ -1047,10 +1247,10 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 			float *out_distances = distances + qi * k;
 			res.clear();
 			if (allowed > 0 && !exact)
-				VECDB_RETURN_IF_ERROR(SearchGraph(q.data(), ef, filter, params, &res));
+				VECDB_RETURN_IF_ERROR(SearchGraph(g, q.data(), ef, filter, params, &res));
 			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
 				if (!have_exact_set) {
-					exact_set = ExactRows(filter, allowed, &exact_labels, &exact_rows, &exact_filter);
+					exact_set = ExactRows(g, filter, allowed, &exact_labels, &exact_rows, &exact_filter);
 					have_exact_set = true;
 				}
 				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), exact_set, k,
@@ -1074,8 +1274,8 @@ Status HnswIndex::Search(const void *queries, size_t nq, size_t k, const SearchP
 
 // RangeSearch scores every allowed row exactly and keeps those within radius:
 // exact by design, since a graph search cannot promise every row in range.
-Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
-							  std::vector<Neighbor> *out) const noexcept {
+Status HnswSearcher::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+								 std::vector<Neighbor> *out) const noexcept {
 	if (query == nullptr || out == nullptr)
 		return Status::InvalidArgument("query and output must not be null");
 	if (std::isnan(radius))
@@ -1086,7 +1286,8 @@ Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParam
 		VECDB_RETURN_IF_ERROR(Prepare(query, &q));
 		std::vector<Neighbor> found;
 		StopPoller poller(params.should_stop, params.stop_arg);
-		VECDB_RETURN_IF_ERROR(RangeScan(config_.metric, config_.dim, q.data(), Rows(), radius, filter, &poller, &found));
+		VECDB_RETURN_IF_ERROR(
+			RangeScan(config_.metric, config_.dim, q.data(), Rows(Ref()), radius, filter, &poller, &found));
 		std::sort(found.begin(), found.end(), NeighborLess);
 		out->insert(out->end(), found.begin(), found.end());
 		return Status::Ok();
@@ -1102,8 +1303,8 @@ Status HnswIndex::RangeSearch(const void *query, float radius, const SearchParam
 // CreateIterator validates the query; below brute_force_ratio it returns an
 // exact iterator over the allowed rows, else a graph iterator that starts on
 // its first Next.
-Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query, const SearchParams &params,
-															  BitsetView filter) const noexcept {
+Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *query, const SearchParams &params,
+																 BitsetView filter) const noexcept {
 	Status s = ValidateSearch(params, 1);
 	if (!s.ok())
 		return s;
@@ -1114,14 +1315,15 @@ Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query,
 		s = Prepare(query, &q);
 		if (!s.ok())
 			return s;
-		size_t total = graph_->cur_element_count;
-		size_t allowed = filter.empty() ? total : CountAllowed(filter);
+		GraphRef g = Ref();
+		size_t total = g.count;
+		size_t allowed = filter.empty() ? total : CountAllowed(g, filter);
 		if (!filter.empty() &&
 			static_cast<double>(allowed) < BruteForceRatio(params, config_) * static_cast<double>(total)) {
 			std::vector<int64_t> labels;
 			std::vector<const void *> rows;
 			BitsetView scan_filter;
-			RowSet set = ExactRows(filter, allowed, &labels, &rows, &scan_filter);
+			RowSet set = ExactRows(g, filter, allowed, &labels, &rows, &scan_filter);
 			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params);
 		}
 		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
@@ -1133,28 +1335,35 @@ Expected<std::unique_ptr<Iterator>> HnswIndex::CreateIterator(const void *query,
 }
 
 // Reconstruct copies each label's stored (prepared) vector.
-Status HnswIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+Status HnswSearcher::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
 	if (n == 0)
 		return Status::Ok();
 	if (labels == nullptr || out == nullptr)
 		return Status::InvalidArgument("labels and output must not be null");
-	const Graph &g = *graph_;
-	uint8_t *dst = static_cast<uint8_t *>(out);
-	for (size_t i = 0; i < n; i++) {
-		auto it = labels[i] < 0 ? g.label_lookup_.end() : g.label_lookup_.find(static_cast<labeltype>(labels[i]));
-		if (it == g.label_lookup_.end())
-			return Status::InvalidArgument("index holds no row with label " + std::to_string(labels[i]));
-		std::memcpy(dst + i * g.data_size_, g.getDataByInternalId(it->second), g.data_size_);
+	try {
+		GraphRef g = Ref();
+		size_t row = RowBytes(config_.metric, config_.dim);
+		uint8_t *dst = static_cast<uint8_t *>(out);
+		for (size_t i = 0; i < n; i++) {
+			tableint id;
+			if (!FindLabel(labels[i], &id) || id >= g.count)
+				return Status::InvalidArgument("index holds no row with label " + std::to_string(labels[i]));
+			std::memcpy(dst + i * row, g.Vector(id), row);
+		}
+		return Status::Ok();
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while reading rows of an HNSW index");
+	} catch (...) {
+		return Status::Internal("hnsw reconstruct failed");
 	}
-	return Status::Ok();
 }
 
 // Admit marks id visited, queues it for expansion and, when allowed, for
 // return; it reports whether id is allowed.
-bool HnswIterator::Admit(tableint id, float d) {
+bool HnswIterator::Admit(const GraphRef &g, tableint id, float d) {
 	visited_[id] = 1;
 	frontier_.emplace(d, id);
-	if (!index_->Allowed(filter_, id))
+	if (!HnswSearcher::Allowed(g, filter_, id))
 		return false;
 	ready_.emplace(d, id);
 	return true;
@@ -1162,9 +1371,8 @@ bool HnswIterator::Admit(tableint id, float d) {
 
 // Start seeds the search from the layer-0 entry points of the graph, with ef
 // widened by the allowed fraction.
-Status HnswIterator::Start() {
-	const Graph &g = index_->graph();
-	size_t total = g.cur_element_count;
+Status HnswIterator::Start(const GraphRef &g) {
+	size_t total = g.count;
 	started_ = true;
 	visited_.assign(total, 0);
 	if (total == 0) {
@@ -1173,9 +1381,9 @@ Status HnswIterator::Start() {
 	}
 	ef_ = static_cast<size_t>(params_.ef_search);
 	if (!filter_.empty())
-		ef_ = WidenEf(ef_, index_->CountAllowed(filter_), total);
+		ef_ = WidenEf(ef_, index_->CountAllowed(g, filter_), total);
 	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
-		Admit(e.second, e.first);
+		Admit(g, e.second, e.first);
 	return Status::Ok();
 }
 
@@ -1189,9 +1397,9 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 	if (out == nullptr)
 		return Status::InvalidArgument("output must not be null");
 	try {
+		GraphRef g = index_->Ref();
 		if (!started_)
-			VECDB_RETURN_IF_ERROR(Start());
-		const Graph &g = index_->graph();
+			VECDB_RETURN_IF_ERROR(Start(g));
 		size_t want = max_batch + ef_;
 		/* top holds the want closest found-but-unreturned rows (max on top). */
 		std::vector<DistPair> best;
@@ -1213,7 +1421,7 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 						return Status::Cancelled();
 					if (!visited_[i]) {
 						visited_[i] = 1;
-						if (index_->Allowed(filter_, static_cast<tableint>(i)))
+						if (HnswSearcher::Allowed(g, filter_, static_cast<tableint>(i)))
 							ready_.emplace(g.Dist(query_.data(), static_cast<tableint>(i)), static_cast<tableint>(i));
 					}
 				}
@@ -1236,7 +1444,7 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 				if (id >= visited_.size() || visited_[id])
 					continue;
 				float d = g.Dist(query_.data(), id);
-				if (Admit(id, d) && (top.size() < want || d < top.top().first)) {
+				if (Admit(g, id, d) && (top.size() < want || d < top.top().first)) {
 					top.emplace(d, id);
 					if (top.size() > want)
 						top.pop();
@@ -1257,38 +1465,78 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 	}
 }
 
-// Serialize writes the header, our payload header, then every element: label,
-// level, vector and its link list on each level from 0 up; a 64-bit FNV-1a
-// checksum of header and payload closes the stream.
-Status HnswIndex::Serialize(ByteWriter &outer) const noexcept {
+// HnswConfigOf checks an HNSW meta section against the header and hnswlib's
+// element layout for its m and dim, and returns the index's config.
+Status HnswConfigOf(const IndexHeader &h, const HnswMeta &m, IndexConfig *config) noexcept {
+	config->kind = IndexKind::kHnsw;
+	config->metric = static_cast<Metric>(h.metric);
+	config->dim = h.dim;
+	config->m = static_cast<int>(std::min<uint32_t>(m.m, 1u << 20));
+	config->ef_construction = static_cast<int>(std::min<uint32_t>(m.ef_construction, 1u << 20));
+	config->seed = m.seed;
+	if (h.kind != static_cast<uint32_t>(IndexKind::kHnsw) || !ValidateConfig(*config).ok())
+		return Status::Corrupt("hnsw build parameters out of range");
+	uint64_t links0 = sizeof(linklistsizeint) + 2 * uint64_t{m.m} * sizeof(tableint);
+	uint64_t row = static_cast<uint64_t>(h.dim) * sizeof(float);
+	if (m.count != static_cast<uint64_t>(h.count) || m.offset_data != links0 ||
+		m.per_element != links0 + row + sizeof(labeltype) ||
+		m.per_level != sizeof(linklistsizeint) + uint64_t{m.m} * sizeof(tableint) || (m.flags & ~kHnswIdentity) != 0)
+		return Status::Corrupt("hnsw sections do not match the index header");
+	if (m.count > std::numeric_limits<tableint>::max() / 2)
+		return Status::Corrupt("hnsw element count out of range");
+	if (m.count == 0) {
+		if (m.max_level != -1 || m.entry != -1 || m.upper_bytes != 0)
+			return Status::Corrupt("empty hnsw index with an entry point");
+		return Status::Ok();
+	}
+	if (m.max_level < 0 || m.max_level > kMaxLevel || m.entry < 0 || static_cast<uint64_t>(m.entry) >= m.count)
+		return Status::Corrupt("hnsw entry point out of range");
+	return Status::Ok();
+}
+
+// Serialize writes the meta section, hnswlib's level-0 block as it is, the
+// labels, levels, upper-list offsets, the label order and the upper lists.
+Status HnswIndex::Serialize(ByteWriter &out) const noexcept {
+	static_assert(sizeof(int) == sizeof(int32_t), "element levels are stored as int32");
 	try {
 		const Graph &g = *graph_;
-		VECDB_RETURN_IF_ERROR(WriteHeader(outer, *this));
-		IndexHeader h{kIndexMagic, kIndexFormatVersion, static_cast<uint32_t>(kind()), static_cast<uint32_t>(metric()),
-					  dim(), 0, count()};
-		HashingWriter w(outer, HeaderSeed(h));
-		VECDB_RETURN_IF_ERROR(WritePod(w, kHnswPayloadVersion));
-		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(config_.m)));
-		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(config_.ef_construction)));
-		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint64_t>(config_.seed)));
-		VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<int32_t>(g.maxlevel_)));
-		int64_t ep = g.cur_element_count == 0 ? -1 : static_cast<int64_t>(g.enterpoint_node_);
-		VECDB_RETURN_IF_ERROR(WritePod(w, ep));
-		for (size_t i = 0; i < g.cur_element_count; i++) {
-			tableint id = static_cast<tableint>(i);
-			VECDB_RETURN_IF_ERROR(WritePod(w, g.Label(id)));
-			int32_t level = g.element_levels_[i];
-			VECDB_RETURN_IF_ERROR(WritePod(w, level));
-			VECDB_RETURN_IF_ERROR(w.Write(g.getDataByInternalId(id), g.data_size_));
-			for (int l = 0; l <= level; l++) {
-				size_t n;
-				const tableint *links = g.Links(id, l, &n);
-				VECDB_RETURN_IF_ERROR(WritePod(w, static_cast<uint32_t>(n)));
-				if (n != 0)
-					VECDB_RETURN_IF_ERROR(w.Write(links, n * sizeof(tableint)));
-			}
+		size_t n = g.cur_element_count;
+		HnswMeta meta{};
+		meta.m = static_cast<uint32_t>(config_.m);
+		meta.ef_construction = static_cast<uint32_t>(config_.ef_construction);
+		meta.seed = config_.seed;
+		meta.max_level = n == 0 ? -1 : g.maxlevel_;
+		meta.flags = span_.identity ? kHnswIdentity : 0;
+		meta.entry = n == 0 ? -1 : static_cast<int64_t>(g.enterpoint_node_);
+		meta.count = n;
+		meta.per_element = g.size_data_per_element_;
+		meta.offset_data = g.offsetData_;
+		meta.per_level = g.size_links_per_element_;
+		meta.min_label = n == 0 ? 0 : span_.min_label;
+		meta.max_label = n == 0 ? -1 : span_.max_label;
+		std::vector<uint64_t> offsets(n, 0);
+		for (size_t i = 0; i < n; i++) {
+			offsets[i] = meta.upper_bytes;
+			meta.upper_bytes += static_cast<uint64_t>(g.element_levels_[i]) * g.size_links_per_element_;
 		}
-		return WritePod(outer, w.hash());
+		std::vector<uint32_t> by_label(n);
+		for (size_t i = 0; i < n; i++)
+			by_label[i] = static_cast<uint32_t>(i);
+		std::sort(by_label.begin(), by_label.end(), [&](uint32_t a, uint32_t b) { return labels_[a] < labels_[b]; });
+		return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) -> Status {
+			VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
+			VECDB_RETURN_IF_ERROR(w.Section(g.data_level0_memory_, n * g.size_data_per_element_));
+			VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), n * sizeof(int64_t)));
+			VECDB_RETURN_IF_ERROR(w.Section(g.element_levels_.data(), n * sizeof(int32_t)));
+			VECDB_RETURN_IF_ERROR(w.Section(offsets.data(), n * sizeof(uint64_t)));
+			VECDB_RETURN_IF_ERROR(w.Section(by_label.data(), n * sizeof(uint32_t)));
+			VECDB_RETURN_IF_ERROR(w.Align());
+			for (size_t i = 0; i < n; i++)
+				if (g.element_levels_[i] > 0)
+					VECDB_RETURN_IF_ERROR(
+						w.Write(g.linkLists_[i], static_cast<size_t>(g.element_levels_[i]) * g.size_links_per_element_));
+			return Status::Ok();
+		});
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while serializing an HNSW index");
 	} catch (...) {
@@ -1296,62 +1544,86 @@ Status HnswIndex::Serialize(ByteWriter &outer) const noexcept {
 	}
 }
 
-// Load reads what Serialize wrote, checking every value against its bounds
-// before it is used; memory grows with the elements actually read.
-Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
+// CheckList checks one stored neighbour list of element id: length within
+// capacity, neighbours existing elements other than id.
+Status CheckList(const char *ll, size_t capacity, size_t total, size_t id) noexcept {
+	unsigned short n;
+	std::memcpy(&n, ll, sizeof(n));
+	if (n > capacity)
+		return Status::Corrupt("hnsw neighbour list too long");
+	for (size_t j = 0; j < n; j++) {
+		tableint nb;
+		std::memcpy(&nb, ll + sizeof(linklistsizeint) + j * sizeof(tableint), sizeof(nb));
+		if (nb >= total || nb == id)
+			return Status::Corrupt("hnsw neighbour id out of range");
+	}
+	return Status::Ok();
+}
+
+// Load reads the sections (the level-0 block straight into hnswlib's, growing
+// as bytes arrive) and checks every label, level, list and neighbour id
+// before the graph is used.
+Status HnswIndex::Load(const IndexHeader &h, const HnswMeta &meta, IndexStreamReader &r) {
+	(void) h;
 	Graph &g = *graph_;
-	size_t total = static_cast<size_t>(h.count);
-	if (h.count > static_cast<int64_t>(std::numeric_limits<tableint>::max() / 2))
-		return Status::Corrupt("hnsw element count out of range");
-	int32_t maxlevel;
-	int64_t ep;
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &maxlevel));
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &ep));
-	if (total == 0) {
-		if (maxlevel != -1 || ep != -1)
-			return Status::Corrupt("empty hnsw index with an entry point");
+	size_t total = static_cast<size_t>(meta.count);
+	size_t per = g.size_data_per_element_;
+	constexpr size_t kLoadChunk = 4096;
+	VECDB_RETURN_IF_ERROR(r.Align());
+	for (size_t i = 0; i < total; i += kLoadChunk) {
+		size_t c = std::min(kLoadChunk, total - i);
+		g.EnsureCapacity(i + c);
+		VECDB_RETURN_IF_ERROR(r.Read(g.data_level0_memory_ + i * per, c * per));
+	}
+	std::vector<int32_t> levels;
+	std::vector<uint64_t> offsets;
+	std::vector<uint32_t> by_label;
+	std::vector<char> upper;
+	VECDB_RETURN_IF_ERROR(r.SectionArray(&labels_, total));
+	VECDB_RETURN_IF_ERROR(r.SectionArray(&levels, total));
+	VECDB_RETURN_IF_ERROR(r.SectionArray(&offsets, total));
+	VECDB_RETURN_IF_ERROR(r.SectionArray(&by_label, total));
+	VECDB_RETURN_IF_ERROR(r.SectionArray(&upper, meta.upper_bytes));
+	if (total == 0)
 		return Status::Ok();
-	}
-	if (maxlevel < 0 || maxlevel > kMaxLevel || ep < 0 || static_cast<size_t>(ep) >= total)
-		return Status::Corrupt("hnsw entry point out of range");
 	size_t d = static_cast<size_t>(config_.dim);
-	std::vector<float> v(d);
-	std::vector<tableint> links;
 	int seen_max = -1;
+	g.label_lookup_.reserve(total);
 	for (size_t i = 0; i < total; i++) {
-		int64_t label;
-		int32_t level;
-		VECDB_RETURN_IF_ERROR(ReadPod(r, &label));
-		VECDB_RETURN_IF_ERROR(ReadPod(r, &level));
-		if (label < 0 || level < 0 || level > maxlevel)
+		tableint id = static_cast<tableint>(i);
+		int64_t label = labels_[i];
+		int level = levels[i];
+		if (label < 0 || level < 0 || level > meta.max_level ||
+			g.getExternalLabel(id) != static_cast<labeltype>(label))
 			return Status::Corrupt("hnsw element label or level out of range");
-		if (g.label_lookup_.count(static_cast<labeltype>(label)) != 0)
+		if (!g.label_lookup_.emplace(static_cast<labeltype>(label), id).second)
 			return Status::Corrupt("hnsw label stored twice");
-		VECDB_RETURN_IF_ERROR(r.Read(v.data(), d * sizeof(float)));
-		for (float x : v)
-			if (!std::isfinite(x))
+		const float *v = g.VectorPtr(id);
+		for (size_t j = 0; j < d; j++)
+			if (!std::isfinite(v[j]))
 				return Status::Corrupt("hnsw vector contains NaN or infinity");
-		tableint id = g.AppendElement(v.data(), static_cast<labeltype>(label), level);
-		labels_.push_back(label);
-		NoteLabels(id, 1);
-		seen_max = std::max(seen_max, level);
-		for (int l = 0; l <= level; l++) {
-			uint32_t n;
-			VECDB_RETURN_IF_ERROR(ReadPod(r, &n));
-			if (n > (l == 0 ? g.maxM0_ : g.maxM_))
-				return Status::Corrupt("hnsw neighbour list too long");
-			links.resize(n);
-			if (n != 0)
-				VECDB_RETURN_IF_ERROR(r.Read(links.data(), n * sizeof(tableint)));
-			for (tableint nb : links)
-				if (nb >= total || nb == id)
-					return Status::Corrupt("hnsw neighbour id out of range");
-			linklistsizeint *ll = g.get_linklist_at_level(id, l);
-			memcpy(ll + 1, links.data(), n * sizeof(tableint));
-			g.setListCount(ll, static_cast<unsigned short>(n));
+		VECDB_RETURN_IF_ERROR(CheckList(g.data_level0_memory_ + i * per, g.maxM0_, total, i));
+		g.linkLists_[i] = nullptr;
+		if (level > 0) {
+			uint64_t bytes = static_cast<uint64_t>(level) * g.size_links_per_element_;
+			if (offsets[i] > upper.size() || upper.size() - offsets[i] < bytes)
+				return Status::Corrupt("hnsw upper-layer lists out of range");
+			for (int l = 0; l < level; l++)
+				VECDB_RETURN_IF_ERROR(
+					CheckList(upper.data() + offsets[i] + l * g.size_links_per_element_, g.maxM_, total, i));
+			/* padded as InitElement pads, for hnswlib's prefetch over-read */
+			char *lists = static_cast<char *>(calloc(1, bytes + sizeof(tableint)));
+			if (lists == nullptr)
+				throw std::bad_alloc();
+			memcpy(lists, upper.data() + offsets[i], bytes);
+			g.linkLists_[i] = lists;
 		}
+		/* Levels are set after the allocation: the destructor frees by level. */
+		g.element_levels_[i] = level;
+		g.cur_element_count = i + 1;
+		seen_max = std::max(seen_max, level);
 	}
-	if (seen_max != maxlevel || g.element_levels_[static_cast<size_t>(ep)] != maxlevel)
+	if (seen_max != meta.max_level || g.element_levels_[static_cast<size_t>(meta.entry)] != meta.max_level)
 		return Status::Corrupt("hnsw entry point level inconsistent");
 	/* Upper-layer links must point at elements that exist on that layer. */
 	for (size_t i = 0; i < total; i++) {
@@ -1363,8 +1635,15 @@ Status HnswIndex::Load(const IndexHeader &h, ByteReader &r) {
 					return Status::Corrupt("hnsw link to a missing layer");
 		}
 	}
-	g.enterpoint_node_ = static_cast<tableint>(ep);
-	g.maxlevel_ = maxlevel;
+	for (size_t j = 0; j < total; j++)
+		if (by_label[j] >= total || (j > 0 && labels_[by_label[j]] <= labels_[by_label[j - 1]]))
+			return Status::Corrupt("hnsw label order inconsistent");
+	span_.Note(labels_.data(), 0, total);
+	if (span_.identity != ((meta.flags & kHnswIdentity) != 0) || span_.min_label != meta.min_label ||
+		span_.max_label != meta.max_label)
+		return Status::Corrupt("hnsw label span inconsistent");
+	g.enterpoint_node_ = static_cast<tableint>(meta.entry);
+	g.maxlevel_ = meta.max_level;
 	return Status::Ok();
 }
 
@@ -1414,46 +1693,23 @@ Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcep
 	return NewHnswIndexWithOptions(config, HnswBuildOptions());
 }
 
-// LoadHnswIndex reads the payload version and build parameters, then the
-// graph, then checks the checksum.
-Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &outer) noexcept {
+// LoadHnswIndex reads the meta section, makes the index its build parameters
+// describe and reads the graph into it (DeserializeIndex checks the trailer).
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept {
 	try {
-		HashingReader reader(outer, HeaderSeed(header));
-		if (header.kind != static_cast<uint32_t>(IndexKind::kHnsw))
-			return Status::Corrupt("not an HNSW index");
-		uint32_t version, m, ef_construction;
-		uint64_t seed;
-		Status s = ReadPod(reader, &version);
-		if (s.ok())
-			s = ReadPod(reader, &m);
-		if (s.ok())
-			s = ReadPod(reader, &ef_construction);
-		if (s.ok())
-			s = ReadPod(reader, &seed);
+		HnswMeta meta;
+		Status s = reader.Section(&meta, sizeof(meta));
 		if (!s.ok())
 			return s;
-		if (version != kHnswPayloadVersion)
-			return Status::Corrupt("unsupported hnsw payload version");
 		IndexConfig config;
-		config.kind = IndexKind::kHnsw;
-		config.metric = static_cast<Metric>(header.metric);
-		config.dim = header.dim;
-		config.m = static_cast<int>(std::min<uint32_t>(m, 1u << 20));
-		config.ef_construction = static_cast<int>(std::min<uint32_t>(ef_construction, 1u << 20));
-		config.seed = seed;
-		if (!ValidateConfig(config).ok())
-			return Status::Corrupt("hnsw build parameters out of range");
+		s = HnswConfigOf(header, meta, &config);
+		if (!s.ok())
+			return s;
 		auto index = std::make_unique<HnswIndex>(config, HnswBuildOptions(),
-												 std::min<size_t>(static_cast<size_t>(header.count), kInitialCapacity));
-		s = index->Load(header, reader);
+												 std::min<size_t>(static_cast<size_t>(meta.count), kInitialCapacity));
+		s = index->Load(header, meta, reader);
 		if (!s.ok())
 			return s;
-		uint64_t stored;
-		s = ReadPod(outer, &stored);
-		if (!s.ok())
-			return s;
-		if (stored != reader.hash())
-			return Status::Corrupt("hnsw index checksum mismatch");
 		return std::unique_ptr<Index>(std::move(index));
 	} catch (const std::bad_alloc &) {
 		return Status::OutOfMemory("out of memory while reading an HNSW index");
@@ -1461,6 +1717,41 @@ Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteRe
 		return Status::Corrupt(std::string("hnsw index unreadable: ") + e.what());
 	} catch (...) {
 		return Status::Corrupt("hnsw index unreadable");
+	}
+}
+
+// OpenHnswView locates the sections (O(1)) and points a view at them; every
+// read through the view is bounded (GraphRef).
+Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept {
+	try {
+		ViewCursor c(bytes);
+		HnswSections s;
+		IndexConfig config;
+		Status st = c.TakeCopy(&s.meta);
+		if (st.ok())
+			st = HnswConfigOf(bytes.header, s.meta, &config);
+		uint64_t n = s.meta.count;
+		if (st.ok())
+			st = c.Take(n * s.meta.per_element, &s.level0);
+		if (st.ok())
+			st = c.Take(n, &s.labels);
+		if (st.ok())
+			st = c.Take(n, &s.levels);
+		if (st.ok())
+			st = c.Take(n, &s.upper_offsets);
+		if (st.ok())
+			st = c.Take(n, &s.by_label);
+		if (st.ok())
+			st = c.Take(s.meta.upper_bytes, &s.upper);
+		if (st.ok())
+			st = c.Done();
+		if (!st.ok())
+			return st;
+		return std::unique_ptr<Index>(std::make_unique<HnswView>(bytes, config, s));
+	} catch (const std::bad_alloc &) {
+		return Status::OutOfMemory("out of memory while opening an HNSW view");
+	} catch (...) {
+		return Status::Internal("hnsw view failed to open");
 	}
 }
 

@@ -1,7 +1,9 @@
 // index.cpp implements what all index kinds share: the default Train/Build,
-// config and search validation, the common serialized header, and the factory.
+// config and search validation, the common serialized header, and the
+// factories (create, deserialize, open a view).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "knowhere/index.hpp"
@@ -170,22 +172,29 @@ Status WriteHeader(ByteWriter &w, const Index &index) noexcept {
 	return WritePod(w, h);
 }
 
-// ReadHeader reads the common header and rejects anything out of range.
-Status ReadHeader(ByteReader &r, IndexHeader *h) noexcept {
-	VECDB_RETURN_IF_ERROR(ReadPod(r, h));
-	if (h->magic != kIndexMagic)
+// CheckHeader rejects anything out of range; format 2 gets its own message.
+Status CheckHeader(const IndexHeader &h) noexcept {
+	if (h.magic != kIndexMagic)
 		return Status::Corrupt("not a vecdb index (bad magic number)");
-	if (h->version != kIndexFormatVersion)
-		return Status::Corrupt("unsupported index format version " + std::to_string(h->version));
-	if (!KnownKind(h->kind) || !KnownMetric(h->metric))
+	if (h.version == 2)
+		return Status::Corrupt("index format 2 is no longer supported; REINDEX");
+	if (h.version != kIndexFormatVersion)
+		return Status::Corrupt("unsupported index format version " + std::to_string(h.version));
+	if (!KnownKind(h.kind) || !KnownMetric(h.metric))
 		return Status::Corrupt("unknown index kind or metric");
-	IndexKind kind = static_cast<IndexKind>(h->kind);
+	IndexKind kind = static_cast<IndexKind>(h.kind);
 	int max_dim = IsBinaryKind(kind) ? kMaxBinaryDim : kMaxFloatDim;
-	if (h->dim < 1 || h->dim > max_dim || h->count < 0)
+	if (h.dim < 1 || h.dim > max_dim || h.count < 0)
 		return Status::Corrupt("index header out of range");
-	if (!MetricSupported(kind, static_cast<Metric>(h->metric)))
+	if (!MetricSupported(kind, static_cast<Metric>(h.metric)))
 		return Status::Corrupt("index header names a metric its kind does not support");
 	return Status::Ok();
+}
+
+// ReadHeader reads the common header and checks it.
+Status ReadHeader(ByteReader &r, IndexHeader *h) noexcept {
+	VECDB_RETURN_IF_ERROR(ReadPod(r, h));
+	return CheckHeader(*h);
 }
 
 // EstimateMemory validates the config and asks the kind's estimator.
@@ -235,32 +244,74 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 	}
 }
 
-// DeserializeIndex reads the header and hands the payload to the kind's loader.
+// DeserializeIndex reads the header, hands the sections to the kind's loader,
+// then checks the trailer (size, checksum).
 Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
+	IndexStreamReader r(reader);
 	IndexHeader h;
-	Status s = ReadHeader(reader, &h);
+	Status s = ReadHeader(r, &h);
 	if (!s.ok())
 		return s;
+	Expected<std::unique_ptr<Index>> index = Status::Internal("unknown index kind");
 	switch (static_cast<IndexKind>(h.kind)) {
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
-			return LoadFlatIndex(h, reader);
+			index = LoadFlatIndex(h, r);
+			break;
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf:
-			return LoadIvfIndex(h, reader);
+			index = LoadIvfIndex(h, r);
+			break;
 		case IndexKind::kHnsw:
-			return LoadHnswIndex(h, reader);
+			index = LoadHnswIndex(h, r);
+			break;
 		case IndexKind::kGpuFlat: {
 			ExternalKind *e = FindExternalKind(IndexKind::kGpuFlat);
 			if (e == nullptr || e->loader == nullptr)
 				return Status::NotSupported(kGpuFlatMissing);
-			return e->loader(h, reader);
+			index = e->loader(h, r);
+			break;
 		}
-		default:
-			return Status::InvalidArgument("unknown index kind");
 	}
+	if (!index.ok())
+		return index;
+	s = r.Finish();
+	if (!s.ok())
+		return s;
+	return index;
+}
+
+// VerifyIndexBytes checks the framing and the checksum.
+Status VerifyIndexBytes(const void *data, size_t size) noexcept {
+	IndexBytes bytes;
+	return ParseIndexBytes(data, size, true, &bytes);
+}
+
+// OpenIndexView checks alignment and framing, then opens the kind's view.
+Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bool verify) noexcept {
+	if (data != nullptr && reinterpret_cast<uintptr_t>(data) % kIndexViewAlign != 0)
+		return Status::InvalidArgument("index view bytes must be 64-byte aligned");
+	IndexBytes bytes;
+	Status s = ParseIndexBytes(data, size, verify, &bytes);
+	if (!s.ok())
+		return s;
+	switch (static_cast<IndexKind>(bytes.header.kind)) {
+		case IndexKind::kFlat:
+		case IndexKind::kBinFlat:
+			return OpenFlatView(bytes);
+		case IndexKind::kIvfFlat:
+		case IndexKind::kIvfPq:
+		case IndexKind::kIvfSq8:
+		case IndexKind::kBinIvf:
+			return OpenIvfView(bytes);
+		case IndexKind::kHnsw:
+			return OpenHnswView(bytes);
+		case IndexKind::kGpuFlat:
+			return Status::NotSupported("GPU_FLAT has no view over host bytes");
+	}
+	return Status::Corrupt("unknown index kind");
 }
 
 }  // namespace vecdb::engine

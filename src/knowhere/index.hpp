@@ -168,7 +168,8 @@ public:
 	// hold is InvalidArgument (out is then unspecified).
 	virtual Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept = 0;
 
-	// Serialize writes the index (header, then the kind's payload).
+	// Serialize writes the index in the common framing (serialize.hpp: header,
+	// the kind's 64-byte aligned sections, trailer with checksum).
 	virtual Status Serialize(ByteWriter &writer) const noexcept = 0;
 
 protected:
@@ -212,8 +213,30 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept;
 // CreateIndex returns an empty index of config.kind after ValidateConfig.
 Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept;
 
-// DeserializeIndex reads an index written by Index::Serialize; a truncated or
-// corrupt stream returns Corrupt, never crashes.
+// DeserializeIndex reads an index written by Index::Serialize into the kind's
+// own structures, streaming through the reader's chunks; a truncated or
+// corrupt stream returns Corrupt, never crashes. Format 2 streams are Corrupt
+// ("index format 2 is no longer supported; REINDEX").
 Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept;
+
+// kIndexViewAlign is the alignment OpenIndexView requires of its bytes.
+constexpr size_t kIndexViewAlign = 64;
+
+// VerifyIndexBytes checks a serialized index's framing and checksum (one pass
+// over the bytes).
+Status VerifyIndexBytes(const void *data, size_t size) noexcept;
+
+// OpenIndexView returns a read-only Index that searches the serialized bytes
+// in place. data must be 64-byte aligned (else InvalidArgument) and stay
+// valid and unchanged while the view (and its iterators) live. With verify it
+// first runs VerifyIndexBytes; without it only O(1) / O(sections) structural
+// checks run (the caller verified the bytes once when it loaded them). A kind
+// without a view returns NotSupported (the caller then falls back to
+// DeserializeIndex over a MemoryReader). Truncated or inconsistent bytes
+// return Corrupt, never crash; a view never reads outside [data, data + size),
+// even over checksum-valid but inconsistent bytes. Train, Build and Add of a
+// view return NotSupported; Serialize copies the bytes out; MemoryUsage counts
+// the view's private memory only. Views are safe for concurrent searches.
+Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bool verify) noexcept;
 
 }  // namespace vecdb::engine

@@ -19,9 +19,11 @@ constexpr double kIvfBruteForceCost = 1.8;
 double BruteForceRatio(const SearchParams &params, const IndexConfig &config) noexcept;
 
 // NewFlatIndex makes an empty FLAT or BIN_FLAT index; LoadFlatIndex reads its
-// payload after the common header.
+// sections after the common header (the caller then checks the trailer).
 Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcept;
-Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
+// OpenFlatView opens a FLAT or BIN_FLAT view over framed bytes.
+Expected<std::unique_ptr<Index>> OpenFlatView(const IndexBytes &bytes) noexcept;
 
 // EstimateFlatMemory, EstimateIvfMemory and EstimateHnswMemory back
 // EstimateMemory for their kinds (config already validated).
@@ -32,12 +34,16 @@ size_t EstimateHnswMemory(const IndexConfig &config, size_t n) noexcept;
 // NewIvfIndex makes an empty IVF_FLAT, IVF_PQ, IVF_SQ8 or BIN_IVF index;
 // LoadIvfIndex reads its payload after the common header (ivf_index.cpp).
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept;
-Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
+// OpenIvfView opens an IVF view over framed bytes.
+Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept;
 
 // NewHnswIndex makes an empty HNSW index; LoadHnswIndex reads its payload
 // after the common header.
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept;
-Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, ByteReader &reader) noexcept;
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
+// OpenHnswView opens an HNSW view over framed bytes.
+Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept;
 
 // ExternalKindFactory and ExternalKindLoader construct and load an index kind
 // that lives outside this library (GPU_FLAT in src/gpu, which this library

@@ -65,14 +65,21 @@
 // cancelled Train empties the quantizer (FAISS would otherwise take its
 // partial centroids as trained on the next Train).
 //
-// Serialization (after the common header): u64 payload length, u32 FNV-1a of
-// the payload, payload = build fields, the raw store (IVF_PQ, IVF_SQ8: every
-// list's rows in list order; empty otherwise) and the FAISS blob
-// (faiss::write_index into memory). The checksum is verified before any byte
-// reaches faiss::read_index, whose size fields could otherwise make it
-// allocate absurdly or assert; the payload is read in 1 MB chunks so a
-// corrupt length cannot become one huge allocation. Loading rebuilds the
-// label map from the lists and checks every label, list size and vector.
+// Serialization (serialize.hpp's framing): a meta section (build fields,
+// trained flag, count, code size, label span), the coarse centroids, IVF_PQ's
+// codebooks or IVF_SQ8's ranges, the nlist + 1 list offsets, then every
+// list's labels, codes and (IVF_PQ, IVF_SQ8) raw rows, each array in list
+// order, and the row positions in label order. No stored byte reaches a
+// FAISS parser: Load creates the FAISS index from the build fields (Init),
+// adds the centroids to its quantizer, copies codebooks or ranges, and fills
+// the lists, checking every size, label and vector.
+//
+// View (OpenIndexView): the same IvfIndex with view_ set. Its FAISS index
+// holds private copies of the trained state (centroids, codebooks or ranges,
+// and for IVF_PQ FAISS' precomputed table), and its inverted lists are
+// ByteInvertedLists pointing into the bytes, so FAISS' own search runs over
+// them; ListRows, RowOf (binary search of the label order) and re-ranking
+// read the sections too. Opening checks the list offsets (O(nlist)).
 //
 // Threads: Train, Add and Search set OpenMP's thread count for the call only
 // (config.threads, SearchParams.threads; default 1), warm libgomp's pool with
@@ -119,10 +126,9 @@ static_assert(std::is_same_v<idx_t, int64_t>, "FAISS labels must be our int64 la
 
 // kQueryChunk is the number of queries handed to FAISS at once between two
 // polls of the stop callback; kAddChunk the rows added between two polls of
-// the build stop callback; kReadChunk the read size of a payload.
+// the build stop callback.
 constexpr size_t kQueryChunk = 32;
 constexpr size_t kAddChunk = 8192;
-constexpr size_t kReadChunk = 1 << 20;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 // kOffsetBits is the width of the offset in a packed (list, offset) location.
 constexpr int kOffsetBits = 48;
@@ -208,16 +214,6 @@ struct BitsetSelector final : faiss::IDSelector {
 	BitsetView view;
 };
 
-// Fnv1a returns the 32-bit FNV-1a hash of n bytes.
-uint32_t Fnv1a(const uint8_t *p, size_t n) noexcept {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 // BetterFirst orders a min-heap of neighbours by distance (best on top).
 struct BetterFirst {
 	bool operator()(const Neighbor &a, const Neighbor &b) const noexcept { return NeighborLess(b, a); }
@@ -230,6 +226,47 @@ void GrowFor(std::vector<T> *v, size_t need) {
 	if (need > v->capacity())
 		v->reserve(v->empty() ? need : std::max(need, v->capacity() + v->capacity() / 2));
 }
+
+// IvfMeta is the first section of an IVF payload.
+struct IvfMeta {
+	int32_t nlist, pq_m, nbits, threads;
+	uint64_t seed;
+	uint32_t trained;
+	uint32_t reserved;
+	uint64_t count;
+	uint64_t code_size;       /* bytes of one list code */
+	uint64_t centroid_bytes;  /* coarse centroids: nlist rows when trained, else 0 */
+	uint64_t aux_floats;      /* IVF_PQ codebooks or IVF_SQ8 ranges when trained, else 0 */
+	int64_t min_label;        /* label span (max -1 when empty) */
+	int64_t max_label;
+};
+
+// IvfSections points at an IVF payload's sections in serialized bytes.
+struct IvfSections {
+	IvfMeta meta{};
+	const uint8_t *centroids = nullptr;
+	const float *aux = nullptr;
+	const uint64_t *offsets = nullptr;  /* nlist + 1 row offsets: list l is rows [offsets[l], offsets[l + 1]) */
+	const int64_t *ids = nullptr;       /* labels in list order */
+	const uint8_t *codes = nullptr;     /* codes in list order */
+	const float *raw = nullptr;         /* IVF_PQ, IVF_SQ8: exact rows in list order */
+	const uint64_t *by_label = nullptr; /* row positions in increasing label order */
+};
+
+// ByteInvertedLists are FAISS inverted lists over a view's sections: list
+// sizes, codes and labels point into the serialized bytes (offsets checked
+// when the view opened), and every write throws.
+struct ByteInvertedLists final : faiss::ReadOnlyInvertedLists {
+	ByteInvertedLists(size_t nlist, size_t code_size, const IvfSections &s)
+		: ReadOnlyInvertedLists(nlist, code_size), offsets(s.offsets), ids(s.ids), codes(s.codes) {}
+	size_t list_size(size_t l) const override { return static_cast<size_t>(offsets[l + 1] - offsets[l]); }
+	const uint8_t *get_codes(size_t l) const override { return codes + offsets[l] * code_size; }
+	const idx_t *get_ids(size_t l) const override { return ids + offsets[l]; }
+
+	const uint64_t *offsets;
+	const int64_t *ids;
+	const uint8_t *codes;
+};
 
 class IvfIndex;
 
@@ -275,7 +312,7 @@ public:
 	IndexKind kind() const noexcept override { return config_.kind; }
 	Metric metric() const noexcept override { return config_.metric; }
 	int dim() const noexcept override { return config_.dim; }
-	int64_t count() const noexcept override { return static_cast<int64_t>(rows_.size()); }
+	int64_t count() const noexcept override { return static_cast<int64_t>(Count()); }
 	size_t MemoryUsage() const noexcept override;
 	bool NeedsTraining() const noexcept override { return !trained_; }
 	Status Train(const void *vectors, size_t n) noexcept override;
@@ -290,17 +327,35 @@ public:
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload written by Serialize after the common header.
-	Status Load(const IndexHeader &header, ByteReader &reader);
+	Status Load(const IndexHeader &header, IndexStreamReader &reader);
+	// OpenView makes this (Init'ed) index a read-only view of the sections.
+	Status OpenView(const IndexBytes &bytes, const IvfSections &sections);
+	// ApplyMeta, CheckOffsets and RestoreTrained are the steps Load and
+	// OpenView share.
+	Status ApplyMeta(const IndexHeader &h, const IvfMeta &meta);
+	Status CheckOffsets(const uint64_t *offsets, uint64_t count) const noexcept;
+	Status RestoreTrained(const uint8_t *centroids, const float *aux);
 
-	// ListRows returns list l's rows: FAISS' labels and the exact vectors.
+	// ListRows returns list l's rows: FAISS' labels and the exact vectors
+	// (from the sections in a view).
 	RowSet ListRows(size_t l) const noexcept {
 		RowSet r;
+		r.stride = RowBytes();
+		if (view_) {
+			size_t at = static_cast<size_t>(sections_.offsets[l]);
+			r.labels = sections_.ids + at;
+			r.base = lists_hold_rows_ ? sections_.codes + at * sections_.meta.code_size
+									  : reinterpret_cast<const uint8_t *>(sections_.raw) + at * r.stride;
+			r.n = static_cast<size_t>(sections_.offsets[l + 1]) - at;
+			return r;
+		}
 		r.labels = lists_->ids[l].data();
 		r.base = lists_hold_rows_ ? lists_->codes[l].data() : reinterpret_cast<const uint8_t *>(raw_[l].data());
-		r.stride = RowBytes();
 		r.n = lists_->ids[l].size();
 		return r;
 	}
+	// Count returns the number of rows.
+	size_t Count() const noexcept { return view_ ? static_cast<size_t>(sections_.meta.count) : rows_.size(); }
 	// ListOrder returns up to n list numbers in increasing centroid distance.
 	std::vector<idx_t> ListOrder(const void *query, size_t n) const;
 	// Poll reports whether the caller asked to stop.
@@ -345,7 +400,7 @@ private:
 					   int64_t *labels, float *distances) const;
 	// DenseLabels reports whether the labels are exactly 0 .. count-1.
 	bool DenseLabels() const noexcept {
-		return !rows_.empty() && min_label_ == 0 && max_label_ == static_cast<int64_t>(rows_.size() - 1);
+		return Count() > 0 && min_label_ == 0 && max_label_ == static_cast<int64_t>(Count() - 1);
 	}
 	// NoteLabel folds a stored label into the label span.
 	void NoteLabel(int64_t label) noexcept {
@@ -363,6 +418,10 @@ private:
 	Status SerializeImpl(ByteWriter &writer) const;
 	// BindLists points lists_ at the FAISS index's inverted lists.
 	Status BindLists() noexcept;
+	// ExpectedAux, Centroids and Aux describe the trained state's storage.
+	size_t ExpectedAux() const noexcept;
+	const uint8_t *Centroids() const noexcept;
+	const float *Aux() const noexcept;
 
 	IndexConfig config_;
 	bool binary_;
@@ -371,6 +430,10 @@ private:
 	std::unique_ptr<faiss::IndexIVF> ivf_;
 	std::unique_ptr<faiss::IndexBinaryIVF> bin_;
 	faiss::ArrayInvertedLists *lists_ = nullptr;
+	/* a view: lists, raw rows and the label order live in the sections */
+	bool view_ = false;
+	IndexBytes bytes_;
+	IvfSections sections_;
 	/* IVF_PQ, IVF_SQ8: exact rows per list, parallel to the list's codes */
 	std::vector<std::vector<float>> raw_;
 	/* label -> PackLoc(list, offset) */
@@ -462,6 +525,8 @@ Status IvfIndex::BindLists() noexcept {
 // the label map, the centroids and the quantizers' tables.
 size_t IvfIndex::MemoryUsage() const noexcept {
 	size_t bytes = sizeof(*this) + MapBytes(rows_.size(), rows_.bucket_count());
+	if (view_)
+		bytes += sizeof(ByteInvertedLists);
 	if (lists_ != nullptr)
 		for (size_t l = 0; l < nlist(); l++)
 			bytes += lists_->codes[l].capacity() + lists_->ids[l].capacity() * sizeof(idx_t) +
@@ -490,6 +555,25 @@ float IvfIndex::FromFaiss(float d) const noexcept {
 
 // RowOf finds a label's list and offset and returns its exact vector.
 const void *IvfIndex::RowOf(int64_t label) const noexcept {
+	if (view_) {
+		/* binary search of the label order; positions are checked, labels trusted */
+		size_t n = Count(), lo = 0, hi = n;
+		const uint64_t *order = sections_.by_label;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (order[mid] >= n)
+				return nullptr;
+			if (sections_.ids[order[mid]] < label)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == n || order[lo] >= n || sections_.ids[order[lo]] != label)
+			return nullptr;
+		size_t at = static_cast<size_t>(order[lo]);
+		return lists_hold_rows_ ? static_cast<const void *>(sections_.codes + at * sections_.meta.code_size)
+								: static_cast<const void *>(sections_.raw + at * static_cast<size_t>(config_.dim));
+	}
 	auto it = rows_.find(label);
 	if (it == rows_.end())
 		return nullptr;
@@ -512,20 +596,22 @@ Status IvfIndex::PrepareRows(const void *in, size_t n, const char *what, std::ve
 // CountAllowed counts stored rows whose labels the filter does not exclude:
 // a popcount when the labels are 0 .. count-1.
 size_t IvfIndex::CountAllowed(BitsetView filter) const noexcept {
-	if (filter.empty() || lists_ == nullptr)
-		return rows_.size();
+	if (filter.empty() || (!view_ && lists_ == nullptr))
+		return Count();
 	if (DenseLabels())
-		return rows_.size() - CountFilteredBelow(filter, rows_.size());
+		return Count() - CountFilteredBelow(filter, Count());
 	size_t n = 0;
-	for (size_t l = 0; l < nlist(); l++)
-		for (idx_t label : lists_->ids[l])
-			n += !filter.test(label);
+	for (size_t l = 0; l < nlist(); l++) {
+		RowSet rows = ListRows(l);
+		for (size_t i = 0; i < rows.n; i++)
+			n += !filter.test(rows.labels[i]);
+	}
 	return n;
 }
 
 // EffectiveProbes widens nprobe by the inverse of the allowed fraction.
 size_t IvfIndex::EffectiveProbes(const SearchParams &p, size_t allowed) const noexcept {
-	double f = rows_.empty() ? 1.0 : static_cast<double>(allowed) / static_cast<double>(rows_.size());
+	double f = Count() == 0 ? 1.0 : static_cast<double>(allowed) / static_cast<double>(Count());
 	double probes = f > 0 ? std::ceil(static_cast<double>(p.nprobe) / f) : static_cast<double>(nlist());
 	return static_cast<size_t>(std::clamp(probes, 1.0, static_cast<double>(nlist())));
 }
@@ -567,13 +653,21 @@ Status IvfIndex::ScanLists(const void *query, const std::vector<idx_t> *lists, s
 // PrepareExact lists the allowed rows from the bitset when that beats a
 // scan of every list.
 void IvfIndex::PrepareExact(BitsetView filter, size_t allowed, ExactScan *scan) const {
-	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > rows_.size())
+	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > Count())
 		return;
 	scan->labels.reserve(allowed);
-	AllowedBelow(filter, rows_.size(), &scan->labels);
+	AllowedBelow(filter, Count(), &scan->labels);
 	scan->rows.resize(scan->labels.size());
-	for (size_t i = 0; i < scan->labels.size(); i++)
-		scan->rows[i] = RowOf(scan->labels[i]);
+	size_t kept = 0;
+	for (size_t i = 0; i < scan->labels.size(); i++) {
+		const void *row = RowOf(scan->labels[i]);
+		if (row == nullptr)
+			continue;  /* only in a view over inconsistent bytes */
+		scan->labels[kept] = scan->labels[i];
+		scan->rows[kept++] = row;
+	}
+	scan->labels.resize(kept);
+	scan->rows.resize(kept);
 	scan->listed = true;
 }
 
@@ -591,6 +685,8 @@ Status IvfIndex::SearchExact(const void *query, const ExactScan &scan, size_t k,
 
 // Train validates the training rows and runs FAISS' k-means.
 Status IvfIndex::Train(const void *vectors, size_t n) noexcept {
+	if (view_)
+		return Status::NotSupported("an index view is read-only");
 	return Catching("training an IVF index", [&] { return TrainImpl(vectors, n); });
 }
 
@@ -637,6 +733,8 @@ Status IvfIndex::TrainImpl(const void *vectors, size_t n) {
 
 // Add validates labels and rows, then adds them to FAISS and the raw store.
 Status IvfIndex::Add(const void *vectors, const int64_t *labels, size_t n) noexcept {
+	if (view_)
+		return Status::NotSupported("an index view is read-only");
 	return Catching("adding to an IVF index", [&] { return AddImpl(vectors, labels, n); });
 }
 
@@ -785,7 +883,7 @@ Status IvfIndex::SearchImpl(const void *queries, size_t nq, size_t k, const Sear
 	std::fill(distances, distances + nq * k, kInf);
 	if (allowed == 0 || !trained_)
 		return Status::Ok();
-	double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
+	double f = static_cast<double>(allowed) / static_cast<double>(Count());
 	bool brute = f < BruteForceRatio(p, config_) || k >= allowed / 2;
 	size_t nprobe = EffectiveProbes(p, allowed);
 	OmpThreads threads(p.threads);
@@ -871,7 +969,7 @@ Status IvfIndex::RangeSearch(const void *query, float radius, const SearchParams
 		size_t allowed = CountAllowed(filter);
 		if (allowed == 0 || !trained_)
 			return Status::Ok();
-		double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
+		double f = static_cast<double>(allowed) / static_cast<double>(Count());
 		size_t nprobe = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
 		std::vector<Neighbor> found;
 		StopPoller poller(params.should_stop, params.stop_arg);
@@ -905,7 +1003,7 @@ Expected<std::unique_ptr<Iterator>> IvfIndex::CreateIterator(const void *query, 
 		size_t allowed = CountAllowed(filter);
 		if (trained_ && allowed > 0) {
 			order = ListOrder(binary_ ? static_cast<const void *>(qb.data()) : qf.data(), nlist());
-			double f = static_cast<double>(allowed) / static_cast<double>(rows_.size());
+			double f = static_cast<double>(allowed) / static_cast<double>(Count());
 			first = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
 		}
 		it = std::make_unique<IvfIterator>(this, std::move(qf), std::move(qb), std::move(order), first, params,
@@ -947,130 +1045,196 @@ Status IvfIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept 
 	});
 }
 
-// Serialize writes the checksummed payload after the common header.
+// Serialize writes the sections in the common framing; a view copies its bytes.
 Status IvfIndex::Serialize(ByteWriter &writer) const noexcept {
+	if (view_)
+		return writer.Write(bytes_.data, bytes_.size);
 	return Catching("serializing an IVF index", [&] { return SerializeImpl(writer); });
 }
 
-// SerializeImpl assembles the payload in memory to checksum it.
-Status IvfIndex::SerializeImpl(ByteWriter &writer) const {
-	StringWriter payload;
-	int32_t fields[4] = {config_.nlist, config_.pq_m, config_.nbits, config_.threads};
-	VECDB_RETURN_IF_ERROR(payload.Write(fields, sizeof(fields)));
-	VECDB_RETURN_IF_ERROR(WritePod(payload, config_.seed));
-	VECDB_RETURN_IF_ERROR(WritePod(payload, static_cast<uint8_t>(trained_)));
-	uint64_t raw_floats = 0;
-	for (const std::vector<float> &r : raw_)
-		raw_floats += r.size();
-	VECDB_RETURN_IF_ERROR(WritePod(payload, raw_floats));
-	for (const std::vector<float> &r : raw_)
-		if (!r.empty())
-			VECDB_RETURN_IF_ERROR(payload.Write(r.data(), r.size() * sizeof(float)));
-	faiss::VectorIOWriter blob;
-	if (binary_)
-		faiss::write_index_binary(bin_.get(), &blob);
-	else
-		faiss::write_index(ivf_.get(), &blob);
-	VECDB_RETURN_IF_ERROR(WriteArray(payload, blob.data.data(), blob.data.size()));
-	const std::string &bytes = payload.bytes();
-	VECDB_RETURN_IF_ERROR(WriteHeader(writer, *this));
-	VECDB_RETURN_IF_ERROR(WritePod(writer, static_cast<uint64_t>(bytes.size())));
-	VECDB_RETURN_IF_ERROR(WritePod(writer, Fnv1a(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size())));
-	return writer.Write(bytes.data(), bytes.size());
+// ExpectedAux returns the trained floats besides the centroids: IVF_PQ's
+// codebooks (dim x 2^nbits), IVF_SQ8's per-dimension ranges (2 dim), else 0.
+size_t IvfIndex::ExpectedAux() const noexcept {
+	size_t d = static_cast<size_t>(config_.dim);
+	switch (config_.kind) {
+		case IndexKind::kIvfPq:
+			return d << config_.nbits;
+		case IndexKind::kIvfSq8:
+			return 2 * d;
+		default:
+			return 0;
+	}
 }
 
-// Load verifies the checksum, then parses and cross-checks every field.
-Status IvfIndex::Load(const IndexHeader &h, ByteReader &reader) {
-	uint64_t len = 0;
-	uint32_t sum = 0;
-	VECDB_RETURN_IF_ERROR(ReadPod(reader, &len));
-	VECDB_RETURN_IF_ERROR(ReadPod(reader, &sum));
-	std::vector<uint8_t> bytes;
-	while (bytes.size() < len) {
-		size_t chunk = static_cast<size_t>(std::min<uint64_t>(kReadChunk, len - bytes.size()));
-		size_t at = bytes.size();
-		bytes.resize(at + chunk);
-		VECDB_RETURN_IF_ERROR(reader.Read(bytes.data() + at, chunk));
-	}
-	if (Fnv1a(bytes.data(), bytes.size()) != sum)
-		return Status::Corrupt("IVF index checksum mismatch");
-	MemoryReader r(bytes.data(), bytes.size());
-	int32_t fields[4];
-	uint8_t trained = 0;
-	VECDB_RETURN_IF_ERROR(r.Read(fields, sizeof(fields)));
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &config_.seed));
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &trained));
-	config_.nlist = fields[0];
-	config_.pq_m = fields[1];
-	config_.nbits = fields[2];
-	config_.threads = fields[3];
-	if (!ValidateConfig(config_).ok() || trained > 1)
-		return Status::Corrupt("IVF index parameters out of range");
-	uint64_t n = static_cast<uint64_t>(h.count);
-	size_t d = static_cast<size_t>(config_.dim);
-	uint64_t raw_floats = 0;
-	VECDB_RETURN_IF_ERROR(ReadPod(r, &raw_floats));
-	if (raw_floats != (lists_hold_rows_ ? 0 : n * d) || raw_floats > r.remaining() / sizeof(float))
-		return Status::Corrupt("IVF index raw store does not match its row count");
-	/* The raw store is copied into its lists once the blob gave their sizes. */
-	size_t raw_bytes = static_cast<size_t>(raw_floats) * sizeof(float);
-	const uint8_t *raw_at = bytes.data() + (bytes.size() - r.remaining());
-	MemoryReader rest(raw_at + raw_bytes, r.remaining() - raw_bytes);
-	faiss::VectorIOReader blob;
-	VECDB_RETURN_IF_ERROR(ReadArray(rest, &blob.data, rest.remaining()));
-	if (rest.remaining() != 0)
-		return Status::Corrupt("IVF index has trailing bytes");
-	trained_ = trained != 0;
-	idx_t ntotal = 0;
+// Centroids returns the coarse quantizer's stored rows (nlist when trained).
+const uint8_t *IvfIndex::Centroids() const noexcept {
 	if (binary_) {
-		std::unique_ptr<faiss::IndexBinary> idx(faiss::read_index_binary(&blob));
-		auto *b = dynamic_cast<faiss::IndexBinaryIVF *>(idx.get());
-		if (b == nullptr)
-			return Status::Corrupt("IVF index payload is not a binary IVF index");
-		idx.release();
-		bin_.reset(b);
-		if (b->d != config_.dim || b->nlist != nlist() || b->is_trained != trained_)
-			return Status::Corrupt("IVF index payload does not match its header");
-		ntotal = b->ntotal;
-	} else {
-		std::unique_ptr<faiss::Index> idx(faiss::read_index(&blob));
-		auto *ivf = dynamic_cast<faiss::IndexIVF *>(idx.get());
-		if (ivf == nullptr)
-			return Status::Corrupt("IVF index payload is not an IVF index");
-		idx.release();
-		ivf_.reset(ivf);
-		bool type_ok = config_.kind == IndexKind::kIvfFlat ? dynamic_cast<faiss::IndexIVFFlat *>(ivf) != nullptr
-					   : config_.kind == IndexKind::kIvfPq ? dynamic_cast<faiss::IndexIVFPQ *>(ivf) != nullptr
-														   : dynamic_cast<faiss::IndexIVFScalarQuantizer *>(ivf) != nullptr;
-		faiss::MetricType mt = config_.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
-		if (!type_ok || ivf->d != config_.dim || ivf->nlist != nlist() || ivf->metric_type != mt ||
-			ivf->is_trained != trained_ || ivf->quantizer == nullptr || ivf->quantizer->d != config_.dim)
-			return Status::Corrupt("IVF index payload does not match its header");
-		ntotal = ivf->ntotal;
+		auto *q = dynamic_cast<const faiss::IndexBinaryFlat *>(bin_->quantizer);
+		return q != nullptr ? q->xb.data() : nullptr;
 	}
-	VECDB_RETURN_IF_ERROR(BindLists());
-	if (ntotal != h.count)
-		return Status::Corrupt("IVF index payload does not match its header");
-	raw_.assign(lists_hold_rows_ ? 0 : nlist(), {});
-	size_t listed = 0;
-	rows_.reserve(static_cast<size_t>(n));
+	auto *q = dynamic_cast<const faiss::IndexFlat *>(ivf_->quantizer);
+	return q != nullptr ? q->codes.data() : nullptr;
+}
+
+// Aux returns IVF_PQ's codebooks or IVF_SQ8's ranges (nullptr otherwise).
+const float *IvfIndex::Aux() const noexcept {
+	if (auto *pq = dynamic_cast<const faiss::IndexIVFPQ *>(ivf_.get()))
+		return pq->pq.centroids.data();
+	if (auto *sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer *>(ivf_.get()))
+		return sq->sq.trained.data();
+	return nullptr;
+}
+
+// SerializeImpl writes the meta section, the trained state, the list
+// offsets, then every list's labels, codes and (IVF_PQ, IVF_SQ8) raw rows in
+// list order, then the row positions in label order.
+Status IvfIndex::SerializeImpl(ByteWriter &writer) const {
+	size_t n = Count();
+	IvfMeta meta{};
+	meta.nlist = config_.nlist;
+	meta.pq_m = config_.pq_m;
+	meta.nbits = config_.nbits;
+	meta.threads = config_.threads;
+	meta.seed = config_.seed;
+	meta.trained = trained_ ? 1 : 0;
+	meta.count = n;
+	meta.code_size = lists_->code_size;
+	meta.centroid_bytes = trained_ ? nlist() * RowBytes() : 0;
+	meta.aux_floats = trained_ ? ExpectedAux() : 0;
+	meta.min_label = n == 0 ? 0 : min_label_;
+	meta.max_label = n == 0 ? -1 : max_label_;
+	std::vector<uint64_t> offsets(nlist() + 1, 0);
+	std::vector<int64_t> labels;
+	labels.reserve(n);
 	for (size_t l = 0; l < nlist(); l++) {
-		const std::vector<idx_t> &ids = lists_->ids[l];
-		if (lists_->codes[l].size() != ids.size() * lists_->code_size || ids.size() > n - listed)
-			return Status::Corrupt("IVF index list sizes do not match");
-		for (size_t j = 0; j < ids.size(); j++)
-			if (ids[j] < 0 || !rows_.emplace(ids[j], PackLoc(l, j)).second)
-				return Status::Corrupt("IVF index holds a bad or duplicate label");
-			else
-				NoteLabel(ids[j]);
-		if (!lists_hold_rows_) {
-			raw_[l].resize(ids.size() * d);
-			std::memcpy(raw_[l].data(), raw_at + listed * d * sizeof(float), raw_[l].size() * sizeof(float));
-		}
-		listed += ids.size();
+		offsets[l + 1] = offsets[l] + lists_->ids[l].size();
+		labels.insert(labels.end(), lists_->ids[l].begin(), lists_->ids[l].end());
 	}
-	if (listed != n)
-		return Status::Corrupt("IVF index lists do not hold every row");
+	std::vector<uint64_t> by_label(n);
+	for (size_t i = 0; i < n; i++)
+		by_label[i] = i;
+	std::sort(by_label.begin(), by_label.end(), [&](uint64_t a, uint64_t b) { return labels[a] < labels[b]; });
+	return WriteIndexStream(writer, *this, [&](IndexStreamWriter &w) -> Status {
+		VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
+		VECDB_RETURN_IF_ERROR(w.Section(Centroids(), meta.centroid_bytes));
+		VECDB_RETURN_IF_ERROR(w.Section(Aux(), meta.aux_floats * sizeof(float)));
+		VECDB_RETURN_IF_ERROR(w.Section(offsets.data(), offsets.size() * sizeof(uint64_t)));
+		VECDB_RETURN_IF_ERROR(w.Section(labels.data(), n * sizeof(int64_t)));
+		VECDB_RETURN_IF_ERROR(w.Align());
+		for (size_t l = 0; l < nlist(); l++)
+			VECDB_RETURN_IF_ERROR(w.Write(lists_->codes[l].data(), lists_->codes[l].size()));
+		VECDB_RETURN_IF_ERROR(w.Align());
+		for (const std::vector<float> &r : raw_)
+			VECDB_RETURN_IF_ERROR(w.Write(r.data(), r.size() * sizeof(float)));
+		return w.Section(by_label.data(), n * sizeof(uint64_t));
+	});
+}
+
+// ApplyMeta takes the build fields of a meta section, creates the FAISS
+// index they describe (Init) and checks every size against it.
+Status IvfIndex::ApplyMeta(const IndexHeader &h, const IvfMeta &meta) {
+	config_.nlist = meta.nlist;
+	config_.pq_m = meta.pq_m;
+	config_.nbits = meta.nbits;
+	config_.threads = meta.threads;
+	config_.seed = meta.seed;
+	if (!ValidateConfig(config_).ok() || meta.trained > 1 || meta.reserved != 0)
+		return Status::Corrupt("IVF index parameters out of range");
+	Status s = Init();
+	if (!s.ok())
+		return s.code() == StatusCode::kOutOfMemory ? s : Status::Corrupt("IVF index parameters out of range");
+	bool trained = meta.trained != 0;
+	if (meta.count != static_cast<uint64_t>(h.count) || meta.code_size != lists_->code_size ||
+		meta.centroid_bytes != (trained ? nlist() * RowBytes() : 0) || meta.aux_floats != (trained ? ExpectedAux() : 0) ||
+		(!trained && meta.count != 0) ||
+		(meta.count == 0 && (meta.min_label != 0 || meta.max_label != -1)) ||
+		meta.count > std::numeric_limits<uint64_t>::max() / std::max<uint64_t>(meta.code_size, RowBytes()))
+		return Status::Corrupt("IVF index sections do not match its header");
+	min_label_ = meta.count == 0 ? std::numeric_limits<int64_t>::max() : meta.min_label;
+	max_label_ = meta.max_label;
+	return Status::Ok();
+}
+
+// CheckOffsets checks that nlist + 1 list offsets rise from 0 to count.
+Status IvfIndex::CheckOffsets(const uint64_t *offsets, uint64_t count) const noexcept {
+	if (offsets[0] != 0 || offsets[nlist()] != count)
+		return Status::Corrupt("IVF index list sizes do not match");
+	for (size_t l = 0; l < nlist(); l++)
+		if (offsets[l + 1] < offsets[l])
+			return Status::Corrupt("IVF index list sizes do not match");
+	return Status::Ok();
+}
+
+// RestoreTrained puts the stored centroids and codebooks or ranges back into
+// the FAISS index (IVF_PQ also recomputes FAISS' precomputed table).
+Status IvfIndex::RestoreTrained(const uint8_t *centroids, const float *aux) {
+	if (!binary_) {
+		const float *c = reinterpret_cast<const float *>(centroids);
+		for (size_t i = 0; i < nlist() * static_cast<size_t>(config_.dim); i++)
+			if (!std::isfinite(c[i]))
+				return Status::Corrupt("IVF index holds a centroid with NaN or infinity");
+		for (size_t i = 0; i < ExpectedAux(); i++)
+			if (!std::isfinite(aux[i]))
+				return Status::Corrupt("IVF index holds a codebook with NaN or infinity");
+	}
+	if (binary_) {
+		bin_->quantizer->add(static_cast<idx_t>(nlist()), centroids);
+		bin_->is_trained = true;
+	} else {
+		ivf_->quantizer->add(static_cast<idx_t>(nlist()), reinterpret_cast<const float *>(centroids));
+		if (auto *pq = dynamic_cast<faiss::IndexIVFPQ *>(ivf_.get())) {
+			pq->pq.centroids.assign(aux, aux + ExpectedAux());
+			pq->precompute_table();
+		}
+		if (auto *sq = dynamic_cast<faiss::IndexIVFScalarQuantizer *>(ivf_.get()))
+			sq->sq.trained.assign(aux, aux + ExpectedAux());
+		ivf_->is_trained = true;
+	}
+	trained_ = true;
+	return Status::Ok();
+}
+
+// Load reads the sections (growing as bytes arrive), then fills FAISS'
+// lists, the raw store and the label map, checking every label, size and
+// vector; no stored byte reaches a FAISS parser.
+Status IvfIndex::Load(const IndexHeader &h, IndexStreamReader &reader) {
+	IvfMeta meta;
+	VECDB_RETURN_IF_ERROR(reader.Section(&meta, sizeof(meta)));
+	VECDB_RETURN_IF_ERROR(ApplyMeta(h, meta));
+	size_t n = static_cast<size_t>(meta.count), d = static_cast<size_t>(config_.dim), cs = lists_->code_size;
+	std::vector<uint8_t> centroids, codes;
+	std::vector<float> aux, raw;
+	std::vector<uint64_t> offsets, by_label;
+	std::vector<int64_t> ids;
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&centroids, meta.centroid_bytes));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&aux, meta.aux_floats));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&offsets, nlist() + 1));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&ids, n));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&codes, n * cs));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&raw, lists_hold_rows_ ? 0 : n * d));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&by_label, n));
+	VECDB_RETURN_IF_ERROR(CheckOffsets(offsets.data(), n));
+	if (meta.trained != 0)
+		VECDB_RETURN_IF_ERROR(RestoreTrained(centroids.data(), aux.data()));
+	rows_.reserve(n);
+	for (size_t l = 0; l < nlist(); l++) {
+		size_t a = static_cast<size_t>(offsets[l]), b = static_cast<size_t>(offsets[l + 1]);
+		lists_->ids[l].assign(ids.begin() + static_cast<ptrdiff_t>(a), ids.begin() + static_cast<ptrdiff_t>(b));
+		lists_->codes[l].assign(codes.begin() + static_cast<ptrdiff_t>(a * cs),
+								codes.begin() + static_cast<ptrdiff_t>(b * cs));
+		if (!lists_hold_rows_)
+			raw_[l].assign(raw.begin() + static_cast<ptrdiff_t>(a * d), raw.begin() + static_cast<ptrdiff_t>(b * d));
+		for (size_t j = a; j < b; j++) {
+			if (ids[j] < 0 || !rows_.emplace(ids[j], PackLoc(l, j - a)).second)
+				return Status::Corrupt("IVF index holds a bad or duplicate label");
+		}
+	}
+	(binary_ ? bin_->ntotal : ivf_->ntotal) = static_cast<idx_t>(n);
+	for (size_t j = 0; j < n; j++)
+		if (by_label[j] >= n || (j > 0 && ids[by_label[j]] <= ids[by_label[j - 1]]))
+			return Status::Corrupt("IVF index label order inconsistent");
+	if (n > 0 && (ids[by_label[0]] != meta.min_label || ids[by_label[n - 1]] != meta.max_label))
+		return Status::Corrupt("IVF index label span inconsistent");
 	if (!binary_) {
 		for (size_t l = 0; l < nlist(); l++) {
 			RowSet rows = ListRows(l);
@@ -1079,6 +1243,28 @@ Status IvfIndex::Load(const IndexHeader &h, ByteReader &reader) {
 					return Status::Corrupt("IVF index holds a vector with NaN or infinity");
 		}
 	}
+	return Status::Ok();
+}
+
+// OpenView restores the trained state (small private copies: centroids,
+// codebooks or ranges, IVF_PQ's precomputed table) and points FAISS and the
+// exact paths at the sections.
+Status IvfIndex::OpenView(const IndexBytes &bytes, const IvfSections &s) {
+	VECDB_RETURN_IF_ERROR(CheckOffsets(s.offsets, s.meta.count));
+	if (s.meta.trained != 0)
+		VECDB_RETURN_IF_ERROR(RestoreTrained(s.centroids, s.aux));
+	size_t cs = lists_->code_size;
+	if (binary_) {
+		bin_->ntotal = static_cast<idx_t>(s.meta.count);
+	} else {
+		ivf_->replace_invlists(new ByteInvertedLists(nlist(), cs, s), true);
+		ivf_->ntotal = static_cast<idx_t>(s.meta.count);
+	}
+	lists_ = nullptr;
+	raw_.clear();
+	view_ = true;
+	bytes_ = bytes;
+	sections_ = s;
 	return Status::Ok();
 }
 
@@ -1134,7 +1320,7 @@ Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept
 
 // LoadIvfIndex reads an IVF index's payload after the common header; any
 // inconsistency is Corrupt.
-Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteReader &reader) noexcept {
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept {
 	IndexConfig config;
 	config.kind = static_cast<IndexKind>(header.kind);
 	config.metric = static_cast<Metric>(header.metric);
@@ -1145,6 +1331,43 @@ Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, ByteRea
 	Status s = Catching("loading an IVF index", [&]() -> Status {
 		index = std::make_unique<IvfIndex>(config);
 		return index->Load(header, reader);
+	});
+	if (s.code() == StatusCode::kInternal)
+		return Status::Corrupt("corrupt IVF index: " + s.message());
+	if (!s.ok())
+		return s;
+	return std::unique_ptr<Index>(std::move(index));
+}
+
+// OpenIvfView creates the FAISS index the meta section describes, locates
+// the sections (O(1)) and makes the index a view of them (O(nlist) checks).
+Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept {
+	const IndexHeader &h = bytes.header;
+	IndexConfig config;
+	config.kind = static_cast<IndexKind>(h.kind);
+	config.metric = static_cast<Metric>(h.metric);
+	config.dim = h.dim;
+	if (IsBinaryKind(config.kind) && config.dim % 8 != 0)
+		return Status::Corrupt("BIN_IVF index dimensions not a multiple of 8");
+	std::unique_ptr<IvfIndex> index;
+	Status s = Catching("opening an IVF view", [&]() -> Status {
+		index = std::make_unique<IvfIndex>(config);
+		ViewCursor c(bytes);
+		IvfSections sec;
+		VECDB_RETURN_IF_ERROR(c.TakeCopy(&sec.meta));
+		VECDB_RETURN_IF_ERROR(index->ApplyMeta(h, sec.meta));
+		uint64_t n = sec.meta.count;
+		size_t d = static_cast<size_t>(config.dim);
+		bool hold = config.kind == IndexKind::kIvfFlat || config.kind == IndexKind::kBinIvf;
+		VECDB_RETURN_IF_ERROR(c.Take(sec.meta.centroid_bytes, &sec.centroids));
+		VECDB_RETURN_IF_ERROR(c.Take(sec.meta.aux_floats, &sec.aux));
+		VECDB_RETURN_IF_ERROR(c.Take(static_cast<uint64_t>(sec.meta.nlist) + 1, &sec.offsets));
+		VECDB_RETURN_IF_ERROR(c.Take(n, &sec.ids));
+		VECDB_RETURN_IF_ERROR(c.Take(n * sec.meta.code_size, &sec.codes));
+		VECDB_RETURN_IF_ERROR(c.Take(hold ? 0 : n * d, &sec.raw));
+		VECDB_RETURN_IF_ERROR(c.Take(n, &sec.by_label));
+		VECDB_RETURN_IF_ERROR(c.Done());
+		return index->OpenView(bytes, sec);
 	});
 	if (s.code() == StatusCode::kInternal)
 		return Status::Corrupt("corrupt IVF index: " + s.message());

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -482,13 +483,13 @@ TEST(Hnsw, CorruptStreamsFail) {
 	EXPECT_FALSE(DeserializeIndex(r).ok());
 }
 
-// Reseal recomputes the stream's closing checksum (FNV-1a 64 over the 32-byte
-// header and the payload), so tests can reach the structural checks behind it.
+// Reseal recomputes the trailer's checksum (the engine's Checksum over
+// everything before the 24-byte trailer), so tests can reach the structural
+// checks behind it.
 void Reseal(std::string *b) {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i + 8 < b->size(); i++)
-		h = (h ^ static_cast<uint8_t>((*b)[i])) * 0x100000001b3ULL;
-	std::memcpy(&(*b)[b->size() - 8], &h, 8);
+	size_t body = b->size() - sizeof(IndexTrailer);
+	uint64_t h = ChecksumOf(b->data(), body);
+	std::memcpy(&(*b)[body + offsetof(IndexTrailer, checksum)], &h, 8);
 }
 
 TEST(Hnsw, StructuralChecksBehindChecksum) {
@@ -499,9 +500,12 @@ TEST(Hnsw, StructuralChecksBehindChecksum) {
 	std::string ok = w.bytes();
 	Reseal(&ok);
 	ASSERT_EQ(ok, w.bytes()) << "Reseal must reproduce the writer's checksum";
-	/* Offsets: header 32, payload header 32, element 0: label 8, level 4,
-	   vector 32, level-0 count 4, then its first neighbour id. */
-	const size_t kLevel0 = 32 + 32 + 8, kCount0 = kLevel0 + 4 + 32, kFirstId = kCount0 + 4;
+	/* Sections (serialize.hpp): header 32, meta (88 bytes) at 64, then the
+	   level-0 block (per element at m 4, dim 8: count 4, 8 links 32, vector
+	   32, label 8), labels (8 each), levels (4 each), each 64-aligned. */
+	auto align = [](size_t x) { return (x + 63) / 64 * 64; };
+	const size_t kPer = 4 + 32 + 32 + 8, kCount0 = align(64 + 88), kFirstId = kCount0 + 4;
+	const size_t kLevel0 = align(align(kCount0 + 150 * kPer) + 150 * 8);
 	struct Patch {
 		size_t offset;
 		uint32_t value;
@@ -519,7 +523,7 @@ TEST(Hnsw, StructuralChecksBehindChecksum) {
 	size_t loaded = 0;
 	for (int trial = 0; trial < 3000; trial++) {
 		std::string b = w.bytes();
-		size_t pos = 32 + rng() % (b.size() - 40);
+		size_t pos = 32 + rng() % (b.size() - 32 - sizeof(IndexTrailer));
 		b[pos] ^= static_cast<char>(1u << (rng() % 8));
 		Reseal(&b);
 		MemoryReader r(b.data(), b.size());
