@@ -10,31 +10,31 @@ INSERT INTO shm_items SELECT i, ARRAY[i % 37, i % 11, i % 5, i % 3]::real[]::vec
 SET enable_seqscan = off;
 SET hnsw.ef_search = 100;
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[1,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- the same connection reads nothing again
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[2,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- new growing rows are read, and only they
 INSERT INTO shm_items SELECT i, ARRAY[i % 37, i % 11, i % 5, i % 3]::real[]::vector FROM generate_series(2301, 2307) i;
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[3,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- a new connection: the sealed segment is already in the shared area
 \c
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[1,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- compaction makes a new segment; only it is read
 SET vecdb.compact_growing_rows = 100;
 SELECT vecdb_compact('shm_idx', false);
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[1,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- prewarm after a rebuild: the first query then reads nothing
 REINDEX INDEX shm_idx;
 \c
 SELECT vecdb_prewarm('shm_idx');
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[1,2,3,1]' LIMIT 5) s;
-SELECT kind, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
 -- errors
 SELECT vecdb_prewarm('shm_items');
 SELECT vecdb_prewarm(0);

@@ -509,7 +509,8 @@ typedef struct VecdbSnapshot
 	uint64		read_rows[VECDB_MAX_SEGMENTS];	/* engine rows read from pages, per segment */
 	uint64		growing_read;	/* growing rows read from pages */
 	int			nshared;		/* pins on shared copies held for this scan */
-	VecdbSharedPin shared[VECDB_MAX_SEGMENTS];
+	/* at most two per segment: a view kept from before, and a fresh load */
+	VecdbSharedPin shared[2 * VECDB_MAX_SEGMENTS];
 } VecdbSnapshot;
 
 void		VecdbCacheAcquire(Relation index, VecdbSnapshot *snap);

@@ -324,14 +324,23 @@ VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
 }
 
 // VecdbEngineOpenBytes returns an engine index over serialized bytes held in
-// memory (a segment's shared copy): a private copy deserialized from them
-// (*in_place false), so the bytes may go away afterwards. Damaged bytes are
-// ERRCODE_INDEX_CORRUPTED.
+// memory (a segment's shared copy, already checked by VecdbEngineVerifyBytes):
+// a view that searches them in place (*in_place; the bytes must then outlive
+// it), or, for a kind without a view, a private copy deserialized from them.
+// Damaged bytes are ERRCODE_INDEX_CORRUPTED.
 VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place) {
 	BridgeError err;
 	VecdbEngine *e = nullptr;
 	*in_place = false;
 	Run(&err, [&]() {
+		auto view = engine::OpenIndexView(data, size, false);
+		if (view.ok()) {
+			e = new VecdbEngine{std::move(view).value()};
+			*in_place = true;
+			return engine::Status::Ok();
+		}
+		if (view.status().code() != engine::StatusCode::kNotSupported)
+			return view.status();
 		engine::MemoryReader reader(data, size);
 		auto loaded = engine::DeserializeIndex(reader);
 		if (!loaded.ok())
@@ -341,6 +350,14 @@ VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place)
 	});
 	Raise(&err);
 	return e;
+}
+
+// VecdbEngineVerifyBytes checks a serialized index's framing and checksum;
+// damaged bytes are ERRCODE_INDEX_CORRUPTED.
+void VecdbEngineVerifyBytes(const void *data, size_t size) {
+	BridgeError err;
+	Run(&err, [&]() { return engine::VerifyIndexBytes(data, size); });
+	Raise(&err);
 }
 
 // VecdbEngineReconstruct copies the stored rows of labels into out.

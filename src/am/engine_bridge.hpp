@@ -79,6 +79,7 @@ int			VecdbEngineGetKind(const VecdbEngine *engine);
 void		VecdbEngineSerialize(const VecdbEngine *engine, VecdbByteSink sink, void *arg);
 VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg);
 VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place);
+void		VecdbEngineVerifyBytes(const void *data, size_t size);
 void		VecdbEngineReconstruct(const VecdbEngine *engine, const int64_t *labels, size_t n, void *out);
 size_t		VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n);
 void		VecdbEngineCheckConfig(const VecdbEngineConfig *config);

@@ -214,6 +214,9 @@ ReleaseAllPins(int code, Datum arg)
 	}
 	if (loading_entry != NULL)
 	{
+		/* a load cut short by FATAL: give its memory back too */
+		if (DsaPointerIsValid(loading_entry->dp))
+			dsa_free(area_dsa, loading_entry->dp);
 		hash_search(area_hash, &loading_entry->key, HASH_REMOVE, NULL);
 		loading_entry = NULL;
 	}
@@ -356,6 +359,8 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 						RelationGetRelationName(index), d->segment_id, d->blob_bytes),
 				 errhint("Please REINDEX it.")));
 	VecdbChainReaderEnd(&r);
+	/* once per load: the backends' views then trust these bytes */
+	VecdbEngineVerifyBytes(dst, d->blob_bytes);
 }
 
 // VecdbSharedAcquire returns the shared copy of segment d's engine bytes,
@@ -383,13 +388,25 @@ VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, 
 	for (;;)
 	{
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
-		entry = (SharedSegment *) hash_search(area_hash, &key, HASH_ENTER_NULL, &found);
-		if (entry == NULL)
+		entry = (SharedSegment *) hash_search(area_hash, &key, HASH_FIND, NULL);
+		found = entry != NULL;
+		if (!found)
 		{
-			/* the table is full: keep a private copy */
-			area->overflows++;
-			LWLockRelease(area->lock);
-			return NULL;
+			/*
+			 * The table never grows past its size (beyond it dynahash would
+			 * take the server's spare shared memory, which the lock tables
+			 * need): make room by evicting, else keep a private copy.
+			 */
+			while (hash_get_num_entries(area_hash) >= MaxEntries() && EvictOneLocked())
+				;
+			if (hash_get_num_entries(area_hash) < MaxEntries())
+				entry = (SharedSegment *) hash_search(area_hash, &key, HASH_ENTER_NULL, &found);
+			if (entry == NULL)
+			{
+				area->overflows++;
+				LWLockRelease(area->lock);
+				return NULL;
+			}
 		}
 		if (!found)
 			break;

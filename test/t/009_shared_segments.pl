@@ -209,7 +209,8 @@ my @outs = run_sessions($primary, 2, 'th', 'ti');
 is(scalar(grep { $_ eq "$expected\n" } @outs), 2, '2 sessions: both get the exact answers');
 $st = status($primary);
 is($st->{loads}, $nseg, '2 sessions: one load per segment');
-is($st->{hits}, $nseg, '2 sessions: the second session took every segment from the area');
+# every scan pins (and counts a hit on) each segment it searches in place
+cmp_ok($st->{hits}, '>=', $nseg, '2 sessions: the second session took every segment from the area');
 is($primary->safe_psql('postgres', q{SELECT string_agg(loads::text, ',') FROM vecdb_shared_segments()
 		WHERE "index" IN ('th_idx'::regclass, 'ti_idx'::regclass)}), '1,1,1,1',
 	'2 sessions: vecdb_shared_segments shows each segment loaded once');
@@ -218,7 +219,8 @@ is($primary->safe_psql('postgres', q{SELECT string_agg(loads::text, ',') FROM ve
 is(scalar(grep { $_ eq "$expected\n" } @outs), 6, '6 sessions: all get the exact answers');
 my $st6 = status($primary);
 is($st6->{loads}, $nseg, '6 sessions: still one load per segment');
-is($st6->{hits} - $st->{hits}, 6 * $nseg, '6 sessions: every session took every segment from the area (hits grow)');
+cmp_ok($st6->{hits} - $st->{hits}, '>=', 6 * $nseg,
+	'6 sessions: every session took every segment from the area (hits grow)');
 area_sane($primary, '6 sessions');
 
 # ---- 8. per-backend mode: same answers, warning, no area ----
@@ -289,16 +291,9 @@ $small->safe_psql('postgres', q{
 });
 is(knn($small, 'e1', 0), $e_answer{e1}, '1 MB area, table of stale entries: e1 answers right');
 $st = status($small);
-TODO:
-{
-	# BUG: ShmemInitHash reserves max_segments entries, but dynahash takes
-	# more elements from the server's free shared memory when they run out, and
-	# nothing evicts stale entries for the table's sake: the table outgrows
-	# max_segments into the shared memory other subsystems (lock tables) grow into.
-	local $TODO = 'the shared segment table grows past max_segments into free shared memory';
-	cmp_ok($st->{segments}, '<=', $small->safe_psql('postgres', 'SELECT max_segments FROM vecdb_shared_status()'),
-		"1 MB area: at most max_segments entries after 1,030 rebuilt indexes ($st->{segments})");
-}
+# the table never outgrows max_segments (stale entries are evicted for room)
+cmp_ok($st->{segments}, '<=', $small->safe_psql('postgres', 'SELECT max_segments FROM vecdb_shared_status()'),
+	"1 MB area: at most max_segments entries after 1,030 rebuilt indexes ($st->{segments})");
 area_sane($small, '1 MB area, table of stale entries');
 
 # ---- 2. DDL, compaction and VACUUM next to an open scan ----
@@ -311,6 +306,9 @@ is($before, $primary->safe_psql('postgres',
 	'th: the holder\'s query has the exact answer before the changes');
 my @before = split /\n/, $before;
 my ($holder, $holder_pid, $first) = open_holder($primary, 'th', $q);
+# the open scan searches the shared copies in place: it holds a pin on each
+is($primary->safe_psql('postgres', q{SELECT bool_and(pins >= 1) FROM vecdb_shared_segments()
+		WHERE "index" = 'th_idx'::regclass}), 't', 'an open scan pins the segments it searches');
 is($first, join("\n", @before[0 .. 4]), 'holder: the first 5 rows of the open scan');
 my $gen0 = $primary->safe_psql('postgres', "SELECT max(generation) FROM vecdb_index_info('th_idx')");
 # rows equal to the query vectors (they must come first in any fresh search),
@@ -470,20 +468,11 @@ for my $how ('cancel', 'terminate')
 	{
 		skip "$how: the load finished before the signal was handled", 3 unless $interrupted;
 		is(status($primary)->{segments}, 0, "$how during a load: the abandoned load left no entry");
-		my $todo = $how eq 'terminate'
-		  # BUG: ReleaseAllPins (the before_shmem_exit callback) removes the
-		  # LOADING entry but does not dsa_free(entry->dp): the 10.8 MB chunk
-		  # stays allocated until the server restarts, so the 18 MB area can
-		  # no longer hold tf's segment although it is empty (used 0).
-		  ? 'a loader that exits with FATAL mid-load leaks its DSA chunk' : undef;
 		is(knn($primary, 'tf', 0), knn($primary, 'tf', 1), "after $how during a load: tf answers exactly");
+		# a loader ending with FATAL returns the memory it took (before_shmem_exit)
 		my $st2 = status($primary);
-		TODO:
-		{
-			local $TODO = $todo;
-			is("$st2->{loads} $st2->{overflows}", '1 0',
-				"after $how during a load: the segment loads into the area again (its memory was returned)");
-		}
+		is("$st2->{loads} $st2->{overflows}", '1 0',
+			"after $how during a load: the segment loads into the area again (its memory was returned)");
 	}
 	area_sane($primary, "after $how during a load");
 }
@@ -550,7 +539,7 @@ is($st->{loads}, $ti_seg, 'vecdb_prewarm loaded every sealed segment');
 check_knn($primary, 'ti', 'after prewarm');
 my $st2 = status($primary);
 is($st2->{loads}, $st->{loads}, 'after prewarm: a new session\'s search loads nothing');
-is($st2->{hits} - $st->{hits}, $ti_seg, 'after prewarm: a new session\'s search hits every segment');
+cmp_ok($st2->{hits} - $st->{hits}, '>=', $ti_seg, 'after prewarm: a new session\'s search hits every segment');
 area_sane($primary, 'after prewarm');
 
 # ---- 9. privileges ----
