@@ -13,9 +13,22 @@
 // per index, reused between calls): it copies the prepared queries and the
 // filter bitmap (the bytes covering the largest label) to the device, runs
 // either the fused scan (up to kGpuFlatFusedQueries queries: one pass over
-// the rows per query) or, for batches, per tile of queries and rows one
-// SGEMM (inner products; L2 adds the norms) and a tile selection, then merge
-// passes until one list of k per query remains, and the mapping to labels.
+// the rows per query) or, for batches, per tile of queries and rows one GEMM
+// (inner products; L2 adds the norms) and a tile selection, then merge
+// passes until one list per query remains, and the mapping to labels.
+//
+// Batches by default: the GEMM runs in TF32 (tensor cores, about 8x the
+// FP32 rate; 2 x 1000 x 1M x 128 = 256 GFLOP per batch is 4-5 ms in FP32),
+// the selection keeps m = k x rerank_factor candidates per query by the
+// approximate score, and a re-rank kernel re-scores them exactly in FP32
+// from the rows and keeps the k best. Exactness is proved, not hoped for:
+// the TF32 inner product is off by at most kApproxIpRelError ||q|| ||x||
+// (plus FP32 rounding), so every row outside the candidates has a true
+// score of at least a_m - B (a_m: the m-th candidate's approximate score,
+// B: the bound with the largest row norm); when that is above the k-th
+// exact score the top k is exact, else the query is answered again through
+// the FP32 SGEMM path. On random data the gap a_m - d_k is several units
+// against a B of about 0.3 (1M x 128 uniform), so fallbacks are rare.
 // Filtered rows never enter a selection; fewer allowed rows than k pad with
 // -1 / +infinity. Ties order by row, which is label order when labels
 // ascend with rows (the AM's row positions); FLAT orders ties by label.
@@ -62,12 +75,8 @@ namespace {
 
 // kMaxRows bounds the rows of one index: keys carry the row in 32 bits.
 constexpr size_t kMaxRows = 0xfffffff0u;
-// kTileFloats bounds a GEMM tile (queries x rows floats): 256 MB.
-constexpr size_t kTileFloats = size_t{64} << 20;
 // kPartialBytes bounds the per-slice candidate lists of one query tile.
 constexpr size_t kPartialBytes = size_t{512} << 20;
-// kGemmSlice is the rows one tile-select block takes.
-constexpr int kGemmSlice = 16384;
 // kMergeKeys is about how many keys one merge block reads.
 constexpr int kMergeKeys = 16384;
 // kUploadRows is the rows staged per host-to-device copy in Add.
@@ -162,6 +171,14 @@ private:
 	Fnv64 sum_;
 };
 
+// RowNorm returns ||x|| in double.
+double RowNorm(const float *x, int dim) noexcept {
+	double s = 0;
+	for (int j = 0; j < dim; j++)
+		s += static_cast<double>(x[j]) * x[j];
+	return std::sqrt(s);
+}
+
 // ToDeviceMetric maps an engine metric to the kernels' one.
 DeviceMetric ToDeviceMetric(Metric m) noexcept {
 	if (m == Metric::kInnerProduct)
@@ -179,6 +196,8 @@ public:
 	~GpuFlatIndex() override {
 		if (cublas_ != nullptr)
 			cublasDestroy(cublas_);
+		if (cublas_tf32_ != nullptr)
+			cublasDestroy(cublas_tf32_);
 		if (stream_ != nullptr)
 			cudaStreamDestroy(stream_);
 	}
@@ -224,6 +243,37 @@ private:
 	// MergeAndFinish merges lists per query down to one and copies nq x k
 	// results to the host arrays.
 	Status MergeAndFinish(int nq, int lists, int k, int64_t *labels, float *distances) const noexcept;
+	// MergeLists merges nq x lists sorted lists of k keys in d_part_a_ down
+	// to one per query and returns where they are.
+	Expected<uint64_t *> MergeLists(int nq, int lists, int k) const noexcept;
+	// GemmSelect writes, for nq device queries dq (squared norms dqn for L2),
+	// the kk best keys per query by GEMM scores (TF32 when tf32) to
+	// lists[q * kk ...], sorted.
+	Status GemmSelect(const float *dq, const float *dqn, size_t nq, int kk, bool tf32, const RowFilter &rf,
+					  engine::StopPoller &poller, uint64_t *lists) const noexcept;
+	// SearchExactBatch answers nq host queries hq through the FP32 SGEMM path.
+	Status SearchExactBatch(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
+							int64_t *labels, float *distances) const noexcept;
+	// UploadQueries copies nq padded host queries to dq and, under L2, their
+	// squared norms to dqn.
+	Status UploadQueries(const float *hq, size_t nq, DeviceBuffer &dq, DeviceBuffer &dqn) const noexcept;
+	// FinishKeys maps nq x k device keys to labels and distances on the host
+	// (synchronizes the stream).
+	Status FinishKeys(const uint64_t *keys, size_t nq, int k, int64_t *labels, float *distances) const noexcept;
+
+public:
+	// SetBatchOptions installs batch knobs (validated by the caller).
+	void SetBatchOptions(const GpuFlatBatchOptions &o) noexcept {
+		std::lock_guard<std::mutex> lock(mu_);
+		opts_ = o;
+	}
+	// BatchStats returns the last batch search's figures.
+	GpuFlatBatchStats BatchStats() const noexcept {
+		std::lock_guard<std::mutex> lock(mu_);
+		return stats_;
+	}
+
+private:
 	// SearchCpu answers on the CPU from the host copy (k above kMaxSelectK).
 	Status SearchCpu(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 					 int64_t *labels, float *distances) const noexcept;
@@ -237,6 +287,7 @@ private:
 	std::vector<float> data_;
 	bool identity_ = true; /* labels_[i] == i for every row */
 	int64_t max_label_ = -1;
+	double max_norm_ = 0; /* largest row norm (prepared rows), for the re-rank bound */
 
 	size_t dev_rows_cap_ = 0;
 	DeviceBuffer d_base_, d_norms_, d_labels_;
@@ -244,8 +295,12 @@ private:
 	mutable std::mutex mu_;
 	mutable cudaStream_t stream_ = nullptr;
 	mutable cublasHandle_t cublas_ = nullptr;
+	mutable cublasHandle_t cublas_tf32_ = nullptr;
 	mutable DeviceBuffer d_q_, d_qn_, d_bits_, d_ip_, d_part_a_, d_part_b_, d_out_labels_, d_out_dist_;
-	mutable std::vector<float> h_q_;
+	mutable DeviceBuffer d_lists_, d_final_, d_cert_, d_q_fb_, d_qn_fb_;
+	mutable std::vector<float> h_q_, h_qn_;
+	mutable GpuFlatBatchOptions opts_;
+	mutable GpuFlatBatchStats stats_;
 };
 
 // EnsureContext makes the per-index stream and cuBLAS handle.
@@ -257,6 +312,11 @@ Status GpuFlatIndex::EnsureContext() const noexcept {
 		VECDB_CUBLAS_TRY(cublasCreate(&cublas_));
 		VECDB_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
 		VECDB_CUBLAS_TRY(cublasSetMathMode(cublas_, CUBLAS_PEDANTIC_MATH));
+	}
+	if (cublas_tf32_ == nullptr) {
+		VECDB_CUBLAS_TRY(cublasCreate(&cublas_tf32_));
+		VECDB_CUBLAS_TRY(cublasSetStream(cublas_tf32_, stream_));
+		VECDB_CUBLAS_TRY(cublasSetMathMode(cublas_tf32_, CUBLAS_TF32_TENSOR_OP_MATH));
 	}
 	return Status::Ok();
 }
@@ -299,9 +359,13 @@ Status GpuFlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) n
 		if (!s.ok())
 			return undo(s);
 	}
+	double max_norm = max_norm_;
+	for (size_t i = 0; i < n; i++)
+		max_norm = std::max(max_norm, RowNorm(data_.data() + (old + i) * dim_, dim_));
 	Status s = Upload(old);
 	if (!s.ok())
 		return undo(s);
+	max_norm_ = max_norm;
 	for (size_t i = 0; i < n; i++) {
 		identity_ = identity_ && labels[i] == static_cast<int64_t>(old + i);
 		max_label_ = std::max(max_label_, labels[i]);
@@ -402,8 +466,6 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 	const size_t n = labels_.size();
 	const int nvec = dim_pad_ / 4;
 	const DeviceMetric dm = ToDeviceMetric(metric_);
-	VECDB_RETURN_IF_ERROR(d_q_.Reserve(nq * dim_pad_ * sizeof(float)));
-	VECDB_CUDA_TRY(cudaMemcpyAsync(d_q_.ptr, hq, nq * dim_pad_ * sizeof(float), cudaMemcpyHostToDevice, stream_));
 	RowFilter rf;
 	if (!filter.empty()) {
 		uint64_t nbits = std::min<uint64_t>(filter.size(), static_cast<uint64_t>(max_label_) + 1);
@@ -417,6 +479,8 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 		}
 	}
 	if (nq <= static_cast<size_t>(kGpuFlatFusedQueries) && nvec <= kMaxFusedVec4) {
+		VECDB_RETURN_IF_ERROR(d_q_.Reserve(nq * dim_pad_ * sizeof(float)));
+		VECDB_CUDA_TRY(cudaMemcpyAsync(d_q_.ptr, hq, nq * dim_pad_ * sizeof(float), cudaMemcpyHostToDevice, stream_));
 		size_t slice = RoundUp((n + 4 * sms_ - 1) / (4 * sms_), 1024);
 		slice = std::min<size_t>(std::max<size_t>({slice, RoundUp(4 * static_cast<size_t>(k), 1024)}), 65536);
 		int slices = static_cast<int>((n + slice - 1) / slice);
@@ -426,32 +490,111 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 		return MergeAndFinish(static_cast<int>(nq), slices, k, labels, distances);
 	}
 
-	/* batches: SGEMM tiles, then selection per tile */
-	const int slice = static_cast<int>(std::min<size_t>(kGemmSlice, RoundUp(n, 1024)));
+	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	const GpuFlatBatchOptions &o = opts_;
+	stats_ = GpuFlatBatchStats();
+	stats_.queries = nq;
+	const int m = k * o.rerank_factor;
+	if (!o.tf32_rerank || m > kMaxSelectK || nvec > kMaxFusedVec4)
+		return SearchExactBatch(hq, nq, k, rf, poller, labels, distances);
+
+	/* TF32 candidates, exact re-rank, certification */
+	stats_.reranked = nq;
+	stats_.candidates = m;
+	VECDB_RETURN_IF_ERROR(UploadQueries(hq, nq, d_q_, d_qn_));
+	VECDB_RETURN_IF_ERROR(d_lists_.Reserve(nq * static_cast<size_t>(m) * sizeof(uint64_t)));
+	VECDB_RETURN_IF_ERROR(d_final_.Reserve(nq * static_cast<size_t>(k) * sizeof(uint64_t)));
+	VECDB_RETURN_IF_ERROR(d_cert_.Reserve(nq));
+	VECDB_RETURN_IF_ERROR(GemmSelect(d_q_.as<float>(), d_qn_.as<float>(), nq, m, true, rf, poller,
+									 d_lists_.as<uint64_t>()));
+	if ((o.skip & kSkipRerank) == 0) {
+		float bound_norm = static_cast<float>(max_norm_ * (1.0 + 1e-6));
+		VECDB_CUDA_TRY(LaunchRerank(dm, d_base_.as<float>(), nvec, d_q_.as<float>(), static_cast<int>(nq),
+									d_lists_.as<uint64_t>(), m, k, bound_norm, d_final_.as<uint64_t>(),
+									d_cert_.as<uint8_t>(), stream_));
+	} else {
+		VECDB_CUDA_TRY(cudaMemsetAsync(d_cert_.ptr, 1, nq, stream_));
+		VECDB_CUDA_TRY(cudaMemcpy2DAsync(d_final_.ptr, k * sizeof(uint64_t), d_lists_.ptr, m * sizeof(uint64_t),
+										 k * sizeof(uint64_t), nq, cudaMemcpyDeviceToDevice, stream_));
+	}
+	std::vector<uint8_t> cert;
+	std::vector<size_t> redo;
+	std::vector<float> rq, rd;
+	std::vector<int64_t> rl;
+	try {
+		cert.resize(nq);
+		VECDB_CUDA_TRY(cudaMemcpyAsync(cert.data(), d_cert_.ptr, nq, cudaMemcpyDeviceToHost, stream_));
+		VECDB_RETURN_IF_ERROR(FinishKeys(d_final_.as<uint64_t>(), nq, k, labels, distances));
+		/* queries the bound could not certify: answer them exactly */
+		for (size_t i = 0; i < nq; i++)
+			if (cert[i] == 0)
+				redo.push_back(i);
+		rq.resize(redo.size() * dim_pad_);
+		rl.resize(redo.size() * k);
+		rd.resize(redo.size() * k);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
+	}
+	stats_.fallback = redo.size();
+	if (redo.empty())
+		return Status::Ok();
+	for (size_t i = 0; i < redo.size(); i++)
+		std::memcpy(rq.data() + i * dim_pad_, hq + redo[i] * dim_pad_, dim_pad_ * sizeof(float));
+	VECDB_RETURN_IF_ERROR(SearchExactBatch(rq.data(), redo.size(), k, rf, poller, rl.data(), rd.data()));
+	for (size_t i = 0; i < redo.size(); i++) {
+		std::memcpy(labels + redo[i] * k, rl.data() + i * k, k * sizeof(int64_t));
+		std::memcpy(distances + redo[i] * k, rd.data() + i * k, k * sizeof(float));
+	}
+	return Status::Ok();
+}
+
+// UploadQueries copies the queries and, under L2, their squared norms (double sums).
+Status GpuFlatIndex::UploadQueries(const float *hq, size_t nq, DeviceBuffer &dq, DeviceBuffer &dqn) const noexcept {
+	VECDB_RETURN_IF_ERROR(dq.Reserve(nq * dim_pad_ * sizeof(float)));
+	VECDB_CUDA_TRY(cudaMemcpyAsync(dq.ptr, hq, nq * dim_pad_ * sizeof(float), cudaMemcpyHostToDevice, stream_));
+	if (metric_ != Metric::kL2)
+		return Status::Ok();
+	/* h_qn_ outlives the copy: every search ends with a stream synchronize */
+	try {
+		h_qn_.resize(nq);
+	} catch (...) {
+		return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
+	}
+	for (size_t i = 0; i < nq; i++) {
+		double s = 0;
+		for (int j = 0; j < dim_; j++)
+			s += static_cast<double>(hq[i * dim_pad_ + j]) * hq[i * dim_pad_ + j];
+		h_qn_[i] = static_cast<float>(s);
+	}
+	VECDB_RETURN_IF_ERROR(dqn.Reserve(nq * sizeof(float)));
+	VECDB_CUDA_TRY(cudaMemcpyAsync(dqn.ptr, h_qn_.data(), nq * sizeof(float), cudaMemcpyHostToDevice, stream_));
+	return Status::Ok();
+}
+
+// SearchExactBatch runs the FP32 SGEMM path for nq host queries.
+Status GpuFlatIndex::SearchExactBatch(const float *hq, size_t nq, int k, const RowFilter &rf,
+									  engine::StopPoller &poller, int64_t *labels, float *distances) const noexcept {
+	VECDB_RETURN_IF_ERROR(UploadQueries(hq, nq, d_q_fb_, d_qn_fb_));
+	VECDB_RETURN_IF_ERROR(d_lists_.Reserve(nq * static_cast<size_t>(k) * sizeof(uint64_t)));
+	VECDB_RETURN_IF_ERROR(
+		GemmSelect(d_q_fb_.as<float>(), d_qn_fb_.as<float>(), nq, k, false, rf, poller, d_lists_.as<uint64_t>()));
+	return FinishKeys(d_lists_.as<uint64_t>(), nq, k, labels, distances);
+}
+
+// GemmSelect runs the GEMM tiles and tile selections, merging per query tile.
+Status GpuFlatIndex::GemmSelect(const float *dq, const float *dqn, size_t nq, int kk, bool tf32,
+								const RowFilter &rf, engine::StopPoller &poller, uint64_t *lists) const noexcept {
+	const size_t n = labels_.size();
+	const DeviceMetric dm = ToDeviceMetric(metric_);
+	const GpuFlatBatchOptions &o = opts_;
+	const int slice = static_cast<int>(std::min<size_t>(o.slice_rows, RoundUp(n, 1024)));
 	const int slices = static_cast<int>((n + slice - 1) / slice);
 	size_t qt = std::min<size_t>(nq, 4096);
-	qt = std::max<size_t>(1, std::min(qt, kPartialBytes / (static_cast<size_t>(slices) * k * sizeof(uint64_t))));
-	size_t nt = std::max<size_t>(slice, kTileFloats / qt / slice * slice);
+	qt = std::max<size_t>(1, std::min(qt, kPartialBytes / (static_cast<size_t>(slices) * kk * sizeof(uint64_t))));
+	size_t nt = std::max<size_t>(slice, o.tile_floats / qt / slice * slice);
 	nt = std::min(nt, RoundUp(n, slice));
-	std::vector<float> qn;
-	if (dm == DeviceMetric::kL2) {
-		try {
-			qn.resize(nq);
-		} catch (...) {
-			return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
-		}
-		for (size_t i = 0; i < nq; i++) {
-			double s = 0;
-			for (int j = 0; j < dim_; j++)
-				s += static_cast<double>(hq[i * dim_pad_ + j]) * hq[i * dim_pad_ + j];
-			qn[i] = static_cast<float>(s);
-		}
-		VECDB_RETURN_IF_ERROR(d_qn_.Reserve(nq * sizeof(float)));
-		VECDB_CUDA_TRY(cudaMemcpyAsync(d_qn_.ptr, qn.data(), nq * sizeof(float), cudaMemcpyHostToDevice, stream_));
-	}
 	VECDB_RETURN_IF_ERROR(d_ip_.Reserve(qt * nt * sizeof(float)));
-	VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(qt * slices * static_cast<size_t>(k) * sizeof(uint64_t)));
-	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(qt * slices * static_cast<size_t>(kk) * sizeof(uint64_t)));
 	const float one = 1.0f, zero = 0.0f;
 	for (size_t q0 = 0; q0 < nq; q0 += qt) {
 		int qm = static_cast<int>(std::min(qt, nq - q0));
@@ -459,43 +602,74 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 			if (poller.Poll())
 				return Status::Cancelled();
 			int rm = static_cast<int>(std::min(nt, n - r0));
-			VECDB_CUBLAS_TRY(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, rm, qm, dim_pad_, &one,
-										 d_base_.as<float>() + r0 * dim_pad_, dim_pad_,
-										 d_q_.as<float>() + q0 * dim_pad_, dim_pad_, &zero, d_ip_.as<float>(), rm));
-			VECDB_CUDA_TRY(LaunchTileSelect(dm, d_ip_.as<float>(), static_cast<size_t>(rm), qm, r0,
-											static_cast<size_t>(rm), d_qn_.as<float>() + (qn.empty() ? 0 : q0),
-											d_norms_.as<float>(), rf, k, slice, slices, d_part_a_.as<uint64_t>(),
-											stream_));
+			const float *a = d_base_.as<float>() + r0 * dim_pad_;
+			const float *b = dq + q0 * dim_pad_;
+			if ((o.skip & kSkipGemm) == 0) {
+				if (tf32)
+					VECDB_CUBLAS_TRY(cublasGemmEx(cublas_tf32_, CUBLAS_OP_T, CUBLAS_OP_N, rm, qm, dim_pad_, &one, a,
+												  CUDA_R_32F, dim_pad_, b, CUDA_R_32F, dim_pad_, &zero,
+												  d_ip_.as<float>(), CUDA_R_32F, rm, CUBLAS_COMPUTE_32F_FAST_TF32,
+												  CUBLAS_GEMM_DEFAULT));
+				else
+					VECDB_CUBLAS_TRY(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, rm, qm, dim_pad_, &one, a,
+												 dim_pad_, b, dim_pad_, &zero, d_ip_.as<float>(), rm));
+			}
+			if ((o.skip & kSkipSelect) == 0)
+				VECDB_CUDA_TRY(LaunchTileSelect(dm, d_ip_.as<float>(), static_cast<size_t>(rm), qm, r0,
+												static_cast<size_t>(rm), dqn + (metric_ == Metric::kL2 ? q0 : 0),
+												d_norms_.as<float>(), rf, kk, slice, slices, o.seed_select,
+												d_part_a_.as<uint64_t>(), stream_));
 		}
-		VECDB_RETURN_IF_ERROR(MergeAndFinish(qm, slices, k, labels + q0 * k, distances + q0 * k));
+		auto merged = MergeLists(qm, slices, kk);
+		if (!merged.ok())
+			return merged.status();
+		VECDB_CUDA_TRY(cudaMemcpyAsync(lists + q0 * kk, merged.value(), static_cast<size_t>(qm) * kk * sizeof(uint64_t),
+									   cudaMemcpyDeviceToDevice, stream_));
 	}
 	return Status::Ok();
 }
 
-// MergeAndFinish merges the per-slice lists in d_part_a_ and copies the results out.
-Status GpuFlatIndex::MergeAndFinish(int nq, int lists, int k, int64_t *labels, float *distances) const noexcept {
+// MergeLists merges d_part_a_'s lists in place of d_part_a_ / d_part_b_.
+Expected<uint64_t *> GpuFlatIndex::MergeLists(int nq, int lists, int k) const noexcept {
 	uint64_t *in = d_part_a_.as<uint64_t>();
 	if (lists > 1) {
 		const int group = std::max(2, kMergeKeys / k);
-		VECDB_RETURN_IF_ERROR(
-			d_part_b_.Reserve(static_cast<size_t>(nq) * ((lists + group - 1) / group) * k * sizeof(uint64_t)));
+		Status s = d_part_b_.Reserve(static_cast<size_t>(nq) * ((lists + group - 1) / group) * k * sizeof(uint64_t));
+		if (!s.ok())
+			return s;
 		uint64_t *out = d_part_b_.as<uint64_t>();
 		while (lists > 1) {
-			VECDB_CUDA_TRY(LaunchMerge(in, nq, lists, k, group, out, stream_));
+			cudaError_t e = LaunchMerge(in, nq, lists, k, group, out, stream_);
+			if (e != cudaSuccess)
+				return CudaStatus(e, "LaunchMerge");
 			lists = (lists + group - 1) / group;
 			std::swap(in, out);
 		}
 	}
-	size_t count = static_cast<size_t>(nq) * k;
+	return in;
+}
+
+// FinishKeys maps keys to labels / distances and copies them to the host.
+Status GpuFlatIndex::FinishKeys(const uint64_t *keys, size_t nq, int k, int64_t *labels,
+								float *distances) const noexcept {
+	size_t count = nq * static_cast<size_t>(k);
 	VECDB_RETURN_IF_ERROR(d_out_labels_.Reserve(count * sizeof(int64_t)));
 	VECDB_RETURN_IF_ERROR(d_out_dist_.Reserve(count * sizeof(float)));
-	VECDB_CUDA_TRY(LaunchFinalize(in, count, d_labels_.as<int64_t>(), d_out_labels_.as<int64_t>(),
+	VECDB_CUDA_TRY(LaunchFinalize(keys, count, d_labels_.as<int64_t>(), d_out_labels_.as<int64_t>(),
 								  d_out_dist_.as<float>(), stream_));
 	VECDB_CUDA_TRY(
 		cudaMemcpyAsync(labels, d_out_labels_.ptr, count * sizeof(int64_t), cudaMemcpyDeviceToHost, stream_));
 	VECDB_CUDA_TRY(cudaMemcpyAsync(distances, d_out_dist_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost, stream_));
 	VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
 	return Status::Ok();
+}
+
+// MergeAndFinish merges the per-slice lists in d_part_a_ and copies the results out.
+Status GpuFlatIndex::MergeAndFinish(int nq, int lists, int k, int64_t *labels, float *distances) const noexcept {
+	auto merged = MergeLists(nq, lists, k);
+	if (!merged.ok())
+		return merged.status();
+	return FinishKeys(merged.value(), static_cast<size_t>(nq), k, labels, distances);
 }
 
 // SearchCpu answers each query by exact brute force over the host copy.
@@ -605,6 +779,9 @@ Status GpuFlatIndex::Load(const engine::IndexHeader &header, ByteReader &reader)
 	for (float v : data_)
 		if (!std::isfinite(v))
 			return Status::Corrupt("index holds a non-finite value");
+	max_norm_ = 0;
+	for (size_t i = 0; i < labels_.size(); i++)
+		max_norm_ = std::max(max_norm_, RowNorm(data_.data() + i * dim_, dim_));
 	std::lock_guard<std::mutex> lock(mu_);
 	return labels_.empty() ? Status::Ok() : Upload(0);
 }
@@ -674,6 +851,27 @@ Expected<std::unique_ptr<Index>> NewGpuFlatIndex(const IndexConfig &config) noex
 	if (!made.ok())
 		return made.status();
 	return std::unique_ptr<Index>(std::move(made).value());
+}
+
+// SetGpuFlatBatchOptions checks the knobs and installs them on a GPU_FLAT index.
+Status SetGpuFlatBatchOptions(Index &index, const GpuFlatBatchOptions &options) noexcept {
+	auto *g = dynamic_cast<GpuFlatIndex *>(&index);
+	if (g == nullptr)
+		return Status::InvalidArgument("batch options apply to GPU_FLAT indexes only");
+	if (options.rerank_factor < 2 || options.rerank_factor > kMaxSelectK)
+		return Status::InvalidArgument("rerank_factor must be between 2 and 2048");
+	if (options.slice_rows < 1024 || options.slice_rows % 1024 != 0)
+		return Status::InvalidArgument("slice_rows must be a positive multiple of 1024");
+	if (options.tile_floats < static_cast<size_t>(options.slice_rows))
+		return Status::InvalidArgument("tile_floats must hold at least one slice");
+	g->SetBatchOptions(options);
+	return Status::Ok();
+}
+
+// GetGpuFlatBatchStats reads the last batch figures of a GPU_FLAT index.
+GpuFlatBatchStats GetGpuFlatBatchStats(const Index &index) noexcept {
+	auto *g = dynamic_cast<const GpuFlatIndex *>(&index);
+	return g == nullptr ? GpuFlatBatchStats() : g->BatchStats();
 }
 
 // RegisterGpuKinds installs GPU_FLAT in the engine's factory.

@@ -18,13 +18,47 @@ engine::Status CheckDevice() noexcept;
 // cosine) on device 0; NotSupported when no CUDA device is present.
 // Searches of up to kGpuFlatFusedQueries queries scan the rows once per
 // query with the distances computed inside the selecting kernel; larger
-// batches compute distances with cuBLAS SGEMM in tiles. k above 2048 is
+// batches (by default) select k x rerank_factor candidates per query from a
+// TF32 GEMM in tiles, re-score them exactly in FP32 and keep the k best,
+// answering exactly (FP32 SGEMM) the rare queries whose candidates the
+// error bound cannot certify; k above 2048 / rerank_factor uses the SGEMM
+// path throughout. k above 2048 is
 // answered on the CPU from the index's host copy, as are RangeSearch and
 // CreateIterator (exact, brute_force.hpp).
 engine::Expected<std::unique_ptr<engine::Index>> NewGpuFlatIndex(const engine::IndexConfig &config) noexcept;
 
 // kGpuFlatFusedQueries is the largest batch searched by the fused scan.
 constexpr int kGpuFlatFusedQueries = 4;
+
+// GpuFlatBatchOptions are the batch path's knobs. The defaults are the
+// engine's choice; bench_gpu and the tests set others on one index.
+struct GpuFlatBatchOptions {
+	bool tf32_rerank = true;		  /* false: FP32 SGEMM (pedantic) distances throughout */
+	int rerank_factor = 4;			  /* candidates per query = k x this (>= 2) */
+	size_t tile_floats = size_t{64} << 20; /* GEMM tile, queries x rows floats */
+	int slice_rows = 16384;			  /* rows per tile-selection block (multiple of 1024) */
+	bool seed_select = true;		  /* seeded selection threshold (gpu_select.cuh) */
+	int skip = 0; /* bench only, results wrong: kSkipGemm | kSkipSelect | kSkipRerank leave a stage out */
+};
+constexpr int kSkipGemm = 1;
+constexpr int kSkipSelect = 2;
+constexpr int kSkipRerank = 4;
+
+// GpuFlatBatchStats describes an index's last batch search.
+struct GpuFlatBatchStats {
+	size_t queries = 0;			/* queries answered by the batch path */
+	size_t reranked = 0;		/* through TF32 candidates and the exact re-rank */
+	size_t fallback = 0;		/* of those, answered again exactly (not certified) */
+	int candidates = 0;			/* candidates per query */
+};
+
+// SetGpuFlatBatchOptions sets a GPU_FLAT index's batch knobs
+// (InvalidArgument for another kind or a bad value).
+engine::Status SetGpuFlatBatchOptions(engine::Index &index, const GpuFlatBatchOptions &options) noexcept;
+
+// GetGpuFlatBatchStats returns the index's last batch-search figures (zeros
+// for another kind).
+GpuFlatBatchStats GetGpuFlatBatchStats(const engine::Index &index) noexcept;
 
 // RegisterGpuKinds makes CreateIndex and DeserializeIndex build GPU_FLAT
 // indexes through this library (call once at start-up).

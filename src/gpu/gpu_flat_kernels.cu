@@ -61,8 +61,9 @@ __device__ __forceinline__ float WarpSum(float v) {
 }
 
 // SelectorIn sets up a BlockSelector over the dynamic shared memory.
-__device__ __forceinline__ BlockSelector SelectorIn(uint64_t *smem, uint64_t *threshold, int *count, int k) {
-	BlockSelector sel{smem, threshold, count, k, NextPow2(k)};
+__device__ __forceinline__ BlockSelector SelectorIn(uint64_t *smem, uint64_t *threshold, int *count, int k,
+												   bool seed = true) {
+	BlockSelector sel{smem, threshold, count, k, NextPow2(k), seed};
 	sel.Init();
 	return sel;
 }
@@ -163,11 +164,11 @@ template <int M>
 __global__ void __launch_bounds__(kThreads)
 	TileSelectKernel(const float *__restrict__ ip, size_t ld, uint32_t row0, uint32_t rows,
 					 const float *__restrict__ qnorms, const float *__restrict__ xnorms, RowFilter filter, int k,
-					 uint32_t slice_len, int total_slices, uint64_t *out) {
+					 uint32_t slice_len, int total_slices, bool seed, uint64_t *out) {
 	extern __shared__ uint64_t smem[];
 	__shared__ uint64_t threshold;
 	__shared__ int count;
-	BlockSelector sel = SelectorIn(smem, &threshold, &count, k);
+	BlockSelector sel = SelectorIn(smem, &threshold, &count, k, seed);
 	const uint32_t q = blockIdx.y;
 	const float *row_ip = ip + static_cast<size_t>(q) * ld;
 	const float qn = M == static_cast<int>(DeviceMetric::kL2) ? qnorms[q] : 0.0f;
@@ -216,6 +217,95 @@ __global__ void __launch_bounds__(kThreads)
 	}
 	sel.Finish();
 	WriteBest(sel, out + (static_cast<size_t>(blockIdx.y) * gridDim.x + blockIdx.x) * k);
+}
+
+// RerankKernel re-scores one query's m candidates exactly: block per query.
+// Each warp scores candidates in FP32 from the base rows (the scan's
+// arithmetic: lane partial sums, then a shuffle tree), the block sorts the
+// exact keys and writes the k best. Thread 0 then decides whether the
+// candidates provably hold the exact top k: every row outside them has an
+// approximate score >= a_m (the m-th candidate's), so its true score is at
+// least a_m - B and its FP32 score at least (a_m - B)(1 - eta) (L2) or
+// a_m - B (inner product, cosine), where B bounds the approximate score's
+// error (gpu_flat_kernels.cuh); when that exceeds the k-th exact score, no
+// such row can enter or tie into the top k.
+template <int VPL, int M>
+__global__ void __launch_bounds__(kThreads)
+	RerankKernel(const float4 *__restrict__ base, int nvec, const float4 *__restrict__ queries,
+				 const uint64_t *__restrict__ cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified) {
+	extern __shared__ uint64_t smem[];
+	__shared__ double qn_shared;
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const float4 *q = queries + static_cast<size_t>(blockIdx.x) * nvec;
+	const uint64_t *list = cand + static_cast<size_t>(blockIdx.x) * m;
+	float4 qv[VPL];
+#pragma unroll
+	for (int t = 0; t < VPL; t++) {
+		int v = lane + 32 * t;
+		qv[t] = v < nvec ? q[v] : make_float4(0.f, 0.f, 0.f, 0.f);
+	}
+	if (warp == 0) {
+		double s = 0;
+#pragma unroll
+		for (int t = 0; t < VPL; t++)
+			s += static_cast<double>(qv[t].x) * qv[t].x + static_cast<double>(qv[t].y) * qv[t].y +
+				 static_cast<double>(qv[t].z) * qv[t].z + static_cast<double>(qv[t].w) * qv[t].w;
+#pragma unroll
+		for (int o = 16; o > 0; o >>= 1)
+			s += __shfl_xor_sync(0xffffffffu, s, o);
+		if (lane == 0)
+			qn_shared = s;
+	}
+	const int len = NextPow2(m);
+	for (int c = warp; c < len; c += kThreads / 32) {
+		uint64_t key = c < m ? list[c] : kNoKey;
+		if (key == kNoKey) {
+			if (lane == 0)
+				smem[c] = kNoKey;
+			continue;
+		}
+		uint32_t row = static_cast<uint32_t>(key & 0xffffffffu);
+		const float4 *x = base + static_cast<size_t>(row) * nvec;
+		float acc = 0.0f;
+#pragma unroll
+		for (int t = 0; t < VPL; t++) {
+			int v = lane + 32 * t;
+			if (v < nvec)
+				acc = Accumulate<M>(acc, qv[t], __ldg(x + v));
+		}
+		acc = WarpSum(acc);
+		float score = M == static_cast<int>(DeviceMetric::kL2) ? acc : ScoreFromIp<M>(acc, 0.0f, 0.0f);
+		if (lane == 0)
+			smem[c] = MakeKey(score, row);
+	}
+	__syncthreads();
+	BitonicSort(smem, len);
+	for (int i = threadIdx.x; i < k; i += blockDim.x)
+		out[static_cast<size_t>(blockIdx.x) * k + i] = smem[i];
+	if (threadIdx.x == 0) {
+		uint64_t last = list[m - 1];
+		bool ok;
+		if (last == kNoKey) {
+			ok = true; /* fewer allowed rows than m: all of them are candidates */
+		} else if (smem[k - 1] == kNoKey) {
+			ok = false;
+		} else {
+			double a = FloatFromOrdered(static_cast<uint32_t>(last >> 32));
+			double dk = FloatFromOrdered(static_cast<uint32_t>(smem[k - 1] >> 32));
+			double dim = 4.0 * nvec;
+			double qn = qn_shared, qnorm = sqrt(qn), xnorm = max_norm;
+			double gamma = kApproxIpRelError + dim * 0x1p-22;
+			double eta = (dim + 4.0) * 0x1p-23;
+			if (M == static_cast<int>(DeviceMetric::kL2)) {
+				double b = 2.0 * gamma * qnorm * xnorm + eta * (qn + xnorm * xnorm + 2.0 * qnorm * xnorm);
+				ok = isfinite(a) && (a - b) * (1.0 - eta) > dk;
+			} else {
+				double b = (gamma + eta) * qnorm * xnorm + 0x1p-20;
+				ok = isfinite(a) && a - b > dk;
+			}
+		}
+		certified[blockIdx.x] = ok ? 1 : 0;
+	}
 }
 
 // FinalizeKernel maps keys to labels and distances.
@@ -285,7 +375,7 @@ cudaError_t LaunchScanSelect(DeviceMetric metric, const float *base, size_t n, i
 // LaunchTileSelect dispatches on the metric.
 cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, int nq, size_t row0, size_t rows,
 							 const float *qnorms, const float *xnorms, RowFilter filter, int k, int slice_len,
-							 int total_slices, uint64_t *out, cudaStream_t s) {
+							 int total_slices, bool seed, uint64_t *out, cudaStream_t s) {
 	if (k > kMaxSelectK || k < 1)
 		return cudaErrorInvalidValue;
 	dim3 grid(static_cast<unsigned>((rows + slice_len - 1) / slice_len), static_cast<unsigned>(nq));
@@ -294,15 +384,15 @@ cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, in
 	switch (metric) {
 		case DeviceMetric::kL2:
 			TileSelectKernel<0><<<grid, kThreads, smem, s>>>(ip, ld, r0, nr, qnorms, xnorms, filter, k, sl,
-															 total_slices, out);
+															 total_slices, seed, out);
 			break;
 		case DeviceMetric::kInnerProduct:
 			TileSelectKernel<1><<<grid, kThreads, smem, s>>>(ip, ld, r0, nr, qnorms, xnorms, filter, k, sl,
-															 total_slices, out);
+															 total_slices, seed, out);
 			break;
 		default:
 			TileSelectKernel<2><<<grid, kThreads, smem, s>>>(ip, ld, r0, nr, qnorms, xnorms, filter, k, sl,
-															 total_slices, out);
+															 total_slices, seed, out);
 			break;
 	}
 	return cudaGetLastError();
@@ -312,6 +402,46 @@ cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, in
 cudaError_t LaunchMerge(const uint64_t *in, int nq, int lists, int k, int group, uint64_t *out, cudaStream_t s) {
 	dim3 grid(static_cast<unsigned>((lists + group - 1) / group), static_cast<unsigned>(nq));
 	MergeKernel<<<grid, kThreads, SelectSmemBytes(NextPow2(k)), s>>>(in, lists, k, group, out);
+	return cudaGetLastError();
+}
+
+// LaunchRerank dispatches on the metric and the row width.
+cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
+						 const uint64_t *cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified,
+						 cudaStream_t s) {
+	if (nvec > kMaxFusedVec4 || m > kMaxSelectK || k < 1 || k > m)
+		return cudaErrorInvalidValue;
+	if (nq == 0)
+		return cudaSuccess;
+	size_t smem = static_cast<size_t>(NextPow2(m)) * sizeof(uint64_t);
+	auto b = reinterpret_cast<const float4 *>(base);
+	auto q = reinterpret_cast<const float4 *>(queries);
+#define VECDB_RERANK(VPL, M) \
+	RerankKernel<VPL, M><<<static_cast<unsigned>(nq), kThreads, smem, s>>>(b, nvec, q, cand, m, k, max_norm, out, certified)
+#define VECDB_RERANK_M(M)         \
+	do {                          \
+		if (nvec <= 32)           \
+			VECDB_RERANK(1, M);   \
+		else if (nvec <= 64)      \
+			VECDB_RERANK(2, M);   \
+		else if (nvec <= 128)     \
+			VECDB_RERANK(4, M);   \
+		else                      \
+			VECDB_RERANK(8, M);   \
+	} while (0)
+	switch (metric) {
+		case DeviceMetric::kL2:
+			VECDB_RERANK_M(0);
+			break;
+		case DeviceMetric::kInnerProduct:
+			VECDB_RERANK_M(1);
+			break;
+		default:
+			VECDB_RERANK_M(2);
+			break;
+	}
+#undef VECDB_RERANK_M
+#undef VECDB_RERANK
 	return cudaGetLastError();
 }
 

@@ -15,6 +15,11 @@ enum class DeviceMetric : int { kL2 = 0, kInnerProduct = 1, kCosine = 2 };
 
 // kMaxSelectK is the largest k the GPU selection handles (larger k go to the CPU).
 constexpr int kMaxSelectK = 2048;
+// kApproxIpRelError bounds |ip_tf32 - ip| / (||q|| ||x||) for one TF32
+// product (operands rounded or truncated to 10 mantissa bits: each product
+// off by at most 2^-9 + 2^-20 relative, summed under |q|.|x| <= ||q|| ||x||),
+// doubled for safety; the FP32 accumulation adds dim * 2^-22 (also doubled).
+constexpr double kApproxIpRelError = 2.0 * (0x1p-9 + 0x1p-20);
 // kMaxFusedVec4 bounds the dimensions (in float4 units) of the fused scan,
 // whose query lives in registers: 256 float4 = 1024 floats.
 constexpr int kMaxFusedVec4 = 256;
@@ -39,12 +44,25 @@ cudaError_t LaunchScanSelect(DeviceMetric metric, const float *base, size_t n, i
 
 // LaunchTileSelect selects, for each of nq queries, the k best of rows
 // [row0, row0 + rows) from the inner products ip[q * ld + i] (a GEMM tile),
-// in slices of slice_len rows; slice j of the tile is written to
+// in slices of slice_len rows (seed: seed each block's threshold, see
+// gpu_select.cuh; false keeps the unseeded selection for comparison); slice j of the tile is written to
 // out[(q * total_slices + row0 / slice_len + j) * k ...]. qnorms and
 // xnorms (squared norms) are read for L2 only.
 cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, int nq, size_t row0, size_t rows,
 							 const float *qnorms, const float *xnorms, RowFilter filter, int k, int slice_len,
-							 int total_slices, uint64_t *out, cudaStream_t s);
+							 int total_slices, bool seed, uint64_t *out, cudaStream_t s);
+
+// LaunchRerank re-scores, for each of nq queries, its m candidates
+// cand[q * m ...] (sorted keys of approximate scores, e.g. from a TF32 GEMM,
+// whose inner products are off by at most kApproxIpRelError ||q|| ||x||)
+// exactly in FP32 against the base rows (nvec float4 each, no row norm above
+// max_norm), writes the k best exact keys to out[q * k ...] and
+// certified[q] = 1 when the bound proves that no row outside the candidates
+// belongs in (or ties into) the exact top k, else 0 (the caller then answers
+// that query exactly).
+cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
+						 const uint64_t *cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified,
+						 cudaStream_t s);
 
 // LaunchMerge reduces, for each of nq queries, lists sorted lists of k keys
 // to ceil(lists / group) lists (each the k best of group lists).

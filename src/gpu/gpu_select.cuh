@@ -20,6 +20,17 @@
 // comparison per key: this is the "threshold + buffer" idea behind FAISS'
 // block select, without its per-thread register queues.
 //
+// Seeding (kpad <= kThreads). Without a threshold the first round would put
+// all kRound keys in the buffer and sort kpad + kRound keys (2048 at k <= 16:
+// 66 barrier-separated stages, shared-memory bound, about 10 us per block;
+// with 64 slices x 1000 queries per batch that was milliseconds). Instead
+// each thread takes the least of its kPerThread keys, the block sorts those
+// kThreads minima and sets T just above the k-th of them: at least k keys
+// seen are <= it, so a key above it cannot be among the k best, and it sits
+// near the k / kRound quantile, about where the full sort would have put it.
+// The buffer is also folded in once it holds max(256, 2 kpad) keys, so a
+// loose seed is tightened early.
+//
 // A search runs this in two steps: many blocks each select over a slice of
 // the rows (distances computed in the block, or read from a GEMM tile), and
 // merge passes select over groups of those sorted lists until one list per
@@ -96,6 +107,7 @@ struct BlockSelector {
 	int *count;
 	int k;
 	int kpad;
+	bool seed; /* seed the threshold from the first round (see above) */
 
 	// Init empties the best list (all threads; ends with a barrier).
 	__device__ void Init() {
@@ -111,6 +123,8 @@ struct BlockSelector {
 	// Offer appends this thread's keys that beat the threshold (all threads
 	// call it once per round with kPerThread keys; ends with a barrier).
 	__device__ void Offer(const uint64_t (&cand)[kPerThread]) {
+		if (seed && kpad <= kThreads && *threshold == kNoKey)
+			Seed(cand);
 		uint64_t t = *threshold;
 		int lane = threadIdx.x & 31;
 #pragma unroll
@@ -128,8 +142,33 @@ struct BlockSelector {
 		}
 		__syncthreads();
 		int n = *count;
-		if (n > kSelectCap - kRound || (n >= k && *threshold == kNoKey))
+		/* no warp may append the next round's keys before every warp read n */
+		__syncthreads();
+		if (n > kSelectCap - kRound || (n >= k && *threshold == kNoKey) || (seed && n >= SoftCap()))
 			Reduce(n);
+	}
+
+	// SoftCap is the buffer fill at which a seeded block folds candidates in.
+	__device__ int SoftCap() const { return kpad <= 128 ? 256 : 2 * kpad; }
+
+	// Seed sets the threshold just above the k-th least of the threads'
+	// minima (all threads; blockDim.x == kThreads; ends with a barrier). The
+	// minima are sorted in the free part of the buffer, behind the
+	// candidates held (at most kSelectCap - kRound of them, so it fits).
+	__device__ void Seed(const uint64_t (&cand)[kPerThread]) {
+		uint64_t m = cand[0];
+#pragma unroll
+		for (int r = 1; r < kPerThread; r++)
+			m = cand[r] < m ? cand[r] : m;
+		uint64_t *scratch = keys + kpad + *count;
+		scratch[threadIdx.x] = m;
+		__syncthreads();
+		BitonicSort(scratch, kThreads);
+		uint64_t t0 = scratch[k - 1];
+		__syncthreads();
+		if (threadIdx.x == 0 && t0 != kNoKey)
+			*threshold = t0 + 1;
+		__syncthreads();
 	}
 
 	// Reduce sorts the best list with n candidates and re-reads the threshold

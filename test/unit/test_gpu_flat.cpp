@@ -2,8 +2,12 @@
 // double-precision answers: metrics, the fused (few queries) and GEMM
 // (batch) paths, filters at 0/1/10/50/100% allowed, k above the allowed
 // rows, ties, non-identity labels, the CPU fallback for large k,
-// serialization; without a GPU every device case skips with the reason.
+// serialization, the TF32 + exact re-rank batch path (labels equal to FLAT's,
+// and the exact fallback for queries the error bound cannot certify);
+// without a GPU every device case skips with the reason.
 #include <gtest/gtest.h>
+
+#include <unordered_map>
 
 #include <cmath>
 #include <cstdio>
@@ -290,6 +294,90 @@ TEST(GpuFlat, WideRowsLargeKFallbackRangeAndSerialization) {
 	ASSERT_TRUE(b2.gpu->Reconstruct(&l, 1, back.data()).ok());
 	for (int j = 0; j < dim; j++)
 		EXPECT_EQ(back[j], data[17 * dim + j]);
+}
+
+// SameLabelsFraction returns the fraction of queries whose k labels from two
+// searches are equal in order.
+double SameLabelsFraction(const std::vector<int64_t> &a, const std::vector<int64_t> &b, size_t nq, size_t k) {
+	size_t same = 0;
+	for (size_t q = 0; q < nq; q++) {
+		bool eq = true;
+		for (size_t i = 0; i < k; i++)
+			eq = eq && a[q * k + i] == b[q * k + i];
+		same += eq;
+	}
+	return static_cast<double>(same) / nq;
+}
+
+TEST(GpuFlat, Tf32RerankBatchesMatchCpuFlat) {
+	SKIP_WITHOUT_GPU();
+	const size_t n = 60000, nq = 300;
+	for (int dim : {128, 37}) {
+		std::vector<float> data = RandomRows(n, dim, 20 + dim), queries = RandomRows(nq, dim, 21 + dim);
+		std::vector<int64_t> labels(n);
+		for (size_t i = 0; i < n; i++)
+			labels[i] = static_cast<int64_t>(i);
+		for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
+			Built b = Build(metric, dim, data, labels);
+			ASSERT_TRUE(b.gpu != nullptr);
+			for (size_t k : {size_t{1}, size_t{10}, size_t{100}}) {
+				for (double allowed : {1.0, 0.1, 0.01}) {
+					Bitset bits = Bitset::Random(n, 1.0 - allowed, 30 + k);
+					BitsetView view = allowed == 1.0 ? BitsetView() : bits.View();
+					std::string what = "tf32 dim " + std::to_string(dim) + " metric " +
+						std::to_string(static_cast<int>(metric)) + " k " + std::to_string(k) + " allowed " +
+						std::to_string(allowed);
+					CheckAgainstCpu(b, metric, dim, data, labels, queries, nq, k, view, what);
+					auto st = vecdb::gpu::GetGpuFlatBatchStats(*b.gpu);
+					EXPECT_EQ(st.reranked, nq) << what << ": the batch did not take the TF32 path";
+					EXPECT_LE(st.fallback, nq / 10) << what << ": too many queries fell back";
+					std::vector<int64_t> gl(nq * k), cl(nq * k);
+					std::vector<float> gd(nq * k), cd(nq * k);
+					ASSERT_TRUE(b.gpu->Search(queries.data(), nq, k, SearchParams(), view, gl.data(), gd.data()).ok());
+					ASSERT_TRUE(b.cpu->Search(queries.data(), nq, k, SearchParams(), view, cl.data(), cd.data()).ok());
+					/* differences only where FP32 summation order splits a near tie */
+					EXPECT_GE(SameLabelsFraction(gl, cl, nq, k), 0.99) << what;
+				}
+			}
+			vecdb::gpu::GpuFlatBatchOptions o;
+			o.tf32_rerank = false;
+			ASSERT_TRUE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
+			CheckAgainstCpu(b, metric, dim, data, labels, queries, nq, 10, {}, "sgemm option");
+			EXPECT_EQ(vecdb::gpu::GetGpuFlatBatchStats(*b.gpu).reranked, 0u);
+		}
+	}
+}
+
+TEST(GpuFlat, Tf32UncertifiedQueriesFallBackToExact) {
+	SKIP_WITHOUT_GPU();
+	/* 400 prototypes, 50 near-copies each (noise 1e-3): the k + k candidates
+	   of a query sit inside the TF32 error bound, so certification fails and
+	   those queries are answered again by the FP32 path */
+	const int dim = 64;
+	const size_t protos = 400, copies = 50, n = protos * copies, nq = 40, k = 20;
+	std::vector<float> proto = RandomRows(protos, dim, 40), noise = RandomRows(n, dim, 41), data(n * dim);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < dim; j++)
+			data[i * dim + j] = proto[(i % protos) * dim + j] + 1e-3f * noise[i * dim + j];
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	std::vector<float> queries(nq * dim), qnoise = RandomRows(nq, dim, 42);
+	for (size_t q = 0; q < nq; q++)
+		for (int j = 0; j < dim; j++)
+			queries[q * dim + j] = proto[(q * 7) % protos * dim + j] + 0.05f * qnoise[q * dim + j];
+	Built b = Build(Metric::kL2, dim, data, labels);
+	ASSERT_TRUE(b.gpu != nullptr);
+	vecdb::gpu::GpuFlatBatchOptions o;
+	o.rerank_factor = 2;
+	ASSERT_TRUE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
+	CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, {}, "near copies");
+	auto st = vecdb::gpu::GetGpuFlatBatchStats(*b.gpu);
+	EXPECT_EQ(st.reranked, nq);
+	EXPECT_GT(st.fallback, 0u) << "the bound certified candidates it cannot separate";
+	std::printf("near copies: %zu of %zu queries fell back\n", st.fallback, st.reranked);
+	o.rerank_factor = 1;
+	EXPECT_FALSE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
 }
 
 TEST(GpuFlat, EmptyIndexAndBadQueries) {
