@@ -33,9 +33,8 @@
 // -1 / +infinity. Ties order by row, which is label order when labels
 // ascend with rows (the AM's row positions); FLAT orders ties by label.
 //
-// Serialized payload (after the common header, kind GPU_FLAT): FLAT's
-// layout, int64 labels[n], float data[n * dim], then a 64-bit checksum over
-// header and arrays (FNV-1a, 64-bit words).
+// Serialized form: the engine's common framing (serialize.hpp) with two
+// sections, int64 labels[n] and float data[n * dim].
 #include "gpu/gpu_flat_index.hpp"
 
 #include <algorithm>
@@ -119,58 +118,6 @@ struct DeviceBuffer {
 	}
 };
 
-// Fnv64 is a 64-bit FNV-1a over 8-byte words (damage detection only).
-class Fnv64 {
-public:
-	// Update hashes n more bytes.
-	void Update(const void *data, size_t n) noexcept {
-		const uint8_t *p = static_cast<const uint8_t *>(data);
-		size_t i = 0;
-		for (; i + 8 <= n; i += 8) {
-			uint64_t w;
-			std::memcpy(&w, p + i, 8);
-			h_ = (h_ ^ w) * 0x100000001b3ULL;
-		}
-		for (; i < n; i++)
-			h_ = (h_ ^ (0x100u | p[i])) * 0x100000001b3ULL;
-	}
-	uint64_t value() const noexcept { return h_; }
-
-private:
-	uint64_t h_ = 0xcbf29ce484222325ULL;
-};
-
-// HashingWriter forwards bytes and hashes them.
-class HashingWriter final : public ByteWriter {
-public:
-	explicit HashingWriter(ByteWriter &inner) noexcept : inner_(inner) {}
-	Status Write(const void *data, size_t n) noexcept override {
-		sum_.Update(data, n);
-		return inner_.Write(data, n);
-	}
-	Fnv64 &sum() noexcept { return sum_; }
-
-private:
-	ByteWriter &inner_;
-	Fnv64 sum_;
-};
-
-// HashingReader reads bytes and hashes them.
-class HashingReader final : public ByteReader {
-public:
-	explicit HashingReader(ByteReader &inner) noexcept : inner_(inner) {}
-	Status Read(void *data, size_t n) noexcept override {
-		VECDB_RETURN_IF_ERROR(inner_.Read(data, n));
-		sum_.Update(data, n);
-		return Status::Ok();
-	}
-	Fnv64 &sum() noexcept { return sum_; }
-
-private:
-	ByteReader &inner_;
-	Fnv64 sum_;
-};
-
 // RowNorm returns ||x|| in double.
 double RowNorm(const float *x, int dim) noexcept {
 	double s = 0;
@@ -221,7 +168,7 @@ public:
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload after the header and uploads the rows.
-	Status Load(const engine::IndexHeader &header, ByteReader &reader) noexcept;
+	Status Load(const engine::IndexHeader &header, engine::IndexStreamReader &reader) noexcept;
 
 private:
 	// Rows returns the host copy as a RowSet for the CPU paths.
@@ -747,28 +694,20 @@ Status GpuFlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) con
 
 // Serialize writes header, labels, rows and the checksum.
 Status GpuFlatIndex::Serialize(ByteWriter &writer) const noexcept {
-	HashingWriter w(writer);
-	VECDB_RETURN_IF_ERROR(engine::WriteHeader(w, *this));
-	VECDB_RETURN_IF_ERROR(engine::WriteArray(w, labels_.data(), labels_.size()));
-	VECDB_RETURN_IF_ERROR(engine::WriteArray(w, data_.data(), data_.size()));
-	return engine::WritePod(writer, w.sum().value());
+	return engine::WriteIndexStream(writer, *this, [&](engine::IndexStreamWriter &w) -> Status {
+		VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), labels_.size() * sizeof(int64_t)));
+		return w.Section(data_.data(), data_.size() * sizeof(float));
+	});
 }
 
-// Load reads and checks the payload, then uploads it.
-Status GpuFlatIndex::Load(const engine::IndexHeader &header, ByteReader &reader) noexcept {
-	HashingReader r(reader);
-	r.sum().Update(&header, sizeof(header));
+// Load reads and checks the sections (the caller checks the trailer), then
+// uploads them.
+Status GpuFlatIndex::Load(const engine::IndexHeader &header, engine::IndexStreamReader &reader) noexcept {
 	uint64_t count = static_cast<uint64_t>(header.count);
 	if (count > kMaxRows)
 		return Status::Corrupt("index row count out of range");
-	VECDB_RETURN_IF_ERROR(engine::ReadArray(r, &labels_, count));
-	VECDB_RETURN_IF_ERROR(engine::ReadArray(r, &data_, count * dim_));
-	if (labels_.size() != count || data_.size() != count * dim_)
-		return Status::Corrupt("index arrays do not match its header");
-	uint64_t stored = 0;
-	VECDB_RETURN_IF_ERROR(engine::ReadPod(reader, &stored));
-	if (stored != r.sum().value())
-		return Status::Corrupt("index checksum mismatch");
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&labels_, count));
+	VECDB_RETURN_IF_ERROR(reader.SectionArray(&data_, count * dim_));
 	identity_ = true;
 	for (size_t i = 0; i < labels_.size(); i++) {
 		if (labels_[i] < 0)
@@ -816,7 +755,8 @@ Expected<std::unique_ptr<GpuFlatIndex>> MakeGpuFlat(Metric metric, int dim) noex
 }
 
 // LoadGpuFlat is GPU_FLAT's DeserializeIndex loader.
-Expected<std::unique_ptr<Index>> LoadGpuFlat(const engine::IndexHeader &header, ByteReader &reader) noexcept {
+Expected<std::unique_ptr<Index>> LoadGpuFlat(const engine::IndexHeader &header,
+											 engine::IndexStreamReader &reader) noexcept {
 	auto made = MakeGpuFlat(static_cast<Metric>(header.metric), header.dim);
 	if (!made.ok())
 		return made.status();

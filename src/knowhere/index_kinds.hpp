@@ -53,7 +53,7 @@ Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept;
 // synchronized: call it once at start-up, before any index is made.
 using ExternalKindFactory = Expected<std::unique_ptr<Index>> (*)(const IndexConfig &config) noexcept;
 using ExternalKindLoader = Expected<std::unique_ptr<Index>> (*)(const IndexHeader &header,
-																ByteReader &reader) noexcept;
+																IndexStreamReader &reader) noexcept;
 void RegisterExternalKind(IndexKind kind, ExternalKindFactory factory, ExternalKindLoader loader) noexcept;
 
 }  // namespace vecdb::engine
