@@ -303,6 +303,9 @@ typedef struct VecdbChainReader
 	uint64		generation;		/* directory generation the chain was taken from */
 } VecdbChainReader;
 
+void		VecdbCorrupt(Relation index, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+void		VecdbCorruptDetail(Relation index, const char *detail, const char *fmt,...)
+			pg_attribute_printf(3, 4) pg_attribute_noreturn();
 void		VecdbInitPage(Page page, VecdbPageKind kind, uint32 owner, uint32 seq);
 bool		VecdbPageLooksValid(Page page);
 void		VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind);
@@ -356,7 +359,7 @@ void		VecdbScalarDetoast(const VecdbScalarLayout *l, Datum *values, const bool *
 uint32		VecdbScalarEncodedSize(const VecdbScalarLayout *l, const Datum *values, const bool *isnull);
 void		VecdbScalarEncode(const VecdbScalarLayout *l, const Datum *values, const bool *isnull, char *out);
 VecdbColumn *VecdbColumnsCreate(const VecdbScalarLayout *l, uint64 capacity);
-void		VecdbColumnsAppend(const VecdbScalarLayout *l, VecdbColumn *cols, const char *blob, uint32 len);
+void		VecdbColumnsAppend(Relation index, const VecdbScalarLayout *l, VecdbColumn *cols, const char *blob, uint32 len);
 uint32		VecdbColumnsRowSize(const VecdbScalarLayout *l, const VecdbColumn *cols, uint64 row);
 void		VecdbColumnsEncodeRow(const VecdbScalarLayout *l, const VecdbColumn *cols, uint64 row, char *out);
 void		VecdbColumnsWrite(const VecdbScalarLayout *l, const VecdbColumn *cols, VecdbChainWriter *w);
@@ -405,6 +408,70 @@ void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const Vec
 							  VecdbSegmentEntry *entry);
 size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
 
+/* ---- growing_segment.cpp ---- */
+
+// VecdbGrowingPos is a place in the growing stream: stream byte pos, on
+// stream page page_no, which is block blkno.
+typedef struct VecdbGrowingPos
+{
+	BlockNumber blkno;
+	uint64		page_no;
+	uint64		pos;
+} VecdbGrowingPos;
+
+// VecdbGrowingReader walks the growing chain and reads its records in order.
+typedef struct VecdbGrowingReader
+{
+	Relation	index;
+	uint32		stream_id;
+	bool		concurrent;		/* compactions may run: a recycled page is a retryable error */
+	bool		copied;			/* copy holds page at.blkno */
+	uint32		row_bytes;
+	VecdbGrowingPos at;			/* next stream byte to read */
+	char	   *copy;			/* a page's payload */
+	BlockNumber copy_next;		/* and its next link */
+	char	   *record;			/* the last record read */
+	uint32		cap;
+} VecdbGrowingReader;
+
+// VecdbGrowingRecord is a record as read; its pointers point into the reader.
+typedef struct VecdbGrowingRecord
+{
+	ItemPointerData tid;
+	bool		deleted;
+	const char *row;			/* the engine row */
+	const char *scalars;		/* the encoded scalar values, then padding */
+	uint32		scalars_len;
+} VecdbGrowingRecord;
+
+// VecdbGrowingCut is where a compaction cuts the growing stream: it takes
+// the rows before row.
+typedef struct VecdbGrowingCut
+{
+	uint64		row;
+	uint64		pos;			/* stream byte of row */
+	uint64		page_no;		/* stream page row's record starts on */
+	BlockNumber head;			/* its block, InvalidBlockNumber when not appended yet */
+	BlockNumber tail;			/* the tail at the cut */
+	uint64		tail_page_no;
+	uint64		deleted;		/* rows before row flagged deleted */
+} VecdbGrowingCut;
+
+char	   *VecdbGrowingNewRecord(ItemPointer tid, uint32 row_bytes, uint32 scalar_bytes, char **row,
+								  char **scalars);
+void		VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record);
+void		VecdbGrowingReaderBegin(VecdbGrowingReader *r, Relation index, const VecdbMetaPageData *meta,
+									const VecdbGrowingPos *from);
+void		VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec);
+void		VecdbGrowingReaderEnd(VecdbGrowingReader *r);
+void		VecdbGrowingLoadRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
+								 bool live_only);
+uint64		VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback,
+									void *state);
+void		VecdbGrowingCutAtEnd(Relation index, const VecdbGrowing *g, VecdbGrowingCut *cut);
+bool		VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut,
+							 VecdbPendingFree *retired);
+
 /* ---- am_build.cpp ---- */
 
 IndexBuildResult *vecdbbuild(Relation heap, Relation index, struct IndexInfo *indexInfo);
@@ -420,7 +487,6 @@ char	   *vecdbbuildphasename(int64 phase);
 bool		vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 						Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						struct IndexInfo *indexInfo);
-uint64		VecdbGrowingNextRecord(uint64 pos);
 
 /* ---- shared_segments.cpp ---- */
 
@@ -492,9 +558,7 @@ typedef struct VecdbGrowingCache
 	uint64		deleted_count;
 	size_t		bytes;
 	int			refcount;
-	BlockNumber pos_blkno;		/* the page holding stream byte pos */
-	uint64		pos_page_no;
-	uint64		pos;			/* stream byte where the next record starts */
+	VecdbGrowingPos pos;		/* where the next record is read from */
 	bool		extending;		/* an extension was cut short: rebuild */
 } VecdbGrowingCache;
 
@@ -518,8 +582,6 @@ void		VecdbCacheRelease(VecdbSnapshot *snap);
 VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
 							   bool with_engine, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSegmentUnref(VecdbSegment *seg);
-void		VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
-								 bool live_only);
 
 /* ---- scan_filter.cpp ---- */
 

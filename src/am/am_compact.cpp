@@ -174,26 +174,6 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 	VecdbSegmentUnref(seg);
 }
 
-// GrowingBlockAt walks the growing chain from its head to stream page page_no.
-static BlockNumber
-GrowingBlockAt(Relation index, const VecdbGrowing *g, uint64 page_no)
-{
-	BlockNumber blkno = g->head;
-	uint64		p = g->head_page_no;
-
-	while (p < page_no && blkno != InvalidBlockNumber)
-	{
-		Buffer		buf = ReadBuffer(index, blkno);
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
-		blkno = VecdbPageGetOpaque(BufferGetPage(buf))->next;
-		UnlockReleaseBuffer(buf);
-		p++;
-	}
-	return blkno;
-}
-
 // AddPending appends a retired chain to the metapage's pending list.
 static void
 AddPending(VecdbMetaPage m, BlockNumber head, uint32 owner, VecdbPageKind kind, uint32 npages)
@@ -223,10 +203,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbRowBatch batch;
 	VecdbSegmentEntry entry;
 	bool		have_entry = false;
-	uint64		g0 = 0;
-	uint64		g0_pos = 0;
-	uint64		target_page = 0;
-	BlockNumber new_head = InvalidBlockNumber;
+	VecdbGrowingCut cut;
 	Buffer		metabuf;
 	GenericXLogState *xlog;
 	VecdbMetaPage m;
@@ -259,12 +236,8 @@ VecdbCompact(Relation index, bool full, bool wait)
 			GatherSegmentRows(index, meta, &meta->segments[i], &batch);
 	if (take_growing)
 	{
-		g0 = meta->growing.end;
-		g0_pos = meta->growing.end_pos;
-		VecdbLoadGrowingRows(index, meta, &batch, true);
-		target_page = VecdbGrowingNextRecord(g0_pos) / VECDB_PAGE_CAPACITY;
-		if (target_page <= meta->growing.tail_page_no)
-			new_head = GrowingBlockAt(index, &meta->growing, target_page);
+		VecdbGrowingLoadRows(index, meta, &batch, true);
+		VecdbGrowingCutAtEnd(index, &meta->growing, &cut);
 	}
 
 	/* build and write the new segment */
@@ -287,22 +260,6 @@ VecdbCompact(Relation index, bool full, bool wait)
 	/* the switch */
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	if (take_growing && new_head == InvalidBlockNumber)
-	{
-		VecdbMetaPage cur = VecdbMetaFromBuffer(index, metabuf);
-
-		/* appends since the start may have added the page row g0 starts on: the old tail's successor */
-		if (cur->growing.tail != InvalidBlockNumber && cur->growing.tail_page_no >= target_page &&
-			meta->growing.tail != InvalidBlockNumber)
-		{
-			Buffer		buf = ReadBuffer(index, meta->growing.tail);
-
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			VecdbCheckPage(index, BufferGetPage(buf), meta->growing.tail, VECDB_PAGE_GROWING);
-			new_head = VecdbPageGetOpaque(BufferGetPage(buf))->next;
-			UnlockReleaseBuffer(buf);
-		}
-	}
 	xlog = GenericXLogStart(index);
 	m = VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
 	VecdbCheckMeta(index, m);
@@ -324,26 +281,10 @@ VecdbCompact(Relation index, bool full, bool wait)
 	m->nsegments = n;
 	if (take_growing)
 	{
-		VecdbGrowing *g = &m->growing;
+		VecdbPendingFree retired;
 
-		if (new_head != InvalidBlockNumber)
-		{
-			if (target_page > g->head_page_no)
-				AddPending(m, g->head, g->stream_id, VECDB_PAGE_GROWING, (uint32) (target_page - g->head_page_no));
-			g->head = new_head;
-			g->head_page_no = target_page;
-		}
-		else
-		{
-			/* every page holds only compacted rows */
-			AddPending(m, g->head, g->stream_id, VECDB_PAGE_GROWING, 0);
-			g->head = InvalidBlockNumber;
-			g->tail = InvalidBlockNumber;
-		}
-		g->start = g0;
-		g->start_pos = g0_pos;
-		g->deleted -= Min(g->deleted, meta->growing.deleted);
-		g->version++;
+		if (VecdbGrowingTrim(index, &m->growing, &cut, &retired))
+			AddPending(m, retired.head, retired.owner, VECDB_PAGE_GROWING, retired.npages);
 	}
 	m->generation++;
 	m->compactions++;

@@ -246,11 +246,8 @@ VECDB_FUNCTION(vecdb_verify)
 		VecdbSegment *seg = VecdbLoadSegment(index, &meta->segments[s], meta->generation, true, 0, NULL);
 
 		if (seg->deleted_count != meta->segments[s].deleted)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" segment %u has " UINT64_FORMAT " deleted rows, its directory entry says "
-							UINT64_FORMAT, RelationGetRelationName(index), seg->segment_id, seg->deleted_count,
-							meta->segments[s].deleted)));
+			VecdbCorrupt(index, "segment %u has " UINT64_FORMAT " deleted rows, its directory entry says " UINT64_FORMAT,
+						 seg->segment_id, seg->deleted_count, meta->segments[s].deleted);
 		for (i = 0; i < seg->rows; i++)
 			if (ItemPointerIsValid(&seg->tids[i]))
 				vs.tids[vs.ntids++] = seg->tids[i];
@@ -259,13 +256,10 @@ VECDB_FUNCTION(vecdb_verify)
 	if (meta->dims > 0)
 	{
 		VecdbRowBatchInit(&growing, VecdbRowBytes(meta), 1024);
-		VecdbLoadGrowingRows(index, meta, &growing, true);
+		VecdbGrowingLoadRows(index, meta, &growing, true);
 		if (growing.n != meta->growing.end - meta->growing.start - meta->growing.deleted)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" growing segment has " UINT64_FORMAT " live rows, its metapage says "
-							UINT64_FORMAT, RelationGetRelationName(index), growing.n,
-							meta->growing.end - meta->growing.start - meta->growing.deleted)));
+			VecdbCorrupt(index, "growing segment has " UINT64_FORMAT " live rows, its metapage says " UINT64_FORMAT,
+						 growing.n, meta->growing.end - meta->growing.start - meta->growing.deleted);
 		for (i = 0; i < growing.n; i++)
 			vs.tids[vs.ntids++] = growing.tids[i];
 		VecdbRowBatchFree(&growing);
@@ -273,10 +267,8 @@ VECDB_FUNCTION(vecdb_verify)
 	qsort(vs.tids, vs.ntids, sizeof(ItemPointerData), TidCmp);
 	for (i = 1; i < vs.ntids; i++)
 		if (ItemPointerEquals(&vs.tids[i - 1], &vs.tids[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" holds heap TID (%u,%u) twice", RelationGetRelationName(index),
-							ItemPointerGetBlockNumber(&vs.tids[i]), ItemPointerGetOffsetNumber(&vs.tids[i]))));
+			VecdbCorrupt(index, "holds heap TID (%u,%u) twice", ItemPointerGetBlockNumber(&vs.tids[i]),
+						 ItemPointerGetOffsetNumber(&vs.tids[i]));
 
 	/* every row visible to an MVCC snapshot must be indexed (as amcheck's heapallindexed) */
 	vs.tuplecxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb verify tuple", ALLOCSET_DEFAULT_SIZES);
@@ -286,14 +278,11 @@ VECDB_FUNCTION(vecdb_verify)
 	table_index_build_scan(heap, index, indexInfo, true, false, VerifyCallback, (void *) &vs, scan);
 	UnregisterSnapshot(snapshot);
 	if (vs.missing > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" lacks " UINT64_FORMAT " of " UINT64_FORMAT " visible heap rows",
-						RelationGetRelationName(index), vs.missing, vs.heap_rows),
-				 errdetail("The first missing row is at heap TID (%u,%u).",
-						   ItemPointerGetBlockNumber(&vs.first_missing),
-						   ItemPointerGetOffsetNumber(&vs.first_missing)),
-				 errhint("Please REINDEX it.")));
+		VecdbCorruptDetail(index,
+						   psprintf("The first missing row is at heap TID (%u,%u).",
+									ItemPointerGetBlockNumber(&vs.first_missing),
+									ItemPointerGetOffsetNumber(&vs.first_missing)),
+						   "lacks " UINT64_FORMAT " of " UINT64_FORMAT " visible heap rows", vs.missing, vs.heap_rows);
 	ereport(NOTICE,
 			(errmsg("index \"%s\" is consistent: " UINT64_FORMAT " live index rows, all " UINT64_FORMAT
 					" visible heap rows present", RelationGetRelationName(index), vs.ntids, vs.heap_rows)));

@@ -71,98 +71,6 @@ MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *la
 	}
 }
 
-// NextGrowingBlock returns the block after blkno in the growing chain.
-static BlockNumber
-NextGrowingBlock(Relation index, BlockNumber blkno)
-{
-	Buffer		buf = ReadBuffer(index, blkno);
-	BlockNumber next;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
-	next = VecdbPageGetOpaque(BufferGetPage(buf))->next;
-	UnlockReleaseBuffer(buf);
-	return next;
-}
-
-// MarkGrowing flags the growing records in [g.start, g.end) whose TIDs the
-// callback reports dead and returns how many records are flagged in all. It
-// visits the records page by page: a record's header (flags, length) never
-// straddles pages.
-static uint64
-MarkGrowing(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback, void *state)
-{
-	BlockNumber blkno = g->head;
-	uint64		page_no = g->head_page_no;
-	uint64		pos = g->start_pos;
-	uint64		left = g->end - g->start;
-	uint64		marked = 0;
-
-	while (left > 0)
-	{
-		Buffer		buf;
-		Page		page;
-		GenericXLogState *xlog = NULL;
-
-		pos = VecdbGrowingNextRecord(pos);
-		while (page_no < pos / VECDB_PAGE_CAPACITY)
-		{
-			if (blkno == InvalidBlockNumber)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(index)),
-						 errhint("Please REINDEX it.")));
-			blkno = NextGrowingBlock(index, blkno);
-			page_no++;
-		}
-		if (blkno == InvalidBlockNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(index)),
-					 errhint("Please REINDEX it.")));
-		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_GROWING);
-		page = BufferGetPage(buf);
-		while (left > 0 && VecdbGrowingNextRecord(pos) / VECDB_PAGE_CAPACITY == page_no)
-		{
-			uint32		off;
-			VecdbGrowingRecordHeader *h;
-
-			pos = VecdbGrowingNextRecord(pos);
-			off = (uint32) (pos % VECDB_PAGE_CAPACITY);
-			h = (VecdbGrowingRecordHeader *) (PageGetContents(page) + off);
-			if (h->length < sizeof(VecdbGrowingRecordHeader) || h->length % 8 != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a growing record of a bad length", RelationGetRelationName(index)),
-						 errhint("Please REINDEX it.")));
-			pos += h->length;
-			left--;
-			if (h->flags & VECDB_RECORD_DELETED)
-			{
-				marked++;
-				continue;
-			}
-			if (!callback(&h->tid, state))
-				continue;
-			if (xlog == NULL)
-			{
-				xlog = GenericXLogStart(index);
-				page = GenericXLogRegisterBuffer(xlog, buf, 0);
-				h = (VecdbGrowingRecordHeader *) (PageGetContents(page) + off);
-			}
-			h->flags |= VECDB_RECORD_DELETED;
-			marked++;
-		}
-		if (xlog)
-			GenericXLogFinish(xlog);
-		UnlockReleaseBuffer(buf);
-		CHECK_FOR_INTERRUPTS();
-	}
-	return marked;
-}
-
 // VecdbCountLive returns the rows of a metapage that are not marked deleted.
 static double
 CountLive(const VecdbMetaPageData *meta)
@@ -232,7 +140,7 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 		pfree(labels);
 		VecdbSegmentUnref(seg);
 	}
-	grow_deleted = MarkGrowing(index, &meta->growing, callback, callback_state);
+	grow_deleted = VecdbGrowingMarkDeleted(index, &meta->growing, callback, callback_state);
 	marked_total += grow_deleted - Min(grow_deleted, meta->growing.deleted);
 	changed |= grow_deleted != meta->growing.deleted;
 

@@ -13,11 +13,75 @@
 #include "am/am.hpp"
 
 extern "C" {
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+}
+
+// FormatV returns fmt formatted with args, palloc'd.
+static char *FormatV(const char *fmt, va_list args) pg_attribute_printf(1, 0);
+
+static char *
+FormatV(const char *fmt, va_list args)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		copy;
+		int			needed;
+
+		va_copy(copy, args);
+		needed = appendStringInfoVA(&buf, fmt, copy);
+		va_end(copy);
+		if (needed == 0)
+			return buf.data;
+		enlargeStringInfo(&buf, needed);
+	}
+}
+
+// RaiseCorrupt raises ERRCODE_INDEX_CORRUPTED with the message
+// `index "<name>" <what>`, detail (when not NULL) and the hint to REINDEX.
+static void pg_attribute_noreturn()
+RaiseCorrupt(Relation index, const char *detail, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" %s", RelationGetRelationName(index), what),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 errhint("Please REINDEX it.")));
+}
+
+// VecdbCorrupt raises the error for a damaged index: SQLSTATE XX002
+// (ERRCODE_INDEX_CORRUPTED), the message `index "<name>" ` followed by fmt,
+// and the hint "Please REINDEX it.".
+void
+VecdbCorrupt(Relation index, const char *fmt,...)
+{
+	va_list		args;
+	char	   *what;
+
+	va_start(args, fmt);
+	what = FormatV(fmt, args);
+	va_end(args);
+	RaiseCorrupt(index, NULL, what);
+}
+
+// VecdbCorruptDetail is VecdbCorrupt with a detail sentence (already formatted).
+void
+VecdbCorruptDetail(Relation index, const char *detail, const char *fmt,...)
+{
+	va_list		args;
+	char	   *what;
+
+	va_start(args, fmt);
+	what = FormatV(fmt, args);
+	va_end(args);
+	RaiseCorrupt(index, detail, what);
 }
 
 // VecdbInitPage formats page as an empty vecdb page of kind for owner.
@@ -57,19 +121,11 @@ VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind)
 
 	if (PageIsNew(page) || ph->pd_special != BLCKSZ - MAXALIGN(sizeof(VecdbPageOpaqueData)) ||
 		ph->pd_lower < MAXALIGN(SizeOfPageHeaderData) || ph->pd_lower > ph->pd_special)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" contains an unexpected page at block %u",
-						RelationGetRelationName(index), blkno),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "contains an unexpected page at block %u", blkno);
 	opaque = VecdbPageGetOpaque(page);
 	if (opaque->page_id != VECDB_PAGE_ID || (kind != 0 && opaque->kind != kind))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" contains a page of the wrong kind at block %u",
-						RelationGetRelationName(index), blkno),
-				 errdetail("Expected page kind %d, found %d.", (int) kind, (int) opaque->kind),
-				 errhint("Please REINDEX it.")));
+		VecdbCorruptDetail(index, psprintf("Expected page kind %d, found %d.", (int) kind, (int) opaque->kind),
+						   "contains a page of the wrong kind at block %u", blkno);
 }
 
 // VecdbNewBuffer returns an exclusively locked, uninitialized-or-free page:
@@ -207,12 +263,8 @@ ReportRecycled(VecdbChainReader *r, BlockNumber blkno, uint32 found_owner)
 
 	VecdbReadMeta(r->index, meta);
 	if (meta->generation == r->generation)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a broken page chain at block %u",
-						RelationGetRelationName(r->index), blkno),
-				 errdetail("The block belongs to segment %u, not %u.", found_owner, r->owner),
-				 errhint("Please REINDEX it.")));
+		VecdbCorruptDetail(r->index, psprintf("The block belongs to segment %u, not %u.", found_owner, r->owner),
+						   "has a broken page chain at block %u", blkno);
 	ereport(ERROR,
 			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 			 errmsg("could not load a segment of index \"%s\": it was compacted concurrently",
@@ -234,11 +286,7 @@ LoadNextPage(VecdbChainReader *r)
 	if (blkno == InvalidBlockNumber || r->pages_left == 0)
 		return false;
 	if (blkno >= RelationGetNumberOfBlocks(r->index))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" links to block %u past its end",
-						RelationGetRelationName(r->index), blkno),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(r->index, "links to block %u past its end", blkno);
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBuffer(r->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -394,26 +442,17 @@ void
 VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 {
 	if (meta->magic != VECDB_MAGIC)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not a vecdb index", RelationGetRelationName(index)),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "is not a vecdb index");
 	if (meta->version != VECDB_FORMAT_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has format version %u, this vecdb reads version %d",
-						RelationGetRelationName(index), meta->version, VECDB_FORMAT_VERSION),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "has format version %u, this vecdb reads version %d", meta->version,
+					 VECDB_FORMAT_VERSION);
 	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
 		meta->dims < 0 || meta->dims > 64000 || meta->growing.start > meta->growing.end ||
 		meta->growing.deleted > meta->growing.end - meta->growing.start ||
 		meta->growing.start_pos > meta->growing.end_pos || meta->nscalars >= INDEX_MAX_KEYS ||
 		(meta->growing.end > meta->growing.start && meta->dims == 0) ||
 		(uint32) (RelationGetDescr(index)->natts - 1) != meta->nscalars || !SegmentsSane(meta))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "has a corrupt metapage");
 }
 
 // VecdbMetaFromBuffer returns the checked metapage of a locked buffer.
@@ -436,10 +475,7 @@ VecdbReadMeta(Relation index, VecdbMetaPageData *meta)
 	Buffer		buf;
 
 	if (RelationGetNumberOfBlocks(index) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has no metapage", RelationGetRelationName(index)),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "has no metapage");
 	buf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	memcpy(meta, VecdbMetaFromBuffer(index, buf), sizeof(VecdbMetaPageData));

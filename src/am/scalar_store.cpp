@@ -152,16 +152,17 @@ Grow(const VecdbScalarLayout *l, int i, VecdbColumn *c)
 	c->capacity = cap;
 }
 
-// VecdbColumnsAppend decodes a row blob of len bytes onto the end of the columns.
+// VecdbColumnsAppend decodes a row blob of len bytes of index onto the end of
+// the columns.
 void
-VecdbColumnsAppend(const VecdbScalarLayout *l, VecdbColumn *cols, const char *blob, uint32 len)
+VecdbColumnsAppend(Relation index, const VecdbScalarLayout *l, VecdbColumn *cols, const char *blob, uint32 len)
 {
 	const char *p = blob + NullBytes(l);
 	const char *end = blob + len;
 	int			i;
 
 	if (len < NullBytes(l))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED), errmsg("vecdb scalar values are truncated")));
+		VecdbCorrupt(index, "has truncated scalar values");
 	for (i = 0; i < l->nscalars; i++)
 	{
 		VecdbColumn *c = &cols[i];
@@ -179,7 +180,7 @@ VecdbColumnsAppend(const VecdbScalarLayout *l, VecdbColumn *cols, const char *bl
 			else
 			{
 				if (p + l->typlen[i] > end)
-					ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED), errmsg("vecdb scalar values are truncated")));
+					VecdbCorrupt(index, "has truncated scalar values");
 				memcpy(c->values + row * l->typlen[i], p, l->typlen[i]);
 				p += l->typlen[i];
 			}
@@ -191,10 +192,10 @@ VecdbColumnsAppend(const VecdbScalarLayout *l, VecdbColumn *cols, const char *bl
 			if (!isnull)
 			{
 				if (p + sizeof(uint32) > end)
-					ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED), errmsg("vecdb scalar values are truncated")));
+					VecdbCorrupt(index, "has truncated scalar values");
 				memcpy(&vlen, p, sizeof(uint32));
 				if (vlen < VARHDRSZ || p + sizeof(uint32) + vlen > end)
-					ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED), errmsg("vecdb scalar values are truncated")));
+					VecdbCorrupt(index, "has truncated scalar values");
 				if (c->data_len + TYPEALIGN(8, vlen) > c->data_cap)
 				{
 					c->data_cap = Max(c->data_cap * 2, c->data_len + TYPEALIGN(8, vlen));
@@ -282,13 +283,10 @@ VecdbColumnsWrite(const VecdbScalarLayout *l, const VecdbColumn *cols, VecdbChai
 }
 
 // ColumnsCorrupt raises the error for a COLS chain that does not match the index.
-static void
+static void pg_attribute_noreturn()
 ColumnsCorrupt(Relation index, const char *what)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INDEX_CORRUPTED),
-			 errmsg("index \"%s\" has corrupt scalar columns: %s", RelationGetRelationName(index), what),
-			 errhint("Please REINDEX it.")));
+	VecdbCorrupt(index, "has corrupt scalar columns: %s", what);
 }
 
 // VecdbColumnsRead loads rows of every scalar column from a COLS chain into

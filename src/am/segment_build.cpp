@@ -236,7 +236,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 		VecdbScalarLayoutFor(index, &layout);
 		cols = VecdbColumnsCreate(&layout, batch->n);
 		for (i = 0; i < batch->n; i++)
-			VecdbColumnsAppend(&layout, cols, batch->sblobs + batch->soffs[i],
+			VecdbColumnsAppend(index, &layout, cols, batch->sblobs + batch->soffs[i],
 							   (uint32) (batch->soffs[i + 1] - batch->soffs[i]));
 		VecdbChainWriterBegin(&w, index, VECDB_PAGE_COLS, segment_id, use_fsm);
 		VecdbColumnsWrite(&layout, cols, &w);

@@ -90,11 +90,7 @@ ReadTids(Relation index, const VecdbSegmentEntry *entry, uint64 generation, Vecd
 	VecdbChainReaderBegin(&r, index, VECDB_PAGE_TIDS, entry->segment_id, entry->tid_head, entry->tid_pages,
 						  generation);
 	if (!VecdbChainRead(&r, seg->tids, entry->rows * sizeof(ItemPointerData)) || VecdbChainRead(&r, &probe, 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a TID map of the wrong length in segment %u",
-						RelationGetRelationName(index), entry->segment_id),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "has a TID map of the wrong length in segment %u", entry->segment_id);
 	VecdbChainReaderEnd(&r);
 	seg->deleted_count = 0;
 	for (i = 0; i < entry->rows; i++)
@@ -172,15 +168,12 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 		LoadEngine(index, entry, generation, build_id, pin, seg);
 		if ((uint64) VecdbEngineCount(seg->engine) != entry->rows ||
 			(uint32) VecdbEngineGetKind(seg->engine) != entry->engine_kind)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" segment %u does not match its directory entry",
-							RelationGetRelationName(index), entry->segment_id),
-					 errdetail("The directory says " UINT64_FORMAT " rows of kind %s, the segment holds "
-							   INT64_FORMAT " of kind %s.", entry->rows,
-							   VecdbEngineKindName((int) entry->engine_kind), VecdbEngineCount(seg->engine),
-							   VecdbEngineKindName(VecdbEngineGetKind(seg->engine))),
-					 errhint("Please REINDEX it.")));
+			VecdbCorruptDetail(index,
+							   psprintf("The directory says " UINT64_FORMAT " rows of kind %s, the segment holds "
+										INT64_FORMAT " of kind %s.", entry->rows,
+										VecdbEngineKindName((int) entry->engine_kind), VecdbEngineCount(seg->engine),
+										VecdbEngineKindName(VecdbEngineGetKind(seg->engine))),
+							   "segment %u does not match its directory entry", entry->segment_id);
 		seg->bytes = VecdbEngineMemory(seg->engine);
 	}
 	if (with_engine && entry->cols_head != InvalidBlockNumber)
@@ -196,190 +189,13 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 		seg->bytes += VecdbColumnsBytes(&layout, seg->cols);
 	}
 	else if (with_engine && RelationGetDescr(index)->natts > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" segment %u lacks its scalar columns",
-						RelationGetRelationName(index), entry->segment_id),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "segment %u lacks its scalar columns", entry->segment_id);
 	seg->bytes += entry->rows * (sizeof(ItemPointerData) + 1);
 	MemoryContextSwitchTo(old);
 	return seg;
 }
 
 /* ---- growing segment ---- */
-
-// GrowingReader reads the growing stream in order, page by page, from a
-// stream byte position.
-typedef struct GrowingReader
-{
-	Relation	index;
-	uint32		stream_id;
-	BlockNumber blkno;			/* page number page_no of the stream */
-	uint64		page_no;
-	uint64		pos;			/* next stream byte to read */
-	char	   *copy;			/* copy of page blkno's payload, or NULL */
-	BlockNumber copy_next;
-} GrowingReader;
-
-// CopyGrowingPage copies page r->blkno into r->copy.
-static void
-CopyGrowingPage(GrowingReader *r)
-{
-	Buffer		buf;
-	Page		page;
-
-	if (r->blkno == InvalidBlockNumber || r->blkno >= RelationGetNumberOfBlocks(r->index))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a broken growing segment chain", RelationGetRelationName(r->index)),
-				 errhint("Please REINDEX it.")));
-	buf = ReadBuffer(r->index, r->blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	/* a page that no longer holds this stream page was recycled by a compaction */
-	if (VecdbPageLooksValid(page) &&
-		(VecdbPageGetOpaque(page)->owner != r->stream_id || VecdbPageGetOpaque(page)->kind == VECDB_PAGE_FREE ||
-		 VecdbPageGetOpaque(page)->seq != (uint32) r->page_no))
-	{
-		UnlockReleaseBuffer(buf);
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not read the growing segment of index \"%s\": it was compacted concurrently",
-						RelationGetRelationName(r->index)),
-				 errhint("Retry the query.")));
-	}
-	VecdbCheckPage(r->index, page, r->blkno, VECDB_PAGE_GROWING);
-	if (r->copy == NULL)
-		r->copy = (char *) palloc(VECDB_PAGE_CAPACITY);
-	memcpy(r->copy, PageGetContents(page), VECDB_PAGE_CAPACITY);
-	r->copy_next = VecdbPageGetOpaque(page)->next;
-	UnlockReleaseBuffer(buf);
-}
-
-// GrowingResume sets r up to read from stream byte pos of page blkno (stream page page_no).
-static void
-GrowingResume(GrowingReader *r, Relation index, uint32 stream_id, BlockNumber blkno, uint64 page_no, uint64 pos)
-{
-	memset(r, 0, sizeof(*r));
-	r->index = index;
-	r->stream_id = stream_id;
-	r->blkno = blkno;
-	r->page_no = page_no;
-	r->pos = pos;
-}
-
-// GrowingRead copies n bytes from the stream at r's position.
-static void
-GrowingRead(GrowingReader *r, char *out, uint32 n)
-{
-	while (n > 0)
-	{
-		uint64		need = r->pos / VECDB_PAGE_CAPACITY;
-		uint32		off;
-		uint32		take;
-
-		while (r->page_no < need)
-		{
-			if (r->copy == NULL)
-				CopyGrowingPage(r);
-			r->blkno = r->copy_next;
-			r->page_no++;
-			pfree(r->copy);
-			r->copy = NULL;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (r->page_no > need)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has a growing segment whose head is past its start",
-							RelationGetRelationName(r->index)),
-					 errhint("Please REINDEX it.")));
-		if (r->copy == NULL)
-			CopyGrowingPage(r);
-		off = (uint32) (r->pos % VECDB_PAGE_CAPACITY);
-		take = Min(n, VECDB_PAGE_CAPACITY - off);
-		memcpy(out, r->copy + off, take);
-		r->pos += take;
-		out += take;
-		n -= take;
-	}
-}
-
-// GrowingReadRecord reads the next record into *buf (grown as needed) and
-// returns its length.
-static uint32
-GrowingReadRecord(GrowingReader *r, char **buf, uint32 *cap, uint32 min_length)
-{
-	VecdbGrowingRecordHeader h;
-
-	r->pos = VecdbGrowingNextRecord(r->pos);
-	GrowingRead(r, (char *) &h, sizeof(h));
-	if (h.length < min_length || h.length % 8 != 0 ||
-		h.length > TYPEALIGN(8, min_length + VECDB_MAX_SCALAR_BYTES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a growing record of a bad length (%u bytes)",
-						RelationGetRelationName(r->index), h.length),
-				 errhint("Please REINDEX it.")));
-	if (h.length > *cap)
-	{
-		*cap = Max(h.length, *cap * 2);
-		*buf = (char *) repalloc(*buf, *cap);
-	}
-	memcpy(*buf, &h, sizeof(h));
-	GrowingRead(r, *buf + sizeof(h), h.length - (uint32) sizeof(h));
-	return h.length;
-}
-
-// GrowingReaderEnd drops the page copy; the position stays usable.
-static void
-GrowingReaderEnd(GrowingReader *r)
-{
-	if (r->copy)
-		pfree(r->copy);
-	r->copy = NULL;
-}
-
-// GrowingSeekStart sets r up at the first row not yet compacted.
-static void
-GrowingSeekStart(GrowingReader *r, Relation index, const VecdbGrowing *g)
-{
-	GrowingResume(r, index, g->stream_id, g->head, g->head_page_no, g->start_pos);
-}
-
-// VecdbLoadGrowingRows appends the growing rows [start, end) of meta, with
-// their scalar values, to batch (live_only: skipping rows flagged deleted).
-void
-VecdbLoadGrowingRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, bool live_only)
-{
-	const VecdbGrowing *g = &meta->growing;
-	GrowingReader r;
-	uint32		row_bytes = VecdbRowBytes(meta);
-	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + row_bytes;
-	uint32		cap = 1024;
-	char	   *record;
-	uint64		row;
-
-	if (g->end <= g->start)
-		return;
-	record = (char *) palloc(cap);
-	GrowingSeekStart(&r, index, g);
-	for (row = g->start; row < g->end; row++)
-	{
-		uint32		len = GrowingReadRecord(&r, &record, &cap, min_length);
-		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
-
-		if (live_only && (h->flags & VECDB_RECORD_DELETED))
-			continue;
-		VecdbRowBatchAdd(batch, record + sizeof(VecdbGrowingRecordHeader), &h->tid,
-						 meta->nscalars > 0 ? record + min_length : NULL,
-						 meta->nscalars > 0 ? len - min_length : 0);
-		if ((row & 1023) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	GrowingReaderEnd(&r);
-	pfree(record);
-}
 
 // GrowingExtend adds the rows [gc->base + gc->loaded, end) to a growing
 // cache, resuming at its saved position.
@@ -390,11 +206,8 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	uint64		from = gc->base + gc->loaded;
 	uint64		n = g->end - from;
 	uint32		row_bytes = VecdbRowBytes(meta);
-	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + row_bytes;
-	uint32		cap = 1024;
 	VecdbScalarLayout layout;
-	GrowingReader r;
-	char	   *record;
+	VecdbGrowingReader r;
 	char	   *rows;
 	int64	   *labels;
 	uint64		i;
@@ -428,23 +241,19 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 		gc->cols = VecdbColumnsCreate(&layout, n);
 	MemoryContextSwitchTo(old);
 
-	record = (char *) palloc(cap);
 	rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, n * row_bytes);
 	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(int64));
-	if (gc->loaded == 0)
-		GrowingSeekStart(&r, index, g);
-	else
-		GrowingResume(&r, index, g->stream_id, gc->pos_blkno, gc->pos_page_no, gc->pos);
+	VecdbGrowingReaderBegin(&r, index, meta, gc->loaded == 0 ? NULL : &gc->pos);
 	for (i = 0; i < n; i++)
 	{
-		uint32		len = GrowingReadRecord(&r, &record, &cap, min_length);
-		VecdbGrowingRecordHeader *h = (VecdbGrowingRecordHeader *) record;
+		VecdbGrowingRecord rec;
 		uint64		label = gc->loaded + i;
 
-		memcpy(rows + i * row_bytes, record + sizeof(VecdbGrowingRecordHeader), row_bytes);
+		VecdbGrowingRead(&r, &rec);
+		memcpy(rows + i * row_bytes, rec.row, row_bytes);
 		labels[i] = (int64) label;
-		gc->tids[label] = h->tid;
-		if (h->flags & VECDB_RECORD_DELETED)
+		gc->tids[label] = rec.tid;
+		if (rec.deleted)
 		{
 			gc->deleted[label >> 3] |= (uint8) (1 << (label & 7));
 			gc->deleted_count++;
@@ -452,22 +261,19 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 		if (layout.nscalars > 0)
 		{
 			old = MemoryContextSwitchTo(gc->cxt);
-			VecdbColumnsAppend(&layout, gc->cols, record + min_length, len - min_length);
+			VecdbColumnsAppend(index, &layout, gc->cols, rec.scalars, rec.scalars_len);
 			MemoryContextSwitchTo(old);
 		}
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	GrowingReaderEnd(&r);
+	VecdbGrowingReaderEnd(&r);
 	VecdbEngineAdd(gc->engine, rows, labels, n);
-	gc->pos_blkno = r.blkno;
-	gc->pos_page_no = r.page_no;
-	gc->pos = r.pos;
+	gc->pos = r.at;
 	gc->loaded += n;
 	gc->extending = false;
 	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1) +
 		VecdbColumnsBytes(&layout, gc->cols);
-	pfree(record);
 	pfree(rows);
 	pfree(labels);
 }

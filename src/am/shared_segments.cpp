@@ -353,11 +353,8 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 
 	VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, d->segment_id, d->blob_head, d->blob_pages, generation);
 	if (!VecdbChainRead(&r, dst, d->blob_bytes) || VecdbChainRead(&r, &probe, 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" segment %u does not hold the " UINT64_FORMAT " bytes its directory entry says",
-						RelationGetRelationName(index), d->segment_id, d->blob_bytes),
-				 errhint("Please REINDEX it.")));
+		VecdbCorrupt(index, "segment %u does not hold the " UINT64_FORMAT " bytes its directory entry says",
+					 d->segment_id, d->blob_bytes);
 	VecdbChainReaderEnd(&r);
 	/* once per load: the backends' views then trust these bytes */
 	VecdbEngineVerifyBytes(dst, d->blob_bytes);
