@@ -12,13 +12,19 @@ static const char *const kStubbed = "IVF and HNSW are not built in the device-on
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
-Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &, ByteReader &) noexcept {
+Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &, IndexStreamReader &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
-Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &, ByteReader &) noexcept {
+Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &, IndexStreamReader &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
 size_t EstimateIvfMemory(const IndexConfig &, size_t) noexcept {
