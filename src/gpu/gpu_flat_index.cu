@@ -13,22 +13,31 @@
 // per index, reused between calls): it copies the prepared queries and the
 // filter bitmap (the bytes covering the largest label) to the device, runs
 // either the fused scan (up to kGpuFlatFusedQueries queries: one pass over
-// the rows per query) or, for batches, per tile of queries and rows one GEMM
-// (inner products; L2 adds the norms) and a tile selection, then merge
-// passes until one list per query remains, and the mapping to labels.
+// the rows per query, direct distances) or, for batches, per tile of
+// queries and rows one GEMM (inner products; L2 adds the norms) and a tile
+// selection of candidates, merge passes until one list per query remains,
+// the direct re-rank, and the mapping to labels.
 //
-// Batches by default: the GEMM runs in TF32 (tensor cores, about 8x the
-// FP32 rate; 2 x 1000 x 1M x 128 = 256 GFLOP per batch is 4-5 ms in FP32),
-// the selection keeps m = k x rerank_factor candidates per query by the
-// approximate score, and a re-rank kernel re-scores them exactly in FP32
-// from the rows and keeps the k best. Exactness is proved, not hoped for:
-// the TF32 inner product is off by at most kApproxIpRelError ||q|| ||x||
-// (plus FP32 rounding), so every row outside the candidates has a true
-// score of at least a_m - B (a_m: the m-th candidate's approximate score,
-// B: the bound with the largest row norm); when that is above the k-th
-// exact score the top k is exact, else the query is answered again through
-// the FP32 SGEMM path. On random data the gap a_m - d_k is several units
-// against a B of about 0.3 (1M x 128 uniform), so fallbacks are rare.
+// Batches: the GEMM runs in TF32 by default (tensor cores, about 8x the
+// FP32 rate; 2 x 1000 x 1M x 128 = 256 GFLOP per batch is 4-5 ms in FP32)
+// or in FP32 (tf32_rerank off), the selection keeps m = k x rerank_factor
+// candidates per query by the approximate score, and a re-rank kernel
+// re-scores them with direct FP32 distances ((q - x)^2 summed, bit-equal to
+// the fused scan's) and keeps the k best. No final distance comes from the
+// norm expansion ||q||^2 + ||x||^2 - 2 q.x: its FP32 rounding error is about
+// eps (||q||^2 + ||x||^2), not eps times the distance, so near-duplicate
+// rows (distances 1e-4 apart relative) come out misordered (seen on the
+// H200, 2026-12-04: 200 of 400 labels of the near-copies test). Exactness is
+// proved, not hoped for: the GEMM's inner product is off by at most
+// ip_rel_error ||q|| ||x|| (TF32: kApproxIpRelError + FP32 accumulation), so
+// every row outside the candidates has a true score of at least a_m - B
+// (a_m: the m-th candidate's approximate score, B: that bound doubled plus
+// the expansion's rounding, with the largest row norm); when that is above
+// the k-th exact score the top k is exact, else the query is answered again
+// by the fused scan (direct distances over every allowed row; on the CPU
+// for rows over 1024 floats). On random data the gap a_m - d_k is several
+// units against a B of about 0.3 (1M x 128 uniform), so fallbacks are rare;
+// near duplicates and exact ties fall back.
 // Filtered rows never enter a selection; fewer allowed rows than k pad with
 // -1 / +infinity. Ties order by row, which is label order when labels
 // ascend with rows (the AM's row positions); FLAT orders ties by label.
@@ -198,9 +207,15 @@ private:
 	// lists[q * kk ...], sorted.
 	Status GemmSelect(const float *dq, const float *dqn, size_t nq, int kk, bool tf32, const RowFilter &rf,
 					  engine::StopPoller &poller, uint64_t *lists) const noexcept;
-	// SearchExactBatch answers nq host queries hq through the FP32 SGEMM path.
-	Status SearchExactBatch(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
-							int64_t *labels, float *distances) const noexcept;
+	// ScanQueries answers nq prepared, padded host queries hq exactly by the
+	// fused scan (direct FP32 distances over every allowed row), in chunks.
+	Status ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
+					   int64_t *labels, float *distances) const noexcept;
+	// AnswerDirect answers nq prepared, padded host queries exactly with
+	// direct distances: the fused scan, or the CPU for rows over 1024 floats.
+	Status AnswerDirect(const float *hq, size_t nq, int k, const RowFilter &rf, BitsetView filter,
+						const SearchParams &params, engine::StopPoller &poller, int64_t *labels,
+						float *distances) const noexcept;
 	// UploadQueries copies nq padded host queries to dq and, under L2, their
 	// squared norms to dqn.
 	Status UploadQueries(const float *hq, size_t nq, DeviceBuffer &dq, DeviceBuffer &dqn) const noexcept;
@@ -244,7 +259,7 @@ private:
 	mutable cublasHandle_t cublas_ = nullptr;
 	mutable cublasHandle_t cublas_tf32_ = nullptr;
 	mutable DeviceBuffer d_q_, d_qn_, d_bits_, d_ip_, d_part_a_, d_part_b_, d_out_labels_, d_out_dist_;
-	mutable DeviceBuffer d_lists_, d_final_, d_cert_, d_q_fb_, d_qn_fb_;
+	mutable DeviceBuffer d_lists_, d_final_, d_cert_, d_q_fb_;
 	mutable std::vector<float> h_q_, h_qn_;
 	mutable GpuFlatBatchOptions opts_;
 	mutable GpuFlatBatchStats stats_;
@@ -425,40 +440,31 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 			rf.labels = identity_ ? nullptr : d_labels_.as<int64_t>();
 		}
 	}
-	if (nq <= static_cast<size_t>(kGpuFlatFusedQueries) && nvec <= kMaxFusedVec4) {
-		VECDB_RETURN_IF_ERROR(d_q_.Reserve(nq * dim_pad_ * sizeof(float)));
-		VECDB_CUDA_TRY(cudaMemcpyAsync(d_q_.ptr, hq, nq * dim_pad_ * sizeof(float), cudaMemcpyHostToDevice, stream_));
-		size_t slice = RoundUp((n + 4 * sms_ - 1) / (4 * sms_), 1024);
-		slice = std::min<size_t>(std::max<size_t>({slice, RoundUp(4 * static_cast<size_t>(k), 1024)}), 65536);
-		int slices = static_cast<int>((n + slice - 1) / slice);
-		VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(nq * slices * static_cast<size_t>(k) * sizeof(uint64_t)));
-		VECDB_CUDA_TRY(LaunchScanSelect(dm, d_base_.as<float>(), n, nvec, d_q_.as<float>(), static_cast<int>(nq), rf,
-										k, static_cast<int>(slice), d_part_a_.as<uint64_t>(), stream_));
-		return MergeAndFinish(static_cast<int>(nq), slices, k, labels, distances);
-	}
-
 	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	if (nq <= static_cast<size_t>(kGpuFlatFusedQueries) && nvec <= kMaxFusedVec4)
+		return ScanQueries(hq, nq, k, rf, poller, labels, distances);
+
 	const GpuFlatBatchOptions &o = opts_;
 	stats_ = GpuFlatBatchStats();
 	stats_.queries = nq;
-	const int m = k * o.rerank_factor;
-	if (!o.tf32_rerank || m > kMaxSelectK || nvec > kMaxFusedVec4)
-		return SearchExactBatch(hq, nq, k, rf, poller, labels, distances);
+	const bool tf32 = o.tf32_rerank;
+	const int m = std::max(k, std::min(k * o.rerank_factor, kMaxSelectK));
 
-	/* TF32 candidates, exact re-rank, certification */
-	stats_.reranked = nq;
+	/* GEMM candidates (TF32, or FP32 SGEMM), direct FP32 re-rank, certification */
+	stats_.reranked = tf32 ? nq : 0;
 	stats_.candidates = m;
 	VECDB_RETURN_IF_ERROR(UploadQueries(hq, nq, d_q_, d_qn_));
 	VECDB_RETURN_IF_ERROR(d_lists_.Reserve(nq * static_cast<size_t>(m) * sizeof(uint64_t)));
 	VECDB_RETURN_IF_ERROR(d_final_.Reserve(nq * static_cast<size_t>(k) * sizeof(uint64_t)));
 	VECDB_RETURN_IF_ERROR(d_cert_.Reserve(nq));
-	VECDB_RETURN_IF_ERROR(GemmSelect(d_q_.as<float>(), d_qn_.as<float>(), nq, m, true, rf, poller,
+	VECDB_RETURN_IF_ERROR(GemmSelect(d_q_.as<float>(), d_qn_.as<float>(), nq, m, tf32, rf, poller,
 									 d_lists_.as<uint64_t>()));
 	if ((o.skip & kSkipRerank) == 0) {
 		float bound_norm = static_cast<float>(max_norm_ * (1.0 + 1e-6));
+		double ip_err = dim_pad_ * kFp32IpRelErrorPerDim + (tf32 ? kApproxIpRelError : 0.0);
 		VECDB_CUDA_TRY(LaunchRerank(dm, d_base_.as<float>(), nvec, d_q_.as<float>(), static_cast<int>(nq),
-									d_lists_.as<uint64_t>(), m, k, bound_norm, d_final_.as<uint64_t>(),
-									d_cert_.as<uint8_t>(), stream_));
+									d_lists_.as<uint64_t>(), m, k, bound_norm, static_cast<float>(ip_err),
+									d_final_.as<uint64_t>(), d_cert_.as<uint8_t>(), stream_));
 	} else {
 		VECDB_CUDA_TRY(cudaMemsetAsync(d_cert_.ptr, 1, nq, stream_));
 		VECDB_CUDA_TRY(cudaMemcpy2DAsync(d_final_.ptr, k * sizeof(uint64_t), d_lists_.ptr, m * sizeof(uint64_t),
@@ -483,11 +489,13 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 		return Status::OutOfMemory("out of memory while searching a GPU_FLAT index");
 	}
 	stats_.fallback = redo.size();
-	if (redo.empty())
+	/* the leave-out variants (bench only) return wrong results anyway */
+	if (redo.empty() || o.skip != 0)
 		return Status::Ok();
 	for (size_t i = 0; i < redo.size(); i++)
 		std::memcpy(rq.data() + i * dim_pad_, hq + redo[i] * dim_pad_, dim_pad_ * sizeof(float));
-	VECDB_RETURN_IF_ERROR(SearchExactBatch(rq.data(), redo.size(), k, rf, poller, rl.data(), rd.data()));
+	VECDB_RETURN_IF_ERROR(
+		AnswerDirect(rq.data(), redo.size(), k, rf, filter, params, poller, rl.data(), rd.data()));
 	for (size_t i = 0; i < redo.size(); i++) {
 		std::memcpy(labels + redo[i] * k, rl.data() + i * k, k * sizeof(int64_t));
 		std::memcpy(distances + redo[i] * k, rd.data() + i * k, k * sizeof(float));
@@ -518,14 +526,44 @@ Status GpuFlatIndex::UploadQueries(const float *hq, size_t nq, DeviceBuffer &dq,
 	return Status::Ok();
 }
 
-// SearchExactBatch runs the FP32 SGEMM path for nq host queries.
-Status GpuFlatIndex::SearchExactBatch(const float *hq, size_t nq, int k, const RowFilter &rf,
-									  engine::StopPoller &poller, int64_t *labels, float *distances) const noexcept {
-	VECDB_RETURN_IF_ERROR(UploadQueries(hq, nq, d_q_fb_, d_qn_fb_));
-	VECDB_RETURN_IF_ERROR(d_lists_.Reserve(nq * static_cast<size_t>(k) * sizeof(uint64_t)));
-	VECDB_RETURN_IF_ERROR(
-		GemmSelect(d_q_fb_.as<float>(), d_qn_fb_.as<float>(), nq, k, false, rf, poller, d_lists_.as<uint64_t>()));
-	return FinishKeys(d_lists_.as<uint64_t>(), nq, k, labels, distances);
+// ScanQueries runs the fused scan over chunks of queries whose per-slice
+// lists fit kPartialBytes.
+Status GpuFlatIndex::ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
+								 int64_t *labels, float *distances) const noexcept {
+	const size_t n = labels_.size();
+	const int nvec = dim_pad_ / 4;
+	size_t slice = RoundUp((n + 4 * sms_ - 1) / (4 * sms_), 1024);
+	slice = std::min<size_t>(std::max<size_t>({slice, RoundUp(4 * static_cast<size_t>(k), 1024)}), 65536);
+	const int slices = static_cast<int>((n + slice - 1) / slice);
+	const size_t per_query = static_cast<size_t>(slices) * k * sizeof(uint64_t);
+	const size_t chunk = std::max<size_t>(1, std::min(nq, kPartialBytes / per_query));
+	VECDB_RETURN_IF_ERROR(d_q_fb_.Reserve(chunk * dim_pad_ * sizeof(float)));
+	VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(chunk * per_query));
+	for (size_t q0 = 0; q0 < nq; q0 += chunk) {
+		if (q0 > 0 && poller.Poll())
+			return Status::Cancelled();
+		size_t c = std::min(chunk, nq - q0);
+		VECDB_CUDA_TRY(cudaMemcpyAsync(d_q_fb_.ptr, hq + q0 * dim_pad_, c * dim_pad_ * sizeof(float),
+									   cudaMemcpyHostToDevice, stream_));
+		VECDB_CUDA_TRY(LaunchScanSelect(ToDeviceMetric(metric_), d_base_.as<float>(), n, nvec, d_q_fb_.as<float>(),
+										static_cast<int>(c), rf, k, static_cast<int>(slice),
+										d_part_a_.as<uint64_t>(), stream_));
+		VECDB_RETURN_IF_ERROR(MergeAndFinish(static_cast<int>(c), slices, k, labels + q0 * k, distances + q0 * k));
+	}
+	return Status::Ok();
+}
+
+// AnswerDirect answers queries the GEMM candidates could not certify.
+Status GpuFlatIndex::AnswerDirect(const float *hq, size_t nq, int k, const RowFilter &rf, BitsetView filter,
+								  const SearchParams &params, engine::StopPoller &poller, int64_t *labels,
+								  float *distances) const noexcept {
+	if (dim_pad_ / 4 <= kMaxFusedVec4)
+		return ScanQueries(hq, nq, k, rf, poller, labels, distances);
+	for (size_t i = 0; i < nq; i++)
+		VECDB_RETURN_IF_ERROR(engine::BruteForceSearch(metric_, dim_, reinterpret_cast<const uint8_t *>(hq + i * dim_pad_),
+													   Rows(), static_cast<size_t>(k), filter, params, labels + i * k,
+													   distances + i * k));
+	return Status::Ok();
 }
 
 // GemmSelect runs the GEMM tiles and tile selections, merging per query tile.

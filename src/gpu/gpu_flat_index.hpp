@@ -17,12 +17,15 @@ engine::Status CheckDevice() noexcept;
 // NewGpuFlatIndex makes an empty GPU_FLAT index (L2, inner product or
 // cosine) on device 0; NotSupported when no CUDA device is present.
 // Searches of up to kGpuFlatFusedQueries queries scan the rows once per
-// query with the distances computed inside the selecting kernel; larger
-// batches (by default) select k x rerank_factor candidates per query from a
-// TF32 GEMM in tiles, re-score them exactly in FP32 and keep the k best,
-// answering exactly (FP32 SGEMM) the rare queries whose candidates the
-// error bound cannot certify; k above 2048 / rerank_factor uses the SGEMM
-// path throughout. k above 2048 is
+// query with direct FP32 distances ((q - x)^2 summed under L2) computed
+// inside the selecting kernel; larger batches select m = k x rerank_factor
+// (at most 2048, at least k) candidates per query from a GEMM in tiles (TF32
+// by default, FP32 SGEMM with tf32_rerank off), re-score them directly in
+// FP32 and keep the k best. Final distances never come from the GEMM's norm
+// expansion: a bound on its error (which scales with ||q||^2 + ||x||^2, not
+// with the distance) certifies each query, and the rare queries it cannot
+// certify (near-duplicate or tied rows) are answered again by the direct
+// scan over every allowed row. Ties go to the smaller row. k above 2048 is
 // answered on the CPU from the index's host copy, as are RangeSearch and
 // CreateIterator (exact, brute_force.hpp).
 engine::Expected<std::unique_ptr<engine::Index>> NewGpuFlatIndex(const engine::IndexConfig &config) noexcept;
@@ -33,7 +36,7 @@ constexpr int kGpuFlatFusedQueries = 4;
 // GpuFlatBatchOptions are the batch path's knobs. The defaults are the
 // engine's choice; bench_gpu and the tests set others on one index.
 struct GpuFlatBatchOptions {
-	bool tf32_rerank = true;		  /* false: FP32 SGEMM (pedantic) distances throughout */
+	bool tf32_rerank = true;		  /* false: candidates from an FP32 SGEMM (pedantic) */
 	int rerank_factor = 4;			  /* candidates per query = k x this (>= 2) */
 	size_t tile_floats = size_t{64} << 20; /* GEMM tile, queries x rows floats */
 	int slice_rows = 16384;			  /* rows per tile-selection block (multiple of 1024) */
@@ -48,7 +51,7 @@ constexpr int kSkipRerank = 4;
 struct GpuFlatBatchStats {
 	size_t queries = 0;			/* queries answered by the batch path */
 	size_t reranked = 0;		/* through TF32 candidates and the exact re-rank */
-	size_t fallback = 0;		/* of those, answered again exactly (not certified) */
+	size_t fallback = 0;		/* not certified, answered again by the direct scan (TF32 or SGEMM) */
 	int candidates = 0;			/* candidates per query */
 };
 

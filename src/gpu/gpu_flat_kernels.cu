@@ -220,36 +220,45 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // RerankKernel re-scores one query's m candidates exactly: block per query.
-// Each warp scores candidates in FP32 from the base rows (the scan's
-// arithmetic: lane partial sums, then a shuffle tree), the block sorts the
+// Each warp scores candidates in FP32 from the base rows, directly ((q - x)^2
+// summed under L2, never the norm expansion, whose cancellation misorders
+// near-duplicate rows), with the scan's arithmetic (lane partial sums in the
+// same order, then the same shuffle tree: a row scores bit-equal here and in
+// ScanSelectKernel), the block sorts the
 // exact keys and writes the k best. Thread 0 then decides whether the
 // candidates provably hold the exact top k: every row outside them has an
 // approximate score >= a_m (the m-th candidate's), so its true score is at
 // least a_m - B and its FP32 score at least (a_m - B)(1 - eta) (L2) or
 // a_m - B (inner product, cosine), where B bounds the approximate score's
-// error (gpu_flat_kernels.cuh); when that exceeds the k-th exact score, no
-// such row can enter or tie into the top k.
+// error: ip_rel_error ||q|| ||x|| on the inner product, doubled under L2,
+// plus the FP32 rounding of ||q||^2 + ||x||^2 - 2 q.x, which scales with
+// ||q||^2 + ||x||^2 and not with the distance (gpu_flat_kernels.cuh); when
+// that exceeds the k-th exact score, no such row can enter or tie into the
+// top k.
 template <int VPL, int M>
 __global__ void __launch_bounds__(kThreads)
 	RerankKernel(const float4 *__restrict__ base, int nvec, const float4 *__restrict__ queries,
-				 const uint64_t *__restrict__ cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified) {
+				 const uint64_t *__restrict__ cand, int m, int k, float max_norm, float ip_rel_error, uint64_t *out,
+				 uint8_t *certified) {
 	extern __shared__ uint64_t smem[];
 	__shared__ double qn_shared;
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	const float4 *q = queries + static_cast<size_t>(blockIdx.x) * nvec;
 	const uint64_t *list = cand + static_cast<size_t>(blockIdx.x) * m;
-	float4 qv[VPL];
+	constexpr int QV = VPL > 0 ? VPL : 1; /* VPL 0: rows wider than 1024, query read from memory */
+	float4 qv[QV];
 #pragma unroll
-	for (int t = 0; t < VPL; t++) {
+	for (int t = 0; t < QV; t++) {
 		int v = lane + 32 * t;
-		qv[t] = v < nvec ? q[v] : make_float4(0.f, 0.f, 0.f, 0.f);
+		qv[t] = (VPL > 0 && v < nvec) ? q[v] : make_float4(0.f, 0.f, 0.f, 0.f);
 	}
 	if (warp == 0) {
 		double s = 0;
-#pragma unroll
-		for (int t = 0; t < VPL; t++)
-			s += static_cast<double>(qv[t].x) * qv[t].x + static_cast<double>(qv[t].y) * qv[t].y +
-				 static_cast<double>(qv[t].z) * qv[t].z + static_cast<double>(qv[t].w) * qv[t].w;
+		for (int v = lane; v < nvec; v += 32) {
+			float4 a = __ldg(q + v);
+			s += static_cast<double>(a.x) * a.x + static_cast<double>(a.y) * a.y + static_cast<double>(a.z) * a.z +
+				static_cast<double>(a.w) * a.w;
+		}
 #pragma unroll
 		for (int o = 16; o > 0; o >>= 1)
 			s += __shfl_xor_sync(0xffffffffu, s, o);
@@ -267,11 +276,16 @@ __global__ void __launch_bounds__(kThreads)
 		uint32_t row = static_cast<uint32_t>(key & 0xffffffffu);
 		const float4 *x = base + static_cast<size_t>(row) * nvec;
 		float acc = 0.0f;
+		if (VPL > 0) {
 #pragma unroll
-		for (int t = 0; t < VPL; t++) {
-			int v = lane + 32 * t;
-			if (v < nvec)
-				acc = Accumulate<M>(acc, qv[t], __ldg(x + v));
+			for (int t = 0; t < QV; t++) {
+				int v = lane + 32 * t;
+				if (v < nvec)
+					acc = Accumulate<M>(acc, qv[t], __ldg(x + v));
+			}
+		} else {
+			for (int v = lane; v < nvec; v += 32)
+				acc = Accumulate<M>(acc, __ldg(q + v), __ldg(x + v));
 		}
 		acc = WarpSum(acc);
 		float score = M == static_cast<int>(DeviceMetric::kL2) ? acc : ScoreFromIp<M>(acc, 0.0f, 0.0f);
@@ -294,7 +308,7 @@ __global__ void __launch_bounds__(kThreads)
 			double dk = FloatFromOrdered(static_cast<uint32_t>(smem[k - 1] >> 32));
 			double dim = 4.0 * nvec;
 			double qn = qn_shared, qnorm = sqrt(qn), xnorm = max_norm;
-			double gamma = kApproxIpRelError + dim * 0x1p-22;
+			double gamma = ip_rel_error;
 			double eta = (dim + 4.0) * 0x1p-23;
 			if (M == static_cast<int>(DeviceMetric::kL2)) {
 				double b = 2.0 * gamma * qnorm * xnorm + eta * (qn + xnorm * xnorm + 2.0 * qnorm * xnorm);
@@ -407,9 +421,9 @@ cudaError_t LaunchMerge(const uint64_t *in, int nq, int lists, int k, int group,
 
 // LaunchRerank dispatches on the metric and the row width.
 cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
-						 const uint64_t *cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified,
-						 cudaStream_t s) {
-	if (nvec > kMaxFusedVec4 || m > kMaxSelectK || k < 1 || k > m)
+						 const uint64_t *cand, int m, int k, float max_norm, float ip_rel_error, uint64_t *out,
+						 uint8_t *certified, cudaStream_t s) {
+	if (m > kMaxSelectK || k < 1 || k > m)
 		return cudaErrorInvalidValue;
 	if (nq == 0)
 		return cudaSuccess;
@@ -417,7 +431,8 @@ cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const
 	auto b = reinterpret_cast<const float4 *>(base);
 	auto q = reinterpret_cast<const float4 *>(queries);
 #define VECDB_RERANK(VPL, M) \
-	RerankKernel<VPL, M><<<static_cast<unsigned>(nq), kThreads, smem, s>>>(b, nvec, q, cand, m, k, max_norm, out, certified)
+	RerankKernel<VPL, M><<<static_cast<unsigned>(nq), kThreads, smem, s>>>(b, nvec, q, cand, m, k, max_norm, ip_rel_error, out, \
+																		   certified)
 #define VECDB_RERANK_M(M)         \
 	do {                          \
 		if (nvec <= 32)           \
@@ -426,8 +441,10 @@ cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const
 			VECDB_RERANK(2, M);   \
 		else if (nvec <= 128)     \
 			VECDB_RERANK(4, M);   \
-		else                      \
+		else if (nvec <= 256)     \
 			VECDB_RERANK(8, M);   \
+		else                      \
+			VECDB_RERANK(0, M);   \
 	} while (0)
 	switch (metric) {
 		case DeviceMetric::kL2:

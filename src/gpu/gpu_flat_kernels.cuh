@@ -53,16 +53,22 @@ cudaError_t LaunchTileSelect(DeviceMetric metric, const float *ip, size_t ld, in
 							 int total_slices, bool seed, uint64_t *out, cudaStream_t s);
 
 // LaunchRerank re-scores, for each of nq queries, its m candidates
-// cand[q * m ...] (sorted keys of approximate scores, e.g. from a TF32 GEMM,
-// whose inner products are off by at most kApproxIpRelError ||q|| ||x||)
-// exactly in FP32 against the base rows (nvec float4 each, no row norm above
+// cand[q * m ...] (sorted keys of approximate scores from a GEMM, TF32 or
+// FP32, whose inner products are off by at most ip_rel_error ||q|| ||x||;
+// under L2 the score is the norm expansion ||q||^2 + ||x||^2 - 2 q.x, whose
+// FP32 rounding the bound adds) exactly in FP32 with direct differences
+// against the base rows (nvec float4 each, any width; no row norm above
 // max_norm), writes the k best exact keys to out[q * k ...] and
 // certified[q] = 1 when the bound proves that no row outside the candidates
 // belongs in (or ties into) the exact top k, else 0 (the caller then answers
 // that query exactly).
 cudaError_t LaunchRerank(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
-						 const uint64_t *cand, int m, int k, float max_norm, uint64_t *out, uint8_t *certified,
-						 cudaStream_t s);
+						 const uint64_t *cand, int m, int k, float max_norm, float ip_rel_error, uint64_t *out,
+						 uint8_t *certified, cudaStream_t s);
+// kFp32IpRelError bounds |ip_fp32 - ip| / (||q|| ||x||) per dimension for an
+// FP32 (pedantic SGEMM) inner product: dim * 2^-24 in any summation order,
+// counted 4x; the TF32 bound is kApproxIpRelError + dim * this.
+constexpr double kFp32IpRelErrorPerDim = 0x1p-22;
 
 // LaunchMerge reduces, for each of nq queries, lists sorted lists of k keys
 // to ceil(lists / group) lists (each the k best of group lists).

@@ -130,6 +130,48 @@ void CheckAgainstCpu(const Built &b, Metric metric, int dim, const std::vector<f
 	EXPECT_LE(mismatched, nq * k / 100 + 2) << what << ": too many tie swaps";
 }
 
+// CheckExactAgainstCpu requires GPU_FLAT's labels to equal FLAT's rank by
+// rank, except where the two rows' distances are genuinely equal: their
+// double-precision distances to the query agree within the FP32 rounding of
+// two direct evaluations (2 (dim + 4) 2^-24 relative), far tighter than the
+// error of the norm expansion ||q||^2 + ||x||^2 - 2 q.x on near-duplicate
+// rows. GPU distances must ascend, and equal ones order by label.
+void CheckExactAgainstCpu(const Built &b, Metric metric, int dim, const std::vector<float> &data,
+						  const std::vector<int64_t> &labels, const std::vector<float> &queries, size_t nq, size_t k,
+						  BitsetView filter, const std::string &what) {
+	std::vector<int64_t> gl(nq * k, -7), cl(nq * k);
+	std::vector<float> gd(nq * k, -7.0f), cd(nq * k);
+	ASSERT_TRUE(b.gpu->Search(queries.data(), nq, k, SearchParams(), filter, gl.data(), gd.data()).ok()) << what;
+	ASSERT_TRUE(b.cpu->Search(queries.data(), nq, k, SearchParams(), filter, cl.data(), cd.data()).ok()) << what;
+	std::unordered_map<int64_t, size_t> row_of;
+	for (size_t i = 0; i < labels.size(); i++)
+		row_of[labels[i]] = i;
+	const double tol = 2.0 * (dim + 4) * std::ldexp(1.0, -24);
+	size_t swaps = 0;
+	for (size_t q = 0; q < nq; q++) {
+		for (size_t i = 0; i < k; i++) {
+			size_t at = q * k + i;
+			if (i > 0 && gl[at] >= 0) {
+				EXPECT_LE(gd[at - 1], gd[at]) << what << " q " << q << " rank " << i;
+				if (gd[at - 1] == gd[at])
+					EXPECT_LT(gl[at - 1], gl[at]) << what << ": tie not by label, q " << q << " rank " << i;
+			}
+			if (gl[at] == cl[at])
+				continue;
+			ASSERT_TRUE(gl[at] >= 0 && cl[at] >= 0) << what << " q " << q << " rank " << i;
+			const float *qv = queries.data() + q * dim;
+			double eg = ReferenceDistance(metric, dim, qv, data.data() + row_of[gl[at]] * dim);
+			double ec = ReferenceDistance(metric, dim, qv, data.data() + row_of[cl[at]] * dim);
+			EXPECT_LE(std::fabs(eg - ec), tol * std::max(std::fabs(eg), std::fabs(ec)) + 1e-30)
+				<< what << " q " << q << " rank " << i << ": label " << gl[at] << " (exact " << eg
+				<< ") instead of " << cl[at] << " (exact " << ec << ")";
+			swaps++;
+		}
+	}
+	std::printf("%s: %zu of %zu labels differ from FLAT, all at FP32-equal distances\n", what.c_str(), swaps,
+				nq * k);
+}
+
 TEST(GpuFlat, WithoutDeviceSaysNotSupported) {
 	if (NoGpuReason().empty())
 		GTEST_SKIP() << "a GPU is present; this case covers machines without one";
@@ -231,7 +273,14 @@ TEST(GpuFlat, TiesGoToTheSmallerLabel) {
 				EXPECT_LT(gl[i - 1], gl[i]) << "nq " << nq << " at " << i;
 			EXPECT_TRUE(Near(gd[i], cd[i]));
 		}
+		CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, {}, "duplicates nq " + std::to_string(nq));
 	}
+	/* the same through SGEMM candidates */
+	vecdb::gpu::GpuFlatBatchOptions o;
+	o.tf32_rerank = false;
+	ASSERT_TRUE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
+	std::vector<float> queries = RandomRows(16, dim, 5);
+	CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, 16, 50, {}, "duplicates, sgemm");
 }
 
 TEST(GpuFlat, ArbitraryLabelsFilterByLabel) {
@@ -352,7 +401,10 @@ TEST(GpuFlat, Tf32UncertifiedQueriesFallBackToExact) {
 	SKIP_WITHOUT_GPU();
 	/* 400 prototypes, 50 near-copies each (noise 1e-3): the k + k candidates
 	   of a query sit inside the TF32 error bound, so certification fails and
-	   those queries are answered again by the FP32 path */
+	   those queries are answered again by the direct scan; distances differ
+	   by ~1e-4 relative, below the norm expansion's FP32 error, so any final
+	   distance from ||q||^2 + ||x||^2 - 2 q.x misorders them: labels must
+	   equal FLAT's exactly */
 	const int dim = 64;
 	const size_t protos = 400, copies = 50, n = protos * copies, nq = 40, k = 20;
 	std::vector<float> proto = RandomRows(protos, dim, 40), noise = RandomRows(n, dim, 41), data(n * dim);
@@ -368,14 +420,27 @@ TEST(GpuFlat, Tf32UncertifiedQueriesFallBackToExact) {
 			queries[q * dim + j] = proto[(q * 7) % protos * dim + j] + 0.05f * qnoise[q * dim + j];
 	Built b = Build(Metric::kL2, dim, data, labels);
 	ASSERT_TRUE(b.gpu != nullptr);
+	/* single query and small batches: the fused scan's direct distances */
+	for (size_t few : {size_t{1}, size_t{3}, size_t{4}})
+		CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, few, k, {},
+							 "near copies, fused, nq " + std::to_string(few));
 	vecdb::gpu::GpuFlatBatchOptions o;
 	o.rerank_factor = 2;
 	ASSERT_TRUE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
-	CheckAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, {}, "near copies");
+	CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, {}, "near copies");
 	auto st = vecdb::gpu::GetGpuFlatBatchStats(*b.gpu);
 	EXPECT_EQ(st.reranked, nq);
 	EXPECT_GT(st.fallback, 0u) << "the bound certified candidates it cannot separate";
 	std::printf("near copies: %zu of %zu queries fell back\n", st.fallback, st.reranked);
+	CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, 5, k, {}, "near copies, batch of 5");
+	Bitset bits = Bitset::Random(n, 0.5, 43);
+	CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, bits.View(), "near copies, 50% allowed");
+	o.rerank_factor = 4;
+	o.tf32_rerank = false; /* SGEMM candidates: the norm expansion in FP32 misorders these too */
+	ASSERT_TRUE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
+	CheckExactAgainstCpu(b, Metric::kL2, dim, data, labels, queries, nq, k, {}, "near copies, sgemm");
+	std::printf("near copies, sgemm: %zu of %zu queries fell back\n", vecdb::gpu::GetGpuFlatBatchStats(*b.gpu).fallback,
+				nq);
 	o.rerank_factor = 1;
 	EXPECT_FALSE(vecdb::gpu::SetGpuFlatBatchOptions(*b.gpu, o).ok());
 }
