@@ -306,6 +306,14 @@ void VecdbEngineSerialize(const VecdbEngine *e, VecdbByteSink sink, void *arg) {
 	Raise(&err);
 }
 
+// Adopt wraps a loaded index into *out, or returns why it was not loaded.
+static engine::Status Adopt(engine::Expected<std::unique_ptr<engine::Index>> &&loaded, VecdbEngine **out) {
+	if (!loaded.ok())
+		return loaded.status();
+	*out = new VecdbEngine{std::move(loaded).value()};
+	return engine::Status::Ok();
+}
+
 // VecdbEngineDeserialize reads an index back from source; damaged data is
 // ERRCODE_INDEX_CORRUPTED.
 VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
@@ -313,11 +321,7 @@ VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
 	VecdbEngine *e = nullptr;
 	Run(&err, [&]() {
 		SourceReader reader(source, arg, &err);
-		auto loaded = engine::DeserializeIndex(reader);
-		if (!loaded.ok())
-			return loaded.status();
-		e = new VecdbEngine{std::move(loaded).value()};
-		return engine::Status::Ok();
+		return Adopt(engine::DeserializeIndex(reader), &e);
 	});
 	Raise(&err);
 	return e;
@@ -334,19 +338,12 @@ VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place)
 	*in_place = false;
 	Run(&err, [&]() {
 		auto view = engine::OpenIndexView(data, size, false);
-		if (view.ok()) {
-			e = new VecdbEngine{std::move(view).value()};
-			*in_place = true;
-			return engine::Status::Ok();
+		if (view.ok() || view.status().code() != engine::StatusCode::kNotSupported) {
+			*in_place = view.ok();
+			return Adopt(std::move(view), &e);
 		}
-		if (view.status().code() != engine::StatusCode::kNotSupported)
-			return view.status();
 		engine::MemoryReader reader(data, size);
-		auto loaded = engine::DeserializeIndex(reader);
-		if (!loaded.ok())
-			return loaded.status();
-		e = new VecdbEngine{std::move(loaded).value()};
-		return engine::Status::Ok();
+		return Adopt(engine::DeserializeIndex(reader), &e);
 	});
 	Raise(&err);
 	return e;

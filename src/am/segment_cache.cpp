@@ -472,10 +472,15 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		{
 			VecdbSharedPin *pin = &snap->shared[snap->nshared];
 
+			/*
+			 * Count the slot before loading, so a pin taken before an ERROR
+			 * in the rest of the load is released with the snapshot; it stays
+			 * empty (entry NULL) when the engine is not a view.
+			 */
+			memset(pin, 0, sizeof(*pin));
+			snap->nshared++;
 			fresh[i] = VecdbLoadSegment(index, d, snap->meta.generation, true, snap->meta.build_id,
 										VecdbSharedActive() ? pin : NULL);
-			if (fresh[i]->in_place)
-				snap->nshared++;
 			snap->read_rows[i] = fresh[i]->read_rows;
 			keep[i] = fresh[i];
 		}

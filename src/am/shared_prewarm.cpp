@@ -18,6 +18,7 @@
 extern "C" {
 #include "access/relation.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -57,7 +58,8 @@ VecdbPrewarmRegister(void)
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	/* after a crash restart the area is empty: the leader runs again */
+	worker.bgw_restart_time = 10;
 	strlcpy(worker.bgw_library_name, "vecdb", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "vecdb_prewarm_leader_main", BGW_MAXLEN);
 	strlcpy(worker.bgw_name, "vecdb prewarm leader", BGW_MAXLEN);
@@ -200,9 +202,11 @@ vecdb_prewarm_database_main(Datum arg)
 {
 	Oid			database = DatumGetObjectId(arg);
 	int			n;
-	int			loaded = 0;
+	volatile int loaded = 0;
 	ResidentLine *lines;
 
+	/* SIGTERM as in a backend: FATAL at the next CHECK_FOR_INTERRUPTS, not inside a lock */
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
 	lines = ReadList(&n);
@@ -214,23 +218,36 @@ vecdb_prewarm_database_main(Datum arg)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		index = try_relation_open(lines[i].index, AccessShareLock);
-		if (index != NULL)
+		/* one index's ERROR (dropped meanwhile, damaged, 40001) costs only its line */
+		PG_TRY();
 		{
-			if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
-				index->rd_indam->ambuild == vecdbbuild)
+			PushActiveSnapshot(GetTransactionSnapshot());
+			index = try_relation_open(lines[i].index, AccessShareLock);
+			if (index != NULL)
 			{
-				VecdbSnapshot *snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+				/* an unlogged index is empty on a standby */
+				if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
+					index->rd_indam->ambuild == vecdbbuild &&
+					!(RecoveryInProgress() && index->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED))
+				{
+					VecdbSnapshot *snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
 
-				VecdbCacheAcquire(index, snap);
-				VecdbCacheRelease(snap);
-				loaded++;
+					VecdbCacheAcquire(index, snap);
+					VecdbCacheRelease(snap);
+					loaded++;
+				}
+				relation_close(index, AccessShareLock);
 			}
-			relation_close(index, AccessShareLock);
+			PopActiveSnapshot();
+			CommitTransactionCommand();
 		}
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		PG_CATCH();
+		{
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
 	}
 	ereport(DEBUG1, (errmsg_internal("vecdb prewarmed %d indexes of database %u", loaded, database)));
 	proc_exit(0);

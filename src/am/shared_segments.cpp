@@ -187,6 +187,9 @@ VecdbSharedInit(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	preloaded = true;
+	/* vecdb.shared_memory_size = 0: preloaded, but no area (per-backend copies) */
+	if (vecdb_shared_memory_mb == 0)
+		return;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = SharedRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -204,6 +207,9 @@ ReleaseAllPins(int code, Datum arg)
 
 	if (area == NULL || local_pins == NULL)
 		return;
+	/* a FATAL raised while we held the lock (in a background worker) */
+	if (LWLockHeldByMe(area->lock))
+		LWLockRelease(area->lock);
 	LWLockAcquire(area->lock, LW_EXCLUSIVE);
 	hash_seq_init(&seq, local_pins);
 	while ((p = (LocalPin *) hash_seq_search(&seq)) != NULL)
@@ -231,6 +237,8 @@ Attach(void)
 {
 	MemoryContext old;
 	HASHCTL		ctl;
+	char	   *place;
+	dsa_area   *dsa;
 
 	if (area_dsa != NULL)
 		return true;
@@ -238,15 +246,19 @@ Attach(void)
 		return false;
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	LWLockRegisterTranche(area->tranche_id, "vecdb_shared_area");
-	area_dsa = dsa_attach_in_place((char *) TYPEALIGN(64, (char *) area + AREA_HEADER_SIZE), NULL);
-	dsa_pin_mapping(area_dsa);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(SharedSegment *);
 	ctl.entrysize = sizeof(LocalPin);
 	ctl.hcxt = TopMemoryContext;
 	local_pins = hash_create("vecdb shared pins", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	place = (char *) TYPEALIGN(64, (char *) area + AREA_HEADER_SIZE);
+	dsa = dsa_attach_in_place(place, NULL);
+	/* give our reference back at exit (the area itself stays pinned) */
+	on_shmem_exit(dsa_on_shmem_exit_release_in_place, PointerGetDatum(place));
+	dsa_pin_mapping(dsa);
 	MemoryContextSwitchTo(old);
 	before_shmem_exit(ReleaseAllPins, (Datum) 0);
+	area_dsa = dsa;				/* last: attached means everything above is set */
 	return true;
 }
 
@@ -276,10 +288,11 @@ NoteLocalPin(SharedSegment *entry)
 static void
 PinLocked(SharedSegment *entry)
 {
+	/* first the local record (it may fail on memory): no pin without it */
+	NoteLocalPin(entry);
 	entry->pins++;
 	entry->lru = ++area->clock;
 	entry->last_use = GetCurrentTimestamp();
-	NoteLocalPin(entry);
 }
 
 // EvictOneLocked frees the least recently used unpinned READY entry; false
@@ -308,6 +321,9 @@ EvictOneLocked(void)
 static dsa_pointer
 Allocate(size_t size)
 {
+	/* larger than the whole area: evicting everyone would not help */
+	if (size > area->area_size)
+		return InvalidDsaPointer;
 	for (;;)
 	{
 		dsa_pointer dp;
@@ -402,6 +418,7 @@ VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, 
 			{
 				area->overflows++;
 				LWLockRelease(area->lock);
+				ConditionVariableCancelSleep();
 				return NULL;
 			}
 		}
@@ -549,9 +566,10 @@ VecdbSharedResidentIndexes(int *n)
 	*n = 0;
 	if (!Attach())
 		return palloc(sizeof(Oid) * 2);
-	LWLockAcquire(area->lock, LW_SHARED);
-	cap = Max(1L, hash_get_num_entries(area_hash));
+	/* allocate before locking: an ERROR must not leave the lock held */
+	cap = MaxEntries();
 	out = (Oid *) palloc(sizeof(Oid) * 2 * cap);
+	LWLockAcquire(area->lock, LW_SHARED);
 	hash_seq_init(&seq, area_hash);
 	while ((e = (SharedSegment *) hash_seq_search(&seq)) != NULL)
 	{
@@ -572,23 +590,34 @@ VecdbSharedResidentIndexes(int *n)
 	return out;
 }
 
-// vecdb_shared_segments lists the segments resident in the shared area.
+// vecdb_shared_segments lists the segments resident in the shared area. It
+// copies the table under the lock and builds the rows after releasing it.
 VECDB_FUNCTION(vecdb_shared_segments)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS seq;
 	SharedSegment *e;
+	SharedSegment *copy;
+	long		n = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (!Attach())
 		return (Datum) 0;
+	copy = (SharedSegment *) palloc(sizeof(SharedSegment) * MaxEntries());
 	LWLockAcquire(area->lock, LW_SHARED);
 	hash_seq_init(&seq, area_hash);
 	while ((e = (SharedSegment *) hash_seq_search(&seq)) != NULL)
+		if (n < MaxEntries())
+			copy[n++] = *e;
+		else
+			hash_seq_term(&seq);
+	LWLockRelease(area->lock);
+	for (long i = 0; i < n; i++)
 	{
 		Datum		values[10];
 		bool		nulls[10] = {false};
 
+		e = &copy[i];
 		values[0] = ObjectIdGetDatum(e->index_oid);
 		values[1] = ObjectIdGetDatum(e->key.node.dbNode);
 		values[2] = ObjectIdGetDatum(e->key.node.relNode);
@@ -602,7 +631,6 @@ VECDB_FUNCTION(vecdb_shared_segments)
 		nulls[9] = e->last_use == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	LWLockRelease(area->lock);
 	return (Datum) 0;
 }
 

@@ -75,4 +75,25 @@ is($loaded, '2', 'a dropped index is skipped, the others are loaded');
 ok($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'vecdb prewarm'}) <= 1,
 	'only the leader stays');
 $node->stop;
+
+# vecdb.shared_memory_size = 0: preloaded without an area, the server starts
+# and every connection keeps its own copy
+my $off = PostgreSQL::Test::Cluster->new('area_off');
+$off->init;
+$off->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'vecdb'
+vecdb.shared_memory_size = 0
+vecdb.min_index_rows = 100
+});
+$off->start;
+$off->safe_psql('postgres', q{
+	CREATE EXTENSION vecdb;
+	CREATE TABLE a (id int, v vector(2));
+	INSERT INTO a SELECT i, ARRAY[i % 31, i % 17]::real[]::vector FROM generate_series(1, 500) i;
+	CREATE INDEX ON a USING hnsw (v vector_l2_ops);});
+is($off->safe_psql('postgres', 'SELECT enabled FROM vecdb_shared_status()'), 'f',
+	'vecdb.shared_memory_size = 0: no shared area');
+is($off->safe_psql('postgres', q{SET enable_seqscan = off;
+	SELECT id FROM a ORDER BY v <-> '[3,3]', id LIMIT 1;}), '3', 'and index scans work with private copies');
+$off->stop;
 done_testing();
