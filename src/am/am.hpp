@@ -301,6 +301,8 @@ typedef struct VecdbChainReader
 	uint32		chunk_len;
 	uint32		chunk_pos;
 	uint64		generation;		/* directory generation the chain was taken from */
+	BlockNumber nblocks;		/* relation size last seen (0: not yet) */
+	BufferAccessStrategy strategy;	/* NULL: the default; loads of whole segments use a ring */
 } VecdbChainReader;
 
 void		VecdbCorrupt(Relation index, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
@@ -506,6 +508,7 @@ const char *VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint6
 bool		VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 void	   *VecdbSharedResidentIndexes(int *n);
+int64		VecdbSharedPrewarm(Relation index);
 
 /* ---- shared_prewarm.cpp ---- */
 

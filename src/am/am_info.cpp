@@ -147,10 +147,15 @@ VECDB_FUNCTION(vecdb_prewarm)
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(heapid));
 	index = OpenVecdbIndex(relid, AccessShareLock);
-	snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
-	VecdbCacheAcquire(index, snap);
-	n = snap->nsegments;
-	VecdbCacheRelease(snap);
+	if (VecdbSharedActive())
+		n = VecdbSharedPrewarm(index);
+	else
+	{
+		snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+		VecdbCacheAcquire(index, snap);
+		n = snap->nsegments;
+		VecdbCacheRelease(snap);
+	}
 	relation_close(index, AccessShareLock);
 	PG_RETURN_INT64(n);
 }

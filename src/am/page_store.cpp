@@ -285,10 +285,13 @@ LoadNextPage(VecdbChainReader *r)
 
 	if (blkno == InvalidBlockNumber || r->pages_left == 0)
 		return false;
-	if (blkno >= RelationGetNumberOfBlocks(r->index))
+	/* the relation's size is looked up again only when a link passes it */
+	if (blkno >= r->nblocks)
+		r->nblocks = RelationGetNumberOfBlocks(r->index);
+	if (blkno >= r->nblocks)
 		VecdbCorrupt(r->index, "links to block %u past its end", blkno);
 	CHECK_FOR_INTERRUPTS();
-	buf = ReadBuffer(r->index, blkno);
+	buf = ReadBufferExtended(r->index, MAIN_FORKNUM, blkno, RBM_NORMAL, r->strategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	opaque = VecdbPageGetOpaque(page);

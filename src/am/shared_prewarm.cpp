@@ -230,10 +230,7 @@ vecdb_prewarm_database_main(Datum arg)
 					index->rd_indam->ambuild == vecdbbuild &&
 					!(RecoveryInProgress() && index->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED))
 				{
-					VecdbSnapshot *snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
-
-					VecdbCacheAcquire(index, snap);
-					VecdbCacheRelease(snap);
+					(void) VecdbSharedPrewarm(index);
 					loaded++;
 				}
 				relation_close(index, AccessShareLock);

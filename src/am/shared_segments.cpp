@@ -368,10 +368,13 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 	uint8		probe;
 
 	VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, d->segment_id, d->blob_head, d->blob_pages, generation);
+	/* a ring of buffers: loading a large segment must not flush shared_buffers */
+	r.strategy = GetAccessStrategy(BAS_BULKREAD);
 	if (!VecdbChainRead(&r, dst, d->blob_bytes) || VecdbChainRead(&r, &probe, 1))
 		VecdbCorrupt(index, "segment %u does not hold the " UINT64_FORMAT " bytes its directory entry says",
 					 d->segment_id, d->blob_bytes);
 	VecdbChainReaderEnd(&r);
+	FreeAccessStrategy(r.strategy);
 	/* once per load: the backends' views then trust these bytes */
 	VecdbEngineVerifyBytes(dst, d->blob_bytes);
 }
@@ -550,6 +553,28 @@ VecdbSharedUnpin(const VecdbSharedPin *pin)
 			hash_search(local_pins, &entry, HASH_REMOVE, NULL);
 	}
 	LWLockRelease(area->lock);
+}
+
+// VecdbSharedPrewarm loads the sealed segments of index into the area one at
+// a time, pinning each only while it loads (so an index larger than the area
+// evicts its own earlier segments instead of spilling into private copies),
+// and returns how many sealed segments the index has.
+int64
+VecdbSharedPrewarm(Relation index)
+{
+	VecdbMetaPageData *meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+
+	VecdbReadMeta(index, meta);
+	for (uint32 i = 0; i < meta->nsegments; i++)
+	{
+		VecdbSharedPin pin;
+		bool		loaded;
+
+		memset(&pin, 0, sizeof(pin));
+		if (VecdbSharedAcquire(index, &meta->segments[i], meta->build_id, meta->generation, &pin, &loaded))
+			VecdbSharedUnpin(&pin);
+	}
+	return (int64) meta->nsegments;
 }
 
 // VecdbSharedResidentIndexes returns the (database, index) OID pairs of the
