@@ -110,6 +110,12 @@ VecdbRegisterGucs(void)
 								"connection. Segments not in use are evicted, least recently used first.",
 								&vecdb_shared_memory_mb, 256, 0, INT_MAX / 2, PGC_POSTMASTER, GUC_UNIT_MB, NULL, NULL,
 								NULL);
+		DefineCustomIntVariable("vecdb.seal_growing_rows",
+								"Sets the growing-segment rows at which a background worker seals them into an "
+								"indexed segment",
+								"Needs vecdb in shared_preload_libraries; 0 leaves sealing to VACUUM and "
+								"vecdb_compact().", &vecdb_seal_growing_rows, 10000, 0, INT_MAX, PGC_SIGHUP, 0, NULL,
+								NULL, NULL);
 		DefineCustomBoolVariable("vecdb.prewarm_resident",
 								 "Reloads after a restart the indexes that were in the shared area before it",
 								 "A background worker keeps a list of them in vecdb_resident.list in the data "

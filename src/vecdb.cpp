@@ -20,6 +20,7 @@ _PG_init(void)
 {
 	VecdbRegisterGucs();
 	VecdbSharedInit();
+	VecdbSealInit();
 	VecdbRegisterReloptions();
 	VecdbInstallPlannerHooks();
 }

@@ -29,3 +29,8 @@ CREATE FUNCTION vecdb_check_shared_memory() RETURNS void
 COMMENT ON FUNCTION vecdb_check_shared_memory() IS 'warns when each connection keeps a private copy of every index (vecdb not in shared_preload_libraries); CREATE EXTENSION runs it';
 -- tell the installer, once, when connections will not share index memory
 SELECT vecdb_check_shared_memory();
+
+CREATE FUNCTION vecdb_seal_status(OUT enabled boolean, OUT queued integer, OUT requested bigint, OUT sealed bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_seal_status() IS 'describes background sealing (vecdb.seal_growing_rows, vecdb preloaded): whether it runs, indexes queued, seal requests and seals done since the server started';

@@ -510,6 +510,13 @@ void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 void	   *VecdbSharedResidentIndexes(int *n);
 int64		VecdbSharedPrewarm(Relation index);
 
+/* ---- seal_worker.cpp ---- */
+
+extern int	vecdb_seal_growing_rows;
+
+void		VecdbSealInit(void);
+void		VecdbSealAfterInsert(Relation index, uint64 rows);
+
 /* ---- shared_prewarm.cpp ---- */
 
 extern bool vecdb_prewarm_resident;

@@ -28,6 +28,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	char	   *scalars;
 	Buffer		metabuf;
 	VecdbMetaPage meta;
+	uint64		growing_rows;
 
 	if (isnull[0])
 		return false;
@@ -80,7 +81,9 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	}
 	VecdbCheckDims(index, meta->dims, dims);
 	VecdbGrowingAppend(index, metabuf, record);
+	growing_rows = meta->growing.end - meta->growing.start;
 	UnlockReleaseBuffer(metabuf);
+	VecdbSealAfterInsert(index, growing_rows);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

@@ -1,0 +1,79 @@
+# 011_background_seal.pl: with vecdb preloaded, a growing segment that
+# reaches vecdb.seal_growing_rows is sealed into an indexed segment by a
+# background worker, without VACUUM or vecdb_compact, while inserts and
+# queries go on; every row stays findable and vecdb_verify passes.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = PostgreSQL::Test::Cluster->new('seal');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'vecdb'
+vecdb.seal_growing_rows = 500
+vecdb.min_index_rows = 100
+autovacuum = off
+});
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION vec(i int) RETURNS vector(8) IMMUTABLE LANGUAGE sql AS
+	$$ SELECT ARRAY(SELECT ((hashint4(i * 8 + j) & 65535) / 65536.0)::real FROM generate_series(1, 8) j)::vector(8) $$;
+	CREATE TABLE t (id int PRIMARY KEY, v vector(8));
+	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 2000) i;
+	CREATE INDEX t_idx ON t USING hnsw (v vector_l2_ops);
+});
+my $sealed_segments = sub {
+	$node->safe_psql('postgres', q{SELECT count(*) FROM vecdb_index_info('t_idx') WHERE kind <> 'growing'});
+};
+my $growing = sub {
+	$node->safe_psql('postgres', q{SELECT rows FROM vecdb_index_info('t_idx') WHERE kind = 'growing'});
+};
+is($sealed_segments->(), '1', 'one sealed segment after CREATE INDEX');
+
+# below the threshold nothing happens
+$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(2001, 2300) i');
+sleep 1;
+is($growing->(), '300', 'below vecdb.seal_growing_rows the rows stay in the growing segment');
+
+# past it, in several statements, with queries in between
+for my $b (0 .. 2)
+{
+	my $from = 2301 + $b * 200;
+	my $to = $from + 199;
+	$node->safe_psql('postgres', "INSERT INTO t SELECT i, vec(i) FROM generate_series($from, $to) i");
+	$node->safe_psql('postgres', 'SET enable_seqscan = off; SELECT id FROM t ORDER BY v <-> vec(7) LIMIT 3');
+}
+my $g;
+for (1 .. 150)
+{
+	$g = $growing->();
+	last if $g ne '' && $g < 500;
+	usleep(200_000);
+}
+cmp_ok($g, '<', 500, "the growing segment was sealed in the background ($g rows left)");
+cmp_ok($sealed_segments->(), '>=', 2, 'a new sealed segment holds them');
+my ($enabled, $sealed) = split /\|/,
+  $node->safe_psql('postgres', 'SELECT enabled, sealed FROM vecdb_seal_status()');
+is($enabled, 't', 'vecdb_seal_status: enabled');
+cmp_ok($sealed, '>=', 1, 'vecdb_seal_status counts the seal');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '2900', 'every committed row is in the table');
+is($node->safe_psql('postgres', "SELECT vecdb_verify('t_idx')"), 't', 'vecdb_verify passes (every visible heap row is in the index)');
+my $missing = $node->safe_psql('postgres', q{
+	SET enable_seqscan = off; SET hnsw.ef_search = 400;
+	SELECT count(*) FROM generate_series(1, 2900, 97) i
+	WHERE i <> (SELECT id FROM t ORDER BY v <-> vec(i) LIMIT 1)});
+is($missing, '0', 'rows from before and after the seal are found by their own vectors');
+
+# vecdb.seal_growing_rows = 0 turns it off
+$node->safe_psql('postgres', 'ALTER SYSTEM SET vecdb.seal_growing_rows = 0; SELECT pg_reload_conf()');
+sleep 1;
+my $before = $sealed_segments->();
+$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(2901, 3600) i');
+sleep 2;
+is($sealed_segments->(), $before, 'with vecdb.seal_growing_rows = 0 nothing is sealed in the background');
+$node->stop;
+done_testing();
