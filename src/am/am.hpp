@@ -510,6 +510,10 @@ void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 void	   *VecdbSharedResidentIndexes(int *n);
 int64		VecdbSharedPrewarm(Relation index);
 
+/* ---- bgworker_job.cpp ---- */
+
+bool		VecdbRunDatabaseJob(const char *function, const char *type, const char *name, Oid database, Oid arg);
+
 /* ---- seal_worker.cpp ---- */
 
 extern int	vecdb_seal_growing_rows;

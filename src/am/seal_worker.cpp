@@ -168,29 +168,12 @@ TakeRequest(SealRequest *out)
 static void
 RunSealJob(const SealRequest *req)
 {
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	pid_t		pid;
+	char		name[BGW_MAXLEN];
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "vecdb", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "vecdb_seal_database_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "vecdb seal index %u", req->index);
-	strlcpy(worker.bgw_type, "vecdb seal", BGW_MAXLEN);
-	worker.bgw_main_arg = ObjectIdGetDatum(req->database);
-	memcpy(worker.bgw_extra, &req->index, sizeof(Oid));
-	worker.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-	{
+	snprintf(name, sizeof(name), "vecdb seal index %u", req->index);
+	if (!VecdbRunDatabaseJob("vecdb_seal_database_main", "vecdb seal", name, req->database, req->index))
 		ereport(LOG, (errmsg("vecdb could not start a worker to seal index %u", req->index),
 					  errhint("More max_worker_processes may be needed; VACUUM seals it meanwhile.")));
-		return;
-	}
-	if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
-		(void) WaitForBackgroundWorkerShutdown(handle);
 }
 
 // vecdb_seal_leader_main runs queued seal jobs one at a time until shutdown.

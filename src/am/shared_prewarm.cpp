@@ -131,28 +131,12 @@ WriteList(void)
 static void
 RunDatabaseWorker(Oid database)
 {
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	pid_t		pid;
+	char		name[BGW_MAXLEN];
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "vecdb", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "vecdb_prewarm_database_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "vecdb prewarm database %u", database);
-	strlcpy(worker.bgw_type, "vecdb prewarm", BGW_MAXLEN);
-	worker.bgw_main_arg = ObjectIdGetDatum(database);
-	worker.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-	{
+	snprintf(name, sizeof(name), "vecdb prewarm database %u", database);
+	if (!VecdbRunDatabaseJob("vecdb_prewarm_database_main", "vecdb prewarm", name, database, InvalidOid))
 		ereport(LOG, (errmsg("vecdb could not start a worker to prewarm the indexes of database %u", database),
 					  errhint("More max_worker_processes may be needed.")));
-		return;
-	}
-	if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
-		(void) WaitForBackgroundWorkerShutdown(handle);
 }
 
 // vecdb_prewarm_leader_main prewarms what the list names, then keeps the
