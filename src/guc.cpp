@@ -27,6 +27,7 @@ int			vecdb_min_index_rows = 1000;
 int			vecdb_compact_growing_rows = 1000;
 double		vecdb_compact_deleted_fraction = 0.2;
 int			vecdb_max_segments = 16;
+double		vecdb_merge_onto_fraction = 0.5;
 
 static const struct config_enum_entry hnsw_iterative_options[] = {
 	{"off", VECDB_ITERATIVE_OFF, false},
@@ -138,6 +139,11 @@ VecdbRegisterGucs(void)
 	DefineCustomIntVariable("vecdb.max_segments",
 							"Sets the sealed segments an index keeps before VACUUM merges the smallest", NULL,
 							&vecdb_max_segments, 16, 1, VECDB_MAX_SEGMENTS, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vecdb.merge_onto_fraction",
+							 "Sets the share of a merge's rows one segment must hold for the others to be added to it",
+							 "A merge then keeps that segment's graph or lists and adds only the other rows, "
+							 "instead of building every row anew; 0 always builds anew.",
+							 &vecdb_merge_onto_fraction, 0.5, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("vecdb");
 }
 

@@ -240,6 +240,7 @@ extern int	vecdb_min_index_rows;
 extern int	vecdb_compact_growing_rows;
 extern double vecdb_compact_deleted_fraction;
 extern int	vecdb_max_segments;
+extern double vecdb_merge_onto_fraction;
 
 // VecdbIterativeScan mirrors pgvector's iterative scan modes.
 typedef enum VecdbIterativeScan
@@ -388,10 +389,12 @@ void		VecdbCheckDims(Relation index, int expected, int actual);
 // (row i's at sblobs + soffs[i], up to soffs[i + 1]).
 typedef struct VecdbRowBatch
 {
-	char	   *rows;
+	char	   *rows;			/* vectors of rows prefix .. n-1 */
 	ItemPointerData *tids;
 	uint64		n;
-	uint64		capacity;
+	uint64		prefix;			/* leading rows without a vector: already in the engine index they extend */
+	uint64		capacity;		/* of tids and soffs */
+	uint64		rows_capacity;	/* of rows */
 	uint32		row_bytes;
 	char	   *sblobs;
 	uint64	   *soffs;
@@ -406,7 +409,7 @@ VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
 void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
 								 VecdbEngineConfig *config);
 void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
-							  uint32 segment_id, bool use_fsm, bool report_progress,
+							  VecdbEngine *onto, uint32 segment_id, bool use_fsm, bool report_progress,
 							  VecdbSegmentEntry *entry);
 size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
 
@@ -542,6 +545,7 @@ typedef struct VecdbSegment
 	uint32		segment_id;
 	uint32		tid_version;
 	VecdbEngine *engine;
+	VecdbEngineOwner *engine_owner;	/* frees engine with cxt */
 	ItemPointerData *tids;
 	uint8	   *deleted;
 	VecdbColumn *cols;			/* scalar columns, NULL when the index has none */

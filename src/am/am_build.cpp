@@ -94,7 +94,7 @@ FlushSegment(BuildState *bs)
 				 errhint("Increase maintenance_work_mem.")));
 	entry = &bs->meta->segments[bs->meta->nsegments];
 	old = MemoryContextSwitchTo(bs->tmpcxt);
-	VecdbWriteSegment(bs->index, bs->meta, &bs->batch, bs->meta->next_owner_id, false, true, entry);
+	VecdbWriteSegment(bs->index, bs->meta, &bs->batch, NULL, bs->meta->next_owner_id, false, true, entry);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpcxt);
 	bs->meta->next_owner_id++;

@@ -1,7 +1,11 @@
 // am_compact.cpp implements compaction: the growing segment's live rows, the
 // live rows of sealed segments with many deletes, and small sealed segments
 // (size-tiered) are rebuilt into one new sealed segment, which replaces them
-// in a single WAL-logged metapage switch.
+// in a single WAL-logged metapage switch. When one chosen segment holds most
+// of the rows (vecdb.merge_onto_fraction) the others are added to its graph
+// or lists instead (ChooseOnto): the merge costs the rows it adds, so the
+// tiering may also fold small segments into one up to kOntoTierFactor times
+// their size, which keeps the segment count, and a query's cost, low.
 //
 // Readers and writers keep working: rows are gathered and the new segment is
 // built and written without the metapage lock (appends continue past the
@@ -62,6 +66,21 @@ FreeRetired(Relation index, VecdbMetaPageData *meta)
 	IndexFreeSpaceMapVacuum(index);
 }
 
+// kOntoTierFactor bounds the size of a segment that smaller ones are added
+// to: at most this many times their rows, so each merge rewrites at most
+// that much more than it adds (its pages are written anew).
+static const uint64 kOntoTierFactor = 8;
+
+// OntoCandidate says whether other rows may be added to segment e (its
+// graph or lists kept): merges onto are on, this is not a full compaction,
+// and e has few deletes (its dead rows stay, masked, until a full one).
+static bool
+OntoCandidate(const VecdbSegmentEntry *e, bool full)
+{
+	return !full && vecdb_merge_onto_fraction > 0.0 && LiveRows(e) > 0 &&
+		!(e->deleted > 0 && (double) e->deleted >= vecdb_compact_deleted_fraction * (double) e->rows);
+}
+
 // ChooseInputs marks the segments to rewrite and says whether the growing
 // segment is taken; false when there is nothing worth doing.
 static bool
@@ -100,7 +119,12 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 		for (i = 0; i < meta->nsegments; i++)
 			if (!chosen[i] && (best < 0 || LiveRows(&meta->segments[i]) < LiveRows(&meta->segments[best])))
 				best = (int) i;
-		if (best < 0 || acc == 0 || LiveRows(&meta->segments[best]) > 2 * acc)
+		if (best < 0 || acc == 0)
+			break;
+		/* a larger one may still take the rest, when the merge adds to it (ChooseOnto) */
+		if (LiveRows(&meta->segments[best]) > 2 * acc &&
+			!(OntoCandidate(&meta->segments[best], full) &&
+			  LiveRows(&meta->segments[best]) <= kOntoTierFactor * acc))
 			break;
 		chosen[best] = true;
 		acc += LiveRows(&meta->segments[best]);
@@ -174,6 +198,75 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 	VecdbSegmentUnref(seg);
 }
 
+// ChooseOnto returns the chosen segment the others are added to (its graph
+// or lists kept, its rows not rebuilt), or -1 to build anew: the largest
+// chosen one, when it holds at least half of the rows the new segment will,
+// has few deletes (its dead rows stay, masked, until a full compaction),
+// and is already of the kind a segment of that size gets.
+static int
+ChooseOnto(const VecdbMetaPageData *meta, const bool *chosen, bool take_growing, bool full)
+{
+	uint64		total = take_growing ? meta->growing.end - meta->growing.start - meta->growing.deleted : 0;
+	int			best = -1;
+	uint32		i;
+	const VecdbSegmentEntry *e;
+
+	if (full || vecdb_merge_onto_fraction <= 0.0)
+		return -1;
+	for (i = 0; i < meta->nsegments; i++)
+		if (chosen[i])
+		{
+			total += LiveRows(&meta->segments[i]);
+			if (best < 0 || LiveRows(&meta->segments[i]) > LiveRows(&meta->segments[best]))
+				best = (int) i;
+		}
+	if (best < 0)
+		return -1;
+	e = &meta->segments[best];
+	if (!OntoCandidate(e, full) || LiveRows(e) == total ||
+		(double) LiveRows(e) < vecdb_merge_onto_fraction * (double) total ||
+		e->engine_kind != (uint32) VecdbSegmentKind(meta, total + e->deleted))
+		return -1;
+	return best;
+}
+
+// GatherOntoRows loads the segment the others are added to: its engine
+// index (owned, writable) and, as the batch's prefix, every row's TID (dead
+// ones stay invalid) and scalar values, without the vectors.
+static VecdbEngine *
+GatherOntoRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry, VecdbRowBatch *batch,
+			   VecdbEngineOwner **owner)
+{
+	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
+	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);
+	VecdbScalarLayout layout;
+	VecdbEngine *engine;
+	uint64		l;
+
+	VecdbScalarLayoutFor(index, &layout);
+	for (l = 0; l < entry->rows; l++)
+	{
+		uint32		bloblen = 0;
+
+		if (seg->cols)
+		{
+			bloblen = VecdbColumnsRowSize(&layout, seg->cols, l);
+			VecdbColumnsEncodeRow(&layout, seg->cols, l, blob);
+		}
+		VecdbRowBatchAdd(batch, NULL, &seg->tids[l], blob, bloblen);
+		if ((l & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(blob);
+	/* the engine outlives the segment: the caller's context owns it now */
+	engine = VecdbEngineOwnerRelease(seg->engine_owner);
+	seg->engine = NULL;
+	seg->engine_owner = NULL;
+	*owner = VecdbEngineOwn(engine);
+	VecdbSegmentUnref(seg);
+	return engine;
+}
+
 // AddPending appends a retired chain to the metapage's pending list.
 static void
 AddPending(VecdbMetaPage m, BlockNumber head, uint32 owner, VecdbPageKind kind, uint32 npages)
@@ -210,6 +303,9 @@ VecdbCompact(Relation index, bool full, bool wait)
 	uint32		i;
 	uint32		n;
 	VecdbSegmentEntry kept[VECDB_MAX_SEGMENTS];
+	int			onto_at;
+	VecdbEngine *onto = NULL;
+	VecdbEngineOwner *onto_owner = NULL;
 
 	if (wait)
 		LockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
@@ -229,10 +325,13 @@ VecdbCompact(Relation index, bool full, bool wait)
 		return false;
 	}
 
-	/* gather the live rows */
+	/* gather the live rows, after every row of the segment they are added to */
 	VecdbRowBatchInit(&batch, VecdbRowBytes(meta), 1024);
+	onto_at = ChooseOnto(meta, chosen, take_growing, full);
+	if (onto_at >= 0)
+		onto = GatherOntoRows(index, meta, &meta->segments[onto_at], &batch, &onto_owner);
 	for (i = 0; i < meta->nsegments; i++)
-		if (chosen[i])
+		if (chosen[i] && (int) i != onto_at)
 			GatherSegmentRows(index, meta, &meta->segments[i], &batch);
 	if (take_growing)
 	{
@@ -252,7 +351,11 @@ VecdbCompact(Relation index, bool full, bool wait)
 		id = m->next_owner_id++;
 		GenericXLogFinish(xlog);
 		UnlockReleaseBuffer(metabuf);
-		VecdbWriteSegment(index, meta, &batch, id, true, false, &entry);
+		/* VecdbWriteSegment takes onto over (nothing can fail in between) */
+		if (onto)
+			VecdbEngineOwnerRelease(onto_owner);
+		VecdbWriteSegment(index, meta, &batch, onto, id, true, false, &entry);
+		onto = NULL;
 		have_entry = true;
 	}
 	VecdbRowBatchFree(&batch);

@@ -85,7 +85,7 @@ typedef struct LastScanStream
 {
 	int64		segment_id;
 	int			kind;
-	char		strategy[24];
+	char		strategy[48];
 	uint64		rows;
 	uint64		allowed;
 	uint64		returned;
@@ -158,7 +158,20 @@ StrategyName(const SegmentStream *s, const VecdbEngineSearchParams *params, char
 		: VecdbEngineDefaultBruteForceRatio(s->kind, Max(1, (int) Min((uint64) s->lists, s->nbits)), params->nprobe);
 	const char *kind = VecdbEngineKindName(s->kind);
 
-	if (s->allowed == 0)
+	if (s->kind == VECDB_ENGINE_GROWING && s->allowed > 0)
+	{
+		size_t		lists,
+					probes;
+
+		VecdbEngineGrowingPlan(s->engine, params, &lists, &probes, &ratio);
+		if (lists == 0)
+			strlcpy(out, "exact", len);
+		else if (s->allowed < s->nbits && (double) s->allowed < ratio * (double) s->nbits)
+			strlcpy(out, "exact (few allowed)", len);
+		else
+			snprintf(out, len, "%slists (%zu of %zu)", s->allowed < s->nbits ? "filtered " : "", probes, lists);
+	}
+	else if (s->allowed == 0)
 		strlcpy(out, "none allowed", len);
 	else if (s->kind == VECDB_ENGINE_FLAT || s->kind == VECDB_ENGINE_BIN_FLAT)
 		strlcpy(out, "exact", len);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "knowhere/brute_force.hpp"
+#include "knowhere/growing_index.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/thread_util.hpp"
 
@@ -291,6 +292,29 @@ size_t VecdbEngineMemory(const VecdbEngine *e) {
 	return e->index->MemoryUsage();
 }
 
+// VecdbEngineAdoptGrowing passes a GROWING index's centroids on (no-op otherwise).
+void VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to) {
+	engine::AdoptGrowingTraining(*from->index, to->index.get());
+}
+
+// VecdbEngineGrowingLists returns the lists of a GROWING index.
+size_t VecdbEngineGrowingLists(const VecdbEngine *e) {
+	return engine::GrowingIndexLists(*e->index);
+}
+
+// VecdbEngineGrowingPlan reports how a GROWING index searches with p.
+void VecdbEngineGrowingPlan(const VecdbEngine *e, const VecdbEngineSearchParams *p, size_t *lists, size_t *probes,
+							double *ratio) {
+	engine::SearchParams params;
+	params.ef_search = p->ef_search;
+	params.nprobe = p->nprobe;
+	params.brute_force_ratio = p->brute_force_ratio;
+	engine::GrowingPlan plan = engine::GrowingSearchPlan(*e->index, params);
+	*lists = plan.lists;
+	*probes = plan.probes;
+	*ratio = plan.brute_force_ratio;
+}
+
 // VecdbEngineGetKind returns an index's VecdbEngineKind.
 int VecdbEngineGetKind(const VecdbEngine *e) {
 	return static_cast<int>(e->index->kind());
@@ -436,6 +460,8 @@ const char *VecdbEngineKindName(int kind) {
 			return "bin_flat";
 		case VECDB_ENGINE_BIN_IVF:
 			return "bin_ivf";
+		case VECDB_ENGINE_GROWING:
+			return "growing";
 	}
 	return "unknown";
 }

@@ -27,7 +27,8 @@ typedef enum VecdbEngineKind
 	VECDB_ENGINE_IVF_PQ = 4,
 	VECDB_ENGINE_IVF_SQ8 = 5,
 	VECDB_ENGINE_BIN_FLAT = 6,
-	VECDB_ENGINE_BIN_IVF = 7
+	VECDB_ENGINE_BIN_IVF = 7,
+	VECDB_ENGINE_GROWING = 9	/* in memory only: a growing segment's rows */
 } VecdbEngineKind;
 
 // VecdbEngineConfig mirrors engine::IndexConfig.
@@ -75,6 +76,12 @@ void		VecdbEngineBuild(VecdbEngine *engine, const void *rows, const int64_t *lab
 void		VecdbEngineAdd(VecdbEngine *engine, const void *rows, const int64_t *labels, size_t n);
 int64_t		VecdbEngineCount(const VecdbEngine *engine);
 size_t		VecdbEngineMemory(const VecdbEngine *engine);
+/* GROWING only: hand a new index the older one's centroids; lists searched (0: exact) */
+void		VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to);
+size_t		VecdbEngineGrowingLists(const VecdbEngine *engine);
+/* GROWING only: lists (0: exact), lists probed with p, and its brute-force ratio */
+void		VecdbEngineGrowingPlan(const VecdbEngine *engine, const VecdbEngineSearchParams *p, size_t *lists,
+								   size_t *probes, double *ratio);
 int			VecdbEngineGetKind(const VecdbEngine *engine);
 void		VecdbEngineSerialize(const VecdbEngine *engine, VecdbByteSink sink, void *arg);
 VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg);

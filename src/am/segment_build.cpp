@@ -22,8 +22,10 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 {
 	b->row_bytes = row_bytes;
 	b->n = 0;
+	b->prefix = 0;
 	b->capacity = Max(capacity, (uint64) 16);
-	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->capacity * row_bytes);
+	b->rows_capacity = b->capacity;
+	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->rows_capacity * row_bytes);
 	b->tids = (ItemPointerData *) MemoryContextAllocHuge(CurrentMemoryContext,
 														 b->capacity * sizeof(ItemPointerData));
 	b->soffs = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, (b->capacity + 1) * sizeof(uint64));
@@ -34,14 +36,21 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 }
 
 // VecdbRowBatchAdd appends one row and its scalar blob (bloblen bytes, 0
-// when the index has no scalar columns), doubling the arrays when full.
+// when the index has no scalar columns), doubling the arrays when full. A
+// NULL row (only before any row with a vector) is one of the prefix: a row
+// of the engine index the batch extends, whose vector stays there.
 void
 VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen)
 {
+	Assert(row != NULL || b->n == b->prefix);
+	if (row != NULL && b->n - b->prefix == b->rows_capacity)
+	{
+		b->rows_capacity *= 2;
+		b->rows = (char *) repalloc_huge(b->rows, b->rows_capacity * b->row_bytes);
+	}
 	if (b->n == b->capacity)
 	{
 		b->capacity *= 2;
-		b->rows = (char *) repalloc_huge(b->rows, b->capacity * b->row_bytes);
 		b->tids = (ItemPointerData *) repalloc_huge(b->tids, b->capacity * sizeof(ItemPointerData));
 		b->soffs = (uint64 *) repalloc_huge(b->soffs, (b->capacity + 1) * sizeof(uint64));
 	}
@@ -56,7 +65,10 @@ VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char 
 		memcpy(b->sblobs + b->slen, blob, bloblen);
 		b->slen += bloblen;
 	}
-	memcpy(b->rows + b->n * b->row_bytes, row, b->row_bytes);
+	if (row == NULL)
+		b->prefix++;
+	else
+		memcpy(b->rows + (b->n - b->prefix) * b->row_bytes, row, b->row_bytes);
 	b->tids[b->n] = *tid;
 	b->n++;
 	b->soffs[b->n] = b->slen;
@@ -163,26 +175,45 @@ ChainSink(void *arg, const void *data, size_t n)
 
 // VecdbWriteSegment builds the engine index of batch (labels 0 .. n-1) and
 // writes it and its TID map as chains owned by segment_id; entry describes
-// the result. Nothing references the pages until the caller puts entry in
-// the directory.
+// the result. With onto (an owned, writable engine index holding the
+// batch's prefix rows as labels 0 .. prefix-1), the other rows are added to
+// it instead of building anew: a merge then costs the rows it adds, not the
+// rows it keeps; onto is freed. Nothing references the pages until the
+// caller puts entry in the directory.
 void
-VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
+VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch, VecdbEngine *onto,
 				  uint32 segment_id, bool use_fsm, bool report_progress, VecdbSegmentEntry *entry)
 {
 	VecdbEngineConfig config;
-	VecdbEngineKind kind = VecdbSegmentKind(meta, batch->n);
+	VecdbEngineKind kind;
 	VecdbEngine *engine;
 	VecdbEngineOwner *owner;
 	int64	   *labels;
 	VecdbChainWriter w;
 	uint64		i;
+	uint64		deleted = 0;
 
-	VecdbEngineConfigFor(meta, kind, batch->n, &config);
-	VecdbEngineCheckConfig(&config);
-	if (config.threads > 1)
-		VecdbEngineWarmThreads(config.threads);
-	engine = VecdbEngineCreate(&config);
+	Assert(onto != NULL || batch->prefix == 0);
+	if (onto != NULL)
+	{
+		engine = onto;
+		kind = (VecdbEngineKind) VecdbEngineGetKind(onto);
+		if ((uint64) VecdbEngineCount(onto) != batch->prefix)
+			elog(ERROR, "vecdb: merging onto an index of " INT64_FORMAT " rows with a prefix of " UINT64_FORMAT,
+				 VecdbEngineCount(onto), batch->prefix);
+	}
+	else
+	{
+		kind = VecdbSegmentKind(meta, batch->n);
+		VecdbEngineConfigFor(meta, kind, batch->n, &config);
+		VecdbEngineCheckConfig(&config);
+		if (config.threads > 1)
+			VecdbEngineWarmThreads(config.threads);
+		engine = VecdbEngineCreate(&config);
+	}
 	owner = VecdbEngineOwn(engine);
+	for (i = 0; i < batch->prefix; i++)
+		deleted += !ItemPointerIsValid(&batch->tids[i]);
 
 	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, Max(batch->n, 1) * sizeof(int64));
 	for (i = 0; i < batch->n; i++)
@@ -196,12 +227,12 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	}
 	if (VecdbEngineNeedsTraining(engine) && batch->n > 0)
 		VecdbEngineTrain(engine, batch->rows, batch->n);
-	for (i = 0; i < batch->n; i += kAddSlice)
+	for (i = batch->prefix; i < batch->n; i += kAddSlice)
 	{
 		uint64		n = Min(kAddSlice, batch->n - i);
 
 		CHECK_FOR_INTERRUPTS();
-		VecdbEngineAdd(engine, batch->rows + i * batch->row_bytes, labels + i, n);
+		VecdbEngineAdd(engine, batch->rows + (i - batch->prefix) * batch->row_bytes, labels + i, n);
 		if (report_progress)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) (i + n));
 	}
@@ -212,6 +243,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	memset(entry, 0, sizeof(*entry));
 	entry->segment_id = segment_id;
 	entry->rows = batch->n;
+	entry->deleted = deleted;
 	entry->engine_kind = (uint32) kind;
 
 	VecdbChainWriterBegin(&w, index, VECDB_PAGE_BLOB, segment_id, use_fsm);

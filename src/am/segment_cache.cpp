@@ -123,7 +123,7 @@ LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, ui
 	if (bytes != NULL)
 	{
 		seg->engine = VecdbEngineOpenBytes(bytes, entry->blob_bytes, &seg->in_place);
-		VecdbEngineOwn(seg->engine);
+		seg->engine_owner = VecdbEngineOwn(seg->engine);
 		if (seg->in_place)
 			seg->shared_pin = *pin;
 		else
@@ -140,7 +140,7 @@ LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, ui
 		VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, entry->segment_id, entry->blob_head,
 							  entry->blob_pages, generation);
 		seg->engine = VecdbEngineDeserialize(ChainSource, &r);
-		VecdbEngineOwn(seg->engine);
+		seg->engine_owner = VecdbEngineOwn(seg->engine);
 		VecdbChainReaderEnd(&r);
 	}
 }
@@ -278,9 +278,11 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	pfree(labels);
 }
 
-// GrowingCreate makes an empty growing cache for meta's stream, starting at its start row.
+// GrowingCreate makes an empty growing cache for meta's stream, starting at
+// its start row; float rows get a GROWING engine index, which takes the
+// centroids of prev's (the cache it replaces) when it has some.
 static VecdbGrowingCache *
-GrowingCreate(const VecdbMetaPageData *meta)
+GrowingCreate(const VecdbMetaPageData *meta, const VecdbGrowingCache *prev)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb growing", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -293,10 +295,14 @@ GrowingCreate(const VecdbMetaPageData *meta)
 	gc->base = meta->growing.start;
 	gc->base_pos = meta->growing.start_pos;
 	gc->refcount = 1;
-	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT, 0,
+	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_GROWING, 0,
 						 &config);
+	/* k-means in a query runs on the backend's own thread */
+	config.threads = 1;
 	gc->engine = VecdbEngineCreate(&config);
 	VecdbEngineOwn(gc->engine);
+	if (prev && prev->engine)
+		VecdbEngineAdoptGrowing(prev->engine, gc->engine);
 	MemoryContextSwitchTo(old);
 	return gc;
 }
@@ -521,16 +527,28 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 		VecdbGrowingCache *gc = e->growing;
 		const VecdbGrowing *g = &snap->meta.growing;
 
+		VecdbGrowingCache *prev = NULL;
+
 		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->base != g->start ||
 				   gc->base_pos != g->start_pos || gc->extending ||
 				   gc->refcount > 1 || gc->base + gc->loaded > g->end))
 		{
-			GrowingUnref(gc);
+			prev = gc;
 			gc = e->growing = NULL;
 		}
 		if (gc == NULL)
 		{
-			gc = GrowingCreate(&snap->meta);
+			/* prev is dropped only after its centroids were handed on (or on ERROR, with the context) */
+			PG_TRY();
+			{
+				gc = GrowingCreate(&snap->meta, prev);
+			}
+			PG_FINALLY();
+			{
+				if (prev)
+					GrowingUnref(prev);
+			}
+			PG_END_TRY();
 			GrowingExtend(index, &snap->meta, gc);
 			KeepUnder(gc->cxt);
 			e->growing = gc;

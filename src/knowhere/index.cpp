@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "knowhere/growing_index.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/params.hpp"
@@ -32,6 +33,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 	switch (kind) {
 		case IndexKind::kFlat:
 		case IndexKind::kHnsw:
+		case IndexKind::kGrowing:
 			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine ||
 				metric == Metric::kL1;
 		case IndexKind::kGpuFlat:
@@ -48,7 +50,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 }
 
 // KnownKind reports whether v is an IndexKind value.
-bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 8; }
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 9; }
 
 // ExternalKind holds the factory and loader of a kind built outside this
 // library (RegisterExternalKind).
@@ -180,7 +182,7 @@ Status CheckHeader(const IndexHeader &h) noexcept {
 		return Status::Corrupt("index format 2 is no longer supported; REINDEX");
 	if (h.version != kIndexFormatVersion)
 		return Status::Corrupt("unsupported index format version " + std::to_string(h.version));
-	if (!KnownKind(h.kind) || !KnownMetric(h.metric))
+	if (!KnownKind(h.kind) || h.kind == static_cast<uint32_t>(IndexKind::kGrowing) || !KnownMetric(h.metric))
 		return Status::Corrupt("unknown index kind or metric");
 	IndexKind kind = static_cast<IndexKind>(h.kind);
 	int max_dim = IsBinaryKind(kind) ? kMaxBinaryDim : kMaxFloatDim;
@@ -205,6 +207,7 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 		case IndexKind::kFlat:
 		case IndexKind::kBinFlat:
 		case IndexKind::kGpuFlat: /* host copy; the device copy is GPU memory */
+		case IndexKind::kGrowing: /* lists hold the same rows */
 			return EstimateFlatMemory(config, n);
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
@@ -233,6 +236,8 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 			return NewIvfIndex(config);
 		case IndexKind::kHnsw:
 			return NewHnswIndex(config);
+		case IndexKind::kGrowing:
+			return NewGrowingIndex(config);
 		case IndexKind::kGpuFlat: {
 			ExternalKind *e = FindExternalKind(config.kind);
 			if (e == nullptr || e->factory == nullptr)
@@ -274,6 +279,8 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 			index = e->loader(h, r);
 			break;
 		}
+		case IndexKind::kGrowing: /* never serialized; CheckHeader refuses it */
+			break;
 	}
 	if (!index.ok())
 		return index;
@@ -310,6 +317,8 @@ Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bo
 			return OpenHnswView(bytes);
 		case IndexKind::kGpuFlat:
 			return Status::NotSupported("GPU_FLAT has no view over host bytes");
+		case IndexKind::kGrowing:
+			break;
 	}
 	return Status::Corrupt("unknown index kind");
 }

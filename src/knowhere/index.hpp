@@ -25,6 +25,7 @@ enum class IndexKind : uint32_t {
 	kBinFlat = 6,
 	kBinIvf = 7,
 	kGpuFlat = 8,  /* exact float32 search on a CUDA device (src/gpu, registered at run time) */
+	kGrowing = 9,  /* in memory only, never serialized: a growing segment's rows (growing_index.hpp) */
 };
 
 // Metric names a distance. Values are stored in serialized indexes.

@@ -37,6 +37,12 @@ Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept
 Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
 // OpenIvfView opens an IVF view over framed bytes.
 Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept;
+// NewTrainedIvfFlat makes an empty IVF_FLAT index (config.kind must be
+// kIvfFlat) whose quantizer holds the given config.nlist x dim centroids;
+// IvfFloatCentroids returns a trained float IVF index's centroids (nullptr
+// for anything else). GROWING moves its rows through these.
+Expected<std::unique_ptr<Index>> NewTrainedIvfFlat(const IndexConfig &config, const float *centroids) noexcept;
+const float *IvfFloatCentroids(const Index &index) noexcept;
 
 // NewHnswIndex makes an empty HNSW index; LoadHnswIndex reads its payload
 // after the common header.

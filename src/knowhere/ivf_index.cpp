@@ -367,6 +367,7 @@ public:
 
 private:
 	friend class IvfIterator;
+	friend const float *vecdb::engine::IvfFloatCentroids(const Index &index) noexcept;
 
 	size_t RowBytes() const noexcept { return engine::RowBytes(config_.metric, config_.dim); }
 	size_t nlist() const noexcept { return static_cast<size_t>(config_.nlist); }
@@ -1316,6 +1317,31 @@ Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept
 	if (!s.ok())
 		return s;
 	return std::unique_ptr<Index>(std::move(index));
+}
+
+// NewTrainedIvfFlat makes the index, then restores the centroids as Load does.
+Expected<std::unique_ptr<Index>> NewTrainedIvfFlat(const IndexConfig &config, const float *centroids) noexcept {
+	if (config.kind != IndexKind::kIvfFlat || centroids == nullptr)
+		return Status::InvalidArgument("NewTrainedIvfFlat needs IVF_FLAT and centroids");
+	auto made = NewIvfIndex(config);
+	if (!made.ok())
+		return made;
+	std::unique_ptr<Index> index = std::move(made).value();
+	auto *ivf = static_cast<IvfIndex *>(index.get());
+	Status s = Catching("restoring IVF centroids", [&] {
+		return ivf->RestoreTrained(reinterpret_cast<const uint8_t *>(centroids), nullptr);
+	});
+	if (!s.ok())
+		return s;
+	return index;
+}
+
+// IvfFloatCentroids reads the quantizer of a trained float IVF index.
+const float *IvfFloatCentroids(const Index &index) noexcept {
+	auto *ivf = dynamic_cast<const IvfIndex *>(&index);
+	if (ivf == nullptr || ivf->NeedsTraining() || IsBinaryKind(ivf->kind()))
+		return nullptr;
+	return reinterpret_cast<const float *>(ivf->Centroids());
 }
 
 // LoadIvfIndex reads an IVF index's payload after the common header; any

@@ -1,0 +1,93 @@
+-- am_streaming: what keeps queries cheap while rows stream in. A growing
+-- segment past 8,192 rows is searched through IVF lists on its own
+-- centroids (exact below that, every list from hnsw.ef_search 400 on), with
+-- filters and delete marks; a compaction whose largest input holds most of
+-- the rows adds the others to its graph (its dead rows stay, masked, until a
+-- full compaction); results equal exact ORDER BY over a sequential scan.
+SET vecdb.build_threads = 1;
+SET vecdb.min_index_rows = 0;
+SET vecdb.compact_growing_rows = 1000000;
+SELECT setseed(0.7);
+CREATE TABLE st (id int PRIMARY KEY, embedding vector(8), category int) WITH (autovacuum_enabled = off);
+CREATE FUNCTION st_rows(lo int, hi int) RETURNS TABLE (id int, embedding vector(8), category int)
+LANGUAGE sql AS $$
+	SELECT i, (SELECT array_agg(round((((i * 7 + j * 3) % 17) / 4.0 + random())::numeric, 4)::real)
+			   FROM generate_series(1, 8) j WHERE i > 0)::vector, i % 10
+	FROM generate_series(lo, hi) i $$;
+INSERT INTO st SELECT * FROM st_rows(1, 10000);
+CREATE INDEX st_idx ON st USING hnsw (embedding vector_l2_ops, category);
+ANALYZE st;
+
+-- same_as_exact runs a query by index and by sequential scan and reports the
+-- row count and whether the ids agree
+CREATE FUNCTION same_as_exact(cond text, q text, lim int DEFAULT 10) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE a int[]; b int[]; sql text; BEGIN
+	sql := 'SELECT id FROM st WHERE ' || cond || ' ORDER BY embedding <-> ''' || q || ''' LIMIT ' || lim;
+	SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
+	EXECUTE 'SELECT array_agg(id ORDER BY id) FROM (' || sql || ') s' INTO a;
+	SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
+	EXECUTE 'SELECT array_agg(id ORDER BY id) FROM (' || sql || ') s' INTO b;
+	RETURN coalesce(cardinality(b), 0) || ' rows, ' || CASE WHEN a IS NOT DISTINCT FROM b THEN 'same' ELSE 'DIFFERENT' END;
+END $$;
+-- own_vectors_found counts the sampled rows that a search for their own vector returns first
+CREATE FUNCTION own_vectors_found(lo int, hi int, step int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n int := 0; found int := 0; r record; got int; BEGIN
+	SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
+	FOR r IN SELECT id, embedding FROM st WHERE id BETWEEN lo AND hi AND id % step = 0 LOOP
+		SELECT id INTO got FROM st ORDER BY embedding <-> r.embedding LIMIT 1;
+		n := n + 1; found := found + (got = r.id)::int;
+	END LOOP;
+	RETURN found || ' of ' || n;
+END $$;
+
+-- below 8,192 growing rows the growing segment is searched exactly
+INSERT INTO st SELECT * FROM st_rows(10001, 13000);
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]'), same_as_exact('category = 3', '[1,2,3,4,1,2,3,4]');
+SELECT kind, strategy, rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+
+-- a compaction adds the growing rows to the built segment's graph: its
+-- deleted rows stay as dead rows (rows counts them, deleted says how many)
+DELETE FROM st WHERE id % 97 = 0 AND id <= 10000;
+DELETE FROM st WHERE id % 89 = 0 AND id > 10000;
+VACUUM st;
+SET vecdb.compact_growing_rows = 1000;
+SELECT vecdb_compact('st_idx', false);
+SET vecdb.compact_growing_rows = 1000000;
+SELECT kind, rows, deleted FROM vecdb_index_info('st_idx') ORDER BY segment NULLS LAST;
+SELECT vecdb_verify('st_idx');
+SET hnsw.ef_search = 400;
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50),
+	same_as_exact('id % 97 = 0', '[2,2,2,2,2,2,2,2]');
+RESET hnsw.ef_search;
+SELECT own_vectors_found(1, 13000, 37);
+
+-- past 8,192 growing rows: IVF lists over the growing rows
+INSERT INTO st SELECT * FROM st_rows(13001, 23000);
+DELETE FROM st WHERE id % 83 = 0 AND id > 13000;
+VACUUM st;
+SELECT own_vectors_found(13001, 23000, 29);
+SELECT kind, strategy, rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
+SET hnsw.ef_search = 400;
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50),
+	same_as_exact('category IN (1, 2) AND id > 13000', '[0,1,0,1,0,1,0,1]', 20),
+	same_as_exact('id % 83 = 0', '[2,2,2,2,2,2,2,2]');
+RESET hnsw.ef_search;
+-- a LIMIT larger than the rows that match returns all of them
+SELECT same_as_exact('category = 7 AND id > 22000', '[1,1,1,1,1,1,1,1]', 500);
+
+-- with vecdb.merge_onto_fraction = 0 every merge builds anew (no dead rows kept)
+SET vecdb.merge_onto_fraction = 0;
+SET vecdb.compact_growing_rows = 1000;
+SELECT vecdb_compact('st_idx', false);
+SET vecdb.compact_growing_rows = 1000000;
+SELECT kind, rows, deleted FROM vecdb_index_info('st_idx') ORDER BY segment NULLS LAST;
+RESET vecdb.merge_onto_fraction;
+-- a full compaction drops dead rows
+SELECT vecdb_compact('st_idx', true);
+SELECT kind, rows, deleted FROM vecdb_index_info('st_idx') ORDER BY segment NULLS LAST;
+SELECT vecdb_verify('st_idx');
+SET hnsw.ef_search = 400;
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50);
+RESET hnsw.ef_search;
+DROP TABLE st;
+DROP FUNCTION st_rows(int, int), same_as_exact(text, text, int), own_vectors_found(int, int, int);
