@@ -50,6 +50,13 @@ members="SELECT objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
 		obj_description(p.oid, 'pg_proc'))
 		FROM pg_proc p WHERE oid IN ($members) AND prokind = 'f' ORDER BY p.oid::regprocedure::text"
 	echo
+	echo "## Views"
+	echo
+	echo "| view | description |"
+	echo "| --- | --- |"
+	q "SELECT format('| \`%s\` | %s |', c.oid::regclass, obj_description(c.oid, 'pg_class'))
+		FROM pg_class c WHERE c.oid IN ($members) AND c.relkind = 'v' ORDER BY c.oid::regclass::text"
+	echo
 	echo "## Aggregates"
 	echo
 	echo "| aggregate | returns | description |"

@@ -34,3 +34,17 @@ CREATE FUNCTION vecdb_seal_status(OUT enabled boolean, OUT queued integer, OUT r
 	RETURNS record
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION vecdb_seal_status() IS 'describes background sealing (vecdb.seal_growing_rows, vecdb preloaded): whether it runs, indexes queued, seal requests and seals done since the server started';
+CREATE FUNCTION vecdb_seal_jobs(OUT database oid, OUT index_oid oid, OUT state text, OUT phase text,
+	OUT inputs integer, OUT onto boolean, OUT growing_rows bigint, OUT rows_done bigint, OUT rows_total bigint,
+	OUT started timestamptz, OUT pid integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_seal_jobs() IS 'the background seal running now, with its progress, then the queued ones (every database); vecdb_seal_progress shows them with names';
+CREATE VIEW vecdb_seal_progress AS
+	SELECT j.pid, j.database, d.datname,
+		CASE WHEN j.database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database
+			WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+			THEN j.index_oid::pg_catalog.regclass END AS index,
+		j.index_oid, j.state, j.phase, j.inputs, j.onto, j.growing_rows, j.rows_done, j.rows_total, j.started
+	FROM vecdb_seal_jobs() j LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) j.database;
+COMMENT ON VIEW vecdb_seal_progress IS 'background seals and merges: the running one (phase: reading rows, adding rows, writing segment, switching directory; inputs: sealed segments merged; onto: rows added to the largest one''s index; rows_done of rows_total added) and the queued ones; index is named when it is in the current database';

@@ -627,6 +627,38 @@ IndexBulkDeleteResult *vecdbvacuumcleanup(IndexVacuumInfo *info, IndexBulkDelete
 
 bool		VecdbCompact(Relation index, bool full, bool wait);
 
+// VecdbCompactPhase is where a compaction is: reading its inputs, adding
+// rows to the new segment's index, writing it, switching the directory.
+typedef enum VecdbCompactPhase
+{
+	VECDB_COMPACT_GATHER = 1,
+	VECDB_COMPACT_BUILD = 2,
+	VECDB_COMPACT_WRITE = 3,
+	VECDB_COMPACT_SWITCH = 4
+} VecdbCompactPhase;
+
+// VecdbCompactProgress describes a running compaction: inputs are the
+// sealed segments it merges (plus the growing one when growing_rows > 0);
+// onto says the rows are added to the largest input's index; rows_done of
+// rows_total are the rows added so far.
+typedef struct VecdbCompactProgress
+{
+	VecdbCompactPhase phase;
+	uint32		inputs;
+	bool		onto;
+	uint64		growing_rows;
+	uint64		rows_done;
+	uint64		rows_total;
+} VecdbCompactProgress;
+
+// vecdb_compact_progress_hook, when set (the seal worker), hears every
+// change of a compaction's progress in this process.
+typedef void (*VecdbCompactProgressHook) (const VecdbCompactProgress *progress);
+extern VecdbCompactProgressHook vecdb_compact_progress_hook;
+// VecdbCompactRowsAdded reports rows added while a segment is built (no-op
+// outside a compaction).
+void		VecdbCompactRowsAdded(uint64 done, uint64 total);
+
 /* ---- am_cost.cpp ---- */
 
 void		vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,

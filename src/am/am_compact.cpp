@@ -26,6 +26,33 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+VecdbCompactProgressHook vecdb_compact_progress_hook = NULL;
+
+// progress is the running compaction's state (active while one runs here).
+static VecdbCompactProgress progress;
+static bool progress_active = false;
+
+// Report publishes the progress to the hook, if any.
+static void
+Report(VecdbCompactPhase phase)
+{
+	progress.phase = phase;
+	if (progress_active && vecdb_compact_progress_hook)
+		vecdb_compact_progress_hook(&progress);
+}
+
+// VecdbCompactRowsAdded counts rows added to the new segment's index.
+void
+VecdbCompactRowsAdded(uint64 done, uint64 total)
+{
+	if (!progress_active)
+		return;
+	progress.rows_done = done;
+	progress.rows_total = total;
+	/* once every row is in, the segment is being written */
+	Report(done >= total ? VECDB_COMPACT_WRITE : VECDB_COMPACT_BUILD);
+}
+
 // kReconstructSlice is how many rows one Reconstruct call copies.
 static const uint64 kReconstructSlice = 4096;
 
@@ -328,6 +355,13 @@ VecdbCompact(Relation index, bool full, bool wait)
 	/* gather the live rows, after every row of the segment they are added to */
 	VecdbRowBatchInit(&batch, VecdbRowBytes(meta), 1024);
 	onto_at = ChooseOnto(meta, chosen, take_growing, full);
+	memset(&progress, 0, sizeof(progress));
+	for (i = 0; i < meta->nsegments; i++)
+		progress.inputs += chosen[i];
+	progress.onto = onto_at >= 0;
+	progress.growing_rows = take_growing ? meta->growing.end - meta->growing.start : 0;
+	progress_active = true;
+	Report(VECDB_COMPACT_GATHER);
 	if (onto_at >= 0)
 		onto = GatherOntoRows(index, meta, &meta->segments[onto_at], &batch, &onto_owner);
 	for (i = 0; i < meta->nsegments; i++)
@@ -351,6 +385,8 @@ VecdbCompact(Relation index, bool full, bool wait)
 		id = m->next_owner_id++;
 		GenericXLogFinish(xlog);
 		UnlockReleaseBuffer(metabuf);
+		progress.rows_total = batch.n - batch.prefix;
+		Report(VECDB_COMPACT_BUILD);
 		/* VecdbWriteSegment takes onto over (nothing can fail in between) */
 		if (onto)
 			VecdbEngineOwnerRelease(onto_owner);
@@ -361,6 +397,8 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbRowBatchFree(&batch);
 
 	/* the switch */
+	Report(VECDB_COMPACT_SWITCH);
+	progress_active = false;
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);

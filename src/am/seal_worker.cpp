@@ -28,7 +28,10 @@ extern "C" {
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/snapmgr.h"
 }
 
@@ -43,6 +46,16 @@ typedef struct SealRequest
 	Oid			index;
 } SealRequest;
 
+// SealJob is the job a seal worker runs, with its compaction's progress.
+typedef struct SealJob
+{
+	bool		active;
+	SealRequest req;
+	int			pid;
+	TimestampTz started;
+	VecdbCompactProgress progress;	/* phase 0: not started yet */
+} SealJob;
+
 // SealQueue is the shared queue of indexes to seal.
 typedef struct SealQueue
 {
@@ -51,6 +64,7 @@ typedef struct SealQueue
 	Latch	   *leader_latch;	/* NULL while no leader runs */
 	uint64		requested;		/* counters, for tests and monitoring */
 	uint64		sealed;
+	SealJob		running;
 	SealRequest items[SEAL_QUEUE_SIZE];
 } SealQueue;
 
@@ -170,10 +184,35 @@ RunSealJob(const SealRequest *req)
 {
 	char		name[BGW_MAXLEN];
 
-	snprintf(name, sizeof(name), "vecdb seal index %u", req->index);
-	if (!VecdbRunDatabaseJob("vecdb_seal_database_main", "vecdb seal", name, req->database, req->index))
-		ereport(LOG, (errmsg("vecdb could not start a worker to seal index %u", req->index),
-					  errhint("More max_worker_processes may be needed; VACUUM seals it meanwhile.")));
+	SpinLockAcquire(&queue->mutex);
+	memset(&queue->running, 0, sizeof(queue->running));
+	queue->running.active = true;
+	queue->running.req = *req;
+	queue->running.started = GetCurrentTimestamp();
+	SpinLockRelease(&queue->mutex);
+	PG_TRY();
+	{
+		snprintf(name, sizeof(name), "vecdb seal index %u", req->index);
+		if (!VecdbRunDatabaseJob("vecdb_seal_database_main", "vecdb seal", name, req->database, req->index))
+			ereport(LOG, (errmsg("vecdb could not start a worker to seal index %u", req->index),
+						  errhint("More max_worker_processes may be needed; VACUUM seals it meanwhile.")));
+	}
+	PG_FINALLY();
+	{
+		SpinLockAcquire(&queue->mutex);
+		queue->running.active = false;
+		SpinLockRelease(&queue->mutex);
+	}
+	PG_END_TRY();
+}
+
+// PublishProgress is the seal worker's compaction progress hook.
+static void
+PublishProgress(const VecdbCompactProgress *p)
+{
+	SpinLockAcquire(&queue->mutex);
+	queue->running.progress = *p;
+	SpinLockRelease(&queue->mutex);
 }
 
 // vecdb_seal_leader_main runs queued seal jobs one at a time until shutdown.
@@ -230,6 +269,10 @@ vecdb_seal_database_main(Datum arg)
 	/* the compaction policy takes the growing segment from the seal size on */
 	snprintf(rows, sizeof(rows), "%d", Max(vecdb_seal_growing_rows, 1));
 	SetConfigOption("vecdb.compact_growing_rows", rows, PGC_USERSET, PGC_S_SESSION);
+	SpinLockAcquire(&queue->mutex);
+	queue->running.pid = MyProcPid;
+	SpinLockRelease(&queue->mutex);
+	vecdb_compact_progress_hook = PublishProgress;
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	index = try_relation_open(relid, RowExclusiveLock);
@@ -272,4 +315,75 @@ VECDB_FUNCTION(vecdb_seal_status)
 		SpinLockRelease(&queue->mutex);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+// PhaseName names a compaction phase for vecdb_seal_jobs.
+static const char *
+PhaseName(int phase)
+{
+	switch (phase)
+	{
+		case VECDB_COMPACT_GATHER:
+			return "reading rows";
+		case VECDB_COMPACT_BUILD:
+			return "adding rows";
+		case VECDB_COMPACT_WRITE:
+			return "writing segment";
+		case VECDB_COMPACT_SWITCH:
+			return "switching directory";
+	}
+	return "starting";
+}
+
+// vecdb_seal_jobs lists the background seal running now (with its
+// progress) and the queued ones, oldest first.
+VECDB_FUNCTION(vecdb_seal_jobs)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SealJob		running;
+	SealRequest items[SEAL_QUEUE_SIZE];
+	int			n = 0;
+	Datum		values[11];
+	bool		nulls[11];
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (queue == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&queue->mutex);
+	running = queue->running;
+	n = queue->n;
+	memcpy(items, queue->items, sizeof(SealRequest) * n);
+	SpinLockRelease(&queue->mutex);
+
+	if (running.active)
+	{
+		const VecdbCompactProgress *p = &running.progress;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(running.req.database);
+		values[1] = ObjectIdGetDatum(running.req.index);
+		values[2] = CStringGetTextDatum("running");
+		values[3] = CStringGetTextDatum(PhaseName(p->phase));
+		values[4] = Int32GetDatum((int32) p->inputs);
+		values[5] = BoolGetDatum(p->onto);
+		values[6] = Int64GetDatum((int64) p->growing_rows);
+		values[7] = Int64GetDatum((int64) p->rows_done);
+		values[8] = Int64GetDatum((int64) p->rows_total);
+		values[9] = TimestampTzGetDatum(running.started);
+		values[10] = Int32GetDatum(running.pid);
+		nulls[10] = running.pid == 0;
+		if (p->phase == 0)
+			nulls[4] = nulls[5] = nulls[6] = nulls[7] = nulls[8] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		memset(nulls, true, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(items[i].database);
+		values[1] = ObjectIdGetDatum(items[i].index);
+		values[2] = CStringGetTextDatum("queued");
+		nulls[0] = nulls[1] = nulls[2] = false;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -233,6 +233,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 
 		CHECK_FOR_INTERRUPTS();
 		VecdbEngineAdd(engine, batch->rows + (i - batch->prefix) * batch->row_bytes, labels + i, n);
+		VecdbCompactRowsAdded(i + n - batch->prefix, batch->n - batch->prefix);
 		if (report_progress)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) (i + n));
 	}
