@@ -34,12 +34,12 @@ def log(msg):
     print(f"[harness] {msg}", file=sys.stderr, flush=True)
 
 
-def make_dataset(n, d, nq, clusters, seed):
-    """make_dataset draws n base vectors and nq queries from one Gaussian
-    mixture: cluster sizes follow a Zipf-like law, each cluster has its own
-    random rotation and log-uniform axis scales (anisotropic), and centres are
-    spread so clusters overlap partly. Scalar columns: category (1: 50%,
-    2: 10%, 3: 1%, 4..42: 1% each) and price uniform in [0, 100)."""
+def mixture(d, clusters, seed):
+    """mixture returns draw(count, rng), the sampler of the seeded Gaussian
+    mixture make_dataset draws from: cluster sizes follow a Zipf-like law,
+    each cluster has its own random rotation and log-uniform axis scales
+    (anisotropic), and centres are spread so clusters overlap partly. Other
+    generators draw other points of the same mixture (streamed rows)."""
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(1, clusters + 1) ** 0.7
     weights /= weights.sum()
@@ -62,6 +62,15 @@ def make_dataset(n, d, nq, clusters, seed):
             out[idx] = z @ rotations[c].T + centres[c]
         return out
 
+    return draw
+
+
+def make_dataset(n, d, nq, clusters, seed):
+    """make_dataset draws n base vectors and nq queries from one Gaussian
+    mixture (see mixture) with generators seeded seed + 1 and seed + 2.
+    Scalar columns: category (1: 50%, 2: 10%, 3: 1%, 4..42: 1% each) and
+    price uniform in [0, 100)."""
+    draw = mixture(d, clusters, seed)
     base = draw(n, np.random.default_rng(seed + 1))
     queries = draw(nq, np.random.default_rng(seed + 2))
     r = np.random.default_rng(seed + 3)
