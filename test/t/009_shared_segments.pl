@@ -35,6 +35,9 @@ restart_after_crash = on
 vecdb.min_index_rows = 100
 hnsw.ef_search = 200
 ivfflat.probes = 16
+# every compaction here makes a new segment beside the others (the layouts
+# below count on it), rather than adding rows to the largest one's index
+vecdb.merge_onto_fraction = 0
 });
 $primary->start;
 
