@@ -414,6 +414,7 @@ sub crash_during_seal
 	ok($job ne '', "$what: a seal job started");
 	my $t_job = time();
 	usleep(300_000);
+	my $onto = sql(q{SELECT coalesce(onto::text, 'unknown') FROM vecdb_seal_progress WHERE state = 'running'});
 	my $running = $job ne '' && alive($job);
 	my $n = crash_server();
 	note(sprintf("$what: killed the server (%d children) %.2f s after the seal job %s was seen; the job was %s",
@@ -422,7 +423,7 @@ sub crash_during_seal
 	my @acked = grep { /^\d+$/ } split /\n/, slurp_file($ins->{out});
 	note("$what: " . scalar(@acked) . ' rows acknowledged by the inserting session before the crash');
 	$node->start;
-	return (\@acked, $running);
+	return (\@acked, $running, $onto);
 }
 
 # after_crash: the post-recovery checks and a later seal.
@@ -456,9 +457,11 @@ is(segments('k_idx') . ' ' . (growing_rows('k_idx') >= 3000 ? 'growing' : 'seale
 	'seal crash: the seal was cut short (no sealed segment, the rows still growing)');
 after_crash('k', 32, 'seal crash', $acked);
 
-# 2b. a merge: sealed segments of 1,000, 400 and 150 rows (each more than
-# twice the next seal's rows, so none was folded in), then a seal of 1,500
-# growing rows folds all three in.
+# 2b. a merge that builds anew: sealed segments of 1,000, 400 and 150 rows
+# (each more than twice the next seal's rows, so none was folded in; with
+# vecdb.merge_onto_fraction = 0 no seal adds to an existing segment), then a
+# seal of 1,500 growing rows folds all three in.
+sql('ALTER SYSTEM SET vecdb.merge_onto_fraction = 0');
 sql(q{
 	CREATE TABLE km (id int PRIMARY KEY, v vector(32));
 	CREATE INDEX km_idx ON km USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
@@ -482,9 +485,27 @@ is(segments('km_idx') . ' ' . (growing_rows('km_idx') >= 1500 ? 'growing' : 'sea
 	'merge crash: the merge was cut short (the three segments and the growing rows are intact)');
 after_crash('km', 32, 'merge crash', $acked);
 
+# 2c. a merge onto the largest segment: a 3,000-row build, then a seal of
+# 3,000 growing rows adds them to its graph (vecdb.merge_onto_fraction 0.5)
+sql('ALTER SYSTEM RESET vecdb.merge_onto_fraction');
+set_seal_rows(3000);
+sql(q{
+	CREATE TABLE ko (id int PRIMARY KEY, v vector(32));
+	INSERT INTO ko SELECT i, vec(i, 32) FROM generate_series(1, 3000) i;
+	CREATE INDEX ko_idx ON ko USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
+	INSERT INTO ko SELECT i, vec(i, 32) FROM generate_series(3001, 6000) i;
+});
+my $onto;
+($acked, $running, $onto) = crash_during_seal('ko', 32, 'onto crash');
+ok($running, 'onto crash: the server was killed while the seal job ran');
+is($onto, 'true', 'onto crash: vecdb_seal_progress showed the job adding rows onto the built segment');
+is(segments('ko_idx') . ' ' . (growing_rows('ko_idx') >= 3000 ? 'growing' : 'sealed'), '3000 growing',
+	'onto crash: the merge was cut short (the built segment and the growing rows are intact)');
+after_crash('ko', 32, 'onto crash', $acked);
+
 # ---- 3b. the standby after everything, crashes included ----
 
-check_standby('at the end', [ 's', 16 ], [ 'r', 16 ], [ 'k', 32 ], [ 'km', 32 ]);
+check_standby('at the end', [ 's', 16 ], [ 'r', 16 ], [ 'k', 32 ], [ 'km', 32 ], [ 'ko', 32 ]);
 
 $standby->stop;
 $node->stop;
