@@ -35,16 +35,16 @@ double CentroidTrainWork(const CentroidTrainRequest &r) noexcept {
 	return rows * r.k * r.dim * std::max(r.niter, 0);
 }
 
-// UseCentroidTrainer applies the train_device rule.
+// UseCentroidTrainer applies the train_device rule; auto weighs the work
+// before it asks whether the trainer is usable (a first CUDA call loads the
+// driver, which a small training set should not pay for).
 bool UseCentroidTrainer(TrainDevice device, int threads, const CentroidTrainRequest &request) noexcept {
 	if (device == TrainDevice::kCpu || trainer.load() == nullptr)
 		return false;
-	CentroidTrainerUsable u = usable.load();
-	if (u != nullptr && !u())
+	if (device == TrainDevice::kAuto && CentroidTrainWork(request) / std::max(1, threads) < kAutoTrainMinWork)
 		return false;
-	if (device == TrainDevice::kGpu)
-		return true;
-	return CentroidTrainWork(request) / std::max(1, threads) >= kAutoTrainMinWork;
+	CentroidTrainerUsable u = usable.load();
+	return u == nullptr || u();
 }
 
 }  // namespace vecdb::engine

@@ -27,6 +27,7 @@ using namespace vecdb::engine::testutil;
 // Fake is what the fake trainers saw and are told to do.
 struct Fake {
 	int calls = 0;
+	int usable_calls = 0;
 	bool usable = true;
 	Status answer;             /* returned when not Ok */
 	bool nan = false;          /* write a NaN centroid */
@@ -75,6 +76,7 @@ Status FakeTrain(const CentroidTrainRequest &r, float *centroids) noexcept {
 
 // FakeUsable answers as told.
 bool FakeUsable() noexcept {
+	fake.usable_calls++;
 	return fake.usable;
 }
 
@@ -248,7 +250,9 @@ TEST(IvfTrainDevice, WhenTheTrainerIsAsked) {
 	ASSERT_LT(CentroidTrainWork(r), kAutoTrainMinWork);
 	EXPECT_EQ(calls(TrainDevice::kCpu, big, 1), 0);
 	EXPECT_EQ(calls(TrainDevice::kAuto, big, 1), 1);
+	fake.usable_calls = 0;
 	EXPECT_EQ(calls(TrainDevice::kAuto, small, 1), 0);
+	EXPECT_EQ(fake.usable_calls, 0);  /* too small: the device is not even probed */
 	/* the work counts per CPU build thread: two threads halve it */
 	EXPECT_EQ(calls(TrainDevice::kAuto, big, 2), 0);
 	EXPECT_EQ(calls(TrainDevice::kGpu, small, 1), 1);
