@@ -13,5 +13,8 @@ cp -r /usr/include/faiss .devlibs/include/
 cp "$lib/libfaiss.a" .devlibs/lib/
 cp -L "$lib/openblas-pthread/libopenblas.so.0" "$lib/libgfortran.so.5" "$lib/libquadmath.so.0" .devlibs/lib/
 ln -s libopenblas.so.0 .devlibs/lib/libopenblas.so
-grep -qx '/.devlibs/' .git/info/exclude 2>/dev/null || echo '/.devlibs/' >> .git/info/exclude
+# a worktree's .git is a file: ask git where the exclude file lives
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qx '/.devlibs/' "$exclude" 2>/dev/null || echo '/.devlibs/' >> "$exclude"
 du -sh .devlibs

@@ -9,8 +9,10 @@
 // runs as variants (FP32 SGEMM, TF32 + exact re-rank at several candidate
 // factors, tile sizes, unseeded selection), with leave-one-stage-out timings
 // that place the time, and the default's results are compared with the
-// SGEMM path (1000 queries) and the CPU FLAT index (200). It ends with a
-// short table.
+// SGEMM path (1000 queries) and the CPU FLAT index (200). With FAISS it also
+// times IVF_FLAT's Train through the engine with GPU k-means (train_device
+// gpu) against FAISS on the CPU, 1M x 128 into 1,000 lists and 100k into 256.
+// It ends with a short table.
 //
 // Usage: bench_gpu [--quick] [--cpu-iters N]   (--quick: 100k rows, for a smoke run)
 #include <algorithm>
@@ -406,6 +408,57 @@ double CpuLloyd(const std::vector<float> &x, size_t n, int dim, int k, const std
 	return obj;
 }
 
+// IvfTrainComparison times IvfIndex::Train of IVF_FLAT through the engine
+// (centroid trainer hook: GpuKMeans, then FAISS' residual step, nothing for
+// IVF_FLAT) against the same Train on the CPU (FAISS k-means, all CPU
+// threads), at n x dim into lists lists (FAISS' 10 iterations on at most 256
+// rows per list) and at the first 100,000 rows into 256 lists, a size that
+// train_device auto leaves on the CPU with 16 build threads.
+void IvfTrainComparison(const std::vector<float> &x, size_t n, int dim, int lists) {
+#ifdef VECDB_BENCH_IVF
+	vecdb::gpu::RegisterGpuCentroidTrainer();
+	const int threads = std::min(256, omp_get_max_threads());
+	struct Case {
+		size_t rows;
+		int nlist;
+	};
+	for (Case cs : {Case{std::min<size_t>(n, 100000), 256}, Case{n, lists}}) {
+		double secs[2] = {0, 0};
+		for (int gpu = 1; gpu >= 0; gpu--) {
+			IndexConfig c;
+			c.kind = IndexKind::kIvfFlat;
+			c.metric = Metric::kL2;
+			c.dim = dim;
+			c.nlist = cs.nlist;
+			c.threads = threads;
+			c.train_device = gpu ? TrainDevice::kGpu : TrainDevice::kCpu;
+			auto made = CreateIndex(c);
+			Check(made.status(), "CreateIndex IVF_FLAT");
+			vecdb::gpu::GpuTrainStats before = vecdb::gpu::GetGpuTrainStats();
+			double t0 = Now();
+			Check(made.value()->Train(x.data(), cs.rows), "IVF_FLAT Train");
+			secs[gpu] = Now() - t0;
+			vecdb::gpu::GpuTrainStats after = vecdb::gpu::GetGpuTrainStats();
+			if (gpu && after.trained != before.trained + 1) {
+				Report("IVF_FLAT Train on the GPU", "FELL BACK TO CPU", after.last_error);
+				return;
+			}
+		}
+		std::string what = "IVF_FLAT Train " + std::to_string(cs.rows) + " x " + std::to_string(dim) + ", " +
+			std::to_string(cs.nlist) + " lists";
+		Report(what + ", GPU (engine)", Fmt("%.3f s", secs[1]), "train_device gpu");
+		Report(what + ", CPU FAISS", Fmt("%.2f s", secs[0]), std::to_string(threads) + " threads");
+		Report(what + ", speed-up", Fmt("%.1fx", secs[0] / secs[1]), "CPU / GPU, whole Train call");
+	}
+#else
+	(void) x;
+	(void) n;
+	(void) dim;
+	(void) lists;
+	Report("IVF_FLAT Train GPU vs CPU (engine)", "not built", "no FAISS in this build");
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -518,6 +571,7 @@ int main(int argc, char **argv) {
 		   ci == iters ? "10 iterations" : std::to_string(ci) + " iterations run, scaled to 10");
 	Report("CPU objective after " + std::to_string(ci) + " it / GPU after 10", Fmt("%.4g", cpu_obj) + Fmt(" / %.4g", st.objective));
 	Report("k-means speed-up (CPU / GPU total)", Fmt("%.1fx", cpu_s / g_total), "target >= 20x");
+	IvfTrainComparison(kx, n, dim, lists);
 
 	std::printf("\n==== summary ====\n");
 	for (const Row &r : table)

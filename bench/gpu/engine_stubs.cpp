@@ -1,14 +1,16 @@
 // engine_stubs.cpp stands in for the FAISS- and hnswlib-backed kinds (IVF_*,
 // HNSW) in the device-only build of bench/gpu/CMakeLists.txt, where those
-// libraries may be missing: the factory answers NotSupported for them.
+// libraries may be missing: the factory answers NotSupported for them (IVF is
+// real when that build found FAISS: VECDB_DEVICE_HAVE_IVF).
 // Never linked into the extension or the main build.
 #include "knowhere/index_kinds.hpp"
 
 namespace vecdb::engine {
 
 // kStubbed explains the stubbed kinds.
-static const char *const kStubbed = "IVF and HNSW are not built in the device-only GPU build";
+static const char *const kStubbed = "this kind is not built in the device-only GPU build";
 
+#ifndef VECDB_DEVICE_HAVE_IVF
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
@@ -18,6 +20,10 @@ Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &, IndexStreamRe
 Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
+size_t EstimateIvfMemory(const IndexConfig &, size_t) noexcept {
+	return 0;
+}
+#endif
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &) noexcept {
 	return Status::NotSupported(kStubbed);
 }
@@ -26,9 +32,6 @@ Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &, IndexStreamR
 }
 Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &) noexcept {
 	return Status::NotSupported(kStubbed);
-}
-size_t EstimateIvfMemory(const IndexConfig &, size_t) noexcept {
-	return 0;
 }
 size_t EstimateHnswMemory(const IndexConfig &, size_t) noexcept {
 	return 0;

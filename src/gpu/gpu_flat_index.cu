@@ -45,6 +45,7 @@
 // Serialized form: the engine's common framing (serialize.hpp) with two
 // sections, int64 labels[n] and float data[n * dim].
 #include "gpu/gpu_flat_index.hpp"
+#include "gpu/gpu_kmeans.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -852,9 +853,11 @@ GpuFlatBatchStats GetGpuFlatBatchStats(const Index &index) noexcept {
 	return g == nullptr ? GpuFlatBatchStats() : g->BatchStats();
 }
 
-// RegisterGpuKinds installs GPU_FLAT in the engine's factory.
+// RegisterGpuKinds installs GPU_FLAT in the engine's factory and GpuKMeans
+// as its IVF centroid trainer.
 void RegisterGpuKinds() noexcept {
 	engine::RegisterExternalKind(IndexKind::kGpuFlat, NewGpuFlatFactory, LoadGpuFlat);
+	RegisterGpuCentroidTrainer();
 }
 
 }  // namespace vecdb::gpu

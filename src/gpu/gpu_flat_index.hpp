@@ -64,7 +64,8 @@ engine::Status SetGpuFlatBatchOptions(engine::Index &index, const GpuFlatBatchOp
 GpuFlatBatchStats GetGpuFlatBatchStats(const engine::Index &index) noexcept;
 
 // RegisterGpuKinds makes CreateIndex and DeserializeIndex build GPU_FLAT
-// indexes through this library (call once at start-up).
+// indexes through this library and registers GpuKMeans as the IVF kinds'
+// centroid trainer (RegisterGpuCentroidTrainer); call once at start-up.
 void RegisterGpuKinds() noexcept;
 
 }  // namespace vecdb::gpu

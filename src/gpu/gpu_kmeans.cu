@@ -247,6 +247,8 @@ Status Run(const float *x, size_t n, int dim, int k, const GpuKMeansOptions &o, 
 	auto t_iter = std::chrono::steady_clock::now();
 	double obj = 0;
 	for (int it = 0; it < o.niter; it++) {
+		if (o.should_stop != nullptr && o.should_stop(o.stop_arg))
+			return Status::Cancelled();
 		VECDB_CUDA_TRY(cudaMemcpyAsync(dc.ptr, host_c.data(), k * d * sizeof(float), cudaMemcpyHostToDevice, h.stream));
 		NormsKernel<<<static_cast<unsigned>((static_cast<size_t>(k) * 32 + 255) / 256), 256, 0, h.stream>>>(
 			dc.as<float>(), k, dim, dcn.as<float>());

@@ -20,6 +20,8 @@ struct GpuKMeansOptions {
 	engine::Metric metric = engine::Metric::kL2; /* kL2: nearest by L2; kInnerProduct: largest inner product */
 	bool spherical = false;             /* normalize centroids after each update */
 	size_t max_points_per_centroid = 0; /* > 0: train on a sample of k * this many rows (FAISS: 256) */
+	engine::StopCallback should_stop = nullptr; /* polled before each iteration: Cancelled when it fires */
+	void *stop_arg = nullptr;
 };
 
 // GpuKMeansStats reports what one call did.
@@ -43,8 +45,27 @@ std::vector<size_t> KMeansTrainingRows(size_t n, int k, const GpuKMeansOptions &
 // assigns every row through one SGEMM per chunk and an argmin, accumulates
 // the clusters' sums with atomics, then recomputes the centroids on the
 // host, splitting a large cluster into any empty one as FAISS does.
-// NotSupported without a CUDA device; InvalidArgument when n < k.
+// NotSupported without a CUDA device; InvalidArgument when n < k;
+// Cancelled when options.should_stop fires.
 engine::Status GpuKMeans(const float *x, size_t n, int dim, int k, const GpuKMeansOptions &options,
 						 float *centroids, GpuKMeansStats *stats) noexcept;
+
+// GpuTrainStats counts what the registered IVF centroid trainer did in this
+// process (RegisterGpuCentroidTrainer).
+struct GpuTrainStats {
+	uint64_t calls = 0;        /* requests from IVF Train */
+	uint64_t trained = 0;      /* answered with centroids */
+	uint64_t failed = 0;       /* failed (the index trained on the CPU) or cancelled */
+	double last_seconds = 0;   /* the last successful call, host-to-device copy included */
+	char last_error[256] = {}; /* the last failure's message */
+};
+
+// RegisterGpuCentroidTrainer makes GpuKMeans the engine's centroid trainer
+// for IVF_FLAT, IVF_PQ and IVF_SQ8 (IndexConfig::train_device; usable when
+// CheckDevice is Ok). RegisterGpuKinds calls it.
+void RegisterGpuCentroidTrainer() noexcept;
+
+// GetGpuTrainStats returns the trainer's counters.
+GpuTrainStats GetGpuTrainStats() noexcept;
 
 }  // namespace vecdb::gpu

@@ -48,6 +48,15 @@ inline bool IsBinaryKind(IndexKind kind) noexcept {
 	return kind == IndexKind::kBinFlat || kind == IndexKind::kBinIvf;
 }
 
+// TrainDevice says where the k-means of a float IVF kind (IVF_FLAT, IVF_PQ,
+// IVF_SQ8) runs (IndexConfig::train_device). Values are the parameter's
+// values in params.cpp: never renumber.
+enum class TrainDevice : int {
+	kCpu = 0,   /* FAISS' k-means on the CPU */
+	kGpu = 1,   /* the registered centroid trainer (centroid_trainer.hpp) whenever one is usable */
+	kAuto = 2,  /* the registered trainer when usable and the training work is large enough */
+};
+
 // IndexConfig holds what is fixed when an index is created (build phase).
 // Defaults and ranges are declared once, in params.cpp.
 struct IndexConfig {
@@ -61,6 +70,8 @@ struct IndexConfig {
 	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code */
 	int threads = 1;           /* build threads (HNSW inserts, FAISS training and adds) */
 	uint64_t seed = 42;        /* k-means and level generation */
+	TrainDevice train_device = TrainDevice::kAuto;  /* float IVF kinds: where k-means runs; the
+													   CPU whenever the other device fails */
 };
 
 // StopCallback reports whether the caller asked to cancel; it is polled in

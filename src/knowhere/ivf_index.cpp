@@ -65,6 +65,18 @@
 // cancelled Train empties the quantizer (FAISS would otherwise take its
 // partial centroids as trained on the next Train).
 //
+// Training elsewhere. When IndexConfig::train_device and the training work
+// call for it (centroid_trainer.hpp: kGpu whenever a trainer is registered
+// and usable, kAuto from kAutoTrainMinWork per build thread), the float kinds
+// hand FAISS' clustering parameters (niter, seed, spherical for inner
+// product, 256 points per centroid) to the registered trainer (src/gpu's
+// GpuKMeans) and add its centroids to the quantizer; FAISS' train then skips
+// its own k-means (a trained quantizer with nlist rows) and trains only the
+// rest (IVF_PQ codebooks, IVF_SQ8 ranges, on the CPU). Add, Search and
+// Serialize see an ordinary trained quantizer. A trainer that fails for any
+// reason but a cancel, or returns a non-finite centroid, is ignored: FAISS
+// trains on the CPU and Train succeeds.
+//
 // Serialization (serialize.hpp's framing): a meta section (build fields,
 // trained flag, count, code size, label span), the coarse centroids, IVF_PQ's
 // codebooks or IVF_SQ8's ranges, the nlist + 1 list offsets, then every
@@ -113,6 +125,7 @@
 #include <faiss/invlists/InvertedLists.h>
 
 #include "knowhere/brute_force.hpp"
+#include "knowhere/centroid_trainer.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
 #include "knowhere/thread_util.hpp"
@@ -416,6 +429,7 @@ private:
 	Status AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *assign, size_t c0, size_t c1,
 					const std::unordered_map<int64_t, size_t> &batch, std::vector<size_t> *old_size);
 	Status TrainImpl(const void *vectors, size_t n);
+	Status TrainCentroidsOutside(const float *x, size_t n);
 	Status SerializeImpl(ByteWriter &writer) const;
 	// BindLists points lists_ at the FAISS index's inverted lists.
 	Status BindLists() noexcept;
@@ -710,6 +724,8 @@ Status IvfIndex::TrainImpl(const void *vectors, size_t n) {
 		VECDB_RETURN_IF_ERROR(PrepareRows(vectors, n, "vector", &xf));
 	if (BuildStopRequested())
 		return Status::Cancelled();
+	if (!binary_)
+		VECDB_RETURN_IF_ERROR(TrainCentroidsOutside(xf.data(), n));
 	OmpThreads threads(config_.threads);
 	CallStop stop{build_stop_, build_stop_arg_, false};
 	try {
@@ -729,6 +745,45 @@ Status IvfIndex::TrainImpl(const void *vectors, size_t n) {
 		throw;
 	}
 	trained_ = true;
+	return Status::Ok();
+}
+
+// TrainCentroidsOutside asks the registered centroid trainer (a GPU) for the
+// coarse centroids when train_device and the work call for it, with FAISS'
+// own clustering parameters, and puts them into the quantizer: FAISS' train
+// then finds the quantizer trained (nlist rows) and skips its k-means, and
+// trains only what follows it (IVF_PQ's codebooks, IVF_SQ8's ranges).
+// Cancelled passes through; any other failure, or a centroid with NaN or
+// infinity, leaves the quantizer empty and FAISS trains on the CPU.
+Status IvfIndex::TrainCentroidsOutside(const float *x, size_t n) {
+	CentroidTrainRequest r;
+	r.rows = x;
+	r.n = n;
+	r.dim = config_.dim;
+	r.k = config_.nlist;
+	r.metric = ivf_->metric_type == faiss::METRIC_L2 ? Metric::kL2 : Metric::kInnerProduct;
+	r.spherical = ivf_->cp.spherical;
+	r.niter = ivf_->cp.niter;
+	r.seed = config_.seed;
+	r.max_points_per_centroid = static_cast<size_t>(std::max(0, ivf_->cp.max_points_per_centroid));
+	r.should_stop = build_stop_;
+	r.stop_arg = build_stop_arg_;
+	if (!UseCentroidTrainer(config_.train_device, config_.threads, r))
+		return Status::Ok();
+	CentroidTrainFn train = RegisteredCentroidTrainer();
+	if (train == nullptr)
+		return Status::Ok();
+	std::vector<float> c(nlist() * static_cast<size_t>(config_.dim));
+	Status s = train(r, c.data());
+	if (s.code() == StatusCode::kCancelled)
+		return s;
+	if (!s.ok())
+		return Status::Ok();
+	for (float v : c)
+		if (!std::isfinite(v))
+			return Status::Ok();
+	ivf_->quantizer->reset();
+	ivf_->quantizer->add(static_cast<idx_t>(nlist()), c.data());
 	return Status::Ok();
 }
 
