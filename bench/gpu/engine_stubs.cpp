@@ -23,6 +23,12 @@ Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &) noexcept {
 size_t EstimateIvfMemory(const IndexConfig &, size_t) noexcept {
 	return 0;
 }
+Expected<std::unique_ptr<Index>> NewTrainedIvfFlat(const IndexConfig &, const float *) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+const float *IvfFloatCentroids(const Index &) noexcept {
+	return nullptr;
+}
 #endif
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &) noexcept {
 	return Status::NotSupported(kStubbed);
