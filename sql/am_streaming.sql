@@ -94,3 +94,14 @@ DROP TABLE st;
 DROP FUNCTION st_rows(int, int), same_as_exact(text, text, int), own_vectors_found(int, int, int);
 -- the background seal jobs: none runs or waits here
 SELECT count(*) FROM vecdb_seal_progress WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database());
+-- other databases' jobs are for pg_monitor only
+CREATE ROLE st_reader;
+SET ROLE st_reader;
+SELECT count(*) FROM vecdb_seal_progress;
+SELECT count(*) FROM vecdb_seal_jobs();
+RESET ROLE;
+GRANT pg_monitor TO st_reader;
+SET ROLE st_reader;
+SELECT count(*) FROM vecdb_seal_progress WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database());
+RESET ROLE;
+DROP ROLE st_reader;
