@@ -297,11 +297,6 @@ void VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to) {
 	engine::AdoptGrowingTraining(*from->index, to->index.get());
 }
 
-// VecdbEngineGrowingLists returns the lists of a GROWING index.
-size_t VecdbEngineGrowingLists(const VecdbEngine *e) {
-	return engine::GrowingIndexLists(*e->index);
-}
-
 // VecdbEngineGrowingPlan reports how a GROWING index searches with p.
 void VecdbEngineGrowingPlan(const VecdbEngine *e, const VecdbEngineSearchParams *p, size_t *lists, size_t *probes,
 							double *ratio) {

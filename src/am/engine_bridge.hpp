@@ -76,9 +76,8 @@ void		VecdbEngineBuild(VecdbEngine *engine, const void *rows, const int64_t *lab
 void		VecdbEngineAdd(VecdbEngine *engine, const void *rows, const int64_t *labels, size_t n);
 int64_t		VecdbEngineCount(const VecdbEngine *engine);
 size_t		VecdbEngineMemory(const VecdbEngine *engine);
-/* GROWING only: hand a new index the older one's centroids; lists searched (0: exact) */
+/* GROWING only: hand a new index the older one's centroids */
 void		VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to);
-size_t		VecdbEngineGrowingLists(const VecdbEngine *engine);
 /* GROWING only: lists (0: exact), lists probed with p, and its brute-force ratio */
 void		VecdbEngineGrowingPlan(const VecdbEngine *engine, const VecdbEngineSearchParams *p, size_t *lists,
 								   size_t *probes, double *ratio);
