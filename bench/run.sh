@@ -5,6 +5,7 @@
 # bench/harness.py with the given arguments and stops the server.
 #   bash bench/run.sh --n 100000 --d 128 --queries 1000 --filters none,cat10
 #   bash bench/run.sh --insert-bench --rows 10000     # insert throughput (bench/insert_bench.py)
+#   bash bench/run.sh --segments --counts 1,2,4,8     # query cost of N segments (bench/segments.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,6 +33,9 @@ vecdb_pg_start "$DATADIR" "$PORT" "$SOCKDIR" \
 SCRIPT=bench/harness.py
 if [ "${1:-}" = "--insert-bench" ]; then
 	SCRIPT=bench/insert_bench.py
+	shift
+elif [ "${1:-}" = "--segments" ]; then
+	SCRIPT=bench/segments.py
 	shift
 fi
 /usr/bin/python3 "$SCRIPT" --host "$SOCKDIR" --port "$PORT" --out "$OUT" "$@"

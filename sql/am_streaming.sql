@@ -90,6 +90,37 @@ SELECT vecdb_verify('st_idx');
 SET hnsw.ef_search = 400;
 SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50);
 RESET hnsw.ef_search;
+
+-- a compaction stays within maintenance_work_mem: a larger growing segment
+-- (here 1MB: about 3,300 rows) is sealed a part at a time (the rest stays
+-- growing; 9,000 rows stay below the background seal), and a backend's
+-- growing cache only flags the sealed part, without reading anything again
+INSERT INTO st SELECT * FROM st_rows(22001, 31000);
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50);
+SET maintenance_work_mem = '1MB';
+SET vecdb.compact_growing_rows = 1000;
+SELECT vecdb_compact('st_idx', false);
+SELECT count(*) AS segments, min(rows) FILTER (WHERE segment IS NOT NULL) < 9000 AS part_sealed,
+	sum(rows) FILTER (WHERE segment IS NULL) BETWEEN 1 AND 8999 AS growing_left
+FROM vecdb_index_info('st_idx');
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50);
+SELECT read_rows FROM vecdb_last_scan() WHERE segment IS NULL;
+-- rows deleted meanwhile, then the rest is sealed part by part
+DELETE FROM st WHERE id % 7 = 0 AND id > 28000;
+DO $$ BEGIN
+	FOR i IN 1..20 LOOP EXIT WHEN NOT vecdb_compact('st_idx', false); END LOOP;
+END $$;
+SELECT coalesce(sum(rows) FILTER (WHERE segment IS NULL), 0) < 1000 AS growing_sealed,
+	count(*) FILTER (WHERE segment IS NOT NULL) > 2 AS several_segments
+FROM vecdb_index_info('st_idx');
+RESET maintenance_work_mem;
+SET vecdb.compact_growing_rows = 1000000;
+SELECT vecdb_verify('st_idx');
+SET hnsw.ef_search = 400;
+SELECT same_as_exact('true', '[1,2,3,4,1,2,3,4]', 50), same_as_exact('category = 3', '[4,3,2,1,4,3,2,1]', 50),
+	same_as_exact('id % 7 = 0', '[2,2,2,2,2,2,2,2]', 50);
+RESET hnsw.ef_search;
+SELECT own_vectors_found(22001, 31000, 31);
 DROP TABLE st;
 DROP FUNCTION st_rows(int, int), same_as_exact(text, text, int), own_vectors_found(int, int, int);
 -- the background seal jobs: none runs or waits here

@@ -115,7 +115,8 @@ VecdbRegisterGucs(void)
 								"Sets the growing-segment rows at which a background worker seals them into an "
 								"indexed segment",
 								"Needs vecdb in shared_preload_libraries; 0 leaves sealing to VACUUM and "
-								"vecdb_compact().", &vecdb_seal_growing_rows, 10000, 0, INT_MAX, PGC_SIGHUP, 0, NULL,
+								"vecdb_compact(). A backlog larger than a segment built in maintenance_work_mem "
+								"is sealed a part at a time.", &vecdb_seal_growing_rows, 10000, 0, INT_MAX, PGC_SIGHUP, 0, NULL,
 								NULL, NULL);
 		DefineCustomBoolVariable("vecdb.prewarm_resident",
 								 "Reloads after a restart the indexes that were in the shared area before it",
@@ -132,7 +133,8 @@ VecdbRegisterGucs(void)
 							&vecdb_min_index_rows, 1000, 0, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vecdb.compact_growing_rows",
 							"Sets the rows the growing segment holds before VACUUM compacts it",
-							NULL, &vecdb_compact_growing_rows, 1000, 1, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+							"A compaction's new segment stays within maintenance_work_mem: a larger growing "
+							"segment is sealed a part at a time.", &vecdb_compact_growing_rows, 1000, 1, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vecdb.compact_deleted_fraction",
 							 "Sets the fraction of deleted rows at which VACUUM rewrites a segment", NULL,
 							 &vecdb_compact_deleted_fraction, 0.2, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);

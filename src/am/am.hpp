@@ -412,6 +412,7 @@ void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const Vec
 							  VecdbEngine *onto, uint32 segment_id, bool use_fsm, bool report_progress,
 							  VecdbSegmentEntry *entry);
 size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
+uint64		VecdbSegmentRowBudget(const VecdbMetaPageData *meta);
 
 /* ---- growing_segment.cpp ---- */
 
@@ -469,11 +470,13 @@ void		VecdbGrowingReaderBegin(VecdbGrowingReader *r, Relation index, const Vecdb
 									const VecdbGrowingPos *from);
 void		VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec);
 void		VecdbGrowingReaderEnd(VecdbGrowingReader *r);
-void		VecdbGrowingLoadRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
-								 bool live_only);
+void		VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch,
+								 uint64 max_live, VecdbGrowingCut *cut);
 uint64		VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback,
 									void *state);
 void		VecdbGrowingCutAtEnd(Relation index, const VecdbGrowing *g, VecdbGrowingCut *cut);
+void		VecdbGrowingCutAt(Relation index, const VecdbGrowing *g, uint64 row, uint64 pos, uint64 deleted,
+							  VecdbGrowingCut *cut);
 bool		VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut,
 							 VecdbPendingFree *retired);
 
@@ -559,14 +562,16 @@ typedef struct VecdbSegment
 } VecdbSegment;
 
 // VecdbGrowingCache is the growing segment loaded into memory: rows
-// [base, base + loaded) as an exact engine index.
+// [base, base + loaded) in an engine index. Rows before start were sealed
+// after the cache loaded them: they stay in the index, flagged deleted.
 typedef struct VecdbGrowingCache
 {
 	MemoryContext cxt;
 	uint32		stream_id;
 	uint32		version;
 	uint64		base;			/* stream row of label 0 */
-	uint64		base_pos;		/* its stream byte */
+	uint64		start;			/* the growing segment's first row (>= base) */
+	uint64		start_pos;		/* its stream byte */
 	uint64		loaded;			/* rows loaded */
 	uint64		capacity;
 	VecdbEngine *engine;

@@ -64,17 +64,11 @@ CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 static void
 SetDims(BuildState *bs, int dims)
 {
-	double		per_row;
-	size_t		budget = (size_t) maintenance_work_mem * 1024;
-
 	CheckIndexDims(bs->index, &bs->desc, dims);
 	bs->meta->dims = dims;
 	bs->row = (char *) palloc0(Max(VecdbRowBytes(bs->meta), 8));
 	VecdbRowBatchInit(&bs->batch, VecdbRowBytes(bs->meta), 1024);
-	/* the batch holds the rows and TIDs; the engine index is built beside it */
-	per_row = (double) VecdbSegmentMemoryEstimate(bs->meta, 100000) / 100000.0 +
-		VecdbRowBytes(bs->meta) + sizeof(ItemPointerData);
-	bs->max_rows = (uint64) Max((double) budget / per_row, 1000.0);
+	bs->max_rows = VecdbSegmentRowBudget(bs->meta);
 }
 
 // FlushSegment turns the collected rows into a sealed segment.

@@ -109,13 +109,18 @@ OntoCandidate(const VecdbSegmentEntry *e, bool full)
 }
 
 // ChooseInputs marks the segments to rewrite and says whether the growing
-// segment is taken; false when there is nothing worth doing.
+// segment is taken, and how many of its live rows (*growing_take); false
+// when there is nothing worth doing. Unless full, the new segment stays
+// within maintenance_work_mem (VecdbSegmentRowBudget): a growing segment
+// larger than that is sealed a part at a time, and segments are folded in
+// only while they fit; only the directory's segment limit overrides it.
 static bool
-ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_growing)
+ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_growing, uint64 *growing_take)
 {
 	const VecdbGrowing *g = &meta->growing;
 	uint64		growing_rows = g->end - g->start;
 	uint64		growing_live = growing_rows - g->deleted;
+	uint64		budget = full ? UINT64_MAX : VecdbSegmentRowBudget(meta);
 	uint64		acc = 0;
 	uint32		i;
 	uint32		nchosen = 0;
@@ -124,8 +129,8 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 
 	*take_growing = growing_rows > 0 &&
 		(full || growing_live >= (uint64) vecdb_compact_growing_rows || growing_live == 0);
-	if (*take_growing)
-		acc = growing_live;
+	*growing_take = *take_growing ? Min(growing_live, budget) : 0;
+	acc = *growing_take;
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const VecdbSegmentEntry *e = &meta->segments[i];
@@ -146,7 +151,7 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 		for (i = 0; i < meta->nsegments; i++)
 			if (!chosen[i] && (best < 0 || LiveRows(&meta->segments[i]) < LiveRows(&meta->segments[best])))
 				best = (int) i;
-		if (best < 0 || acc == 0)
+		if (best < 0 || acc == 0 || acc + LiveRows(&meta->segments[best]) > budget)
 			break;
 		/* a larger one may still take the rest, when the merge adds to it (ChooseOnto) */
 		if (LiveRows(&meta->segments[best]) > 2 * acc &&
@@ -231,9 +236,9 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 // has few deletes (its dead rows stay, masked, until a full compaction),
 // and is already of the kind a segment of that size gets.
 static int
-ChooseOnto(const VecdbMetaPageData *meta, const bool *chosen, bool take_growing, bool full)
+ChooseOnto(const VecdbMetaPageData *meta, const bool *chosen, uint64 growing_take, bool full)
 {
-	uint64		total = take_growing ? meta->growing.end - meta->growing.start - meta->growing.deleted : 0;
+	uint64		total = growing_take;
 	int			best = -1;
 	uint32		i;
 	const VecdbSegmentEntry *e;
@@ -320,6 +325,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbMetaPageData *meta;
 	bool		chosen[VECDB_MAX_SEGMENTS];
 	bool		take_growing;
+	uint64		growing_take;
 	VecdbRowBatch batch;
 	VecdbSegmentEntry entry;
 	bool		have_entry = false;
@@ -344,7 +350,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbReadMeta(index, meta);
 	FreeRetired(index, meta);
 
-	if (meta->dims == 0 || !ChooseInputs(meta, full, chosen, &take_growing))
+	if (meta->dims == 0 || !ChooseInputs(meta, full, chosen, &take_growing, &growing_take))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(cxt);
@@ -354,12 +360,12 @@ VecdbCompact(Relation index, bool full, bool wait)
 
 	/* gather the live rows, after every row of the segment they are added to */
 	VecdbRowBatchInit(&batch, VecdbRowBytes(meta), 1024);
-	onto_at = ChooseOnto(meta, chosen, take_growing, full);
+	onto_at = ChooseOnto(meta, chosen, growing_take, full);
 	memset(&progress, 0, sizeof(progress));
 	for (i = 0; i < meta->nsegments; i++)
 		progress.inputs += chosen[i];
 	progress.onto = onto_at >= 0;
-	progress.growing_rows = take_growing ? meta->growing.end - meta->growing.start : 0;
+	progress.growing_rows = growing_take;
 	progress_active = true;
 	Report(VECDB_COMPACT_GATHER);
 	if (onto_at >= 0)
@@ -368,10 +374,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 		if (chosen[i] && (int) i != onto_at)
 			GatherSegmentRows(index, meta, &meta->segments[i], &batch);
 	if (take_growing)
-	{
-		VecdbGrowingLoadRows(index, meta, &batch, true);
-		VecdbGrowingCutAtEnd(index, &meta->growing, &cut);
-	}
+		VecdbGrowingTakeRows(index, meta, &batch, growing_take, &cut);
 
 	/* build and write the new segment */
 	if (batch.n > 0)

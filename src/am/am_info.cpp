@@ -261,7 +261,7 @@ VECDB_FUNCTION(vecdb_verify)
 	if (meta->dims > 0)
 	{
 		VecdbRowBatchInit(&growing, VecdbRowBytes(meta), 1024);
-		VecdbGrowingLoadRows(index, meta, &growing, true);
+		VecdbGrowingTakeRows(index, meta, &growing, UINT64_MAX, NULL);
 		if (growing.n != meta->growing.end - meta->growing.start - meta->growing.deleted)
 			VecdbCorrupt(index, "growing segment has " UINT64_FORMAT " live rows, its metapage says " UINT64_FORMAT,
 						 growing.n, meta->growing.end - meta->growing.start - meta->growing.deleted);

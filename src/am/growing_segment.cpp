@@ -319,30 +319,55 @@ VecdbGrowingReaderEnd(VecdbGrowingReader *r)
 	r->copied = false;
 }
 
-// VecdbGrowingLoadRows appends the growing rows [start, end) of meta, with
-// their scalar values, to batch (live_only: skipping rows flagged deleted).
+// VecdbGrowingTakeRows appends the live growing rows of meta from start on,
+// with their scalar values, to batch: at most max_live of them (UINT64_MAX:
+// all). With cut it also sets where a compaction taking them cuts the
+// stream (the caller holds the compaction lock: delete flags stay put).
 void
-VecdbGrowingLoadRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, bool live_only)
+VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, uint64 max_live,
+					 VecdbGrowingCut *cut)
 {
 	const VecdbGrowing *g = &meta->growing;
 	VecdbGrowingReader r;
 	VecdbGrowingRecord rec;
 	uint64		row;
+	uint64		taken = 0;
+	uint64		deleted = 0;
 
 	if (g->end <= g->start)
+	{
+		if (cut)
+			VecdbGrowingCutAtEnd(index, g, cut);
 		return;
+	}
 	VecdbGrowingReaderBegin(&r, index, meta, NULL);
 	for (row = g->start; row < g->end; row++)
 	{
+		uint64		at = r.at.pos;
+
 		VecdbGrowingRead(&r, &rec);
-		if (live_only && rec.deleted)
-			continue;
-		VecdbRowBatchAdd(batch, rec.row, &rec.tid, meta->nscalars > 0 ? rec.scalars : NULL,
-						 meta->nscalars > 0 ? rec.scalars_len : 0);
 		if ((row & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
+		if (rec.deleted)
+		{
+			deleted++;
+			continue;
+		}
+		if (taken == max_live)
+		{
+			/* the cut goes before the first live row left */
+			if (cut)
+				VecdbGrowingCutAt(index, g, row, at, deleted, cut);
+			VecdbGrowingReaderEnd(&r);
+			return;
+		}
+		VecdbRowBatchAdd(batch, rec.row, &rec.tid, meta->nscalars > 0 ? rec.scalars : NULL,
+						 meta->nscalars > 0 ? rec.scalars_len : 0);
+		taken++;
 	}
 	VecdbGrowingReaderEnd(&r);
+	if (cut)
+		VecdbGrowingCutAtEnd(index, g, cut);
 }
 
 /* ---- delete marks ---- */
@@ -415,13 +440,22 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 void
 VecdbGrowingCutAtEnd(Relation index, const VecdbGrowing *g, VecdbGrowingCut *cut)
 {
-	cut->row = g->end;
-	cut->pos = g->end_pos;
-	cut->page_no = NextRecord(g->end_pos) / VECDB_PAGE_CAPACITY;
+	VecdbGrowingCutAt(index, g, g->end, g->end_pos, g->deleted, cut);
+}
+
+// VecdbGrowingCutAt sets cut before row, whose record is the first one at
+// or after stream byte pos, with deleted rows flagged before it.
+void
+VecdbGrowingCutAt(Relation index, const VecdbGrowing *g, uint64 row, uint64 pos, uint64 deleted,
+				  VecdbGrowingCut *cut)
+{
+	cut->row = row;
+	cut->pos = pos;
+	cut->page_no = NextRecord(pos) / VECDB_PAGE_CAPACITY;
 	cut->head = InvalidBlockNumber;
 	cut->tail = g->tail;
 	cut->tail_page_no = g->tail_page_no;
-	cut->deleted = g->deleted;
+	cut->deleted = deleted;
 	if (cut->page_no <= g->tail_page_no)
 		cut->head = PageBlock(index, g, cut->page_no);
 }
@@ -467,6 +501,6 @@ VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut, Ve
 	g->start = cut->row;
 	g->start_pos = cut->pos;
 	g->deleted -= Min(g->deleted, cut->deleted);
-	g->version++;
+	/* the version stays: the rows after the cut keep their delete flags */
 	return retire;
 }

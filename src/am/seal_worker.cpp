@@ -281,9 +281,15 @@ vecdb_seal_database_main(Datum arg)
 		if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
 			index->rd_indam->ambuild == vecdbbuild && VecdbCompact(index, false, false))
 		{
+			VecdbMetaPageData *meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+
 			SpinLockAcquire(&queue->mutex);
 			queue->sealed++;
 			SpinLockRelease(&queue->mutex);
+			/* a backlog over maintenance_work_mem is sealed a part at a time: queue the rest */
+			VecdbReadMeta(index, meta);
+			VecdbSealAfterInsert(index, meta->growing.end - meta->growing.start - meta->growing.deleted);
+			pfree(meta);
 		}
 		relation_close(index, RowExclusiveLock);
 	}

@@ -166,6 +166,19 @@ VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows)
 	return VecdbEngineEstimateMemory(&config, rows);
 }
 
+// VecdbSegmentRowBudget returns how many rows a segment built in
+// maintenance_work_mem may hold: the rows and TIDs gathered for it plus its
+// engine index (at least 1,000).
+uint64
+VecdbSegmentRowBudget(const VecdbMetaPageData *meta)
+{
+	double		budget = (double) maintenance_work_mem * 1024.0;
+	double		per_row = (double) VecdbSegmentMemoryEstimate(meta, 100000) / 100000.0 +
+		VecdbRowBytes(meta) + sizeof(ItemPointerData);
+
+	return (uint64) Max(budget / per_row, 1000.0);
+}
+
 // ChainSink is the engine's byte sink onto a page chain.
 static void
 ChainSink(void *arg, const void *data, size_t n)

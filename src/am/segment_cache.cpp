@@ -278,6 +278,26 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	pfree(labels);
 }
 
+// GrowingDropSealed flags the cached rows a compaction sealed since the
+// cache loaded them (before g's start) as deleted, which keeps the cache and
+// its lists instead of reloading the rest. The caller checked that the
+// cache holds those rows, that no scan shares it, and that delete flags
+// have not changed; it rebuilds the cache once sealed rows are half of it.
+static void
+GrowingDropSealed(VecdbGrowingCache *gc, const VecdbGrowing *g)
+{
+	uint64		label;
+
+	for (label = gc->start - gc->base; label < g->start - gc->base; label++)
+		if (!(gc->deleted[label >> 3] & (1 << (label & 7))))
+		{
+			gc->deleted[label >> 3] |= (uint8) (1 << (label & 7));
+			gc->deleted_count++;
+		}
+	gc->start = g->start;
+	gc->start_pos = g->start_pos;
+}
+
 // GrowingCreate makes an empty growing cache for meta's stream, starting at
 // its start row; float rows get a GROWING engine index, which takes the
 // centroids of prev's (the cache it replaces) when it has some.
@@ -293,7 +313,8 @@ GrowingCreate(const VecdbMetaPageData *meta, const VecdbGrowingCache *prev)
 	gc->stream_id = meta->growing.stream_id;
 	gc->version = meta->growing.version;
 	gc->base = meta->growing.start;
-	gc->base_pos = meta->growing.start_pos;
+	gc->start = meta->growing.start;
+	gc->start_pos = meta->growing.start_pos;
 	gc->refcount = 1;
 	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_GROWING, 0,
 						 &config);
@@ -529,8 +550,12 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 
 		VecdbGrowingCache *prev = NULL;
 
-		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->base != g->start ||
-				   gc->base_pos != g->start_pos || gc->extending ||
+		if (gc && !gc->extending && gc->refcount == 1 && gc->stream_id == g->stream_id &&
+			gc->version == g->version && g->start > gc->start && g->start <= gc->base + gc->loaded &&
+			2 * (g->start - gc->base) <= gc->loaded)
+			GrowingDropSealed(gc, g);
+		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->start != g->start ||
+				   gc->start_pos != g->start_pos || gc->extending ||
 				   gc->refcount > 1 || gc->base + gc->loaded > g->end))
 		{
 			prev = gc;

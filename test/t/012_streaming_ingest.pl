@@ -5,8 +5,10 @@
 #      the inserting session and from another one; at the end every row is,
 #      and background seals ran;
 #   2. the whole server is killed (SIGKILL of every process) in the middle of
-#      a seal, then of a seal that merges three sealed segments, while a
-#      session inserts: after recovery every acknowledged row is in the
+#      a seal, of a seal that merges three sealed segments, of one that adds
+#      rows onto a built segment and of the first part of a backlog sealed a
+#      part at a time (maintenance_work_mem 2MB), while a session inserts:
+#      after recovery every acknowledged row is in the
 #      table, every row is found by its own vector, a full index scan returns
 #      the heap's rows, vecdb_verify passes and the next seal completes;
 #   3. a streaming standby answers k-NN queries as the primary does, after
@@ -508,9 +510,42 @@ is(segments('ko_idx') . ' ' . (growing_rows('ko_idx') >= 3000 ? 'growing' : 'sea
 	'onto crash: the merge was cut short (the built segment and the growing rows are intact)');
 after_crash('ko', 32, 'onto crash', $acked);
 
+# 2d. a backlog larger than a segment built in maintenance_work_mem (2MB
+# here: a few thousand 32-d rows) is sealed a part at a time; a crash in the
+# middle of the first part loses nothing, and the seal worker then goes on
+# part by part until the backlog is below the seal size.
+sql("ALTER SYSTEM SET maintenance_work_mem = '2MB'");
+set_seal_rows(0);
+sql(q{
+	CREATE TABLE kp (id int PRIMARY KEY, v vector(32));
+	CREATE INDEX kp_idx ON kp USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
+	INSERT INTO kp SELECT i, vec(i, 32) FROM generate_series(1, 12000) i;
+});
+# the first insert of crash_during_seal queues the seal
+set_seal_rows(1000);
+($acked, $running) = crash_during_seal('kp', 32, 'part crash');
+ok($running, 'part crash: the server was killed while the seal job ran');
+is(segments('kp_idx') . ' ' . (growing_rows('kp_idx') >= 12000 ? 'growing' : 'sealed'), ' growing',
+	'part crash: the seal was cut short (no sealed segment, the rows still growing)');
+{
+	my $ids = '{' . join(',', @$acked) . '}';
+	is(sql("SELECT count(*) FROM unnest('$ids'::int[]) a(id) WHERE NOT EXISTS (SELECT 1 FROM kp WHERE kp.id = a.id)"),
+		'0', 'part crash: every acknowledged row is in the table');
+}
+check_table('kp', 32, 'part crash, after recovery');
+sql('INSERT INTO kp VALUES (99999, vec(99999, 32))');
+wait_for(q{SELECT coalesce(sum(rows) FILTER (WHERE kind = 'growing'), 0) < 1000 FROM vecdb_index_info('kp_idx')},
+	't', 'part crash: the seal worker seals the backlog part by part, without VACUUM');
+my ($nparts, $largest, $total) = split /\|/, sql(q{SELECT count(*), max(rows), sum(rows) FROM vecdb_index_info('kp_idx') WHERE kind <> 'growing'});
+note("part crash: $nparts sealed segments, the largest $largest rows, $total rows in all");
+ok($nparts >= 3 && $largest < $total / 2, 'part crash: the backlog became several segments, none over half of it');
+check_table('kp', 32, 'part crash, after the seals');
+sql('ALTER SYSTEM RESET maintenance_work_mem');
+sql('SELECT pg_reload_conf()');
+
 # ---- 3b. the standby after everything, crashes included ----
 
-check_standby('at the end', [ 's', 16 ], [ 'r', 16 ], [ 'k', 32 ], [ 'km', 32 ], [ 'ko', 32 ]);
+check_standby('at the end', [ 's', 16 ], [ 'r', 16 ], [ 'k', 32 ], [ 'km', 32 ], [ 'ko', 32 ], [ 'kp', 32 ]);
 
 $standby->stop;
 $node->stop;
