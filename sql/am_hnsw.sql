@@ -34,6 +34,11 @@ CREATE INDEX hn_bad ON hn USING hnsw (v vector_l2_ops) WITH (lists = 10);
 CREATE INDEX hn_bad ON hn USING hnsw (id);
 CREATE INDEX hn_bad ON hn USING hnsw (v, h);
 CREATE INDEX hn_v_cos ON hn USING hnsw (v vector_cosine_ops) WITH (m = 8, ef_construction = 32);
+-- options are checked against each other when they are set, not at first use
+ALTER INDEX hn_v_cos SET (m = 20);
+ALTER INDEX hn_v_cos SET (m = 16);
+SELECT reloptions FROM pg_class WHERE relname = 'hn_v_cos';
+ALTER INDEX hn_v_cos RESET (m);
 CREATE INDEX hn_v_ip ON hn USING hnsw (v vector_ip_ops);
 CREATE INDEX hn_v_l1 ON hn USING hnsw (v vector_l1_ops);
 CREATE INDEX hn_h_l2 ON hn USING hnsw (h halfvec_l2_ops);

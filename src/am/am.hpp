@@ -269,7 +269,58 @@ typedef struct VecdbIndexDesc
 } VecdbIndexDesc;
 
 void		VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc);
+
+/* ---- am_methods.cpp ---- */
+
+#define VECDB_AM_MAX_OPTIONS	4
+
+// VecdbAmOption is one integer reloption of an access method; it is stored
+// at option_offset in VecdbOptions and param_offset in VecdbBuildParams.
+typedef struct VecdbAmOption
+{
+	const char *name;
+	const char *desc;
+	int			default_value;
+	int			min;
+	int			max;
+	size_t		option_offset;
+	size_t		param_offset;
+} VecdbAmOption;
+
+// VecdbAmSearch is how a method's segments are searched (for costing).
+typedef enum VecdbAmSearch
+{
+	VECDB_AM_SEARCH_GRAPH = 1,	/* a beam over a graph (ef_search) */
+	VECDB_AM_SEARCH_LISTS = 2,	/* probed inverted lists */
+	VECDB_AM_SEARCH_EXACT = 3
+} VecdbAmSearch;
+
+// VecdbAmMethod is everything that sets one access method apart.
+typedef struct VecdbAmMethod
+{
+	VecdbAmKind kind;
+	const char *name;
+	amoptions_function options;	/* its amoptions callback */
+	int			noptions;
+	VecdbAmOption option[VECDB_AM_MAX_OPTIONS];
+	VecdbEngineKind float_kind;	/* engine kind of an indexed segment of float rows */
+	VecdbEngineKind bit_kind;	/* ... of bit rows */
+	VecdbAmSearch search;
+	double		score_cost;		/* cost of scoring one row, in distance computations */
+	const int  *probes;			/* the probes setting, NULL when none */
+	const int  *rerank;			/* the rerank setting (-1: the index's option), NULL when none */
+	const int  *iterative_scan;	/* the iterative_scan setting, NULL when none */
+	const int  *max_scan_tuples;	/* with it: the bound in rows ... */
+	const int  *max_probes;		/* ... or in lists */
+} VecdbAmMethod;
+
+const VecdbAmMethod *VecdbAmMethodOf(VecdbAmKind kind);
+const VecdbAmMethod *VecdbAmMethodOfIndex(Relation index);
 const char *VecdbAmName(VecdbAmKind kind);
+void		VecdbAmDefaults(const VecdbAmMethod *method, VecdbBuildParams *params);
+void		VecdbAmParamsFromOptions(const VecdbAmMethod *method, const VecdbOptions *o, VecdbBuildParams *params);
+void		VecdbAmCheckParams(const VecdbAmMethod *method, const VecdbBuildParams *params, int dims,
+							   const char *name);
 void		VecdbRegisterReloptions(void);
 
 /* ---- page_store.cpp ---- */

@@ -53,11 +53,7 @@ CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot index a vector with %d dimensions", dims)));
-	if (desc->am_kind == VECDB_AM_IVFPQ && desc->params.m > 0 && dims % desc->params.m != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ivfpq option m must divide the number of dimensions"),
-				 errdetail("m is %d and the column has %d dimensions.", desc->params.m, dims)));
+	VecdbAmCheckParams(VecdbAmMethodOf(desc->am_kind), &desc->params, dims, NULL);
 }
 
 // SetDims fixes the index's dimensions and sizes the per-segment row budget.

@@ -19,34 +19,23 @@ extern "C" {
 static double
 DistanceComputations(const VecdbMetaPageData *meta, double tuples)
 {
+	const VecdbAmMethod *method = VecdbAmMethodOf((VecdbAmKind) meta->am_kind);
 	double		work;
 
-	switch ((VecdbAmKind) meta->am_kind)
+	if (meta->elem_type == VECDB_ELEM_BIT && method->bit_kind == VECDB_ENGINE_BIN_FLAT)
+		work = tuples;
+	else if (method->search == VECDB_AM_SEARCH_GRAPH)
+		/* a beam of ef_search candidates, each expanding up to 2m neighbours, per layer descended */
+		work = (double) vecdb_hnsw_ef_search * 2.0 * Max(meta->params.m, 2) *
+			Max(1.0, log(Max(tuples, 2.0)) / log(Max(meta->params.m, 2)) / 2.0);
+	else if (method->search == VECDB_AM_SEARCH_LISTS)
 	{
-		case VECDB_AM_HNSW:
-			if (meta->elem_type == VECDB_ELEM_BIT)
-				return tuples;
-			/* a beam of ef_search candidates, each expanding up to 2m neighbours, per layer descended */
-			work = (double) vecdb_hnsw_ef_search * 2.0 * Max(meta->params.m, 2) *
-				Max(1.0, log(Max(tuples, 2.0)) / log(Max(meta->params.m, 2)) / 2.0);
-			break;
-		case VECDB_AM_IVFFLAT:
-		case VECDB_AM_IVFPQ:
-		case VECDB_AM_IVFSQ8:
-			{
-				int			probes = meta->am_kind == VECDB_AM_IVFFLAT ? vecdb_ivfflat_probes
-					: meta->am_kind == VECDB_AM_IVFPQ ? vecdb_ivfpq_probes : vecdb_ivfsq8_probes;
-				int			lists = Max(meta->params.lists, 1);
+		int			lists = Max(meta->params.lists, 1);
 
-				work = lists + tuples * Min((double) probes / lists, 1.0);
-				if (meta->am_kind == VECDB_AM_IVFPQ)
-					work /= 4;	/* PQ codes are scored by table lookups */
-				break;
-			}
-		default:
-			work = tuples;
-			break;
+		work = (lists + tuples * Min((double) *method->probes / lists, 1.0)) * method->score_cost;
 	}
+	else
+		work = tuples;
 	return Min(work, tuples) + Max(meta->nsegments, 1) * 10.0;
 }
 
@@ -103,8 +92,8 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	allowed = Max(sel * tuples, 1.0);
 	if (nquals > 0)
 	{
-		int			probes = meta->am_kind == VECDB_AM_IVFFLAT ? vecdb_ivfflat_probes
-			: meta->am_kind == VECDB_AM_IVFPQ ? vecdb_ivfpq_probes : vecdb_ivfsq8_probes;
+		const int  *probes_setting = VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->probes;
+		int			probes = probes_setting ? *probes_setting : 1;
 		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
 			(int) VecdbSegmentKind(meta, (uint64) tuples), Max(meta->params.lists, 1), probes);
 

@@ -1,7 +1,7 @@
-// am_handler.cpp defines the five access methods (hnsw, ivfflat, ivfpq,
-// ivfsq8, flat): their handlers, reloptions, operator-class support functions
-// and validation. They share every callback; an index's kind, metric and
-// element type come from its AM and its operator class.
+// am_handler.cpp defines the five access methods' handlers (hnsw, ivfflat,
+// ivfpq, ivfsq8, flat; described in am_methods.cpp), operator-class support
+// functions and validation. They share every callback; an index's kind,
+// metric and element type come from its AM and its operator class.
 #include "am/am.hpp"
 
 extern "C" {
@@ -18,153 +18,18 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-static relopt_kind hnsw_relopt_kind;
-static relopt_kind ivfflat_relopt_kind;
-static relopt_kind ivfpq_relopt_kind;
-static relopt_kind ivfsq8_relopt_kind;
-static relopt_kind flat_relopt_kind;
-
-// VecdbRegisterReloptions declares each AM's reloptions (from _PG_init).
-void
-VecdbRegisterReloptions(void)
-{
-	hnsw_relopt_kind = add_reloption_kind();
-	add_int_reloption(hnsw_relopt_kind, "m", "Maximum number of connections per node", 16, 2, 100,
-					  AccessExclusiveLock);
-	add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the dynamic candidate list for construction",
-					  64, 4, 1000, AccessExclusiveLock);
-
-	ivfflat_relopt_kind = add_reloption_kind();
-	add_int_reloption(ivfflat_relopt_kind, "lists", "Number of inverted lists", 100, 1, 32768,
-					  AccessExclusiveLock);
-
-	ivfpq_relopt_kind = add_reloption_kind();
-	add_int_reloption(ivfpq_relopt_kind, "lists", "Number of inverted lists", 100, 1, 32768, AccessExclusiveLock);
-	add_int_reloption(ivfpq_relopt_kind, "m", "Number of PQ sub-quantizers (0: dimensions / 4); must divide the dimensions",
-					  0, 0, 1024, AccessExclusiveLock);
-	add_int_reloption(ivfpq_relopt_kind, "nbits", "Bits per PQ sub-quantizer code", 8, 1, 16, AccessExclusiveLock);
-	add_int_reloption(ivfpq_relopt_kind, "rerank", "Candidates re-ranked exactly, as a multiple of the LIMIT", 10, 0,
-					  100, AccessExclusiveLock);
-
-	ivfsq8_relopt_kind = add_reloption_kind();
-	add_int_reloption(ivfsq8_relopt_kind, "lists", "Number of inverted lists", 100, 1, 32768, AccessExclusiveLock);
-	add_int_reloption(ivfsq8_relopt_kind, "rerank", "Candidates re-ranked exactly, as a multiple of the LIMIT", 4, 0,
-					  100, AccessExclusiveLock);
-
-	flat_relopt_kind = add_reloption_kind();
-}
-
-// ParseOptions parses reloptions for one AM's table of options.
-static bytea *
-ParseOptions(Datum reloptions, bool validate, relopt_kind kind)
-{
-	static const relopt_parse_elt hnsw_tab[] = {
-		{"m", RELOPT_TYPE_INT, offsetof(VecdbOptions, m)},
-		{"ef_construction", RELOPT_TYPE_INT, offsetof(VecdbOptions, ef_construction)},
-	};
-	static const relopt_parse_elt ivfflat_tab[] = {
-		{"lists", RELOPT_TYPE_INT, offsetof(VecdbOptions, lists)},
-	};
-	static const relopt_parse_elt ivfpq_tab[] = {
-		{"lists", RELOPT_TYPE_INT, offsetof(VecdbOptions, lists)},
-		{"m", RELOPT_TYPE_INT, offsetof(VecdbOptions, m)},
-		{"nbits", RELOPT_TYPE_INT, offsetof(VecdbOptions, nbits)},
-		{"rerank", RELOPT_TYPE_INT, offsetof(VecdbOptions, rerank)},
-	};
-	static const relopt_parse_elt ivfsq8_tab[] = {
-		{"lists", RELOPT_TYPE_INT, offsetof(VecdbOptions, lists)},
-		{"rerank", RELOPT_TYPE_INT, offsetof(VecdbOptions, rerank)},
-	};
-
-	if (kind == hnsw_relopt_kind)
-		return (bytea *) build_reloptions(reloptions, validate, kind, sizeof(VecdbOptions), hnsw_tab,
-										  lengthof(hnsw_tab));
-	if (kind == ivfflat_relopt_kind)
-		return (bytea *) build_reloptions(reloptions, validate, kind, sizeof(VecdbOptions), ivfflat_tab,
-										  lengthof(ivfflat_tab));
-	if (kind == ivfpq_relopt_kind)
-		return (bytea *) build_reloptions(reloptions, validate, kind, sizeof(VecdbOptions), ivfpq_tab,
-										  lengthof(ivfpq_tab));
-	if (kind == ivfsq8_relopt_kind)
-		return (bytea *) build_reloptions(reloptions, validate, kind, sizeof(VecdbOptions), ivfsq8_tab,
-										  lengthof(ivfsq8_tab));
-	return (bytea *) build_reloptions(reloptions, validate, kind, sizeof(VecdbOptions), NULL, 0);
-}
-
-// hnswoptions .. flatoptions parse each AM's reloptions; their addresses also
-// tell the shared callbacks which AM an index belongs to.
-static bytea *
-hnswoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, hnsw_relopt_kind);
-}
-
-static bytea *
-ivfflatoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, ivfflat_relopt_kind);
-}
-
-static bytea *
-ivfpqoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, ivfpq_relopt_kind);
-}
-
-static bytea *
-ivfsq8options(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, ivfsq8_relopt_kind);
-}
-
-static bytea *
-flatoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, flat_relopt_kind);
-}
-
-// VecdbAmName returns the SQL name of an access method.
-const char *
-VecdbAmName(VecdbAmKind kind)
-{
-	switch (kind)
-	{
-		case VECDB_AM_HNSW:
-			return "hnsw";
-		case VECDB_AM_IVFFLAT:
-			return "ivfflat";
-		case VECDB_AM_IVFPQ:
-			return "ivfpq";
-		case VECDB_AM_IVFSQ8:
-			return "ivfsq8";
-		case VECDB_AM_FLAT:
-			return "flat";
-	}
-	return "unknown";
-}
-
 // VecdbDescribeIndex reads an index's AM, metric, element type, typmod and
 // build parameters from the catalogs and its reloptions.
 void
 VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc)
 {
-	amoptions_function opt = index->rd_indam->amoptions;
-	VecdbOptions *o = (VecdbOptions *) index->rd_options;
+	const VecdbAmMethod *method = VecdbAmMethodOfIndex(index);
 	FmgrInfo   *support;
 	int32		code;
 	int32		typmod;
 
 	memset(desc, 0, sizeof(*desc));
-	if (opt == hnswoptions)
-		desc->am_kind = VECDB_AM_HNSW;
-	else if (opt == ivfflatoptions)
-		desc->am_kind = VECDB_AM_IVFFLAT;
-	else if (opt == ivfpqoptions)
-		desc->am_kind = VECDB_AM_IVFPQ;
-	else if (opt == ivfsq8options)
-		desc->am_kind = VECDB_AM_IVFSQ8;
-	else
-		desc->am_kind = VECDB_AM_FLAT;
+	desc->am_kind = method->kind;
 
 	support = index_getprocinfo(index, 1, 1);
 	code = DatumGetInt32(FunctionCall1(support, PointerGetDatum(NULL)));
@@ -192,46 +57,8 @@ VecdbDescribeIndex(Relation index, VecdbIndexDesc *desc)
 	typmod = TupleDescAttr(index->rd_att, 0)->atttypmod;
 	desc->typmod_dims = typmod > 0 ? typmod : 0;
 
-	desc->params.m = o ? o->m : 0;
-	desc->params.ef_construction = o ? o->ef_construction : 0;
-	desc->params.lists = o ? o->lists : 0;
-	desc->params.nbits = o ? o->nbits : 0;
-	desc->params.rerank = o ? o->rerank : 0;
-	switch (desc->am_kind)
-	{
-		case VECDB_AM_HNSW:
-			if (!o)
-			{
-				desc->params.m = 16;
-				desc->params.ef_construction = 64;
-			}
-			if (desc->params.ef_construction < 2 * desc->params.m)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("ef_construction must be greater than or equal to 2 * m")));
-			break;
-		case VECDB_AM_IVFFLAT:
-			if (!o)
-				desc->params.lists = 100;
-			break;
-		case VECDB_AM_IVFPQ:
-			if (!o)
-			{
-				desc->params.lists = 100;
-				desc->params.nbits = 8;
-				desc->params.rerank = 10;
-			}
-			break;
-		case VECDB_AM_IVFSQ8:
-			if (!o)
-			{
-				desc->params.lists = 100;
-				desc->params.rerank = 4;
-			}
-			break;
-		case VECDB_AM_FLAT:
-			break;
-	}
+	/* checked against each other when they were set (am_methods.cpp) */
+	VecdbAmParamsFromOptions(method, (const VecdbOptions *) index->rd_options, &desc->params);
 }
 
 // VecdbValidate checks an operator class of a vecdb AM: ORDER BY operators
@@ -351,31 +178,31 @@ MakeRoutine(amoptions_function options)
 // hnswhandler returns the routine of the hnsw access method.
 VECDB_FUNCTION(hnswhandler)
 {
-	PG_RETURN_POINTER(MakeRoutine(hnswoptions));
+	PG_RETURN_POINTER(MakeRoutine(VecdbAmMethodOf(VECDB_AM_HNSW)->options));
 }
 
 // ivfflathandler returns the routine of the ivfflat access method.
 VECDB_FUNCTION(ivfflathandler)
 {
-	PG_RETURN_POINTER(MakeRoutine(ivfflatoptions));
+	PG_RETURN_POINTER(MakeRoutine(VecdbAmMethodOf(VECDB_AM_IVFFLAT)->options));
 }
 
 // ivfpqhandler returns the routine of the ivfpq access method.
 VECDB_FUNCTION(ivfpqhandler)
 {
-	PG_RETURN_POINTER(MakeRoutine(ivfpqoptions));
+	PG_RETURN_POINTER(MakeRoutine(VecdbAmMethodOf(VECDB_AM_IVFPQ)->options));
 }
 
 // ivfsq8handler returns the routine of the ivfsq8 access method.
 VECDB_FUNCTION(ivfsq8handler)
 {
-	PG_RETURN_POINTER(MakeRoutine(ivfsq8options));
+	PG_RETURN_POINTER(MakeRoutine(VecdbAmMethodOf(VECDB_AM_IVFSQ8)->options));
 }
 
 // flathandler returns the routine of the flat access method.
 VECDB_FUNCTION(flathandler)
 {
-	PG_RETURN_POINTER(MakeRoutine(flatoptions));
+	PG_RETURN_POINTER(MakeRoutine(VecdbAmMethodOf(VECDB_AM_FLAT)->options));
 }
 
 // VECDB_SUPPORT defines an operator class's support function 1, which tells

@@ -68,12 +68,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 		GenericXLogState *state;
 
 		/* the options could not be checked against the dimensions at CREATE INDEX */
-		if (desc.am_kind == VECDB_AM_IVFPQ && desc.params.m > 0 && dims % desc.params.m != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("ivfpq option m must divide the number of dimensions"),
-					 errdetail("Index \"%s\" has m = %d; the first row has %d dimensions.",
-							   RelationGetRelationName(index), desc.params.m, dims)));
+		VecdbAmCheckParams(VecdbAmMethodOf(desc.am_kind), &desc.params, dims, RelationGetRelationName(index));
 		state = GenericXLogStart(index);
 
 		VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0))->dims = dims;

@@ -240,26 +240,16 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 static void
 SearchParamsFor(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p)
 {
+	const VecdbAmMethod *method = VecdbAmMethodOf(desc->am_kind);
+
 	memset(p, 0, sizeof(*p));
 	p->ef_search = vecdb_hnsw_ef_search;
 	p->nprobe = 1;
 	p->brute_force_ratio = vecdb_brute_force_ratio;
-	switch (desc->am_kind)
-	{
-		case VECDB_AM_IVFFLAT:
-			p->nprobe = vecdb_ivfflat_probes;
-			break;
-		case VECDB_AM_IVFPQ:
-			p->nprobe = vecdb_ivfpq_probes;
-			p->rerank = vecdb_ivfpq_rerank >= 0 ? vecdb_ivfpq_rerank : desc->params.rerank;
-			break;
-		case VECDB_AM_IVFSQ8:
-			p->nprobe = vecdb_ivfsq8_probes;
-			p->rerank = vecdb_ivfsq8_rerank >= 0 ? vecdb_ivfsq8_rerank : desc->params.rerank;
-			break;
-		default:
-			break;
-	}
+	if (method->probes)
+		p->nprobe = *method->probes;
+	if (method->rerank)
+		p->rerank = *method->rerank >= 0 ? *method->rerank : desc->params.rerank;
 }
 
 // StartStream begins a segment's iterator for the query; a segment with
@@ -391,14 +381,22 @@ StartScan(IndexScanDesc scan)
 
 	so->max_tuples = 0;
 	so->strict = false;
-	if (so->desc.am_kind == VECDB_AM_HNSW && vecdb_hnsw_iterative_scan != VECDB_ITERATIVE_OFF)
 	{
-		so->max_tuples = (uint64) vecdb_hnsw_max_scan_tuples;
-		so->strict = vecdb_hnsw_iterative_scan == VECDB_ITERATIVE_STRICT;
+		const VecdbAmMethod *method = VecdbAmMethodOf(so->desc.am_kind);
+
+		/* pgvector's iterative scans: hnsw bounds the rows, ivfflat the lists */
+		if (method->iterative_scan && *method->iterative_scan != VECDB_ITERATIVE_OFF)
+		{
+			if (method->max_scan_tuples)
+			{
+				so->max_tuples = (uint64) *method->max_scan_tuples;
+				so->strict = *method->iterative_scan == VECDB_ITERATIVE_STRICT;
+			}
+			else if (method->max_probes && *method->max_probes < so->desc.params.lists)
+				so->max_tuples = Max((uint64) 1,
+									 total * (uint64) *method->max_probes / (uint64) so->desc.params.lists);
+		}
 	}
-	if (so->desc.am_kind == VECDB_AM_IVFFLAT && vecdb_ivfflat_iterative_scan != VECDB_ITERATIVE_OFF &&
-		vecdb_ivfflat_max_probes < so->desc.params.lists)
-		so->max_tuples = Max((uint64) 1, total * (uint64) vecdb_ivfflat_max_probes / (uint64) so->desc.params.lists);
 	if (so->strict)
 	{
 		so->window = Max(params.ef_search, 16);

@@ -114,44 +114,37 @@ PqSubquantizers(const VecdbMetaPageData *meta)
 VecdbEngineKind
 VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows)
 {
+	const VecdbAmMethod *method = VecdbAmMethodOf((VecdbAmKind) meta->am_kind);
 	bool		bin = meta->elem_type == VECDB_ELEM_BIT;
 	VecdbEngineKind exact = bin ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT;
+	VecdbEngineKind kind;
 
 	if (rows < (uint64) vecdb_min_index_rows || rows == 0)
 		return exact;
-	switch ((VecdbAmKind) meta->am_kind)
-	{
-		case VECDB_AM_HNSW:
-			/* no graph over bits in this release: bit columns are searched exactly */
-			return bin ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_HNSW;
-		case VECDB_AM_IVFFLAT:
-			return bin ? VECDB_ENGINE_BIN_IVF : VECDB_ENGINE_IVF_FLAT;
-		case VECDB_AM_IVFPQ:
-			if (rows < ((uint64) 1 << meta->params.nbits))
-				return exact;
-			return VECDB_ENGINE_IVF_PQ;
-		case VECDB_AM_IVFSQ8:
-			return VECDB_ENGINE_IVF_SQ8;
-		case VECDB_AM_FLAT:
-			return exact;
-	}
-	return exact;
+	kind = bin ? method->bit_kind : method->float_kind;
+	/* PQ codebooks need 2^nbits rows to train */
+	if (kind == VECDB_ENGINE_IVF_PQ && rows < ((uint64) 1 << meta->params.nbits))
+		return exact;
+	return kind;
 }
 
 // VecdbEngineConfigFor fills the engine config of a segment of rows.
 void
 VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows, VecdbEngineConfig *c)
 {
+	const VecdbAmMethod *method = VecdbAmMethodOf((VecdbAmKind) meta->am_kind);
+
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;
 	c->metric = (VecdbMetric) meta->metric;
 	c->dim = meta->dims;
-	c->m = meta->params.m > 0 && meta->am_kind == VECDB_AM_HNSW ? meta->params.m : 16;
+	/* m is a graph's degree for hnsw, PQ's sub-quantizers for ivfpq */
+	c->m = meta->params.m > 0 && method->search == VECDB_AM_SEARCH_GRAPH ? meta->params.m : 16;
 	c->ef_construction = meta->params.ef_construction > 0 ? meta->params.ef_construction : 64;
 	c->nlist = meta->params.lists > 0 ? meta->params.lists : 100;
 	if ((uint64) c->nlist > rows)
 		c->nlist = (int) Max(rows, (uint64) 1);
-	c->pq_m = meta->am_kind == VECDB_AM_IVFPQ ? PqSubquantizers(meta) : 8;
+	c->pq_m = method->float_kind == VECDB_ENGINE_IVF_PQ ? PqSubquantizers(meta) : 8;
 	c->nbits = meta->params.nbits > 0 ? meta->params.nbits : 8;
 	c->threads = VecdbBuildThreads();
 }
