@@ -27,6 +27,16 @@ SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -L$(OPENBLAS_SERIAL) -l:libopenblas.so.
 
 EXTRA_CLEAN = build
 
+# Tests against a running server (PGHOST, PGPORT, PGUSER as for psql), after
+# `make install`: `make installcheck` runs the SQL tests (sql/ + expected/, in
+# test/schedule's order, one at a time) and then, as PGXS does when TAP_TESTS
+# is set, the TAP tests; `make prove_installcheck` runs only the TAP tests,
+# which start their own servers (test/t, PostgreSQL::Test::Cluster).
+REGRESS = $(shell sed -n 's/^test://p' test/schedule)
+REGRESS_OPTS = --load-extension=vecdb
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
 # No JIT bitcode: it would need clang at install time and buys nothing for us.
 override with_llvm = no
 
@@ -50,3 +60,8 @@ $(ENGINE_LIB): $(ENGINE_SOURCES)
 	cmake --build $(ENGINE_DIR) --target vecdb_knowhere
 
 $(shlib): $(ENGINE_LIB)
+
+# PGXS 15 runs its TAP tests only inside installcheck; this target runs them alone.
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)

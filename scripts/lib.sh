@@ -3,6 +3,9 @@
 
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# The one pg_config every script builds, installs and finds pg_regress with:
+# the server's own, not whichever the PATH holds first.
+PG_CONFIG=$PG_BIN/pg_config
 
 # Packages the build and the test suite need on Debian 12.
 VECDB_BUILD_PACKAGES="build-essential cmake pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
@@ -42,9 +45,9 @@ vecdb_install_deps() {
 # vecdb_build_install builds the extension and installs it into the server's directories.
 vecdb_build_install() {
 	log "building vecdb"
-	make -j"$(nproc)" PG_CONFIG="$PG_BIN/pg_config"
-	log "installing vecdb into $("$PG_BIN/pg_config" --pkglibdir)"
-	as_root make install PG_CONFIG="$PG_BIN/pg_config" >/dev/null
+	make -j"$(nproc)" PG_CONFIG="$PG_CONFIG"
+	log "installing vecdb into $("$PG_CONFIG" --pkglibdir)"
+	as_root make install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
 # vecdb_free_port prints the first TCP port at or above $1 that no server listens on.

@@ -11,21 +11,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-make -j"$(nproc)" >/dev/null
+make -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
 OUTDIR=$PWD/build/regress
 rm -rf "$OUTDIR"
 mkdir -p "$OUTDIR"
 cp -r sql expected test/schedule "$OUTDIR/"
 exec 9>/tmp/vecdb-install.lock
 flock 9
-as_root make install >/dev/null
+as_root make install PG_CONFIG="$PG_CONFIG" >/dev/null
 WORK=$(mktemp -d /tmp/vecdb-regress.XXXXXX)
 chmod 755 "$WORK"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$OUTDIR"
 PORT=$(vecdb_free_port 56432)
 trap 'vecdb_pg_stop "$WORK/data"; rm -rf "$WORK"' EXIT
 vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "${VECDB_REGRESS_OPTIONS--c shared_preload_libraries=vecdb}" 2>/dev/null
-PG_REGRESS=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress
+PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(--schedule="$OUTDIR/schedule"); fi
 as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \
 	--inputdir="$OUTDIR" --outputdir="$OUTDIR" --dbname=contrib_regression \

@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-make -j"$(nproc)" >/dev/null
+make -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
 exec 9>/tmp/vecdb-install.lock
 flock 9
-as_root make install >/dev/null
+as_root make install PG_CONFIG="$PG_CONFIG" >/dev/null
 WORK=$(mktemp -d /tmp/vecdb-ref.XXXXXX)
 chmod 755 "$WORK"
 trap 'vecdb_pg_stop "$WORK/data"; rm -rf "$WORK"' EXIT

@@ -2,7 +2,8 @@
 # test.sh is the README's test command: it installs what is missing, builds and
 # installs vecdb, starts a private PostgreSQL, runs the engine unit tests
 # (CTest), the SQL regression tests (pg_regress) and the TAP tests, stops the
-# server and prints "N passed, N failed".
+# server and prints each suite's count in its own unit (CTest test cases,
+# pg_regress test files, TAP subtests), then their sum as "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,13 +45,13 @@ c_failed=${c_failed:-1}
 c_skipped=$(grep -c '(Skipped)$' "$WORK/ctest.log" || true)
 c_passed=$((c_total - c_failed - c_skipped))
 passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
-suite_lines+=("ctest:      $c_passed passed, $c_failed failed, $c_skipped skipped")
+suite_lines+=("ctest: $c_passed test cases passed, $c_failed failed, $c_skipped skipped")
 
 # SQL regression tests (pg_regress) against a private server: first in the
 # documented mode (vecdb preloaded: one shared copy of each index), then in
 # per-backend mode (not preloaded: each connection keeps its own copies;
 # CREATE EXTENSION then raises a NOTICE, hence the *_1.out alternatives).
-PG_REGRESS=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress
+PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 run_regress() {
 	local mode=$1 options=$2 dir=$WORK/regress-$1
 	log "SQL regression tests (pg_regress, $mode mode)"
@@ -72,9 +73,9 @@ run_regress() {
 		head -c 20000 "$dir/regression.diffs"
 	fi
 	passed=$((passed + r_passed)); failed=$((failed + r_failed))
-	suite_lines+=("pg_regress ($mode): $r_passed passed, $r_failed failed")
+	suite_lines+=("pg_regress ($mode): $r_passed test files passed, $r_failed failed")
 }
-run_regress shared "-c shared_preload_libraries=vecdb"
+run_regress preloaded "-c shared_preload_libraries=vecdb"
 run_regress per-backend ""
 
 # TAP tests (crash, restart, replication), when there are any.
@@ -82,22 +83,25 @@ if compgen -G "test/t/*.pl" >/dev/null; then
 	log "TAP tests (prove)"
 	cp -r test/t "$WORK/tap"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$WORK/tap"
-	PERL_LIB=$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/perl
+	PERL_LIB=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/perl
 	set +e
 	(cd "$WORK" && as_pg env PATH="$PG_BIN:$PATH" PG_REGRESS="$PG_REGRESS" TESTDIR="$WORK/tap" \
 		prove -I "$PERL_LIB" tap/*.pl 2>&1) | tee "$WORK/tap.log"
 	set -e
+	t_files=$(sed -n 's/^Files=\([0-9]*\), Tests=.*/\1/p' "$WORK/tap.log")
 	t_total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$WORK/tap.log")
 	t_failed=$(awk 'match($0, /Failed [0-9]+\/[0-9]+ subtests/) { split(substr($0, RSTART + 7), a, "/"); s += a[1] } END { print s + 0 }' "$WORK/tap.log")
 	grep -q '^Result: PASS' "$WORK/tap.log" || [ "$t_failed" -gt 0 ] || t_failed=1
 	t_total=${t_total:-0}
+	t_files=${t_files:-0}
 	t_passed=$((t_total - t_failed)); [ "$t_passed" -lt 0 ] && t_passed=0
 	passed=$((passed + t_passed)); failed=$((failed + t_failed))
-	suite_lines+=("tap:        $t_passed passed, $t_failed failed")
+	suite_lines+=("TAP: $t_passed subtests in $t_files files passed, $t_failed failed")
 fi
 
 echo
 echo "==================== vecdb test summary ===================="
 for l in "${suite_lines[@]}"; do echo "  $l"; done
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "  (the sum below adds test cases, test files and subtests: different units)"
+echo "sum: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

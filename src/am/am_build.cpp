@@ -229,7 +229,7 @@ vecdbbuildempty(Relation index)
 	VecdbInitMetaPage(page, &desc, desc.typmod_dims);
 	PageSetChecksumInplace(page, VECDB_METAPAGE_BLKNO);
 	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, VECDB_METAPAGE_BLKNO, (char *) page, true);
-	log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM, VECDB_METAPAGE_BLKNO, page, true);
+	log_newpage(&VECDB_SMGR_FILE(RelationGetSmgr(index)), INIT_FORKNUM, VECDB_METAPAGE_BLKNO, page, true);
 	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
 	pfree(page);
 }

@@ -172,6 +172,7 @@ MakeRoutine(amoptions_function options)
 	amroutine->amestimateparallelscan = NULL;
 	amroutine->aminitparallelscan = NULL;
 	amroutine->amparallelrescan = NULL;
+	VECDB_AM_ROUTINE_LATER_FIELDS(amroutine);
 	return amroutine;
 }
 

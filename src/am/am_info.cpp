@@ -111,7 +111,7 @@ VECDB_FUNCTION(vecdb_compact)
 
 	PreventCommandDuringRecovery("vecdb_compact()");
 	heapid = IndexGetRelation(relid, true);
-	if (OidIsValid(heapid) && !pg_class_ownercheck(heapid, GetUserId()))
+	if (OidIsValid(heapid) && !VECDB_RELATION_OWNERCHECK(heapid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(heapid));
 	index = OpenVecdbIndex(relid, RowExclusiveLock);
 	changed = VecdbCompact(index, full, true);

@@ -25,7 +25,7 @@ extern "C" {
 // CacheEntry is one index's loaded state.
 typedef struct CacheEntry
 {
-	RelFileNode key;
+	VecdbRelFile key;
 	uint64		build_id;
 	uint64		generation;
 	int			nsegments;
@@ -431,7 +431,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "vecdb segment cache", ALLOCSET_DEFAULT_SIZES);
 		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(RelFileNode);
+		ctl.keysize = sizeof(VecdbRelFile);
 		ctl.entrysize = sizeof(CacheEntry);
 		ctl.hcxt = cache_cxt;
 		cache = hash_create("vecdb segment cache", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -446,7 +446,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pins->cb);
 	snap->pins = pins;
 	VecdbReadMeta(index, &snap->meta);
-	e = (CacheEntry *) hash_search(cache, &index->rd_node, HASH_ENTER, &found);
+	e = (CacheEntry *) hash_search(cache, &VECDB_RELATION_FILE(index), HASH_ENTER, &found);
 	if (!found)
 	{
 		e->nsegments = 0;

@@ -47,7 +47,7 @@ extern "C" {
 // SharedKey identifies one sealed segment's engine bytes.
 typedef struct SharedKey
 {
-	RelFileNode node;
+	VecdbRelFile node;
 	uint32		segment_id;
 	uint32		pad;
 	uint64		build_id;
@@ -397,7 +397,7 @@ VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, 
 	if (!Attach())
 		return NULL;
 	memset(&key, 0, sizeof(key));
-	key.node = index->rd_node;
+	key.node = VECDB_RELATION_FILE(index);
 	key.segment_id = d->segment_id;
 	key.build_id = build_id;
 
@@ -517,7 +517,7 @@ VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_id, Ve
 	if (!Attach())
 		return false;
 	memset(&key, 0, sizeof(key));
-	key.node = index->rd_node;
+	key.node = VECDB_RELATION_FILE(index);
 	key.segment_id = d->segment_id;
 	key.build_id = build_id;
 	LWLockAcquire(area->lock, LW_EXCLUSIVE);
@@ -603,10 +603,10 @@ VecdbSharedResidentIndexes(int *n)
 		if (e->state != SHARED_READY)
 			continue;
 		for (int i = 0; i < *n && !seen; i++)
-			seen = out[2 * i] == e->key.node.dbNode && out[2 * i + 1] == e->index_oid;
+			seen = out[2 * i] == VECDB_REL_FILE_DB(e->key.node) && out[2 * i + 1] == e->index_oid;
 		if (!seen && *n < cap)
 		{
-			out[2 * *n] = e->key.node.dbNode;
+			out[2 * *n] = VECDB_REL_FILE_DB(e->key.node);
 			out[2 * *n + 1] = e->index_oid;
 			(*n)++;
 		}
@@ -644,8 +644,8 @@ VECDB_FUNCTION(vecdb_shared_segments)
 
 		e = &copy[i];
 		values[0] = ObjectIdGetDatum(e->index_oid);
-		values[1] = ObjectIdGetDatum(e->key.node.dbNode);
-		values[2] = ObjectIdGetDatum(e->key.node.relNode);
+		values[1] = ObjectIdGetDatum(VECDB_REL_FILE_DB(e->key.node));
+		values[2] = ObjectIdGetDatum(VECDB_REL_FILE_NUMBER(e->key.node));
 		values[3] = Int64GetDatum((int64) e->key.segment_id);
 		values[4] = CStringGetTextDatum(e->state == SHARED_READY ? "ready" : "loading");
 		values[5] = Int64GetDatum((int64) e->size);
