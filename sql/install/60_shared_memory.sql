@@ -39,7 +39,7 @@ CREATE FUNCTION vecdb_seal_jobs(OUT database oid, OUT index_oid oid, OUT state t
 	OUT started timestamptz, OUT pid integer)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
-COMMENT ON FUNCTION vecdb_seal_jobs() IS 'the background seal running now, with its progress, then the queued ones (every database); vecdb_seal_progress shows them with names; for pg_monitor';
+COMMENT ON FUNCTION vecdb_seal_jobs() IS 'the background seal running now (state running), other compactions running (VACUUM, autovacuum, vecdb_compact: state compacting), each with its progress, then the queued seals (every database); vecdb_seal_progress shows them with names; for pg_monitor';
 REVOKE ALL ON FUNCTION vecdb_seal_jobs() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vecdb_seal_jobs() TO pg_monitor;
 CREATE VIEW vecdb_seal_progress AS
@@ -49,6 +49,6 @@ CREATE VIEW vecdb_seal_progress AS
 			THEN j.index_oid::pg_catalog.regclass END AS index,
 		j.index_oid, j.state, j.phase, j.inputs, j.onto, j.growing_rows, j.rows_done, j.rows_total, j.started
 	FROM vecdb_seal_jobs() j LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) j.database;
-COMMENT ON VIEW vecdb_seal_progress IS 'background seals and merges: the running one (phase: reading rows, adding rows, writing segment, switching directory; inputs: sealed segments merged; onto: rows added to the largest one''s index; rows_done of rows_total added) and the queued ones; index is named when it is in the current database; for pg_monitor';
+COMMENT ON VIEW vecdb_seal_progress IS 'seals and merges: the background one running (state running), compactions run by VACUUM, autovacuum or vecdb_compact (state compacting), with their progress (phase: reading rows, adding rows, writing segment, switching directory; inputs: sealed segments merged; onto: rows added to the largest one''s index; rows_done of rows_total added) and the queued ones; index is named when it is in the current database; for pg_monitor';
 REVOKE ALL ON vecdb_seal_progress FROM PUBLIC;
 GRANT SELECT ON vecdb_seal_progress TO pg_monitor;

@@ -690,7 +690,8 @@ typedef enum VecdbCompactPhase
 	VECDB_COMPACT_GATHER = 1,
 	VECDB_COMPACT_BUILD = 2,
 	VECDB_COMPACT_WRITE = 3,
-	VECDB_COMPACT_SWITCH = 4
+	VECDB_COMPACT_SWITCH = 4,
+	VECDB_COMPACT_DONE = 5		/* ended, switched or not (also on ERROR) */
 } VecdbCompactPhase;
 
 // VecdbCompactProgress describes a running compaction: inputs are the
@@ -700,6 +701,7 @@ typedef enum VecdbCompactPhase
 typedef struct VecdbCompactProgress
 {
 	VecdbCompactPhase phase;
+	Oid			index;
 	uint32		inputs;
 	bool		onto;
 	uint64		growing_rows;
@@ -707,8 +709,9 @@ typedef struct VecdbCompactProgress
 	uint64		rows_total;
 } VecdbCompactProgress;
 
-// vecdb_compact_progress_hook, when set (the seal worker), hears every
-// change of a compaction's progress in this process.
+// vecdb_compact_progress_hook, when set (vecdb preloaded: seal_worker.cpp
+// publishes it), hears every change of a compaction's progress in this
+// process, and its end.
 typedef void (*VecdbCompactProgressHook) (const VecdbCompactProgress *progress);
 extern VecdbCompactProgressHook vecdb_compact_progress_hook;
 // VecdbCompactRowsAdded reports rows added while a segment is built (no-op

@@ -32,6 +32,19 @@ VecdbCompactProgressHook vecdb_compact_progress_hook = NULL;
 static VecdbCompactProgress progress;
 static bool progress_active = false;
 
+// EndProgress reports a compaction's end (the reset callback of its memory
+// context: also after an ERROR).
+static void
+EndProgress(void *arg)
+{
+	if (!progress_active)
+		return;
+	progress_active = false;
+	progress.phase = VECDB_COMPACT_DONE;
+	if (vecdb_compact_progress_hook)
+		vecdb_compact_progress_hook(&progress);
+}
+
 // Report publishes the progress to the hook, if any.
 static void
 Report(VecdbCompactPhase phase)
@@ -362,6 +375,13 @@ VecdbCompact(Relation index, bool full, bool wait)
 	VecdbRowBatchInit(&batch, VecdbRowBytes(meta), 1024);
 	onto_at = ChooseOnto(meta, chosen, growing_take, full);
 	memset(&progress, 0, sizeof(progress));
+	progress.index = RelationGetRelid(index);
+	{
+		MemoryContextCallback *cb = (MemoryContextCallback *) palloc0(sizeof(MemoryContextCallback));
+
+		cb->func = EndProgress;
+		MemoryContextRegisterResetCallback(cxt, cb);
+	}
 	for (i = 0; i < meta->nsegments; i++)
 		progress.inputs += chosen[i];
 	progress.onto = onto_at >= 0;
@@ -401,7 +421,6 @@ VecdbCompact(Relation index, bool full, bool wait)
 
 	/* the switch */
 	Report(VECDB_COMPACT_SWITCH);
-	progress_active = false;
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);

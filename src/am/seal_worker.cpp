@@ -36,6 +36,8 @@ extern "C" {
 }
 
 #define SEAL_QUEUE_SIZE	64
+/* compactions shown besides the seal job (VACUUM, autovacuum, vecdb_compact) */
+#define OTHER_COMPACTIONS	16
 
 int			vecdb_seal_growing_rows = 10000;
 
@@ -65,11 +67,14 @@ typedef struct SealQueue
 	uint64		requested;		/* counters, for tests and monitoring */
 	uint64		sealed;
 	SealJob		running;
+	SealJob		others[OTHER_COMPACTIONS];	/* by pid; inactive slots are free */
 	SealRequest items[SEAL_QUEUE_SIZE];
 } SealQueue;
 
 static SealQueue *queue = NULL;
 static bool seal_preloaded = false;
+
+static void PublishOther(const VecdbCompactProgress *p);
 static shmem_request_hook_type prev_request_hook = NULL;
 static shmem_startup_hook_type prev_startup_hook = NULL;
 
@@ -115,6 +120,8 @@ VecdbSealInit(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	seal_preloaded = true;
+	/* every backend forked from here shows its compactions */
+	vecdb_compact_progress_hook = PublishOther;
 	prev_request_hook = shmem_request_hook;
 	shmem_request_hook = SealRequestShmem;
 	prev_startup_hook = shmem_startup_hook;
@@ -206,12 +213,50 @@ RunSealJob(const SealRequest *req)
 	PG_END_TRY();
 }
 
-// PublishProgress is the seal worker's compaction progress hook.
+// PublishProgress is the seal worker's compaction progress hook (its job's
+// end is RunSealJob's to publish).
 static void
 PublishProgress(const VecdbCompactProgress *p)
 {
+	if (p->phase == VECDB_COMPACT_DONE)
+		return;
 	SpinLockAcquire(&queue->mutex);
 	queue->running.progress = *p;
+	SpinLockRelease(&queue->mutex);
+}
+
+// PublishOther is any other backend's compaction progress hook: its slot
+// in queue->others (taken at the first report, freed at the end; with every
+// slot taken the compaction goes unshown).
+static void
+PublishOther(const VecdbCompactProgress *p)
+{
+	SealJob    *slot = NULL;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (queue == NULL)
+		return;
+	SpinLockAcquire(&queue->mutex);
+	for (int i = 0; i < OTHER_COMPACTIONS && slot == NULL; i++)
+		if (queue->others[i].active && queue->others[i].pid == MyProcPid)
+			slot = &queue->others[i];
+	if (slot == NULL && p->phase != VECDB_COMPACT_DONE)
+		for (int i = 0; i < OTHER_COMPACTIONS && slot == NULL; i++)
+			if (!queue->others[i].active)
+			{
+				slot = &queue->others[i];
+				slot->active = true;
+				slot->pid = MyProcPid;
+				slot->req.database = MyDatabaseId;
+				slot->req.index = p->index;
+				slot->started = now;
+			}
+	if (slot != NULL)
+	{
+		slot->progress = *p;
+		if (p->phase == VECDB_COMPACT_DONE)
+			slot->active = false;
+	}
 	SpinLockRelease(&queue->mutex);
 }
 
@@ -341,12 +386,40 @@ PhaseName(int phase)
 	return "starting";
 }
 
+// PutJob adds a running compaction's row to vecdb_seal_jobs' result.
+static void
+PutJob(ReturnSetInfo *rsinfo, const SealJob *job, const char *state)
+{
+	const VecdbCompactProgress *p = &job->progress;
+	Datum		values[11];
+	bool		nulls[11];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = ObjectIdGetDatum(job->req.database);
+	values[1] = ObjectIdGetDatum(job->req.index);
+	values[2] = CStringGetTextDatum(state);
+	values[3] = CStringGetTextDatum(PhaseName(p->phase));
+	values[4] = Int32GetDatum((int32) p->inputs);
+	values[5] = BoolGetDatum(p->onto);
+	values[6] = Int64GetDatum((int64) p->growing_rows);
+	values[7] = Int64GetDatum((int64) p->rows_done);
+	values[8] = Int64GetDatum((int64) p->rows_total);
+	values[9] = TimestampTzGetDatum(job->started);
+	values[10] = Int32GetDatum(job->pid);
+	nulls[10] = job->pid == 0;
+	if (p->phase == 0)
+		nulls[4] = nulls[5] = nulls[6] = nulls[7] = nulls[8] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 // vecdb_seal_jobs lists the background seal running now (with its
-// progress) and the queued ones, oldest first.
+// progress), the other compactions running (VACUUM, autovacuum,
+// vecdb_compact: state "compacting"), then the queued seals, oldest first.
 VECDB_FUNCTION(vecdb_seal_jobs)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SealJob		running;
+	SealJob		others[OTHER_COMPACTIONS];
 	SealRequest items[SEAL_QUEUE_SIZE];
 	int			n = 0;
 	Datum		values[11];
@@ -357,31 +430,16 @@ VECDB_FUNCTION(vecdb_seal_jobs)
 		return (Datum) 0;
 	SpinLockAcquire(&queue->mutex);
 	running = queue->running;
+	memcpy(others, queue->others, sizeof(others));
 	n = queue->n;
 	memcpy(items, queue->items, sizeof(SealRequest) * n);
 	SpinLockRelease(&queue->mutex);
 
 	if (running.active)
-	{
-		const VecdbCompactProgress *p = &running.progress;
-
-		memset(nulls, 0, sizeof(nulls));
-		values[0] = ObjectIdGetDatum(running.req.database);
-		values[1] = ObjectIdGetDatum(running.req.index);
-		values[2] = CStringGetTextDatum("running");
-		values[3] = CStringGetTextDatum(PhaseName(p->phase));
-		values[4] = Int32GetDatum((int32) p->inputs);
-		values[5] = BoolGetDatum(p->onto);
-		values[6] = Int64GetDatum((int64) p->growing_rows);
-		values[7] = Int64GetDatum((int64) p->rows_done);
-		values[8] = Int64GetDatum((int64) p->rows_total);
-		values[9] = TimestampTzGetDatum(running.started);
-		values[10] = Int32GetDatum(running.pid);
-		nulls[10] = running.pid == 0;
-		if (p->phase == 0)
-			nulls[4] = nulls[5] = nulls[6] = nulls[7] = nulls[8] = true;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+		PutJob(rsinfo, &running, "running");
+	for (int i = 0; i < OTHER_COMPACTIONS; i++)
+		if (others[i].active)
+			PutJob(rsinfo, &others[i], "compacting");
 	for (int i = 0; i < n; i++)
 	{
 		memset(nulls, true, sizeof(nulls));

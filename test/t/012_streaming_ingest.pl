@@ -543,6 +543,36 @@ check_table('kp', 32, 'part crash, after the seals');
 sql('ALTER SYSTEM RESET maintenance_work_mem');
 sql('SELECT pg_reload_conf()');
 
+# 2e. compactions that VACUUM or vecdb_compact run are in vecdb_seal_progress
+# too (state compacting, with the backend's pid) while they run, also when
+# one is cancelled
+for my $round (0, 1)
+{
+	my $end = $round ? 'is cancelled' : 'finishes';
+	# delete marks give the full compaction work to do
+	sql("DELETE FROM kp WHERE id % 10 = $round");
+	sql('VACUUM kp');
+	my $c = start_psql("compact_$round", '-c', "SELECT pg_backend_pid(), vecdb_compact('kp_idx', true)");
+	my $seen = '';
+	for (1 .. 600)
+	{
+		$seen = sql(q{SELECT pid || ' ' || phase FROM vecdb_seal_progress WHERE state = 'compacting' AND index = 'kp_idx'::regclass});
+		last if $seen ne '';
+		usleep(20_000);
+	}
+	like($seen, qr/^\d+ (reading rows|adding rows|writing segment|switching directory)$/,
+		"compaction that $end: vecdb_seal_progress shows it running ($seen)");
+	if ($end eq 'is cancelled')
+	{
+		my ($pid) = split / /, $seen;
+		sql("SELECT pg_cancel_backend($pid)");
+	}
+	$c->{h}->finish;
+	is(sql(q{SELECT count(*) FROM vecdb_seal_progress WHERE state = 'compacting'}), '0',
+		"compaction that $end: its row is gone afterwards");
+}
+check_table('kp', 32, 'after a cancelled compaction');
+
 # ---- 3b. the standby after everything, crashes included ----
 
 check_standby('at the end', [ 's', 16 ], [ 'r', 16 ], [ 'k', 32 ], [ 'km', 32 ], [ 'ko', 32 ], [ 'kp', 32 ]);
