@@ -8,6 +8,7 @@ PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/
 OBJS = $(PG_SOURCES:.cpp=.o)
 
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
+SQL_GENERATED = sql/install/50_index_am.sql sql/install/55_scalar_opclasses.sql
 DATA_built = sql/vecdb--$(EXTVERSION).sql sql/vector--$(EXTVERSION).sql
 
 ENGINE_DIR = build/engine
@@ -37,7 +38,11 @@ include $(PGXS)
 # Disable the C-only warning flags PostgreSQL passes; g++ rejects or misapplies them.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
-sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS)
+# The operator-class matrix comes from scripts/gen_sql.sh's tables.
+$(SQL_GENERATED) &: scripts/gen_sql.sh
+	bash scripts/gen_sql.sh
+
+sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_GENERATED)
 	cat $(SQL_PARTS) > $@
 
 sql/vector--$(EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
