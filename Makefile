@@ -1,14 +1,21 @@
 # Makefile builds vecdb.so with PGXS and links the engine library that CMake builds.
 
 EXTENSION = vecdb vector
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = vecdb
 
 PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
 OBJS = $(PG_SOURCES:.cpp=.o)
 
+# Extension scripts (docs/decisions.md, "Versions and upgrade scripts"): the
+# current version's is built from sql/install; the oldest version's and every
+# upgrade script are committed and never change; the vector twin of each is
+# the vecdb one with the extension name replaced.
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/vecdb--$(EXTVERSION).sql sql/vector--$(EXTVERSION).sql
+SQL_GENERATED = sql/install/50_index_am.sql sql/install/55_scalar_opclasses.sql
+SQL_FROZEN = sql/vecdb--0.1.0.sql $(sort $(wildcard sql/vecdb--*--*.sql))
+DATA = $(SQL_FROZEN)
+DATA_built = sql/vecdb--$(EXTVERSION).sql $(patsubst sql/vecdb--%,sql/vector--%,sql/vecdb--$(EXTVERSION).sql $(SQL_FROZEN))
 
 ENGINE_DIR = build/engine
 ENGINE_LIB = $(ENGINE_DIR)/src/knowhere/libvecdb_knowhere.a
@@ -47,11 +54,15 @@ include $(PGXS)
 # Disable the C-only warning flags PostgreSQL passes; g++ rejects or misapplies them.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
-sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS)
+# The operator-class matrix comes from scripts/gen_sql.sh's tables.
+$(SQL_GENERATED) &: scripts/gen_sql.sh
+	bash scripts/gen_sql.sh
+
+sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_GENERATED)
 	cat $(SQL_PARTS) > $@
 
-sql/vector--$(EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
-	sed 's/CREATE EXTENSION vecdb/CREATE EXTENSION vector/' $< > $@
+sql/vector--%.sql: sql/vecdb--%.sql
+	sed 's/EXTENSION vecdb/EXTENSION vector/' $< > $@
 
 $(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/am/*.hpp src/knowhere/*.hpp)
 

@@ -9,6 +9,38 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 source scripts/lib.sh
 
+passed=0
+failed=0
+skipped=0
+suite_lines=()
+
+# The committed operator-class fragments must be what scripts/gen_sql.sh writes
+# from its tables (checked first: the build would regenerate stale ones).
+log "generated SQL is current (scripts/gen_sql.sh)"
+GEN=$(mktemp -d /tmp/vecdb-gen-sql.XXXXXX)
+stale=()
+if bash scripts/gen_sql.sh "$GEN"; then
+	for f in "$GEN"/*.sql; do
+		if ! cmp -s "$f" "sql/install/${f##*/}"; then
+			stale+=("sql/install/${f##*/}")
+			diff -u "sql/install/${f##*/}" "$f" | head -c 20000 || true
+		fi
+	done
+else
+	stale+=("(scripts/gen_sql.sh failed)")
+fi
+rm -rf "$GEN"
+if [ ${#stale[@]} -eq 0 ]; then
+	passed=$((passed + 1))
+	suite_lines+=("generated SQL: 1 passed, 0 failed")
+else
+	echo "FAILED: ${stale[*]} differ from the output of scripts/gen_sql.sh:" \
+		"edit the tables in scripts/gen_sql.sh rather than the generated files," \
+		"run bash scripts/gen_sql.sh (make also does) and commit the result" >&2
+	failed=$((failed + 1))
+	suite_lines+=("generated SQL: 0 passed, 1 failed (stale: ${stale[*]})")
+fi
+
 # shellcheck disable=SC2086
 vecdb_install_deps $VECDB_BUILD_PACKAGES
 # Work trees on one machine share the server's extension directory: hold the
@@ -23,11 +55,6 @@ DATADIR=$WORK/data
 PORT=$(vecdb_free_port "${VECDB_TEST_PORT:-55432}")
 cleanup() { vecdb_pg_stop "$DATADIR"; }
 trap cleanup EXIT
-
-passed=0
-failed=0
-skipped=0
-suite_lines=()
 
 # Engine unit tests (GoogleTest via CTest). CUDA code is compiled when nvcc exists.
 log "engine unit tests (CTest)"
