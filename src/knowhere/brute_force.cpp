@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "knowhere/catching.hpp"
 #include "knowhere/distance.hpp"
 
 namespace vecdb::engine {
@@ -76,11 +77,10 @@ Status PrepareVector(Metric metric, int dim, const void *vector, void *out, cons
 
 // PrepareQuery sizes out for one row and prepares the query into it.
 Status PrepareQuery(Metric metric, int dim, const void *query, std::vector<uint8_t> *out) noexcept {
-	try {
+	VECDB_RETURN_IF_ERROR(Catching("preparing a query", [&] {
 		out->assign(RowBytes(metric, dim), 0);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while preparing a query");
-	}
+		return Status::Ok();
+	}));
 	/* a vector<uint8_t> buffer comes from operator new, aligned for float */
 	return PrepareVector(metric, dim, query, out->data(), "query");
 }
@@ -122,12 +122,10 @@ float Score(Metric metric, int dim, const void *query, const void *row) noexcept
 Status TopK::Init(size_t k) noexcept {
 	heap_.clear();
 	k_ = k;
-	try {
+	return Catching("making room for search results", [&] {
 		heap_.reserve(k);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory for search results");
-	}
-	return Status::Ok();
+		return Status::Ok();
+	});
 }
 
 // SiftUp restores the max-heap property from leaf i upward.
@@ -227,14 +225,12 @@ Status ScanRows(Metric metric, int dim, const void *query, const RowSet &rows, B
 // RangeScan scores the allowed rows and keeps those within radius.
 Status RangeScan(Metric metric, int dim, const void *query, const RowSet &rows, float radius, BitsetView filter,
 				 StopPoller *poller, std::vector<Neighbor> *out) noexcept {
-	try {
+	return Catching("range-searching rows", [&] {
 		return ForEachAllowed(metric, dim, query, rows, filter, poller, [&](int64_t label, float d) {
 			if (d <= radius)
 				out->push_back(Neighbor{label, d});
 		});
-	} catch (...) {
-		return Status::OutOfMemory("out of memory during a range search");
-	}
+	});
 }
 
 // BruteForceSearch runs one exact top-k scan and writes the padded result.
@@ -257,12 +253,11 @@ Expected<std::unique_ptr<Iterator>> ExactIterator::Create(Metric metric, int dim
 														  const RowSet &rows, BitsetView filter,
 														  const SearchParams &params) noexcept {
 	std::unique_ptr<ExactIterator> it;
-	try {
+	VECDB_RETURN_IF_ERROR(Catching("starting an index scan", [&] {
 		it.reset(new ExactIterator());
 		it->all_.reserve(rows.n);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while starting an index scan");
-	}
+		return Status::Ok();
+	}));
 	StopPoller poller(params.should_stop, params.stop_arg);
 	if (poller.Poll())
 		return Status::Cancelled();
@@ -281,11 +276,10 @@ Status ExactIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcep
 	size_t take = std::min(max_batch, all_.size() - next_);
 	if (take == 0)
 		return Status::Ok();
-	try {
+	VECDB_RETURN_IF_ERROR(Catching("returning index scan results", [&] {
 		out->reserve(out->size() + take);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while returning index scan results");
-	}
+		return Status::Ok();
+	}));
 	auto first = all_.begin() + static_cast<std::ptrdiff_t>(next_);
 	auto middle = first + static_cast<std::ptrdiff_t>(take);
 	std::partial_sort(first, middle, all_.end(), NeighborLess);

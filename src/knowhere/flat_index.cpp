@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "knowhere/brute_force.hpp"
+#include "knowhere/catching.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
 #include "knowhere/thread_util.hpp"
@@ -197,12 +198,14 @@ Status FlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) noex
 									   static_cast<size_t>(std::numeric_limits<int64_t>::max()));
 	if (n > max_rows - old_n)
 		return Status::InvalidArgument("too many rows for one index");
-	try {
+	Status grown = Catching("adding rows to an index", [&] {
 		ResizeRows(old_n + n);
 		labels_.reserve(old_n + n);
-	} catch (...) {
+		return Status::Ok();
+	});
+	if (!grown.ok()) {
 		ResizeRows(old_n);
-		return Status::OutOfMemory("out of memory while adding rows to an index");
+		return grown;
 	}
 	const uint8_t *src = static_cast<const uint8_t *>(vectors);
 	for (size_t i = 0; i < n; i++) {
@@ -250,13 +253,12 @@ Status FlatBase::Reconstruct(const int64_t *labels, size_t n, void *out) const n
 	}
 	constexpr size_t kNone = std::numeric_limits<size_t>::max();
 	std::unordered_map<int64_t, size_t> row_of;
-	try {
+	VECDB_RETURN_IF_ERROR(Catching("reading rows of an index", [&] {
 		row_of.reserve(n);
 		for (size_t i = 0; i < n; i++)
 			row_of.emplace(labels[i], kNone);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while reading rows of an index");
-	}
+		return Status::Ok();
+	}));
 	for (size_t r = 0; r < rows.n; r++) {
 		auto it = row_of.find(rows.labels[r]);
 		if (it != row_of.end() && it->second == kNone)
@@ -285,11 +287,10 @@ Status FlatBase::Search(const void *queries, size_t nq, size_t k, const SearchPa
 		return Status::InvalidArgument("too many queries or too large a k");
 
 	std::vector<uint8_t> prepared;
-	try {
+	VECDB_RETURN_IF_ERROR(Catching("preparing queries", [&] {
 		prepared.resize(nq * row_bytes_);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while preparing queries");
-	}
+		return Status::Ok();
+	}));
 	const uint8_t *src = static_cast<const uint8_t *>(queries);
 	for (size_t q = 0; q < nq; q++)
 		VECDB_RETURN_IF_ERROR(PrepareVector(metric_, dim_, src + q * row_bytes_, prepared.data() + q * row_bytes_,
@@ -372,12 +373,10 @@ Status FlatBase::RangeSearch(const void *query, float radius, const SearchParams
 	std::vector<Neighbor> found;
 	VECDB_RETURN_IF_ERROR(RangeScan(metric_, dim_, q.data(), Rows(), radius, filter, &poller, &found));
 	std::sort(found.begin(), found.end(), NeighborLess);
-	try {
+	return Catching("returning range search results", [&] {
 		out->insert(out->end(), found.begin(), found.end());
-	} catch (...) {
-		return Status::OutOfMemory("out of memory during a range search");
-	}
-	return Status::Ok();
+		return Status::Ok();
+	});
 }
 
 // CreateIterator prepares the query and starts an exact iterator over all rows.
@@ -465,11 +464,9 @@ Expected<std::unique_ptr<Index>> NewFlatIndex(const IndexConfig &config) noexcep
 		return Status::Internal("NewFlatIndex called for another index kind");
 	if (IsBinaryKind(config.kind) != IsBinaryMetric(config.metric))
 		return Status::NotSupported("this index kind does not support this metric");
-	try {
+	return Catching("creating an index", [&]() -> Expected<std::unique_ptr<Index>> {
 		return std::unique_ptr<Index>(new FlatIndex(config.kind, config.metric, config.dim));
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while creating an index");
-	}
+	});
 }
 
 // LoadFlatIndex reads a FLAT or BIN_FLAT payload after its checked header.
@@ -479,12 +476,13 @@ Expected<std::unique_ptr<Index>> LoadFlatIndex(const IndexHeader &header, IndexS
 	if ((kind != IndexKind::kFlat && kind != IndexKind::kBinFlat) || IsBinaryKind(kind) != IsBinaryMetric(metric))
 		return Status::Corrupt("index header does not describe a flat index");
 	std::unique_ptr<FlatIndex> index;
-	try {
+	Status s = Catching("reading an index", [&] {
 		index.reset(new FlatIndex(kind, metric, header.dim));
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while reading an index");
-	}
-	Status s = index->Load(header, reader);
+		return Status::Ok();
+	});
+	if (!s.ok())
+		return s;
+	s = index->Load(header, reader);
 	if (!s.ok())
 		return s;
 	return std::unique_ptr<Index>(std::move(index));
@@ -514,11 +512,9 @@ Expected<std::unique_ptr<Index>> OpenFlatView(const IndexBytes &bytes) noexcept 
 		s = c.Done();
 	if (!s.ok())
 		return s;
-	try {
+	return Catching("opening an index view", [&]() -> Expected<std::unique_ptr<Index>> {
 		return std::unique_ptr<Index>(new FlatView(bytes, meta, labels, rows));
-	} catch (...) {
-		return Status::OutOfMemory("out of memory while opening an index view");
-	}
+	});
 }
 
 }  // namespace vecdb::engine

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "knowhere/catching.hpp"
 #include "knowhere/index_kinds.hpp"
 
 namespace vecdb::engine {
@@ -70,11 +71,10 @@ public:
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override {
 		if (n == 0)
 			return Status::Ok();
-		try {
+		VECDB_RETURN_IF_ERROR(Catching("growing a growing index", [&] {
 			labels_.reserve(labels_.size() + n);
-		} catch (...) {
-			return Status::OutOfMemory("out of memory growing a growing index");
-		}
+			return Status::Ok();
+		}));
 		Status s = Current().Add(vectors, labels, n);
 		if (!s.ok())
 			return s;
@@ -161,7 +161,7 @@ private:
 	// Rebuild moves every row into a new IVF_FLAT index, training new
 	// centroids (train) or using the adopted ones.
 	Status Rebuild(bool train) noexcept {
-		try {
+		return Catching("moving a growing index into lists", [&]() -> Status {
 			size_t n = labels_.size();
 			size_t row = static_cast<size_t>(config_.dim);
 			IndexConfig ivf_config = config_;
@@ -207,11 +207,7 @@ private:
 			ivf_ = std::move(next);
 			exact_.reset();
 			return Status::Ok();
-		} catch (const std::bad_alloc &) {
-			return Status::OutOfMemory("out of memory moving a growing index into lists");
-		} catch (...) {
-			return Status::Internal("moving a growing index into lists failed");
-		}
+		});
 	}
 
 	IndexConfig config_;
@@ -229,15 +225,11 @@ private:
 
 // NewGrowingIndex makes an empty GROWING index.
 Expected<std::unique_ptr<Index>> NewGrowingIndex(const IndexConfig &config) noexcept {
-	try {
+	return Catching("creating a growing index", [&]() -> Expected<std::unique_ptr<Index>> {
 		auto index = std::make_unique<GrowingIndex>(config);
-		Status s = index->Init();
-		if (!s.ok())
-			return s;
+		VECDB_RETURN_IF_ERROR(index->Init());
 		return std::unique_ptr<Index>(std::move(index));
-	} catch (...) {
-		return Status::OutOfMemory("out of memory creating a growing index");
-	}
+	});
 }
 
 // AdoptGrowingTraining gives to (a new GROWING index) the centroids from
@@ -247,11 +239,11 @@ void AdoptGrowingTraining(const Index &trained, Index *to) noexcept {
 	auto *dst = dynamic_cast<GrowingIndex *>(to);
 	if (src == nullptr || dst == nullptr || dst->count() > 0)
 		return;
-	try {
+	/* on failure, without the centroids, it trains its own */
+	(void) Catching("adopting a growing index's training", [&] {
 		dst->Adopt(*src);
-	} catch (...) {
-		/* without the centroids it trains its own */
-	}
+		return Status::Ok();
+	});
 }
 
 // GrowingIndexLists returns the lists a GROWING index searches (0: exact).

@@ -30,7 +30,7 @@ struct HnswBuildOptions {
 	// (pgvector: the layer's capacity); hnswlib picks at most m on every layer.
 	bool full_layer0 = false;
 	// layer1_beam makes a search enter layer 0 through a beam of width ef on
-	// layer 1 (see hnsw_index.cpp); false descends greedily, as hnswlib's
+	// layer 1 (see hnsw_search.cpp); false descends greedily, as hnswlib's
 	// searchKnn does (benchmarks compare the two on one graph). Not a build
 	// option, but kept with them: like them it is per index and not stored.
 	bool layer1_beam = true;

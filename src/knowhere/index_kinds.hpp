@@ -32,7 +32,7 @@ size_t EstimateIvfMemory(const IndexConfig &config, size_t n) noexcept;
 size_t EstimateHnswMemory(const IndexConfig &config, size_t n) noexcept;
 
 // NewIvfIndex makes an empty IVF_FLAT, IVF_PQ, IVF_SQ8 or BIN_IVF index;
-// LoadIvfIndex reads its payload after the common header (ivf_index.cpp).
+// LoadIvfIndex reads its payload after the common header (ivf_*.cpp).
 Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept;
 Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
 // OpenIvfView opens an IVF view over framed bytes.

@@ -1,6 +1,7 @@
 // ivf_index.cpp implements the inverted-file index kinds IVF_FLAT, IVF_PQ,
 // IVF_SQ8 (FAISS IndexIVF*) and BIN_IVF (FAISS IndexBinaryIVF) behind the
-// engine's Index interface.
+// engine's Index interface: storage, training, adding and the factory
+// (search in ivf_search.cpp, the stored form in ivf_serialize.cpp).
 //
 // Design notes.
 //
@@ -21,28 +22,6 @@
 // Cosine: vectors are normalized at add and query, FAISS searches by inner
 // product and the score is 1 - similarity (cosine distance); a zero vector is
 // InvalidArgument. BIN_IVF: Hamming count; dim must be a multiple of 8.
-//
-// Filtered search. Let f = allowed rows / rows. When f < brute_force_ratio
-// (default sqrt(1.8 nprobe / nlist), index.cpp) or k >= allowed / 2 the
-// allowed rows are searched exactly: listed from the bitset when the labels
-// are 0 .. n-1 and at most half are allowed, else by a pass over all lists. Otherwise the search probes nprobe' = min(nlist, ceil(nprobe /
-// f)) lists (a 10% filter probes ten times as many lists) through a
-// faiss::IDSelector over the bitset in SearchParametersIVF. FAISS results are
-// re-checked against the bitset, and a query that comes back with fewer than
-// k results while at least k rows are allowed is answered by brute force, so
-// k allowed rows always give k results. BIN_IVF scans the probed lists itself
-// (exact Hamming): FAISS 1.7.3's binary IVF does not take a selector.
-//
-// Iterator and range search scan inverted lists in order of centroid
-// distance, scoring each list's allowed rows exactly (from the codes or the
-// raw store, so IVF_PQ and IVF_SQ8 return exact distances too), and return
-// each batch in exact distance order. The iterator's first batch probes
-// nprobe' lists (all lists when the filter is below brute_force_ratio), so
-// with IVF_FLAT its first batch is Search's answer; later batches scan
-// further lists until the pool holds a batch, and it ends when every list
-// has been scanned and the pool is empty. Range search returns the rows
-// within radius among nprobe' lists (all lists when the filter is below
-// brute_force_ratio): it is as approximate as Search.
 //
 // Adding. Add assigns the rows to lists with the quantizer, reserves every
 // list's exact new size (a Build leaves no slack: IVF_FLAT holds ~1x its
@@ -76,161 +55,45 @@
 // Serialize see an ordinary trained quantizer. A trainer that fails for any
 // reason but a cancel, or returns a non-finite centroid, is ignored: FAISS
 // trains on the CPU and Train succeeds.
-//
-// Serialization (serialize.hpp's framing): a meta section (build fields,
-// trained flag, count, code size, label span), the coarse centroids, IVF_PQ's
-// codebooks or IVF_SQ8's ranges, the nlist + 1 list offsets, then every
-// list's labels, codes and (IVF_PQ, IVF_SQ8) raw rows, each array in list
-// order, and the row positions in label order. No stored byte reaches a
-// FAISS parser: Load creates the FAISS index from the build fields (Init),
-// adds the centroids to its quantizer, copies codebooks or ranges, and fills
-// the lists, checking every size, label and vector.
-//
-// View (OpenIndexView): the same IvfIndex with view_ set. Its FAISS index
-// holds private copies of the trained state (centroids, codebooks or ranges,
-// and for IVF_PQ FAISS' precomputed table), and its inverted lists are
-// ByteInvertedLists pointing into the bytes, so FAISS' own search runs over
-// them; ListRows, RowOf (binary search of the label order) and re-ranking
-// read the sections too. Opening checks the list offsets (O(nlist)).
-//
-// Threads: Train, Add and Search set OpenMP's thread count for the call only
-// (config.threads, SearchParams.threads; default 1), warm libgomp's pool with
-// signals blocked (WarmOpenMP), and restore the count after.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
-#include <queue>
 #include <string>
-#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
-#include <faiss/IndexBinaryFlat.h>
-#include <faiss/IndexBinaryIVF.h>
-#include <faiss/IndexFlat.h>
-#include <faiss/IndexIVF.h>
-#include <faiss/IndexIVFFlat.h>
-#include <faiss/IndexIVFPQ.h>
-#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/AuxIndexStructures.h>
-#include <faiss/impl/FaissException.h>
-#include <faiss/impl/IDSelector.h>
-#include <faiss/impl/io.h>
-#include <faiss/index_io.h>
-#include <faiss/invlists/InvertedLists.h>
 
-#include "knowhere/brute_force.hpp"
+#include "knowhere/catching.hpp"
 #include "knowhere/centroid_trainer.hpp"
-#include "knowhere/index_kinds.hpp"
-#include "knowhere/serialize.hpp"
+#include "knowhere/ivf_internal.hpp"
 #include "knowhere/thread_util.hpp"
 
 namespace vecdb::engine {
 
+namespace ivf {
+
 namespace {
 
-using idx_t = faiss::Index::idx_t;
-static_assert(std::is_same_v<idx_t, int64_t>, "FAISS labels must be our int64 labels");
-
-// kQueryChunk is the number of queries handed to FAISS at once between two
-// polls of the stop callback; kAddChunk the rows added between two polls of
-// the build stop callback.
-constexpr size_t kQueryChunk = 32;
-constexpr size_t kAddChunk = 8192;
-constexpr float kInf = std::numeric_limits<float>::infinity();
-// kOffsetBits is the width of the offset in a packed (list, offset) location.
-constexpr int kOffsetBits = 48;
-
-// PackLoc packs a list number and an offset in that list.
-uint64_t PackLoc(size_t list, size_t offset) noexcept {
-	return (static_cast<uint64_t>(list) << kOffsetBits) | static_cast<uint64_t>(offset);
-}
-
-// LocList and LocOffset unpack a location.
-size_t LocList(uint64_t loc) noexcept {
-	return static_cast<size_t>(loc >> kOffsetBits);
-}
-size_t LocOffset(uint64_t loc) noexcept {
-	return static_cast<size_t>(loc & ((uint64_t{1} << kOffsetBits) - 1));
-}
-
-// OmpThreads sets OpenMP's thread count for one scope (after creating the
-// pool with signals blocked) and restores it after.
-class OmpThreads {
-public:
-	explicit OmpThreads(int n) noexcept : saved_(omp_get_max_threads()) {
-		int threads = std::max(1, n);
-		(void) WarmOpenMP(threads);
-		omp_set_num_threads(threads);
-	}
-	~OmpThreads() { omp_set_num_threads(saved_); }
-
-private:
-	int saved_;
-};
-
-// CallStop is the stop callback of one Train call and whether it fired.
-struct CallStop {
-	StopCallback fn = nullptr;
-	void *arg = nullptr;
-	bool fired = false;
-};
-
-// tls_call_stop is the CallStop of the Train running on this thread, if any.
-thread_local CallStop *tls_call_stop = nullptr;
-
 // TrainInterrupt is FAISS' process-wide InterruptCallback: it asks only the
-// stop callback that the current thread registered, so FAISS' OpenMP workers
-// (and threads with no Train running) always get "go on".
+// stop callback that the current thread registered (PollThreadStop), so
+// FAISS' OpenMP workers (and threads with no Train running) always get "go on".
 class TrainInterrupt final : public faiss::InterruptCallback {
 public:
 	// want_interrupt polls the calling thread's Train stop callback.
-	bool want_interrupt() override {
-		CallStop *s = tls_call_stop;
-		if (s == nullptr || s->fn == nullptr)
-			return false;
-		if (!s->fired && s->fn(s->arg))
-			s->fired = true;
-		return s->fired;
-	}
+	bool want_interrupt() override { return PollThreadStop(); }
 };
 
-// InterruptScope installs TrainInterrupt once per process and registers stop
-// for the calling thread for its lifetime.
-class InterruptScope {
-public:
-	explicit InterruptScope(CallStop *stop) : saved_(tls_call_stop) {
-		static std::once_flag once;
-		std::call_once(once, [] {
-			std::lock_guard<std::mutex> guard(faiss::InterruptCallback::lock);
-			faiss::InterruptCallback::instance.reset(new TrainInterrupt());
-		});
-		tls_call_stop = stop;
-	}
-	~InterruptScope() { tls_call_stop = saved_; }
-	InterruptScope(const InterruptScope &) = delete;
-	InterruptScope &operator=(const InterruptScope &) = delete;
-
-private:
-	CallStop *saved_;
-};
-
-// BitsetSelector adapts a BitsetView (set bit: filtered out) to FAISS' IDSelector.
-struct BitsetSelector final : faiss::IDSelector {
-	explicit BitsetSelector(BitsetView v) : view(v) {}
-	bool is_member(idx_t id) const override { return !view.test(id); }
-	BitsetView view;
-};
-
-// BetterFirst orders a min-heap of neighbours by distance (best on top).
-struct BetterFirst {
-	bool operator()(const Neighbor &a, const Neighbor &b) const noexcept { return NeighborLess(b, a); }
-};
+// InstallTrainInterrupt makes TrainInterrupt FAISS' callback, once per process.
+void InstallTrainInterrupt() {
+	static std::once_flag once;
+	std::call_once(once, [] {
+		std::lock_guard<std::mutex> guard(faiss::InterruptCallback::lock);
+		faiss::InterruptCallback::instance.reset(new TrainInterrupt());
+	});
+}
 
 // GrowFor makes room for need elements in v: exactly when v is empty (a
 // Build), by half its capacity at least otherwise (many small Adds stay linear).
@@ -240,239 +103,7 @@ void GrowFor(std::vector<T> *v, size_t need) {
 		v->reserve(v->empty() ? need : std::max(need, v->capacity() + v->capacity() / 2));
 }
 
-// IvfMeta is the first section of an IVF payload.
-struct IvfMeta {
-	int32_t nlist, pq_m, nbits, threads;
-	uint64_t seed;
-	uint32_t trained;
-	uint32_t reserved;
-	uint64_t count;
-	uint64_t code_size;       /* bytes of one list code */
-	uint64_t centroid_bytes;  /* coarse centroids: nlist rows when trained, else 0 */
-	uint64_t aux_floats;      /* IVF_PQ codebooks or IVF_SQ8 ranges when trained, else 0 */
-	int64_t min_label;        /* label span (max -1 when empty) */
-	int64_t max_label;
-};
-
-// IvfSections points at an IVF payload's sections in serialized bytes.
-struct IvfSections {
-	IvfMeta meta{};
-	const uint8_t *centroids = nullptr;
-	const float *aux = nullptr;
-	const uint64_t *offsets = nullptr;  /* nlist + 1 row offsets: list l is rows [offsets[l], offsets[l + 1]) */
-	const int64_t *ids = nullptr;       /* labels in list order */
-	const uint8_t *codes = nullptr;     /* codes in list order */
-	const float *raw = nullptr;         /* IVF_PQ, IVF_SQ8: exact rows in list order */
-	const uint64_t *by_label = nullptr; /* row positions in increasing label order */
-};
-
-// ByteInvertedLists are FAISS inverted lists over a view's sections: list
-// sizes, codes and labels point into the serialized bytes (offsets checked
-// when the view opened), and every write throws.
-struct ByteInvertedLists final : faiss::ReadOnlyInvertedLists {
-	ByteInvertedLists(size_t nlist, size_t code_size, const IvfSections &s)
-		: ReadOnlyInvertedLists(nlist, code_size), offsets(s.offsets), ids(s.ids), codes(s.codes) {}
-	size_t list_size(size_t l) const override { return static_cast<size_t>(offsets[l + 1] - offsets[l]); }
-	const uint8_t *get_codes(size_t l) const override { return codes + offsets[l] * code_size; }
-	const idx_t *get_ids(size_t l) const override { return ids + offsets[l]; }
-
-	const uint64_t *offsets;
-	const int64_t *ids;
-	const uint8_t *codes;
-};
-
-class IvfIndex;
-
-// IvfIterator walks one query's inverted lists in centroid order (see the
-// design notes at the top of the file).
-class IvfIterator final : public Iterator {
-public:
-	IvfIterator(const IvfIndex *index, std::vector<float> query_f, std::vector<uint8_t> query_b,
-				std::vector<idx_t> list_order, size_t first_lists, SearchParams params, BitsetView filter)
-		: index_(index),
-		  query_f_(std::move(query_f)),
-		  query_b_(std::move(query_b)),
-		  list_order_(std::move(list_order)),
-		  first_lists_(first_lists),
-		  params_(params),
-		  filter_(filter) {}
-	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
-
-private:
-	const IvfIndex *index_;
-	std::vector<float> query_f_;
-	std::vector<uint8_t> query_b_;
-	std::vector<idx_t> list_order_;
-	size_t first_lists_;
-	size_t next_list_ = 0;
-	SearchParams params_;
-	BitsetView filter_;
-	std::priority_queue<Neighbor, std::vector<Neighbor>, BetterFirst> pool_;
-	std::vector<Neighbor> scanned_;
-};
-
-// IvfIndex is the engine index over a FAISS IVF or binary IVF index.
-class IvfIndex final : public Index {
-public:
-	explicit IvfIndex(const IndexConfig &config)
-		: config_(config),
-		  binary_(IsBinaryKind(config.kind)),
-		  lists_hold_rows_(config.kind == IndexKind::kIvfFlat || config.kind == IndexKind::kBinIvf) {}
-
-	// Init creates the empty FAISS index of the configured kind.
-	Status Init() noexcept;
-
-	IndexKind kind() const noexcept override { return config_.kind; }
-	Metric metric() const noexcept override { return config_.metric; }
-	int dim() const noexcept override { return config_.dim; }
-	int64_t count() const noexcept override { return static_cast<int64_t>(Count()); }
-	size_t MemoryUsage() const noexcept override;
-	bool NeedsTraining() const noexcept override { return !trained_; }
-	Status Train(const void *vectors, size_t n) noexcept override;
-	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
-	Status Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
-				  int64_t *labels, float *distances) const noexcept override;
-	Status RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
-					   std::vector<Neighbor> *out) const noexcept override;
-	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
-													   BitsetView filter) const noexcept override;
-	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
-	Status Serialize(ByteWriter &writer) const noexcept override;
-
-	// Load reads the payload written by Serialize after the common header.
-	Status Load(const IndexHeader &header, IndexStreamReader &reader);
-	// OpenView makes this (Init'ed) index a read-only view of the sections.
-	Status OpenView(const IndexBytes &bytes, const IvfSections &sections);
-	// ApplyMeta, CheckOffsets and RestoreTrained are the steps Load and
-	// OpenView share.
-	Status ApplyMeta(const IndexHeader &h, const IvfMeta &meta);
-	Status CheckOffsets(const uint64_t *offsets, uint64_t count) const noexcept;
-	Status RestoreTrained(const uint8_t *centroids, const float *aux);
-
-	// ListRows returns list l's rows: FAISS' labels and the exact vectors
-	// (from the sections in a view).
-	RowSet ListRows(size_t l) const noexcept {
-		RowSet r;
-		r.stride = RowBytes();
-		if (view_) {
-			size_t at = static_cast<size_t>(sections_.offsets[l]);
-			r.labels = sections_.ids + at;
-			r.base = lists_hold_rows_ ? sections_.codes + at * sections_.meta.code_size
-									  : reinterpret_cast<const uint8_t *>(sections_.raw) + at * r.stride;
-			r.n = static_cast<size_t>(sections_.offsets[l + 1]) - at;
-			return r;
-		}
-		r.labels = lists_->ids[l].data();
-		r.base = lists_hold_rows_ ? lists_->codes[l].data() : reinterpret_cast<const uint8_t *>(raw_[l].data());
-		r.n = lists_->ids[l].size();
-		return r;
-	}
-	// Count returns the number of rows.
-	size_t Count() const noexcept { return view_ ? static_cast<size_t>(sections_.meta.count) : rows_.size(); }
-	// ListOrder returns up to n list numbers in increasing centroid distance.
-	std::vector<idx_t> ListOrder(const void *query, size_t n) const;
-	// Poll reports whether the caller asked to stop.
-	static bool Poll(const SearchParams &p) noexcept { return p.should_stop != nullptr && p.should_stop(p.stop_arg); }
-
-	// MapBytes returns the label map's nodes and buckets, for MemoryUsage
-	// and EstimateMemory.
-	static size_t MapBytes(size_t n, size_t buckets) noexcept { return n * 32 + buckets * sizeof(void *); }
-
-private:
-	friend class IvfIterator;
-	friend const float *vecdb::engine::IvfFloatCentroids(const Index &index) noexcept;
-
-	size_t RowBytes() const noexcept { return engine::RowBytes(config_.metric, config_.dim); }
-	size_t nlist() const noexcept { return static_cast<size_t>(config_.nlist); }
-	// RowOf returns the exact vector of a label, or nullptr.
-	const void *RowOf(int64_t label) const noexcept;
-	// FromFaiss converts a FAISS float distance into the kind's score.
-	float FromFaiss(float d) const noexcept;
-	// PrepareRows validates n rows and returns them ready for FAISS and scoring.
-	template <typename T>
-	Status PrepareRows(const void *in, size_t n, const char *what, std::vector<T> *out) const;
-	// CountAllowed returns the number of stored rows the filter lets through.
-	size_t CountAllowed(BitsetView filter) const noexcept;
-	// EffectiveProbes returns the widened nprobe for an allowed fraction.
-	size_t EffectiveProbes(const SearchParams &p, size_t allowed) const noexcept;
-	// ScanLists writes the exact top k allowed rows of the given lists (all
-	// lists when lists is null) for one prepared query.
-	Status ScanLists(const void *query, const std::vector<idx_t> *lists, size_t k, const SearchParams &p,
-					 BitsetView filter, int64_t *labels, float *distances) const;
-	// ExactScan is the exact search over all allowed rows of one call: the
-	// allowed rows listed once from the bitset when few of labels 0 .. n-1
-	// are allowed, else a scan of every list.
-	struct ExactScan {
-		bool listed = false;
-		std::vector<int64_t> labels;
-		std::vector<const void *> rows;
-	};
-	// PrepareExact fills scan for filter (once per call).
-	void PrepareExact(BitsetView filter, size_t allowed, ExactScan *scan) const;
-	// SearchExact writes the exact top k allowed rows for one prepared query.
-	Status SearchExact(const void *query, const ExactScan &scan, size_t k, const SearchParams &p, BitsetView filter,
-					   int64_t *labels, float *distances) const;
-	// DenseLabels reports whether the labels are exactly 0 .. count-1.
-	bool DenseLabels() const noexcept {
-		return Count() > 0 && min_label_ == 0 && max_label_ == static_cast<int64_t>(Count() - 1);
-	}
-	// NoteLabel folds a stored label into the label span.
-	void NoteLabel(int64_t label) noexcept {
-		min_label_ = std::min(min_label_, label);
-		max_label_ = std::max(max_label_, label);
-	}
-	Status SearchImpl(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
-					  int64_t *labels, float *distances) const;
-	Status AddImpl(const void *vectors, const int64_t *labels, size_t n);
-	// AddChunk adds rows [c0, c1) of a prepared batch with their lists and
-	// records where FAISS put them; on a FAISS failure it trims the lists back.
-	Status AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *assign, size_t c0, size_t c1,
-					const std::unordered_map<int64_t, size_t> &batch, std::vector<size_t> *old_size);
-	Status TrainImpl(const void *vectors, size_t n);
-	Status TrainCentroidsOutside(const float *x, size_t n);
-	Status SerializeImpl(ByteWriter &writer) const;
-	// BindLists points lists_ at the FAISS index's inverted lists.
-	Status BindLists() noexcept;
-	// ExpectedAux, Centroids and Aux describe the trained state's storage.
-	size_t ExpectedAux() const noexcept;
-	const uint8_t *Centroids() const noexcept;
-	const float *Aux() const noexcept;
-
-	IndexConfig config_;
-	bool binary_;
-	bool lists_hold_rows_;
-	bool trained_ = false;
-	std::unique_ptr<faiss::IndexIVF> ivf_;
-	std::unique_ptr<faiss::IndexBinaryIVF> bin_;
-	faiss::ArrayInvertedLists *lists_ = nullptr;
-	/* a view: lists, raw rows and the label order live in the sections */
-	bool view_ = false;
-	IndexBytes bytes_;
-	IvfSections sections_;
-	/* IVF_PQ, IVF_SQ8: exact rows per list, parallel to the list's codes */
-	std::vector<std::vector<float>> raw_;
-	/* label -> PackLoc(list, offset) */
-	std::unordered_map<int64_t, uint64_t> rows_;
-	/* span of the (unique) labels: 0 .. count-1 exactly when min 0, max count-1 */
-	int64_t min_label_ = std::numeric_limits<int64_t>::max();
-	int64_t max_label_ = -1;
-};
-
-// Catching runs fn, turning every exception into a Status.
-template <typename Fn>
-Status Catching(const char *what, Fn &&fn) noexcept {
-	try {
-		return fn();
-	} catch (const std::bad_alloc &) {
-		return Status::OutOfMemory(std::string("out of memory in ") + what);
-	} catch (const faiss::FaissException &e) {
-		return Status::Internal(std::string(what) + " failed in FAISS: " + e.what());
-	} catch (const std::exception &e) {
-		return Status::Internal(std::string(what) + " failed: " + e.what());
-	} catch (...) {
-		return Status::Internal(std::string(what) + " failed with an unknown exception");
-	}
-}
+}  // namespace
 
 // Init creates the quantizer and the FAISS IVF index of the configured kind.
 Status IvfIndex::Init() noexcept {
@@ -595,109 +226,6 @@ const void *IvfIndex::RowOf(int64_t label) const noexcept {
 	return ListRows(LocList(it->second)).Row(LocOffset(it->second));
 }
 
-// PrepareRows checks every row (finite, non-zero under cosine; padding for
-// bits) and copies it prepared into out.
-template <typename T>
-Status IvfIndex::PrepareRows(const void *in, size_t n, const char *what, std::vector<T> *out) const {
-	size_t rb = RowBytes();
-	out->resize(n * rb / sizeof(T));
-	const uint8_t *src = static_cast<const uint8_t *>(in);
-	uint8_t *dst = reinterpret_cast<uint8_t *>(out->data());
-	for (size_t i = 0; i < n; i++)
-		VECDB_RETURN_IF_ERROR(PrepareVector(config_.metric, config_.dim, src + i * rb, dst + i * rb, what));
-	return Status::Ok();
-}
-
-// CountAllowed counts stored rows whose labels the filter does not exclude:
-// a popcount when the labels are 0 .. count-1.
-size_t IvfIndex::CountAllowed(BitsetView filter) const noexcept {
-	if (filter.empty() || (!view_ && lists_ == nullptr))
-		return Count();
-	if (DenseLabels())
-		return Count() - CountFilteredBelow(filter, Count());
-	size_t n = 0;
-	for (size_t l = 0; l < nlist(); l++) {
-		RowSet rows = ListRows(l);
-		for (size_t i = 0; i < rows.n; i++)
-			n += !filter.test(rows.labels[i]);
-	}
-	return n;
-}
-
-// EffectiveProbes widens nprobe by the inverse of the allowed fraction.
-size_t IvfIndex::EffectiveProbes(const SearchParams &p, size_t allowed) const noexcept {
-	double f = Count() == 0 ? 1.0 : static_cast<double>(allowed) / static_cast<double>(Count());
-	double probes = f > 0 ? std::ceil(static_cast<double>(p.nprobe) / f) : static_cast<double>(nlist());
-	return static_cast<size_t>(std::clamp(probes, 1.0, static_cast<double>(nlist())));
-}
-
-// ListOrder ranks the centroids by distance to the query with the quantizer.
-std::vector<idx_t> IvfIndex::ListOrder(const void *query, size_t n) const {
-	n = std::min(n, nlist());
-	std::vector<idx_t> order(n, -1);
-	if (binary_) {
-		std::vector<int32_t> dist(n);
-		bin_->quantizer->search(1, static_cast<const uint8_t *>(query), static_cast<idx_t>(n), dist.data(),
-								order.data());
-	} else {
-		std::vector<float> dist(n);
-		ivf_->quantizer->search(1, static_cast<const float *>(query), static_cast<idx_t>(n), dist.data(),
-								order.data());
-	}
-	order.erase(std::remove_if(order.begin(), order.end(),
-							   [&](idx_t l) { return l < 0 || static_cast<size_t>(l) >= nlist(); }),
-				order.end());
-	return order;
-}
-
-// ScanLists scores the allowed rows of the lists into one top k.
-Status IvfIndex::ScanLists(const void *query, const std::vector<idx_t> *lists, size_t k, const SearchParams &p,
-						   BitsetView filter, int64_t *labels, float *distances) const {
-	TopK top;
-	VECDB_RETURN_IF_ERROR(top.Init(k));
-	StopPoller poller(p.should_stop, p.stop_arg);
-	size_t n = lists != nullptr ? lists->size() : nlist();
-	for (size_t i = 0; i < n; i++) {
-		size_t l = lists != nullptr ? static_cast<size_t>((*lists)[i]) : i;
-		VECDB_RETURN_IF_ERROR(ScanRows(config_.metric, config_.dim, query, ListRows(l), filter, &poller, &top));
-	}
-	top.Extract(k, labels, distances);
-	return Status::Ok();
-}
-
-// PrepareExact lists the allowed rows from the bitset when that beats a
-// scan of every list.
-void IvfIndex::PrepareExact(BitsetView filter, size_t allowed, ExactScan *scan) const {
-	if (filter.empty() || !DenseLabels() || allowed * kSparseAllowed > Count())
-		return;
-	scan->labels.reserve(allowed);
-	AllowedBelow(filter, Count(), &scan->labels);
-	scan->rows.resize(scan->labels.size());
-	size_t kept = 0;
-	for (size_t i = 0; i < scan->labels.size(); i++) {
-		const void *row = RowOf(scan->labels[i]);
-		if (row == nullptr)
-			continue;  /* only in a view over inconsistent bytes */
-		scan->labels[kept] = scan->labels[i];
-		scan->rows[kept++] = row;
-	}
-	scan->labels.resize(kept);
-	scan->rows.resize(kept);
-	scan->listed = true;
-}
-
-// SearchExact scans the listed rows (no filter left to apply) or every list.
-Status IvfIndex::SearchExact(const void *query, const ExactScan &scan, size_t k, const SearchParams &p,
-							 BitsetView filter, int64_t *labels, float *distances) const {
-	if (!scan.listed)
-		return ScanLists(query, nullptr, k, p, filter, labels, distances);
-	RowSet rows;
-	rows.labels = scan.labels.data();
-	rows.rows = scan.rows.data();
-	rows.n = scan.labels.size();
-	return BruteForceSearch(config_.metric, config_.dim, query, rows, k, BitsetView(), p, labels, distances);
-}
-
 // Train validates the training rows and runs FAISS' k-means.
 Status IvfIndex::Train(const void *vectors, size_t n) noexcept {
 	if (view_)
@@ -727,9 +255,10 @@ Status IvfIndex::TrainImpl(const void *vectors, size_t n) {
 	if (!binary_)
 		VECDB_RETURN_IF_ERROR(TrainCentroidsOutside(xf.data(), n));
 	OmpThreads threads(config_.threads);
-	CallStop stop{build_stop_, build_stop_arg_, false};
+	InstallTrainInterrupt();
+	ThreadStop stop{build_stop_, build_stop_arg_, false};
 	try {
-		InterruptScope scope(&stop);
+		ThreadStopScope scope(&stop);
 		if (binary_)
 			bin_->train(static_cast<idx_t>(n), static_cast<const uint8_t *>(vectors));
 		else
@@ -902,429 +431,10 @@ Status IvfIndex::AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *
 	return Status::Ok();
 }
 
-// Reconstruct copies each label's exact vector from the lists or raw store.
-Status IvfIndex::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
-	if (n == 0)
-		return Status::Ok();
-	if (labels == nullptr || out == nullptr)
-		return Status::InvalidArgument("labels and output must not be null");
-	size_t rb = RowBytes();
-	uint8_t *dst = static_cast<uint8_t *>(out);
-	for (size_t i = 0; i < n; i++) {
-		const void *row = RowOf(labels[i]);
-		if (row == nullptr)
-			return Status::InvalidArgument("index holds no row with label " + std::to_string(labels[i]));
-		std::memcpy(dst + i * rb, row, rb);
-	}
-	return Status::Ok();
-}
+}  // namespace ivf
 
-// Search validates its inputs and answers each query (see design notes).
-Status IvfIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
-						int64_t *labels, float *distances) const noexcept {
-	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
-	if (nq > 0 && (queries == nullptr || labels == nullptr || distances == nullptr))
-		return Status::InvalidArgument("queries or result buffers missing");
-	return Catching("searching an IVF index", [&] { return SearchImpl(queries, nq, k, params, filter, labels, distances); });
-}
-
-// SearchImpl picks brute force or a widened, filtered IVF search.
-Status IvfIndex::SearchImpl(const void *queries, size_t nq, size_t k, const SearchParams &p, BitsetView filter,
-							int64_t *labels, float *distances) const {
-	std::vector<uint8_t> qv;
-	VECDB_RETURN_IF_ERROR(PrepareRows(queries, nq, "query", &qv));
-	size_t rb = RowBytes();
-	size_t allowed = CountAllowed(filter);
-	std::fill(labels, labels + nq * k, -1);
-	std::fill(distances, distances + nq * k, kInf);
-	if (allowed == 0 || !trained_)
-		return Status::Ok();
-	double f = static_cast<double>(allowed) / static_cast<double>(Count());
-	bool brute = f < BruteForceRatio(p, config_) || k >= allowed / 2;
-	size_t nprobe = EffectiveProbes(p, allowed);
-	OmpThreads threads(p.threads);
-	ExactScan exact;
-	PrepareExact(filter, allowed, &exact);
-	if (brute || binary_) {
-		for (size_t q = 0; q < nq; q++) {
-			if (Poll(p))
-				return Status::Cancelled();
-			const uint8_t *query = qv.data() + q * rb;
-			int64_t *out_labels = labels + q * k;
-			float *out_distances = distances + q * k;
-			if (brute) {
-				VECDB_RETURN_IF_ERROR(SearchExact(query, exact, k, p, filter, out_labels, out_distances));
-				continue;
-			}
-			std::vector<idx_t> probes = ListOrder(query, nprobe);
-			VECDB_RETURN_IF_ERROR(ScanLists(query, &probes, k, p, filter, out_labels, out_distances));
-			if (out_labels[std::min(k, allowed) - 1] < 0)
-				VECDB_RETURN_IF_ERROR(SearchExact(query, exact, k, p, filter, out_labels, out_distances));
-		}
-		return Status::Ok();
-	}
-	const float *qf = reinterpret_cast<const float *>(qv.data());
-	size_t d = static_cast<size_t>(config_.dim);
-	bool lossy = config_.kind != IndexKind::kIvfFlat;
-	size_t kk = lossy && p.rerank > 0 ? k * static_cast<size_t>(p.rerank) : k;
-	BitsetSelector selector(filter);
-	faiss::SearchParametersIVF sp;
-	sp.nprobe = nprobe;
-	sp.sel = filter.empty() ? nullptr : &selector;
-	std::vector<float> fd;
-	std::vector<idx_t> fl;
-	std::vector<Neighbor> cand;
-	for (size_t q0 = 0; q0 < nq; q0 += kQueryChunk) {
-		if (Poll(p))
-			return Status::Cancelled();
-		size_t n = std::min(kQueryChunk, nq - q0);
-		fd.assign(n * kk, 0);
-		fl.assign(n * kk, -1);
-		ivf_->search(static_cast<idx_t>(n), qf + q0 * d, static_cast<idx_t>(kk), fd.data(), fl.data(), &sp);
-		for (size_t i = 0; i < n; i++) {
-			size_t q = q0 + i;
-			const float *qq = qf + q * d;
-			cand.clear();
-			for (size_t j = 0; j < kk; j++) {
-				int64_t l = fl[i * kk + j];
-				if (l < 0 || filter.test(l))
-					continue;
-				if (kk != k) {
-					const void *row = RowOf(l);
-					if (row != nullptr)
-						cand.push_back(Neighbor{l, Score(config_.metric, config_.dim, qq, row)});
-				} else {
-					cand.push_back(Neighbor{l, FromFaiss(fd[i * kk + j])});
-				}
-			}
-			std::sort(cand.begin(), cand.end(), NeighborLess);
-			if (cand.size() < std::min(k, allowed)) {
-				VECDB_RETURN_IF_ERROR(SearchExact(qq, exact, k, p, filter, labels + q * k, distances + q * k));
-				continue;
-			}
-			for (size_t j = 0; j < k && j < cand.size(); j++) {
-				labels[q * k + j] = cand[j].label;
-				distances[q * k + j] = cand[j].distance;
-			}
-		}
-	}
-	return Status::Ok();
-}
-
-// RangeSearch returns the allowed rows within radius among the probed lists.
-Status IvfIndex::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
-							 std::vector<Neighbor> *out) const noexcept {
-	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
-	if (query == nullptr || out == nullptr)
-		return Status::InvalidArgument("query or result missing");
-	if (std::isnan(radius))
-		return Status::InvalidArgument("radius must not be NaN");
-	return Catching("range-searching an IVF index", [&]() -> Status {
-		std::vector<uint8_t> qv;
-		VECDB_RETURN_IF_ERROR(PrepareRows(query, 1, "query", &qv));
-		size_t allowed = CountAllowed(filter);
-		if (allowed == 0 || !trained_)
-			return Status::Ok();
-		double f = static_cast<double>(allowed) / static_cast<double>(Count());
-		size_t nprobe = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
-		std::vector<Neighbor> found;
-		StopPoller poller(params.should_stop, params.stop_arg);
-		for (idx_t l : ListOrder(qv.data(), nprobe))
-			VECDB_RETURN_IF_ERROR(RangeScan(config_.metric, config_.dim, qv.data(), ListRows(static_cast<size_t>(l)),
-											radius, filter, &poller, &found));
-		std::sort(found.begin(), found.end(), NeighborLess);
-		out->insert(out->end(), found.begin(), found.end());
-		return Status::Ok();
-	});
-}
-
-// CreateIterator copies the query and ranks every list by centroid distance.
-Expected<std::unique_ptr<Iterator>> IvfIndex::CreateIterator(const void *query, const SearchParams &params,
-															 BitsetView filter) const noexcept {
-	Status s = ValidateSearch(params, 1);
-	if (!s.ok())
-		return s;
-	if (query == nullptr)
-		return Status::InvalidArgument("query missing");
-	std::unique_ptr<Iterator> it;
-	s = Catching("starting an IVF iterator", [&]() -> Status {
-		std::vector<float> qf;
-		std::vector<uint8_t> qb;
-		if (binary_)
-			VECDB_RETURN_IF_ERROR(PrepareRows(query, 1, "query", &qb));
-		else
-			VECDB_RETURN_IF_ERROR(PrepareRows(query, 1, "query", &qf));
-		std::vector<idx_t> order;
-		size_t first = 0;
-		size_t allowed = CountAllowed(filter);
-		if (trained_ && allowed > 0) {
-			order = ListOrder(binary_ ? static_cast<const void *>(qb.data()) : qf.data(), nlist());
-			double f = static_cast<double>(allowed) / static_cast<double>(Count());
-			first = f < BruteForceRatio(params, config_) ? nlist() : EffectiveProbes(params, allowed);
-		}
-		it = std::make_unique<IvfIterator>(this, std::move(qf), std::move(qb), std::move(order), first, params,
-										   filter);
-		return Status::Ok();
-	});
-	if (!s.ok())
-		return s;
-	return it;
-}
-
-// Next scans lists until the pool holds a batch (or none are left) and pops
-// it, closest first by exact distance.
-Status IvfIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept {
-	if (out == nullptr)
-		return Status::InvalidArgument("result missing");
-	return Catching("iterating an IVF index", [&]() -> Status {
-		const void *query = query_f_.empty() ? static_cast<const void *>(query_b_.data()) : query_f_.data();
-		auto scan = [&]() -> Status {
-			if (IvfIndex::Poll(params_))
-				return Status::Cancelled();
-			scanned_.clear();
-			RowSet rows = index_->ListRows(static_cast<size_t>(list_order_[next_list_++]));
-			VECDB_RETURN_IF_ERROR(
-				RangeScan(index_->config_.metric, index_->config_.dim, query, rows, kInf, filter_, nullptr, &scanned_));
-			for (const Neighbor &n : scanned_)
-				pool_.push(n);
-			return Status::Ok();
-		};
-		while (next_list_ < std::min(first_lists_, list_order_.size()))
-			VECDB_RETURN_IF_ERROR(scan());
-		while (pool_.size() < max_batch && next_list_ < list_order_.size())
-			VECDB_RETURN_IF_ERROR(scan());
-		for (size_t i = 0; i < max_batch && !pool_.empty(); i++) {
-			out->push_back(pool_.top());
-			pool_.pop();
-		}
-		return Status::Ok();
-	});
-}
-
-// Serialize writes the sections in the common framing; a view copies its bytes.
-Status IvfIndex::Serialize(ByteWriter &writer) const noexcept {
-	if (view_)
-		return writer.Write(bytes_.data, bytes_.size);
-	return Catching("serializing an IVF index", [&] { return SerializeImpl(writer); });
-}
-
-// ExpectedAux returns the trained floats besides the centroids: IVF_PQ's
-// codebooks (dim x 2^nbits), IVF_SQ8's per-dimension ranges (2 dim), else 0.
-size_t IvfIndex::ExpectedAux() const noexcept {
-	size_t d = static_cast<size_t>(config_.dim);
-	switch (config_.kind) {
-		case IndexKind::kIvfPq:
-			return d << config_.nbits;
-		case IndexKind::kIvfSq8:
-			return 2 * d;
-		default:
-			return 0;
-	}
-}
-
-// Centroids returns the coarse quantizer's stored rows (nlist when trained).
-const uint8_t *IvfIndex::Centroids() const noexcept {
-	if (binary_) {
-		auto *q = dynamic_cast<const faiss::IndexBinaryFlat *>(bin_->quantizer);
-		return q != nullptr ? q->xb.data() : nullptr;
-	}
-	auto *q = dynamic_cast<const faiss::IndexFlat *>(ivf_->quantizer);
-	return q != nullptr ? q->codes.data() : nullptr;
-}
-
-// Aux returns IVF_PQ's codebooks or IVF_SQ8's ranges (nullptr otherwise).
-const float *IvfIndex::Aux() const noexcept {
-	if (auto *pq = dynamic_cast<const faiss::IndexIVFPQ *>(ivf_.get()))
-		return pq->pq.centroids.data();
-	if (auto *sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer *>(ivf_.get()))
-		return sq->sq.trained.data();
-	return nullptr;
-}
-
-// SerializeImpl writes the meta section, the trained state, the list
-// offsets, then every list's labels, codes and (IVF_PQ, IVF_SQ8) raw rows in
-// list order, then the row positions in label order.
-Status IvfIndex::SerializeImpl(ByteWriter &writer) const {
-	size_t n = Count();
-	IvfMeta meta{};
-	meta.nlist = config_.nlist;
-	meta.pq_m = config_.pq_m;
-	meta.nbits = config_.nbits;
-	meta.threads = config_.threads;
-	meta.seed = config_.seed;
-	meta.trained = trained_ ? 1 : 0;
-	meta.count = n;
-	meta.code_size = lists_->code_size;
-	meta.centroid_bytes = trained_ ? nlist() * RowBytes() : 0;
-	meta.aux_floats = trained_ ? ExpectedAux() : 0;
-	meta.min_label = n == 0 ? 0 : min_label_;
-	meta.max_label = n == 0 ? -1 : max_label_;
-	std::vector<uint64_t> offsets(nlist() + 1, 0);
-	std::vector<int64_t> labels;
-	labels.reserve(n);
-	for (size_t l = 0; l < nlist(); l++) {
-		offsets[l + 1] = offsets[l] + lists_->ids[l].size();
-		labels.insert(labels.end(), lists_->ids[l].begin(), lists_->ids[l].end());
-	}
-	std::vector<uint64_t> by_label(n);
-	for (size_t i = 0; i < n; i++)
-		by_label[i] = i;
-	std::sort(by_label.begin(), by_label.end(), [&](uint64_t a, uint64_t b) { return labels[a] < labels[b]; });
-	return WriteIndexStream(writer, *this, [&](IndexStreamWriter &w) -> Status {
-		VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
-		VECDB_RETURN_IF_ERROR(w.Section(Centroids(), meta.centroid_bytes));
-		VECDB_RETURN_IF_ERROR(w.Section(Aux(), meta.aux_floats * sizeof(float)));
-		VECDB_RETURN_IF_ERROR(w.Section(offsets.data(), offsets.size() * sizeof(uint64_t)));
-		VECDB_RETURN_IF_ERROR(w.Section(labels.data(), n * sizeof(int64_t)));
-		VECDB_RETURN_IF_ERROR(w.Align());
-		for (size_t l = 0; l < nlist(); l++)
-			VECDB_RETURN_IF_ERROR(w.Write(lists_->codes[l].data(), lists_->codes[l].size()));
-		VECDB_RETURN_IF_ERROR(w.Align());
-		for (const std::vector<float> &r : raw_)
-			VECDB_RETURN_IF_ERROR(w.Write(r.data(), r.size() * sizeof(float)));
-		return w.Section(by_label.data(), n * sizeof(uint64_t));
-	});
-}
-
-// ApplyMeta takes the build fields of a meta section, creates the FAISS
-// index they describe (Init) and checks every size against it.
-Status IvfIndex::ApplyMeta(const IndexHeader &h, const IvfMeta &meta) {
-	config_.nlist = meta.nlist;
-	config_.pq_m = meta.pq_m;
-	config_.nbits = meta.nbits;
-	config_.threads = meta.threads;
-	config_.seed = meta.seed;
-	if (!ValidateConfig(config_).ok() || meta.trained > 1 || meta.reserved != 0)
-		return Status::Corrupt("IVF index parameters out of range");
-	Status s = Init();
-	if (!s.ok())
-		return s.code() == StatusCode::kOutOfMemory ? s : Status::Corrupt("IVF index parameters out of range");
-	bool trained = meta.trained != 0;
-	if (meta.count != static_cast<uint64_t>(h.count) || meta.code_size != lists_->code_size ||
-		meta.centroid_bytes != (trained ? nlist() * RowBytes() : 0) || meta.aux_floats != (trained ? ExpectedAux() : 0) ||
-		(!trained && meta.count != 0) ||
-		(meta.count == 0 && (meta.min_label != 0 || meta.max_label != -1)) ||
-		meta.count > std::numeric_limits<uint64_t>::max() / std::max<uint64_t>(meta.code_size, RowBytes()))
-		return Status::Corrupt("IVF index sections do not match its header");
-	min_label_ = meta.count == 0 ? std::numeric_limits<int64_t>::max() : meta.min_label;
-	max_label_ = meta.max_label;
-	return Status::Ok();
-}
-
-// CheckOffsets checks that nlist + 1 list offsets rise from 0 to count.
-Status IvfIndex::CheckOffsets(const uint64_t *offsets, uint64_t count) const noexcept {
-	if (offsets[0] != 0 || offsets[nlist()] != count)
-		return Status::Corrupt("IVF index list sizes do not match");
-	for (size_t l = 0; l < nlist(); l++)
-		if (offsets[l + 1] < offsets[l])
-			return Status::Corrupt("IVF index list sizes do not match");
-	return Status::Ok();
-}
-
-// RestoreTrained puts the stored centroids and codebooks or ranges back into
-// the FAISS index (IVF_PQ also recomputes FAISS' precomputed table).
-Status IvfIndex::RestoreTrained(const uint8_t *centroids, const float *aux) {
-	if (!binary_) {
-		const float *c = reinterpret_cast<const float *>(centroids);
-		for (size_t i = 0; i < nlist() * static_cast<size_t>(config_.dim); i++)
-			if (!std::isfinite(c[i]))
-				return Status::Corrupt("IVF index holds a centroid with NaN or infinity");
-		for (size_t i = 0; i < ExpectedAux(); i++)
-			if (!std::isfinite(aux[i]))
-				return Status::Corrupt("IVF index holds a codebook with NaN or infinity");
-	}
-	if (binary_) {
-		bin_->quantizer->add(static_cast<idx_t>(nlist()), centroids);
-		bin_->is_trained = true;
-	} else {
-		ivf_->quantizer->add(static_cast<idx_t>(nlist()), reinterpret_cast<const float *>(centroids));
-		if (auto *pq = dynamic_cast<faiss::IndexIVFPQ *>(ivf_.get())) {
-			pq->pq.centroids.assign(aux, aux + ExpectedAux());
-			pq->precompute_table();
-		}
-		if (auto *sq = dynamic_cast<faiss::IndexIVFScalarQuantizer *>(ivf_.get()))
-			sq->sq.trained.assign(aux, aux + ExpectedAux());
-		ivf_->is_trained = true;
-	}
-	trained_ = true;
-	return Status::Ok();
-}
-
-// Load reads the sections (growing as bytes arrive), then fills FAISS'
-// lists, the raw store and the label map, checking every label, size and
-// vector; no stored byte reaches a FAISS parser.
-Status IvfIndex::Load(const IndexHeader &h, IndexStreamReader &reader) {
-	IvfMeta meta;
-	VECDB_RETURN_IF_ERROR(reader.Section(&meta, sizeof(meta)));
-	VECDB_RETURN_IF_ERROR(ApplyMeta(h, meta));
-	size_t n = static_cast<size_t>(meta.count), d = static_cast<size_t>(config_.dim), cs = lists_->code_size;
-	std::vector<uint8_t> centroids, codes;
-	std::vector<float> aux, raw;
-	std::vector<uint64_t> offsets, by_label;
-	std::vector<int64_t> ids;
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&centroids, meta.centroid_bytes));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&aux, meta.aux_floats));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&offsets, nlist() + 1));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&ids, n));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&codes, n * cs));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&raw, lists_hold_rows_ ? 0 : n * d));
-	VECDB_RETURN_IF_ERROR(reader.SectionArray(&by_label, n));
-	VECDB_RETURN_IF_ERROR(CheckOffsets(offsets.data(), n));
-	if (meta.trained != 0)
-		VECDB_RETURN_IF_ERROR(RestoreTrained(centroids.data(), aux.data()));
-	rows_.reserve(n);
-	for (size_t l = 0; l < nlist(); l++) {
-		size_t a = static_cast<size_t>(offsets[l]), b = static_cast<size_t>(offsets[l + 1]);
-		lists_->ids[l].assign(ids.begin() + static_cast<ptrdiff_t>(a), ids.begin() + static_cast<ptrdiff_t>(b));
-		lists_->codes[l].assign(codes.begin() + static_cast<ptrdiff_t>(a * cs),
-								codes.begin() + static_cast<ptrdiff_t>(b * cs));
-		if (!lists_hold_rows_)
-			raw_[l].assign(raw.begin() + static_cast<ptrdiff_t>(a * d), raw.begin() + static_cast<ptrdiff_t>(b * d));
-		for (size_t j = a; j < b; j++) {
-			if (ids[j] < 0 || !rows_.emplace(ids[j], PackLoc(l, j - a)).second)
-				return Status::Corrupt("IVF index holds a bad or duplicate label");
-		}
-	}
-	(binary_ ? bin_->ntotal : ivf_->ntotal) = static_cast<idx_t>(n);
-	for (size_t j = 0; j < n; j++)
-		if (by_label[j] >= n || (j > 0 && ids[by_label[j]] <= ids[by_label[j - 1]]))
-			return Status::Corrupt("IVF index label order inconsistent");
-	if (n > 0 && (ids[by_label[0]] != meta.min_label || ids[by_label[n - 1]] != meta.max_label))
-		return Status::Corrupt("IVF index label span inconsistent");
-	if (!binary_) {
-		for (size_t l = 0; l < nlist(); l++) {
-			RowSet rows = ListRows(l);
-			for (size_t i = 0; i < rows.n * d; i++)
-				if (!std::isfinite(reinterpret_cast<const float *>(rows.base)[i]))
-					return Status::Corrupt("IVF index holds a vector with NaN or infinity");
-		}
-	}
-	return Status::Ok();
-}
-
-// OpenView restores the trained state (small private copies: centroids,
-// codebooks or ranges, IVF_PQ's precomputed table) and points FAISS and the
-// exact paths at the sections.
-Status IvfIndex::OpenView(const IndexBytes &bytes, const IvfSections &s) {
-	VECDB_RETURN_IF_ERROR(CheckOffsets(s.offsets, s.meta.count));
-	if (s.meta.trained != 0)
-		VECDB_RETURN_IF_ERROR(RestoreTrained(s.centroids, s.aux));
-	size_t cs = lists_->code_size;
-	if (binary_) {
-		bin_->ntotal = static_cast<idx_t>(s.meta.count);
-	} else {
-		ivf_->replace_invlists(new ByteInvertedLists(nlist(), cs, s), true);
-		ivf_->ntotal = static_cast<idx_t>(s.meta.count);
-	}
-	lists_ = nullptr;
-	raw_.clear();
-	view_ = true;
-	bytes_ = bytes;
-	sections_ = s;
-	return Status::Ok();
-}
-
-}  // namespace
+using ivf::idx_t;
+using ivf::IvfIndex;
 
 // EstimateIvfMemory mirrors MemoryUsage for one Build of n rows: per row its
 // code, label, map entry and (IVF_PQ, IVF_SQ8) raw vector; per list the
@@ -1362,16 +472,11 @@ Expected<std::unique_ptr<Index>> NewIvfIndex(const IndexConfig &config) noexcept
 	Status s = ValidateConfig(config);
 	if (!s.ok())
 		return s;
-	std::unique_ptr<IvfIndex> index;
-	try {
-		index = std::make_unique<IvfIndex>(config);
-	} catch (...) {
-		return Status::OutOfMemory("out of memory creating an IVF index");
-	}
-	s = index->Init();
-	if (!s.ok())
-		return s;
-	return std::unique_ptr<Index>(std::move(index));
+	return Catching("creating an IVF index", [&]() -> Expected<std::unique_ptr<Index>> {
+		auto index = std::make_unique<IvfIndex>(config);
+		VECDB_RETURN_IF_ERROR(index->Init());
+		return std::unique_ptr<Index>(std::move(index));
+	});
 }
 
 // NewTrainedIvfFlat makes the index, then restores the centroids as Load does.
@@ -1397,64 +502,6 @@ const float *IvfFloatCentroids(const Index &index) noexcept {
 	if (ivf == nullptr || ivf->NeedsTraining() || IsBinaryKind(ivf->kind()))
 		return nullptr;
 	return reinterpret_cast<const float *>(ivf->Centroids());
-}
-
-// LoadIvfIndex reads an IVF index's payload after the common header; any
-// inconsistency is Corrupt.
-Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept {
-	IndexConfig config;
-	config.kind = static_cast<IndexKind>(header.kind);
-	config.metric = static_cast<Metric>(header.metric);
-	config.dim = header.dim;
-	if (IsBinaryKind(config.kind) && config.dim % 8 != 0)
-		return Status::Corrupt("BIN_IVF index dimensions not a multiple of 8");
-	std::unique_ptr<IvfIndex> index;
-	Status s = Catching("loading an IVF index", [&]() -> Status {
-		index = std::make_unique<IvfIndex>(config);
-		return index->Load(header, reader);
-	});
-	if (s.code() == StatusCode::kInternal)
-		return Status::Corrupt("corrupt IVF index: " + s.message());
-	if (!s.ok())
-		return s;
-	return std::unique_ptr<Index>(std::move(index));
-}
-
-// OpenIvfView creates the FAISS index the meta section describes, locates
-// the sections (O(1)) and makes the index a view of them (O(nlist) checks).
-Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept {
-	const IndexHeader &h = bytes.header;
-	IndexConfig config;
-	config.kind = static_cast<IndexKind>(h.kind);
-	config.metric = static_cast<Metric>(h.metric);
-	config.dim = h.dim;
-	if (IsBinaryKind(config.kind) && config.dim % 8 != 0)
-		return Status::Corrupt("BIN_IVF index dimensions not a multiple of 8");
-	std::unique_ptr<IvfIndex> index;
-	Status s = Catching("opening an IVF view", [&]() -> Status {
-		index = std::make_unique<IvfIndex>(config);
-		ViewCursor c(bytes);
-		IvfSections sec;
-		VECDB_RETURN_IF_ERROR(c.TakeCopy(&sec.meta));
-		VECDB_RETURN_IF_ERROR(index->ApplyMeta(h, sec.meta));
-		uint64_t n = sec.meta.count;
-		size_t d = static_cast<size_t>(config.dim);
-		bool hold = config.kind == IndexKind::kIvfFlat || config.kind == IndexKind::kBinIvf;
-		VECDB_RETURN_IF_ERROR(c.Take(sec.meta.centroid_bytes, &sec.centroids));
-		VECDB_RETURN_IF_ERROR(c.Take(sec.meta.aux_floats, &sec.aux));
-		VECDB_RETURN_IF_ERROR(c.Take(static_cast<uint64_t>(sec.meta.nlist) + 1, &sec.offsets));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &sec.ids));
-		VECDB_RETURN_IF_ERROR(c.Take(n * sec.meta.code_size, &sec.codes));
-		VECDB_RETURN_IF_ERROR(c.Take(hold ? 0 : n * d, &sec.raw));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &sec.by_label));
-		VECDB_RETURN_IF_ERROR(c.Done());
-		return index->OpenView(bytes, sec);
-	});
-	if (s.code() == StatusCode::kInternal)
-		return Status::Corrupt("corrupt IVF index: " + s.message());
-	if (!s.ok())
-		return s;
-	return std::unique_ptr<Index>(std::move(index));
 }
 
 }  // namespace vecdb::engine

@@ -1,10 +1,12 @@
 // thread_util.cpp implements the signal-blocking helpers behind every thread
-// the engine starts, and the OpenMP pool warm-up.
+// the engine starts, the OpenMP pool warm-up and thread count, and the
+// per-thread stop registration.
 #include "knowhere/thread_util.hpp"
 
 #include <omp.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <string>
 
 namespace vecdb::engine {
@@ -41,6 +43,45 @@ Status WarmOpenMP(int threads) noexcept {
 	}
 	(void) team;
 	return Status::Ok();
+}
+
+// OmpThreads warms the pool for n threads, then sets the count.
+OmpThreads::OmpThreads(int n) noexcept : saved_(omp_get_max_threads()) {
+	int threads = std::max(1, n);
+	(void) WarmOpenMP(threads);
+	omp_set_num_threads(threads);
+}
+
+// ~OmpThreads restores the count the scope began with.
+OmpThreads::~OmpThreads() {
+	omp_set_num_threads(saved_);
+}
+
+namespace {
+
+// tls_thread_stop is the ThreadStop registered on this thread, if any.
+thread_local ThreadStop *tls_thread_stop = nullptr;
+
+}  // namespace
+
+// ThreadStopScope registers stop on the calling thread.
+ThreadStopScope::ThreadStopScope(ThreadStop *stop) noexcept : saved_(tls_thread_stop) {
+	tls_thread_stop = stop;
+}
+
+// ~ThreadStopScope restores the previous registration.
+ThreadStopScope::~ThreadStopScope() {
+	tls_thread_stop = saved_;
+}
+
+// PollThreadStop polls the calling thread's callback until it fires.
+bool PollThreadStop() noexcept {
+	ThreadStop *s = tls_thread_stop;
+	if (s == nullptr || s->fn == nullptr)
+		return false;
+	if (!s->fired && s->fn(s->arg))
+		s->fired = true;
+	return s->fired;
 }
 
 }  // namespace vecdb::engine

@@ -1,6 +1,8 @@
 // thread_util.hpp is the engine's one way to start threads: every thread it
 // creates starts with all signals blocked, so that only the calling thread (in
-// PostgreSQL, the backend's own) ever runs a signal handler.
+// PostgreSQL, the backend's own) ever runs a signal handler. It also holds the
+// per-call OpenMP thread count and the per-thread stop registration that a
+// library's own interrupt hook (FAISS' InterruptCallback) polls.
 //
 // A new thread inherits its creator's signal mask, so ThreadGroup blocks every
 // signal on the calling thread around the creation and restores the old mask
@@ -81,5 +83,46 @@ private:
 // least that many threads, all with signals blocked, before FAISS uses it.
 // One thread needs no pool: WarmOpenMP(1) does nothing. InvalidArgument below 1.
 Status WarmOpenMP(int threads) noexcept;
+
+// OmpThreads sets OpenMP's thread count for one scope (after creating the
+// pool with signals blocked, WarmOpenMP) and restores the old count after.
+// n below 1 means 1.
+class OmpThreads {
+public:
+	explicit OmpThreads(int n) noexcept;
+	~OmpThreads();
+	OmpThreads(const OmpThreads &) = delete;
+	OmpThreads &operator=(const OmpThreads &) = delete;
+
+private:
+	int saved_;
+};
+
+// ThreadStop is a stop callback registered for one call on one thread, and
+// whether it has fired.
+struct ThreadStop {
+	bool (*fn)(void *arg) noexcept = nullptr;
+	void *arg = nullptr;
+	bool fired = false;
+};
+
+// ThreadStopScope registers a ThreadStop for the calling thread for its
+// lifetime (restoring the one registered before), so that a hook a library
+// calls on that thread can reach the caller's stop callback.
+class ThreadStopScope {
+public:
+	explicit ThreadStopScope(ThreadStop *stop) noexcept;
+	~ThreadStopScope();
+	ThreadStopScope(const ThreadStopScope &) = delete;
+	ThreadStopScope &operator=(const ThreadStopScope &) = delete;
+
+private:
+	ThreadStop *saved_;
+};
+
+// PollThreadStop asks the calling thread's registered ThreadStop: true once
+// its callback said stop (it is not asked again); false when none is
+// registered, so other threads (OpenMP workers) always go on.
+bool PollThreadStop() noexcept;
 
 }  // namespace vecdb::engine

@@ -121,7 +121,7 @@ std::string Bytes(const Index &index) {
 }
 
 // StoredCentroids reads an IVF index's coarse centroids from its serialized
-// form: the meta section (IvfMeta, 80 bytes in ivf_index.cpp), then nlist x
+// form: the meta section (IvfMeta, 80 bytes in ivf_internal.hpp), then nlist x
 // dim floats.
 std::vector<float> StoredCentroids(const Index &index, int nlist) {
 	std::string b = Bytes(index);

@@ -1,9 +1,11 @@
 // test_thread_util.cpp checks that every thread the engine starts (its own
 // workers, libgomp's pool after WarmOpenMP) has all signals blocked, and that
-// the calling thread's mask is left as it was.
+// the calling thread's mask is left as it was; that OmpThreads sets OpenMP's
+// count for its scope only; and that a ThreadStop reaches only its own thread.
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <omp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -121,6 +123,54 @@ TEST(WarmOpenMP, PoolThreadsHaveSignalsBlocked) {
 	EXPECT_GE(blocked, 3u);
 	for (unsigned long long m : others_before)
 		std::printf("thread present before the warm-up: SigBlk %016llx\n", m);
+}
+
+TEST(OmpThreads, SetsTheCountForItsScopeOnly) {
+	int before = omp_get_max_threads();
+	{
+		OmpThreads threads(3);
+		EXPECT_EQ(omp_get_max_threads(), 3);
+		{
+			OmpThreads inner(0);
+			EXPECT_EQ(omp_get_max_threads(), 1);
+		}
+		EXPECT_EQ(omp_get_max_threads(), 3);
+	}
+	EXPECT_EQ(omp_get_max_threads(), before);
+}
+
+// StopAfter says stop once its counter reaches zero.
+bool StopAfter(void *arg) noexcept {
+	auto *left = static_cast<int *>(arg);
+	return --*left <= 0;
+}
+
+TEST(ThreadStop, ReachesOnlyTheRegisteringThreadAndStaysFired) {
+	EXPECT_FALSE(PollThreadStop());
+	int left = 2;
+	ThreadStop stop{StopAfter, &left, false};
+	{
+		ThreadStopScope scope(&stop);
+		std::atomic<int> other_saw{-1};
+		{
+			ThreadGroup group;
+			group.Start(1, [&](size_t) noexcept { other_saw = PollThreadStop() ? 1 : 0; });
+		}
+		EXPECT_EQ(other_saw.load(), 0) << "another thread must not run the caller's callback";
+		EXPECT_FALSE(PollThreadStop());
+		EXPECT_TRUE(PollThreadStop());
+		EXPECT_TRUE(stop.fired);
+		/* fired: the callback is not asked again */
+		EXPECT_TRUE(PollThreadStop());
+		EXPECT_EQ(left, 0);
+		ThreadStop never{nullptr, nullptr, false};
+		{
+			ThreadStopScope inner(&never);
+			EXPECT_FALSE(PollThreadStop());
+		}
+		EXPECT_TRUE(PollThreadStop()) << "the outer registration comes back";
+	}
+	EXPECT_FALSE(PollThreadStop());
 }
 
 }  // namespace

@@ -1,0 +1,619 @@
+// hnsw_graph.cpp holds the HNSW kind's graph: hnswlib 0.6.2's
+// HierarchicalNSW with our insert path (Graph), the distance functions it
+// calls, and HnswGraph, through which the rest of the kind reaches it. The only
+// translation unit that includes <hnswlib/hnswlib.h> (see hnsw_graph.hpp).
+//
+// Design. hnswlib's HierarchicalNSW holds the graph: the level-0 block (links,
+// vector, label per element), the upper-layer link lists, levels and the label
+// map, all public members. We keep its data structures and its search for
+// insertion candidates (searchBaseLayer), and write the rest ourselves:
+//
+// - Insert: our own version of addPoint, so that neighbour selection can
+//   follow pgvector (HnswBuildOptions): pruned candidates fill a list up to
+//   its capacity (default on), and optionally a new element takes up to 2m
+//   neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and
+//   mutuallyConnectNewElement are not virtual, so SelectNeighbors and Connect
+//   below replace them.
+// - Concurrent inserts (hnsw_build.cpp starts the threads). Locking is
+//   hnswlib's: `global` guards the entry point and top level (held through an
+//   insert that raises the top level), link_list_locks_[id] guards id's lists
+//   (searchBaseLayer takes it per expansion, Connect per neighbour written).
+//   An element becomes reachable only through a back-link written after its
+//   own list, so no thread reads a list being filled; and a thread waits for
+//   another's lock only on an element reachable on the level it searches,
+//   which that other thread has finished with, so there is no cycle of waits.
+//   A descent moves only to elements whose lists are written on every level
+//   (Graph::Linked): one still being linked can be reachable on an upper
+//   level with an empty list below, and an insert that entered layer 0 there
+//   found almost nothing (2 of 4,000 rows unreachable in half of the 4-thread
+//   builds of Hnsw.ParallelBuildKeepsEveryRowReachable). A new element's list
+//   keeps links other threads already added to it (Connect), and after a
+//   parallel Add RepairOrphans links every element from a close neighbour.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include <hnswlib/hnswlib.h>
+
+#include "knowhere/distance.hpp"
+#include "knowhere/hnsw_graph.hpp"
+
+namespace vecdb::engine::hnsw {
+
+static_assert(std::is_same_v<tableint, hnswlib::tableint> && std::is_same_v<linklistsizeint, hnswlib::linklistsizeint> &&
+				  std::is_same_v<labeltype, hnswlib::labeltype>,
+			  "hnsw_graph.hpp's types are hnswlib's");
+static_assert(std::is_same_v<DistFunc, hnswlib::DISTFUNC<float>>, "hnsw_graph.hpp's DistFunc is hnswlib's");
+
+namespace {
+
+// L2Dist returns the squared L2 distance of two dim-float rows.
+float L2Dist(const void *a, const void *b, const void *dim) {
+	return L2SqrF32(static_cast<const float *>(a), static_cast<const float *>(b), *static_cast<const size_t *>(dim));
+}
+
+// NegIpDist returns the negative inner product (smaller is closer).
+float NegIpDist(const void *a, const void *b, const void *dim) {
+	return -InnerProductF32(static_cast<const float *>(a), static_cast<const float *>(b),
+							*static_cast<const size_t *>(dim));
+}
+
+// CosineDist returns 1 - a.b for rows normalized at add and at query.
+float CosineDist(const void *a, const void *b, const void *dim) {
+	return 1.0f - InnerProductF32(static_cast<const float *>(a), static_cast<const float *>(b),
+								  *static_cast<const size_t *>(dim));
+}
+
+// L1Dist returns the L1 (taxicab) distance.
+float L1Dist(const void *a, const void *b, const void *dim) {
+	return L1F32(static_cast<const float *>(a), static_cast<const float *>(b), *static_cast<const size_t *>(dim));
+}
+
+}  // namespace
+
+// DistanceFor picks the kernel of a metric (L2 for any other).
+DistFunc DistanceFor(Metric metric) noexcept {
+	switch (metric) {
+		case Metric::kInnerProduct:
+			return NegIpDist;
+		case Metric::kCosine:
+			return CosineDist;
+		case Metric::kL1:
+			return L1Dist;
+		default:
+			return L2Dist;
+	}
+}
+
+// KernelSpace is the hnswlib space that routes distances to our SIMD kernels.
+class KernelSpace final : public hnswlib::SpaceInterface<float> {
+public:
+	KernelSpace(Metric metric, size_t dim) : dim_(dim), func_(DistanceFor(metric)) {}
+	size_t get_data_size() override { return dim_ * sizeof(float); }
+	hnswlib::DISTFUNC<float> get_dist_func() override { return func_; }
+	void *get_dist_func_param() override { return &dim_; }
+
+private:
+	size_t dim_;
+	hnswlib::DISTFUNC<float> func_;
+};
+
+// Graph is hnswlib's HierarchicalNSW with our insert path and read helpers.
+class Graph final : public hnswlib::HierarchicalNSW<float> {
+public:
+	Graph(KernelSpace *space, size_t capacity, size_t m, size_t ef_construction, size_t seed)
+		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed) {
+		/* hnswlib's 65,536 update locks (2.6 MB) serve only its addPoint and
+		   updatePoint, which we never call. */
+		std::vector<std::mutex>().swap(link_list_update_locks_);
+	}
+
+	// Dist returns the score of a query against element id.
+	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
+
+	// Links returns the neighbour list of id on level and its length.
+	const tableint *Links(tableint id, int level, size_t *n) const {
+		linklistsizeint *ll = get_linklist_at_level(id, level);
+		*n = getListCount(ll);
+		return reinterpret_cast<const tableint *>(ll + 1);
+	}
+
+	// EnsureCapacity grows the element arrays to hold n elements (doubling).
+	void EnsureCapacity(size_t n) {
+		if (n > max_elements_)
+			resizeIndex(std::max(n, max_elements_ * 2));
+	}
+
+	// InitElement stores element id's prepared vector (already written at
+	// VectorPtr(id)), label and level with empty link lists; it leaves the
+	// graph, the label map and cur_element_count to the caller.
+	void InitElement(tableint id, labeltype label, int level) {
+		char *block = data_level0_memory_ + id * size_data_per_element_ + offsetLevel0_;
+		memset(block, 0, size_links_level0_);
+		setExternalLabel(id, label);
+		linkLists_[id] = nullptr;
+		if (level > 0) {
+			/* hnswlib's searchBaseLayer reads one id past a list to prefetch:
+			   pad so that read stays inside the block (hnswlib allocates + 1). */
+			size_t bytes = size_links_per_element_ * level + sizeof(tableint);
+			linkLists_[id] = static_cast<char *>(malloc(bytes));
+			if (linkLists_[id] == nullptr)
+				throw std::bad_alloc();
+			memset(linkLists_[id], 0, bytes);
+		}
+		/* Levels are set after the allocation: FreeElement and the destructor free by level. */
+		element_levels_[id] = level;
+	}
+
+	// FreeElement releases what InitElement allocated, for an element that
+	// was never linked (it stays past cur_element_count).
+	void FreeElement(tableint id) {
+		if (element_levels_[id] > 0)
+			free(linkLists_[id]);
+		linkLists_[id] = nullptr;
+		element_levels_[id] = 0;
+	}
+
+	// VectorPtr returns the writable vector of element id.
+	float *VectorPtr(tableint id) { return reinterpret_cast<float *>(getDataByInternalId(id)); }
+
+	// SelectNeighbors runs the HNSW neighbour heuristic over candidates sorted
+	// by increasing score and returns at most capacity of them; with
+	// keep_pruned the pruned ones fill the list up to capacity (pgvector).
+	void SelectNeighbors(const std::vector<DistPair> &cands, size_t capacity, bool keep_pruned,
+						 std::vector<DistPair> *out) const {
+		out->clear();
+		/* hnswlib keeps every candidate when there are fewer than capacity. */
+		if (cands.size() < capacity) {
+			*out = cands;
+			return;
+		}
+		std::vector<DistPair> pruned;
+		for (const DistPair &c : cands) {
+			if (out->size() >= capacity)
+				break;
+			bool good = true;
+			for (const DistPair &s : *out) {
+				if (fstdistfunc_(getDataByInternalId(s.second), getDataByInternalId(c.second), dist_func_param_) <
+					c.first) {
+					good = false;
+					break;
+				}
+			}
+			if (good)
+				out->push_back(c);
+			else if (keep_pruned)
+				pruned.push_back(c);
+		}
+		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
+			out->push_back(pruned[i]);
+	}
+
+	// Connect links element cur on level to its selected neighbours and each
+	// of them back to cur, shrinking full lists with the heuristic. Each list
+	// is written under its element's lock.
+	void Connect(tableint cur, const std::vector<DistPair> &cands, int level, const HnswBuildOptions &opt) {
+		size_t capacity = level ? maxM_ : maxM0_;
+		size_t pick = (level == 0 && opt.full_layer0) ? maxM0_ : M_;
+		std::vector<DistPair> selected, shrunk, others;
+		SelectNeighbors(cands, pick, opt.keep_pruned, &selected);
+		{
+			/* Another build thread may already have linked itself into cur's
+			   list (it found cur through a layer above): keep those links,
+			   shrinking with the heuristic when the list overflows, or that
+			   element could lose its only way in. */
+			std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
+			linklistsizeint *ll_cur = get_linklist_at_level(cur, level);
+			tableint *cur_links = reinterpret_cast<tableint *>(ll_cur + 1);
+			size_t existing = getListCount(ll_cur);
+			if (existing == 0) {
+				for (size_t i = 0; i < selected.size(); i++)
+					cur_links[i] = selected[i].second;
+				setListCount(ll_cur, static_cast<unsigned short>(selected.size()));
+			} else {
+				others.assign(selected.begin(), selected.end());
+				for (size_t j = 0; j < existing; j++) {
+					tableint e = cur_links[j];
+					bool dup = e == cur;
+					for (const DistPair &o : others)
+						dup = dup || o.second == e;
+					if (!dup)
+						others.emplace_back(fstdistfunc_(getDataByInternalId(e), getDataByInternalId(cur), dist_func_param_),
+											e);
+				}
+				std::sort(others.begin(), others.end());
+				if (others.size() > capacity)
+					SelectNeighbors(others, capacity, opt.keep_pruned, &shrunk);
+				else
+					shrunk.assign(others.begin(), others.end());
+				for (size_t i = 0; i < shrunk.size(); i++)
+					cur_links[i] = shrunk[i].second;
+				setListCount(ll_cur, static_cast<unsigned short>(shrunk.size()));
+			}
+		}
+
+		for (const DistPair &s : selected) {
+			tableint n = s.second;
+			std::lock_guard<std::mutex> lock(link_list_locks_[n]);
+			linklistsizeint *ll = get_linklist_at_level(n, level);
+			size_t sz = getListCount(ll);
+			tableint *links = reinterpret_cast<tableint *>(ll + 1);
+			if (sz < capacity) {
+				links[sz] = cur;
+				setListCount(ll, static_cast<unsigned short>(sz + 1));
+				continue;
+			}
+			others.clear();
+			others.emplace_back(s.first, cur);
+			for (size_t j = 0; j < sz; j++)
+				others.emplace_back(fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(n), dist_func_param_),
+									links[j]);
+			std::sort(others.begin(), others.end());
+			SelectNeighbors(others, capacity, opt.keep_pruned, &shrunk);
+			for (size_t j = 0; j < shrunk.size(); j++)
+				links[j] = shrunk[j].second;
+			setListCount(ll, static_cast<unsigned short>(shrunk.size()));
+		}
+	}
+
+	// BeginBatch marks elements base .. base + n - 1 as not yet linked;
+	// EndBatch marks every element linked again.
+	void BeginBatch(size_t base, size_t n) {
+		batch_base_ = base;
+		linked_.assign(n, 0);
+	}
+	void EndBatch() {
+		batch_base_ = std::numeric_limits<size_t>::max();
+		std::vector<uint8_t>().swap(linked_);
+	}
+
+	// Linked says whether element id has written its lists on every level
+	// (a build thread may still be linking it). Only such an element may
+	// lead a descent to a lower level: another one is reachable on the
+	// levels it has written but may still have an empty list below them, and
+	// an insert entering a level there finds almost nothing.
+	bool Linked(tableint id) const {
+		return id < batch_base_ || __atomic_load_n(&linked_[id - batch_base_], __ATOMIC_ACQUIRE) != 0;
+	}
+
+	// RepairOrphans makes sure every element of 0 .. count-1 but the entry
+	// point is linked from one of its kRepairNear closest neighbours on layer
+	// 0: otherwise it gets a link from its closest one, in a free slot or in
+	// place of that neighbour's farthest link to an element with other
+	// in-links. Concurrent inserts can leave an element linked only from far
+	// away (its neighbours were inserted at the same time and pruned it), or
+	// not at all; a search for it then finds it late or never. Runs after the
+	// build threads have finished.
+	void RepairOrphans(size_t count) {
+		constexpr size_t kRepairNear = 3;
+		std::vector<uint32_t> in(count, 0);
+		for (size_t id = 0; id < count; id++) {
+			linklistsizeint *ll = get_linklist0(static_cast<tableint>(id));
+			size_t sz = getListCount(ll);
+			tableint *links = reinterpret_cast<tableint *>(ll + 1);
+			for (size_t j = 0; j < sz; j++)
+				if (links[j] < count)
+					in[links[j]]++;
+		}
+		for (size_t id = 0; id < count; id++) {
+			if (static_cast<tableint>(id) == enterpoint_node_)
+				continue;
+			linklistsizeint *own = get_linklist0(static_cast<tableint>(id));
+			size_t own_sz = getListCount(own);
+			tableint *own_links = reinterpret_cast<tableint *>(own + 1);
+			if (own_sz == 0)
+				continue;
+			bool linked_back = false;
+			for (size_t j = 0; j < std::min(own_sz, kRepairNear) && !linked_back; j++) {
+				linklistsizeint *ll = get_linklist0(own_links[j]);
+				size_t sz = getListCount(ll);
+				tableint *links = reinterpret_cast<tableint *>(ll + 1);
+				for (size_t t = 0; t < sz && !linked_back; t++)
+					linked_back = links[t] == static_cast<tableint>(id);
+			}
+			if (linked_back)
+				continue;
+			tableint nb = own_links[0];
+			linklistsizeint *ll = get_linklist0(nb);
+			size_t sz = getListCount(ll);
+			tableint *links = reinterpret_cast<tableint *>(ll + 1);
+			if (sz < maxM0_) {
+				links[sz] = static_cast<tableint>(id);
+				setListCount(ll, static_cast<unsigned short>(sz + 1));
+				in[id]++;
+				continue;
+			}
+			size_t victim = sz;
+			float worst = -1.0f;
+			for (size_t j = 0; j < sz; j++) {
+				if (in[links[j]] < 2)
+					continue;
+				float d = fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(nb), dist_func_param_);
+				if (d > worst) {
+					worst = d;
+					victim = j;
+				}
+			}
+			if (victim == sz)
+				continue;
+			in[links[victim]]--;
+			links[victim] = static_cast<tableint>(id);
+			in[id]++;
+		}
+	}
+
+	// Link inserts element cur (stored by InitElement) into the graph:
+	// hnswlib's addPoint with our neighbour selection. Safe to run on several
+	// threads at once for different elements (see the design notes).
+	void Link(tableint cur, const HnswBuildOptions &opt) {
+		const float *v = VectorPtr(cur);
+		int level = element_levels_[cur];
+		std::unique_lock<std::mutex> top(global);
+		int maxlevel = maxlevel_;
+		tableint ep = enterpoint_node_;
+		if (maxlevel < 0) {
+			enterpoint_node_ = cur;
+			maxlevel_ = level;
+			MarkLinked(cur);
+			return;
+		}
+		/* An insert that raises the top level keeps `global` until it is done. */
+		if (level <= maxlevel)
+			top.unlock();
+		float ep_dist = Dist(v, ep);
+		for (int l = maxlevel; l > level; l--)
+			ep = DescendLocked(v, ep, l, &ep_dist);
+		std::vector<DistPair> cands;
+		for (int l = std::min(level, maxlevel); l >= 0; l--) {
+			auto found = searchBaseLayer(ep, v, l);
+			cands.resize(found.size());
+			for (size_t i = found.size(); i > 0; i--) {
+				cands[i - 1] = found.top();
+				found.pop();
+			}
+			Connect(cur, cands, l, opt);
+			/* cands is sorted nearest first; keep ep when none is linked yet */
+			for (const DistPair &c : cands)
+				if (Linked(c.second)) {
+					ep = c.second;
+					break;
+				}
+		}
+		MarkLinked(cur);
+		if (level > maxlevel) {
+			enterpoint_node_ = cur;
+			maxlevel_ = level;
+		}
+	}
+
+	// MarkLinked publishes that cur's lists are all written (Linked).
+	void MarkLinked(tableint cur) {
+		if (cur >= batch_base_)
+			__atomic_store_n(&linked_[cur - batch_base_], 1, __ATOMIC_RELEASE);
+	}
+
+	// DescendLocked is Descend for a graph other threads are writing: each
+	// list is read under its element's lock.
+	tableint DescendLocked(const float *q, tableint ep, int level, float *dist) {
+		bool changed = true;
+		while (changed) {
+			changed = false;
+			std::lock_guard<std::mutex> lock(link_list_locks_[ep]);
+			size_t n;
+			const tableint *links = Links(ep, level, &n);
+			tableint next = ep;
+			for (size_t i = 0; i < n; i++) {
+				if (!Linked(links[i]))
+					continue;
+				float d = Dist(q, links[i]);
+				if (d < *dist) {
+					*dist = d;
+					next = links[i];
+					changed = true;
+				}
+			}
+			ep = next;
+		}
+		return ep;
+	}
+
+private:
+	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
+	size_t batch_base_ = std::numeric_limits<size_t>::max();
+	std::vector<uint8_t> linked_;
+};
+
+
+HnswGraph::HnswGraph(Metric metric, size_t dim, size_t capacity, size_t m, size_t ef_construction, size_t seed)
+	: space_(std::make_unique<KernelSpace>(metric, dim)),
+	  graph_(std::make_unique<Graph>(space_.get(), capacity, m, ef_construction, seed)) {}
+
+// ~HnswGraph frees the graph, then the space it points at (member order).
+HnswGraph::~HnswGraph() = default;
+
+// Ref points at hnswlib's arrays.
+GraphRef HnswGraph::Ref() const noexcept {
+	const Graph &g = *graph_;
+	GraphRef r;
+	r.level0 = g.data_level0_memory_;
+	r.per_element = g.size_data_per_element_;
+	r.offset_data = g.offsetData_;
+	r.count = g.cur_element_count;
+	r.max_m0 = g.maxM0_;
+	r.max_m = g.maxM_;
+	r.per_level = g.size_links_per_element_;
+	r.levels = g.element_levels_.data();
+	r.upper_ptrs = g.linkLists_;
+	r.max_level = g.maxlevel_;
+	r.entry = g.enterpoint_node_;
+	r.dist = g.fstdistfunc_;
+	r.dist_param = g.dist_func_param_;
+	r.visited = g.visited_list_pool_;
+	return r;
+}
+
+// count returns hnswlib's element count.
+size_t HnswGraph::count() const noexcept {
+	return graph_->cur_element_count;
+}
+
+// FindLabel looks the label up in hnswlib's label map.
+bool HnswGraph::FindLabel(int64_t label, tableint *id) const {
+	auto it = label < 0 ? graph_->label_lookup_.end() : graph_->label_lookup_.find(static_cast<labeltype>(label));
+	if (it == graph_->label_lookup_.end())
+		return false;
+	*id = it->second;
+	return true;
+}
+
+// HasLabel asks the label map.
+bool HnswGraph::HasLabel(int64_t label) const {
+	return graph_->label_lookup_.count(static_cast<labeltype>(label)) != 0;
+}
+
+// ReserveLabels reserves the label map.
+void HnswGraph::ReserveLabels(size_t n) {
+	graph_->label_lookup_.reserve(n);
+}
+
+// AddLabel inserts into the label map unless the label is there.
+bool HnswGraph::AddLabel(int64_t label, tableint id) {
+	return graph_->label_lookup_.emplace(static_cast<labeltype>(label), id).second;
+}
+
+// EnsureCapacity grows hnswlib's arrays.
+void HnswGraph::EnsureCapacity(size_t n) {
+	graph_->EnsureCapacity(n);
+}
+
+// Level0 returns hnswlib's level-0 block.
+char *HnswGraph::Level0() noexcept {
+	return graph_->data_level0_memory_;
+}
+
+// VectorPtr returns element id's vector slot.
+float *HnswGraph::VectorPtr(tableint id) noexcept {
+	return graph_->VectorPtr(id);
+}
+
+// StoredLabel reads the label in element id's level-0 slot.
+int64_t HnswGraph::StoredLabel(tableint id) const noexcept {
+	return static_cast<int64_t>(graph_->getExternalLabel(id));
+}
+
+// DrawLevel draws from hnswlib's level generator (its seed is the config's).
+int HnswGraph::DrawLevel() {
+	return graph_->getRandomLevel(graph_->mult_);
+}
+
+// InitElement stores an element unlinked.
+void HnswGraph::InitElement(tableint id, int64_t label, int level) {
+	graph_->InitElement(id, static_cast<labeltype>(label), level);
+}
+
+// FreeElement frees an element that was never linked.
+void HnswGraph::FreeElement(tableint id) noexcept {
+	graph_->FreeElement(id);
+}
+
+// AdoptElement copies the upper lists, padded as InitElement pads them for
+// hnswlib's prefetch over-read, then sets the level.
+void HnswGraph::AdoptElement(tableint id, int level, const char *upper) {
+	Graph &g = *graph_;
+	g.linkLists_[id] = nullptr;
+	if (level > 0) {
+		size_t bytes = static_cast<size_t>(level) * g.size_links_per_element_;
+		char *lists = static_cast<char *>(calloc(1, bytes + sizeof(tableint)));
+		if (lists == nullptr)
+			throw std::bad_alloc();
+		memcpy(lists, upper, bytes);
+		g.linkLists_[id] = lists;
+	}
+	/* Levels are set after the allocation: the destructor frees by level. */
+	g.element_levels_[id] = level;
+}
+
+// SetCount sets hnswlib's element count.
+void HnswGraph::SetCount(size_t n) noexcept {
+	graph_->cur_element_count = n;
+}
+
+// SetEntry sets hnswlib's entry point and top level.
+void HnswGraph::SetEntry(tableint entry, int max_level) noexcept {
+	graph_->enterpoint_node_ = entry;
+	graph_->maxlevel_ = max_level;
+}
+
+// BeginBatch starts a batch of unlinked elements.
+void HnswGraph::BeginBatch(size_t base, size_t n) {
+	graph_->BeginBatch(base, n);
+}
+
+// EndBatch ends it.
+void HnswGraph::EndBatch() noexcept {
+	graph_->EndBatch();
+}
+
+// Link inserts one stored element.
+void HnswGraph::Link(tableint cur, const HnswBuildOptions &opt) {
+	graph_->Link(cur, opt);
+}
+
+// RepairOrphans repairs the in-links of the first count elements.
+void HnswGraph::RepairOrphans(size_t count) {
+	graph_->RepairOrphans(count);
+}
+
+namespace {
+
+// CapacityBytes returns the bytes hnswlib allocates per element of
+// capacity: the level-0 block, a link-list pointer, a level, a lock and
+// a slot in each visited list (the pool grows to one per build thread).
+size_t CapacityBytes(size_t capacity, size_t per_element, int threads) noexcept {
+	return capacity * (per_element + sizeof(char *) + sizeof(int) + sizeof(std::mutex) +
+					   static_cast<size_t>(std::max(threads, 1)) * sizeof(hnswlib::vl_type));
+}
+
+// UpperLinkBytes returns the malloc'ed upper-layer lists of one element
+// of level > 0 (padding and malloc's header included).
+size_t UpperLinkBytes(int level, size_t per_level) noexcept {
+	return static_cast<size_t>(level) * per_level + sizeof(tableint) + 16;
+}
+
+// LabelMapBytes returns the label map's nodes and buckets.
+size_t LabelMapBytes(size_t n, size_t buckets) noexcept {
+	return n * 32 + buckets * sizeof(void *);
+}
+
+}  // namespace
+
+// MemoryUsage adds hnswlib's per-capacity arrays, the upper-layer lists and
+// the label map.
+size_t HnswGraph::MemoryUsage(int threads) const noexcept {
+	const Graph &g = *graph_;
+	size_t bytes = sizeof(*this) + sizeof(KernelSpace) + sizeof(Graph) +
+		CapacityBytes(g.max_elements_, g.size_data_per_element_, threads);
+	for (size_t i = 0; i < g.cur_element_count; i++)
+		if (g.element_levels_[i] > 0)
+			bytes += UpperLinkBytes(g.element_levels_[i], g.size_links_per_element_);
+	return bytes + LabelMapBytes(g.label_lookup_.size(), g.label_lookup_.bucket_count());
+}
+
+// EstimateMemory counts capacity max(n, kInitialCapacity), n / m elements
+// with upper layers holding n / (m - 1) upper lists in all (level l is
+// reached with probability m^-l), a label map with about one bucket per row.
+size_t HnswGraph::EstimateMemory(const IndexConfig &config, size_t n) noexcept {
+	size_t m = static_cast<size_t>(config.m);
+	size_t per_element = 2 * m * sizeof(tableint) + sizeof(linklistsizeint) +
+		static_cast<size_t>(config.dim) * sizeof(float) + sizeof(labeltype);
+	size_t per_level = m * sizeof(tableint) + sizeof(linklistsizeint);
+	size_t bytes = sizeof(HnswGraph) + sizeof(KernelSpace) + sizeof(Graph) +
+		CapacityBytes(std::max(n, kInitialCapacity), per_element, config.threads);
+	bytes += n / (m - 1) * per_level + n / m * (sizeof(tableint) + 16);
+	return bytes + LabelMapBytes(n, n);
+}
+
+}  // namespace vecdb::engine::hnsw

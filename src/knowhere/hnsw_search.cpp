@@ -1,0 +1,481 @@
+// hnsw_search.cpp answers queries on an HNSW graph, owned or viewed: search,
+// filtered search, range search, the iterator and Reconstruct.
+//
+// - Search: greedy descent through the upper layers down to layer 1, a beam
+//   search of layer 1 whose results seed layer 0 (LayerEntries), then a
+//   best-first search of layer 0 that walks through filtered nodes but admits
+//   only allowed ones into the result set, with ef widened as the allowed
+//   fraction falls. Few allowed rows (below brute_force_ratio, default 0.2,
+//   or k at least half of them) are searched exactly, and so is any graph
+//   search that came up short of k; with labels 0 .. n-1 the exact scan
+//   lists the allowed rows from the bitset instead of testing every element.
+// - Iterator: the layer-0 best-first expansion kept alive between batches
+//   (frontier heap, visited set, heap of found-but-unreturned allowed rows);
+//   when the frontier is empty, rows never reached are added by brute force.
+//   Below brute_force_ratio it is brute_force.hpp's ExactIterator.
+// - One loop: the layer-1 beam, the layer-0 search and the iterator all run
+//   BestFirst; they differ only in what a scored neighbour does. Every
+//   neighbour loop prefetches the next neighbour's vector (hnswlib's trick;
+//   without it the same search ran slower than searchKnn).
+// - RangeSearch: exact, over the allowed rows (no graph search can promise
+//   every row within a radius).
+// - Exact paths (few rows allowed, fallback, range search, iterator below
+//   the ratio) are brute_force.hpp's, over a RowSet that reads vectors and
+//   labels in place from the level-0 block.
+// - Batches of queries run one after another on the calling thread
+//   (SearchParams.threads is not used yet); concurrent callers are safe, as
+//   searches only read the graph and borrow visited lists from hnswlib's
+//   locked pool.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "knowhere/catching.hpp"
+#include "knowhere/distance.hpp"
+#include "knowhere/hnsw_internal.hpp"
+#include "knowhere/index_kinds.hpp"
+
+namespace vecdb::engine::hnsw {
+
+namespace {
+
+// kStopPollInterval is how many expansions pass between should_stop polls.
+constexpr int kStopPollInterval = 64;
+// kMaxEfWiden caps the factor by which a filter widens ef.
+constexpr double kMaxEfWiden = 20.0;
+// kMaxFilteredEf caps the widened ef.
+constexpr size_t kMaxFilteredEf = 4000;
+
+// StopRequested polls the caller's stop callback.
+bool StopRequested(const SearchParams &p) noexcept {
+	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
+}
+
+// WidenEf scales ef by total/allowed for a filtered search, at most
+// kMaxEfWiden times and to no more than kMaxFilteredEf (unless ef already is).
+size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
+	if (allowed == 0 || total == 0)
+		return ef;
+	double fraction = static_cast<double>(allowed) / static_cast<double>(total);
+	size_t widened = static_cast<size_t>(static_cast<double>(ef) / std::max(fraction, 1.0 / kMaxEfWiden));
+	return std::max(ef, std::min(widened, kMaxFilteredEf));
+}
+
+// BestFirst is the one best-first expansion of a layer: it takes the closest
+// element off the frontier until the frontier is empty or, once top holds
+// width rows, that element is farther than the farthest of them; it scores
+// every neighbour of the element that seen(id) does not reject (seen marks
+// as it tests) and hands it to scored(id, distance), which decides what
+// enters the frontier and top. With params it polls the stop callback every
+// kStopPollInterval expansions (Cancelled).
+template <typename Seen, typename Scored>
+Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, const SearchParams *params,
+				 MinHeap *frontier, const MaxHeap &top, Seen &&seen, Scored &&scored) {
+	/* a local copy the compiler can keep in registers across the distance calls */
+	const GraphRef g = ref;
+	int polls = 0;
+	while (!frontier->empty()) {
+		DistPair c = frontier->top();
+		if (!top.empty() && top.size() >= width && c.first > top.top().first)
+			break;
+		frontier->pop();
+		if (params != nullptr && ++polls % kStopPollInterval == 0 && StopRequested(*params))
+			return Status::Cancelled();
+		size_t n;
+		const tableint *links = g.Links(c.second, level, &n);
+		if (n > 0)
+			g.Prefetch(links[0]);
+		for (size_t j = 0; j < n; j++) {
+			tableint id = links[j];
+			/* as hnswlib: fetch the next neighbour's vector while scoring this one */
+			if (j + 1 < n)
+				g.Prefetch(links[j + 1]);
+			if (seen(id))
+				continue;
+			scored(id, g.Dist(q, id));
+		}
+	}
+	return Status::Ok();
+}
+
+// LayerEntries returns the entry points of a layer-0 search: greedy descent
+// to layer 1, then a beam search of width `width` on layer 1 (a single greedy
+// path there often ends in the wrong cluster when clusters are far apart, and
+// no ef at layer 0 recovers from that), closest first. Width 1 is hnswlib's
+// search: greedy descent down to layer 0, one entry point. The graph must
+// hold an element.
+std::vector<DistPair> LayerEntries(const GraphRef &g, const float *q, size_t width) {
+	tableint ep = g.entry;
+	float d = g.Dist(q, ep);
+	for (int l = g.max_level; l > 1; l--)
+		ep = g.Descend(q, ep, l, &d);
+	if (g.max_level >= 1 && width <= 1)
+		ep = g.Descend(q, ep, 1, &d);
+	if (g.max_level < 1 || width <= 1)
+		return {{d, ep}};
+	VisitedGuard visited(g.visited);
+	MinHeap frontier;
+	MaxHeap top;
+	visited.Visit(ep);
+	frontier.emplace(d, ep);
+	top.emplace(d, ep);
+	(void) BestFirst(
+		g, q, 1, width, nullptr, &frontier, top, [&](tableint id) { return id >= g.count || visited.Visit(id); },
+		[&](tableint id, float dj) {
+			if (top.size() < width || dj < top.top().first) {
+				frontier.emplace(dj, id);
+				top.emplace(dj, id);
+				if (top.size() > width)
+					top.pop();
+			}
+		});
+	std::vector<DistPair> out(top.size());
+	for (size_t i = top.size(); i > 0; i--) {
+		out[i - 1] = top.top();
+		top.pop();
+	}
+	return out;
+}
+
+// HnswIterator is the resumable layer-0 search of one query.
+class HnswIterator final : public Iterator {
+public:
+	HnswIterator(const HnswSearcher *index, std::vector<float> query, const SearchParams &params, BitsetView filter)
+		: index_(index), query_(std::move(query)), params_(params), filter_(filter) {}
+	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
+
+private:
+	// Start seeds the frontier from the graph.
+	void Start(const GraphRef &g);
+	// Admit records a newly scored element: frontier, and results if allowed.
+	bool Admit(const GraphRef &g, tableint id, float d);
+	// NextBatch is Next inside Catching.
+	Status NextBatch(size_t max_batch, std::vector<Neighbor> *out);
+
+	const HnswSearcher *index_;
+	std::vector<float> query_;
+	SearchParams params_;
+	BitsetView filter_;
+	bool started_ = false;
+	bool exhausted_ = false;
+	size_t ef_ = 0;
+	std::vector<uint8_t> visited_;
+	MinHeap frontier_;
+	MinHeap ready_;
+};
+
+}  // namespace
+
+// Prepare validates and copies a query, normalizing it for cosine.
+Status HnswSearcher::Prepare(const void *q, std::vector<float> *out) const {
+	out->resize(static_cast<size_t>(config_.dim));
+	return PrepareVector(config_.metric, config_.dim, q, out->data(), "query");
+}
+
+// CountAllowed counts the elements whose labels pass the filter: a popcount
+// when the labels are 0 .. count-1.
+size_t HnswSearcher::CountAllowed(const GraphRef &g, BitsetView filter) const {
+	size_t n = g.count;
+	if (filter.empty())
+		return n;
+	if (span_.Dense(n))
+		return n - CountFilteredBelow(filter, n);
+	size_t allowed = 0;
+	for (size_t i = 0; i < n; i++)
+		allowed += Allowed(g, filter, static_cast<tableint>(i));
+	return allowed;
+}
+
+// SearchGraph walks layer 0 best-first from the layer entries; filtered
+// nodes are expanded but never enter the ef best results.
+Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef, BitsetView filter,
+								 const SearchParams &params, std::vector<Neighbor> *out) const {
+	const GraphRef g = ref;
+	out->clear();
+	std::vector<DistPair> entries = LayerEntries(g, q, options_.layer1_beam ? ef : 1);
+	VisitedGuard visited(g.visited);
+	MinHeap frontier;
+	MaxHeap top;
+	for (const DistPair &e : entries) {
+		visited.Visit(e.second);
+		frontier.push(e);
+		if (Allowed(g, filter, e.second)) {
+			top.push(e);
+			if (top.size() > ef)
+				top.pop();
+		}
+	}
+	float bound = top.empty() ? std::numeric_limits<float>::infinity() : top.top().first;
+	VECDB_RETURN_IF_ERROR(BestFirst(
+		g, q, 0, ef, &params, &frontier, top, [&](tableint id) { return id >= g.count || visited.Visit(id); },
+		[&](tableint id, float d) {
+			if (top.size() < ef || d < bound) {
+				frontier.emplace(d, id);
+				if (Allowed(g, filter, id)) {
+					top.emplace(d, id);
+					if (top.size() > ef)
+						top.pop();
+					bound = top.top().first;
+				}
+			}
+		}));
+	out->resize(top.size());
+	for (size_t i = top.size(); i > 0; i--) {
+		out->at(i - 1) = {g.Label(top.top().second), top.top().first};
+		top.pop();
+	}
+	std::sort(out->begin(), out->end(), NeighborLess);
+	return Status::Ok();
+}
+
+// ExactRows lists the allowed rows from the bitset when that is cheaper than
+// testing every row's label.
+RowSet HnswSearcher::ExactRows(const GraphRef &g, BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
+							   std::vector<const void *> *rows, BitsetView *scan_filter) const {
+	size_t n = g.count;
+	*scan_filter = filter;
+	if (filter.empty() || !span_.Dense(n) || allowed * kSparseAllowed > n)
+		return Rows(g);
+	labels->clear();
+	labels->reserve(allowed);
+	AllowedBelow(filter, n, labels);
+	rows->clear();
+	rows->reserve(labels->size());
+	size_t kept = 0;
+	for (size_t i = 0; i < labels->size(); i++) {
+		tableint id = static_cast<tableint>((*labels)[i]);
+		if (!span_.identity && !FindLabel((*labels)[i], &id))
+			continue;
+		if (id >= n)
+			continue;
+		(*labels)[kept++] = (*labels)[i];
+		rows->push_back(g.Vector(id));
+	}
+	labels->resize(kept);
+	*scan_filter = BitsetView();
+	RowSet r;
+	r.labels = labels->data();
+	r.rows = rows->data();
+	r.n = labels->size();
+	return r;
+}
+
+// Search answers each query: exactly when few rows are allowed, else by the
+// filtered graph search with ef widened by 1/selectivity, falling back to
+// brute force when the graph search found fewer than k allowed rows.
+Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
+							int64_t *labels, float *distances) const noexcept {
+	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
+	if (nq != 0 && (queries == nullptr || labels == nullptr || distances == nullptr))
+		return Status::InvalidArgument("queries and result buffers must not be null");
+	return Catching("searching an HNSW index", [&]() -> Status {
+		GraphRef g = Ref();
+		size_t total = g.count;
+		size_t allowed = CountAllowed(g, filter);
+		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
+		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_) || k * 2 >= allowed);
+		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
+		if (!filter.empty())
+			ef = WidenEf(ef, allowed, total);
+		std::vector<float> q;
+		std::vector<Neighbor> res;
+		std::vector<int64_t> exact_labels;
+		std::vector<const void *> exact_rows;
+		BitsetView exact_filter;
+		RowSet exact_set;
+		bool have_exact_set = false;
+		const uint8_t *qs = static_cast<const uint8_t *>(queries);
+		for (size_t qi = 0; qi < nq; qi++) {
+			VECDB_RETURN_IF_ERROR(Prepare(qs + qi * RowBytes(config_.metric, config_.dim), &q));
+			int64_t *out_labels = labels + qi * k;
+			float *out_distances = distances + qi * k;
+			res.clear();
+			if (allowed > 0 && !exact)
+				VECDB_RETURN_IF_ERROR(SearchGraph(g, q.data(), ef, filter, params, &res));
+			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
+				if (!have_exact_set) {
+					exact_set = ExactRows(g, filter, allowed, &exact_labels, &exact_rows, &exact_filter);
+					have_exact_set = true;
+				}
+				VECDB_RETURN_IF_ERROR(BruteForceSearch(config_.metric, config_.dim, q.data(), exact_set, k,
+													   exact_filter, params, out_labels, out_distances));
+				continue;
+			}
+			for (size_t i = 0; i < k; i++) {
+				out_labels[i] = i < res.size() ? res[i].label : -1;
+				out_distances[i] = i < res.size() ? res[i].distance : std::numeric_limits<float>::infinity();
+			}
+		}
+		return Status::Ok();
+	});
+}
+
+// RangeSearch scores every allowed row exactly and keeps those within radius:
+// exact by design, since a graph search cannot promise every row in range.
+Status HnswSearcher::RangeSearch(const void *query, float radius, const SearchParams &params, BitsetView filter,
+								 std::vector<Neighbor> *out) const noexcept {
+	if (query == nullptr || out == nullptr)
+		return Status::InvalidArgument("query and output must not be null");
+	if (std::isnan(radius))
+		return Status::InvalidArgument("radius must not be NaN");
+	VECDB_RETURN_IF_ERROR(ValidateSearch(params, 1));
+	return Catching("range-searching an HNSW index", [&]() -> Status {
+		std::vector<float> q;
+		VECDB_RETURN_IF_ERROR(Prepare(query, &q));
+		std::vector<Neighbor> found;
+		StopPoller poller(params.should_stop, params.stop_arg);
+		VECDB_RETURN_IF_ERROR(
+			RangeScan(config_.metric, config_.dim, q.data(), Rows(Ref()), radius, filter, &poller, &found));
+		std::sort(found.begin(), found.end(), NeighborLess);
+		out->insert(out->end(), found.begin(), found.end());
+		return Status::Ok();
+	});
+}
+
+// CreateIterator validates the query; below brute_force_ratio it returns an
+// exact iterator over the allowed rows, else a graph iterator that starts on
+// its first Next.
+Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *query, const SearchParams &params,
+																 BitsetView filter) const noexcept {
+	Status s = ValidateSearch(params, 1);
+	if (!s.ok())
+		return s;
+	if (query == nullptr)
+		return Status::InvalidArgument("query must not be null");
+	return Catching("creating an HNSW iterator", [&]() -> Expected<std::unique_ptr<Iterator>> {
+		std::vector<float> q;
+		Status st = Prepare(query, &q);
+		if (!st.ok())
+			return st;
+		GraphRef g = Ref();
+		size_t total = g.count;
+		size_t allowed = filter.empty() ? total : CountAllowed(g, filter);
+		if (!filter.empty() &&
+			static_cast<double>(allowed) < BruteForceRatio(params, config_) * static_cast<double>(total)) {
+			std::vector<int64_t> labels;
+			std::vector<const void *> rows;
+			BitsetView scan_filter;
+			RowSet set = ExactRows(g, filter, allowed, &labels, &rows, &scan_filter);
+			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params);
+		}
+		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
+	});
+}
+
+// Reconstruct copies each label's stored (prepared) vector.
+Status HnswSearcher::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
+	if (n == 0)
+		return Status::Ok();
+	if (labels == nullptr || out == nullptr)
+		return Status::InvalidArgument("labels and output must not be null");
+	return Catching("reading rows of an HNSW index", [&]() -> Status {
+		GraphRef g = Ref();
+		size_t row = RowBytes(config_.metric, config_.dim);
+		uint8_t *dst = static_cast<uint8_t *>(out);
+		for (size_t i = 0; i < n; i++) {
+			tableint id;
+			if (!FindLabel(labels[i], &id) || id >= g.count)
+				return Status::InvalidArgument("index holds no row with label " + std::to_string(labels[i]));
+			std::memcpy(dst + i * row, g.Vector(id), row);
+		}
+		return Status::Ok();
+	});
+}
+
+namespace {
+
+// Admit marks id visited, queues it for expansion and, when allowed, for
+// return; it reports whether id is allowed.
+bool HnswIterator::Admit(const GraphRef &g, tableint id, float d) {
+	visited_[id] = 1;
+	frontier_.emplace(d, id);
+	if (!HnswSearcher::Allowed(g, filter_, id))
+		return false;
+	ready_.emplace(d, id);
+	return true;
+}
+
+// Start seeds the search from the layer-0 entry points of the graph, with ef
+// widened by the allowed fraction.
+void HnswIterator::Start(const GraphRef &g) {
+	size_t total = g.count;
+	started_ = true;
+	visited_.assign(total, 0);
+	if (total == 0) {
+		exhausted_ = true;
+		return;
+	}
+	ef_ = static_cast<size_t>(params_.ef_search);
+	if (!filter_.empty())
+		ef_ = WidenEf(ef_, index_->CountAllowed(g, filter_), total);
+	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
+		Admit(g, e.second, e.first);
+}
+
+// Next checks its output and runs NextBatch inside Catching.
+Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept {
+	if (out == nullptr)
+		return Status::InvalidArgument("output must not be null");
+	return Catching("iterating an HNSW index", [&] { return NextBatch(max_batch, out); });
+}
+
+// NextBatch continues the best-first expansion until the closest unexpanded
+// node is farther than the (max_batch + ef)-th closest allowed row found and
+// not yet returned (hnswlib's stopping rule with ef = max_batch + ef), or the
+// graph is exhausted, when rows it never reached are scored exactly; it then
+// returns the closest max_batch found rows. The frontier keeps every visited
+// node, so later batches resume where this one stopped.
+Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
+	GraphRef g = index_->Ref();
+	if (!started_)
+		Start(g);
+	size_t want = max_batch + ef_;
+	/* top holds the want closest found-but-unreturned rows (max on top). */
+	std::vector<DistPair> best;
+	while (!ready_.empty() && best.size() < want) {
+		best.push_back(ready_.top());
+		ready_.pop();
+	}
+	for (const DistPair &b : best)
+		ready_.push(b);
+	MaxHeap top(std::less<DistPair>(), std::move(best));
+	if (!exhausted_) {
+		/* Rows added after the iterator started are not part of its search. */
+		VECDB_RETURN_IF_ERROR(BestFirst(
+			g, query_.data(), 0, want, &params_, &frontier_, top,
+			[&](tableint id) { return id >= visited_.size() || visited_[id] != 0; },
+			[&](tableint id, float d) {
+				if (Admit(g, id, d) && (top.size() < want || d < top.top().first)) {
+					top.emplace(d, id);
+					if (top.size() > want)
+						top.pop();
+				}
+			}));
+		if (frontier_.empty()) {
+			/* The graph is exhausted: rows it never reached are scored exactly. */
+			for (size_t i = 0; i < visited_.size(); i++) {
+				if ((i & 4095) == 0 && StopRequested(params_))
+					return Status::Cancelled();
+				if (!visited_[i]) {
+					visited_[i] = 1;
+					if (HnswSearcher::Allowed(g, filter_, static_cast<tableint>(i)))
+						ready_.emplace(g.Dist(query_.data(), static_cast<tableint>(i)), static_cast<tableint>(i));
+				}
+			}
+			exhausted_ = true;
+		}
+	}
+	for (size_t i = 0; i < max_batch && !ready_.empty(); i++) {
+		out->push_back({g.Label(ready_.top().second), ready_.top().first});
+		ready_.pop();
+	}
+	return Status::Ok();
+}
+
+}  // namespace
+
+}  // namespace vecdb::engine::hnsw
