@@ -28,5 +28,5 @@ _PG_init(void)
 // vecdb_simd_level returns the SIMD level the distance kernels dispatch to.
 VECDB_FUNCTION(vecdb_simd_level)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(vecdb::engine::SimdLevelName(vecdb::engine::ActiveSimdLevel())));
+	PG_RETURN_TEXT_P(cstring_to_text(vecdb::knowhere::SimdLevelName(vecdb::knowhere::ActiveSimdLevel())));
 }

@@ -47,7 +47,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
 
-using namespace vecdb::engine;
+using namespace vecdb::knowhere;
 using Clock = std::chrono::steady_clock;
 
 namespace {

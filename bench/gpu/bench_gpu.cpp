@@ -38,7 +38,7 @@
 #include <faiss/IndexFlat.h>
 #endif
 
-using namespace vecdb::engine;
+using namespace vecdb::knowhere;
 
 namespace {
 

@@ -5,7 +5,7 @@
 // Never linked into the extension or the main build.
 #include "knowhere/index_kinds.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // kStubbed explains the stubbed kinds.
 static const char *const kStubbed = "this kind is not built in the device-only GPU build";
@@ -43,4 +43,4 @@ size_t EstimateHnswMemory(const IndexConfig &, size_t) noexcept {
 	return 0;
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

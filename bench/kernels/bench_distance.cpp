@@ -15,7 +15,7 @@
 
 #include "knowhere/distance.hpp"
 
-using namespace vecdb::engine;
+using namespace vecdb::knowhere;
 
 namespace {
 

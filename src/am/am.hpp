@@ -460,7 +460,7 @@ VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
 void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
 								 VecdbEngineConfig *config);
 void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
-							  VecdbEngine *onto, uint32 segment_id, bool use_fsm, bool report_progress,
+							  VecdbEngineIndex *onto, uint32 segment_id, bool use_fsm, bool report_progress,
 							  VecdbSegmentEntry *entry);
 size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
 uint64		VecdbSegmentRowBudget(const VecdbMetaPageData *meta);
@@ -598,7 +598,7 @@ typedef struct VecdbSegment
 	MemoryContext tid_cxt;		/* child of cxt holding tids and deleted */
 	uint32		segment_id;
 	uint32		tid_version;
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 	VecdbEngineOwner *engine_owner;	/* frees engine with cxt */
 	ItemPointerData *tids;
 	uint8	   *deleted;
@@ -625,7 +625,7 @@ typedef struct VecdbGrowingCache
 	uint64		start_pos;		/* its stream byte */
 	uint64		loaded;			/* rows loaded */
 	uint64		capacity;
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 	ItemPointerData *tids;
 	uint8	   *deleted;
 	VecdbColumn *cols;			/* scalar columns, NULL when the index has none */
@@ -636,8 +636,8 @@ typedef struct VecdbGrowingCache
 	bool		extending;		/* an extension was cut short: rebuild */
 } VecdbGrowingCache;
 
-// VecdbSnapshot is a consistent set of pinned segments for one scan.
-typedef struct VecdbSnapshot
+// VecdbPinnedSegments is a consistent set of pinned segments for one scan.
+typedef struct VecdbPinnedSegments
 {
 	VecdbMetaPageData meta;
 	int			nsegments;
@@ -649,10 +649,10 @@ typedef struct VecdbSnapshot
 	int			nshared;		/* pins on shared copies held for this scan */
 	/* at most two per segment: a view kept from before, and a fresh load */
 	VecdbSharedPin shared[2 * VECDB_MAX_SEGMENTS];
-} VecdbSnapshot;
+} VecdbPinnedSegments;
 
-void		VecdbCacheAcquire(Relation index, VecdbSnapshot *snap);
-void		VecdbCacheRelease(VecdbSnapshot *snap);
+void		VecdbCacheAcquire(Relation index, VecdbPinnedSegments *snap);
+void		VecdbCacheRelease(VecdbPinnedSegments *snap);
 VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
 							   bool with_engine, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSegmentUnref(VecdbSegment *seg);

@@ -278,14 +278,14 @@ ChooseOnto(const VecdbMetaPageData *meta, const bool *chosen, uint64 growing_tak
 // GatherOntoRows loads the segment the others are added to: its engine
 // index (owned, writable) and, as the batch's prefix, every row's TID (dead
 // ones stay invalid) and scalar values, without the vectors.
-static VecdbEngine *
+static VecdbEngineIndex *
 GatherOntoRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry, VecdbRowBatch *batch,
 			   VecdbEngineOwner **owner)
 {
 	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
 	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);
 	VecdbScalarLayout layout;
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 	uint64		l;
 
 	VecdbScalarLayoutFor(index, &layout);
@@ -350,7 +350,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 	uint32		n;
 	VecdbSegmentEntry kept[VECDB_MAX_SEGMENTS];
 	int			onto_at;
-	VecdbEngine *onto = NULL;
+	VecdbEngineIndex *onto = NULL;
 	VecdbEngineOwner *onto_owner = NULL;
 
 	if (wait)

@@ -128,7 +128,7 @@ VECDB_FUNCTION(vecdb_prewarm)
 	Oid			heapid = IndexGetRelation(relid, true);
 	AclResult	acl;
 	Relation	index;
-	VecdbSnapshot *snap;
+	VecdbPinnedSegments *snap;
 	int64		n;
 
 	if (!OidIsValid(heapid))
@@ -151,7 +151,7 @@ VECDB_FUNCTION(vecdb_prewarm)
 		n = VecdbSharedPrewarm(index);
 	else
 	{
-		snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+		snap = (VecdbPinnedSegments *) palloc0(sizeof(VecdbPinnedSegments));
 		VecdbCacheAcquire(index, snap);
 		n = snap->nsegments;
 		VecdbCacheRelease(snap);

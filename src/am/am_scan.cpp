@@ -27,7 +27,7 @@ static const size_t kMaxBatch = 4096;
 // SegmentStream is one segment's iterator and its current batch.
 typedef struct SegmentStream
 {
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 	int			kind;			/* VecdbEngineKind */
 	int			lists;			/* the index's lists option (IVF kinds) */
 	int64		segment_id;		/* -1: the growing segment */
@@ -62,7 +62,7 @@ typedef struct VecdbScanOpaqueData
 	bool		started;
 	bool		finished;
 	VecdbIndexDesc desc;
-	VecdbSnapshot *snap;
+	VecdbPinnedSegments *snap;
 	int			nstreams;
 	SegmentStream *streams;
 	uint64		returned;
@@ -302,7 +302,7 @@ StartScan(IndexScanDesc scan)
 	VecdbScanFilter *filter;
 
 	so->started = true;
-	so->snap = (VecdbSnapshot *) palloc0(sizeof(VecdbSnapshot));
+	so->snap = (VecdbPinnedSegments *) palloc0(sizeof(VecdbPinnedSegments));
 	VecdbCacheAcquire(scan->indexRelation, so->snap);
 	meta = &so->snap->meta;
 	VecdbScalarLayoutFor(scan->indexRelation, &layout);

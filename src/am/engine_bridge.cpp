@@ -24,31 +24,31 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
-namespace engine = vecdb::engine;
+namespace knowhere = vecdb::knowhere;
 
-static_assert(static_cast<int>(engine::Metric::kL2) == VECDB_METRIC_L2);
-static_assert(static_cast<int>(engine::Metric::kInnerProduct) == VECDB_METRIC_IP);
-static_assert(static_cast<int>(engine::Metric::kCosine) == VECDB_METRIC_COSINE);
-static_assert(static_cast<int>(engine::Metric::kL1) == VECDB_METRIC_L1);
-static_assert(static_cast<int>(engine::Metric::kHamming) == VECDB_METRIC_HAMMING);
-static_assert(static_cast<int>(engine::Metric::kJaccard) == VECDB_METRIC_JACCARD);
-static_assert(static_cast<int>(engine::IndexKind::kFlat) == VECDB_ENGINE_FLAT);
-static_assert(static_cast<int>(engine::IndexKind::kHnsw) == VECDB_ENGINE_HNSW);
-static_assert(static_cast<int>(engine::IndexKind::kIvfFlat) == VECDB_ENGINE_IVF_FLAT);
-static_assert(static_cast<int>(engine::IndexKind::kIvfPq) == VECDB_ENGINE_IVF_PQ);
-static_assert(static_cast<int>(engine::IndexKind::kIvfSq8) == VECDB_ENGINE_IVF_SQ8);
-static_assert(static_cast<int>(engine::IndexKind::kBinFlat) == VECDB_ENGINE_BIN_FLAT);
-static_assert(static_cast<int>(engine::IndexKind::kBinIvf) == VECDB_ENGINE_BIN_IVF);
+static_assert(static_cast<int>(knowhere::Metric::kL2) == VECDB_METRIC_L2);
+static_assert(static_cast<int>(knowhere::Metric::kInnerProduct) == VECDB_METRIC_IP);
+static_assert(static_cast<int>(knowhere::Metric::kCosine) == VECDB_METRIC_COSINE);
+static_assert(static_cast<int>(knowhere::Metric::kL1) == VECDB_METRIC_L1);
+static_assert(static_cast<int>(knowhere::Metric::kHamming) == VECDB_METRIC_HAMMING);
+static_assert(static_cast<int>(knowhere::Metric::kJaccard) == VECDB_METRIC_JACCARD);
+static_assert(static_cast<int>(knowhere::IndexKind::kFlat) == VECDB_ENGINE_FLAT);
+static_assert(static_cast<int>(knowhere::IndexKind::kHnsw) == VECDB_ENGINE_HNSW);
+static_assert(static_cast<int>(knowhere::IndexKind::kIvfFlat) == VECDB_ENGINE_IVF_FLAT);
+static_assert(static_cast<int>(knowhere::IndexKind::kIvfPq) == VECDB_ENGINE_IVF_PQ);
+static_assert(static_cast<int>(knowhere::IndexKind::kIvfSq8) == VECDB_ENGINE_IVF_SQ8);
+static_assert(static_cast<int>(knowhere::IndexKind::kBinFlat) == VECDB_ENGINE_BIN_FLAT);
+static_assert(static_cast<int>(knowhere::IndexKind::kBinIvf) == VECDB_ENGINE_BIN_IVF);
 
-// VecdbEngine owns one engine index.
-struct VecdbEngine {
-	std::unique_ptr<engine::Index> index;
+// VecdbEngineIndex owns one engine index.
+struct VecdbEngineIndex {
+	std::unique_ptr<knowhere::Index> index;
 };
 
 // VecdbEngineIter owns one engine iterator and its batch buffer.
 struct VecdbEngineIter {
-	std::unique_ptr<engine::Iterator> iter;
-	std::vector<engine::Neighbor> batch;
+	std::unique_ptr<knowhere::Iterator> iter;
+	std::vector<knowhere::Neighbor> batch;
 };
 
 namespace {
@@ -70,32 +70,32 @@ void SetMessage(BridgeError *err, int sqlstate, const char *msg) noexcept {
 }
 
 // SqlState maps an engine status code to a SQLSTATE (STYLE.md).
-int SqlState(engine::StatusCode code) noexcept {
+int SqlState(knowhere::StatusCode code) noexcept {
 	switch (code) {
-		case engine::StatusCode::kOk:
+		case knowhere::StatusCode::kOk:
 			return 0;
-		case engine::StatusCode::kInvalidArgument:
+		case knowhere::StatusCode::kInvalidArgument:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
-		case engine::StatusCode::kOutOfMemory:
+		case knowhere::StatusCode::kOutOfMemory:
 			return ERRCODE_OUT_OF_MEMORY;
-		case engine::StatusCode::kNotSupported:
+		case knowhere::StatusCode::kNotSupported:
 			return ERRCODE_FEATURE_NOT_SUPPORTED;
-		case engine::StatusCode::kCancelled:
+		case knowhere::StatusCode::kCancelled:
 			return ERRCODE_QUERY_CANCELED;
-		case engine::StatusCode::kCorrupt:
+		case knowhere::StatusCode::kCorrupt:
 			return ERRCODE_INDEX_CORRUPTED;
-		case engine::StatusCode::kInternal:
+		case knowhere::StatusCode::kInternal:
 			return ERRCODE_INTERNAL_ERROR;
-		case engine::StatusCode::kDimensionMismatch:
+		case knowhere::StatusCode::kDimensionMismatch:
 			return ERRCODE_DATA_EXCEPTION;
-		case engine::StatusCode::kTooManyDimensions:
+		case knowhere::StatusCode::kTooManyDimensions:
 			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 	}
 	return ERRCODE_INTERNAL_ERROR;
 }
 
 // Capture records a non-ok status.
-void Capture(const engine::Status &s, BridgeError *err) noexcept {
+void Capture(const knowhere::Status &s, BridgeError *err) noexcept {
 	if (!s.ok())
 		SetMessage(err, SqlState(s.code()), s.message().c_str());
 }
@@ -104,7 +104,7 @@ void Capture(const engine::Status &s, BridgeError *err) noexcept {
 template <typename F>
 void Run(BridgeError *err, F &&f) noexcept {
 	try {
-		engine::Status s = f();
+		knowhere::Status s = f();
 		Capture(s, err);
 	} catch (const std::bad_alloc &) {
 		SetMessage(err, ERRCODE_OUT_OF_MEMORY, "out of memory in the vecdb engine");
@@ -177,13 +177,13 @@ bool GuardedSource(VecdbByteSource source, void *arg, void *data, size_t n, bool
 }
 
 // SinkWriter adapts a VecdbByteSink to the engine's ByteWriter.
-class SinkWriter final : public engine::ByteWriter {
+class SinkWriter final : public knowhere::ByteWriter {
 public:
 	SinkWriter(VecdbByteSink sink, void *arg, BridgeError *err) noexcept : sink_(sink), arg_(arg), err_(err) {}
-	engine::Status Write(const void *data, size_t n) noexcept override {
+	knowhere::Status Write(const void *data, size_t n) noexcept override {
 		if (!GuardedSink(sink_, arg_, data, n, err_))
-			return engine::Status::Internal("writing index pages failed");
-		return engine::Status::Ok();
+			return knowhere::Status::Internal("writing index pages failed");
+		return knowhere::Status::Ok();
 	}
 
 private:
@@ -193,17 +193,17 @@ private:
 };
 
 // SourceReader adapts a VecdbByteSource to the engine's ByteReader.
-class SourceReader final : public engine::ByteReader {
+class SourceReader final : public knowhere::ByteReader {
 public:
 	SourceReader(VecdbByteSource source, void *arg, BridgeError *err) noexcept
 		: source_(source), arg_(arg), err_(err) {}
-	engine::Status Read(void *data, size_t n) noexcept override {
+	knowhere::Status Read(void *data, size_t n) noexcept override {
 		bool more = false;
 		if (!GuardedSource(source_, arg_, data, n, &more, err_))
-			return engine::Status::Internal("reading index pages failed");
+			return knowhere::Status::Internal("reading index pages failed");
 		if (!more)
-			return engine::Status::Corrupt("index data ends unexpectedly");
-		return engine::Status::Ok();
+			return knowhere::Status::Corrupt("index data ends unexpectedly");
+		return knowhere::Status::Ok();
 	}
 
 private:
@@ -213,10 +213,10 @@ private:
 };
 
 // ToConfig converts the bridge's config to the engine's.
-engine::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
-	engine::IndexConfig config;
-	config.kind = static_cast<engine::IndexKind>(c->kind);
-	config.metric = static_cast<engine::Metric>(c->metric);
+knowhere::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
+	knowhere::IndexConfig config;
+	config.kind = static_cast<knowhere::IndexKind>(c->kind);
+	config.metric = static_cast<knowhere::Metric>(c->metric);
 	config.dim = c->dim;
 	config.m = c->m;
 	config.ef_construction = c->ef_construction;
@@ -232,38 +232,38 @@ engine::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
 // VecdbEngineCheckConfig raises the engine's complaint about a config, if any.
 void VecdbEngineCheckConfig(const VecdbEngineConfig *config) {
 	BridgeError err;
-	Run(&err, [&]() { return engine::ValidateConfig(ToConfig(config)); });
+	Run(&err, [&]() { return knowhere::ValidateConfig(ToConfig(config)); });
 	Raise(&err);
 }
 
 // VecdbEngineCreate makes an empty engine index.
-VecdbEngine *VecdbEngineCreate(const VecdbEngineConfig *config) {
+VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config) {
 	BridgeError err;
-	VecdbEngine *e = nullptr;
+	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
-		auto made = engine::CreateIndex(ToConfig(config));
+		auto made = knowhere::CreateIndex(ToConfig(config));
 		if (!made.ok())
 			return made.status();
-		e = new VecdbEngine{std::move(made).value()};
-		return engine::Status::Ok();
+		e = new VecdbEngineIndex{std::move(made).value()};
+		return knowhere::Status::Ok();
 	});
 	Raise(&err);
 	return e;
 }
 
 // VecdbEngineFree releases an engine index (NULL is fine).
-void VecdbEngineFree(VecdbEngine *engine) {
+void VecdbEngineFree(VecdbEngineIndex *engine) {
 	BridgeError err;
 	Run(&err, [&]() {
 		delete engine;
-		return engine::Status::Ok();
+		return knowhere::Status::Ok();
 	});
 	Raise(&err);
 }
 
 // VecdbEngineBuild trains (when the kind needs it) and adds n rows, polling
 // for cancellation.
-void VecdbEngineBuild(VecdbEngine *e, const void *rows, const int64_t *labels, size_t n) {
+void VecdbEngineBuild(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
 		e->index->SetBuildControl(StopRequested, nullptr);
@@ -273,7 +273,7 @@ void VecdbEngineBuild(VecdbEngine *e, const void *rows, const int64_t *labels, s
 }
 
 // VecdbEngineAdd adds n rows to a built (or trained) index.
-void VecdbEngineAdd(VecdbEngine *e, const void *rows, const int64_t *labels, size_t n) {
+void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
 		e->index->SetBuildControl(StopRequested, nullptr);
@@ -283,40 +283,40 @@ void VecdbEngineAdd(VecdbEngine *e, const void *rows, const int64_t *labels, siz
 }
 
 // VecdbEngineCount returns the rows of an index.
-int64_t VecdbEngineCount(const VecdbEngine *e) {
+int64_t VecdbEngineCount(const VecdbEngineIndex *e) {
 	return e->index->count();
 }
 
 // VecdbEngineMemory returns the engine's estimate of an index's bytes.
-size_t VecdbEngineMemory(const VecdbEngine *e) {
+size_t VecdbEngineMemory(const VecdbEngineIndex *e) {
 	return e->index->MemoryUsage();
 }
 
 // VecdbEngineAdoptGrowing passes a GROWING index's centroids on (no-op otherwise).
-void VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to) {
-	engine::AdoptGrowingTraining(*from->index, to->index.get());
+void VecdbEngineAdoptGrowing(const VecdbEngineIndex *from, VecdbEngineIndex *to) {
+	knowhere::AdoptGrowingTraining(*from->index, to->index.get());
 }
 
 // VecdbEngineGrowingPlan reports how a GROWING index searches with p.
-void VecdbEngineGrowingPlan(const VecdbEngine *e, const VecdbEngineSearchParams *p, size_t *lists, size_t *probes,
+void VecdbEngineGrowingPlan(const VecdbEngineIndex *e, const VecdbEngineSearchParams *p, size_t *lists, size_t *probes,
 							double *ratio) {
-	engine::SearchParams params;
+	knowhere::SearchParams params;
 	params.ef_search = p->ef_search;
 	params.nprobe = p->nprobe;
 	params.brute_force_ratio = p->brute_force_ratio;
-	engine::GrowingPlan plan = engine::GrowingSearchPlan(*e->index, params);
+	knowhere::GrowingPlan plan = knowhere::GrowingSearchPlan(*e->index, params);
 	*lists = plan.lists;
 	*probes = plan.probes;
 	*ratio = plan.brute_force_ratio;
 }
 
 // VecdbEngineGetKind returns an index's VecdbEngineKind.
-int VecdbEngineGetKind(const VecdbEngine *e) {
+int VecdbEngineGetKind(const VecdbEngineIndex *e) {
 	return static_cast<int>(e->index->kind());
 }
 
 // VecdbEngineSerialize streams an index into sink.
-void VecdbEngineSerialize(const VecdbEngine *e, VecdbByteSink sink, void *arg) {
+void VecdbEngineSerialize(const VecdbEngineIndex *e, VecdbByteSink sink, void *arg) {
 	BridgeError err;
 	Run(&err, [&]() {
 		SinkWriter writer(sink, arg, &err);
@@ -326,21 +326,21 @@ void VecdbEngineSerialize(const VecdbEngine *e, VecdbByteSink sink, void *arg) {
 }
 
 // Adopt wraps a loaded index into *out, or returns why it was not loaded.
-static engine::Status Adopt(engine::Expected<std::unique_ptr<engine::Index>> &&loaded, VecdbEngine **out) {
+static knowhere::Status Adopt(knowhere::Expected<std::unique_ptr<knowhere::Index>> &&loaded, VecdbEngineIndex **out) {
 	if (!loaded.ok())
 		return loaded.status();
-	*out = new VecdbEngine{std::move(loaded).value()};
-	return engine::Status::Ok();
+	*out = new VecdbEngineIndex{std::move(loaded).value()};
+	return knowhere::Status::Ok();
 }
 
 // VecdbEngineDeserialize reads an index back from source; damaged data is
 // ERRCODE_INDEX_CORRUPTED.
-VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
+VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
 	BridgeError err;
-	VecdbEngine *e = nullptr;
+	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
 		SourceReader reader(source, arg, &err);
-		return Adopt(engine::DeserializeIndex(reader), &e);
+		return Adopt(knowhere::DeserializeIndex(reader), &e);
 	});
 	Raise(&err);
 	return e;
@@ -351,18 +351,18 @@ VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
 // a view that searches them in place (*in_place; the bytes must then outlive
 // it), or, for a kind without a view, a private copy deserialized from them.
 // Damaged bytes are ERRCODE_INDEX_CORRUPTED.
-VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place) {
+VecdbEngineIndex *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place) {
 	BridgeError err;
-	VecdbEngine *e = nullptr;
+	VecdbEngineIndex *e = nullptr;
 	*in_place = false;
 	Run(&err, [&]() {
-		auto view = engine::OpenIndexView(data, size, false);
-		if (view.ok() || view.status().code() != engine::StatusCode::kNotSupported) {
+		auto view = knowhere::OpenIndexView(data, size, false);
+		if (view.ok() || view.status().code() != knowhere::StatusCode::kNotSupported) {
 			*in_place = view.ok();
 			return Adopt(std::move(view), &e);
 		}
-		engine::MemoryReader reader(data, size);
-		return Adopt(engine::DeserializeIndex(reader), &e);
+		knowhere::MemoryReader reader(data, size);
+		return Adopt(knowhere::DeserializeIndex(reader), &e);
 	});
 	Raise(&err);
 	return e;
@@ -372,12 +372,12 @@ VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place)
 // damaged bytes are ERRCODE_INDEX_CORRUPTED.
 void VecdbEngineVerifyBytes(const void *data, size_t size) {
 	BridgeError err;
-	Run(&err, [&]() { return engine::VerifyIndexBytes(data, size); });
+	Run(&err, [&]() { return knowhere::VerifyIndexBytes(data, size); });
 	Raise(&err);
 }
 
 // VecdbEngineReconstruct copies the stored rows of labels into out.
-void VecdbEngineReconstruct(const VecdbEngine *e, const int64_t *labels, size_t n, void *out) {
+void VecdbEngineReconstruct(const VecdbEngineIndex *e, const int64_t *labels, size_t n, void *out) {
 	BridgeError err;
 	Run(&err, [&]() { return e->index->Reconstruct(labels, n, out); });
 	Raise(&err);
@@ -385,28 +385,28 @@ void VecdbEngineReconstruct(const VecdbEngine *e, const int64_t *labels, size_t 
 
 // VecdbEngineEstimateMemory returns the bytes an index of n rows will hold.
 size_t VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n) {
-	return engine::EstimateMemory(ToConfig(config), n);
+	return knowhere::EstimateMemory(ToConfig(config), n);
 }
 
 // VecdbEngineIterStart begins a resumable search; deleted (set bit = skip,
 // nbits labels) must outlive the iterator.
-VecdbEngineIter *VecdbEngineIterStart(const VecdbEngine *e, const void *query,
+VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *e, const void *query,
 									  const VecdbEngineSearchParams *p, const uint8_t *deleted, size_t nbits) {
 	BridgeError err;
 	VecdbEngineIter *it = nullptr;
 	Run(&err, [&]() {
-		engine::SearchParams params;
+		knowhere::SearchParams params;
 		params.ef_search = p->ef_search;
 		params.nprobe = p->nprobe;
 		params.rerank = p->rerank;
 		if (p->brute_force_ratio >= 0)
 			params.brute_force_ratio = p->brute_force_ratio;
 		params.should_stop = StopRequested;
-		auto made = e->index->CreateIterator(query, params, engine::BitsetView(deleted, nbits));
+		auto made = e->index->CreateIterator(query, params, knowhere::BitsetView(deleted, nbits));
 		if (!made.ok())
 			return made.status();
 		it = new VecdbEngineIter{std::move(made).value(), {}};
-		return engine::Status::Ok();
+		return knowhere::Status::Ok();
 	});
 	Raise(&err);
 	return it;
@@ -419,7 +419,7 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 	size_t got = 0;
 	Run(&err, [&]() {
 		it->batch.clear();
-		engine::Status s = it->iter->Next(max, &it->batch);
+		knowhere::Status s = it->iter->Next(max, &it->batch);
 		if (!s.ok())
 			return s;
 		got = std::min(max, it->batch.size());
@@ -427,7 +427,7 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 			out[i].label = it->batch[i].label;
 			out[i].distance = it->batch[i].distance;
 		}
-		return engine::Status::Ok();
+		return knowhere::Status::Ok();
 	});
 	Raise(&err);
 	return got;
@@ -435,7 +435,7 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 
 // VecdbEngineRowBytes returns the bytes of one engine row.
 size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
-	return engine::RowBytes(static_cast<engine::Metric>(metric), dim);
+	return knowhere::RowBytes(static_cast<knowhere::Metric>(metric), dim);
 }
 
 // VecdbEngineKindName names an engine kind for vecdb_index_info.
@@ -481,7 +481,7 @@ const char *VecdbMetricName(VecdbMetric metric) {
 }
 
 // VecdbEngineTrain learns an index's centroids and codebooks from n rows.
-void VecdbEngineTrain(VecdbEngine *e, const void *rows, size_t n) {
+void VecdbEngineTrain(VecdbEngineIndex *e, const void *rows, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
 		e->index->SetBuildControl(StopRequested, nullptr);
@@ -491,7 +491,7 @@ void VecdbEngineTrain(VecdbEngine *e, const void *rows, size_t n) {
 }
 
 // VecdbEngineNeedsTraining reports whether Train must run before Add.
-bool VecdbEngineNeedsTraining(const VecdbEngine *e) {
+bool VecdbEngineNeedsTraining(const VecdbEngineIndex *e) {
 	return e->index->NeedsTraining();
 }
 
@@ -499,13 +499,13 @@ bool VecdbEngineNeedsTraining(const VecdbEngine *e) {
 // blocked, so that only the backend's own thread runs PostgreSQL's handlers.
 void VecdbEngineWarmThreads(int threads) {
 	BridgeError err;
-	Run(&err, [&]() { return engine::WarmOpenMP(threads); });
+	Run(&err, [&]() { return knowhere::WarmOpenMP(threads); });
 	Raise(&err);
 }
 
 struct VecdbEngineOwner {
 	MemoryContextCallback cb;
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 };
 
 struct VecdbIterOwner {
@@ -539,7 +539,7 @@ void FreeOwnedIter(void *arg) {
 }  // namespace
 
 // VecdbEngineOwn ties engine to CurrentMemoryContext.
-VecdbEngineOwner *VecdbEngineOwn(VecdbEngine *e) {
+VecdbEngineOwner *VecdbEngineOwn(VecdbEngineIndex *e) {
 	VecdbEngineOwner *o = static_cast<VecdbEngineOwner *>(palloc0(sizeof(VecdbEngineOwner)));
 	o->engine = e;
 	o->cb.func = FreeOwnedEngine;
@@ -550,8 +550,8 @@ VecdbEngineOwner *VecdbEngineOwn(VecdbEngine *e) {
 
 // VecdbEngineOwnerRelease hands the engine back to the caller; the callback
 // then has nothing to free.
-VecdbEngine *VecdbEngineOwnerRelease(VecdbEngineOwner *o) {
-	VecdbEngine *e = o->engine;
+VecdbEngineIndex *VecdbEngineOwnerRelease(VecdbEngineOwner *o) {
+	VecdbEngineIndex *e = o->engine;
 	o->engine = nullptr;
 	return e;
 }
@@ -574,11 +574,11 @@ void VecdbIterOwnerFree(VecdbIterOwner *o) {
 // VecdbEngineDefaultBruteForceRatio returns the allowed fraction below which
 // the engine searches a filtered segment of kind exactly, by default.
 double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe) {
-	engine::IndexConfig config;
-	engine::SearchParams params;
+	knowhere::IndexConfig config;
+	knowhere::SearchParams params;
 
-	config.kind = static_cast<engine::IndexKind>(kind);
+	config.kind = static_cast<knowhere::IndexKind>(kind);
 	config.nlist = nlist;
 	params.nprobe = nprobe;
-	return engine::DefaultBruteForceRatio(config, params);
+	return knowhere::DefaultBruteForceRatio(config, params);
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// VecdbMetric mirrors engine::Metric (values are checked to match).
+// VecdbMetric mirrors knowhere::Metric (values are checked to match).
 typedef enum VecdbMetric
 {
 	VECDB_METRIC_L2 = 1,
@@ -18,7 +18,7 @@ typedef enum VecdbMetric
 	VECDB_METRIC_JACCARD = 6
 } VecdbMetric;
 
-// VecdbEngineKind mirrors engine::IndexKind.
+// VecdbEngineKind mirrors knowhere::IndexKind.
 typedef enum VecdbEngineKind
 {
 	VECDB_ENGINE_FLAT = 1,
@@ -31,7 +31,7 @@ typedef enum VecdbEngineKind
 	VECDB_ENGINE_GROWING = 9	/* in memory only: a growing segment's rows */
 } VecdbEngineKind;
 
-// VecdbEngineConfig mirrors engine::IndexConfig.
+// VecdbEngineConfig mirrors knowhere::IndexConfig.
 typedef struct VecdbEngineConfig
 {
 	VecdbEngineKind kind;
@@ -45,7 +45,7 @@ typedef struct VecdbEngineConfig
 	int			threads;
 } VecdbEngineConfig;
 
-// VecdbEngineSearchParams mirrors engine::SearchParams (the stop callback is
+// VecdbEngineSearchParams mirrors knowhere::SearchParams (the stop callback is
 // the bridge's: it reads QueryCancelPending and ProcDiePending).
 typedef struct VecdbEngineSearchParams
 {
@@ -62,7 +62,9 @@ typedef struct VecdbNeighbor
 	float		distance;
 } VecdbNeighbor;
 
-typedef struct VecdbEngine VecdbEngine;
+// VecdbEngineIndex is one index of the engine (src/knowhere, namespace
+// vecdb::knowhere): a sealed segment's or a growing cache's.
+typedef struct VecdbEngineIndex VecdbEngineIndex;
 typedef struct VecdbEngineIter VecdbEngineIter;
 
 // VecdbByteSink receives serialized bytes; it may ereport (the bridge guards it).
@@ -70,27 +72,27 @@ typedef void (*VecdbByteSink) (void *arg, const void *data, size_t n);
 // VecdbByteSource fills n bytes and returns false at the end of the data; it may ereport.
 typedef bool (*VecdbByteSource) (void *arg, void *data, size_t n);
 
-VecdbEngine *VecdbEngineCreate(const VecdbEngineConfig *config);
-void		VecdbEngineFree(VecdbEngine *engine);
-void		VecdbEngineBuild(VecdbEngine *engine, const void *rows, const int64_t *labels, size_t n);
-void		VecdbEngineAdd(VecdbEngine *engine, const void *rows, const int64_t *labels, size_t n);
-int64_t		VecdbEngineCount(const VecdbEngine *engine);
-size_t		VecdbEngineMemory(const VecdbEngine *engine);
+VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config);
+void		VecdbEngineFree(VecdbEngineIndex *engine);
+void		VecdbEngineBuild(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
+void		VecdbEngineAdd(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
+int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
+size_t		VecdbEngineMemory(const VecdbEngineIndex *engine);
 /* GROWING only: hand a new index the older one's centroids */
-void		VecdbEngineAdoptGrowing(const VecdbEngine *from, VecdbEngine *to);
+void		VecdbEngineAdoptGrowing(const VecdbEngineIndex *from, VecdbEngineIndex *to);
 /* GROWING only: lists (0: exact), lists probed with p, and its brute-force ratio */
-void		VecdbEngineGrowingPlan(const VecdbEngine *engine, const VecdbEngineSearchParams *p, size_t *lists,
+void		VecdbEngineGrowingPlan(const VecdbEngineIndex *engine, const VecdbEngineSearchParams *p, size_t *lists,
 								   size_t *probes, double *ratio);
-int			VecdbEngineGetKind(const VecdbEngine *engine);
-void		VecdbEngineSerialize(const VecdbEngine *engine, VecdbByteSink sink, void *arg);
-VecdbEngine *VecdbEngineDeserialize(VecdbByteSource source, void *arg);
-VecdbEngine *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place);
+int			VecdbEngineGetKind(const VecdbEngineIndex *engine);
+void		VecdbEngineSerialize(const VecdbEngineIndex *engine, VecdbByteSink sink, void *arg);
+VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg);
+VecdbEngineIndex *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place);
 void		VecdbEngineVerifyBytes(const void *data, size_t size);
-void		VecdbEngineReconstruct(const VecdbEngine *engine, const int64_t *labels, size_t n, void *out);
+void		VecdbEngineReconstruct(const VecdbEngineIndex *engine, const int64_t *labels, size_t n, void *out);
 size_t		VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n);
 void		VecdbEngineCheckConfig(const VecdbEngineConfig *config);
 
-VecdbEngineIter *VecdbEngineIterStart(const VecdbEngine *engine, const void *query,
+VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *engine, const void *query,
 									  const VecdbEngineSearchParams *params,
 									  const uint8_t *deleted, size_t nbits);
 size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *out);
@@ -107,10 +109,10 @@ typedef struct VecdbEngineOwner VecdbEngineOwner;
 // VecdbIterOwner does the same for an iterator.
 typedef struct VecdbIterOwner VecdbIterOwner;
 
-void		VecdbEngineTrain(VecdbEngine *engine, const void *rows, size_t n);
-bool		VecdbEngineNeedsTraining(const VecdbEngine *engine);
-VecdbEngineOwner *VecdbEngineOwn(VecdbEngine *engine);
-VecdbEngine *VecdbEngineOwnerRelease(VecdbEngineOwner *owner);
+void		VecdbEngineTrain(VecdbEngineIndex *engine, const void *rows, size_t n);
+bool		VecdbEngineNeedsTraining(const VecdbEngineIndex *engine);
+VecdbEngineOwner *VecdbEngineOwn(VecdbEngineIndex *engine);
+VecdbEngineIndex *VecdbEngineOwnerRelease(VecdbEngineOwner *owner);
 VecdbIterOwner *VecdbIterOwn(VecdbEngineIter *iter);
 void		VecdbIterOwnerFree(VecdbIterOwner *owner);
 void		VecdbEngineWarmThreads(int threads);

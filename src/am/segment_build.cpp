@@ -187,12 +187,12 @@ ChainSink(void *arg, const void *data, size_t n)
 // rows it keeps; onto is freed. Nothing references the pages until the
 // caller puts entry in the directory.
 void
-VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch, VecdbEngine *onto,
+VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch, VecdbEngineIndex *onto,
 				  uint32 segment_id, bool use_fsm, bool report_progress, VecdbSegmentEntry *entry)
 {
 	VecdbEngineConfig config;
 	VecdbEngineKind kind;
-	VecdbEngine *engine;
+	VecdbEngineIndex *engine;
 	VecdbEngineOwner *owner;
 	int64	   *labels;
 	VecdbChainWriter w;

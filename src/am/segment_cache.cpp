@@ -38,7 +38,7 @@ typedef struct CacheEntry
 typedef struct SnapshotPins
 {
 	MemoryContextCallback cb;
-	VecdbSnapshot *snap;
+	VecdbPinnedSegments *snap;
 	bool		released;
 } SnapshotPins;
 
@@ -414,7 +414,7 @@ ReleasePins(void *arg)
 // metapage and pins its segments into snap (released by VecdbCacheRelease,
 // or by a reset of CurrentMemoryContext).
 void
-VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
+VecdbCacheAcquire(Relation index, VecdbPinnedSegments *snap)
 {
 	CacheEntry *e;
 	bool		found;
@@ -610,7 +610,7 @@ VecdbCacheAcquire(Relation index, VecdbSnapshot *snap)
 
 // VecdbCacheRelease drops a snapshot's pins (once).
 void
-VecdbCacheRelease(VecdbSnapshot *snap)
+VecdbCacheRelease(VecdbPinnedSegments *snap)
 {
 	int			j;
 

@@ -68,7 +68,7 @@ VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int di
 				HalfVector *v = DatumGetHalfVector(value);
 
 				for (i = 0; i < dims; i++)
-					out[i] = vecdb::engine::HalfToFloat(v->x[i]);
+					out[i] = vecdb::knowhere::HalfToFloat(v->x[i]);
 				break;
 			}
 		case VECDB_ELEM_SPARSEVEC:

@@ -13,9 +13,9 @@ namespace vecdb::gpu {
 
 // CudaStatus maps a CUDA error to a Status naming the call that failed; an
 // allocation failure is OutOfMemory, a missing driver or device NotSupported.
-inline engine::Status CudaStatus(cudaError_t e, const char *what) noexcept {
+inline knowhere::Status CudaStatus(cudaError_t e, const char *what) noexcept {
 	if (e == cudaSuccess)
-		return engine::Status::Ok();
+		return knowhere::Status::Ok();
 	cudaGetLastError(); /* clear a non-sticky error so the next call starts clean */
 	std::string msg;
 	try {
@@ -23,24 +23,24 @@ inline engine::Status CudaStatus(cudaError_t e, const char *what) noexcept {
 	} catch (...) {
 	}
 	if (e == cudaErrorMemoryAllocation)
-		return engine::Status::OutOfMemory(std::move(msg));
+		return knowhere::Status::OutOfMemory(std::move(msg));
 	if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver)
-		return engine::Status::NotSupported("no CUDA device: " + msg);
-	return engine::Status::Internal(std::move(msg));
+		return knowhere::Status::NotSupported("no CUDA device: " + msg);
+	return knowhere::Status::Internal(std::move(msg));
 }
 
 // CublasStatus maps a cuBLAS status to a Status.
-inline engine::Status CublasStatus(cublasStatus_t s, const char *what) noexcept {
+inline knowhere::Status CublasStatus(cublasStatus_t s, const char *what) noexcept {
 	if (s == CUBLAS_STATUS_SUCCESS)
-		return engine::Status::Ok();
+		return knowhere::Status::Ok();
 	std::string msg;
 	try {
 		msg = std::string(what) + ": cuBLAS status " + std::to_string(static_cast<int>(s));
 	} catch (...) {
 	}
 	if (s == CUBLAS_STATUS_ALLOC_FAILED)
-		return engine::Status::OutOfMemory(std::move(msg));
-	return engine::Status::Internal(std::move(msg));
+		return knowhere::Status::OutOfMemory(std::move(msg));
+	return knowhere::Status::Internal(std::move(msg));
 }
 
 }  // namespace vecdb::gpu

@@ -67,18 +67,18 @@
 
 namespace vecdb::gpu {
 
-using engine::BitsetView;
-using engine::ByteReader;
-using engine::ByteWriter;
-using engine::Expected;
-using engine::Index;
-using engine::IndexConfig;
-using engine::IndexKind;
-using engine::Iterator;
-using engine::Metric;
-using engine::Neighbor;
-using engine::SearchParams;
-using engine::Status;
+using knowhere::BitsetView;
+using knowhere::ByteReader;
+using knowhere::ByteWriter;
+using knowhere::Expected;
+using knowhere::Index;
+using knowhere::IndexConfig;
+using knowhere::IndexKind;
+using knowhere::Iterator;
+using knowhere::Metric;
+using knowhere::Neighbor;
+using knowhere::SearchParams;
+using knowhere::Status;
 
 namespace {
 
@@ -178,12 +178,12 @@ public:
 	Status Serialize(ByteWriter &writer) const noexcept override;
 
 	// Load reads the payload after the header and uploads the rows.
-	Status Load(const engine::IndexHeader &header, engine::IndexStreamReader &reader) noexcept;
+	Status Load(const knowhere::IndexHeader &header, knowhere::IndexStreamReader &reader) noexcept;
 
 private:
 	// Rows returns the host copy as a RowSet for the CPU paths.
-	engine::RowSet Rows() const noexcept {
-		engine::RowSet rs;
+	knowhere::RowSet Rows() const noexcept {
+		knowhere::RowSet rs;
 		rs.labels = labels_.data();
 		rs.base = reinterpret_cast<const uint8_t *>(data_.data());
 		rs.stride = static_cast<size_t>(dim_) * sizeof(float);
@@ -207,15 +207,15 @@ private:
 	// the kk best keys per query by GEMM scores (TF32 when tf32) to
 	// lists[q * kk ...], sorted.
 	Status GemmSelect(const float *dq, const float *dqn, size_t nq, int kk, bool tf32, const RowFilter &rf,
-					  engine::StopPoller &poller, uint64_t *lists) const noexcept;
+					  knowhere::StopPoller &poller, uint64_t *lists) const noexcept;
 	// ScanQueries answers nq prepared, padded host queries hq exactly by the
 	// fused scan (direct FP32 distances over every allowed row), in chunks.
-	Status ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
+	Status ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, knowhere::StopPoller &poller,
 					   int64_t *labels, float *distances) const noexcept;
 	// AnswerDirect answers nq prepared, padded host queries exactly with
 	// direct distances: the fused scan, or the CPU for rows over 1024 floats.
 	Status AnswerDirect(const float *hq, size_t nq, int k, const RowFilter &rf, BitsetView filter,
-						const SearchParams &params, engine::StopPoller &poller, int64_t *labels,
+						const SearchParams &params, knowhere::StopPoller &poller, int64_t *labels,
 						float *distances) const noexcept;
 	// UploadQueries copies nq padded host queries to dq and, under L2, their
 	// squared norms to dqn.
@@ -313,12 +313,12 @@ Status GpuFlatIndex::Add(const void *vectors, const int64_t *labels, size_t n) n
 	};
 	const float *src = static_cast<const float *>(vectors);
 	for (size_t i = 0; i < n; i++) {
-		if (i % engine::kStopPollRows == 0) {
+		if (i % knowhere::kStopPollRows == 0) {
 			if (BuildStopRequested())
 				return undo(Status::Cancelled());
 			ReportProgress(i, n);
 		}
-		Status s = engine::PrepareVector(metric_, dim_, src + i * dim_, data_.data() + (old + i) * dim_, "vector");
+		Status s = knowhere::PrepareVector(metric_, dim_, src + i * dim_, data_.data() + (old + i) * dim_, "vector");
 		if (!s.ok())
 			return undo(s);
 	}
@@ -395,7 +395,7 @@ Status GpuFlatIndex::Upload(size_t from) noexcept {
 // CPU for k above kMaxSelectK).
 Status GpuFlatIndex::Search(const void *queries, size_t nq, size_t k, const SearchParams &params,
 							BitsetView filter, int64_t *labels, float *distances) const noexcept {
-	VECDB_RETURN_IF_ERROR(engine::ValidateSearch(params, k));
+	VECDB_RETURN_IF_ERROR(knowhere::ValidateSearch(params, k));
 	if (nq == 0)
 		return Status::Ok();
 	if (queries == nullptr || labels == nullptr || distances == nullptr)
@@ -418,7 +418,7 @@ Status GpuFlatIndex::Search(const void *queries, size_t nq, size_t k, const Sear
 	}
 	const float *q = static_cast<const float *>(queries);
 	for (size_t i = 0; i < nq; i++)
-		VECDB_RETURN_IF_ERROR(engine::PrepareVector(metric_, dim_, q + i * dim_, h_q_.data() + i * dim_pad_, "query"));
+		VECDB_RETURN_IF_ERROR(knowhere::PrepareVector(metric_, dim_, q + i * dim_, h_q_.data() + i * dim_pad_, "query"));
 	return SearchDevice(h_q_.data(), nq, static_cast<int>(k), params, filter, labels, distances);
 }
 
@@ -441,7 +441,7 @@ Status GpuFlatIndex::SearchDevice(const float *hq, size_t nq, int k, const Searc
 			rf.labels = identity_ ? nullptr : d_labels_.as<int64_t>();
 		}
 	}
-	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	knowhere::StopPoller poller(params.should_stop, params.stop_arg);
 	if (nq <= static_cast<size_t>(kGpuFlatFusedQueries) && nvec <= kMaxFusedVec4)
 		return ScanQueries(hq, nq, k, rf, poller, labels, distances);
 
@@ -529,7 +529,7 @@ Status GpuFlatIndex::UploadQueries(const float *hq, size_t nq, DeviceBuffer &dq,
 
 // ScanQueries runs the fused scan over chunks of queries whose per-slice
 // lists fit kPartialBytes.
-Status GpuFlatIndex::ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, engine::StopPoller &poller,
+Status GpuFlatIndex::ScanQueries(const float *hq, size_t nq, int k, const RowFilter &rf, knowhere::StopPoller &poller,
 								 int64_t *labels, float *distances) const noexcept {
 	const size_t n = labels_.size();
 	const int nvec = dim_pad_ / 4;
@@ -556,12 +556,12 @@ Status GpuFlatIndex::ScanQueries(const float *hq, size_t nq, int k, const RowFil
 
 // AnswerDirect answers queries the GEMM candidates could not certify.
 Status GpuFlatIndex::AnswerDirect(const float *hq, size_t nq, int k, const RowFilter &rf, BitsetView filter,
-								  const SearchParams &params, engine::StopPoller &poller, int64_t *labels,
+								  const SearchParams &params, knowhere::StopPoller &poller, int64_t *labels,
 								  float *distances) const noexcept {
 	if (dim_pad_ / 4 <= kMaxFusedVec4)
 		return ScanQueries(hq, nq, k, rf, poller, labels, distances);
 	for (size_t i = 0; i < nq; i++)
-		VECDB_RETURN_IF_ERROR(engine::BruteForceSearch(metric_, dim_, reinterpret_cast<const uint8_t *>(hq + i * dim_pad_),
+		VECDB_RETURN_IF_ERROR(knowhere::BruteForceSearch(metric_, dim_, reinterpret_cast<const uint8_t *>(hq + i * dim_pad_),
 													   Rows(), static_cast<size_t>(k), filter, params, labels + i * k,
 													   distances + i * k));
 	return Status::Ok();
@@ -569,7 +569,7 @@ Status GpuFlatIndex::AnswerDirect(const float *hq, size_t nq, int k, const RowFi
 
 // GemmSelect runs the GEMM tiles and tile selections, merging per query tile.
 Status GpuFlatIndex::GemmSelect(const float *dq, const float *dqn, size_t nq, int kk, bool tf32,
-								const RowFilter &rf, engine::StopPoller &poller, uint64_t *lists) const noexcept {
+								const RowFilter &rf, knowhere::StopPoller &poller, uint64_t *lists) const noexcept {
 	const size_t n = labels_.size();
 	const DeviceMetric dm = ToDeviceMetric(metric_);
 	const GpuFlatBatchOptions &o = opts_;
@@ -664,8 +664,8 @@ Status GpuFlatIndex::SearchCpu(const void *queries, size_t nq, size_t k, const S
 	const float *q = static_cast<const float *>(queries);
 	std::vector<uint8_t> pq;
 	for (size_t i = 0; i < nq; i++) {
-		VECDB_RETURN_IF_ERROR(engine::PrepareQuery(metric_, dim_, q + i * dim_, &pq));
-		VECDB_RETURN_IF_ERROR(engine::BruteForceSearch(metric_, dim_, pq.data(), Rows(), k, filter, params,
+		VECDB_RETURN_IF_ERROR(knowhere::PrepareQuery(metric_, dim_, q + i * dim_, &pq));
+		VECDB_RETURN_IF_ERROR(knowhere::BruteForceSearch(metric_, dim_, pq.data(), Rows(), k, filter, params,
 													   labels + i * k, distances + i * k));
 	}
 	return Status::Ok();
@@ -677,11 +677,11 @@ Status GpuFlatIndex::RangeSearch(const void *query, float radius, const SearchPa
 	if (query == nullptr || out == nullptr)
 		return Status::InvalidArgument("query or result missing");
 	std::vector<uint8_t> pq;
-	VECDB_RETURN_IF_ERROR(engine::PrepareQuery(metric_, dim_, query, &pq));
-	engine::StopPoller poller(params.should_stop, params.stop_arg);
+	VECDB_RETURN_IF_ERROR(knowhere::PrepareQuery(metric_, dim_, query, &pq));
+	knowhere::StopPoller poller(params.should_stop, params.stop_arg);
 	size_t first = out->size();
-	VECDB_RETURN_IF_ERROR(engine::RangeScan(metric_, dim_, pq.data(), Rows(), radius, filter, &poller, out));
-	std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(), engine::NeighborLess);
+	VECDB_RETURN_IF_ERROR(knowhere::RangeScan(metric_, dim_, pq.data(), Rows(), radius, filter, &poller, out));
+	std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(), knowhere::NeighborLess);
 	return Status::Ok();
 }
 
@@ -691,10 +691,10 @@ Expected<std::unique_ptr<Iterator>> GpuFlatIndex::CreateIterator(const void *que
 	if (query == nullptr)
 		return Status::InvalidArgument("query missing");
 	std::vector<uint8_t> pq;
-	Status s = engine::PrepareQuery(metric_, dim_, query, &pq);
+	Status s = knowhere::PrepareQuery(metric_, dim_, query, &pq);
 	if (!s.ok())
 		return s;
-	return engine::ExactIterator::Create(metric_, dim_, pq.data(), Rows(), filter, params);
+	return knowhere::ExactIterator::Create(metric_, dim_, pq.data(), Rows(), filter, params);
 }
 
 // Reconstruct copies rows from the host copy.
@@ -733,7 +733,7 @@ Status GpuFlatIndex::Reconstruct(const int64_t *labels, size_t n, void *out) con
 
 // Serialize writes header, labels, rows and the checksum.
 Status GpuFlatIndex::Serialize(ByteWriter &writer) const noexcept {
-	return engine::WriteIndexStream(writer, *this, [&](engine::IndexStreamWriter &w) -> Status {
+	return knowhere::WriteIndexStream(writer, *this, [&](knowhere::IndexStreamWriter &w) -> Status {
 		VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), labels_.size() * sizeof(int64_t)));
 		return w.Section(data_.data(), data_.size() * sizeof(float));
 	});
@@ -741,7 +741,7 @@ Status GpuFlatIndex::Serialize(ByteWriter &writer) const noexcept {
 
 // Load reads and checks the sections (the caller checks the trailer), then
 // uploads them.
-Status GpuFlatIndex::Load(const engine::IndexHeader &header, engine::IndexStreamReader &reader) noexcept {
+Status GpuFlatIndex::Load(const knowhere::IndexHeader &header, knowhere::IndexStreamReader &reader) noexcept {
 	uint64_t count = static_cast<uint64_t>(header.count);
 	if (count > kMaxRows)
 		return Status::Corrupt("index row count out of range");
@@ -770,7 +770,7 @@ Status DeviceSms(int *sms) noexcept {
 	cudaError_t e = cudaGetDeviceCount(&n);
 	if (e != cudaSuccess) {
 		Status s = CudaStatus(e, "cudaGetDeviceCount");
-		return s.code() == engine::StatusCode::kNotSupported ? s : Status::NotSupported("no CUDA device: " + s.message());
+		return s.code() == knowhere::StatusCode::kNotSupported ? s : Status::NotSupported("no CUDA device: " + s.message());
 	}
 	if (n == 0)
 		return Status::NotSupported("no CUDA device: the CUDA runtime reports 0 devices");
@@ -794,8 +794,8 @@ Expected<std::unique_ptr<GpuFlatIndex>> MakeGpuFlat(Metric metric, int dim) noex
 }
 
 // LoadGpuFlat is GPU_FLAT's DeserializeIndex loader.
-Expected<std::unique_ptr<Index>> LoadGpuFlat(const engine::IndexHeader &header,
-											 engine::IndexStreamReader &reader) noexcept {
+Expected<std::unique_ptr<Index>> LoadGpuFlat(const knowhere::IndexHeader &header,
+											 knowhere::IndexStreamReader &reader) noexcept {
 	auto made = MakeGpuFlat(static_cast<Metric>(header.metric), header.dim);
 	if (!made.ok())
 		return made.status();
@@ -823,7 +823,7 @@ Status CheckDevice() noexcept {
 Expected<std::unique_ptr<Index>> NewGpuFlatIndex(const IndexConfig &config) noexcept {
 	IndexConfig c = config;
 	c.kind = IndexKind::kGpuFlat;
-	Status s = engine::ValidateConfig(c);
+	Status s = knowhere::ValidateConfig(c);
 	if (!s.ok())
 		return s;
 	auto made = MakeGpuFlat(c.metric, c.dim);
@@ -856,7 +856,7 @@ GpuFlatBatchStats GetGpuFlatBatchStats(const Index &index) noexcept {
 // RegisterGpuKinds installs GPU_FLAT in the engine's factory and GpuKMeans
 // as its IVF centroid trainer.
 void RegisterGpuKinds() noexcept {
-	engine::RegisterExternalKind(IndexKind::kGpuFlat, NewGpuFlatFactory, LoadGpuFlat);
+	knowhere::RegisterExternalKind(IndexKind::kGpuFlat, NewGpuFlatFactory, LoadGpuFlat);
 	RegisterGpuCentroidTrainer();
 }
 

@@ -12,7 +12,7 @@ namespace vecdb::gpu {
 
 // CheckDevice returns Ok when a CUDA device is usable, else NotSupported
 // ("no CUDA device: ...").
-engine::Status CheckDevice() noexcept;
+knowhere::Status CheckDevice() noexcept;
 
 // NewGpuFlatIndex makes an empty GPU_FLAT index (L2, inner product or
 // cosine) on device 0; NotSupported when no CUDA device is present.
@@ -28,7 +28,7 @@ engine::Status CheckDevice() noexcept;
 // scan over every allowed row. Ties go to the smaller row. k above 2048 is
 // answered on the CPU from the index's host copy, as are RangeSearch and
 // CreateIterator (exact, brute_force.hpp).
-engine::Expected<std::unique_ptr<engine::Index>> NewGpuFlatIndex(const engine::IndexConfig &config) noexcept;
+knowhere::Expected<std::unique_ptr<knowhere::Index>> NewGpuFlatIndex(const knowhere::IndexConfig &config) noexcept;
 
 // kGpuFlatFusedQueries is the largest batch searched by the fused scan.
 constexpr int kGpuFlatFusedQueries = 4;
@@ -57,11 +57,11 @@ struct GpuFlatBatchStats {
 
 // SetGpuFlatBatchOptions sets a GPU_FLAT index's batch knobs
 // (InvalidArgument for another kind or a bad value).
-engine::Status SetGpuFlatBatchOptions(engine::Index &index, const GpuFlatBatchOptions &options) noexcept;
+knowhere::Status SetGpuFlatBatchOptions(knowhere::Index &index, const GpuFlatBatchOptions &options) noexcept;
 
 // GetGpuFlatBatchStats returns the index's last batch-search figures (zeros
 // for another kind).
-GpuFlatBatchStats GetGpuFlatBatchStats(const engine::Index &index) noexcept;
+GpuFlatBatchStats GetGpuFlatBatchStats(const knowhere::Index &index) noexcept;
 
 // RegisterGpuKinds makes CreateIndex and DeserializeIndex build GPU_FLAT
 // indexes through this library and registers GpuKMeans as the IVF kinds'

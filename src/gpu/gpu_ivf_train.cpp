@@ -20,7 +20,7 @@ GpuTrainStats stats;
 
 // TrainOnGpu runs one request through GpuKMeans with the request's FAISS
 // parameters and records the outcome.
-engine::Status TrainOnGpu(const engine::CentroidTrainRequest &r, float *centroids) noexcept {
+knowhere::Status TrainOnGpu(const knowhere::CentroidTrainRequest &r, float *centroids) noexcept {
 	GpuKMeansOptions o;
 	o.niter = r.niter;
 	o.seed = r.seed;
@@ -30,7 +30,7 @@ engine::Status TrainOnGpu(const engine::CentroidTrainRequest &r, float *centroid
 	o.should_stop = r.should_stop;
 	o.stop_arg = r.stop_arg;
 	auto t0 = std::chrono::steady_clock::now();
-	engine::Status s = GpuKMeans(r.rows, r.n, r.dim, r.k, o, centroids, nullptr);
+	knowhere::Status s = GpuKMeans(r.rows, r.n, r.dim, r.k, o, centroids, nullptr);
 	double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	std::lock_guard<std::mutex> guard(stats_lock);
 	stats.calls++;
@@ -54,7 +54,7 @@ bool GpuUsable() noexcept {
 
 // RegisterGpuCentroidTrainer installs TrainOnGpu in the engine.
 void RegisterGpuCentroidTrainer() noexcept {
-	engine::RegisterCentroidTrainer(TrainOnGpu, GpuUsable);
+	knowhere::RegisterCentroidTrainer(TrainOnGpu, GpuUsable);
 }
 
 // GetGpuTrainStats copies the counters.

@@ -22,8 +22,8 @@
 
 namespace vecdb::gpu {
 
-using engine::Metric;
-using engine::Status;
+using knowhere::Metric;
+using knowhere::Status;
 
 namespace {
 

@@ -17,10 +17,10 @@ namespace vecdb::gpu {
 struct GpuKMeansOptions {
 	int niter = 10;                     /* Lloyd iterations */
 	uint64_t seed = 42;                 /* initial centroids, sampling, empty-cluster splits */
-	engine::Metric metric = engine::Metric::kL2; /* kL2: nearest by L2; kInnerProduct: largest inner product */
+	knowhere::Metric metric = knowhere::Metric::kL2; /* kL2: nearest by L2; kInnerProduct: largest inner product */
 	bool spherical = false;             /* normalize centroids after each update */
 	size_t max_points_per_centroid = 0; /* > 0: train on a sample of k * this many rows (FAISS: 256) */
-	engine::StopCallback should_stop = nullptr; /* polled before each iteration: Cancelled when it fires */
+	knowhere::StopCallback should_stop = nullptr; /* polled before each iteration: Cancelled when it fires */
 	void *stop_arg = nullptr;
 };
 
@@ -47,7 +47,7 @@ std::vector<size_t> KMeansTrainingRows(size_t n, int k, const GpuKMeansOptions &
 // host, splitting a large cluster into any empty one as FAISS does.
 // NotSupported without a CUDA device; InvalidArgument when n < k;
 // Cancelled when options.should_stop fires.
-engine::Status GpuKMeans(const float *x, size_t n, int dim, int k, const GpuKMeansOptions &options,
+knowhere::Status GpuKMeans(const float *x, size_t n, int dim, int k, const GpuKMeansOptions &options,
 						 float *centroids, GpuKMeansStats *stats) noexcept;
 
 // GpuTrainStats counts what the registered IVF centroid trainer did in this

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // BitsetView covers labels 0 .. size()-1; bit i lives in byte i / 8 at
 // position i % 8 (least significant first). Labels at or past size() are not
@@ -44,4 +44,4 @@ private:
 	size_t num_bits_ = 0;
 };
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -11,7 +11,7 @@
 #include "knowhere/catching.hpp"
 #include "knowhere/distance.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -288,4 +288,4 @@ Status ExactIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcep
 	return Status::Ok();
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -25,7 +25,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // kStopPollRows is how many scored rows pass between two polls of should_stop.
 constexpr size_t kStopPollRows = 4096;
@@ -191,4 +191,4 @@ private:
 	size_t next_ = 0;
 };
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

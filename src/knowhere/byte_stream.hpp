@@ -9,7 +9,7 @@
 
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // ByteWriter receives serialized bytes in order, in chunks of any size.
 class ByteWriter {
@@ -64,4 +64,4 @@ private:
 	size_t pos_ = 0;
 };
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

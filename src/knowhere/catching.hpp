@@ -10,7 +10,7 @@
 
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // Catching runs fn and returns its result (a Status or an Expected<T>), or a
 // Status for whatever it threw: OutOfMemory "out of memory while <what>" for
@@ -29,4 +29,4 @@ auto Catching(const char *what, Fn &&fn) noexcept -> decltype(fn()) {
 	}
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -47,4 +47,4 @@ bool UseCentroidTrainer(TrainDevice device, int threads, const CentroidTrainRequ
 	return u == nullptr || u();
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

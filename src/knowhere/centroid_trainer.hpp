@@ -9,7 +9,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // CentroidTrainRequest is one k-means run as FAISS' IVF training would do it
 // (the IVF index's ClusteringParameters): the trainer's centroids replace
@@ -60,4 +60,4 @@ bool UseCentroidTrainer(TrainDevice device, int threads, const CentroidTrainRequ
 // RegisteredCentroidTrainer returns the registered trainer, or nullptr.
 CentroidTrainFn RegisteredCentroidTrainer() noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

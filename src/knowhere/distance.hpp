@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // Half holds the bits of an IEEE 754 binary16 value.
 using Half = uint16_t;
@@ -61,4 +61,4 @@ bool SetSimdLevel(SimdLevel level) noexcept;
 // SimdLevelName returns "scalar", "avx2" or "avx512".
 const char *SimdLevelName(SimdLevel level) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -11,7 +11,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine::kernels {
+namespace vecdb::knowhere::kernels {
 
 namespace {
 
@@ -253,4 +253,4 @@ const KernelTable *Avx2Table() noexcept {
 	return &kAvx2Table;
 }
 
-}  // namespace vecdb::engine::kernels
+}  // namespace vecdb::knowhere::kernels

@@ -19,7 +19,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine::kernels {
+namespace vecdb::knowhere::kernels {
 
 namespace {
 
@@ -180,4 +180,4 @@ const KernelTable *Avx512Table(bool vpopcntdq) noexcept {
 	return vpopcntdq ? &with_vpopcnt : &without_vpopcnt;
 }
 
-}  // namespace vecdb::engine::kernels
+}  // namespace vecdb::knowhere::kernels

@@ -9,7 +9,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine::kernels {
+namespace vecdb::knowhere::kernels {
 
 namespace {
 
@@ -66,4 +66,4 @@ JaccardCounts JaccardAvx512Vpopcnt(const uint8_t *a, const uint8_t *b, size_t nb
 						 static_cast<uint64_t>(_mm512_reduce_add_epi64(acc_b))};
 }
 
-}  // namespace vecdb::engine::kernels
+}  // namespace vecdb::knowhere::kernels

@@ -15,7 +15,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -180,4 +180,4 @@ double JaccardBits(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept {
 	return 1.0 - static_cast<double>(c.both) / static_cast<double>(c.in_a + c.in_b - c.both);
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

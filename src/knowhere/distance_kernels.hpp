@@ -13,7 +13,7 @@
 
 #include "knowhere/distance.hpp"
 
-namespace vecdb::engine::kernels {
+namespace vecdb::knowhere::kernels {
 
 // CosineSums holds the float sums a cosine distance is made of.
 struct CosineSums {
@@ -68,4 +68,4 @@ JaccardCounts JaccardAvx512Vpopcnt(const uint8_t *a, const uint8_t *b, size_t nb
 // cosine distance: NaN when a norm is zero, cosine clamped to [-1, 1].
 double CosineFromSums(CosineSums s) noexcept;
 
-}  // namespace vecdb::engine::kernels
+}  // namespace vecdb::knowhere::kernels

@@ -4,7 +4,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine::kernels {
+namespace vecdb::knowhere::kernels {
 
 namespace {
 
@@ -155,4 +155,4 @@ double CosineFromSums(CosineSums s) noexcept {
 	return 1.0 - sim;
 }
 
-}  // namespace vecdb::engine::kernels
+}  // namespace vecdb::knowhere::kernels

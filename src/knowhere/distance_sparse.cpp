@@ -3,7 +3,7 @@
 
 #include "knowhere/distance_kernels.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // SparseL2SqrF32 sums squared differences over the union of both index sets.
 float SparseL2SqrF32(const int32_t *ai, const float *av, size_t an,
@@ -70,4 +70,4 @@ double SparseCosineDistanceF32(const int32_t *ai, const float *av, size_t an,
 	return kernels::CosineFromSums(kernels::CosineSums{dot, na, nb});
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -51,7 +51,7 @@
 #include "knowhere/serialize.hpp"
 #include "knowhere/thread_util.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -517,4 +517,4 @@ Expected<std::unique_ptr<Index>> OpenFlatView(const IndexBytes &bytes) noexcept 
 	});
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

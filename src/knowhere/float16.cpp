@@ -3,7 +3,7 @@
 
 #include "knowhere/distance.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -78,4 +78,4 @@ Half FloatToHalf(float f) noexcept {
 	return static_cast<Half>(sign | RoundShift(m, 126 - e));
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

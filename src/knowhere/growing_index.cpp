@@ -32,7 +32,7 @@
 #include "knowhere/catching.hpp"
 #include "knowhere/index_kinds.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -258,4 +258,4 @@ GrowingPlan GrowingSearchPlan(const Index &index, const SearchParams &params) no
 	return g != nullptr ? g->Plan(params) : GrowingPlan();
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -8,7 +8,7 @@
 
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // kGrowingTrainRows is the row count at which a GROWING index trains its
 // centroids and leaves exact search; kGrowingRetrainFactor the growth after
@@ -44,4 +44,4 @@ struct GrowingPlan {
 };
 GrowingPlan GrowingSearchPlan(const Index &index, const SearchParams &params) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -26,7 +26,7 @@
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/thread_util.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace hnsw {
 
@@ -204,4 +204,4 @@ size_t EstimateHnswMemory(const IndexConfig &config, size_t n) noexcept {
 	return sizeof(hnsw::HnswIndex) + hnsw::HnswGraph::EstimateMemory(config, n) + n * sizeof(int64_t);
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -41,7 +41,7 @@
 #include "knowhere/distance.hpp"
 #include "knowhere/hnsw_graph.hpp"
 
-namespace vecdb::engine::hnsw {
+namespace vecdb::knowhere::hnsw {
 
 static_assert(std::is_same_v<tableint, hnswlib::tableint> && std::is_same_v<linklistsizeint, hnswlib::linklistsizeint> &&
 				  std::is_same_v<labeltype, hnswlib::labeltype>,
@@ -616,4 +616,4 @@ size_t HnswGraph::EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 	return bytes + LabelMapBytes(n, n);
 }
 
-}  // namespace vecdb::engine::hnsw
+}  // namespace vecdb::knowhere::hnsw

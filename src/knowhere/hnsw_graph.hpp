@@ -23,7 +23,7 @@
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine::hnsw {
+namespace vecdb::knowhere::hnsw {
 
 // tableint, linklistsizeint and labeltype are hnswlib's internal id, list
 // header and label types (hnsw_graph.cpp checks that they match).
@@ -235,4 +235,4 @@ private:
 	hnswlib::VisitedList *vl_;
 };
 
-}  // namespace vecdb::engine::hnsw
+}  // namespace vecdb::knowhere::hnsw

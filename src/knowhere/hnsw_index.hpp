@@ -7,7 +7,7 @@
 
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // HnswBuildOptions chooses how neighbours are selected while building. Both
 // false reproduces hnswlib 0.6.2's addPoint, both true pgvector's selection.
@@ -41,4 +41,4 @@ struct HnswBuildOptions {
 Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &config,
 														 const HnswBuildOptions &options) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -23,7 +23,7 @@
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine::hnsw {
+namespace vecdb::knowhere::hnsw {
 
 // LabelSpan is what searches need to know about the labels: their span and
 // whether label == internal id for every element.
@@ -215,4 +215,4 @@ private:
 	mutable hnswlib::VisitedListPool visited_;
 };
 
-}  // namespace vecdb::engine::hnsw
+}  // namespace vecdb::knowhere::hnsw

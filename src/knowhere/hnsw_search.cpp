@@ -39,7 +39,7 @@
 #include "knowhere/hnsw_internal.hpp"
 #include "knowhere/index_kinds.hpp"
 
-namespace vecdb::engine::hnsw {
+namespace vecdb::knowhere::hnsw {
 
 namespace {
 
@@ -478,4 +478,4 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 
 }  // namespace
 
-}  // namespace vecdb::engine::hnsw
+}  // namespace vecdb::knowhere::hnsw

@@ -19,7 +19,7 @@
 #include "knowhere/hnsw_internal.hpp"
 #include "knowhere/index_kinds.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace hnsw {
 
@@ -311,4 +311,4 @@ Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept 
 	});
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

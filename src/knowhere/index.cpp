@@ -12,7 +12,7 @@
 #include "knowhere/params.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -324,4 +324,4 @@ Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bo
 	return Status::Corrupt("unknown index kind");
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

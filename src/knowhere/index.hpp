@@ -12,7 +12,7 @@
 #include "knowhere/byte_stream.hpp"
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // IndexKind names an index algorithm. Values are stored in serialized indexes:
 // never renumber.
@@ -251,4 +251,4 @@ Status VerifyIndexBytes(const void *data, size_t size) noexcept;
 // the view's private memory only. Views are safe for concurrent searches.
 Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bool verify) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -7,7 +7,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // kHnswBruteForceRatio and kIvfBruteForceCost are DefaultBruteForceRatio's
 // measured constants (index.cpp, docs/engine.md).
@@ -62,4 +62,4 @@ using ExternalKindLoader = Expected<std::unique_ptr<Index>> (*)(const IndexHeade
 																IndexStreamReader &reader) noexcept;
 void RegisterExternalKind(IndexKind kind, ExternalKindFactory factory, ExternalKindLoader loader) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

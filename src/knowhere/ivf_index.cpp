@@ -71,7 +71,7 @@
 #include "knowhere/ivf_internal.hpp"
 #include "knowhere/thread_util.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace ivf {
 
@@ -504,4 +504,4 @@ const float *IvfFloatCentroids(const Index &index) noexcept {
 	return reinterpret_cast<const float *>(ivf->Centroids());
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -39,7 +39,7 @@
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // IvfFloatCentroids is befriended by IvfIndex (declared in index_kinds.hpp).
 const float *IvfFloatCentroids(const Index &index) noexcept;
@@ -216,9 +216,9 @@ public:
 
 private:
 	friend class IvfIterator;
-	friend const float *vecdb::engine::IvfFloatCentroids(const Index &index) noexcept;
+	friend const float *vecdb::knowhere::IvfFloatCentroids(const Index &index) noexcept;
 
-	size_t RowBytes() const noexcept { return engine::RowBytes(config_.metric, config_.dim); }
+	size_t RowBytes() const noexcept { return knowhere::RowBytes(config_.metric, config_.dim); }
 	size_t nlist() const noexcept { return static_cast<size_t>(config_.nlist); }
 	// RowOf returns the exact vector of a label, or nullptr.
 	const void *RowOf(int64_t label) const noexcept;
@@ -309,4 +309,4 @@ inline Status IvfIndex::PrepareRows(const void *in, size_t n, const char *what, 
 
 }  // namespace ivf
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

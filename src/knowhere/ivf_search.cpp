@@ -32,7 +32,7 @@
 #include "knowhere/ivf_internal.hpp"
 #include "knowhere/thread_util.hpp"
 
-namespace vecdb::engine::ivf {
+namespace vecdb::knowhere::ivf {
 
 namespace {
 
@@ -334,4 +334,4 @@ Status IvfIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept 
 	});
 }
 
-}  // namespace vecdb::engine::ivf
+}  // namespace vecdb::knowhere::ivf

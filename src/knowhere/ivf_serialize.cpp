@@ -25,7 +25,7 @@
 #include "knowhere/catching.hpp"
 #include "knowhere/ivf_internal.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace ivf {
 
@@ -315,4 +315,4 @@ Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept {
 	return std::unique_ptr<Index>(std::move(index));
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -40,4 +40,4 @@ const ParamSpec *FindParam(const char *name) noexcept {
 	return nullptr;
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

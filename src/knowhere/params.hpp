@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // ParamPhase says when a parameter is set: at build (reloption) or per search (GUC).
 enum class ParamPhase { kBuild, kSearch };
@@ -26,4 +26,4 @@ const ParamSpec *Params(size_t *n) noexcept;
 // FindParam returns the spec named name, or nullptr.
 const ParamSpec *FindParam(const char *name) noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -5,7 +5,7 @@
 
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -166,4 +166,4 @@ Status ParseIndexBytes(const void *data, size_t size, bool verify, IndexBytes *o
 	return Status::Ok();
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -22,7 +22,7 @@
 #include "knowhere/byte_stream.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // kIndexMagic starts every serialized index ("VDBX"); kIndexFormatVersion
 // changes when the framing or any kind's payload changes incompatibly (3: one
@@ -245,4 +245,4 @@ private:
 	uint64_t pos_;
 };
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -7,7 +7,7 @@
 #include <utility>
 #include <variant>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // StatusCode says what kind of failure a Status reports. The bridge maps each
 // to a SQLSTATE (see STYLE.md): invalid argument 22023, out of memory 53200,
@@ -76,9 +76,9 @@ private:
 // VECDB_RETURN_IF_ERROR returns the status of expr from the enclosing function unless ok.
 #define VECDB_RETURN_IF_ERROR(expr)                                           \
 	do {                                                                      \
-		::vecdb::engine::Status _vecdb_s = (expr);                            \
+		::vecdb::knowhere::Status _vecdb_s = (expr);                            \
 		if (!_vecdb_s.ok())                                                   \
 			return _vecdb_s;                                                  \
 	} while (0)
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

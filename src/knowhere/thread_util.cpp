@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <string>
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // SignalBlock saves the calling thread's mask and blocks every signal.
 SignalBlock::SignalBlock() noexcept {
@@ -84,4 +84,4 @@ bool PollThreadStop() noexcept {
 	return s->fired;
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

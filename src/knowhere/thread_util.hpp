@@ -21,7 +21,7 @@
 
 #include "knowhere/status.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // SignalBlock blocks every signal on the calling thread for its lifetime and
 // restores the previous mask when it ends.
@@ -125,4 +125,4 @@ private:
 // registered, so other threads (OpenMP workers) always go on.
 bool PollThreadStop() noexcept;
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -30,7 +30,7 @@ VECDB_FUNCTION(hamming_distance)
 	VarBit	   *b = PG_GETARG_VARBIT_P(1);
 
 	CheckBitLengths(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::HammingBits(VARBITS(a), VARBITS(b), (size_t) VARBITBYTES(a)));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::HammingBits(VARBITS(a), VARBITS(b), (size_t) VARBITBYTES(a)));
 }
 
 // jaccard_distance returns 1 - |a & b| / |a | b|, and 1 when no bit is set in both.
@@ -40,5 +40,5 @@ VECDB_FUNCTION(jaccard_distance)
 	VarBit	   *b = PG_GETARG_VARBIT_P(1);
 
 	CheckBitLengths(a, b);
-	PG_RETURN_FLOAT8(vecdb::engine::JaccardBits(VARBITS(a), VARBITS(b), (size_t) VARBITBYTES(a)));
+	PG_RETURN_FLOAT8(vecdb::knowhere::JaccardBits(VARBITS(a), VARBITS(b), (size_t) VARBITBYTES(a)));
 }

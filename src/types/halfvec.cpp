@@ -11,8 +11,8 @@ extern "C" {
 #include "utils/array.h"
 }
 
-using vecdb::engine::FloatToHalf;
-using vecdb::engine::HalfToFloat;
+using vecdb::knowhere::FloatToHalf;
+using vecdb::knowhere::HalfToFloat;
 
 // InitHalfVector allocates a zeroed halfvec of dim dimensions.
 HalfVector *

@@ -6,7 +6,7 @@
 
 #define HALFVEC_MAX_DIM 16000
 
-typedef vecdb::engine::Half half;
+typedef vecdb::knowhere::Half half;
 
 // HalfVector is a varlena of IEEE binary16 elements, as pgvector's halfvec.
 typedef struct HalfVector

@@ -12,7 +12,7 @@ extern "C" {
 #include "utils/numeric.h"
 }
 
-using vecdb::engine::HalfToFloat;
+using vecdb::knowhere::HalfToFloat;
 
 // array_to_halfvec converts a 1-D integer[], real[], double precision[] or
 // numeric[] without NULLs; elements beyond binary16 range are errors.

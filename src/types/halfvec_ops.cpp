@@ -15,8 +15,8 @@ extern "C" {
 #include "utils/varbit.h"
 }
 
-using vecdb::engine::FloatToHalf;
-using vecdb::engine::HalfToFloat;
+using vecdb::knowhere::FloatToHalf;
+using vecdb::knowhere::HalfToFloat;
 
 // halfvec_l2_distance returns the Euclidean distance.
 VECDB_FUNCTION(halfvec_l2_distance)
@@ -25,7 +25,7 @@ VECDB_FUNCTION(halfvec_l2_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) vecdb::engine::L2SqrF16(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(sqrt((double) vecdb::knowhere::L2SqrF16(a->x, b->x, a->dim)));
 }
 
 // halfvec_l2_squared_distance returns the squared Euclidean distance.
@@ -35,7 +35,7 @@ VECDB_FUNCTION(halfvec_l2_squared_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::L2SqrF16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::L2SqrF16(a->x, b->x, a->dim));
 }
 
 // halfvec_inner_product returns the inner product.
@@ -45,7 +45,7 @@ VECDB_FUNCTION(halfvec_inner_product)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::InnerProductF16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::InnerProductF16(a->x, b->x, a->dim));
 }
 
 // halfvec_negative_inner_product returns the negated inner product (operator <#>).
@@ -55,7 +55,7 @@ VECDB_FUNCTION(halfvec_negative_inner_product)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) -vecdb::engine::InnerProductF16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) -vecdb::knowhere::InnerProductF16(a->x, b->x, a->dim));
 }
 
 // halfvec_cosine_distance returns 1 - cosine similarity, NaN for a zero vector.
@@ -65,7 +65,7 @@ VECDB_FUNCTION(halfvec_cosine_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8(vecdb::engine::CosineDistanceF16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(vecdb::knowhere::CosineDistanceF16(a->x, b->x, a->dim));
 }
 
 // halfvec_spherical_distance returns acos(inner product) / pi for unit vectors.
@@ -76,7 +76,7 @@ VECDB_FUNCTION(halfvec_spherical_distance)
 	double		dp;
 
 	HalfvecCheckDims(a, b);
-	dp = (double) vecdb::engine::InnerProductF16(a->x, b->x, a->dim);
+	dp = (double) vecdb::knowhere::InnerProductF16(a->x, b->x, a->dim);
 	/* rounding can push the product of unit vectors past +-1, where acos is NaN */
 	if (dp > 1)
 		dp = 1;
@@ -92,7 +92,7 @@ VECDB_FUNCTION(halfvec_l1_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	HalfvecCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::L1F16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::L1F16(a->x, b->x, a->dim));
 }
 
 // halfvec_vector_dims returns the number of dimensions.

@@ -18,7 +18,7 @@ extern "C" {
 #include "utils/numeric.h"
 }
 
-namespace engine = vecdb::engine;
+namespace knowhere = vecdb::knowhere;
 
 namespace {
 
@@ -36,7 +36,7 @@ CheckDims(const SparseVector *a, const SparseVector *b)
 float
 L2Squared(const SparseVector *a, const SparseVector *b)
 {
-	return engine::SparseL2SqrF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
+	return knowhere::SparseL2SqrF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
 								  b->indices, SPARSEVEC_VALUES(b), (size_t) b->nnz);
 }
 
@@ -44,7 +44,7 @@ L2Squared(const SparseVector *a, const SparseVector *b)
 float
 InnerProduct(const SparseVector *a, const SparseVector *b)
 {
-	return engine::SparseInnerProductF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
+	return knowhere::SparseInnerProductF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
 										 b->indices, SPARSEVEC_VALUES(b), (size_t) b->nnz);
 }
 
@@ -160,7 +160,7 @@ VECDB_FUNCTION(sparsevec_cosine_distance)
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
 
 	CheckDims(a, b);
-	PG_RETURN_FLOAT8(engine::SparseCosineDistanceF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
+	PG_RETURN_FLOAT8(knowhere::SparseCosineDistanceF32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
 													 b->indices, SPARSEVEC_VALUES(b), (size_t) b->nnz));
 }
 
@@ -171,7 +171,7 @@ VECDB_FUNCTION(sparsevec_l1_distance)
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
 
 	CheckDims(a, b);
-	PG_RETURN_FLOAT8((double) engine::SparseL1F32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
+	PG_RETURN_FLOAT8((double) knowhere::SparseL1F32(a->indices, SPARSEVEC_VALUES(a), (size_t) a->nnz,
 												  b->indices, SPARSEVEC_VALUES(b), (size_t) b->nnz));
 }
 
@@ -388,7 +388,7 @@ VECDB_FUNCTION(halfvec_to_sparsevec)
 	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
 
 	PG_RETURN_SPARSEVEC_P(DenseToSparse(vec->dim, PG_GETARG_INT32(1),
-										[vec](int i) { return vecdb::engine::HalfToFloat(vec->x[i]); }));
+										[vec](int i) { return vecdb::knowhere::HalfToFloat(vec->x[i]); }));
 }
 
 // sparsevec_to_halfvec casts sparsevec to halfvec, rounding each value to

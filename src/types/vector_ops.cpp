@@ -29,7 +29,7 @@ VECDB_FUNCTION(l2_distance)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) vecdb::engine::L2SqrF32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(sqrt((double) vecdb::knowhere::L2SqrF32(a->x, b->x, a->dim)));
 }
 
 // vector_l2_squared_distance returns the squared Euclidean distance.
@@ -39,7 +39,7 @@ VECDB_FUNCTION(vector_l2_squared_distance)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::L2SqrF32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::L2SqrF32(a->x, b->x, a->dim));
 }
 
 // inner_product returns the inner product.
@@ -49,7 +49,7 @@ VECDB_FUNCTION(inner_product)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::InnerProductF32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::InnerProductF32(a->x, b->x, a->dim));
 }
 
 // vector_negative_inner_product returns the negated inner product (operator <#>).
@@ -59,7 +59,7 @@ VECDB_FUNCTION(vector_negative_inner_product)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) -vecdb::engine::InnerProductF32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) -vecdb::knowhere::InnerProductF32(a->x, b->x, a->dim));
 }
 
 // cosine_distance returns 1 - cosine similarity, NaN for a zero vector.
@@ -69,7 +69,7 @@ VECDB_FUNCTION(cosine_distance)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(vecdb::engine::CosineDistanceF32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(vecdb::knowhere::CosineDistanceF32(a->x, b->x, a->dim));
 }
 
 // vector_spherical_distance returns acos(inner product) / pi for unit vectors.
@@ -80,7 +80,7 @@ VECDB_FUNCTION(vector_spherical_distance)
 	double		dp;
 
 	VectorCheckDims(a, b);
-	dp = (double) vecdb::engine::InnerProductF32(a->x, b->x, a->dim);
+	dp = (double) vecdb::knowhere::InnerProductF32(a->x, b->x, a->dim);
 	/* rounding can push the product of unit vectors past +-1, where acos is NaN */
 	if (dp > 1)
 		dp = 1;
@@ -96,7 +96,7 @@ VECDB_FUNCTION(l1_distance)
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
 
 	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) vecdb::engine::L1F32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double) vecdb::knowhere::L1F32(a->x, b->x, a->dim));
 }
 
 // vector_dims returns the number of dimensions.

@@ -16,7 +16,7 @@
 #include "knowhere/bitset_view.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine::testutil {
+namespace vecdb::knowhere::testutil {
 
 // Rng wraps mt19937_64 with portable uniform and normal draws.
 class Rng {
@@ -227,4 +227,4 @@ private:
 	size_t nbits_;
 };
 
-}  // namespace vecdb::engine::testutil
+}  // namespace vecdb::knowhere::testutil

@@ -11,7 +11,7 @@
 #include "index_test_util.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine::testutil {
+namespace vecdb::knowhere::testutil {
 
 // kIvfRecall* is the data set and operating point where IVF training on
 // another device is compared with FAISS on the CPU: 50,000 x 32 rows from 500
@@ -111,4 +111,4 @@ inline IvfRecallRun RunIvfRecall(const IndexConfig &config, const IvfRecallData 
 	return r;
 }
 
-}  // namespace vecdb::engine::testutil
+}  // namespace vecdb::knowhere::testutil

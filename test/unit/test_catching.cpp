@@ -10,7 +10,7 @@
 
 #include "knowhere/catching.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 namespace {
 
 TEST(Catching, BadAllocIsOutOfMemory) {
@@ -41,4 +41,4 @@ TEST(Catching, ResultsPassThrough) {
 }
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -34,16 +34,16 @@
 #include "knowhere/distance.hpp"
 #include "knowhere/distance_kernels.hpp"
 
-using namespace vecdb::engine;
+using namespace vecdb::knowhere;
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 // PrintTo names a SimdLevel in test output (found by argument-dependent lookup).
 void PrintTo(SimdLevel level, std::ostream *os) {
 	*os << SimdLevelName(level);
 }
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere
 
 namespace {
 

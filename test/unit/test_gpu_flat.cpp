@@ -23,10 +23,10 @@
 
 namespace {
 
-using namespace vecdb::engine;
-using vecdb::engine::testutil::Bitset;
-using vecdb::engine::testutil::ReferenceDistance;
-using vecdb::engine::testutil::Rng;
+using namespace vecdb::knowhere;
+using vecdb::knowhere::testutil::Bitset;
+using vecdb::knowhere::testutil::ReferenceDistance;
+using vecdb::knowhere::testutil::Rng;
 
 // NoGpuReason returns why there is no usable device, or "" when there is one.
 std::string NoGpuReason() {

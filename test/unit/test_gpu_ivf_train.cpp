@@ -22,8 +22,8 @@
 
 namespace {
 
-using namespace vecdb::engine;
-using namespace vecdb::engine::testutil;
+using namespace vecdb::knowhere;
+using namespace vecdb::knowhere::testutil;
 using vecdb::gpu::GetGpuTrainStats;
 using vecdb::gpu::GpuTrainStats;
 

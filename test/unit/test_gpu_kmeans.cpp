@@ -15,7 +15,7 @@
 
 namespace {
 
-using namespace vecdb::engine;
+using namespace vecdb::knowhere;
 using vecdb::gpu::GpuKMeansOptions;
 using vecdb::gpu::GpuKMeansStats;
 

@@ -52,7 +52,7 @@ TEST(GpuL2Batch, MatchesCpuKernel) {
 	char err[256] = "";
 	ASSERT_TRUE(vecdb::gpu::L2SqrBatch(query.data(), base.data(), n, d, dist.data(), err, sizeof(err))) << err;
 	for (size_t i = 0; i < n; i++) {
-		float cpu = vecdb::engine::L2SqrF32(query.data(), base.data() + i * d, d);
+		float cpu = vecdb::knowhere::L2SqrF32(query.data(), base.data() + i * d, d);
 		EXPECT_NEAR(dist[i], cpu, 1e-4f * std::max(1.0f, cpu)) << "row " << i;
 	}
 }

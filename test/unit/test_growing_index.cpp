@@ -12,8 +12,8 @@
 #include "knowhere/growing_index.hpp"
 #include "knowhere/index.hpp"
 
-using namespace vecdb::engine;
-using namespace vecdb::engine::testutil;
+using namespace vecdb::knowhere;
+using namespace vecdb::knowhere::testutil;
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include "index_test_util.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 namespace {
 
 using testutil::ClusteredBits;
@@ -481,4 +481,4 @@ TEST(HnswBuild, ManyThreadsOnSmallBatches) {
 }
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -23,8 +23,8 @@
 #include "knowhere/index.hpp"
 #include "knowhere/params.hpp"
 
-using namespace vecdb::engine;
-using namespace vecdb::engine::testutil;
+using namespace vecdb::knowhere;
+using namespace vecdb::knowhere::testutil;
 
 namespace {
 

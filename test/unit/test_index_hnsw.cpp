@@ -21,7 +21,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/index_kinds.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -714,5 +714,5 @@ TEST(Hnsw, ParallelBuildKeepsEveryRowReachable) {
 }
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere
 

@@ -17,7 +17,7 @@
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -665,4 +665,4 @@ TEST(IvfIndex, ConcurrentSearchesMatchSerial) {
 }
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

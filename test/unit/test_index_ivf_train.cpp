@@ -21,8 +21,8 @@
 
 namespace {
 
-using namespace vecdb::engine;
-using namespace vecdb::engine::testutil;
+using namespace vecdb::knowhere;
+using namespace vecdb::knowhere::testutil;
 
 // Fake is what the fake trainers saw and are told to do.
 struct Fake {

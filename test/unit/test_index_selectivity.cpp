@@ -17,7 +17,7 @@
 #include "index_test_util.hpp"
 #include "knowhere/index.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 namespace {
 
 using testutil::Bitset;
@@ -196,4 +196,4 @@ INSTANTIATE_TEST_SUITE_P(
 	[](const ::testing::TestParamInfo<Case> &info) { return std::string(info.param.name); });
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

@@ -21,7 +21,7 @@
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -441,4 +441,4 @@ TEST(IndexView, ChecksumDoesNotDependOnChunks) {
 
 }  // namespace
 
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere

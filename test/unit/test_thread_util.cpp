@@ -19,7 +19,7 @@
 
 #include "knowhere/thread_util.hpp"
 
-namespace vecdb::engine {
+namespace vecdb::knowhere {
 
 namespace {
 
@@ -174,4 +174,4 @@ TEST(ThreadStop, ReachesOnlyTheRegisteringThreadAndStaysFired) {
 }
 
 }  // namespace
-}  // namespace vecdb::engine
+}  // namespace vecdb::knowhere
