@@ -5,6 +5,9 @@
 //   switch  filtered HNSW and IVF_FLAT search vs exact search over the
 //           allowed rows at allowed fractions 0.1% .. 50%: where brute force
 //           stops being faster (SearchParams::brute_force_ratio's default);
+//   switch-iter  the same through the iterator, as the access method reads
+//           it (am_scan.cpp): CreateIterator with the filter, then Next in
+//           batches of max(16, ef_search), doubling up to 4096, until k rows;
 //   hnsw    engine HNSW vs hnswlib's HierarchicalNSW::searchKnn on the same
 //           graph (the engine's graph copied into a HierarchicalNSW with
 //           hnswlib's own L2 space), ef 40/80/160/320; and build wall time,
@@ -12,10 +15,12 @@
 //   ivf     engine IVF_FLAT vs faiss::IndexIVFFlat over the same centroids
 //           and rows, nprobe 4/8/16/32.
 //
-// Usage: bench_engine [switch|hnsw|ivf|all ...] [--n 100000] [--dim 128]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|all ...] [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
-//        [--switch-nprobe 16] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
-// (--quick: hnsw builds only the engine's serial graph, for search work).
+//        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
+// (--quick: hnsw builds only the engine's serial graph, for search work;
+// switch and switch-iter build each index once and print one IVF table per
+// --switch-nprobe value).
 // Output: markdown tables on stdout. Recall@10 is the share of the exact
 // top 10 (of the rows the filter allows) that a search returns. QPS is
 // queries per second of the searching thread's CPU time (the machines we
@@ -63,7 +68,7 @@ struct Options {
 	int clusters = 100;
 	uint64_t seed = 42;
 	int nlist = 316;
-	int switch_nprobe = 16;
+	std::vector<int> switch_nprobes = {16};
 	bool quick = false;
 	std::string switch_kinds = "hnsw,ivf";
 	std::string raw;
@@ -245,6 +250,36 @@ SearchFn EngineSearch(const Index &index, const SearchParams &p, BitsetView filt
 	return [&index, p, filter](const float *q, int64_t *out) {
 		float dist[kK];
 		Check(index.Search(q, 1, kK, p, filter, out, dist), "search");
+	};
+}
+
+// kFirstBatch and kMaxBatch are the access method's iterator batch bounds
+// (am_scan.cpp): its first Next asks for max(kFirstBatch, ef_search) rows,
+// each later one for twice as many, at most kMaxBatch.
+constexpr size_t kFirstBatch = 16;
+constexpr size_t kMaxBatch = 4096;
+
+// IteratorSearch returns a per-query search function that reads k rows the
+// way an index scan with LIMIT k does: CreateIterator with the filter, then
+// Next in growing batches until k rows came (or none are left).
+SearchFn IteratorSearch(const Index &index, const SearchParams &p, BitsetView filter) {
+	return [&index, p, filter](const float *q, int64_t *out) {
+		auto made = index.CreateIterator(q, p, filter);
+		Check(made.status(), "create iterator");
+		std::unique_ptr<Iterator> it = std::move(made).value();
+		std::vector<Neighbor> batch;
+		size_t got = 0, ask = std::max(kFirstBatch, static_cast<size_t>(p.ef_search));
+		while (got < kK) {
+			batch.clear();
+			Check(it->Next(ask, &batch), "iterator next");
+			if (batch.empty())
+				break;
+			for (size_t i = 0; i < batch.size() && got < kK; i++)
+				out[got++] = batch[i].label;
+			ask = std::min(ask * 2, kMaxBatch);
+		}
+		for (; got < kK; got++)
+			out[got] = -1;
 	};
 }
 
@@ -486,9 +521,15 @@ void BenchIvf(const Data &d, int nlist) {
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
 
+// SwitchPath is how BenchSwitch asks for k rows: Index::Search, or an
+// iterator read as the access method reads it.
+enum class SwitchPath { kSearch, kIterator };
+
 // BenchSwitch measures filtered search against exact search over the allowed
-// rows for HNSW (ef_search 40) and IVF_FLAT (nlist, nprobe).
-void BenchSwitch(const Data &d, int nlist, int nprobe, const std::string &which) {
+// rows for HNSW (ef_search 40) and IVF_FLAT (nlist, each of nprobes), through
+// each of paths; every index is built once.
+void BenchSwitch(const Data &d, int nlist, const std::vector<int> &nprobes, const std::string &which,
+				 const std::vector<SwitchPath> &paths) {
 	const double fractions[] = {0.001, 0.005, 0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50};
 	std::vector<Filter> filters;
 	std::vector<std::vector<int64_t>> truths;
@@ -499,7 +540,7 @@ void BenchSwitch(const Data &d, int nlist, int nprobe, const std::string &which)
 	struct Kind {
 		const char *name;
 		IndexConfig config;
-		SearchParams params;
+		std::vector<SearchParams> params; /* one table per entry and path */
 	};
 	IndexConfig hc;
 	hc.kind = IndexKind::kHnsw;
@@ -510,39 +551,52 @@ void BenchSwitch(const Data &d, int nlist, int nprobe, const std::string &which)
 	ic.dim = d.dim;
 	ic.nlist = nlist;
 	ic.threads = 2;
-	SearchParams hp, ip;
-	ip.nprobe = nprobe;
-	Kind kinds[] = {{"HNSW (m 16, ef_construction 64, ef_search 40)", hc, hp},
-					{"IVF_FLAT (nlist, nprobe as below)", ic, ip}};
+	std::vector<SearchParams> ips;
+	for (int nprobe : nprobes) {
+		SearchParams ip;
+		ip.nprobe = nprobe;
+		ips.push_back(ip);
+	}
+	Kind kinds[] = {{"HNSW (m 16, ef_construction 64, ef_search 40)", hc, {SearchParams()}},
+					{"IVF_FLAT", ic, ips}};
 	for (Kind &k : kinds) {
 		if (which.find(k.config.kind == IndexKind::kHnsw ? "hnsw" : "ivf") == std::string::npos)
 			continue;
 		double build;
 		std::unique_ptr<Index> index = BuildEngine(d, k.config, &build);
-		std::printf("\n### Filtered search vs brute force: %s, %zu x %d", k.name, d.n, d.dim);
-		if (k.config.kind == IndexKind::kIvfFlat)
-			std::printf(", nlist %d, nprobe %d", nlist, nprobe);
-		std::printf("\n\n| allowed | rows | filtered QPS | filtered recall | brute force QPS | default QPS | default "
-					"recall | faster |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-		for (size_t i = 0; i < filters.size(); i++) {
-			SearchParams graph = k.params, exact = k.params;
-			graph.brute_force_ratio = 0.0;
-			exact.brute_force_ratio = 1.0;
-			BitsetView view = filters[i].View();
-			std::vector<Run> runs = TimeQueries(
-				d, truths[i],
-				{EngineSearch(*index, graph, view), EngineSearch(*index, exact, view), EngineSearch(*index, k.params, view)});
-			Run g = runs[0], e = runs[1], a = runs[2];
-			const char *faster = g.recall < 0.95 ? "brute force (filtered recall < 0.95)"
-								 : e.qps > g.qps ? "brute force"
-												 : "filtered";
-			std::printf("| %.1f%% | %zu | %.0f%s | %.4f | %.0f%s | %.0f%s | %.4f | %s |\n", fractions[i] * 100,
-						filters[i].allowed, g.qps, Mark(g), g.recall, e.qps, Mark(e), a.qps, Mark(a), a.recall, faster);
-			std::fflush(stdout);
+		for (const SearchParams &params : k.params) {
+			for (SwitchPath path : paths) {
+				bool iter = path == SwitchPath::kIterator;
+				std::printf("\n### Filtered search vs brute force, %s: %s, %zu x %d",
+							iter ? "iterator (as an index scan, LIMIT 10)" : "Index::Search", k.name, d.n, d.dim);
+				if (k.config.kind == IndexKind::kIvfFlat)
+					std::printf(", nlist %d, nprobe %d", nlist, params.nprobe);
+				std::printf(" (default ratio %.3f)\n\n| allowed | rows | filtered QPS | filtered recall | brute force "
+							"QPS | default QPS | default recall | faster |\n| --- | --- | --- | --- | --- | --- | --- "
+							"| --- |\n",
+							DefaultBruteForceRatio(k.config, params));
+				auto fn = iter ? IteratorSearch : EngineSearch;
+				for (size_t i = 0; i < filters.size(); i++) {
+					SearchParams graph = params, exact = params;
+					graph.brute_force_ratio = 0.0;
+					exact.brute_force_ratio = 1.0;
+					BitsetView view = filters[i].View();
+					std::vector<Run> runs = TimeQueries(
+						d, truths[i], {fn(*index, graph, view), fn(*index, exact, view), fn(*index, params, view)});
+					Run g = runs[0], e = runs[1], a = runs[2];
+					const char *faster = g.recall < 0.95 ? "brute force (filtered recall < 0.95)"
+										 : e.qps > g.qps ? "brute force"
+														 : "filtered";
+					std::printf("| %.1f%% | %zu | %.0f%s | %.4f | %.0f%s | %.0f%s | %.4f | %s |\n", fractions[i] * 100,
+								filters[i].allowed, g.qps, Mark(g), g.recall, e.qps, Mark(e), a.qps, Mark(a), a.recall,
+								faster);
+					std::fflush(stdout);
+				}
+				std::printf("\n(* one pass cut at %.0f s of CPU: QPS and recall over the queries it reached) load "
+							"average %.2f\n",
+							kMaxPassSeconds, LoadAverage());
+			}
 		}
-		std::printf("\n(* one pass cut at %.0f s of CPU: QPS and recall over the queries it reached) load average "
-					"%.2f\n",
-					kMaxPassSeconds, LoadAverage());
 	}
 }
 
@@ -570,15 +624,22 @@ Options ParseOptions(int argc, char **argv) {
 			o.seed = std::stoull(next());
 		else if (a == "--nlist")
 			o.nlist = std::stoi(next());
-		else if (a == "--switch-nprobe")
-			o.switch_nprobe = std::stoi(next());
+		else if (a == "--switch-nprobe") {
+			o.switch_nprobes.clear();
+			std::string list = next();
+			for (size_t at = 0; at <= list.size();) {
+				size_t comma = std::min(list.find(',', at), list.size());
+				o.switch_nprobes.push_back(std::stoi(list.substr(at, comma - at)));
+				at = comma + 1;
+			}
+		}
 		else if (a == "--raw")
 			o.raw = next();
 		else if (a == "--quick")
 			o.quick = true;
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
-		else if (a == "switch" || a == "hnsw" || a == "ivf" || a == "all")
+		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "all")
 			o.modes.push_back(a);
 		else {
 			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
@@ -607,7 +668,12 @@ int main(int argc, char **argv) {
 		BenchHnsw(d, o.quick);
 	if (want("ivf"))
 		BenchIvf(d, o.nlist);
+	std::vector<SwitchPath> paths;
 	if (want("switch"))
-		BenchSwitch(d, o.nlist, o.switch_nprobe, o.switch_kinds);
+		paths.push_back(SwitchPath::kSearch);
+	if (want("switch-iter"))
+		paths.push_back(SwitchPath::kIterator);
+	if (!paths.empty())
+		BenchSwitch(d, o.nlist, o.switch_nprobes, o.switch_kinds, paths);
 	return 0;
 }

@@ -2,7 +2,6 @@
 // config and search validation, the common serialized header, and the
 // factories (create, deserialize, open a view).
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -129,11 +128,13 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 }
 
 // DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
-// bench_engine switch, 100,000 x 128): a constant for HNSW (ef_search 40),
-// for IVF the fit of the crossovers at nlist 316, nprobe 8 / 16 / 32
-// (0.21 / 0.30 / 0.44, c = 1.74 / 1.81 / 1.91): brute force costs ~ f n,
-// the filtered search scans ~ (nprobe / f) (n / nlist) rows, equal at
-// f = sqrt(c nprobe / nlist).
+// bench_engine switch-iter, 100,000 x 128, read through the iterator as the
+// access method reads it): a constant for HNSW (ef_search 40; the crossover
+// is 0.18 there and through Search); for IVF nprobe / nlist, the fraction
+// below which the widened probe count, nprobe / f lists, reaches every list:
+// there the filtered iterator scans all lists anyway, and above it the
+// iterator's list scan was 1.5-8x faster than its exact scan at every
+// measured nprobe (8, 16, 32 of 316 lists).
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept {
 	switch (config.kind) {
 		case IndexKind::kHnsw:
@@ -143,7 +144,7 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf: {
 			double lists = std::max(1, config.nlist), probes = std::max(1, params.nprobe);
-			return std::min(1.0, std::sqrt(kIvfBruteForceCost * probes / lists));
+			return std::min(1.0, probes / lists);
 		}
 		default:
 			return 1.0;

@@ -207,10 +207,10 @@ Status ValidateConfig(const IndexConfig &config) noexcept;
 // search of an index built with config is exact when
 // params.brute_force_ratio is negative: where exact search over the allowed
 // rows stops being faster than the filtered search (measured with
-// bench/engine, docs/engine.md). HNSW: 0.2. IVF kinds: sqrt(1.8 nprobe /
-// nlist), at most 1 (the filtered search probes nprobe / fraction lists, so
-// its cost falls as the fraction grows while brute force's rises; 0.21 at
-// nlist 316, nprobe 8). FLAT kinds are always exact: 1.
+// bench/engine through the iterator, docs/engine.md). HNSW: 0.2. IVF kinds:
+// nprobe / nlist, at most 1 (the filtered search probes nprobe / fraction
+// lists, so below that fraction it probes every list anyway; 0.025 at nlist
+// 316, nprobe 8). FLAT kinds are always exact: 1.
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept;
 
 // ValidateSearch checks search parameters and k.

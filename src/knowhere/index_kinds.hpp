@@ -9,10 +9,9 @@
 
 namespace vecdb::knowhere {
 
-// kHnswBruteForceRatio and kIvfBruteForceCost are DefaultBruteForceRatio's
-// measured constants (index.cpp, docs/engine.md).
+// kHnswBruteForceRatio is DefaultBruteForceRatio's measured HNSW switch
+// point (index.cpp, docs/engine.md).
 constexpr double kHnswBruteForceRatio = 0.2;
-constexpr double kIvfBruteForceCost = 1.8;
 
 // BruteForceRatio returns params.brute_force_ratio, or the default for the
 // index's config when it is negative.

@@ -2,7 +2,7 @@
 // filtered search, range search, the iterator and Reconstruct.
 //
 // Filtered search. Let f = allowed rows / rows. When f < brute_force_ratio
-// (default sqrt(1.8 nprobe / nlist), index.cpp) or k >= allowed / 2 the
+// (default nprobe / nlist, index.cpp) or k >= allowed / 2 the
 // allowed rows are searched exactly: listed from the bitset when the labels
 // are 0 .. n-1 and at most half are allowed, else by a pass over all lists. Otherwise the search probes nprobe' = min(nlist, ceil(nprobe /
 // f)) lists (a 10% filter probes ten times as many lists) through a

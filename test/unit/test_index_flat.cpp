@@ -649,6 +649,9 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	SearchParams wide = s;
 	wide.nprobe = 32;
 	EXPECT_LT(DefaultBruteForceRatio(ivf, s), DefaultBruteForceRatio(ivf, wide));
+	/* IVF: exact exactly where the widened probe count, nprobe / fraction,
+	   would reach every list (docs/engine.md, measured through the iterator) */
+	EXPECT_DOUBLE_EQ(DefaultBruteForceRatio(ivf, wide) * ivf.nlist, wide.nprobe);
 	wide.nprobe = 316;
 	EXPECT_EQ(DefaultBruteForceRatio(ivf, wide), 1.0);
 	s.brute_force_ratio = 1.5;
