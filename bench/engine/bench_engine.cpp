@@ -302,7 +302,7 @@ T Load(const uint8_t *&p) {
 }
 
 // StoredHnswMeta mirrors the meta section of a serialized HNSW index
-// (HnswMeta in hnsw_index.cpp).
+// (HnswMeta in hnsw_serialize.cpp).
 struct StoredHnswMeta {
 	uint32_t m, ef_construction;
 	uint64_t seed;
@@ -314,7 +314,7 @@ struct StoredHnswMeta {
 };
 
 // RawGraphFrom copies the graph of a serialized engine HNSW index (sections
-// in hnsw_index.cpp, framing in serialize.hpp: meta, hnswlib's level-0 block,
+// in hnsw_serialize.cpp, framing in serialize.hpp: meta, hnswlib's level-0 block,
 // labels, levels, upper-list offsets, label order, upper lists, each 64-byte
 // aligned) into a HierarchicalNSW with hnswlib's L2 space (same layout).
 std::unique_ptr<hnswlib::HierarchicalNSW<float>> RawGraphFrom(const std::string &bytes, int dim,
