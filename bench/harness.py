@@ -189,6 +189,34 @@ def run_queries(conn, queries, gt, k, where, warmup, explain_sample):
     }
 
 
+def add_data_args(ap):
+    """add_data_args adds the connection and data set options every driver shares."""
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dbname", default="postgres")
+    ap.add_argument("--user", default="postgres")
+    ap.add_argument("--n", type=int, default=100000)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--clusters", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=42)
+
+
+def ensure_table(conn, args, base, cat, price, reload=False):
+    """ensure_table loads table items unless it already holds this data set
+    (its comment names it); returns the load seconds, NaN when kept."""
+    fingerprint = f"{args.n}/{args.d}/{args.clusters}/{args.seed}"
+    have = conn.execute("SELECT obj_description(to_regclass('items'), 'pg_class')").fetchone()
+    if not reload and have is not None and have[0] == fingerprint:
+        log("table items already holds this data set")
+        return float("nan")
+    log("loading table items through COPY")
+    load_s = load_table(conn, base, cat, price, args.d)
+    conn.execute(f"COMMENT ON TABLE items IS '{fingerprint}'")
+    return load_s
+
+
 def parse_sets(items):
     """parse_sets turns ["a=1,2", "b=x"] into the list of setting combinations."""
     keys, values = [], []
@@ -218,16 +246,7 @@ def markdown(results, meta):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--dbname", default="postgres")
-    ap.add_argument("--user", default="postgres")
-    ap.add_argument("--n", type=int, default=100000)
-    ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--clusters", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=42)
+    add_data_args(ap)
     ap.add_argument("--filters", default="none", help=f"comma list of {','.join(FILTERS)}")
     ap.add_argument("--index", default="", help="index clause, e.g. \"USING hnsw (embedding vector_l2_ops) WITH (m = 16)\"")
     ap.add_argument("--set", action="append", default=[], help="GUC sweep, e.g. hnsw.ef_search=40,80,160 (repeatable)")
@@ -247,15 +266,7 @@ def main():
     with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
                          autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vecdb")
-        fingerprint = f"{args.n}/{args.d}/{args.clusters}/{args.seed}"
-        have = conn.execute("SELECT obj_description(to_regclass('items'), 'pg_class')").fetchone()
-        if args.reload or have is None or have[0] != fingerprint:
-            log("loading table items through COPY")
-            load_s = load_table(conn, base, cat, price, args.d)
-            conn.execute(f"COMMENT ON TABLE items IS '{fingerprint}'")
-        else:
-            log("table items already holds this data set")
-            load_s = float("nan")
+        load_s = ensure_table(conn, args, base, cat, price, args.reload)
         meta = {"label": args.label, "n": args.n, "d": args.d, "queries": args.queries, "k": args.k,
                 "clusters": args.clusters, "seed": args.seed, "load_s": load_s,
                 "table_mb": relation_size(conn, "items") / 2**20, "index": args.index,

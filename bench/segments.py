@@ -58,16 +58,7 @@ def build_with_segments(conn, index, want, n):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--dbname", default="postgres")
-    ap.add_argument("--user", default="postgres")
-    ap.add_argument("--n", type=int, default=100000)
-    ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--clusters", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=42)
+    harness.add_data_args(ap)
     ap.add_argument("--counts", default="1,2,4,8", help="segment counts to build")
     ap.add_argument("--index", default="USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64)")
     ap.add_argument("--set", action="append", default=[], help="GUC sweep, e.g. hnsw.ef_search=40,100")
@@ -83,12 +74,7 @@ def main():
     with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
                          autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vecdb")
-        fingerprint = f"{args.n}/{args.d}/{args.clusters}/{args.seed}"
-        have = conn.execute("SELECT obj_description(to_regclass('items'), 'pg_class')").fetchone()
-        if have is None or have[0] != fingerprint:
-            harness.log("loading table items through COPY")
-            harness.load_table(conn, base, cat, price, args.d)
-            conn.execute(f"COMMENT ON TABLE items IS '{fingerprint}'")
+        harness.ensure_table(conn, args, base, cat, price)
         meta = {"n": args.n, "d": args.d, "queries": args.queries, "k": args.k, "index": args.index,
                 "date": datetime.datetime.now().isoformat(timespec="seconds"),
                 "load_average_start": os.getloadavg()[0]}

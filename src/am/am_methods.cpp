@@ -16,11 +16,16 @@ extern "C" {
 		#field, desc, def, lo, hi, offsetof(VecdbOptions, field), offsetof(VecdbBuildParams, field)           \
 	}
 
-static bytea *hnswoptions(Datum reloptions, bool validate);
-static bytea *ivfflatoptions(Datum reloptions, bool validate);
-static bytea *ivfpqoptions(Datum reloptions, bool validate);
-static bytea *ivfsq8options(Datum reloptions, bool validate);
-static bytea *flatoptions(Datum reloptions, bool validate);
+static bytea *ParseOptions(Datum reloptions, bool validate, VecdbAmKind kind);
+
+// AmOptions<kind> is a method's amoptions callback; its address also tells
+// which method an index belongs to (VecdbAmMethodOfIndex).
+template <VecdbAmKind kind>
+static bytea *
+AmOptions(Datum reloptions, bool validate)
+{
+	return ParseOptions(reloptions, validate, kind);
+}
 
 static const char kLists[] = "Number of inverted lists";
 static const char kRerank[] = "Candidates re-ranked exactly, as a multiple of the LIMIT";
@@ -28,16 +33,16 @@ static const char kRerank[] = "Candidates re-ranked exactly, as a multiple of th
 // methods is indexed by VecdbAmKind (entry 0 unused).
 static const VecdbAmMethod methods[] = {
 	{},
-	{VECDB_AM_HNSW, "hnsw", hnswoptions, 2,
+	{VECDB_AM_HNSW, "hnsw", AmOptions<VECDB_AM_HNSW>, 2,
 		{OPTION(m, "Maximum number of connections per node", 16, 2, 100),
 		 OPTION(ef_construction, "Size of the dynamic candidate list for construction", 64, 4, 1000)},
 		VECDB_ENGINE_HNSW, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_GRAPH, 1.0, NULL, NULL,
 		&vecdb_hnsw_iterative_scan, &vecdb_hnsw_max_scan_tuples, NULL},
-	{VECDB_AM_IVFFLAT, "ivfflat", ivfflatoptions, 1,
+	{VECDB_AM_IVFFLAT, "ivfflat", AmOptions<VECDB_AM_IVFFLAT>, 1,
 		{OPTION(lists, kLists, 100, 1, 32768)},
 		VECDB_ENGINE_IVF_FLAT, VECDB_ENGINE_BIN_IVF, VECDB_AM_SEARCH_LISTS, 1.0, &vecdb_ivfflat_probes, NULL,
 		&vecdb_ivfflat_iterative_scan, NULL, &vecdb_ivfflat_max_probes},
-	{VECDB_AM_IVFPQ, "ivfpq", ivfpqoptions, 4,
+	{VECDB_AM_IVFPQ, "ivfpq", AmOptions<VECDB_AM_IVFPQ>, 4,
 		{OPTION(lists, kLists, 100, 1, 32768),
 		 OPTION(m, "Number of PQ sub-quantizers (0: dimensions / 4); must divide the dimensions", 0, 0, 1024),
 		 OPTION(nbits, "Bits per PQ sub-quantizer code", 8, 1, 16),
@@ -45,12 +50,12 @@ static const VecdbAmMethod methods[] = {
 		/* PQ codes are scored by table lookups: a quarter of a distance each */
 		VECDB_ENGINE_IVF_PQ, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_LISTS, 0.25, &vecdb_ivfpq_probes,
 		&vecdb_ivfpq_rerank, NULL, NULL, NULL},
-	{VECDB_AM_IVFSQ8, "ivfsq8", ivfsq8options, 2,
+	{VECDB_AM_IVFSQ8, "ivfsq8", AmOptions<VECDB_AM_IVFSQ8>, 2,
 		{OPTION(lists, kLists, 100, 1, 32768),
 		 OPTION(rerank, kRerank, 4, 0, 100)},
 		VECDB_ENGINE_IVF_SQ8, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_LISTS, 1.0, &vecdb_ivfsq8_probes,
 		&vecdb_ivfsq8_rerank, NULL, NULL, NULL},
-	{VECDB_AM_FLAT, "flat", flatoptions, 0, {},
+	{VECDB_AM_FLAT, "flat", AmOptions<VECDB_AM_FLAT>, 0, {},
 		VECDB_ENGINE_FLAT, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_EXACT, 1.0, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -167,36 +172,4 @@ VecdbAmParamsFromOptions(const VecdbAmMethod *method, const VecdbOptions *o, Vec
 	for (int i = 0; i < method->noptions; i++)
 		*(int32 *) ((char *) params + method->option[i].param_offset) =
 			*(const int *) ((const char *) o + method->option[i].option_offset);
-}
-
-// hnswoptions .. flatoptions are the methods' amoptions callbacks; their
-// addresses also tell which method an index belongs to.
-static bytea *
-hnswoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, VECDB_AM_HNSW);
-}
-
-static bytea *
-ivfflatoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, VECDB_AM_IVFFLAT);
-}
-
-static bytea *
-ivfpqoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, VECDB_AM_IVFPQ);
-}
-
-static bytea *
-ivfsq8options(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, VECDB_AM_IVFSQ8);
-}
-
-static bytea *
-flatoptions(Datum reloptions, bool validate)
-{
-	return ParseOptions(reloptions, validate, VECDB_AM_FLAT);
 }
