@@ -1,7 +1,7 @@
 # Makefile builds vecdb.so with PGXS and links the engine library that CMake builds.
 
 EXTENSION = vecdb vector
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = vecdb
 
 PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))

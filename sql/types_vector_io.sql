@@ -140,4 +140,20 @@ SELECT q, pg_temp.sqlstate_of(q) FROM (VALUES
 	('SELECT ''[1]''::vector(3,2)')
 ) t(q);
 
+-- dense vectors stay in the row (storage main): a 784-dimension vector is not
+-- moved to the TOAST table, and an 8,000-dimension one (too big for a page) is
+CREATE TABLE vector_io_wide (id int, v vector, h halfvec);
+SELECT attname, attstorage FROM pg_attribute
+WHERE attrelid = 'vector_io_wide'::regclass AND attname IN ('v', 'h') ORDER BY attname;
+INSERT INTO vector_io_wide
+SELECT i, array_fill(i::real / 7, ARRAY[784])::vector, array_fill(i::real / 7, ARRAY[784])::halfvec
+FROM generate_series(1, 20) i;
+SELECT pg_relation_size(reltoastrelid) = 0 AS toast_empty FROM pg_class WHERE oid = 'vector_io_wide'::regclass;
+INSERT INTO vector_io_wide SELECT 0, array_agg(g::real / 3)::vector FROM generate_series(1, 8000) g;
+SELECT pg_relation_size(reltoastrelid) > 0 AS toast_used FROM pg_class WHERE oid = 'vector_io_wide'::regclass;
+SELECT id, vector_dims(v), (v::real[])[8000] AS last FROM vector_io_wide WHERE id = 0;
+SELECT id, round((v <-> array_fill(1::real / 7, ARRAY[784])::vector)::numeric, 4) AS d, vector_dims(h)
+FROM vector_io_wide WHERE id IN (1, 2) ORDER BY id;
+DROP TABLE vector_io_wide;
+
 DROP TABLE vector_io_t, vector_io_t2, vector_io_t3, vector_io_t4;

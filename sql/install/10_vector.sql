@@ -20,7 +20,7 @@ CREATE TYPE vector (
 	TYPMOD_IN = vector_typmod_in,
 	RECEIVE   = vector_recv,
 	SEND      = vector_send,
-	STORAGE   = external
+	STORAGE   = main
 );
 COMMENT ON TYPE vector IS 'vector of float4 elements, up to 16000 dimensions: text form [1,2,3]';
 

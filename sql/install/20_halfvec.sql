@@ -20,7 +20,7 @@ CREATE TYPE halfvec (
 	TYPMOD_IN = halfvec_typmod_in,
 	RECEIVE   = halfvec_recv,
 	SEND      = halfvec_send,
-	STORAGE   = external
+	STORAGE   = main
 );
 COMMENT ON TYPE halfvec IS 'vector of half-precision (binary16) elements, up to 16000 dimensions: text form [1,2,3]';
 
