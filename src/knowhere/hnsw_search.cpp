@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,8 +152,12 @@ public:
 private:
 	// Start seeds the frontier from the graph.
 	void Start(const GraphRef &g);
-	// Admit records a newly scored element: frontier, and results if allowed.
-	bool Admit(const GraphRef &g, tableint id, float d);
+	// Admit records a newly scored element: frontier, and results if allowed;
+	// near says whether this batch may still expand it (else it waits in the
+	// deferred lists until the next batch). It reports whether id is allowed.
+	bool Admit(const GraphRef &g, tableint id, float d, bool near);
+	// Undefer moves the deferred elements into the heaps.
+	void Undefer();
 	// NextBatch is Next inside Catching.
 	Status NextBatch(size_t max_batch, std::vector<Neighbor> *out);
 
@@ -163,9 +168,17 @@ private:
 	bool started_ = false;
 	bool exhausted_ = false;
 	size_t ef_ = 0;
-	std::vector<uint8_t> visited_;
+	/* elements present when the search started; later ones are not searched */
+	size_t count_ = 0;
+	/* borrowed from the graph's pool for the iterator's life: no per-query
+	   array the size of the graph */
+	std::unique_ptr<VisitedGuard> visited_;
 	MinHeap frontier_;
 	MinHeap ready_;
+	/* scored elements farther than the current batch's bound: a heap push
+	   each would be wasted work when the scan stops after one batch */
+	std::vector<DistPair> deferred_frontier_;
+	std::vector<DistPair> deferred_ready_;
 };
 
 }  // namespace
@@ -389,31 +402,41 @@ Status HnswSearcher::Reconstruct(const int64_t *labels, size_t n, void *out) con
 namespace {
 
 // Admit marks id visited, queues it for expansion and, when allowed, for
-// return; it reports whether id is allowed.
-bool HnswIterator::Admit(const GraphRef &g, tableint id, float d) {
-	visited_[id] = 1;
-	frontier_.emplace(d, id);
+// return (now, or after this batch when it is not near); it reports whether
+// id is allowed.
+bool HnswIterator::Admit(const GraphRef &g, tableint id, float d, bool near) {
+	visited_->Visit(id);
+	(near ? static_cast<void>(frontier_.emplace(d, id)) : static_cast<void>(deferred_frontier_.emplace_back(d, id)));
 	if (!HnswSearcher::Allowed(g, filter_, id))
 		return false;
-	ready_.emplace(d, id);
+	(near ? static_cast<void>(ready_.emplace(d, id)) : static_cast<void>(deferred_ready_.emplace_back(d, id)));
 	return true;
+}
+
+void HnswIterator::Undefer() {
+	for (const DistPair &p : deferred_frontier_)
+		frontier_.push(p);
+	for (const DistPair &p : deferred_ready_)
+		ready_.push(p);
+	deferred_frontier_.clear();
+	deferred_ready_.clear();
 }
 
 // Start seeds the search from the layer-0 entry points of the graph, with ef
 // widened by the allowed fraction.
 void HnswIterator::Start(const GraphRef &g) {
-	size_t total = g.count;
 	started_ = true;
-	visited_.assign(total, 0);
-	if (total == 0) {
+	count_ = g.count;
+	if (count_ == 0) {
 		exhausted_ = true;
 		return;
 	}
+	visited_ = std::make_unique<VisitedGuard>(g.visited);
 	ef_ = static_cast<size_t>(params_.ef_search);
 	if (!filter_.empty())
-		ef_ = WidenEf(ef_, index_->CountAllowed(g, filter_), total);
+		ef_ = WidenEf(ef_, index_->CountAllowed(g, filter_), count_);
 	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
-		Admit(g, e.second, e.first);
+		Admit(g, e.second, e.first, true);
 }
 
 // Next checks its output and runs NextBatch inside Catching.
@@ -427,12 +450,14 @@ Status HnswIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexcept
 // node is farther than the (max_batch + ef)-th closest allowed row found and
 // not yet returned (hnswlib's stopping rule with ef = max_batch + ef), or the
 // graph is exhausted, when rows it never reached are scored exactly; it then
-// returns the closest max_batch found rows. The frontier keeps every visited
-// node, so later batches resume where this one stopped.
+// returns the closest max_batch found rows. Every scored node is kept (in
+// the heaps, or deferred when farther than the batch's bound), so later
+// batches resume where this one stopped.
 Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 	GraphRef g = index_->Ref();
 	if (!started_)
 		Start(g);
+	Undefer();
 	size_t want = max_batch + ef_;
 	/* top holds the want closest found-but-unreturned rows (max on top). */
 	std::vector<DistPair> best;
@@ -447,9 +472,11 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 		/* Rows added after the iterator started are not part of its search. */
 		VECDB_RETURN_IF_ERROR(BestFirst(
 			g, query_.data(), 0, want, &params_, &frontier_, top,
-			[&](tableint id) { return id >= visited_.size() || visited_[id] != 0; },
+			[&](tableint id) { return id >= count_ || visited_->Marked(id); },
 			[&](tableint id, float d) {
-				if (Admit(g, id, d) && (top.size() < want || d < top.top().first)) {
+				/* BestFirst expands nothing farther than top's worst once top is full */
+				bool near = top.size() < want || d <= top.top().first;
+				if (Admit(g, id, d, near) && near) {
 					top.emplace(d, id);
 					if (top.size() > want)
 						top.pop();
@@ -457,18 +484,18 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 			}));
 		if (frontier_.empty()) {
 			/* The graph is exhausted: rows it never reached are scored exactly. */
-			for (size_t i = 0; i < visited_.size(); i++) {
+			Undefer();
+			for (size_t i = 0; i < count_; i++) {
 				if ((i & 4095) == 0 && StopRequested(params_))
 					return Status::Cancelled();
-				if (!visited_[i]) {
-					visited_[i] = 1;
-					if (HnswSearcher::Allowed(g, filter_, static_cast<tableint>(i)))
-						ready_.emplace(g.Dist(query_.data(), static_cast<tableint>(i)), static_cast<tableint>(i));
-				}
+				if (!visited_->Visit(static_cast<tableint>(i)) &&
+					HnswSearcher::Allowed(g, filter_, static_cast<tableint>(i)))
+					ready_.emplace(g.Dist(query_.data(), static_cast<tableint>(i)), static_cast<tableint>(i));
 			}
 			exhausted_ = true;
 		}
 	}
+	/* whatever is deferred is farther than top's want rows, all in ready_ */
 	for (size_t i = 0; i < max_batch && !ready_.empty(); i++) {
 		out->push_back({g.Label(ready_.top().second), ready_.top().first});
 		ready_.pop();

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -391,6 +392,58 @@ TEST(Hnsw, IteratorDrainsEveryAllowedLabelOnce) {
 		}
 		EXPECT_EQ(seen.size(), allowed) << frac;
 	}
+}
+
+// Iterators hold a visited list from the graph's pool for their whole life:
+// interleaved iterators and searches on one index must not disturb each
+// other (each drains every label once, in the batches it yields alone).
+TEST(Hnsw, InterleavedIteratorsAndSearchesAreIndependent) {
+	Data d = MakeClustered(2000, 16, 17);
+	auto idx = BuildIndex(d, Metric::kL2, HnswBuildOptions(), 8, 32);
+	SearchParams p;
+	p.ef_search = 20;
+	auto drain_alone = [&](size_t row) {
+		auto it = idx->CreateIterator(&d.x[row * 16], p, {});
+		EXPECT_TRUE(it.ok());
+		std::vector<std::vector<int64_t>> batches;
+		std::vector<Neighbor> out;
+		do {
+			out.clear();
+			EXPECT_TRUE(it.value()->Next(50, &out).ok());
+			std::vector<int64_t> b;
+			for (const Neighbor &nb : out)
+				b.push_back(nb.label);
+			batches.push_back(b);
+		} while (!out.empty());
+		return batches;
+	};
+	auto alone_a = drain_alone(3), alone_b = drain_alone(700);
+	auto a = idx->CreateIterator(&d.x[3 * 16], p, {});
+	auto b = idx->CreateIterator(&d.x[700 * 16], p, {});
+	ASSERT_TRUE(a.ok() && b.ok());
+	std::set<int64_t> seen_a, seen_b;
+	std::vector<Neighbor> out;
+	std::vector<int64_t> labels(10);
+	std::vector<float> dist(10);
+	for (size_t i = 0; i < std::max(alone_a.size(), alone_b.size()); i++) {
+		for (auto [it, alone, seen] : {std::make_tuple(a.value().get(), &alone_a, &seen_a),
+									   std::make_tuple(b.value().get(), &alone_b, &seen_b)}) {
+			out.clear();
+			ASSERT_TRUE(it->Next(50, &out).ok());
+			std::vector<int64_t> got;
+			for (const Neighbor &nb : out) {
+				got.push_back(nb.label);
+				ASSERT_TRUE(seen->insert(nb.label).second) << "label repeated";
+			}
+			if (i < alone->size())
+				EXPECT_EQ(got, (*alone)[i]) << "batch " << i;
+			else
+				EXPECT_TRUE(got.empty());
+			ASSERT_TRUE(idx->Search(&d.x[(i % d.n) * 16], 1, 10, p, {}, labels.data(), dist.data()).ok());
+		}
+	}
+	EXPECT_EQ(seen_a.size(), d.n);
+	EXPECT_EQ(seen_b.size(), d.n);
 }
 
 TEST(Hnsw, MetricsRecall) {
