@@ -140,6 +140,21 @@ SELECT q, pg_temp.sqlstate_of(q) FROM (VALUES
 	('SELECT ''[1]''::vector(3,2)')
 ) t(q);
 
+-- every element parses to exactly the float4 that float4in (strtof) gives,
+-- whichever parser takes it: random values written with 6, 9 and 14
+-- significant digits, signs, exponents, subnormals, zeros and hex
+SELECT count(*) AS values_checked,
+	count(*) FILTER (WHERE ('[' || t || ']')::vector::real[] <> ARRAY[t::real]) AS mismatches,
+	count(*) FILTER (WHERE ('{1:' || t || '}/1')::sparsevec::vector::real[] <> ARRAY[t::real]) AS sparse_mismatches
+FROM (
+	SELECT to_char(x, fmt) AS t
+	FROM (SELECT (random() - 0.5) * 10 ^ (random() * 76 - 38) AS x FROM generate_series(1, 3000)) r,
+		(VALUES ('9.99999EEEE'), ('9.99999999EEEE'), ('9.9999999999999EEEE')) f(fmt)
+	UNION ALL
+	SELECT unnest(ARRAY['+1.5', '-0', '0.0', '1e-45', '1.4e-45', '1e-40', '1.17549435e-38', '3.4028235e38',
+		'0x1p3', '-0x1.8p-2', '  7', '1.', '.5', '-.5e1', '16777217', '0.1', '1E+2', '123456789012345678901234567890'])
+) v;
+
 -- dense vectors stay in the row (storage main): a 784-dimension vector is not
 -- moved to the TOAST table, and an 8,000-dimension one (too big for a page) is
 CREATE TABLE vector_io_wide (id int, v vector, h halfvec);

@@ -85,6 +85,7 @@ VECDB_FUNCTION(sparsevec_in)
 	char	   *lit = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
 	const char *pt;
+	const char *stop;
 	char	   *end;
 	int			max_nnz = 1;
 	int			nnz = 0;
@@ -97,6 +98,7 @@ VECDB_FUNCTION(sparsevec_in)
 	for (pt = lit; *pt != '\0'; pt++)
 		if (*pt == ',')
 			max_nnz++;
+	stop = pt;
 	if (max_nnz > SPARSEVEC_MAX_NNZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -142,9 +144,7 @@ VECDB_FUNCTION(sparsevec_in)
 			while (DenseIsSpace(*pt))
 				pt++;
 
-			/* strtof, like float4in, avoids double rounding; LC_NUMERIC is C in a backend */
-			errno = 0;
-			value = strtof(pt, &end);
+			value = DenseStrtof(pt, stop, &end);
 			if (end == pt)
 				InvalidSyntax(lit);
 			if (errno == ERANGE && (value == 0 || std::isinf(value)))
