@@ -153,11 +153,18 @@ def relation_size(conn, name):
     return conn.execute("SELECT pg_total_relation_size(%s::regclass)", (name,)).fetchone()[0]
 
 
+def knn_sql(where):
+    """knn_sql returns the k-NN query over items with an optional filter; its
+    parameters are the query vector (text) and k."""
+    return ("SELECT id FROM items " + (f"WHERE {where} " if where else "")
+            + "ORDER BY embedding <-> %s::vector LIMIT %s")
+
+
 def run_queries(conn, queries, gt, k, where, warmup, explain_sample):
     """run_queries times each query with one prepared statement and returns
-    recall@k, QPS, p50/p99 latency, short results and server time."""
-    sql = ("SELECT id FROM items " + (f"WHERE {where} " if where else "")
-           + "ORDER BY embedding <-> %s::vector LIMIT %s")
+    recall@k, QPS, p50/p99 latency, short results and server time (mean and
+    median of the EXPLAIN ANALYZE sample)."""
+    sql = knn_sql(where)
     lits = [vec_literal(q) for q in queries]
     for lit in lits[:warmup]:
         conn.execute(sql, (lit, k), prepare=True).fetchall()
@@ -185,14 +192,17 @@ def run_queries(conn, queries, gt, k, where, warmup, explain_sample):
         "p50_ms": float(np.percentile(lat_ms, 50)),
         "p99_ms": float(np.percentile(lat_ms, 99)),
         "server_ms": float(np.mean(server)) if server else None,
+        "server_ms_median": float(np.median(server)) if server else None,
         "short_results": short,
     }
 
 
-def add_data_args(ap):
-    """add_data_args adds the connection and data set options every driver shares."""
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--port", type=int, required=True)
+def add_data_args(ap, server=True):
+    """add_data_args adds the connection and data set options every driver
+    shares; server=False leaves --host and --port optional (a driver that
+    also has a mode without a server)."""
+    ap.add_argument("--host", required=server)
+    ap.add_argument("--port", type=int, required=server)
     ap.add_argument("--dbname", default="postgres")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--n", type=int, default=100000)
