@@ -179,9 +179,12 @@ class ExactIterator final : public Iterator {
 public:
 	// Create scores the allowed rows of rows against a prepared query (polling
 	// params.should_stop). The rows' memory need not outlive the iterator.
+	// allowed, when known, is how many rows the filter allows (it sizes the
+	// result array; it must not be fewer than the allowed rows).
 	static Expected<std::unique_ptr<Iterator>> Create(Metric metric, int dim, const void *query,
 													   const RowSet &rows, BitsetView filter,
-													   const SearchParams &params) noexcept;
+													   const SearchParams &params,
+													   size_t allowed = SIZE_MAX) noexcept;
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
 
 private:

@@ -373,7 +373,7 @@ Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *que
 			std::vector<const void *> rows;
 			BitsetView scan_filter;
 			RowSet set = ExactRows(g, filter, allowed, &labels, &rows, &scan_filter);
-			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params);
+			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params, allowed);
 		}
 		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
 	});
