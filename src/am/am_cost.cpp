@@ -85,7 +85,8 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	 * Conditions on scalar columns are evaluated over every row of every
 	 * segment (tight loops: a tenth of an operator each) into a bitset; the
 	 * engine then searches the allowed rows exactly when few pass, else
-	 * widens its search by the inverse of the selectivity.
+	 * searches on until enough allowed rows are found: about the inverse of
+	 * the selectivity more work.
 	 */
 	nquals = list_length(path->indexclauses);
 	sel = nquals > 0 ? costs.indexSelectivity : 1.0;
@@ -95,7 +96,8 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 		const int  *probes_setting = VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->probes;
 		int			probes = probes_setting ? *probes_setting : 1;
 		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
-			(int) VecdbSegmentKind(meta, (uint64) tuples), Max(meta->params.lists, 1), probes);
+			(int) VecdbSegmentKind(meta, (uint64) tuples), Max(meta->params.lists, 1), probes, vecdb_hnsw_ef_search,
+			(uint64) tuples);
 
 		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
 		if (sel < ratio)

@@ -155,7 +155,8 @@ static void
 StrategyName(const SegmentStream *s, const VecdbEngineSearchParams *params, char *out, size_t len)
 {
 	double		ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio
-		: VecdbEngineDefaultBruteForceRatio(s->kind, Max(1, (int) Min((uint64) s->lists, s->nbits)), params->nprobe);
+		: VecdbEngineDefaultBruteForceRatio(s->kind, Max(1, (int) Min((uint64) s->lists, s->nbits)), params->nprobe,
+											params->ef_search, s->nbits);
 	const char *kind = VecdbEngineKindName(s->kind);
 
 	if (s->kind == VECDB_ENGINE_GROWING && s->allowed > 0)

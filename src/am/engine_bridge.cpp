@@ -572,13 +572,15 @@ void VecdbIterOwnerFree(VecdbIterOwner *o) {
 }
 
 // VecdbEngineDefaultBruteForceRatio returns the allowed fraction below which
-// the engine searches a filtered segment of kind exactly, by default.
-double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe) {
+// the engine searches a filtered segment of kind holding rows rows exactly,
+// by default.
+double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows) {
 	knowhere::IndexConfig config;
 	knowhere::SearchParams params;
 
 	config.kind = static_cast<knowhere::IndexKind>(kind);
 	config.nlist = nlist;
 	params.nprobe = nprobe;
-	return knowhere::DefaultBruteForceRatio(config, params);
+	params.ef_search = ef_search;
+	return knowhere::DefaultBruteForceRatio(config, params, static_cast<size_t>(rows));
 }

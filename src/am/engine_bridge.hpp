@@ -99,7 +99,7 @@ size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *ou
 
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
-double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe);
+double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows);
 const char *VecdbMetricName(VecdbMetric metric);
 
 // VecdbEngineOwner frees an engine index when its memory context is reset

@@ -4,9 +4,11 @@
 // - Search: greedy descent through the upper layers down to layer 1, a beam
 //   search of layer 1 whose results seed layer 0 (LayerEntries), then a
 //   best-first search of layer 0 that walks through filtered nodes but admits
-//   only allowed ones into the result set, with ef widened as the allowed
-//   fraction falls. Few allowed rows (below brute_force_ratio, default 0.2,
-//   or k at least half of them) are searched exactly, and so is any graph
+//   only allowed ones into the result set, so a filter makes it expand more
+//   nodes without widening ef (widening by 1/selectivity cost 3-12x at 5-50%
+//   allowed for no recall that mattered, docs/engine.md). Few allowed rows
+//   (below brute_force_ratio, by default 6 * sqrt(ef_search / rows), or k at
+//   least half of them) are searched exactly, and so is any graph
 //   search that came up short of k; with labels 0 .. n-1 the exact scan
 //   lists the allowed rows from the bitset instead of testing every element.
 // - Iterator: the layer-0 best-first expansion kept alive between batches
@@ -46,24 +48,10 @@ namespace {
 
 // kStopPollInterval is how many expansions pass between should_stop polls.
 constexpr int kStopPollInterval = 64;
-// kMaxEfWiden caps the factor by which a filter widens ef.
-constexpr double kMaxEfWiden = 20.0;
-// kMaxFilteredEf caps the widened ef.
-constexpr size_t kMaxFilteredEf = 4000;
 
 // StopRequested polls the caller's stop callback.
 bool StopRequested(const SearchParams &p) noexcept {
 	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
-}
-
-// WidenEf scales ef by total/allowed for a filtered search, at most
-// kMaxEfWiden times and to no more than kMaxFilteredEf (unless ef already is).
-size_t WidenEf(size_t ef, size_t allowed, size_t total) noexcept {
-	if (allowed == 0 || total == 0)
-		return ef;
-	double fraction = static_cast<double>(allowed) / static_cast<double>(total);
-	size_t widened = static_cast<size_t>(static_cast<double>(ef) / std::max(fraction, 1.0 / kMaxEfWiden));
-	return std::max(ef, std::min(widened, kMaxFilteredEf));
 }
 
 // BestFirst is the one best-first expansion of a layer: it takes the closest
@@ -278,7 +266,7 @@ RowSet HnswSearcher::ExactRows(const GraphRef &g, BitsetView filter, size_t allo
 }
 
 // Search answers each query: exactly when few rows are allowed, else by the
-// filtered graph search with ef widened by 1/selectivity, falling back to
+// filtered graph search, falling back to
 // brute force when the graph search found fewer than k allowed rows.
 Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 							int64_t *labels, float *distances) const noexcept {
@@ -290,10 +278,8 @@ Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const Sear
 		size_t total = g.count;
 		size_t allowed = CountAllowed(g, filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
-		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_) || k * 2 >= allowed);
+		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_, total) || k * 2 >= allowed);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
-		if (!filter.empty())
-			ef = WidenEf(ef, allowed, total);
 		std::vector<float> q;
 		std::vector<Neighbor> res;
 		std::vector<int64_t> exact_labels;
@@ -368,7 +354,7 @@ Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *que
 		size_t total = g.count;
 		size_t allowed = filter.empty() ? total : CountAllowed(g, filter);
 		if (!filter.empty() &&
-			static_cast<double>(allowed) < BruteForceRatio(params, config_) * static_cast<double>(total)) {
+			static_cast<double>(allowed) < BruteForceRatio(params, config_, total) * static_cast<double>(total)) {
 			std::vector<int64_t> labels;
 			std::vector<const void *> rows;
 			BitsetView scan_filter;
@@ -422,8 +408,7 @@ void HnswIterator::Undefer() {
 	deferred_ready_.clear();
 }
 
-// Start seeds the search from the layer-0 entry points of the graph, with ef
-// widened by the allowed fraction.
+// Start seeds the search from the layer-0 entry points of the graph.
 void HnswIterator::Start(const GraphRef &g) {
 	started_ = true;
 	count_ = g.count;
@@ -433,8 +418,6 @@ void HnswIterator::Start(const GraphRef &g) {
 	}
 	visited_ = std::make_unique<VisitedGuard>(g.visited);
 	ef_ = static_cast<size_t>(params_.ef_search);
-	if (!filter_.empty())
-		ef_ = WidenEf(ef_, index_->CountAllowed(g, filter_), count_);
 	for (const DistPair &e : LayerEntries(g, query_.data(), index_->options().layer1_beam ? ef_ : 1))
 		Admit(g, e.second, e.first, true);
 }

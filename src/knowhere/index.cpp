@@ -2,6 +2,7 @@
 // config and search validation, the common serialized header, and the
 // factories (create, deserialize, open a view).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -129,16 +130,22 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 
 // DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
 // bench_engine switch-iter, 100,000 x 128, read through the iterator as the
-// access method reads it): a constant for HNSW (ef_search 40; the crossover
-// is 0.18 there and through Search); for IVF nprobe / nlist, the fraction
+// access method reads it). HNSW: the exact scan costs the allowed rows,
+// fraction * rows, and the filtered graph search about ef_search / fraction
+// (it expands nodes until ef_search allowed ones are found), so they cross
+// where fraction^2 is proportional to ef_search / rows; the factor is the
+// measured crossover, 0.12 at 100,000 rows and ef_search 40. For IVF nprobe / nlist, the fraction
 // below which the widened probe count, nprobe / f lists, reaches every list:
 // there the filtered iterator scans all lists anyway, and above it the
 // iterator's list scan was 1.5-8x faster than its exact scan at every
 // measured nprobe (8, 16, 32 of 316 lists).
-double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept {
+double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params, size_t rows) noexcept {
 	switch (config.kind) {
-		case IndexKind::kHnsw:
-			return kHnswBruteForceRatio;
+		case IndexKind::kHnsw: {
+			double n = static_cast<double>(rows == 0 ? kHnswSwitchRows : rows);
+			double ef = std::max(1, params.ef_search);
+			return std::min(1.0, kHnswSwitchScale * std::sqrt(ef / n));
+		}
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
@@ -152,8 +159,8 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 }
 
 // BruteForceRatio returns the ratio a search uses.
-double BruteForceRatio(const SearchParams &params, const IndexConfig &config) noexcept {
-	return params.brute_force_ratio < 0 ? DefaultBruteForceRatio(config, params) : params.brute_force_ratio;
+double BruteForceRatio(const SearchParams &params, const IndexConfig &config, size_t rows) noexcept {
+	return params.brute_force_ratio < 0 ? DefaultBruteForceRatio(config, params, rows) : params.brute_force_ratio;
 }
 
 // ValidateSearch checks k and every search parameter's range.

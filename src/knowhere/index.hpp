@@ -204,14 +204,16 @@ protected:
 Status ValidateConfig(const IndexConfig &config) noexcept;
 
 // DefaultBruteForceRatio returns the allowed fraction below which a filtered
-// search of an index built with config is exact when
-// params.brute_force_ratio is negative: where exact search over the allowed
-// rows stops being faster than the filtered search (measured with
-// bench/engine through the iterator, docs/engine.md). HNSW: 0.2. IVF kinds:
+// search of an index built with config, holding rows rows (0: unknown), is
+// exact when params.brute_force_ratio is negative: where exact search over
+// the allowed rows stops being faster than the filtered search (measured
+// with bench/engine through the iterator, docs/engine.md). HNSW:
+// 6 * sqrt(ef_search / rows), at most 1 (0.12 at 100,000 rows, ef_search
+// 40; 0.038 at 1,000,000). IVF kinds:
 // nprobe / nlist, at most 1 (the filtered search probes nprobe / fraction
 // lists, so below that fraction it probes every list anyway; 0.025 at nlist
 // 316, nprobe 8). FLAT kinds are always exact: 1.
-double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params) noexcept;
+double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params, size_t rows = 0) noexcept;
 
 // ValidateSearch checks search parameters and k.
 Status ValidateSearch(const SearchParams &params, size_t k) noexcept;

@@ -9,13 +9,15 @@
 
 namespace vecdb::knowhere {
 
-// kHnswBruteForceRatio is DefaultBruteForceRatio's measured HNSW switch
-// point (index.cpp, docs/engine.md).
-constexpr double kHnswBruteForceRatio = 0.2;
+// kHnswSwitchScale and kHnswSwitchRows set DefaultBruteForceRatio's HNSW
+// switch point, kHnswSwitchScale * sqrt(ef_search / rows) (index.cpp,
+// docs/engine.md); kHnswSwitchRows stands in for an unknown row count.
+constexpr double kHnswSwitchScale = 6.0;
+constexpr size_t kHnswSwitchRows = 100000;
 
 // BruteForceRatio returns params.brute_force_ratio, or the default for the
-// index's config when it is negative.
-double BruteForceRatio(const SearchParams &params, const IndexConfig &config) noexcept;
+// index's config and its rows (0: unknown) when it is negative.
+double BruteForceRatio(const SearchParams &params, const IndexConfig &config, size_t rows = 0) noexcept;
 
 // NewFlatIndex makes an empty FLAT or BIN_FLAT index; LoadFlatIndex reads its
 // sections after the common header (the caller then checks the trailer).

@@ -654,6 +654,18 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	EXPECT_DOUBLE_EQ(DefaultBruteForceRatio(ivf, wide) * ivf.nlist, wide.nprobe);
 	wide.nprobe = 316;
 	EXPECT_EQ(DefaultBruteForceRatio(ivf, wide), 1.0);
+	/* HNSW: the exact scan costs the allowed rows, the filtered graph search
+	   about ef_search / fraction, so the switch falls as sqrt(ef / rows) */
+	IndexConfig hnsw;
+	hnsw.kind = IndexKind::kHnsw;
+	SearchParams ef40 = s, ef160 = s;
+	ef40.ef_search = 40;
+	ef160.ef_search = 160;
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 100000), 0.12, 1e-9);
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 400000), 0.06, 1e-9);
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef160, 100000), 0.24, 1e-9);
+	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40, 1000), 1.0);
+	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40), DefaultBruteForceRatio(hnsw, ef40, 100000));
 	s.brute_force_ratio = 1.5;
 	EXPECT_EQ(ValidateSearch(s, 1).code(), StatusCode::kInvalidArgument);
 }
