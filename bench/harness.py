@@ -11,6 +11,7 @@ import datetime
 import itertools
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -225,6 +226,77 @@ def ensure_table(conn, args, base, cat, price, reload=False):
     load_s = load_table(conn, base, cat, price, args.d)
     conn.execute(f"COMMENT ON TABLE items IS '{fingerprint}'")
     return load_s
+
+
+def merge_partials(paths):
+    """merge_partials reads the per-system result files of a side-by-side run
+    into {"meta": {}, "systems": {name: results}}."""
+    res = {"meta": {}, "systems": {}}
+    for path in paths:
+        with open(path) as fh:
+            sres = json.load(fh)
+        res["systems"][sres["system"]] = sres
+    return res
+
+
+def git_state():
+    """git_state returns the work tree's HEAD commit and its uncommitted changes to tracked files."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=root).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=root).stdout.strip()
+    return commit, dirty
+
+
+def run_meta(args, res):
+    """run_meta returns what every side-by-side report records about its run:
+    label, date, data set, both servers' options, vecdb.so md5, commit, CPUs,
+    load average at start and end, wall time and the command line."""
+    commit, dirty = git_state()
+    first = next(iter(res["systems"].values()))
+    return {
+        "label": args.label, "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "n": args.n, "d": args.d, "k": args.k, "queries": args.queries, "clusters": args.clusters,
+        "seed": args.seed, "vecdb_server_opts": args.vecdb_server_opts,
+        "pgvector_server_opts": args.pgvector_server_opts, "vecdb_so_md5": args.vecdb_so_md5,
+        "git_commit": commit + ("+dirty" if dirty else ""), "cpus": os.cpu_count(),
+        "loadavg_start": first["loadavg_start"], "loadavg_end": os.getloadavg(),
+        "wall_s": time.time() - args.started if args.started else sum(s["wall_s"] for s in res["systems"].values()),
+        "command": args.command,
+    }
+
+
+def write_results(args, res, name, md):
+    """write_results writes res and its markdown md to <results>/<name>_<label>.{json,md}
+    and returns that path without the suffix."""
+    os.makedirs(args.results, exist_ok=True)
+    path = os.path.join(args.results, f"{name}_{args.label}")
+    with open(path + ".json", "w") as fh:
+        json.dump(res, fh, indent=1)
+    with open(path + ".md", "w") as fh:
+        fh.write(md + "\n")
+    return path
+
+
+def side_by_side_main(ap, run_system, report):
+    """side_by_side_main ends the command line of a driver that bench/side_by_side.sh
+    runs once per system (--system, writing --partial) and then once to merge
+    (--report): it adds what the results record, parses, and runs one or the other."""
+    ap.add_argument("--vecdb-server-opts", default="", help="recorded in the results")
+    ap.add_argument("--pgvector-server-opts", default="", help="recorded in the results")
+    ap.add_argument("--vecdb-so-md5", default="", help="recorded in the results")
+    ap.add_argument("--started", type=float, default=0, help="epoch seconds the whole bench started")
+    ap.add_argument("--command", default="", help="the command line, recorded in the results")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    if args.report:
+        report(args)
+    elif args.system:
+        if not (args.host and args.port and args.partial):
+            ap.error("--system needs --host, --port and --partial")
+        run_system(args)
+    else:
+        ap.error("give --system or --report")
 
 
 def parse_sets(items):

@@ -14,8 +14,8 @@
 # options less vecdb; otherwise in its own database of the same server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 source scripts/lib.sh
+source bench/side_by_side.sh
 
 SERVER_OPTS="-c shared_preload_libraries=vecdb"
 LARGE=0
@@ -59,22 +59,7 @@ preloads_vecdb() {
 	grep -qE "shared[_-]preload[_-]libraries=['\"]?([^ '\"]*,)? *vecdb *(,|['\"]| |\$)" <<<"$1"
 }
 
-# shellcheck disable=SC2086
-vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_PY_PACKAGES
-EXTDIR=$("$PG_BIN/pg_config" --sharedir)/extension
-LIBDIR=$("$PG_BIN/pg_config" --pkglibdir)
-if [ ! -f "$EXTDIR/pgvector_ref.control" ]; then
-	echo "pgvector is not installed as extension pgvector_ref: run ../shared/tools/pgvector-ref.sh on a pgvector source tree (see bench/README.md)" >&2
-	exit 1
-fi
-log "building vecdb"
-make -j"$(nproc)" PG_CONFIG="$PG_BIN/pg_config"
-
-OUT=$ROOT/bench/out
-mkdir -p "$OUT"
-WORK=$(mktemp -d /tmp/vecdb-shm.XXXXXX)
-chmod 755 "$WORK"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
+bench_prepare 1 vecdb-shm
 MWM=1GB
 [ "$LARGE" -eq 1 ] && MWM=4GB
 BASE_OPTS="-c shared_buffers=1GB -c maintenance_work_mem=$MWM -c max_wal_size=8GB -c synchronous_commit=off -c huge_pages=off"

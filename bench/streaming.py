@@ -25,12 +25,10 @@ one server at a time (vecdb preloaded; pgvector on a twin server without
 vecdb); --report merges the per-system files into
 bench/results/streaming_<label>.{json,md}. See bench/README.md."""
 import argparse
-import datetime
 import json
 import math
 import multiprocessing
 import os
-import subprocess
 import sys
 import time
 
@@ -654,36 +652,15 @@ def summary(res):
 
 def report(args):
     """report merges the per-system files into streaming_<label>.{json,md}."""
-    res = {"meta": {}, "systems": {}}
-    for p in args.report:
-        with open(p) as fh:
-            sres = json.load(fh)
-        res["systems"][sres["system"]] = sres
-    first = next(iter(res["systems"].values()))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=root).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                           cwd=root).stdout.strip()
-    res["meta"] = {
-        "label": args.label, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "n": args.n, "d": args.d, "k": args.k, "queries": args.queries, "clusters": args.clusters,
-        "seed": args.seed, "stream_seed": args.stream_seed, "index": INDEX,
+    res = harness.merge_partials(args.report)
+    res["meta"] = harness.run_meta(args, res)
+    res["meta"].update({
+        "stream_seed": args.stream_seed, "index": INDEX,
         "rates": args.rates, "duration": args.duration, "at_rest": args.at_rest,
         "recall_queries": args.recall_queries, "explain_sample": args.explain_sample,
         "batch_interval_s": BATCH_INTERVAL_S, "window_s": WINDOW_S, "probe_age_s": PROBE_AGE_S, "goals": GOALS,
-        "vecdb_server_opts": args.vecdb_server_opts, "pgvector_server_opts": args.pgvector_server_opts,
-        "vecdb_so_md5": args.vecdb_so_md5, "git_commit": commit + ("+dirty" if dirty else ""),
-        "cpus": os.cpu_count(), "loadavg_start": first["loadavg_start"], "loadavg_end": os.getloadavg(),
-        "wall_s": time.time() - args.started if args.started else sum(s["wall_s"] for s in
-                                                                      res["systems"].values()),
-        "command": args.command,
-    }
-    os.makedirs(args.results, exist_ok=True)
-    path = os.path.join(args.results, f"streaming_{args.label}")
-    with open(path + ".json", "w") as fh:
-        json.dump(res, fh, indent=1)
-    with open(path + ".md", "w") as fh:
-        fh.write(report_md(res) + "\n")
+    })
+    path = harness.write_results(args, res, "streaming", report_md(res))
     print(summary(res))
     print(f"\nwall time {res['meta']['wall_s'] / 60:.1f} min; wrote {path}.json and .md")
 
@@ -716,21 +693,7 @@ def main():
     ap.add_argument("--stream-seed", type=int, default=1717, help="generator seed of the streamed rows")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"),
                     help="the harness' data cache")
-    ap.add_argument("--vecdb-server-opts", default="", help="recorded in the results")
-    ap.add_argument("--pgvector-server-opts", default="", help="recorded in the results")
-    ap.add_argument("--vecdb-so-md5", default="", help="recorded in the results")
-    ap.add_argument("--started", type=float, default=0, help="epoch seconds the whole bench started")
-    ap.add_argument("--command", default="", help="the command line, recorded in the results")
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    if args.report:
-        report(args)
-    elif args.system:
-        if not (args.host and args.port and args.partial):
-            ap.error("--system needs --host, --port and --partial")
-        run_system(args)
-    else:
-        ap.error("give --system or --report")
+    harness.side_by_side_main(ap, run_system, report)
 
 
 if __name__ == "__main__":
