@@ -392,13 +392,21 @@ namespace {
 // id is allowed.
 bool HnswIterator::Admit(const GraphRef &g, tableint id, float d, bool near) {
 	visited_->Visit(id);
-	(near ? static_cast<void>(frontier_.emplace(d, id)) : static_cast<void>(deferred_frontier_.emplace_back(d, id)));
-	if (!HnswSearcher::Allowed(g, filter_, id))
-		return false;
-	(near ? static_cast<void>(ready_.emplace(d, id)) : static_cast<void>(deferred_ready_.emplace_back(d, id)));
-	return true;
+	bool allowed = HnswSearcher::Allowed(g, filter_, id);
+	if (near) {
+		frontier_.emplace(d, id);
+		if (allowed)
+			ready_.emplace(d, id);
+	} else {
+		deferred_frontier_.emplace_back(d, id);
+		if (allowed)
+			deferred_ready_.emplace_back(d, id);
+	}
+	return allowed;
 }
 
+// Undefer moves the deferred elements into the heaps (a later batch may
+// expand or return them).
 void HnswIterator::Undefer() {
 	for (const DistPair &p : deferred_frontier_)
 		frontier_.push(p);
