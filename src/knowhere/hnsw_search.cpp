@@ -7,7 +7,7 @@
 //   only allowed ones into the result set, so a filter makes it expand more
 //   nodes without widening ef (widening by 1/selectivity cost 3-12x at 5-50%
 //   allowed for no recall that mattered, docs/engine.md). Few allowed rows
-//   (below brute_force_ratio, by default 6 * sqrt(ef_search / rows), or k at
+//   (below brute_force_ratio, by default 12 * cbrt(ef_search) / sqrt(rows), or k at
 //   least half of them) are searched exactly, and so is any graph
 //   search that came up short of k; with labels 0 .. n-1 the exact scan
 //   lists the allowed rows from the bitset instead of testing every element.

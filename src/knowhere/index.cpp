@@ -131,10 +131,13 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 // DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
 // bench_engine switch-iter, 100,000 x 128, read through the iterator as the
 // access method reads it). HNSW: the exact scan costs the allowed rows,
-// fraction * rows, and the filtered graph search about ef_search / fraction
-// (it expands nodes until ef_search allowed ones are found), so they cross
-// where fraction^2 is proportional to ef_search / rows; the factor is the
-// measured crossover, 0.12 at 100,000 rows and ef_search 40. For IVF nprobe / nlist, the fraction
+// fraction * rows, and the filtered graph search about 1 / fraction (it
+// expands nodes until ef_search allowed ones are found), so they cross where
+// fraction^2 is proportional to 1 / rows. The graph search's cost grows
+// slower than ef_search (7x at 110,000 rows, 3x at 1M for 8x ef): fitted to
+// the crossovers measured in SQL (docs/engine.md: 0.12 and 0.26 at 110,000
+// rows, 0.045 and 0.081 at 1M, ef_search 40 and 320) the switch is
+// 12 * cbrt(ef_search) / sqrt(rows). For IVF nprobe / nlist, the fraction
 // below which the widened probe count, nprobe / f lists, reaches every list:
 // there the filtered iterator scans all lists anyway, and above it the
 // iterator's list scan was 1.5-8x faster than its exact scan at every
@@ -144,7 +147,7 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 		case IndexKind::kHnsw: {
 			double n = static_cast<double>(rows == 0 ? kHnswSwitchRows : rows);
 			double ef = std::max(1, params.ef_search);
-			return std::min(1.0, kHnswSwitchScale * std::sqrt(ef / n));
+			return std::min(1.0, kHnswSwitchScale * std::cbrt(ef) / std::sqrt(n));
 		}
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:

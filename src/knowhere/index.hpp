@@ -208,8 +208,8 @@ Status ValidateConfig(const IndexConfig &config) noexcept;
 // exact when params.brute_force_ratio is negative: where exact search over
 // the allowed rows stops being faster than the filtered search (measured
 // with bench/engine through the iterator, docs/engine.md). HNSW:
-// 6 * sqrt(ef_search / rows), at most 1 (0.12 at 100,000 rows, ef_search
-// 40; 0.038 at 1,000,000). IVF kinds:
+// 12 * cbrt(ef_search) / sqrt(rows), at most 1 (0.13 at 100,000 rows and
+// ef_search 40; 0.041 at 1,000,000, 0.082 there at ef_search 320). IVF kinds:
 // nprobe / nlist, at most 1 (the filtered search probes nprobe / fraction
 // lists, so below that fraction it probes every list anyway; 0.025 at nlist
 // 316, nprobe 8). FLAT kinds are always exact: 1.

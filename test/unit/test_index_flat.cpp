@@ -655,15 +655,16 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	wide.nprobe = 316;
 	EXPECT_EQ(DefaultBruteForceRatio(ivf, wide), 1.0);
 	/* HNSW: the exact scan costs the allowed rows, the filtered graph search
-	   about ef_search / fraction, so the switch falls as sqrt(ef / rows) */
+	   about 1 / fraction and less than ef_search: 12 * cbrt(ef) / sqrt(rows) */
 	IndexConfig hnsw;
 	hnsw.kind = IndexKind::kHnsw;
-	SearchParams ef40 = s, ef160 = s;
+	SearchParams ef40 = s, ef320 = s;
 	ef40.ef_search = 40;
-	ef160.ef_search = 160;
-	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 100000), 0.12, 1e-9);
-	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 400000), 0.06, 1e-9);
-	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef160, 100000), 0.24, 1e-9);
+	ef320.ef_search = 320;
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 100000), 12 * std::cbrt(40.0) / std::sqrt(100000.0), 1e-12);
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 400000), DefaultBruteForceRatio(hnsw, ef40, 100000) / 2, 1e-12);
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef320, 1000000), 0.082, 0.001);
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 1000000), 0.041, 0.001);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40, 1000), 1.0);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40), DefaultBruteForceRatio(hnsw, ef40, 100000));
 	s.brute_force_ratio = 1.5;
