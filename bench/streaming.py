@@ -146,12 +146,13 @@ def query_proc(conninfo, lits, k, t0, duration, offset, results):
     results.put(("query", {"lat": lat, "explain": plans, "short": short}))
 
 
-def insert_proc(conninfo, stream, n, rate, t0, duration, commit_times, committed, results):
+def insert_proc(conninfo, table, stream, n, rate, t0, duration, commit_times, committed, results):
     """insert_proc COPYs rate/10 stream rows every 100 ms from t0, one batch
     per transaction; a batch starts at its slot or, when the previous one
     overran, as soon as that one commits; no batch starts after duration.
     Publishes each batch's commit time for the freshness probe and puts
-    (start, commit, rows) per batch on results."""
+    (start, commit, rows) per batch on results. table is items, or the
+    control run's unindexed table."""
     per_batch = max(1, int(round(rate * BATCH_INTERVAL_S)))
     nbatches = int(round(duration / BATCH_INTERVAL_S))
     recs = []
@@ -166,7 +167,7 @@ def insert_proc(conninfo, stream, n, rate, t0, duration, commit_times, committed
             first = b * per_batch
             payload = copy_payload(stream[first:first + per_batch], first, n + first)
             with conn.cursor() as cur:
-                with cur.copy("COPY items (id, category, price, embedding) FROM STDIN (FORMAT binary)") as cp:
+                with cur.copy(f"COPY {table} (id, category, price, embedding) FROM STDIN (FORMAT binary)") as cp:
                     cp.write(payload)
             done = time.monotonic()
             commit_times[b] = done
@@ -200,10 +201,12 @@ def sample_state(conn, extension):
     return out
 
 
-def monitor_proc(conninfo, extension, stream, n, per_batch, k, t0, duration, commit_times, committed, results):
+def monitor_proc(conninfo, extension, probe, stream, n, per_batch, k, t0, duration, commit_times, committed,
+                 results):
     """monitor_proc probes freshness every second from t0 + 1 s: the last row
     of the newest batch committed at least PROBE_AGE_S earlier is searched by
-    its own vector with the k-NN statement (found at rank 1? in the top k?);
+    its own vector with the k-NN statement (found at rank 1? in the top k?),
+    unless probe is false (the control run: streamed rows are not in items);
     and samples the index's state at t0 and every WINDOW_S seconds."""
     probes, states = [], []
     with psycopg.connect(**conninfo) as conn:
@@ -219,7 +222,7 @@ def monitor_proc(conninfo, extension, stream, n, per_batch, k, t0, duration, com
             b = committed.value - 1
             while b >= 0 and commit_times[b] > now - PROBE_AGE_S:
                 b -= 1
-            if b >= 0:
+            if b >= 0 and probe:
                 row = (b + 1) * per_batch - 1
                 rid = n + row
                 ms, rows = timed(conn, KNN, (harness.vec_literal(stream[row]), k), prepare=True)
@@ -335,7 +338,7 @@ def summarize_queries(data, duration):
 
 def windows(q, ins, mon, duration, rest):
     """windows cuts a stream into WINDOW_S-second windows: per window the
-    queries (count, QPS, p50, p99 and their ratio to at rest, EXPLAIN
+    queries (count, QPS, p50, p99 and their ratio to at rest, max, EXPLAIN
     median), the rows absorbed (batches committed in it; the last window
     also takes those committed after the end), the freshness probes and the
     index state sampled at its end."""
@@ -355,7 +358,7 @@ def windows(q, ins, mon, duration, rest):
         p50, p99 = pct(sel, 50), pct(sel, 99)
         out.append({
             "from_s": lo, "to_s": hi, "queries": int(len(sel)), "qps": len(sel) / (hi - lo),
-            "p50_ms": p50, "p99_ms": p99,
+            "p50_ms": p50, "p99_ms": p99, "max_ms": float(sel.max()) if len(sel) else None,
             "p50_ratio": p50 / rest["p50_ms"] if p50 is not None else None,
             "p99_ratio": p99 / rest["p99_ms"] if p99 is not None else None,
             "server_ms_median": median(ex),
@@ -397,7 +400,12 @@ def run_rate(system, rate, base, stream, queries, lits, gt_rest, args):
     conninfo = system.conninfo(dbname, system.ef)
     out = {"rate": rate, "duration_s": args.duration, "at_rest_s": args.at_rest, "clone_s": clone_s,
            "loadavg_start": os.getloadavg()}
+    control = args.stream_into == "heap"
+    table = "items_control" if control else "items"
     with connect_retry(conninfo) as conn:
+        if control:
+            conn.execute(f"CREATE TABLE {table} (LIKE items)")
+            conn.commit()
         for i in range(20):
             conn.execute(KNN, (lits[i], k), prepare=True).fetchall()
         out["rest"] = measure_static(conn, lits, gt_rest, k, args)
@@ -417,10 +425,10 @@ def run_rate(system, rate, base, stream, queries, lits, gt_rest, args):
     per_batch = max(1, int(round(rate * BATCH_INTERVAL_S)))
     t0 = time.monotonic() + 3.0
     got = run_procs([
-        (insert_proc, (conninfo, stream, n, rate, t0, args.duration, commit_times, committed)),
+        (insert_proc, (conninfo, table, stream, n, rate, t0, args.duration, commit_times, committed)),
         (query_proc, (conninfo, lits, k, t0, args.duration, 200)),
-        (monitor_proc, (conninfo, system.extension, stream, n, per_batch, k, t0, args.duration, commit_times,
-                        committed)),
+        (monitor_proc, (conninfo, system.extension, not control, stream, n, per_batch, k, t0, args.duration,
+                        commit_times, committed)),
     ])
     ins, q, mon = got["insert"], got["query"], got["monitor"]
     absorbed = sum(r for _, _, r in ins["batches"])
@@ -449,10 +457,11 @@ def run_rate(system, rate, base, stream, queries, lits, gt_rest, args):
         f"fresh rank 1 {s['probe_rank1'] if s['probe_rank1'] is not None else float('nan'):.3f}")
 
     t = time.perf_counter()
-    gt_end = exact_topk(base, stream, absorbed, queries[:args.recall_queries], k)
+    gt_end = gt_rest if control else exact_topk(base, stream, absorbed, queries[:args.recall_queries], k)
     gt_s = time.perf_counter() - t
     with psycopg.connect(**conninfo) as conn:
-        out["end"] = {"rows_in_table": conn.execute("SELECT count(*) FROM items").fetchone()[0],
+        out["end"] = {"rows_in_table": conn.execute("SELECT count(*) FROM items").fetchone()[0]
+                      + (conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if control else 0),
                       "state": sample_state(conn, system.extension), "ground_truth_s": gt_s}
         out["end"].update(measure_static(conn, lits, gt_end, k, args))
     if out["end"]["rows_in_table"] != n + absorbed:
@@ -558,7 +567,9 @@ def report_md(res):
              f"vecdb server `{m['vecdb_server_opts']}`, pgvector on a twin server `{m['pgvector_server_opts']}` "
              f"(one at a time); {m['cpus']} CPUs, load average {f(m['loadavg_start'][0])} at start, "
              f"{f(m['loadavg_end'][0])} at end; {m['wall_s'] / 60:.1f} min wall; vecdb.so md5 "
-             f"{m['vecdb_so_md5'][:12]}, commit {m['git_commit'][:10]}",
+             f"{m['vecdb_so_md5'][:12]}, commit {m['git_commit'][:10]}"
+             + ("; **control run: the rows streamed into a twin table without indexes** (queries on the "
+                "indexed table, which does not change)" if m.get("stream_into") == "heap" else ""),
              "",
              f"Goals: absorb ≥ {GOALS['absorb_rows_per_s']:,} rows/s (a lower target rate: absorb it); p50 and "
              f"p99 in every {WINDOW_S} s window ≤ {GOALS['latency_ratio']}x at rest; recall@{m['k']} ≥ "
@@ -567,20 +578,21 @@ def report_md(res):
              "`SELECT $1::vector IS NULL` with the same parameter.",
              "",
              "| system | ef_search | rate | absorbed rows/s | at rest p50 / p99 ms (QPS) | streaming p50 / p99 ms "
-             "(QPS) | worst window p50 / p99 (x rest) | fresh rank 1 | recall rest → end | server ms rest → end "
+             "(QPS) | worst window p50 / p99 (x rest) | slowest query ms | fresh rank 1 | recall rest → end | server ms rest → end "
              "| floor ms | goals absorb / latency / recall |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, sres in res["systems"].items():
         for r in sres["runs"]:
             rest, s, g, e = r["rest"], r["stream"], r["goals"], r["end"]
             worst50 = max((w["p50_ms"] for w in r["windows"] if w["p50_ms"] is not None), default=None)
             worst99 = max((w["p99_ms"] for w in r["windows"] if w["p99_ms"] is not None), default=None)
+            slowest = max((w["max_ms"] for w in r["windows"] if w.get("max_ms") is not None), default=None)
             lines.append(
                 f"| {label} | {sres['ef_search']} | {r['rate']:,} | {s['rows_per_s']:,.0f} | "
                 f"{f(rest['p50_ms'], '.3f')} / {f(rest['p99_ms'], '.3f')} ({rest['qps']:,.0f}) | "
                 f"{f(s['p50_ms'], '.3f')} / {f(s['p99_ms'], '.3f')} ({s['qps']:,.0f}) | "
                 f"{f(worst50, '.3f')} / {f(worst99, '.3f')} ({f(g['worst_p50_ratio'])}x / "
-                f"{f(g['worst_p99_ratio'])}x) | {f(s['probe_rank1'], '.3f')} ({s['probes']}) | "
+                f"{f(g['worst_p99_ratio'])}x) | {f(slowest, '.1f')} | {f(s['probe_rank1'], '.3f')} ({s['probes']}) | "
                 f"{rest['recall']:.4f} → {e['recall']:.4f} | {f(rest['explain_execution_ms_median'], '.3f')} → "
                 f"{f(e['explain_execution_ms_median'], '.3f')} | {f(rest['floor_client_p50_ms'], '.3f')} | "
                 f"{mark(g['absorb_ok'])} / {mark(g['latency_ok'])} / {mark(g['recall_ok'])} |")
@@ -608,7 +620,7 @@ def report_md(res):
                              f"seal queue {e['state']['seal_queued']}" + drain_note(r.get("drain")) if vec else
                              f", index {e['state']['index_mb']:.0f} MB"),
                       ""]
-            head = "| window s | queries | QPS | p50 ms | p99 ms | p50 / p99 x rest | server ms | rows | rows/s | " \
+            head = "| window s | queries | QPS | p50 ms | p99 ms | p50 / p99 x rest | max ms | server ms | rows | rows/s | " \
                    "fresh rank 1 | autovacuums |"
             if vec:
                 head += " segments | growing rows | seal jobs queued / running / done |"
@@ -619,7 +631,8 @@ def report_md(res):
                 st = w["state"] or {}
                 row = (f"| {w['from_s']:.0f}–{w['to_s']:.0f} | {w['queries']:,} | {w['qps']:,.0f} | "
                        f"{f(w['p50_ms'], '.3f')} | {f(w['p99_ms'], '.3f')} | {f(w['p50_ratio'])} / "
-                       f"{f(w['p99_ratio'])} | {f(w['server_ms_median'], '.3f')} | {w['rows_absorbed']:,} | "
+                       f"{f(w['p99_ratio'])} | {f(w.get('max_ms'), '.1f')} | {f(w['server_ms_median'], '.3f')} | "
+                       f"{w['rows_absorbed']:,} | "
                        f"{w['rows_per_s']:,.0f} | {f(w['probe_rank1'], '.2f')} | {st.get('autovacuum_count', '-')} |")
                 if vec:
                     row += (f" {st.get('segments', '-')} | {st.get('growing_rows', '-')} | "
@@ -658,6 +671,7 @@ def report(args):
         "stream_seed": args.stream_seed, "index": INDEX,
         "rates": args.rates, "duration": args.duration, "at_rest": args.at_rest,
         "recall_queries": args.recall_queries, "explain_sample": args.explain_sample,
+        "stream_into": args.stream_into,
         "batch_interval_s": BATCH_INTERVAL_S, "window_s": WINDOW_S, "probe_age_s": PROBE_AGE_S, "goals": GOALS,
     })
     path = harness.write_results(args, res, "streaming", report_md(res))
@@ -691,6 +705,9 @@ def main():
     ap.add_argument("--clusters", type=int, default=100)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--stream-seed", type=int, default=1717, help="generator seed of the streamed rows")
+    ap.add_argument("--stream-into", choices=["index", "heap"], default="index",
+                    help="heap: a control run; the rows stream into a twin table without indexes, so the "
+                    "windows show what the stream alone costs the queries")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"),
                     help="the harness' data cache")
     harness.side_by_side_main(ap, run_system, report)

@@ -566,6 +566,7 @@ bool		VecdbSharedRepin(Relation index, const VecdbSegmentEntry *d, uint64 build_
 void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 void	   *VecdbSharedResidentIndexes(int *n);
 int64		VecdbSharedPrewarm(Relation index);
+void		VecdbSharedPreload(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation);
 
 /* ---- bgworker_job.cpp ---- */
 

@@ -418,6 +418,9 @@ VecdbCompact(Relation index, bool full, bool wait)
 		have_entry = true;
 	}
 	VecdbRowBatchFree(&batch);
+	/* queries see the new segment at the switch: load it into the shared area first, so none waits for that */
+	if (have_entry)
+		VecdbSharedPreload(index, &entry, meta->build_id, meta->generation);
 
 	/* the switch */
 	Report(VECDB_COMPACT_SWITCH);

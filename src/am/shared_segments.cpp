@@ -555,6 +555,21 @@ VecdbSharedUnpin(const VecdbSharedPin *pin)
 	LWLockRelease(area->lock);
 }
 
+// VecdbSharedPreload loads segment d into the area, unless it is there or
+// the area is off or cannot hold it: a compaction calls it before its
+// directory switch, so that the first query after a seal or merge does not
+// pay for copying the new segment's pages.
+void
+VecdbSharedPreload(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation)
+{
+	VecdbSharedPin pin;
+	bool		loaded;
+
+	memset(&pin, 0, sizeof(pin));
+	if (VecdbSharedAcquire(index, d, build_id, generation, &pin, &loaded))
+		VecdbSharedUnpin(&pin);
+}
+
 // VecdbSharedPrewarm loads the sealed segments of index into the area one at
 // a time, pinning each only while it loads (so an index larger than the area
 // evicts its own earlier segments instead of spilling into private copies),
@@ -566,14 +581,7 @@ VecdbSharedPrewarm(Relation index)
 
 	VecdbReadMeta(index, meta);
 	for (uint32 i = 0; i < meta->nsegments; i++)
-	{
-		VecdbSharedPin pin;
-		bool		loaded;
-
-		memset(&pin, 0, sizeof(pin));
-		if (VecdbSharedAcquire(index, &meta->segments[i], meta->build_id, meta->generation, &pin, &loaded))
-			VecdbSharedUnpin(&pin);
-	}
+		VecdbSharedPreload(index, &meta->segments[i], meta->build_id, meta->generation);
 	return (int64) meta->nsegments;
 }
 

@@ -69,6 +69,21 @@ my $missing = $node->safe_psql('postgres', q{
 	WHERE i <> (SELECT id FROM t ORDER BY v <-> vec(i) LIMIT 1)});
 is($missing, '0', 'rows from before and after the seal are found by their own vectors');
 
+# a seal loads its new segment into the shared area before the switch: the
+# first query after it reads no segment pages (no query runs in between)
+my $seals = $node->safe_psql('postgres', 'SELECT sealed FROM vecdb_seal_status()');
+$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(5001, 5600) i');
+for (1 .. 150)
+{
+	last if $node->safe_psql('postgres', 'SELECT sealed FROM vecdb_seal_status()') > $seals && $growing->() < 500;
+	usleep(200_000);
+}
+is($node->safe_psql('postgres', q{
+	SET enable_seqscan = off;
+	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> vec(5003) LIMIT 3) s;
+	SELECT string_agg(DISTINCT memory || ' ' || read_rows, ', ') FROM vecdb_last_scan() WHERE kind <> 'growing'}),
+	"3\nshared 0", 'the first query after a seal finds every sealed segment in the shared area');
+
 # vecdb.seal_growing_rows = 0 turns it off
 $node->safe_psql('postgres', 'ALTER SYSTEM SET vecdb.seal_growing_rows = 0; SELECT pg_reload_conf()');
 sleep 1;
