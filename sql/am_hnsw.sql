@@ -132,6 +132,7 @@ RESET hnsw.ef_search;
 
 -- bad queries
 SET enable_seqscan = off;
+-- (not a bad query: the distance to a zero vector is NaN for every row, any row is nearest)
 SELECT id FROM hn ORDER BY v <=> '[0,0,0,0,0,0,0,0]' LIMIT 1;
 SELECT id FROM hn ORDER BY h <-> '[1,2,3]' LIMIT 1;
 RESET enable_seqscan;

@@ -11,6 +11,7 @@
 extern "C" {
 #include "access/tableam.h"
 #include "catalog/index.h"
+#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -54,6 +55,20 @@ CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot index a vector with %d dimensions", dims)));
 	VecdbAmCheckParams(VecdbAmMethodOf(desc->am_kind), &desc->params, dims, NULL);
+}
+
+// CheckIndexType refuses bit varying columns: the bit operator classes
+// accept them (varbit is binary-coercible to bit), but the index holds one
+// length, which a later longer or shorter value would not have (pgvector
+// refuses them too).
+static void
+CheckIndexType(Relation index, const VecdbIndexDesc *desc)
+{
+	if (TupleDescAttr(RelationGetDescr(index), 0)->atttypid == VARBITOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("type not supported for %s index", VecdbAmName(desc->am_kind)),
+				 errhint("Use a bit(n) column.")));
 }
 
 // SetDims fixes the index's dimensions and sizes the per-segment row budget.
@@ -176,6 +191,7 @@ vecdbbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
 	VecdbDescribeIndex(index, &bs.desc);
+	CheckIndexType(index, &bs.desc);
 	VecdbScalarLayoutFor(index, &bs.layout);
 	bs.meta = (VecdbMetaPageData *) palloc0(sizeof(VecdbMetaPageData));
 	tmp = (Page) palloc(BLCKSZ);
@@ -223,6 +239,7 @@ vecdbbuildempty(Relation index)
 	Page		page;
 
 	VecdbDescribeIndex(index, &desc);
+	CheckIndexType(index, &desc);
 	if (desc.typmod_dims > 0)
 		CheckIndexDims(index, &desc, desc.typmod_dims);
 	page = (Page) palloc(BLCKSZ);

@@ -14,6 +14,7 @@
 extern "C" {
 #include "access/relscan.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 #include "utils/memutils.h"
@@ -373,11 +374,11 @@ StartScan(IndexScanDesc scan)
 		VecdbCheckDims(scan->indexRelation, meta->dims, dims);
 		query = (char *) palloc0(Max(VecdbRowBytes(meta), 8));
 		if (!VecdbDatumToRow(key->sk_argument, so->desc.elem_type, so->desc.metric, dims, query))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cannot order by cosine distance to a zero vector"),
-					 errdetail("The cosine distance to a vector of zeros is undefined."),
-					 errhint("Use a query vector with at least one non-zero element.")));
+		{
+			/* cosine distance to a zero vector: NaN for every row, so any order is the order (as a seqscan) */
+			so->null_query = true;
+			return;
+		}
 	}
 
 	so->max_tuples = 0;
@@ -523,6 +524,8 @@ vecdbgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (!so->started)
 	{
+		/* pg_stat_*_indexes.idx_scan, as other access methods count it (the executor counts the tuples) */
+		pgstat_count_index_scan(scan->indexRelation);
 		old = MemoryContextSwitchTo(so->cxt);
 		StartScan(scan);
 		MemoryContextSwitchTo(old);

@@ -21,7 +21,8 @@
 // Scores. L2: squared L2. IP: FAISS returns similarities, we negate them.
 // Cosine: vectors are normalized at add and query, FAISS searches by inner
 // product and the score is 1 - similarity (cosine distance); a zero vector is
-// InvalidArgument. BIN_IVF: Hamming count; dim must be a multiple of 8.
+// InvalidArgument. BIN_IVF: Hamming count; any dim, with the bits past dim
+// in a row's last byte zero (FAISS works on whole bytes).
 //
 // Adding. Add assigns the rows to lists with the quantizer, reserves every
 // list's exact new size (a Build leaves no slack: IVF_FLAT holds ~1x its
@@ -111,11 +112,10 @@ Status IvfIndex::Init() noexcept {
 		size_t d = static_cast<size_t>(config_.dim);
 		raw_.assign(lists_hold_rows_ ? 0 : nlist(), {});
 		if (binary_) {
-			if (config_.dim % 8 != 0)
-				return Status::InvalidArgument("BIN_IVF dimensions must be a multiple of 8, not " +
-											   std::to_string(config_.dim));
-			auto q = std::make_unique<faiss::IndexBinaryFlat>(config_.dim);
-			bin_ = std::make_unique<faiss::IndexBinaryIVF>(q.get(), d, nlist());
+			/* FAISS counts whole bytes: a row's RowBytes() bytes, whose bits past dim are zero */
+			size_t bits = RowBytes() * 8;
+			auto q = std::make_unique<faiss::IndexBinaryFlat>(static_cast<faiss::Index::idx_t>(bits));
+			bin_ = std::make_unique<faiss::IndexBinaryIVF>(q.get(), bits, nlist());
 			q.release();
 			bin_->own_fields = true;
 			bin_->cp.seed = static_cast<int>(config_.seed);

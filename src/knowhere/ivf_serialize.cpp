@@ -264,8 +264,6 @@ Expected<std::unique_ptr<Index>> LoadIvfIndex(const IndexHeader &header, IndexSt
 	config.kind = static_cast<IndexKind>(header.kind);
 	config.metric = static_cast<Metric>(header.metric);
 	config.dim = header.dim;
-	if (IsBinaryKind(config.kind) && config.dim % 8 != 0)
-		return Status::Corrupt("BIN_IVF index dimensions not a multiple of 8");
 	std::unique_ptr<IvfIndex> index;
 	Status s = Catching("loading an IVF index", [&]() -> Status {
 		index = std::make_unique<IvfIndex>(config);
@@ -286,8 +284,6 @@ Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept {
 	config.kind = static_cast<IndexKind>(h.kind);
 	config.metric = static_cast<Metric>(h.metric);
 	config.dim = h.dim;
-	if (IsBinaryKind(config.kind) && config.dim % 8 != 0)
-		return Status::Corrupt("BIN_IVF index dimensions not a multiple of 8");
 	std::unique_ptr<IvfIndex> index;
 	Status s = Catching("opening an IVF view", [&]() -> Status {
 		index = std::make_unique<IvfIndex>(config);

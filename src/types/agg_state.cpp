@@ -61,9 +61,10 @@ AggStateAccum(ArrayType *state, const float *x, int dim, const char *caller)
 	return AggStateBuild(datums, dim);
 }
 
-// AggStateCombine adds two states element-wise; an empty side yields the other.
+// AggStateCombine adds two states element-wise; an empty side yields the
+// other. A state over max_dim dimensions is the type's error, as in avg().
 ArrayType *
-AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller)
+AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller, int max_dim, const char *type_name)
 {
 	float8	   *v1 = AggStateValues(s1, caller);
 	float8	   *v2 = AggStateValues(s2, caller);
@@ -75,6 +76,8 @@ AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller)
 		float8	   *src = v1[0] == 0.0 ? v2 : v1;
 
 		dim = AGG_STATE_DIMS(v1[0] == 0.0 ? s2 : s1);
+		if (dim > 0)
+			DenseCheckDim(dim, max_dim, type_name);
 		datums = (Datum *) palloc(sizeof(Datum) * (dim + 1));
 		for (int i = 0; i <= dim; i++)
 			datums[i] = Float8GetDatum(src[i]);
@@ -82,6 +85,7 @@ AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller)
 	else
 	{
 		dim = AGG_STATE_DIMS(s1);
+		DenseCheckDim(dim, max_dim, type_name);
 		DenseCheckExpectedDim(dim, AGG_STATE_DIMS(s2));
 		datums = (Datum *) palloc(sizeof(Datum) * (dim + 1));
 		datums[0] = Float8GetDatum(v1[0] + v2[0]);

@@ -19,5 +19,6 @@ float8	   *AggStateValues(ArrayType *state, const char *caller);
 // AggStateAccum returns state plus one row of dim float values.
 ArrayType  *AggStateAccum(ArrayType *state, const float *x, int dim, const char *caller);
 
-// AggStateCombine returns the sum of two states (parallel aggregation).
-ArrayType  *AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller);
+// AggStateCombine returns the sum of two states (parallel aggregation) of a
+// type of at most max_dim dimensions.
+ArrayType  *AggStateCombine(ArrayType *s1, ArrayType *s2, const char *caller, int max_dim, const char *type_name);

@@ -345,7 +345,7 @@ VECDB_FUNCTION(halfvec_accum)
 VECDB_FUNCTION(halfvec_combine)
 {
 	PG_RETURN_ARRAYTYPE_P(AggStateCombine(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1),
-										  "halfvec_combine"));
+										  "halfvec_combine", HALFVEC_MAX_DIM, "halfvec"));
 }
 
 // halfvec_avg turns the avg state into the mean halfvec; NULL for no rows.

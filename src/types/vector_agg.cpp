@@ -17,7 +17,7 @@ VECDB_FUNCTION(vector_accum)
 VECDB_FUNCTION(vector_combine)
 {
 	PG_RETURN_ARRAYTYPE_P(AggStateCombine(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1),
-										  "vector_combine"));
+										  "vector_combine", VECTOR_MAX_DIM, "vector"));
 }
 
 // vector_avg turns the avg state into the mean vector; NULL for no rows.

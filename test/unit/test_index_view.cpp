@@ -222,6 +222,7 @@ std::vector<IndexConfig> ViewConfigs() {
 	for (Metric m : {Metric::kL2, Metric::kCosine})
 		ivf(IndexKind::kIvfSq8, m, 16);
 	ivf(IndexKind::kBinIvf, Metric::kHamming, 64);
+	ivf(IndexKind::kBinIvf, Metric::kHamming, 52);
 	return out;
 }
 
