@@ -2,6 +2,9 @@
 
 EXTENSION = vecdb vector
 EXTVERSION = 0.3.0
+# vector, vecdb under pgvector's name, reports the pgvector release whose SQL
+# interface this version provides (docs/decisions.md, "The vector name's version")
+VECTOR_EXTVERSION = 0.8.0
 MODULE_big = vecdb
 
 PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
@@ -14,8 +17,10 @@ OBJS = $(PG_SOURCES:.cpp=.o)
 SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 SQL_GENERATED = sql/install/50_index_am.sql sql/install/55_scalar_opclasses.sql
 SQL_FROZEN = sql/vecdb--0.1.0.sql $(sort $(wildcard sql/vecdb--*--*.sql))
-DATA = $(SQL_FROZEN)
-DATA_built = sql/vecdb--$(EXTVERSION).sql $(patsubst sql/vecdb--%,sql/vector--%,sql/vecdb--$(EXTVERSION).sql $(SQL_FROZEN))
+SQL_VECTOR_STEPS = $(sort $(wildcard sql/vector--*--*.sql))
+DATA = $(SQL_FROZEN) $(filter-out $(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN)),$(SQL_VECTOR_STEPS))
+DATA_built = sql/vecdb--$(EXTVERSION).sql sql/vector--$(VECTOR_EXTVERSION).sql \
+	$(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN))
 
 ENGINE_DIR = build/engine
 ENGINE_LIB = $(ENGINE_DIR)/src/knowhere/libvecdb_knowhere.a
@@ -62,6 +67,9 @@ sql/vecdb--$(EXTVERSION).sql: $(SQL_PARTS) $(SQL_GENERATED)
 	cat $(SQL_PARTS) > $@
 
 sql/vector--%.sql: sql/vecdb--%.sql
+	sed 's/EXTENSION vecdb/EXTENSION vector/' $< > $@
+
+sql/vector--$(VECTOR_EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
 	sed 's/EXTENSION vecdb/EXTENSION vector/' $< > $@
 
 $(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/am/*.hpp src/knowhere/*.hpp)

@@ -106,5 +106,52 @@ UNION ALL
 ORDER BY 1, 2;
 SELECT count(*) = (SELECT count(*) FROM vecdb_fresh) AS same_count FROM vecdb_updated;
 
+-- with data: a database made at the oldest version, with an index of each
+-- kind, gives the same answers after ALTER EXTENSION ... UPDATE, its indexes
+-- stay consistent and take new rows
+CREATE EXTENSION vector VERSION '0.1.0';
+CREATE TABLE up_items (id int PRIMARY KEY, v vector(4), h halfvec(4), s sparsevec(6), b bit(12), cat int);
+INSERT INTO up_items
+SELECT i, ARRAY[sin(i), cos(i), sin(2 * i), cos(3 * i)]::real[]::vector,
+	ARRAY[cos(i), sin(i), 0.5, sin(5 * i)]::real[]::halfvec,
+	format('{%s:%s,%s:1}/6', 1 + i % 6, round((1 + i % 7) / 7.0, 3), 1 + (i % 6 + 3) % 6)::sparsevec,
+	(i * 2654435761 % 4096)::int::bit(12), i % 5
+FROM generate_series(1, 300) i;
+CREATE INDEX up_hnsw ON up_items USING hnsw (v vector_l2_ops, cat);
+CREATE INDEX up_ivf ON up_items USING ivfflat (h halfvec_cosine_ops) WITH (lists = 4);
+CREATE INDEX up_sparse ON up_items USING hnsw (s sparsevec_ip_ops);
+CREATE INDEX up_bit ON up_items USING hnsw (b bit_hamming_ops);
+CREATE INDEX up_pq ON up_items USING ivfpq (v vector_l2_ops) WITH (lists = 2, m = 2);
+DELETE FROM up_items WHERE id % 50 = 0;
+CREATE TEMP VIEW up_answers AS
+SELECT 'hnsw filtered' AS query, array_agg(id) AS ids FROM
+	(SELECT id FROM up_items WHERE cat = 2 ORDER BY v <-> '[0.5,0.5,0,0]' LIMIT 5) a
+UNION ALL SELECT 'ivfflat', array_agg(id) FROM
+	(SELECT id FROM up_items ORDER BY h <=> '[1,0,0.5,0]' LIMIT 5) b
+UNION ALL SELECT 'sparse', array_agg(id) FROM
+	(SELECT id FROM up_items ORDER BY s <#> '{2:1,5:0.5}/6', id LIMIT 5) c
+UNION ALL SELECT 'bit distances', array_agg(d) FROM
+	(SELECT b <~> '101010101010' AS d FROM up_items ORDER BY b <~> '101010101010' LIMIT 8) d
+UNION ALL SELECT 'ivfpq', array_agg(id) FROM
+	(SELECT id FROM up_items ORDER BY v <-> '[0,1,0,1]' LIMIT 5) e;
+SET enable_seqscan = off;
+SET ivfflat.probes = 4;
+SET ivfpq.probes = 2;
+CREATE TEMP TABLE up_before AS SELECT * FROM up_answers;
+ALTER EXTENSION vector UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'vector';
+SELECT query, cardinality(b.ids) AS n, a.ids = b.ids AS same FROM up_before b JOIN up_answers a USING (query) ORDER BY query;
+SELECT c.relname, vecdb_verify(c.oid) FROM pg_class c
+WHERE c.relname IN ('up_hnsw', 'up_ivf', 'up_sparse', 'up_bit', 'up_pq') ORDER BY 1;
+INSERT INTO up_items VALUES (1000, '[9,9,9,9]', '[9,9,9,9]', '{6:9}/6', '111111111111', 2);
+SELECT id FROM up_items WHERE cat = 2 ORDER BY v <-> '[9,9,9,9]' LIMIT 1;
+SELECT id FROM up_items ORDER BY s <#> '{6:1}/6' LIMIT 1;
+RESET enable_seqscan;
+RESET ivfflat.probes;
+RESET ivfpq.probes;
+DROP VIEW up_answers;
+DROP TABLE up_items, up_before;
+DROP EXTENSION vector;
+
 \c contrib_regression
 DROP DATABASE vecdb_core_upgrade;
