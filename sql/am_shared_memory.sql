@@ -23,7 +23,8 @@ SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NUL
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM shm_items ORDER BY embedding <-> '[1,2,3,1]' LIMIT 5) s;
 SELECT kind, memory, rows, read_rows FROM vecdb_last_scan() ORDER BY segment NULLS LAST;
--- compaction makes a new segment; only it is read (merging into the built one would rewrite it)
+-- compaction makes a new segment (merging into the built one would rewrite it) and
+-- loads it into the shared area before queries see it: the query reads no pages
 SET vecdb.merge_onto_fraction = 0;
 SET vecdb.compact_growing_rows = 100;
 SELECT vecdb_compact('shm_idx', false);

@@ -92,16 +92,16 @@ VecdbRegisterGucs(void)
 	MarkGUCPrefixReserved("ivfsq8");
 
 	DefineCustomIntVariable("vecdb.build_threads", "Sets the number of threads an index build uses",
-							"0 means min(CPUs, max_parallel_maintenance_workers + 1).", &vecdb_build_threads, 0,
-							0, 64, PGC_USERSET, 0, NULL, NULL, NULL);
+							"0 means min(CPUs, max_parallel_maintenance_workers + 1). Only superusers can change it.", &vecdb_build_threads, 0,
+							0, 64, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vecdb.brute_force_ratio",
 							 "Sets the fraction of allowed rows below which a filtered search is exact",
 							 "-1 uses the engine's measured default.", &vecdb_brute_force_ratio, -1, -1, 1,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vecdb.segment_cache_size",
 							"Sets the memory each backend may use for loaded index segments",
-							"Segments of indexes not in use are evicted beyond it.", &vecdb_segment_cache_mb,
-							1024, 0, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
+							"Segments of indexes not in use are evicted beyond it. Only superusers can change it.", &vecdb_segment_cache_mb,
+							1024, 0, INT_MAX / 2, PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
 	/* a server-start setting can only be defined while the library is preloaded */
 	if (process_shared_preload_libraries_in_progress)
 	{

@@ -9,6 +9,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -16,6 +17,7 @@ extern "C" {
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -43,6 +45,51 @@ OpenVecdbIndex(Oid relid, LOCKMODE lockmode)
 	return index;
 }
 
+// IndexTable returns the table of index relid, with a user error (not an
+// internal one) when relid names no relation or a relation that is not an
+// index. It takes no lock, so the caller checks privileges before locking.
+static Oid
+IndexTable(Oid relid)
+{
+	Oid			heapid = IndexGetRelation(relid, true);
+	char	   *name;
+
+	if (OidIsValid(heapid))
+		return heapid;
+	name = get_rel_name(relid);
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	ereport(ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("\"%s\" is not a vecdb index", name),
+			 errhint("vecdb indexes use the access methods hnsw, ivfflat, ivfpq, ivfsq8 and flat.")));
+	return InvalidOid;
+}
+
+// CheckTableOwner raises the owner error unless the current user owns the
+// table (superusers do): compacting and verifying are the owner's, as VACUUM
+// and amcheck's checks are.
+static void
+CheckTableOwner(Oid heapid)
+{
+	if (!VECDB_RELATION_OWNERCHECK(heapid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(heapid));
+}
+
+// CheckTableRead raises permission denied unless the current user may
+// SELECT from the table or reads all statistics (pg_read_all_stats, part of
+// pg_monitor): an index's row and delete counts describe the table's rows.
+static void
+CheckTableRead(Oid heapid)
+{
+	AclResult	acl = pg_class_aclcheck(heapid, GetUserId(), ACL_SELECT);
+
+	if (acl != ACLCHECK_OK && !has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(heapid));
+}
+
 // vecdb_index_info returns one row per segment of an index (sealed ones,
 // then the growing one): access method, metric, dimensions, generation,
 // segment id, engine kind, rows, deleted rows, pages and bytes.
@@ -56,6 +103,7 @@ VECDB_FUNCTION(vecdb_index_info)
 	bool		nulls[10];
 	uint32		i;
 
+	CheckTableRead(IndexTable(relid));
 	InitMaterializedSRF(fcinfo, 0);
 	index = OpenVecdbIndex(relid, AccessShareLock);
 	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
@@ -110,9 +158,8 @@ VECDB_FUNCTION(vecdb_compact)
 	bool		changed;
 
 	PreventCommandDuringRecovery("vecdb_compact()");
-	heapid = IndexGetRelation(relid, true);
-	if (OidIsValid(heapid) && !VECDB_RELATION_OWNERCHECK(heapid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(heapid));
+	heapid = IndexTable(relid);
+	CheckTableOwner(heapid);
 	index = OpenVecdbIndex(relid, RowExclusiveLock);
 	changed = VecdbCompact(index, full, true);
 	relation_close(index, RowExclusiveLock);
@@ -125,24 +172,12 @@ VECDB_FUNCTION(vecdb_compact)
 VECDB_FUNCTION(vecdb_prewarm)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			heapid = IndexGetRelation(relid, true);
+	Oid			heapid = IndexTable(relid);
 	AclResult	acl;
 	Relation	index;
 	VecdbPinnedSegments *snap;
 	int64		n;
 
-	if (!OidIsValid(heapid))
-	{
-		char	   *name = get_rel_name(relid);
-
-		if (name == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation with OID %u does not exist", relid)));
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an index", name)));
-	}
 	acl = pg_class_aclcheck(heapid, GetUserId(), ACL_SELECT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(heapid));
@@ -214,6 +249,10 @@ VerifyCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 // counts, TID maps), the growing segment, no TID twice, and every row visible
 // to the current snapshot present. Raises ERRCODE_INDEX_CORRUPTED at the
 // first failure; returns true and reports counts in a NOTICE otherwise.
+// Only the table's owner may run it, and the heap scan (which evaluates the
+// index's expressions and predicate) runs as the owner in a
+// security-restricted context, as amcheck's does: a superuser verifying a
+// role's index does not run that role's functions as superuser.
 VECDB_FUNCTION(vecdb_verify)
 {
 	Oid			relid = PG_GETARG_OID(0);
@@ -228,8 +267,12 @@ VECDB_FUNCTION(vecdb_verify)
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
 	Snapshot	snapshot;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
 
-	heapid = IndexGetRelation(relid, false);
+	heapid = IndexTable(relid);
+	CheckTableOwner(heapid);
 	heap = table_open(heapid, AccessShareLock);
 	index = OpenVecdbIndex(relid, AccessShareLock);
 	/* the snapshot first: every row it sees was in the index before the metapage is read */
@@ -277,10 +320,15 @@ VECDB_FUNCTION(vecdb_verify)
 
 	/* every row visible to an MVCC snapshot must be indexed (as amcheck's heapallindexed) */
 	vs.tuplecxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb verify tuple", ALLOCSET_DEFAULT_SIZES);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(heap->rd_rel->relowner, save_sec_context | SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
 	indexInfo = BuildIndexInfo(index);
 	indexInfo->ii_Concurrent = true;
 	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
 	table_index_build_scan(heap, index, indexInfo, true, false, VerifyCallback, (void *) &vs, scan);
+	AtEOXact_GUC(false, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 	UnregisterSnapshot(snapshot);
 	if (vs.missing > 0)
 		VecdbCorruptDetail(index,
