@@ -21,7 +21,10 @@ extern "C" {
 }
 
 // MarkSegmentTids writes invalid TIDs for the given labels (ascending) into
-// a segment's TID chain.
+// a segment's TID chain, one WAL record per page. An entry that straddles
+// two pages is written on both in the same record, so no crash or
+// interruption can leave a mark half-written (a torn entry would read as a
+// live row pointing at a heap block that does not exist).
 static void
 MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *labels, uint64 n)
 {
@@ -36,38 +39,45 @@ MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *la
 		uint64		page_start = page_no * VECDB_PAGE_CAPACITY;
 		uint64		page_end = page_start + VECDB_PAGE_CAPACITY;
 		Buffer		buf = ReadBuffer(index, blkno);
-		Page		page;
+		Buffer		nbuf = InvalidBuffer;
+		Page		page = NULL;
 		GenericXLogState *state = NULL;
 		BlockNumber following;
-		uint64		i;
 
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		VecdbCheckPage(index, BufferGetPage(buf), blkno, VECDB_PAGE_TIDS);
 		following = VecdbPageGetOpaque(BufferGetPage(buf))->next;
-		page = BufferGetPage(buf);
-		/* an entry may straddle two pages: it is written piecewise on each */
-		for (i = next; i < n && labels[i] * 6 < page_end; i++)
+		for (; next < n && labels[next] * 6 < page_end; next++)
 		{
-			uint64		from = Max(labels[i] * 6, page_start);
-			uint64		to = Min(labels[i] * 6 + 6, page_end);
+			uint64		at = labels[next] * 6;
+			uint64		head = Min(page_end - at, 6);
 
 			if (state == NULL)
 			{
 				state = GenericXLogStart(index);
 				page = GenericXLogRegisterBuffer(state, buf, 0);
 			}
-			memcpy(PageGetContents(page) + (from - page_start), (const char *) &invalid + (from - labels[i] * 6),
-				   to - from);
+			memcpy(PageGetContents(page) + (at - page_start), &invalid, head);
+			if (head < 6)
+			{
+				/* the straddler, last on this page: its tail starts the next page */
+				if (following == InvalidBlockNumber)
+					VecdbCorrupt(index, "has a TID map that ends inside an entry in segment %u", entry->segment_id);
+				nbuf = ReadBuffer(index, following);
+				LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+				VecdbCheckPage(index, BufferGetPage(nbuf), following, VECDB_PAGE_TIDS);
+				memcpy(PageGetContents(GenericXLogRegisterBuffer(state, nbuf, 0)), (const char *) &invalid + head,
+					   6 - head);
+			}
 		}
-		/* the next page starts with the labels ending on it (a straddler counts on both) */
-		while (next < n && labels[next] * 6 + 6 <= page_end)
-			next++;
 		if (state)
 			GenericXLogFinish(state);
+		if (BufferIsValid(nbuf))
+			UnlockReleaseBuffer(nbuf);
 		UnlockReleaseBuffer(buf);
 		blkno = following;
 		page_no++;
-		CHECK_FOR_INTERRUPTS();
+		vacuum_delay_point();
 	}
 }
 

@@ -94,11 +94,20 @@ ReadTids(Relation index, const VecdbSegmentEntry *entry, uint64 generation, Vecd
 	VecdbChainReaderEnd(&r);
 	seg->deleted_count = 0;
 	for (i = 0; i < entry->rows; i++)
+	{
 		if (!ItemPointerIsValid(&seg->tids[i]))
 		{
 			seg->deleted[i >> 3] |= (uint8) (1 << (i & 7));
 			seg->deleted_count++;
 		}
+		else if (ItemPointerGetBlockNumberNoCheck(&seg->tids[i]) == InvalidBlockNumber ||
+				 ItemPointerGetOffsetNumberNoCheck(&seg->tids[i]) > MaxOffsetNumber)
+			/* no heap row has it: a half-written delete mark, or damage */
+			VecdbCorruptDetail(index, psprintf("Row %llu of segment %u has heap TID (%u,%u).", (unsigned long long) i,
+											   entry->segment_id, ItemPointerGetBlockNumberNoCheck(&seg->tids[i]),
+											   ItemPointerGetOffsetNumberNoCheck(&seg->tids[i])),
+							   "has an impossible heap TID in segment %u", entry->segment_id);
+	}
 	seg->rows = entry->rows;
 	seg->tid_version = entry->tid_version;
 }

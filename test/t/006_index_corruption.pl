@@ -61,6 +61,30 @@ sub expect_corrupt
 	copy("$path.orig", $path) or die "restore: $!";
 }
 
+# block_of_kind returns the first block whose special space holds page kind
+# $kind and chain position $seq (VecdbPageOpaqueData: next, owner, seq, kind,
+# page_id, the last 16 bytes of a page)
+sub block_of_kind
+{
+	my ($kind, $seq) = @_;
+	open(my $fh, '<', $path) or die "open: $!";
+	binmode $fh;
+	my $block = 0;
+	my $page;
+	while (read($fh, $page, 8192) == 8192)
+	{
+		my (undef, undef, $s, $k) = unpack('VVVv', substr($page, 8176, 16));
+		if ($k == $kind && $s == $seq)
+		{
+			close $fh;
+			return $block;
+		}
+		$block++;
+	}
+	close $fh;
+	die "no page of kind $kind";
+}
+
 # 1. metapage magic overwritten
 patch(24, "XXXX");
 expect_corrupt('bad magic');
@@ -80,6 +104,12 @@ expect_corrupt('truncated file');
 # 5. format version from the future
 patch(28, "\x63\x00\x00\x00");
 expect_corrupt('unknown format version');
+
+# 6. a half-written delete mark: the first TID map entry's block number is
+# all ones while its offset still looks valid (what a mark torn between two
+# pages would leave); the TID map is page kind 3
+patch(block_of_kind(3, 0) * 8192 + 24, "\xff\xff\xff\xff");
+expect_corrupt('impossible heap TID');
 
 # restored, everything works again
 $node->start;
