@@ -188,3 +188,15 @@ SELECT pg_relation_size('g_churn_idx') / 8192 <= :pages_after_3 + 2 AS bounded,
 DROP FUNCTION churn();
 RESET vecdb.compact_growing_rows;
 DROP TABLE g_churn;
+-- WHERE vector IS NULL: NULL vectors are not indexed, so the planner leaves
+-- the index out and a sequential scan finds them (the index returned none)
+CREATE TABLE g_nulls (id int, v vector(3));
+INSERT INTO g_nulls SELECT i, CASE WHEN i % 10 = 0 THEN NULL ELSE ARRAY[i, 1, 1]::real[]::vector END
+FROM generate_series(1, 200) i;
+CREATE INDEX ON g_nulls USING hnsw (v vector_l2_ops);
+SET enable_seqscan = off;
+SELECT count(*), bool_and(id % 10 = 0) FROM (SELECT id FROM g_nulls WHERE v IS NULL ORDER BY v <-> '[1,1,1]' LIMIT 5) s;
+SELECT count(*) FROM (SELECT id FROM g_nulls WHERE v IS NOT NULL ORDER BY v <-> '[1,1,1]' LIMIT 500) s;
+EXPLAIN (COSTS OFF) SELECT id FROM g_nulls WHERE v IS NOT NULL ORDER BY v <-> '[1,1,1]' LIMIT 5;
+RESET enable_seqscan;
+DROP TABLE g_nulls;

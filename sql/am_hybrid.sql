@@ -169,7 +169,8 @@ CREATE INDEX ON hy_long USING hnsw (embedding, t);
 DROP TABLE hy_long, hy_tiny, hy_big, hy;
 DROP FUNCTION same_as_exact(text, int), index_cond(text);
 
--- IS [NOT] NULL on the vector column: NULL vectors are not indexed
+-- IS [NOT] NULL on the vector column: NULL vectors are not indexed (IS NULL
+-- leaves the index out, so the NULL row is found)
 CREATE TABLE hy_null (id int, embedding vector(2), c int);
 INSERT INTO hy_null VALUES (1, '[1,1]', 1), (2, NULL, 1), (3, '[2,2]', 2);
 CREATE INDEX ON hy_null USING hnsw (embedding, c);

@@ -409,7 +409,7 @@ typedef struct VecdbColumn
 } VecdbColumn;
 
 void		VecdbScalarLayoutFor(Relation index, VecdbScalarLayout *layout);
-void		VecdbScalarDetoast(const VecdbScalarLayout *l, Datum *values, const bool *isnull);
+void		VecdbScalarDetoast(const VecdbScalarLayout *l, const Datum *values, const bool *isnull, Datum *out);
 uint32		VecdbScalarEncodedSize(const VecdbScalarLayout *l, const Datum *values, const bool *isnull);
 void		VecdbScalarEncode(const VecdbScalarLayout *l, const Datum *values, const bool *isnull, char *out);
 VecdbColumn *VecdbColumnsCreate(const VecdbScalarLayout *l, uint64 capacity);

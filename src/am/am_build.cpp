@@ -135,10 +135,12 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 
 		if (bs->layout.nscalars > 0)
 		{
-			VecdbScalarDetoast(&bs->layout, values + 1, isnull + 1);
-			bloblen = VecdbScalarEncodedSize(&bs->layout, values + 1, isnull + 1);
+			Datum		scalar_values[INDEX_MAX_KEYS];
+
+			VecdbScalarDetoast(&bs->layout, values + 1, isnull + 1, scalar_values);
+			bloblen = VecdbScalarEncodedSize(&bs->layout, scalar_values, isnull + 1);
 			blob = (char *) palloc(bloblen);
-			VecdbScalarEncode(&bs->layout, values + 1, isnull + 1, blob);
+			VecdbScalarEncode(&bs->layout, scalar_values, isnull + 1, blob);
 		}
 		MemoryContextSwitchTo(old);
 		VecdbRowBatchAdd(&bs->batch, bs->row, tid, blob, bloblen);

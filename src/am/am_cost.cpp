@@ -39,6 +39,24 @@ DistanceComputations(const VecdbMetaPageData *meta, double tuples)
 	return Min(work, tuples) + Max(meta->nsegments, 1) * 10.0;
 }
 
+// SearchesNullVectors reports whether the path's conditions include IS NULL
+// on the index's vector column.
+static bool
+SearchesNullVectors(const IndexPath *path)
+{
+	ListCell   *lc;
+
+	foreach(lc, path->indexclauses)
+	{
+		IndexClause *ic = (IndexClause *) lfirst(lc);
+
+		if (ic->indexcol == 0 && IsA(ic->rinfo->clause, NullTest) &&
+			((NullTest *) ic->rinfo->clause)->nulltesttype == IS_NULL)
+			return true;
+	}
+	return false;
+}
+
 // vecdbcostestimate estimates the cost of an index scan.
 void
 vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *indexStartupCost,
@@ -57,8 +75,12 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	double		filter_cost = 0;
 	int			nquals;
 
-	/* without ORDER BY distance the index cannot help */
-	if (path->indexorderbys == NIL)
+	/*
+	 * Without ORDER BY distance the index cannot help; with "vector IS NULL"
+	 * it cannot answer (NULL vectors are not indexed: a sequential scan
+	 * finds them).
+	 */
+	if (path->indexorderbys == NIL || SearchesNullVectors(path))
 	{
 		*indexStartupCost = get_float8_infinity();
 		*indexTotalCost = get_float8_infinity();

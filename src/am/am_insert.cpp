@@ -26,6 +26,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	char	   *record;
 	char	   *row;
 	char	   *scalars;
+	Datum		scalar_values[INDEX_MAX_KEYS];	/* detoasted copies: values[] is the executor's */
 	Buffer		metabuf;
 	VecdbMetaPage meta;
 	uint64		growing_rows;
@@ -47,8 +48,8 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	row_bytes = (uint32) VecdbEngineRowBytes(desc.metric, dims);
 	if (layout.nscalars > 0)
 	{
-		VecdbScalarDetoast(&layout, values + 1, isnull + 1);
-		bloblen = VecdbScalarEncodedSize(&layout, values + 1, isnull + 1);
+		VecdbScalarDetoast(&layout, values + 1, isnull + 1, scalar_values);
+		bloblen = VecdbScalarEncodedSize(&layout, scalar_values, isnull + 1);
 	}
 	record = VecdbGrowingNewRecord(heap_tid, row_bytes, bloblen, &row, &scalars);
 	if (!VecdbDatumToRow(values[0], desc.elem_type, desc.metric, dims, row))
@@ -58,7 +59,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 		return false;
 	}
 	if (layout.nscalars > 0)
-		VecdbScalarEncode(&layout, values + 1, isnull + 1, scalars);
+		VecdbScalarEncode(&layout, scalar_values, isnull + 1, scalars);
 
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);

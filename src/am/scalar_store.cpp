@@ -373,14 +373,15 @@ VecdbColumnsBytes(const VecdbScalarLayout *l, const VecdbColumn *cols)
 	return bytes;
 }
 
-// VecdbScalarDetoast replaces varlena values by detoasted copies with a
-// 4-byte header, as the encoding stores them.
+// VecdbScalarDetoast sets out[] to values[] with varlena values replaced by
+// detoasted copies with a 4-byte header, as the encoding stores them. The
+// caller's values[] is left alone: the copies live in the current memory
+// context, which the caller frees before the array's owner is done with it.
 void
-VecdbScalarDetoast(const VecdbScalarLayout *l, Datum *values, const bool *isnull)
+VecdbScalarDetoast(const VecdbScalarLayout *l, const Datum *values, const bool *isnull, Datum *out)
 {
 	int			i;
 
 	for (i = 0; i < l->nscalars; i++)
-		if (!isnull[i] && l->typlen[i] == -1)
-			values[i] = PointerGetDatum(PG_DETOAST_DATUM(values[i]));
+		out[i] = !isnull[i] && l->typlen[i] == -1 ? PointerGetDatum(PG_DETOAST_DATUM(values[i])) : values[i];
 }
