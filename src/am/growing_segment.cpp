@@ -26,6 +26,7 @@
 #include "am/am.hpp"
 
 extern "C" {
+#include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "utils/rel.h"
 }
@@ -383,6 +384,7 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 	uint64		pos = g->start_pos;
 	uint64		left = g->end - g->start;
 	uint64		marked = 0;
+	uint32	   *offs = (uint32 *) palloc(sizeof(uint32) * (VECDB_PAGE_CAPACITY / sizeof(VecdbGrowingRecordHeader) + 1));
 
 	WalkerInit(&r, index, g->stream_id, g->head, g->head_page_no);
 	while (left > 0)
@@ -390,12 +392,13 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 		uint64		page_no;
 		Buffer		buf;
 		Page		page;
-		GenericXLogState *xlog = NULL;
+		int			n = 0;
 
 		pos = NextRecord(pos);
 		page_no = pos / VECDB_PAGE_CAPACITY;
 		SeekPage(&r, page_no);
-		buf = GrowingBuffer(index, r.at.blkno, BUFFER_LOCK_EXCLUSIVE, NULL);
+		/* the callback runs under a share lock: readers of the page go on */
+		buf = GrowingBuffer(index, r.at.blkno, BUFFER_LOCK_SHARE, NULL);
 		page = BufferGetPage(buf);
 		while (left > 0 && NextRecord(pos) / VECDB_PAGE_CAPACITY == page_no)
 		{
@@ -410,26 +413,33 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 			pos += h->length;
 			left--;
 			if (h->flags & VECDB_RECORD_DELETED)
-			{
 				marked++;
-				continue;
-			}
-			if (!callback(&h->tid, state))
-				continue;
-			if (xlog == NULL)
-			{
-				xlog = GenericXLogStart(index);
-				page = GenericXLogRegisterBuffer(xlog, buf, 0);
-				h = (VecdbGrowingRecordHeader *) (PageGetContents(page) + off);
-			}
-			h->flags |= VECDB_RECORD_DELETED;
-			marked++;
+			else if (callback(&h->tid, state))
+				offs[n++] = off;
 		}
-		if (xlog)
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		if (n > 0)
+		{
+			/*
+			 * The records stay where they are meanwhile: appends go past
+			 * them, and marks and compaction wait for the compaction lock
+			 * this caller holds.
+			 */
+			GenericXLogState *xlog;
+
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			xlog = GenericXLogStart(index);
+			page = GenericXLogRegisterBuffer(xlog, buf, 0);
+			for (int i = 0; i < n; i++)
+				((VecdbGrowingRecordHeader *) (PageGetContents(page) + offs[i]))->flags |= VECDB_RECORD_DELETED;
 			GenericXLogFinish(xlog);
-		UnlockReleaseBuffer(buf);
-		CHECK_FOR_INTERRUPTS();
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			marked += n;
+		}
+		ReleaseBuffer(buf);
+		vacuum_delay_point();
 	}
+	pfree(offs);
 	return marked;
 }
 
