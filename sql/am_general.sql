@@ -200,3 +200,21 @@ SELECT count(*) FROM (SELECT id FROM g_nulls WHERE v IS NOT NULL ORDER BY v <-> 
 EXPLAIN (COSTS OFF) SELECT id FROM g_nulls WHERE v IS NOT NULL ORDER BY v <-> '[1,1,1]' LIMIT 5;
 RESET enable_seqscan;
 DROP TABLE g_nulls;
+-- VACUUM merges segments over vecdb.max_segments only while the new segment
+-- fits maintenance_work_mem (a build in 1 MB makes segments of ~2,000 rows)
+CREATE TABLE g_segs (id int, v vector(64)) WITH (autovacuum_enabled = off);
+INSERT INTO g_segs SELECT i, (SELECT array_agg(((i * 31 + j) % 97)::real) FROM generate_series(1, 64) j)::vector
+FROM generate_series(1, 30000) i;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = warning;
+CREATE INDEX g_segs_idx ON g_segs USING flat (v vector_l2_ops);
+RESET client_min_messages;
+SELECT count(*) AS segments, max(rows) AS max_rows FROM vecdb_index_info('g_segs_idx') WHERE kind <> 'growing';
+SET vecdb.max_segments = 4;
+VACUUM g_segs;
+SELECT count(*) AS segments, max(rows) AS max_rows FROM vecdb_index_info('g_segs_idx') WHERE kind <> 'growing';
+RESET maintenance_work_mem;
+VACUUM g_segs;
+SELECT count(*) AS segments, sum(rows) AS rows FROM vecdb_index_info('g_segs_idx') WHERE kind <> 'growing';
+RESET vecdb.max_segments;
+DROP TABLE g_segs;

@@ -176,7 +176,12 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 		nchosen++;
 		any_deleted |= meta->segments[best].deleted > 0;
 	}
-	/* too many segments: merge the smallest */
+	/*
+	 * Too many segments: merge the smallest, while the new segment fits
+	 * maintenance_work_mem. Only a full directory overrides the budget (the
+	 * new segment needs a slot); otherwise the count stays over
+	 * vecdb.max_segments until memory allows, or vecdb_compact(idx, true).
+	 */
 	remaining = meta->nsegments - nchosen + ((acc > 0 || nchosen > 0 || *take_growing) ? 1 : 0);
 	while (remaining > (uint32) vecdb_max_segments)
 	{
@@ -187,7 +192,10 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 				best = (int) i;
 		if (best < 0)
 			break;
+		if (acc + LiveRows(&meta->segments[best]) > budget && meta->nsegments < VECDB_MAX_SEGMENTS)
+			break;
 		chosen[best] = true;
+		acc += LiveRows(&meta->segments[best]);
 		nchosen++;
 		if (nchosen > 1 || *take_growing)
 			remaining--;
