@@ -139,3 +139,28 @@ RESET enable_seqscan;
 
 DROP TABLE hn;
 DROP FUNCTION exact_ids(text), index_ids(text), overlap(int[], int[]);
+-- past ef_search rows the graph's later batches can hold a row closer than
+-- one already returned: by default it is held back (returned once every
+-- stream is done), so rows never go back in distance and LIMIT is still
+-- filled; relaxed_order returns rows as found
+CREATE TABLE hn_order (id int, v vector(16));
+INSERT INTO hn_order SELECT i, ARRAY(SELECT ((hashint4(i * 16 + j) & 65535) / 65536.0)::real FROM generate_series(1, 16) j)
+FROM generate_series(1, 5000) i;
+CREATE INDEX ON hn_order USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);
+SET enable_seqscan = off;
+SET hnsw.ef_search = 10;
+CREATE FUNCTION hn_inversions(q int, lim int) RETURNS TABLE (n bigint, inversions bigint) LANGUAGE sql AS $$
+	SELECT count(*), count(*) FILTER (WHERE d < prev) FROM (
+		SELECT d, lag(d) OVER (ORDER BY rn) AS prev FROM (
+			SELECT row_number() OVER () AS rn, d FROM (
+				SELECT v <-> (SELECT v FROM hn_order WHERE id = q) AS d FROM hn_order
+				ORDER BY v <-> (SELECT v FROM hn_order WHERE id = q) LIMIT lim) a) b) c $$;
+SELECT sum(n) AS rows, sum(inversions) AS inversions FROM generate_series(1, 40) q, hn_inversions(q * 97, 200);
+SELECT n FROM hn_inversions(7, 6000);
+SET hnsw.iterative_scan = relaxed_order;
+SELECT sum(n) AS rows, sum(inversions) > 0 AS relaxed_has_inversions FROM generate_series(1, 40) q, hn_inversions(q * 97, 200);
+RESET hnsw.iterative_scan;
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+DROP FUNCTION hn_inversions(int, int);
+DROP TABLE hn_order;

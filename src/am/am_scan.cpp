@@ -16,6 +16,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/tuplestore.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -72,6 +73,13 @@ typedef struct VecdbScanOpaqueData
 	int			window;			/* strict order: rows held back to sort */
 	OrderedTid *heap;
 	int			nheap;
+	bool		monotonic;		/* rows leave in distance order (not relaxed_order) */
+	float		last_distance;	/* of the row returned last */
+	OrderedTid *late;			/* rows found after a farther one was returned */
+	uint64		nlate;
+	uint64		late_cap;
+	uint64		late_next;		/* > 0: the streams are done, returning late rows */
+	bool		draining;
 	bool		null_query;		/* ORDER BY distance to NULL: rows in any order */
 	int			null_stream;
 	uint64		null_label;
@@ -131,6 +139,11 @@ vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 	so->returned = 0;
 	so->nheap = 0;
 	so->heap = NULL;
+	so->late = NULL;
+	so->nlate = 0;
+	so->late_cap = 0;
+	so->late_next = 0;
+	so->draining = false;
 	so->null_query = false;
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -383,9 +396,12 @@ StartScan(IndexScanDesc scan)
 
 	so->max_tuples = 0;
 	so->strict = false;
+	so->monotonic = true;
+	so->last_distance = -get_float4_infinity();
 	{
 		const VecdbAmMethod *method = VecdbAmMethodOf(so->desc.am_kind);
 
+		so->monotonic = !(method->iterative_scan && *method->iterative_scan == VECDB_ITERATIVE_RELAXED);
 		/* pgvector's iterative scans: hnsw bounds the rows, ivfflat the lists */
 		if (method->iterative_scan && *method->iterative_scan != VECDB_ITERATIVE_OFF)
 		{
@@ -512,6 +528,72 @@ NextUnordered(VecdbScanOpaque so, ItemPointer tid)
 	return false;
 }
 
+// OrderedTidCmp orders late rows by distance for qsort.
+static int
+OrderedTidCmp(const void *a, const void *b)
+{
+	float		da = ((const OrderedTid *) a)->distance;
+	float		db = ((const OrderedTid *) b)->distance;
+
+	return da < db ? -1 : da > db ? 1 : 0;
+}
+
+// NextOrdered returns the next row in distance order. The engines' batches
+// are only roughly ordered past the first ef_search rows: a row closer than
+// one already returned is held back (as pgvector's strict order drops it)
+// and returned after every stream is done, so the rows the executor sees
+// never go back in distance while any stream still yields (LIMIT still
+// filled). relaxed_order returns rows as found.
+static bool
+NextOrdered(VecdbScanOpaque so, ItemPointer tid)
+{
+	float		distance;
+
+	while (!so->draining)
+	{
+		bool		found;
+
+		if (so->strict)
+		{
+			while (so->nheap < so->window && NextMerged(so, tid, &distance))
+				HeapPush(so, distance, tid);
+			found = so->nheap > 0;
+			if (found)
+			{
+				distance = so->heap[0].distance;
+				*tid = HeapPop(so);
+			}
+		}
+		else
+			found = NextMerged(so, tid, &distance);
+		if (!found)
+		{
+			so->draining = true;
+			if (so->nlate > 1)
+				qsort(so->late, so->nlate, sizeof(OrderedTid), OrderedTidCmp);
+			break;
+		}
+		if (!so->monotonic || distance >= so->last_distance)
+		{
+			so->last_distance = distance;
+			return true;
+		}
+		if (so->nlate == so->late_cap)
+		{
+			so->late_cap = Max(so->late_cap * 2, 64);
+			so->late = so->late ? (OrderedTid *) repalloc_huge(so->late, so->late_cap * sizeof(OrderedTid))
+				: (OrderedTid *) palloc(so->late_cap * sizeof(OrderedTid));
+		}
+		so->late[so->nlate].distance = distance;
+		so->late[so->nlate].tid = *tid;
+		so->nlate++;
+	}
+	if (so->late_next >= so->nlate)
+		return false;
+	*tid = so->late[so->late_next++].tid;
+	return true;
+}
+
 // vecdbgettuple returns the next heap TID in distance order.
 bool
 vecdbgettuple(IndexScanDesc scan, ScanDirection dir)
@@ -519,7 +601,6 @@ vecdbgettuple(IndexScanDesc scan, ScanDirection dir)
 	VecdbScanOpaque so = (VecdbScanOpaque) scan->opaque;
 	MemoryContext old;
 	ItemPointerData tid;
-	float		distance;
 	bool		found;
 
 	if (!so->started)
@@ -539,16 +620,8 @@ vecdbgettuple(IndexScanDesc scan, ScanDirection dir)
 	old = MemoryContextSwitchTo(so->cxt);
 	if (so->null_query)
 		found = NextUnordered(so, &tid);
-	else if (so->strict)
-	{
-		while (so->nheap < so->window && NextMerged(so, &tid, &distance))
-			HeapPush(so, distance, &tid);
-		found = so->nheap > 0;
-		if (found)
-			tid = HeapPop(so);
-	}
 	else
-		found = NextMerged(so, &tid, &distance);
+		found = NextOrdered(so, &tid);
 	MemoryContextSwitchTo(old);
 
 	if (!found)
