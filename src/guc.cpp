@@ -51,8 +51,9 @@ VecdbRegisterGucs(void)
 							&vecdb_hnsw_ef_search, 40, 1, 1000, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("hnsw.iterative_scan", "Sets the mode for iterative scans",
 							 "vecdb scans always continue until the query has its rows; relaxed_order and "
-							 "strict_order also stop after hnsw.max_scan_tuples rows; strict_order re-sorts the "
-							 "stream by exact distance in windows of hnsw.ef_search rows.",
+							 "strict_order also stop after hnsw.max_scan_tuples rows. off and strict_order return "
+							 "rows in distance order (a row found after a farther one comes at the end); "
+							 "relaxed_order returns them as found.",
 							 &vecdb_hnsw_iterative_scan, VECDB_ITERATIVE_OFF, hnsw_iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
