@@ -5,7 +5,8 @@
 # (under the install lock), and for each system starts a private server (data in a temp
 # dir, port from 55540; vecdb preloaded, pgvector on a twin server with the same options
 # less vecdb), runs the driver, stops the server; then merges the results into
-# bench/results/compare_<label>.{json,md} and prints them.
+# bench/results/compare_<label>.{json,md}, prints them and plots them (bench/plot.py:
+# bench/results/plots/compare_<label>_*.png).
 #   bash bench/compare.sh                                     # 100,000 x 128
 #   bash bench/compare.sh --n 5000 --d 32 --queries 100 --client-queries 200 --label smoke
 # Options: --systems (vecdb,pgvector), --label (run), --server-opts (added to both servers);

@@ -32,7 +32,7 @@ sbs_parse_args() {
 bench_prepare() {
 	local need_pgvector=$1 prefix=$2
 	# shellcheck disable=SC2086
-	vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_PY_PACKAGES
+	vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_PY_PACKAGES $VECDB_PLOT_PACKAGES
 	EXTDIR=$("$PG_BIN/pg_config" --sharedir)/extension
 	LIBDIR=$("$PG_BIN/pg_config" --pkglibdir)
 	if [ "$need_pgvector" -eq 1 ] && [ ! -f "$EXTDIR/pgvector_ref.control" ]; then
@@ -53,8 +53,8 @@ bench_prepare() {
 # options $BASE_OPTS plus the preload for vecdb; the extension created in
 # DATABASE, made unless it is postgres), with --datadir when $PASS_DATADIR is
 # 1 and the arguments in PY_ARGS; then merges the per-system files into
-# bench/results/NAME_$LABEL.{json,md} (driver --report). Uses STARTED and
-# COMMAND for the record; vecdb is installed under the install lock, released
+# bench/results/NAME_$LABEL.{json,md} (driver --report) and plots them
+# (sbs_plot). Uses STARTED and COMMAND for the record; vecdb is installed under the install lock, released
 # once its extension exists (the postmaster holds the preloaded library).
 side_by_side_run() {
 	local name=$1 port_base=$2 db=$3
@@ -103,7 +103,23 @@ side_by_side_run() {
 	/usr/bin/python3 "bench/$name.py" --report "${partials[@]}" --label "$LABEL" --started "$STARTED" \
 		--vecdb-server-opts "$VECDB_OPTS" --pgvector-server-opts "$BASE_OPTS" --vecdb-so-md5 "$md5" \
 		--command "$COMMAND" ${PY_ARGS[@]+"${PY_ARGS[@]}"}
+	sbs_plot "$name"
 	log "$name benchmark: $(( ($(date +%s) - STARTED) / 60 )) min $(( ($(date +%s) - STARTED) % 60 )) s wall"
+}
+
+# sbs_plot NAME draws the PNG plots of NAME_$LABEL.json in the results
+# directory (bench/results, or the driver's --results in PY_ARGS) with
+# bench/plot.py, into its plots/; a failure only warns: the results are written.
+sbs_plot() {
+	local name=$1 results=bench/results i
+	for ((i = 0; i < ${#PY_ARGS[@]}; i++)); do
+		case ${PY_ARGS[i]} in
+		--results) results=${PY_ARGS[i + 1]:-$results} ;;
+		--results=*) results=${PY_ARGS[i]#*=} ;;
+		esac
+	done
+	/usr/bin/python3 bench/plot.py "$results/${name}_$LABEL.json" ||
+		log "warning: plotting $results/${name}_$LABEL.json failed; the results are kept"
 }
 
 # sbs_create_extension PORT DATABASE EXTENSION creates DATABASE (unless it is

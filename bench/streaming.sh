@@ -4,7 +4,8 @@
 # builds and installs vecdb (under the install lock), and for each system starts a private
 # server (data in a temp dir, port from 55520; vecdb preloaded, pgvector on a twin server
 # with the same options less vecdb), runs the driver, stops the server; then merges the
-# results into bench/results/streaming_<label>.{json,md} and prints a summary.
+# results into bench/results/streaming_<label>.{json,md}, prints a summary and plots the
+# latency per window (bench/plot.py: bench/results/plots/streaming_<label>_latency.png).
 #   bash bench/streaming.sh                                   # rates 1000,5000 for 300 s each
 #   bash bench/streaming.sh --duration 40 --at-rest 10 --label smoke
 #   bash bench/streaming.sh --systems vecdb --rates 5000

@@ -12,6 +12,8 @@ VECDB_BUILD_PACKAGES="build-essential cmake pkg-config postgresql-$PG_MAJOR post
 	libfaiss-dev libhnswlib-dev libfast-float-dev libopenblas-dev libopenblas-serial-dev libgtest-dev googletest libbenchmark-dev libipc-run-perl"
 # Packages the demo and the benchmark harness add (Debian's python, not pyenv's).
 VECDB_PY_PACKAGES="python3 python3-numpy python3-sklearn python3-psycopg"
+# Packages the benchmarks' plots add (bench/plot.py).
+VECDB_PLOT_PACKAGES="python3-matplotlib"
 
 # log prints a progress line on stderr.
 log() { printf '\n==> %s\n' "$*" >&2; }
