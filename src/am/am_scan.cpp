@@ -78,8 +78,8 @@ typedef struct VecdbScanOpaqueData
 	OrderedTid *late;			/* rows found after a farther one was returned */
 	uint64		nlate;
 	uint64		late_cap;
-	uint64		late_next;		/* > 0: the streams are done, returning late rows */
-	bool		draining;
+	uint64		late_next;		/* next late row to return once draining */
+	bool		draining;		/* every stream is done: returning the late rows */
 	bool		null_query;		/* ORDER BY distance to NULL: rows in any order */
 	int			null_stream;
 	uint64		null_label;
