@@ -13,6 +13,7 @@ import argparse
 import errno
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -205,10 +206,14 @@ def main():
     server = bind(make_handler(searcher), args.http_port, 100)
     print(f"web demo: http://127.0.0.1:{server.server_address[1]}/  ({searcher.rows} digits; Ctrl-C stops)",
           flush=True)
+    # Ctrl-C and kill end the server even where SIGINT came in ignored (a
+    # background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        print("web demo stopped", flush=True)
     finally:
         server.server_close()
         searcher.conn.close()

@@ -7,6 +7,7 @@
 # scripts/test.sh runs this after its own install).
 #   bash test/web/run.sh                        # screenshot in build/web/web_demo.png
 #   bash test/web/run.sh --update-screenshot    # screenshot in docs/web_demo.png
+# NODE names another node binary to run the browser test with.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -70,7 +71,7 @@ if [ -z "$URL" ]; then
 fi
 
 log "web demo test: headless $(/usr/bin/chromium --version 2>/dev/null) at $URL"
-node test/web/web_demo.test.mjs "$URL" "$SHOT" | tee "$WORK/browser.log"
+"${NODE:-node}" test/web/web_demo.test.mjs "$URL" "$SHOT" | tee "$WORK/browser.log"
 if ! grep -q '^web demo: [0-9]* passed, [0-9]* failed$' "$WORK/browser.log"; then
 	# The browser test died before its summary: count what it printed and the crash.
 	p=$(grep -c '^ok ' "$WORK/browser.log")

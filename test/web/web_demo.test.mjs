@@ -48,7 +48,7 @@ try {
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
   });
   const page = await browser.newPage();
-  await page.setViewport({ width: 1100, height: 760 });
+  await page.setViewport({ width: 1100, height: 560 });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
