@@ -35,6 +35,7 @@ STATIC = {
 }
 MAX_K = 50
 INDEX = "digits_image_idx"
+VERBOSE = False  # --verbose: log every request
 
 # The search, with the query digit's image as $1. The label condition is
 # added only when a filter is chosen; it becomes an Index Cond of the scan
@@ -173,9 +174,6 @@ def make_handler(searcher):
                 super().log_message(fmt, *args)
 
     return Handler
-
-
-VERBOSE = False
 
 
 def bind(handler, port, tries):
