@@ -4,6 +4,7 @@
 # checkout, port $VECDB_DEMO_PORT, default 55433) and runs the handwritten
 # digits similarity-search demo. The server keeps running afterwards.
 #   bash scripts/demo.sh [--query N] [-k K]    # run the demo
+#   bash scripts/demo.sh web [--http-port N]   # serve the web demo on 127.0.0.1 until Ctrl-C
 #   bash scripts/demo.sh stop                  # stop the demo server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,11 @@ if [ "${1:-}" = "stop" ]; then
 	log "demo server stopped (data kept in $DATADIR)"
 	exit 0
 fi
+MODE=terminal
+if [ "${1:-}" = "web" ]; then
+	MODE=web
+	shift
+fi
 
 # shellcheck disable=SC2086
 vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_PY_PACKAGES
@@ -48,6 +54,12 @@ else
 fi
 [ -n "${FALLBACK_NOTE:-}" ] && log "$FALLBACK_NOTE"
 
+if [ "$MODE" = web ]; then
+	log "serving the web demo (Ctrl-C stops it; the database server keeps running)"
+	exec /usr/bin/python3 demo/web_demo.py --host "$SOCKDIR" --port "$PORT" \
+		--http-port "${VECDB_WEB_PORT:-8765}" "$@" 9>&-
+fi
+
 log "running the handwritten digits demo"
 /usr/bin/python3 demo/digits_search.py --host "$SOCKDIR" --port "$PORT" "$@"
 
@@ -55,5 +67,6 @@ cat <<MSG
 
 The demo server keeps running:
   connect:  psql -h $SOCKDIR -p $PORT -U postgres      (table digits, extension vecdb)
+  web demo: bash scripts/demo.sh web                   (the same search in a browser page on 127.0.0.1)
   stop:     bash scripts/demo.sh stop
 MSG

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test.sh is the README's test command: it installs what is missing, builds and
 # installs vecdb, starts a private PostgreSQL, runs the engine unit tests
-# (CTest), the SQL regression tests (pg_regress) and the TAP tests, stops the
-# server and prints each suite's count in its own unit (CTest test cases,
-# pg_regress test files, TAP subtests), then their sum as "N passed, N failed".
+# (CTest), the SQL regression tests (pg_regress), the TAP tests and the web
+# demo's browser test, stops the server and prints each suite's count in its
+# own unit (CTest test cases, pg_regress test files, TAP subtests, browser
+# checks), then their sum as "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -126,9 +127,26 @@ if compgen -G "test/t/*.pl" >/dev/null; then
 	suite_lines+=("TAP: $t_passed subtests in $t_files files passed, $t_failed failed")
 fi
 
+# The web demo in a real browser: Debian's chromium driven by puppeteer-core
+# (test/web/run.sh installs them; a missing browser or npm counts as a failure).
+log "web demo in headless Chromium (test/web/run.sh)"
+set +e
+VECDB_TEST_PORT=$PORT bash test/web/run.sh 2>&1 | tee "$WORK/web.log"
+w_rc=${PIPESTATUS[0]}
+set -e
+w_line=$(grep -E '^web demo: [0-9]+ passed, [0-9]+ failed' "$WORK/web.log" | tail -1 || true)
+w_passed=$(sed -n 's/^web demo: \([0-9]*\) passed.*/\1/p' <<<"$w_line")
+w_failed=$(sed -n 's/^web demo: [0-9]* passed, \([0-9]*\) failed.*/\1/p' <<<"$w_line")
+w_why=$(sed -n 's/^web demo: [0-9]* passed, [0-9]* failed\(.*\)/\1/p' <<<"$w_line")
+w_passed=${w_passed:-0}
+w_failed=${w_failed:-1}
+if [ "$w_rc" -ne 0 ] && [ "$w_failed" -eq 0 ]; then w_failed=1; w_why=" (test/web/run.sh exited with $w_rc)"; fi
+passed=$((passed + w_passed)); failed=$((failed + w_failed))
+suite_lines+=("web demo (headless Chromium): $w_passed checks passed, $w_failed failed$w_why")
+
 echo
 echo "==================== vecdb test summary ===================="
 for l in "${suite_lines[@]}"; do echo "  $l"; done
-echo "  (the sum below adds test cases, test files and subtests: different units)"
+echo "  (the sum below adds test cases, test files, subtests and checks: different units)"
 echo "sum: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
