@@ -115,7 +115,8 @@ void Run(const uint8_t *data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	try {
 		Run(data, size);
-	} catch (const MockError &) {
+	} catch (const MockError &e) {
+		MockReportError(e);
 	}
 	MockResetMemory();
 	return 0;

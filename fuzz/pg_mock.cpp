@@ -44,6 +44,18 @@ void Format(std::string *out, const char *fmt, va_list args) {
 
 }  // namespace
 
+void MockReportError(const MockError &error) {
+	static const bool verbose = std::getenv("VECDB_FUZZ_VERBOSE") != nullptr;
+	if (verbose)
+	{
+		char state[6];
+		for (int i = 0, code = error.sqlerrcode; i < 5; i++, code >>= 6)
+			state[i] = PGUNSIXBIT(code);
+		state[5] = '\0';
+		fprintf(stderr, "ERROR %s: %s\n", state, error.message.c_str());
+	}
+}
+
 void MockResetMemory() {
 	for (void *p : g_allocations)
 		std::free(p);
@@ -154,6 +166,33 @@ int errdetail(const char *fmt, ...) {
 	return 0;
 }
 
+int errdetail_internal(const char *fmt, ...) {
+	std::string detail;
+	va_list args;
+	va_start(args, fmt);
+	Format(&detail, fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int errhint(const char *fmt, ...) {
+	std::string hint;
+	va_list args;
+	va_start(args, fmt);
+	Format(&hint, fmt, args);
+	va_end(args);
+	return 0;
+}
+
+char *psprintf(const char *fmt, ...) {
+	std::string out;
+	va_list args;
+	va_start(args, fmt);
+	Format(&out, fmt, args);
+	va_end(args);
+	return pnstrdup(out.c_str(), out.size());
+}
+
 /* ---- varlena, numbers ---- */
 
 struct varlena *pg_detoast_datum(struct varlena *datum) {
@@ -186,6 +225,22 @@ void enlargeStringInfo(StringInfo str, int needed) {
 		newlen = 2 * newlen;
 	str->data = static_cast<char *>(repalloc(str->data, newlen));
 	str->maxlen = newlen;
+}
+
+int appendStringInfoVA(StringInfo str, const char *fmt, va_list args) {
+	/* as stringinfo.c: 0 when it fit, else the space to ask for */
+	int avail = str->maxlen - str->len;
+	if (avail < 16)
+		return 32;
+	int n = vsnprintf(str->data + str->len, static_cast<size_t>(avail), fmt, args);
+	if (n < 0)
+		throw MockError{ERRCODE_INTERNAL_ERROR, "vsnprintf failed"};
+	if (n < avail) {
+		str->len += n;
+		return 0;
+	}
+	str->data[str->len] = '\0';
+	return n + 1;
 }
 
 void pq_begintypsend(StringInfo buf) {

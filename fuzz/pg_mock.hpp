@@ -20,6 +20,10 @@ struct MockError {
 	std::string message;
 };
 
+// MockReportError prints an ERROR's SQLSTATE and message on stderr when the
+// environment sets VECDB_FUZZ_VERBOSE (to see why a seed is refused).
+void MockReportError(const MockError &error);
+
 // MockResetMemory frees everything palloc'd since the last reset.
 void MockResetMemory();
 
