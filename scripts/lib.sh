@@ -10,6 +10,9 @@ PG_CONFIG=$PG_BIN/pg_config
 # Packages the build and the test suite need on Debian 12.
 VECDB_BUILD_PACKAGES="build-essential cmake pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 	libfaiss-dev libhnswlib-dev libfast-float-dev libopenblas-dev libopenblas-serial-dev libgtest-dev googletest libbenchmark-dev libipc-run-perl"
+# Packages the fuzz targets add (fuzz/run.sh): clang with libFuzzer and the
+# sanitizers' runtimes, and LLVM's OpenMP for the engine built by clang.
+VECDB_FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev"
 # Packages the demo and the benchmark harness add (Debian's python, not pyenv's).
 VECDB_PY_PACKAGES="python3 python3-numpy python3-sklearn python3-psycopg"
 # Packages the benchmarks' plots add (bench/plot.py).

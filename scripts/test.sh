@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test.sh is the README's test command: it installs what is missing, builds and
-# installs vecdb, starts a private PostgreSQL, runs the engine unit tests
-# (CTest), the SQL regression tests (pg_regress), the TAP tests and the web
-# demo's browser test, stops the server and prints each suite's count in its
-# own unit (CTest test cases, pg_regress test files, TAP subtests, browser
-# checks), then their sum as "N passed, N failed".
+# test.sh is the README's test command: it installs what is missing, runs the
+# fuzz targets briefly (libFuzzer), builds and installs vecdb, starts a private
+# PostgreSQL, runs the engine unit tests (CTest), the SQL regression tests
+# (pg_regress), the TAP tests and the web demo's browser test, stops the server
+# and prints each suite's count in its own unit (fuzz targets, CTest test
+# cases, pg_regress test files, TAP subtests, browser checks), then their sum
+# as "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -43,7 +44,22 @@ else
 fi
 
 # shellcheck disable=SC2086
-vecdb_install_deps $VECDB_BUILD_PACKAGES
+vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_FUZZ_PACKAGES
+
+# Fuzz targets (libFuzzer, fuzz/): a short run of each, its regression inputs
+# first; a target passes when nothing crashed (before the install lock: it
+# installs nothing).
+log "fuzz targets (fuzz/run.sh, short run)"
+FUZZ_TARGETS=(fuzz_index fuzz_vector fuzz_halfvec fuzz_sparsevec fuzz_growing)
+FUZZ_OUT=$(mktemp -d /tmp/vecdb-fuzz.XXXXXX)
+set +e
+OUT=$FUZZ_OUT INDEX_SECONDS=30 bash fuzz/run.sh 10 "${FUZZ_TARGETS[@]}"
+set -e
+f_passed=$(grep -c '(passed)$' "$FUZZ_OUT/summary" 2>/dev/null || true)
+f_failed=$((${#FUZZ_TARGETS[@]} - f_passed))
+[ "$f_failed" -eq 0 ] || echo "FAILED: fuzz targets (summary and logs in $FUZZ_OUT)" >&2
+passed=$((passed + f_passed)); failed=$((failed + f_failed))
+suite_lines+=("fuzz: $f_passed targets passed, $f_failed failed (no crash in a short run)")
 # Work trees on one machine share the server's extension directory: hold the
 # install lock (see scripts/regress.sh) from install to the end of the run.
 exec 9>/tmp/vecdb-install.lock
@@ -147,6 +163,6 @@ suite_lines+=("web demo (headless Chromium): $w_passed checks passed, $w_failed 
 echo
 echo "==================== vecdb test summary ===================="
 for l in "${suite_lines[@]}"; do echo "  $l"; done
-echo "  (the sum below adds test cases, test files, subtests and checks: different units)"
+echo "  (the sum below adds targets, test cases, test files, subtests and checks: different units)"
 echo "sum: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -90,13 +90,24 @@ GrowingBuffer(Relation index, BlockNumber blkno, int mode, const VecdbGrowingRea
 }
 
 // ReadPage reads the page r stands on and returns its next link; with copy,
-// it also keeps a copy of the page's payload in r.
+// it also keeps a copy of the page's payload in r. A walker that compactions
+// cannot race checks the page's owner and seq too: there, a page that does
+// not hold its stream page means a broken chain (one looping back on itself
+// would otherwise be walked up to 2^64 pages), so a walk ends within the
+// relation's blocks.
 static BlockNumber
 ReadPage(VecdbGrowingReader *r, bool copy)
 {
 	Buffer		buf = GrowingBuffer(r->index, r->at.blkno, BUFFER_LOCK_SHARE, r->concurrent ? r : NULL);
 	Page		page = BufferGetPage(buf);
 	BlockNumber next = VecdbPageGetOpaque(page)->next;
+
+	if (!r->concurrent &&
+		(VecdbPageGetOpaque(page)->owner != r->stream_id || VecdbPageGetOpaque(page)->seq != (uint32) r->at.page_no))
+	{
+		UnlockReleaseBuffer(buf);
+		VecdbCorrupt(r->index, "has a broken growing segment chain");
+	}
 
 	if (copy)
 	{

@@ -10,7 +10,11 @@
 // CPU detection uses GCC's __builtin_cpu_supports, which reports AVX, AVX2,
 // FMA and F16C only when the OS saves YMM state (XCR0 bits 1-2) and the
 // AVX-512 features only when it also saves opmask and ZMM state (XCR0 bits
-// 5-7), so a feature it reports is usable.
+// 5-7), so a feature it reports is usable. F16C is read from CPUID directly
+// (clang 14, which builds the fuzz targets, does not know "f16c" there); it
+// is only used together with AVX2, whose check covers the OS state.
+#include <cpuid.h>
+
 #include <atomic>
 
 #include "knowhere/distance_kernels.hpp"
@@ -28,12 +32,18 @@ struct CpuFeatures {
 	bool vpopcntdq;
 };
 
+// HasF16c reports CPUID leaf 1's F16C bit.
+bool HasF16c() noexcept {
+	unsigned int eax, ebx, ecx, edx;
+	return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 // DetectFeatures asks the CPU (through libgcc) which kernel families it runs.
 CpuFeatures DetectFeatures() noexcept {
 	__builtin_cpu_init();
 	CpuFeatures f{};
-	f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-		__builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+	f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c() &&
+		__builtin_cpu_supports("popcnt");
 	f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
 		__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 	f.vpopcntdq = f.avx512 && __builtin_cpu_supports("avx512vpopcntdq");

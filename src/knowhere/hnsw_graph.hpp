@@ -101,7 +101,8 @@ struct GraphRef {
 				ll = upper_ptrs[id] + at;
 			} else {
 				uint64_t off = upper_offsets[id];
-				if (off > upper_bytes || upper_bytes - off < at + per_level)
+				/* a list must also be aligned for its tableints (the writer's always are) */
+				if (off % alignof(tableint) != 0 || off > upper_bytes || upper_bytes - off < at + per_level)
 					return nullptr;
 				ll = upper_base + off + at;
 			}
