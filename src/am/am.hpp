@@ -419,6 +419,8 @@ void		VecdbColumnsEncodeRow(const VecdbScalarLayout *l, const VecdbColumn *cols,
 void		VecdbColumnsWrite(const VecdbScalarLayout *l, const VecdbColumn *cols, VecdbChainWriter *w);
 VecdbColumn *VecdbColumnsRead(Relation index, const VecdbScalarLayout *l, uint64 rows, VecdbChainReader *r);
 size_t		VecdbColumnsBytes(const VecdbScalarLayout *l, const VecdbColumn *cols);
+void		VecdbColumnsDropPrefix(const VecdbScalarLayout *l, VecdbColumn *cols, uint64 n);
+void		VecdbBitsDropPrefix(uint8 *bits, uint64 total, uint64 n);
 Datum		VecdbColumnDatum(const VecdbScalarLayout *l, int col, const VecdbColumn *c, uint64 row);
 
 static inline bool

@@ -282,6 +282,24 @@ void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels
 	Raise(&err);
 }
 
+// VecdbEngineDropBelow drops an index's rows labelled below first and
+// relabels the rest from 0, in place; false when the kind cannot.
+bool VecdbEngineDropBelow(VecdbEngineIndex *e, int64_t first) {
+	BridgeError err;
+	bool		supported = true;
+
+	Run(&err, [&]() {
+		knowhere::Status s = e->index->DropBelow(first);
+		if (s.code() == knowhere::StatusCode::kNotSupported) {
+			supported = false;
+			return knowhere::Status::Ok();
+		}
+		return s;
+	});
+	Raise(&err);
+	return supported;
+}
+
 // VecdbEngineCount returns the rows of an index.
 int64_t VecdbEngineCount(const VecdbEngineIndex *e) {
 	return e->index->count();

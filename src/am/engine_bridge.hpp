@@ -76,6 +76,7 @@ VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config);
 void		VecdbEngineFree(VecdbEngineIndex *engine);
 void		VecdbEngineBuild(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
 void		VecdbEngineAdd(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
+bool		VecdbEngineDropBelow(VecdbEngineIndex *engine, int64_t first);
 int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
 size_t		VecdbEngineMemory(const VecdbEngineIndex *engine);
 /* GROWING only: hand a new index the older one's centroids */

@@ -355,6 +355,55 @@ VecdbColumnsRead(Relation index, const VecdbScalarLayout *l, uint64 rows, VecdbC
 	return cols;
 }
 
+// VecdbBitsDropPrefix moves bits [n, total) of bits down to [0, total - n)
+// and clears the bits after them.
+void
+VecdbBitsDropPrefix(uint8 *bits, uint64 total, uint64 n)
+{
+	uint64		i;
+
+	for (i = 0; i + n < total; i++)
+	{
+		bool		set = (bits[(i + n) >> 3] >> ((i + n) & 7)) & 1;
+
+		if (set)
+			bits[i >> 3] |= (uint8) (1 << (i & 7));
+		else
+			bits[i >> 3] &= (uint8) ~(1 << (i & 7));
+	}
+	for (; i < total; i++)
+		bits[i >> 3] &= (uint8) ~(1 << (i & 7));
+}
+
+// VecdbColumnsDropPrefix removes the columns' first n rows in place (the
+// varlena data keeps its 8-byte alignment: every value starts aligned).
+void
+VecdbColumnsDropPrefix(const VecdbScalarLayout *l, VecdbColumn *cols, uint64 n)
+{
+	int			i;
+
+	for (i = 0; cols && i < l->nscalars; i++)
+	{
+		VecdbColumn *c = &cols[i];
+		uint64		kept = c->rows - n;
+		uint64		j;
+
+		VecdbBitsDropPrefix(c->nulls, c->rows, n);
+		if (l->typlen[i] > 0)
+			memmove(c->values, c->values + n * l->typlen[i], kept * l->typlen[i]);
+		else
+		{
+			uint64		cut = c->offsets[n];
+
+			memmove(c->data, c->data + cut, c->data_len - cut);
+			c->data_len -= cut;
+			for (j = 0; j <= kept; j++)
+				c->offsets[j] = c->offsets[j + n] - cut;
+		}
+		c->rows = kept;
+	}
+}
+
 // VecdbColumnsBytes returns the memory the columns hold.
 size_t
 VecdbColumnsBytes(const VecdbScalarLayout *l, const VecdbColumn *cols)

@@ -4,8 +4,9 @@
 // metapage's build id and generation on every scan: segments still in the
 // directory are kept, new ones loaded, dropped ones released; a segment whose
 // delete marks changed (tid_version) reloads its TID map only. The growing
-// segment is kept as an exact engine index and extended with the rows
-// appended since the last scan.
+// segment is kept as a GROWING engine index and extended with the rows
+// appended since the last scan; rows a seal took leave it in memory
+// (flagged, or removed in place once they are half of it).
 //
 // Lifetimes: every loaded object lives in its own memory context (the engine
 // freed by a reset callback there), created under the caller's context while
@@ -17,6 +18,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -206,6 +208,14 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 
 /* ---- growing segment ---- */
 
+// GrowingBytes returns the memory a growing cache holds.
+static size_t
+GrowingBytes(const VecdbScalarLayout *layout, const VecdbGrowingCache *gc)
+{
+	return VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1) +
+		VecdbColumnsBytes(layout, gc->cols);
+}
+
 // GrowingExtend adds the rows [gc->base + gc->loaded, end) to a growing
 // cache, resuming at its saved position.
 static void
@@ -281,8 +291,7 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	gc->pos = r.at;
 	gc->loaded += n;
 	gc->extending = false;
-	gc->bytes = VecdbEngineMemory(gc->engine) + gc->capacity * (sizeof(ItemPointerData) + 1) +
-		VecdbColumnsBytes(&layout, gc->cols);
+	gc->bytes = GrowingBytes(&layout, gc);
 	pfree(rows);
 	pfree(labels);
 }
@@ -291,7 +300,8 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 // cache loaded them (before g's start) as deleted, which keeps the cache and
 // its lists instead of reloading the rest. The caller checked that the
 // cache holds those rows, that no scan shares it, and that delete flags
-// have not changed; it rebuilds the cache once sealed rows are half of it.
+// have not changed; once sealed rows are half of it, GrowingRebase removes
+// them instead.
 static void
 GrowingDropSealed(VecdbGrowingCache *gc, const VecdbGrowing *g)
 {
@@ -305,6 +315,39 @@ GrowingDropSealed(VecdbGrowingCache *gc, const VecdbGrowing *g)
 		}
 	gc->start = g->start;
 	gc->start_pos = g->start_pos;
+}
+
+// GrowingRebase removes the cached rows a compaction sealed (before g's
+// start) from the cache itself, its engine index included, and numbers the
+// rest from 0: nothing is read again and no row is re-inserted. Same
+// preconditions as GrowingDropSealed. False when the engine kind cannot; the
+// caller then rebuilds the cache from pages.
+static bool
+GrowingRebase(Relation index, VecdbGrowingCache *gc, const VecdbGrowing *g)
+{
+	uint64		n = g->start - gc->base;
+	uint64		kept = gc->loaded - n;
+	VecdbScalarLayout layout;
+
+	/* until the end, the cache is half moved: an ERROR leaves it to be rebuilt */
+	gc->extending = true;
+	if (!VecdbEngineDropBelow(gc->engine, (int64) n))
+	{
+		gc->extending = false;
+		return false;
+	}
+	VecdbScalarLayoutFor(index, &layout);
+	VecdbColumnsDropPrefix(&layout, gc->cols, n);
+	memmove(gc->tids, gc->tids + n, kept * sizeof(ItemPointerData));
+	VecdbBitsDropPrefix(gc->deleted, gc->loaded, n);
+	gc->deleted_count = pg_popcount((const char *) gc->deleted, (int) ((kept + 7) / 8));
+	gc->loaded = kept;
+	gc->base = g->start;
+	gc->start = g->start;
+	gc->start_pos = g->start_pos;
+	gc->extending = false;
+	gc->bytes = GrowingBytes(&layout, gc);
+	return true;
 }
 
 // GrowingCreate makes an empty growing cache for meta's stream, starting at
@@ -559,10 +602,15 @@ VecdbCacheAcquire(Relation index, VecdbPinnedSegments *snap)
 
 		VecdbGrowingCache *prev = NULL;
 
+		/* rows a compaction sealed: flagged while few, else removed in memory */
 		if (gc && !gc->extending && gc->refcount == 1 && gc->stream_id == g->stream_id &&
-			gc->version == g->version && g->start > gc->start && g->start <= gc->base + gc->loaded &&
-			2 * (g->start - gc->base) <= gc->loaded)
-			GrowingDropSealed(gc, g);
+			gc->version == g->version && g->start > gc->start && g->start <= gc->base + gc->loaded)
+		{
+			if (2 * (g->start - gc->base) <= gc->loaded)
+				GrowingDropSealed(gc, g);
+			else
+				(void) GrowingRebase(index, gc, g);
+		}
 		if (gc && (gc->stream_id != g->stream_id || gc->version != g->version || gc->start != g->start ||
 				   gc->start_pos != g->start_pos || gc->extending ||
 				   gc->refcount > 1 || gc->base + gc->loaded > g->end))

@@ -109,6 +109,7 @@ public:
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
+	Status DropBelow(int64_t first) noexcept override;
 
 	// Load reads the sections after a header already read and checked.
 	Status Load(const IndexHeader &header, IndexStreamReader &reader) noexcept;
@@ -393,6 +394,22 @@ Expected<std::unique_ptr<Iterator>> FlatBase::CreateIterator(const void *query, 
 }
 
 // Serialize writes the meta section, labels and rows in the common framing.
+// DropBelow moves the kept rows down over the dropped ones, in order; the
+// arrays shrink without reallocating.
+Status FlatIndex::DropBelow(int64_t first) noexcept {
+	size_t kept = 0;
+	for (size_t i = 0; i < labels_.size(); i++) {
+		if (labels_[i] < first)
+			continue;
+		if (kept != i)
+			std::memmove(RowPtr(kept), RowPtr(i), row_bytes_);
+		labels_[kept++] = labels_[i] - first;
+	}
+	labels_.resize(kept);
+	ResizeRows(kept);
+	return Status::Ok();
+}
+
 Status FlatIndex::Serialize(ByteWriter &writer) const noexcept {
 	return WriteIndexStream(writer, *this, [&](IndexStreamWriter &w) -> Status {
 		FlatMeta meta{labels_.size(), static_cast<uint32_t>(row_bytes_), ascending_ ? kFlatAscending : 0};

@@ -112,6 +112,16 @@ public:
 	Status Serialize(ByteWriter &) const noexcept override {
 		return Status::NotSupported("a GROWING index lives in memory only");
 	}
+	// DropBelow keeps the structure (exact rows or lists) and its training.
+	Status DropBelow(int64_t first) noexcept override {
+		VECDB_RETURN_IF_ERROR(Current().DropBelow(first));
+		size_t kept = 0;
+		for (int64_t label : labels_)
+			if (label >= first)
+				labels_[kept++] = label - first;
+		labels_.resize(kept);
+		return Status::Ok();
+	}
 
 	// Lists returns the number of IVF lists searched (0 while exact).
 	size_t Lists() const noexcept { return ivf_ != nullptr ? static_cast<size_t>(lists_) : 0; }

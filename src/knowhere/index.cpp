@@ -101,6 +101,11 @@ Status Index::Build(const void *vectors, const int64_t *labels, size_t n) noexce
 	return Add(vectors, labels, n);
 }
 
+// DropBelow is not supported unless the kind says otherwise.
+Status Index::DropBelow(int64_t) noexcept {
+	return Status::NotSupported("this index kind cannot drop rows in place");
+}
+
 // ValidateConfig checks dimensions, metric and every build parameter's range.
 Status ValidateConfig(const IndexConfig &c) noexcept {
 	if (!KnownKind(static_cast<uint32_t>(c.kind)))

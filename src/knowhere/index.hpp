@@ -184,6 +184,12 @@ public:
 	// the kind's 64-byte aligned sections, trailer with checksum).
 	virtual Status Serialize(ByteWriter &writer) const noexcept = 0;
 
+	// DropBelow removes the rows labelled below first and relabels the rest
+	// label - first, in place (no row is re-assigned or re-inserted). Kinds
+	// that cannot answer NotSupported; any other failure leaves the index
+	// unusable, to be discarded.
+	virtual Status DropBelow(int64_t first) noexcept;
+
 protected:
 	// BuildStopRequested polls the build stop callback (calling thread only).
 	bool BuildStopRequested() const noexcept { return build_stop_ != nullptr && build_stop_(build_stop_arg_); }

@@ -58,6 +58,7 @@
 // trains on the CPU and Train succeeds.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -429,6 +430,52 @@ Status IvfIndex::AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *
 		(*old_size)[l] = kUnset;
 	}
 	return Status::Ok();
+}
+
+// DropBelow compacts every list in place; the label map is rebuilt aside
+// and swapped in at the end.
+Status IvfIndex::DropBelow(int64_t first) noexcept {
+	if (view_)
+		return Status::NotSupported("an index view is read-only");
+	return Catching("dropping rows of an IVF index", [&] {
+		std::unordered_map<int64_t, uint64_t> rows;
+		size_t dropped = 0;
+		rows.reserve(rows_.size());
+		min_label_ = std::numeric_limits<int64_t>::max();
+		max_label_ = -1;
+		for (size_t l = 0; l < nlist(); l++)
+			dropped += DropFromList(l, first, &rows);
+		rows_.swap(rows);
+		(binary_ ? bin_->ntotal : ivf_->ntotal) -= static_cast<idx_t>(dropped);
+		return Status::Ok();
+	});
+}
+
+size_t IvfIndex::DropFromList(size_t l, int64_t first, std::unordered_map<int64_t, uint64_t> *rows) {
+	std::vector<idx_t> &ids = lists_->ids[l];
+	std::vector<uint8_t> &codes = lists_->codes[l];
+	size_t cs = lists_->code_size;
+	size_t d = static_cast<size_t>(config_.dim);
+	size_t kept = 0;
+	for (size_t j = 0; j < ids.size(); j++) {
+		if (ids[j] < first)
+			continue;
+		if (kept != j) {
+			std::memmove(codes.data() + kept * cs, codes.data() + j * cs, cs);
+			if (!lists_hold_rows_)
+				std::memmove(raw_[l].data() + kept * d, raw_[l].data() + j * d, d * sizeof(float));
+		}
+		ids[kept] = ids[j] - first;
+		rows->emplace(ids[kept], PackLoc(l, kept));
+		NoteLabel(ids[kept]);
+		kept++;
+	}
+	size_t dropped = ids.size() - kept;
+	ids.resize(kept);
+	codes.resize(kept * cs);
+	if (!lists_hold_rows_)
+		raw_[l].resize(kept * d);
+	return dropped;
 }
 
 }  // namespace ivf

@@ -174,6 +174,7 @@ public:
 													   BitsetView filter) const noexcept override;
 	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
+	Status DropBelow(int64_t first) noexcept override;
 
 	// Load reads the payload written by Serialize after the common header.
 	Status Load(const IndexHeader &header, IndexStreamReader &reader);
@@ -260,6 +261,9 @@ private:
 	Status SearchImpl(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 					  int64_t *labels, float *distances) const;
 	Status AddImpl(const void *vectors, const int64_t *labels, size_t n);
+	// DropFromList keeps list l's rows labelled first or more, relabelled,
+	// entering them in rows (the new label map); returns the rows dropped.
+	size_t DropFromList(size_t l, int64_t first, std::unordered_map<int64_t, uint64_t> *rows);
 	// AddChunk adds rows [c0, c1) of a prepared batch with their lists and
 	// records where FAISS put them; on a FAISS failure it trims the lists back.
 	Status AddChunk(const uint8_t *x, const int64_t *labels, const idx_t *assign, size_t c0, size_t c1,

@@ -206,4 +206,85 @@ TEST(GrowingIndex, ReconstructRangeAndLimits) {
 	EXPECT_EQ(l1->count(), static_cast<int64_t>(n));
 }
 
+// CheckDropped says that index holds exactly x's rows [first, n) as labels
+// 0 .. n-first-1: count, stored vectors, exact top-10 at full probes, an
+// iterator that returns every row once, and rows added after them. Recall
+// is checked against min_recall (1.0 for exact kinds and full probes).
+void CheckDropped(Index *index, const std::vector<float> &x, size_t first, size_t n, size_t more,
+				  double min_recall = 1.0) {
+	size_t kept = n - first;
+	ASSERT_EQ(index->count(), static_cast<int64_t>(kept));
+	std::vector<int64_t> all(kept);
+	for (size_t i = 0; i < kept; i++)
+		all[i] = static_cast<int64_t>(i);
+	std::vector<float> back(kept * kDim);
+	ASSERT_TRUE(index->Reconstruct(all.data(), kept, back.data()).ok());
+	EXPECT_EQ(std::memcmp(back.data(), x.data() + first * kDim, back.size() * sizeof(float)), 0);
+	std::vector<float> rest(x.begin() + static_cast<std::ptrdiff_t>(first * kDim),
+							x.begin() + static_cast<std::ptrdiff_t>(n * kDim));
+	EXPECT_GE(Recall(*index, rest, kept, rest, 20, 10, 400), min_recall);
+	SearchParams p;
+	auto it = index->CreateIterator(x.data() + (n - 1) * kDim, p, {});
+	ASSERT_TRUE(it.ok());
+	std::set<int64_t> seen;
+	std::vector<Neighbor> out;
+	do {
+		out.clear();
+		ASSERT_TRUE(it.value()->Next(1000, &out).ok());
+		for (const Neighbor &nb : out)
+			EXPECT_TRUE(seen.insert(nb.label).second) << "label " << nb.label << " twice";
+	} while (!out.empty());
+	EXPECT_EQ(seen.size(), kept);
+	EXPECT_EQ(*seen.rbegin(), static_cast<int64_t>(kept - 1));
+	std::vector<int64_t> next(more);
+	for (size_t i = 0; i < more; i++)
+		next[i] = static_cast<int64_t>(kept + i);
+	ASSERT_TRUE(index->Add(x.data() + n * kDim, next.data(), more).ok());
+	EXPECT_EQ(index->count(), static_cast<int64_t>(kept + more));
+}
+
+TEST(GrowingIndex, DropBelowKeepsTheRestInPlace) {
+	auto mix = GaussianMixture::Make(kDim, 20, 23);
+	size_t n = kGrowingTrainRows + 3000;
+	auto x = mix.Sample(n + 100, 81);
+	/* exact phase */
+	auto exact = Growing();
+	AddInBatches(exact.get(), x, 0, 5000, 1000);
+	ASSERT_TRUE(exact->DropBelow(3000).ok());
+	CheckDropped(exact.get(), x, 3000, 5000, 100);
+	/* lists: the lists and their training stay */
+	auto lists = Growing();
+	AddInBatches(lists.get(), x, 0, n, 2048);
+	size_t before = GrowingIndexLists(*lists);
+	ASSERT_GT(before, 0u);
+	ASSERT_TRUE(lists->DropBelow(6000).ok());
+	EXPECT_EQ(GrowingIndexLists(*lists), before);
+	CheckDropped(lists.get(), x, 6000, n, 100);
+	/* dropping nothing, then everything */
+	ASSERT_TRUE(lists->DropBelow(0).ok());
+	ASSERT_TRUE(lists->DropBelow(lists->count()).ok());
+	EXPECT_EQ(lists->count(), 0);
+}
+
+TEST(GrowingIndex, DropBelowOnOtherKinds) {
+	auto mix = GaussianMixture::Make(kDim, 20, 29);
+	auto x = mix.Sample(4100, 83);
+	std::vector<int64_t> labels(4000);
+	for (size_t i = 0; i < labels.size(); i++)
+		labels[i] = static_cast<int64_t>(i);
+	/* IVF_SQ8 keeps exact rows beside its codes: both move */
+	for (IndexKind kind : {IndexKind::kFlat, IndexKind::kIvfSq8}) {
+		auto made = CreateIndex(MakeConfig(kind, Metric::kL2, kDim, 16));
+		ASSERT_TRUE(made.ok());
+		auto index = std::move(made).value();
+		ASSERT_TRUE(index->Build(x.data(), labels.data(), labels.size()).ok());
+		ASSERT_TRUE(index->DropBelow(1500).ok());
+		/* IVF_SQ8 probes its default lists: approximate */
+		CheckDropped(index.get(), x, 1500, 4000, 100, kind == IndexKind::kFlat ? 1.0 : 0.9);
+	}
+	auto hnsw = CreateIndex(MakeConfig(IndexKind::kHnsw, Metric::kL2, kDim));
+	ASSERT_TRUE(hnsw.ok());
+	EXPECT_EQ(hnsw.value()->DropBelow(1).code(), StatusCode::kNotSupported);
+}
+
 }  // namespace
