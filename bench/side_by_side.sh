@@ -6,11 +6,14 @@
 
 # sbs_parse_args takes the options common to these scripts: --systems
 # (SYSTEMS, vecdb,pgvector), --label (LABEL, run), --server-opts (EXTRA_OPTS,
-# added to both servers); the rest go to the driver (PY_ARGS).
+# added to both servers), --huge-pages MB (HUGE_MB: both servers run with
+# huge_pages=on in MB of 2 MB pages reserved for the run, as root); the rest
+# go to the driver (PY_ARGS).
 sbs_parse_args() {
 	SYSTEMS=vecdb,pgvector
 	LABEL=run
 	EXTRA_OPTS=""
+	HUGE_MB=""
 	PY_ARGS=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -20,9 +23,26 @@ sbs_parse_args() {
 		--label=*) LABEL=${1#*=}; shift ;;
 		--server-opts) EXTRA_OPTS=$2; shift 2 ;;
 		--server-opts=*) EXTRA_OPTS=${1#*=}; shift ;;
+		--huge-pages) HUGE_MB=$2; shift 2 ;;
+		--huge-pages=*) HUGE_MB=${1#*=}; shift ;;
 		*) PY_ARGS+=("$1"); shift ;;
 		esac
 	done
+	if [ -n "$HUGE_MB" ]; then EXTRA_OPTS="${EXTRA_OPTS:+$EXTRA_OPTS }-c huge_pages=on"; fi
+}
+
+# sbs_reserve_huge_pages reserves HUGE_MB of 2 MB huge pages (when set) and
+# says how to give them back (SBS_HUGE_RESTORE, the previous count).
+sbs_reserve_huge_pages() {
+	SBS_HUGE_RESTORE=""
+	[ -n "$HUGE_MB" ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "--huge-pages needs root (it sets vm.nr_hugepages)" >&2
+		exit 1
+	fi
+	SBS_HUGE_RESTORE=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((SBS_HUGE_RESTORE + HUGE_MB / 2)) >/proc/sys/vm/nr_hugepages
+	log "reserved $(( $(cat /proc/sys/vm/nr_hugepages) - SBS_HUGE_RESTORE )) huge pages of 2 MB for the run"
 }
 
 # bench_prepare NEED_PGVECTOR PREFIX installs the packages, checks that
@@ -62,7 +82,8 @@ side_by_side_run() {
 	local partials=()
 	VECDB_OPTS="$BASE_OPTS -c shared_preload_libraries=vecdb"
 	SBS_CURRENT=""
-	trap 'if [ -n "$SBS_CURRENT" ]; then vecdb_pg_stop "$SBS_CURRENT"; fi; rm -rf "$WORK"' EXIT
+	sbs_reserve_huge_pages
+	trap 'if [ -n "$SBS_CURRENT" ]; then vecdb_pg_stop "$SBS_CURRENT"; fi; rm -rf "$WORK"; if [ -n "$SBS_HUGE_RESTORE" ]; then echo "$SBS_HUGE_RESTORE" >/proc/sys/vm/nr_hugepages; fi' EXIT
 	for sys in ${SYSTEMS//,/ }; do
 		data=$WORK/$sys
 		port=$(vecdb_free_port "$port_base")
