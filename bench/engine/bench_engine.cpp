@@ -5,6 +5,8 @@
 //   switch  filtered HNSW and IVF_FLAT search vs exact search over the
 //           allowed rows at allowed fractions 0.1% .. 50%: where brute force
 //           stops being faster (SearchParams::brute_force_ratio's default);
+//           a 100% row (no filter) is the unfiltered reference, and the
+//           one-hop columns run HNSW's filtered walk with two_hop_ratio 0;
 //   switch-iter  the same through the iterator, as the access method reads
 //           it (am_scan.cpp): CreateIterator with the filter, then Next in
 //           batches of max(16, ef_search), doubling up to 4096, until k rows;
@@ -13,9 +15,12 @@
 //           hnswlib's own L2 space), ef 40/80/160/320; and build wall time,
 //           engine vs hnswlib's addPoint, 1 and 2 threads;
 //   ivf     engine IVF_FLAT vs faiss::IndexIVFFlat over the same centroids
-//           and rows, nprobe 4/8/16/32.
+//           and rows, nprobe 4/8/16/32;
+//   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
+//           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
+//           (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|all ...] [--n 100000] [--dim 128]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|filter-sweep|all ...] [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
 // (--quick: hnsw builds only the engine's serial graph, for search work;
@@ -530,7 +535,8 @@ enum class SwitchPath { kSearch, kIterator };
 // each of paths; every index is built once.
 void BenchSwitch(const Data &d, int nlist, const std::vector<int> &nprobes, const std::string &which,
 				 const std::vector<SwitchPath> &paths) {
-	const double fractions[] = {0.001, 0.005, 0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50};
+	/* 100%: no filter, the unfiltered reference */
+	const double fractions[] = {0.001, 0.005, 0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50, 1.0};
 	std::vector<Filter> filters;
 	std::vector<std::vector<int64_t>> truths;
 	for (double f : fractions) {
@@ -572,24 +578,28 @@ void BenchSwitch(const Data &d, int nlist, const std::vector<int> &nprobes, cons
 				if (k.config.kind == IndexKind::kIvfFlat)
 					std::printf(", nlist %d, nprobe %d", nlist, params.nprobe);
 				std::printf(" (default ratio %.3f)\n\n| allowed | rows | filtered QPS | filtered recall | brute force "
-							"QPS | default QPS | default recall | faster |\n| --- | --- | --- | --- | --- | --- | --- "
-							"| --- |\n",
+							"QPS | default QPS | default recall | faster | one-hop walk QPS | one-hop recall |\n| --- | "
+							"--- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
 							DefaultBruteForceRatio(k.config, params));
 				auto fn = iter ? IteratorSearch : EngineSearch;
 				for (size_t i = 0; i < filters.size(); i++) {
-					SearchParams graph = params, exact = params;
+					SearchParams graph = params, exact = params, one_hop = params;
 					graph.brute_force_ratio = 0.0;
 					exact.brute_force_ratio = 1.0;
+					one_hop.brute_force_ratio = 0.0;
+					one_hop.two_hop_ratio = 0.0;
 					BitsetView view = filters[i].View();
-					std::vector<Run> runs = TimeQueries(
-						d, truths[i], {fn(*index, graph, view), fn(*index, exact, view), fn(*index, params, view)});
-					Run g = runs[0], e = runs[1], a = runs[2];
+					std::vector<Run> runs =
+						TimeQueries(d, truths[i],
+									{fn(*index, graph, view), fn(*index, exact, view), fn(*index, params, view),
+									 fn(*index, one_hop, view)});
+					Run g = runs[0], e = runs[1], a = runs[2], o = runs[3];
 					const char *faster = g.recall < 0.95 ? "brute force (filtered recall < 0.95)"
 										 : e.qps > g.qps ? "brute force"
 														 : "filtered";
-					std::printf("| %.1f%% | %zu | %.0f%s | %.4f | %.0f%s | %.0f%s | %.4f | %s |\n", fractions[i] * 100,
-								filters[i].allowed, g.qps, Mark(g), g.recall, e.qps, Mark(e), a.qps, Mark(a), a.recall,
-								faster);
+					std::printf("| %.1f%% | %zu | %.0f%s | %.4f | %.0f%s | %.0f%s | %.4f | %s | %.0f%s | %.4f |\n",
+								fractions[i] * 100, filters[i].allowed, g.qps, Mark(g), g.recall, e.qps, Mark(e), a.qps,
+								Mark(a), a.recall, faster, o.qps, Mark(o), o.recall);
 					std::fflush(stdout);
 				}
 				std::printf("\n(* one pass cut at %.0f s of CPU: QPS and recall over the queries it reached) load "
@@ -639,7 +649,7 @@ Options ParseOptions(int argc, char **argv) {
 			o.quick = true;
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
-		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "all")
+		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "filter-sweep" || a == "all")
 			o.modes.push_back(a);
 		else {
 			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
@@ -652,6 +662,49 @@ Options ParseOptions(int argc, char **argv) {
 }
 
 }  // namespace
+
+// BenchFilterSweep measures HNSW's filtered walk through the iterator at
+// allowed fractions 5% .. 100% over ef_search 20 .. 320: one hop (every
+// neighbour scored) against two hops with 8, 16 and 32 picks per element,
+// QPS and recall each, on one graph; the exact scan is the floor's other
+// side (QPS at ef 0 would be meaningless, so it gets its own column).
+void BenchFilterSweep(const Data &d) {
+	IndexConfig hc;
+	hc.kind = IndexKind::kHnsw;
+	hc.dim = d.dim;
+	hc.threads = 2;
+	double build;
+	std::unique_ptr<Index> index = BuildEngine(d, hc, &build);
+	std::printf("\n### Filtered walk sweep, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d (build %.1f s)\n\n"
+				"| allowed | ef_search | one hop QPS (recall) | two hops, 8 picks | 16 picks | 32 picks | exact QPS |\n"
+				"| --- | --- | --- | --- | --- | --- | --- |\n",
+				d.n, d.dim, build);
+	for (double fraction : {0.05, 0.10, 0.20, 0.30, 0.50, 1.0}) {
+		Filter f = MakeFilter(d.n, fraction, 7);
+		std::vector<int64_t> truth = Truth(d, f);
+		BitsetView view = f.View();
+		for (int ef : {20, 40, 80, 160, 320}) {
+			std::vector<SearchFn> fns;
+			for (int picks : {-1, 8, 16, 32}) {
+				SearchParams p;
+				p.ef_search = ef;
+				p.brute_force_ratio = 0.0;
+				p.two_hop_ratio = picks < 0 ? 0.0 : 1.0;
+				p.two_hop_picks = std::max(picks, 0);
+				fns.push_back(IteratorSearch(*index, p, view));
+			}
+			SearchParams exact;
+			exact.brute_force_ratio = 1.0;
+			fns.push_back(IteratorSearch(*index, exact, view));
+			std::vector<Run> r = TimeQueries(d, truth, fns);
+			std::printf("| %.0f%% | %d | %.0f%s (%.4f) | %.0f%s (%.4f) | %.0f%s (%.4f) | %.0f%s (%.4f) | %.0f%s |\n",
+						fraction * 100, ef, r[0].qps, Mark(r[0]), r[0].recall, r[1].qps, Mark(r[1]), r[1].recall,
+						r[2].qps, Mark(r[2]), r[2].recall, r[3].qps, Mark(r[3]), r[3].recall, r[4].qps, Mark(r[4]));
+			std::fflush(stdout);
+		}
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
 
 // main generates the data once and runs the chosen benchmarks.
 int main(int argc, char **argv) {
@@ -675,5 +728,8 @@ int main(int argc, char **argv) {
 		paths.push_back(SwitchPath::kIterator);
 	if (!paths.empty())
 		BenchSwitch(d, o.nlist, o.switch_nprobes, o.switch_kinds, paths);
+	/* not part of "all": it rebuilds the graph and runs 30 settings */
+	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
+		BenchFilterSweep(d);
 	return 0;
 }

@@ -84,6 +84,11 @@ struct GraphRef {
 		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) +
 														  id * per_element + offset_data));
 	}
+	// PrefetchLinks asks the CPU to start loading element id's layer-0
+	// neighbour list (a hint, like Prefetch).
+	void PrefetchLinks(tableint id) const {
+		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) + id * per_element));
+	}
 	// Links returns the neighbour list of id on level and its length (0 for
 	// a level above the element's own, or a list outside the upper block).
 	const tableint *Links(tableint id, int level, size_t *n) const {

@@ -78,6 +78,9 @@ public:
 	static bool Allowed(const GraphRef &g, BitsetView filter, tableint id) {
 		return filter.empty() || !filter.test(g.labels[id]);
 	}
+	// IdsAreLabels reports whether every element's label is its internal id
+	// (a filter can then be tested without reading the label).
+	bool IdsAreLabels() const { return span_.identity; }
 	// Rows returns every element as a RowSet: vectors in place in the
 	// level-0 block, labels from the label array.
 	static RowSet Rows(const GraphRef &g) noexcept {
@@ -96,9 +99,10 @@ public:
 	// every row under filter. The vectors keep the row lists alive.
 	RowSet ExactRows(const GraphRef &g, BitsetView filter, size_t allowed, std::vector<int64_t> *labels,
 					 std::vector<const void *> *rows, BitsetView *scan_filter) const;
-	// SearchGraph runs the filtered best-first search of layer 0 with width ef.
-	Status SearchGraph(const GraphRef &g, const float *q, size_t ef, BitsetView filter, const SearchParams &params,
-					   std::vector<Neighbor> *out) const;
+	// SearchGraph runs the filtered best-first search of layer 0 with width
+	// ef, through filtered neighbours when two_hop (hnsw_search.cpp).
+	Status SearchGraph(const GraphRef &g, const float *q, size_t ef, BitsetView filter, bool two_hop,
+					   const SearchParams &params, std::vector<Neighbor> *out) const;
 	const HnswBuildOptions &options() const { return options_; }
 
 protected:

