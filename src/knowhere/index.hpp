@@ -92,9 +92,9 @@ struct SearchParams {
 	double brute_force_ratio = -1;  /* allowed/total below which a filtered search is exact;
 									   < 0: the measured default, DefaultBruteForceRatio */
 	double two_hop_ratio = -1;   /* HNSW: allowed/total below which a filtered walk scores allowed
-									rows only, through filtered neighbours; < 0: the default (0.25) */
+									rows only, through filtered neighbours; < 0: the default (0.12) */
 	int two_hop_picks = 0;       /* HNSW: the walk's picks per element after which the second hop
-									stops; 0: the default, a quarter of the layer-0 capacity */
+									stops; 0: the layer-0 capacity (2m) */
 	StopCallback should_stop = nullptr;
 	void *stop_arg = nullptr;
 };

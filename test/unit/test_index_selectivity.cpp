@@ -117,7 +117,7 @@ TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 	std::vector<Setting> settings;
 	for (auto [ratio, two_hop] : {std::pair{-1.0, -1.0}, {0.0, -1.0}, {0.0, 0.0}, {0.0, 1.0}})
 		for (double fraction : {0.01, 0.10, 0.50, 1.0})
-			/* two hops at half allowed lose recall (0.93 here): the default stops at a quarter */
+			/* two hops at half allowed lose recall (0.93 here): by default they stop at 12% */
 			if (!(two_hop == 1.0 && fraction == 0.50))
 				settings.push_back({ratio, two_hop, fraction});
 	for (auto [ratio, two_hop, allowed_fraction] : settings) {
