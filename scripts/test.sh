@@ -2,10 +2,10 @@
 # test.sh is the README's test command: it installs what is missing, runs the
 # fuzz targets briefly (libFuzzer), builds and installs vecdb, starts a private
 # PostgreSQL, runs the engine unit tests (CTest), the SQL regression tests
-# (pg_regress), the TAP tests and the web demo's browser test, stops the server
-# and prints each suite's count in its own unit (fuzz targets, CTest test
-# cases, pg_regress test files, TAP subtests, browser checks), then their sum
-# as "N passed, N failed".
+# (pg_regress), the client-library tests (test/clients), the TAP tests and the
+# web demo's browser test, stops the server and prints each suite's count in
+# its own unit (fuzz targets, CTest test cases, pg_regress test files, client
+# checks, TAP subtests, browser checks), then their sum as "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -122,6 +122,22 @@ run_regress() {
 run_regress preloaded "-c shared_preload_libraries=vecdb"
 run_regress per-backend ""
 
+# Client-library tests (test/clients: Node.js drivers and ORMs through npm ci,
+# Python's psycopg 3 and SQLAlchemy) against the server in preloaded mode.
+log "client-library tests (test/clients)"
+vecdb_pg_start "$DATADIR" "$PORT" "$WORK" "-c shared_preload_libraries=vecdb"
+set +e
+bash test/clients/run.sh "$WORK" "$PORT" 2>&1 | tee "$WORK/clients.log"
+set -e
+vecdb_pg_stop "$DATADIR"
+k_line=$(grep -E '^clients: [0-9]+ checks passed, [0-9]+ failed' "$WORK/clients.log" | tail -n 1 || true)
+k_passed=$(sed -nE 's/^clients: ([0-9]+) checks passed, ([0-9]+) failed.*/\1/p' <<<"$k_line")
+k_failed=$(sed -nE 's/^clients: ([0-9]+) checks passed, ([0-9]+) failed.*/\2/p' <<<"$k_line")
+k_passed=${k_passed:-0}
+k_failed=${k_failed:-1}
+passed=$((passed + k_passed)); failed=$((failed + k_failed))
+suite_lines+=("${k_line:-clients: $k_passed checks passed, $k_failed failed (no summary line)}")
+
 # TAP tests (crash, restart, replication), when there are any.
 if compgen -G "test/t/*.pl" >/dev/null; then
 	log "TAP tests (prove)"
@@ -163,6 +179,6 @@ suite_lines+=("web demo (headless Chromium): $w_passed checks passed, $w_failed 
 echo
 echo "==================== vecdb test summary ===================="
 for l in "${suite_lines[@]}"; do echo "  $l"; done
-echo "  (the sum below adds targets, test cases, test files, subtests and checks: different units)"
+echo "  (the sum below adds targets, test cases, test files, checks and subtests: different units)"
 echo "sum: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
