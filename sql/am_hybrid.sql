@@ -179,3 +179,36 @@ SELECT id FROM hy_null WHERE embedding IS NOT NULL AND c = 1 ORDER BY embedding 
 SELECT id FROM hy_null WHERE embedding IS NULL ORDER BY embedding <-> '[0,0]' LIMIT 5;
 RESET enable_seqscan;
 DROP TABLE hy_null;
+
+-- a sealed segment keeps the bits of the last condition it was filtered by:
+-- the same condition again, another value, another column, an array, text,
+-- two conditions at once in one query, and new delete marks all answer as a
+-- sequential scan does
+CREATE TABLE hy_fc (id int, embedding vector(4), c int, t text);
+INSERT INTO hy_fc SELECT i, ARRAY[i % 7, i % 11, i % 13, i % 17]::vector, i % 5, 'tag' || (i % 3)
+FROM generate_series(1, 3000) i;
+CREATE INDEX hy_fc_idx ON hy_fc USING hnsw (embedding vector_l2_ops, c, t);
+CREATE FUNCTION fc_ids(cond text, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE a int[]; b int[]; sql text; BEGIN
+	sql := 'SELECT id FROM hy_fc WHERE ' || cond || ' ORDER BY embedding <-> ''' || q || ''', id LIMIT 15';
+	SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL hnsw.ef_search = 400;
+	EXECUTE 'SELECT array_agg(id ORDER BY id) FROM (' || sql || ') s' INTO a;
+	SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
+	EXECUTE 'SELECT array_agg(id ORDER BY id) FROM (' || sql || ') s' INTO b;
+	RETURN cardinality(b) || CASE WHEN a IS NOT DISTINCT FROM b THEN ' same' ELSE ' DIFFERENT' END;
+END $$;
+SELECT fc_ids('c = 1', '[1,2,3,4]'), fc_ids('c = 1', '[5,5,5,5]'), fc_ids('c = 2', '[1,2,3,4]'),
+	fc_ids('c = 1', '[1,2,3,4]'), fc_ids('t = ''tag1''', '[1,2,3,4]'), fc_ids('t = ''tag2''', '[1,2,3,4]'),
+	fc_ids('c = ANY (''{1,3}'')', '[1,2,3,4]'), fc_ids('c = ANY (''{1,4}'')', '[1,2,3,4]'),
+	fc_ids('c = 1 AND t = ''tag0''', '[1,2,3,4]');
+-- two scans of the index with different conditions in one query
+SET enable_seqscan = off;
+SELECT a.c, (SELECT count(*) FROM (SELECT id FROM hy_fc b WHERE b.c = a.c ORDER BY b.embedding <-> '[1,2,3,4]' LIMIT 5) s)
+FROM (SELECT DISTINCT c FROM hy_fc WHERE c < 3) a ORDER BY 1;
+RESET enable_seqscan;
+SELECT fc_ids('c = 1', '[1,2,3,4]');
+DELETE FROM hy_fc WHERE c = 1 AND id % 2 = 0;
+VACUUM hy_fc;
+SELECT fc_ids('c = 1', '[1,2,3,4]'), fc_ids('c = 1', '[0,0,0,0]');
+DROP TABLE hy_fc;
+DROP FUNCTION fc_ids(text, text);

@@ -595,6 +595,17 @@ void		VecdbPrewarmRegister(void);
 // shared segments the engine may be a view over the server's shared copy
 // (in_place): it is used only while a pin taken on that copy's incarnation
 // (shared_pin.incarnation) is held.
+// VecdbFilterBits is a segment's cached bitset for one scan condition
+// (filter_cache.cpp).
+typedef struct VecdbFilterBits
+{
+	char	   *key;			/* VecdbFilterKeyBytes of the condition */
+	Size		key_len;
+	uint8	   *bits;			/* deleted or failing the condition; NULL: empty */
+	uint64		allowed;
+	uint32		tid_version;	/* the delete marks it was made with */
+} VecdbFilterBits;
+
 typedef struct VecdbSegment
 {
 	MemoryContext cxt;			/* holds everything below; deleting it frees the engine */
@@ -613,6 +624,7 @@ typedef struct VecdbSegment
 	bool		in_place;		/* engine searches the shared copy in place */
 	uint64		read_rows;		/* engine rows its load read from index pages */
 	VecdbSharedPin shared_pin;	/* the copy's incarnation (entry: last pin) */
+	VecdbFilterBits filter_cache;	/* the last condition's bits (in cxt) */
 } VecdbSegment;
 
 // VecdbGrowingCache is the growing segment loaded into memory: rows
@@ -665,6 +677,9 @@ void		VecdbSegmentUnref(VecdbSegment *seg);
 typedef struct VecdbScanFilter VecdbScanFilter;
 
 VecdbScanFilter *VecdbFilterPrepare(Relation index, const VecdbScalarLayout *l, ScanKey keys, int nkeys);
+char	   *VecdbFilterKeyBytes(const VecdbScalarLayout *l, ScanKey keys, int nkeys, Size *len);
+const uint8 *VecdbSegmentFilterBits(VecdbSegment *seg, const VecdbScanFilter *filter, const VecdbScalarLayout *l,
+									const char *key, Size key_len, uint64 *allowed);
 uint64		VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbColumn *cols,
 							 const uint8 *deleted, uint64 rows, uint8 *out);
 

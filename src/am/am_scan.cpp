@@ -315,6 +315,8 @@ StartScan(IndexScanDesc scan)
 	uint64		total = 0;
 	VecdbScalarLayout layout;
 	VecdbScanFilter *filter;
+	char	   *filter_key = NULL;
+	Size		filter_key_len = 0;
 
 	so->started = true;
 	so->snap = (VecdbPinnedSegments *) palloc0(sizeof(VecdbPinnedSegments));
@@ -322,6 +324,8 @@ StartScan(IndexScanDesc scan)
 	meta = &so->snap->meta;
 	VecdbScalarLayoutFor(scan->indexRelation, &layout);
 	filter = VecdbFilterPrepare(scan->indexRelation, &layout, scan->keyData, scan->numberOfKeys);
+	if (filter)
+		filter_key = VecdbFilterKeyBytes(&layout, scan->keyData, scan->numberOfKeys, &filter_key_len);
 
 	so->streams = (SegmentStream *) palloc0(sizeof(SegmentStream) * (meta->nsegments + 1));
 	for (i = 0; i < so->snap->nsegments; i++)
@@ -340,7 +344,7 @@ StartScan(IndexScanDesc scan)
 		s->read_rows = so->snap->read_rows[i];
 		s->shared = seg->in_place;
 		if (filter)
-			s->deleted = ApplyFilter(filter, &layout, seg->cols, seg->deleted, seg->rows, &s->allowed);
+			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
 		total += s->allowed;
 	}
 	if (so->snap->growing)
