@@ -1,5 +1,6 @@
 // guc.cpp registers every vecdb setting in one place: pgvector's hnsw.* and
 // ivfflat.* names, the ivfpq.* / ivfsq8.* twins, and vecdb.* for the rest.
+#include <malloc.h>
 #include <unistd.h>
 
 #include "am/am.hpp"
@@ -28,6 +29,26 @@ int			vecdb_compact_growing_rows = 1000;
 double		vecdb_compact_deleted_fraction = 0.2;
 int			vecdb_max_segments = 16;
 double		vecdb_merge_onto_fraction = 0.5;
+static int	vecdb_backend_memory_kept_kb = 16 * 1024;
+
+// kMaxMmapThreshold is glibc's largest M_MMAP_THRESHOLD on 64-bit systems.
+static const int kMaxMmapThreshold = 32 * 1024 * 1024;
+
+// AssignBackendMemoryKept tells glibc to keep up to kb of freed heap memory
+// (and to serve allocations below it from the heap, not fresh mappings):
+// the engine's per-query buffers (candidate lists, exact-scan rows, 100 KB
+// to a few MB) were handed back to the kernel after each query and faulted
+// in again by the next (docs/decisions.md, "Per-query buffers").
+static void
+AssignBackendMemoryKept(int kb, void *extra)
+{
+	size_t		bytes = (size_t) kb * 1024;
+
+	if (kb == 0)
+		return;
+	mallopt(M_TRIM_THRESHOLD, (int) Min(bytes, (size_t) INT_MAX));
+	mallopt(M_MMAP_THRESHOLD, (int) Min(bytes, (size_t) kMaxMmapThreshold));
+}
 
 static const struct config_enum_entry hnsw_iterative_options[] = {
 	{"off", VECDB_ITERATIVE_OFF, false},
@@ -99,6 +120,14 @@ VecdbRegisterGucs(void)
 							 "Sets the fraction of allowed rows below which a filtered search is exact",
 							 "-1 uses the engine's measured default.", &vecdb_brute_force_ratio, -1, -1, 1,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vecdb.backend_memory_kept",
+							"Sets the freed memory each backend keeps for its next queries",
+							"Freed heap memory up to this size stays in the process instead of going back to the "
+							"kernel, so per-query search buffers are reused without page faults. 0 leaves the C "
+							"library's own behaviour in connections that have not set another value. Only "
+							"superusers can change it.",
+							&vecdb_backend_memory_kept_kb, 16 * 1024, 0, 1024 * 1024, PGC_SUSET, GUC_UNIT_KB, NULL,
+							AssignBackendMemoryKept, NULL);
 	DefineCustomIntVariable("vecdb.segment_cache_size",
 							"Sets the memory each backend may use for loaded index segments",
 							"Segments of indexes not in use are evicted beyond it. Only superusers can change it.", &vecdb_segment_cache_mb,
