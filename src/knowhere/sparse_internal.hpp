@@ -119,11 +119,12 @@ private:
 	size_t AllowedRows(BitsetView filter) const noexcept;
 	// ScanAllowed scores every allowed row from the compressed rows.
 	Status ScanAllowed(const PreparedQuery &q, BitsetView filter, StopPoller *poller, TopK *top) const noexcept;
-	// Accumulate sums the searched terms' postings into scratch (term at a time).
-	Status Accumulate(const PreparedQuery &q, StopPoller *poller, SparseScratch *scratch) const noexcept;
-	// SearchExact pushes every allowed touched row (L2: every allowed row).
-	Status SearchExact(const PreparedQuery &q, BitsetView filter, StopPoller *poller, SparseScratch *scratch,
-					   TopK *top) const noexcept;
+	// Accumulate sums the searched terms' postings into scratch (term at a
+	// time), marking the rows touched when mark is set.
+	Status Accumulate(const PreparedQuery &q, bool mark, StopPoller *poller, SparseScratch *scratch) const noexcept;
+	// SearchExact accumulates and pushes the allowed rows that can enter top.
+	Status SearchExact(const PreparedQuery &q, uint64_t postings, BitsetView filter, StopPoller *poller,
+					   SparseScratch *scratch, TopK *top) const noexcept;
 	// SearchWand runs WAND over the searched terms' lists.
 	Status SearchWand(const PreparedQuery &q, BitsetView filter, StopPoller *poller, TopK *top) const noexcept;
 	// FillZeros pushes allowed rows sharing no searched term, when they could

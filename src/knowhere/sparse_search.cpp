@@ -42,6 +42,9 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr uint32_t kEndRow = std::numeric_limits<uint32_t>::max();
+// kEveryRowPostings: the exact search passes every row instead of the rows it
+// touched when the query's postings are at least this many times the rows.
+constexpr uint64_t kEveryRowPostings = 1;
 
 // Cursor walks one searched term's posting list for WAND.
 struct Cursor {
@@ -215,8 +218,8 @@ Status SparseInvertedIndex::ScanAllowed(const PreparedQuery &q, BitsetView filte
 }
 
 // Accumulate adds every searched term's postings into the per-row scores,
-// term by term in index order, recording each row touched once.
-Status SparseInvertedIndex::Accumulate(const PreparedQuery &q, StopPoller *poller,
+// term by term in index order; with mark, it also records each row touched once.
+Status SparseInvertedIndex::Accumulate(const PreparedQuery &q, bool mark, StopPoller *poller,
 									   SparseScratch *scratch) const noexcept {
 	VECDB_RETURN_IF_ERROR(Catching("allocating sparse search buffers", [&] {
 		scratch->scores.resize(labels_.size(), 0.0f);
@@ -227,14 +230,23 @@ Status SparseInvertedIndex::Accumulate(const PreparedQuery &q, StopPoller *polle
 	uint8_t *marked = scratch->marked.data();
 	for (const QueryTerm &t : q.terms) {
 		const PostingList &list = *t.list;
+		const uint32_t *rows = list.rows.data();
+		const float *values = list.values.data();
+		size_t len = list.rows.size();
+		float w = t.weight;
 		Status s = Catching("searching a sparse index", [&] {
-			for (size_t i = 0; i < list.rows.size(); i++) {
-				uint32_t r = list.rows[i];
+			if (!mark) {
+				for (size_t i = 0; i < len; i++)
+					scores[rows[i]] += w * values[i];
+				return Status::Ok();
+			}
+			for (size_t i = 0; i < len; i++) {
+				uint32_t r = rows[i];
 				if (!marked[r]) {
 					marked[r] = 1;
 					scratch->touched.push_back(r);
 				}
-				scores[r] += t.weight * list.values[i];
+				scores[r] += w * values[i];
 			}
 			return Status::Ok();
 		});
@@ -246,21 +258,28 @@ Status SparseInvertedIndex::Accumulate(const PreparedQuery &q, StopPoller *polle
 	return Status::Ok();
 }
 
-// SearchExact accumulates, then pushes the touched allowed rows (L2: every
-// allowed row, untouched ones with an inner product of 0).
-Status SparseInvertedIndex::SearchExact(const PreparedQuery &q, BitsetView filter, StopPoller *poller,
-										SparseScratch *scratch, TopK *top) const noexcept {
-	Status s = Accumulate(q, poller, scratch);
-	if (s.ok() && metric_ == Metric::kL2) {
-		for (size_t r = 0; r < labels_.size(); r++)
+// SearchExact accumulates, then pushes rows: every allowed row (clearing the
+// scores as it goes) under L2 or when the postings are at least
+// kEveryRowPostings of the rows, where marking touched rows would cost more
+// than passing them all; else the touched allowed rows, then FillZeros.
+Status SparseInvertedIndex::SearchExact(const PreparedQuery &q, uint64_t postings, BitsetView filter,
+										StopPoller *poller, SparseScratch *scratch, TopK *top) const noexcept {
+	size_t n = labels_.size();
+	bool every_row = metric_ == Metric::kL2 || postings >= n * kEveryRowPostings;
+	VECDB_RETURN_IF_ERROR(Accumulate(q, !every_row, poller, scratch));
+	if (every_row) {
+		float *scores = scratch->scores.data();
+		for (size_t r = 0; r < n; r++) {
 			if (Allowed(filter, r))
-				top->Push(labels_[r], DistanceOf(scratch->scores[r], r, q));
-	} else if (s.ok()) {
-		for (uint32_t r : scratch->touched)
-			if (Allowed(filter, r))
-				top->Push(labels_[r], DistanceOf(scratch->scores[r], r, q));
+				top->Push(labels_[r], DistanceOf(scores[r], r, q));
+			scores[r] = 0;
+		}
+		return Status::Ok();
 	}
-	return s;
+	for (uint32_t r : scratch->touched)
+		if (Allowed(filter, r))
+			top->Push(labels_[r], DistanceOf(scratch->scores[r], r, q));
+	return FillZeros(q, filter, scratch, top);
 }
 
 // SearchWand walks the searched terms' lists document at a time, scoring
@@ -360,14 +379,13 @@ Status SparseInvertedIndex::SearchOne(const PreparedQuery &q, size_t k, const Sp
 	uint64_t postings = 0;
 	for (const QueryTerm &t : q.terms)
 		postings += t.list->rows.size();
-	if (metric_ == Metric::kL2)
-		postings += labels_.size();
+	uint64_t cost = postings + (metric_ == Metric::kL2 ? labels_.size() : 0);
 	if (!filter.empty() && labels_.size() > 0) {
 		uint64_t allowed = AllowedRows(filter);
 		uint64_t per_row = values_.size() / labels_.size() + q.indices.size();
 		bool scan = params.brute_force_ratio < 0
-			? allowed * per_row < postings
-			: static_cast<double>(allowed) < params.brute_force_ratio * static_cast<double>(labels_.size());
+			? allowed * per_row < cost
+			: static_cast<double>(allowed) <= params.brute_force_ratio * static_cast<double>(labels_.size());
 		if (scan)
 			return ScanAllowed(q, filter, poller, top);
 	}
@@ -377,10 +395,10 @@ Status SparseInvertedIndex::SearchOne(const PreparedQuery &q, size_t k, const Sp
 	TopK *found = refining ? &candidates : top;
 	Status s;
 	if (metric_ == Metric::kL2 || params.algorithm == SparseAlgorithm::kExact)
-		s = SearchExact(q, filter, poller, scratch, found);
+		s = SearchExact(q, postings, filter, poller, scratch, found);
 	else
 		s = SearchWand(q, filter, poller, found);
-	if (s.ok())
+	if (s.ok() && params.algorithm == SparseAlgorithm::kWand && metric_ != Metric::kL2)
 		s = FillZeros(q, filter, scratch, found);
 	for (uint32_t r : scratch->touched) {
 		if (r < scratch->scores.size())
@@ -434,7 +452,7 @@ Expected<std::unique_ptr<Iterator>> SparseInvertedIndex::CreateIterator(const Sp
 	SparseScratch scratch;
 	StopPoller poller(params.should_stop, params.stop_arg);
 	if (s.ok())
-		s = Accumulate(q, &poller, &scratch);
+		s = Accumulate(q, false, &poller, &scratch);
 	if (!s.ok())
 		return s;
 	return Catching("creating a sparse iterator", [&]() -> Expected<std::unique_ptr<Iterator>> {

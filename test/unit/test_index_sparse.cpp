@@ -167,6 +167,14 @@ std::vector<uint8_t> RandomFilter(size_t n, double drop, uint64_t seed) {
 constexpr int kDim = 3000;
 const Metric kSparseMetrics[] = {Metric::kInnerProduct, Metric::kCosine, Metric::kL2};
 
+// Wand returns the parameters of a WAND search.
+SparseSearchParams Wand() {
+	SparseSearchParams p;
+	p.algorithm = SparseAlgorithm::kWand;
+	return p;
+}
+
+// Exact returns the parameters of a term-at-a-time search.
 SparseSearchParams Exact() {
 	SparseSearchParams p;
 	p.algorithm = SparseAlgorithm::kExact;
@@ -179,9 +187,27 @@ SparseSearchParams Forced(SparseSearchParams p, double ratio) {
 	return p;
 }
 
+// Rare returns set with every index i replaced by dim - 1 - i (re-sorted):
+// rare terms, so a query touches few rows.
+SparseSet Rare(const SparseSet &set, int dim) {
+	SparseSet out;
+	for (size_t i = 0; i < set.size(); i++) {
+		std::vector<int32_t> idx(set.indices[i].rbegin(), set.indices[i].rend());
+		std::vector<float> val(set.values[i].rbegin(), set.values[i].rend());
+		for (int32_t &d : idx)
+			d = dim - 1 - d;
+		out.Add(idx, val);
+	}
+	return out;
+}
+
 TEST(SparseIndex, ExactMatchesBruteForce) {
 	SparseSet rows = MakeSparse(1500, kDim, 40, 1, true);
 	SparseSet queries = MakeSparse(20, kDim, 15, 2, true);
+	/* queries of rare terms take the path that marks touched rows, the others pass every row */
+	SparseSet rare = Rare(MakeSparse(10, kDim, 5, 3, true), kDim);
+	for (size_t i = 0; i < rare.size(); i++)
+		queries.Add(rare.indices[i], rare.values[i]);
 	for (Metric m : kSparseMetrics) {
 		auto index = BuildSparse(m, kDim, rows);
 		for (size_t q = 0; q < queries.size(); q++) {
@@ -202,7 +228,7 @@ TEST(SparseIndex, WandEqualsExactTopK) {
 				for (BitsetView f : {BitsetView(), BitsetView(bits.data(), rows.size())}) {
 					for (size_t q = 0; q < queries.size(); q++) {
 						Result exact = SearchOne(*index, queries.Row(q), k, Forced(Exact(), 0), f);
-						Result wand = SearchOne(*index, queries.Row(q), k, Forced(SparseSearchParams(), 0), f);
+						Result wand = SearchOne(*index, queries.Row(q), k, Forced(Wand(), 0), f);
 						EXPECT_EQ(wand.labels, exact.labels) << "k " << k << " query " << q;
 						EXPECT_EQ(wand.distances, exact.distances) << "k " << k << " query " << q;
 						if (m == Metric::kInnerProduct)
@@ -222,8 +248,8 @@ TEST(SparseIndex, FiltersHonouredAtEverySelectivity) {
 		for (double drop : {0.5, 0.9, 0.999, 1.0}) {
 			std::vector<uint8_t> bits = RandomFilter(rows.size(), drop, 8);
 			BitsetView f(bits.data(), rows.size());
-			for (SparseSearchParams p : {Exact(), SparseSearchParams(), Forced(Exact(), 0),
-										  Forced(SparseSearchParams(), 0), Forced(SparseSearchParams(), 1)})
+			for (SparseSearchParams p : {Exact(), Wand(), Forced(Exact(), 0),
+										  Forced(Wand(), 0), Forced(Wand(), 1)})
 				for (size_t q = 0; q < queries.size(); q++) {
 					Result r = SearchOne(*index, queries.Row(q), 10, p, f);
 					ExpectMatchesBrute(m, rows, queries.Row(q), r, 10, m == Metric::kInnerProduct ? 0.0f : 2e-5f, f);
@@ -240,7 +266,7 @@ TEST(SparseIndex, RowsSharingNoTermFillK) {
 	/* the query shares a term with rows 3 and 7 only: they come first, then zeros by label */
 	SparseSet q;
 	q.Add({3, 7, 99}, {1.0f, 1.0f, 5.0f});
-	for (SparseSearchParams p : {Exact(), SparseSearchParams()}) {
+	for (SparseSearchParams p : {Exact(), Wand()}) {
 		Result r = SearchOne(*index, q.Row(0), 6, p);
 		EXPECT_EQ(r.labels, (std::vector<int64_t>{7, 3, 0, 1, 2, 4}));
 		EXPECT_EQ(r.distances[0], -8.0f);
@@ -285,7 +311,7 @@ TEST(SparseIndex, RowsWithNoOrThousandsOfNonZeros) {
 		EXPECT_EQ(std::memcmp(stored.values, rows.values[301].data(), stored.nnz * sizeof(float)), 0);
 		ASSERT_TRUE(index->GetRow(303, &stored).ok());
 		EXPECT_EQ(stored.nnz, 0u);
-		for (SparseSearchParams p : {Exact(), SparseSearchParams()})
+		for (SparseSearchParams p : {Exact(), Wand()})
 			for (size_t q = 0; q < queries.size(); q++) {
 				Result r = SearchOne(*index, queries.Row(q), 20, p);
 				ExpectMatchesBrute(m, rows, queries.Row(q), r, 20, m == Metric::kL2 ? 1e-3f : 0.0f);
@@ -293,7 +319,7 @@ TEST(SparseIndex, RowsWithNoOrThousandsOfNonZeros) {
 		/* a zero query: every row scores 0 under inner product (the first labels
 		   win); under L2 the zero rows are nearest */
 		SparseRow zero;
-		Result z = SearchOne(*index, zero, 3, SparseSearchParams());
+		Result z = SearchOne(*index, zero, 3, Wand());
 		EXPECT_EQ(z.labels[0], m == Metric::kL2 ? 303 : 0);
 		EXPECT_EQ(z.labels[1], m == Metric::kL2 ? 304 : 1);
 	}
@@ -304,9 +330,9 @@ TEST(SparseIndex, EmptyIndex) {
 	auto index = BuildSparse(Metric::kInnerProduct, 10, none);
 	SparseSet q;
 	q.Add({1}, {1.0f});
-	Result r = SearchOne(*index, q.Row(0), 3, SparseSearchParams());
+	Result r = SearchOne(*index, q.Row(0), 3, Wand());
 	EXPECT_EQ(r.labels, (std::vector<int64_t>{-1, -1, -1}));
-	auto it = index->CreateIterator(q.Row(0), SparseSearchParams(), {});
+	auto it = index->CreateIterator(q.Row(0), Wand(), {});
 	ASSERT_TRUE(it.ok());
 	std::vector<Neighbor> out;
 	ASSERT_TRUE(it.value()->Next(10, &out).ok());
@@ -327,7 +353,7 @@ TEST(SparseIndex, IteratorDrainsInOrder) {
 	for (Metric m : kSparseMetrics) {
 		auto index = BuildSparse(m, kDim, rows);
 		for (size_t q = 0; q < queries.size(); q++) {
-			auto it = index->CreateIterator(queries.Row(q), SparseSearchParams(), f);
+			auto it = index->CreateIterator(queries.Row(q), Wand(), f);
 			ASSERT_TRUE(it.ok()) << it.status().message();
 			std::vector<Neighbor> all;
 			size_t batch = 7;
@@ -412,8 +438,8 @@ TEST(SparseIndex, SerializeRoundTrip) {
 		EXPECT_EQ(copy.count(), index->count());
 		EXPECT_EQ(copy.nnz(), index->nnz());
 		for (size_t q = 0; q < queries.size(); q++) {
-			Result a = SearchOne(*index, queries.Row(q), 15, SparseSearchParams());
-			Result b = SearchOne(copy, queries.Row(q), 15, SparseSearchParams());
+			Result a = SearchOne(*index, queries.Row(q), 15, Wand());
+			Result b = SearchOne(copy, queries.Row(q), 15, Wand());
 			EXPECT_EQ(a.labels, b.labels);
 			EXPECT_EQ(a.distances, b.distances);
 		}
@@ -457,8 +483,8 @@ TEST(SparseIndex, DamagedStreamsRefused) {
 				auto sealed = LoadSparse(bad);
 				if (!sealed.ok())
 					continue;
-				Result res = SearchOne(*sealed.value(), queries.Row(0), 5, SparseSearchParams());
-				auto it = sealed.value()->CreateIterator(queries.Row(1), SparseSearchParams(), {});
+				Result res = SearchOne(*sealed.value(), queries.Row(0), 5, Wand());
+				auto it = sealed.value()->CreateIterator(queries.Row(1), Wand(), {});
 				EXPECT_TRUE(it.ok() || it.status().code() == StatusCode::kInvalidArgument);
 			}
 		}
@@ -494,9 +520,9 @@ TEST(SparseIndex, InvalidArgumentsRefused) {
 	float out_dist;
 	SparseRow q; /* zero */
 	EXPECT_EQ(index->Search(&q, 1, 1, p, {}, &out_label, &out_dist).code(), StatusCode::kInvalidArgument);
-	EXPECT_EQ(index->Search(&q, 1, 0, SparseSearchParams(), {}, &out_label, &out_dist).code(),
+	EXPECT_EQ(index->Search(&q, 1, 0, Wand(), {}, &out_label, &out_dist).code(),
 			  StatusCode::kInvalidArgument);
-	EXPECT_EQ(index->Search(&q, 1, 1, SparseSearchParams(), {}, &out_label, &out_dist).code(),
+	EXPECT_EQ(index->Search(&q, 1, 1, Wand(), {}, &out_label, &out_dist).code(),
 			  StatusCode::kInvalidArgument)
 		<< "zero query under cosine";
 
@@ -537,8 +563,8 @@ TEST(SparseIndex, SeveralAddsEqualOneAdd) {
 		ASSERT_TRUE(parts->Add(r.data() + at, labels.data() + at, std::min<size_t>(100, rows.size() - at)).ok());
 	EXPECT_EQ(Serialized(*one), Serialized(*parts));
 	for (size_t q = 0; q < queries.size(); q++) {
-		Result a = SearchOne(*one, queries.Row(q), 10, SparseSearchParams());
-		Result b = SearchOne(*parts, queries.Row(q), 10, SparseSearchParams());
+		Result a = SearchOne(*one, queries.Row(q), 10, Wand());
+		Result b = SearchOne(*parts, queries.Row(q), 10, Wand());
 		EXPECT_EQ(a.labels, b.labels);
 	}
 	EXPECT_GT(parts->MemoryUsage(), 0u);
