@@ -227,17 +227,21 @@ void RunTable(const SparseIndex &index, const SparseSet &queries, const Options 
 	const SparseAlgorithm kExact = SparseAlgorithm::kExact, kWand = SparseAlgorithm::kWand;
 	const Setting settings[] = {
 		{"exact (term at a time)", Params(kExact, 0, 0), 1},
+		{"exact, drop_ratio 0.2", Params(kExact, 0.2f, 0), 1},
+		{"exact, drop_ratio 0.4", Params(kExact, 0.4f, 0), 1},
+		{"exact, drop_ratio 0.4, refine 3", Params(kExact, 0.4f, 3), 1},
+		{"exact, drop_ratio 0.6, refine 5", Params(kExact, 0.6f, 5), 1},
 		{"wand", Params(kWand, 0, 0), 1},
-		{"wand, drop_ratio 0.2", Params(kWand, 0.2f, 0), 1},
 		{"wand, drop_ratio 0.4", Params(kWand, 0.4f, 0), 1},
 		{"wand, drop_ratio 0.4, refine 3", Params(kWand, 0.4f, 3), 1},
-		{"exact, drop_ratio 0.4", Params(kExact, 0.4f, 0), 1},
 		{"scan of every row", Params(kExact, 0, 0, 1.0), 1.0},
 		{"exact, 10% allowed", Params(kExact, 0, 0), 0.1},
 		{"wand, 10% allowed", Params(kWand, 0, 0), 0.1},
 		{"scan, 10% allowed", Params(kExact, 0, 0, 1.0), 0.1},
-		{"wand, 1% allowed (default switch)", Params(kWand, 0, 0), 0.01},
-		{"wand, 1% allowed, lists forced", Params(kWand, 0, 0, 0.0), 0.01},
+		{"exact, 1% allowed (default: scan)", Params(kExact, 0, 0), 0.01},
+		{"exact, 1% allowed, lists forced", Params(kExact, 0, 0, 0.0), 0.01},
+		{"exact, 0.1% allowed (default: scan)", Params(kExact, 0, 0), 0.001},
+		{"exact, 0.1% allowed, lists forced", Params(kExact, 0, 0, 0.0), 0.001},
 	};
 	std::printf("| setting | QPS | ms/query | recall@%zu |\n| --- | --- | --- | --- |\n", o.k);
 	for (const Setting &s : settings) {

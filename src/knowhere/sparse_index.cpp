@@ -86,8 +86,9 @@ void SparseInvertedIndex::AppendRows(const SparseRow *rows, const int64_t *label
 }
 
 // IndexRows counts the new rows' postings per list, reserves, then appends
-// them, and fills the derived per-row arrays.
-void SparseInvertedIndex::IndexRows(size_t first) {
+// them, and fills the derived per-row arrays. With poll it asks the build
+// stop callback every kStopPollRows rows and returns false on a stop.
+bool SparseInvertedIndex::IndexRows(size_t first, bool poll) {
 	size_t n = labels_.size();
 	std::vector<uint32_t> adding(lists_.size(), 0);
 	for (uint64_t p = row_offsets_[first]; p < row_offsets_[n]; p++) {
@@ -120,11 +121,17 @@ void SparseInvertedIndex::IndexRows(size_t first) {
 			norm_sq += v * v;
 		}
 		norms_sq_.push_back(norm_sq);
+		if (poll && (r - first) % kStopPollRows == kStopPollRows - 1) {
+			if (BuildStopRequested())
+				return false;
+			ReportProgress(r + 1 - first, n - first);
+		}
 	}
 	for (size_t r = first; r < n; r++) {
 		ascending_ = ascending_ && (r == 0 || labels_[r] > labels_[r - 1]);
 		identity_labels_ = identity_labels_ && labels_[r] == static_cast<int64_t>(r);
 	}
+	return true;
 }
 
 // TruncateRows cuts rows, postings and derived arrays back to first rows.
@@ -168,9 +175,8 @@ Status SparseInvertedIndex::Add(const SparseRow *rows, const int64_t *labels, si
 	}
 	Status s = Catching("adding rows to a sparse index", [&] {
 		AppendRows(rows, labels, n);
-		if (BuildStopRequested())
+		if (BuildStopRequested() || !IndexRows(old_n, true))
 			return Status::Cancelled();
-		IndexRows(old_n);
 		return Status::Ok();
 	});
 	if (!s.ok()) {

@@ -86,8 +86,9 @@ private:
 	// AppendRows appends n checked rows to the compressed rows (may throw).
 	void AppendRows(const SparseRow *rows, const int64_t *labels, size_t n);
 	// IndexRows adds rows [first, count) to the posting lists and derived
-	// arrays (may throw; TruncateRows(first) undoes it).
-	void IndexRows(size_t first);
+	// arrays; false when poll is set and the build stop callback said stop
+	// (may throw; either way TruncateRows(first) undoes it).
+	bool IndexRows(size_t first, bool poll);
 	// TruncateRows drops every row from first on, lists included.
 	void TruncateRows(size_t first) noexcept;
 	// RowOf returns the position of label's row, or count() when none.
@@ -130,8 +131,9 @@ private:
 	// FillZeros pushes allowed rows sharing no searched term, when they could
 	// still enter top (fewer than k found, or the worst found scores <= 0).
 	Status FillZeros(const PreparedQuery &q, BitsetView filter, SparseScratch *scratch, TopK *top) const noexcept;
-	// Refine re-scores candidates with the whole query into top (may throw).
-	void Refine(const PreparedQuery &q, TopK *candidates, TopK *top) const;
+	// Refine re-scores the candidates (a TopK of capacity want) with the
+	// whole query into top (may throw).
+	void Refine(const PreparedQuery &q, size_t want, TopK *candidates, TopK *top) const;
 
 	Metric metric_;
 	int dim_;

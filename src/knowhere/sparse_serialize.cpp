@@ -94,7 +94,7 @@ Status SparseInvertedIndex::Load(const IndexHeader &header, IndexStreamReader &r
 	VECDB_RETURN_IF_ERROR(
 		CheckStoredRows(metric_, dim_, labels_, row_offsets_, indices_, values_, (meta.flags & kSparseAscending) != 0));
 	return Catching("reading a sparse index", [&] {
-		IndexRows(0);
+		IndexRows(0, false);
 		return Status::Ok();
 	});
 }

@@ -332,6 +332,12 @@ TEST(SparseIndex, EmptyIndex) {
 	q.Add({1}, {1.0f});
 	Result r = SearchOne(*index, q.Row(0), 3, Wand());
 	EXPECT_EQ(r.labels, (std::vector<int64_t>{-1, -1, -1}));
+	/* re-scoring fewer candidates than k * refine (fuzz_index found a write past them) */
+	SparseSearchParams refined = Exact();
+	refined.drop_ratio = 0.5f;
+	refined.refine = 4;
+	r = SearchOne(*index, q.Row(0), 3, refined);
+	EXPECT_EQ(r.labels, (std::vector<int64_t>{-1, -1, -1}));
 	auto it = index->CreateIterator(q.Row(0), Wand(), {});
 	ASSERT_TRUE(it.ok());
 	std::vector<Neighbor> out;
@@ -577,6 +583,12 @@ bool StopNow(void *) noexcept {
 	return true;
 }
 
+// StopAtCall asks to stop from the call number *arg counts down to.
+bool StopAtCall(void *arg) noexcept {
+	int *left = static_cast<int *>(arg);
+	return --*left <= 0;
+}
+
 TEST(SparseIndex, CancellationStopsAddAndSearch) {
 	SparseSet rows = MakeSparse(9000, kDim, 10, 24);
 	IndexConfig c;
@@ -589,8 +601,17 @@ TEST(SparseIndex, CancellationStopsAddAndSearch) {
 	index->SetBuildControl(StopNow, nullptr);
 	EXPECT_EQ(index->Add(r.data(), labels.data(), r.size()).code(), StatusCode::kCancelled);
 	EXPECT_EQ(index->count(), 0);
+	/* later polls: after the rows are checked, and while postings go in */
+	for (int calls : {3, 4}) {
+		int left = calls;
+		index->SetBuildControl(StopAtCall, &left);
+		EXPECT_EQ(index->Add(r.data(), labels.data(), r.size()).code(), StatusCode::kCancelled) << calls;
+		EXPECT_EQ(index->count(), 0);
+		EXPECT_EQ(index->nnz(), 0u);
+	}
 	index->SetBuildControl(nullptr, nullptr);
 	ASSERT_TRUE(index->Add(r.data(), labels.data(), r.size()).ok());
+	EXPECT_EQ(Serialized(*index), Serialized(*BuildSparse(Metric::kInnerProduct, kDim, rows)));
 	SparseSearchParams p;
 	p.should_stop = StopNow;
 	int64_t l;
