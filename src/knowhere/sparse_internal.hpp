@@ -110,6 +110,8 @@ private:
 				   PreparedQuery *out) const noexcept;
 	// DistanceOf turns an inner product with row r into the metric's distance.
 	float DistanceOf(float ip, size_t r, const PreparedQuery &q) const noexcept;
+	// ScoreBar is the inner product a row must reach to enter top (IP, cosine).
+	float ScoreBar(const TopK &top) const noexcept;
 	// ZeroDistance is the distance of a row sharing no term with the query
 	// (inner product and cosine only).
 	float ZeroDistance() const noexcept;

@@ -46,6 +46,8 @@ constexpr uint32_t kEndRow = std::numeric_limits<uint32_t>::max();
 // kEveryRowPostings: the exact search passes every row instead of the rows it
 // touched when the query's postings are at least this many times the rows.
 constexpr uint64_t kEveryRowPostings = 1;
+// kCosineBarSlack relaxes ScoreBar under cosine by many float roundings of 1.
+constexpr float kCosineBarSlack = 1e-5f;
 // kScanStepPostings: scoring an allowed row from the compressed rows costs
 // about this many postings per merge step (bench_sparse, 100,000 rows:
 // ~1 ns a posting term at a time, ~4 ns a merge step).
@@ -187,6 +189,19 @@ float SparseInvertedIndex::DistanceOf(float ip, size_t r, const PreparedQuery &q
 	}
 }
 
+// ScoreBar returns, for IP and cosine, an inner product below which no row
+// can enter top: -infinity while top is not full, else the k-th one's, for
+// cosine relaxed by kCosineBarSlack (1 - (1 - ip) need not give ip back
+// exactly; the clamp at 2 bounds nothing).
+float SparseInvertedIndex::ScoreBar(const TopK &top) const noexcept {
+	if (!top.full())
+		return -kInf;
+	float d = top.worst().distance;
+	if (metric_ == Metric::kInnerProduct)
+		return -d;
+	return d >= 2.0f ? -kInf : 1.0f - d - kCosineBarSlack;
+}
+
 // ZeroDistance is DistanceOf an inner product of 0 for IP and cosine.
 float SparseInvertedIndex::ZeroDistance() const noexcept {
 	return metric_ == Metric::kCosine ? 1.0f : -0.0f;
@@ -274,11 +289,15 @@ Status SparseInvertedIndex::SearchExact(const PreparedQuery &q, uint64_t posting
 	VECDB_RETURN_IF_ERROR(Accumulate(q, !every_row, poller, scratch));
 	if (every_row) {
 		float *scores = scratch->scores.data();
+		float bar = -kInf;
 		for (size_t r = 0; r < n; r++) {
-			if (Allowed(filter, r))
-				top->Push(labels_[r], DistanceOf(scores[r], r, q));
-			scores[r] = 0;
+			if (scores[r] < bar || !Allowed(filter, r))
+				continue;
+			top->Push(labels_[r], DistanceOf(scores[r], r, q));
+			if (metric_ != Metric::kL2)
+				bar = ScoreBar(*top);
 		}
+		std::fill(scores, scores + n, 0.0f);
 		return Status::Ok();
 	}
 	for (uint32_t r : scratch->touched)
@@ -307,10 +326,7 @@ Status SparseInvertedIndex::SearchWand(const PreparedQuery &q, BitsetView filter
 	std::sort(cursors.begin(), cursors.end(), [](const Cursor &a, const Cursor &b) { return a.Row() < b.Row(); });
 	float slack = static_cast<float>(cursors.size() + 2) * std::numeric_limits<float>::epsilon() * magnitude;
 	for (;;) {
-		/* the threshold: the k-th inner product so far (cosine's clamp at 2 bounds nothing) */
-		float threshold = -kInf;
-		if (top->full() && !(metric_ == Metric::kCosine && top->worst().distance >= 2.0f))
-			threshold = metric_ == Metric::kCosine ? 1.0f - top->worst().distance : -top->worst().distance;
+		float threshold = ScoreBar(*top);
 		size_t pivot = 0;
 		float reach = 0;
 		for (; pivot < cursors.size() && cursors[pivot].Row() != kEndRow; pivot++) {
