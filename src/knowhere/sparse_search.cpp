@@ -411,7 +411,7 @@ Status SparseInvertedIndex::SearchOne(const PreparedQuery &q, size_t k, const Sp
 		if (scan)
 			return ScanAllowed(q, filter, poller, top);
 	}
-	bool refining = params.refine > 0 && q.terms.size() < q.indices.size();
+	bool refining = params.refine > 0 && params.drop_ratio > 0;
 	TopK candidates;
 	size_t want = refining ? k * static_cast<size_t>(params.refine) : k;
 	VECDB_RETURN_IF_ERROR(candidates.Init(want));

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "index_test_util.hpp"
@@ -576,6 +577,36 @@ TEST(SparseIndex, SeveralAddsEqualOneAdd) {
 	EXPECT_GT(parts->MemoryUsage(), 0u);
 	EXPECT_LE(one->MemoryUsage(), 2 * EstimateSparseMemory(rows.size(), one->nnz()));
 	EXPECT_GE(2 * one->MemoryUsage(), EstimateSparseMemory(rows.size(), one->nnz()));
+}
+
+TEST(SparseIndex, BatchesAndThreadsAnswerAsSingleQueries) {
+	SparseSet rows = MakeSparse(2000, kDim, 30, 25, true);
+	SparseSet queries = MakeSparse(12, kDim, 15, 26, true);
+	SparseSet rare = Rare(MakeSparse(4, kDim, 4, 27), kDim);
+	for (size_t i = 0; i < rare.size(); i++)
+		queries.Add(rare.indices[i], rare.values[i]);
+	std::vector<SparseRow> q = queries.Rows();
+	std::vector<uint8_t> bits = RandomFilter(rows.size(), 0.5, 28);
+	BitsetView f(bits.data(), rows.size());
+	SparseSearchParams dropped = Wand();
+	dropped.drop_ratio = 0.3f;
+	dropped.refine = 2;
+	const size_t k = 7;
+	for (Metric m : kSparseMetrics) {
+		auto index = BuildSparse(m, kDim, rows);
+		for (SparseSearchParams p : {Exact(), Wand(), dropped}) {
+			std::vector<int64_t> one(q.size() * k), batch(q.size() * k), other(q.size() * k);
+			std::vector<float> d1(q.size() * k), d2(q.size() * k), d3(q.size() * k);
+			for (size_t i = 0; i < q.size(); i++)
+				ASSERT_TRUE(index->Search(&q[i], 1, k, p, f, one.data() + i * k, d1.data() + i * k).ok());
+			std::thread t([&] { ASSERT_TRUE(index->Search(q.data(), q.size(), k, p, f, other.data(), d3.data()).ok()); });
+			ASSERT_TRUE(index->Search(q.data(), q.size(), k, p, f, batch.data(), d2.data()).ok());
+			t.join();
+			EXPECT_EQ(batch, one);
+			EXPECT_EQ(d2, d1);
+			EXPECT_EQ(other, one);
+		}
+	}
 }
 
 // StopNow always asks to stop.
