@@ -62,28 +62,36 @@ struct Cursor {
 	float weight;
 	float upper;
 	uint32_t term; /* position among the searched terms: the order of summation */
+	uint32_t row;  /* rows[pos], or kEndRow past the end */
 
-	uint32_t Row() const noexcept { return pos < len ? rows[pos] : kEndRow; }
-	// SeekTo moves to the first posting at or after row (gallop, then binary search).
-	void SeekTo(uint32_t row) noexcept {
+	// Settle caches the row at pos.
+	void Settle() noexcept { row = pos < len ? rows[pos] : kEndRow; }
+	// Next moves to the following posting.
+	void Next() noexcept {
+		pos++;
+		Settle();
+	}
+	// SeekTo moves to the first posting at or after target (gallop, then binary search).
+	void SeekTo(uint32_t target) noexcept {
 		uint32_t step = 1, lo = pos, hi = pos;
-		while (hi < len && rows[hi] < row) {
+		while (hi < len && rows[hi] < target) {
 			lo = hi;
 			hi = step >= len - hi ? len : hi + step;
 			step *= 2;
 		}
-		pos = static_cast<uint32_t>(std::lower_bound(rows + lo, rows + hi, row) - rows);
+		pos = static_cast<uint32_t>(std::lower_bound(rows + lo, rows + hi, target) - rows);
+		Settle();
 	}
 };
 
-// SortCursors restores row order after some cursors moved (insertion sort:
-// the array is nearly sorted).
-void SortCursors(std::vector<Cursor> *cursors) noexcept {
-	std::vector<Cursor> &c = *cursors;
+// SortCursors restores row order of the cursor pointers after some cursors
+// moved (insertion sort: the order is nearly right).
+void SortCursors(std::vector<Cursor *> *order) noexcept {
+	std::vector<Cursor *> &c = *order;
 	for (size_t i = 1; i < c.size(); i++) {
-		Cursor moving = c[i];
+		Cursor *moving = c[i];
 		size_t j = i;
-		for (; j > 0 && c[j - 1].Row() > moving.Row(); j--)
+		for (; j > 0 && c[j - 1]->row > moving->row; j--)
 			c[j] = c[j - 1];
 		c[j] = moving;
 	}
@@ -91,13 +99,13 @@ void SortCursors(std::vector<Cursor> *cursors) noexcept {
 
 // SumInTermOrder adds the products of the cursors c[0..n) (all on one row)
 // in term order, as the exact search adds them.
-float SumInTermOrder(Cursor *c, size_t n) noexcept {
+float SumInTermOrder(Cursor **c, size_t n) noexcept {
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && c[j - 1].term > c[j].term; j--)
+		for (size_t j = i; j > 0 && c[j - 1]->term > c[j]->term; j--)
 			std::swap(c[j - 1], c[j]);
 	float ip = 0;
 	for (size_t i = 0; i < n; i++)
-		ip += c[i].weight * c[i].values[c[i].pos];
+		ip += c[i]->weight * c[i]->values[c[i]->pos];
 	return ip;
 }
 
@@ -311,45 +319,49 @@ Status SparseInvertedIndex::SearchExact(const PreparedQuery &q, uint64_t posting
 Status SparseInvertedIndex::SearchWand(const PreparedQuery &q, BitsetView filter, StopPoller *poller,
 									   TopK *top) const noexcept {
 	std::vector<Cursor> cursors;
+	std::vector<Cursor *> order; /* the cursors by row */
 	float magnitude = 0; /* sum of the largest |product| each term can give: scales the rounding slack */
 	VECDB_RETURN_IF_ERROR(Catching("preparing a sparse search", [&] {
 		cursors.reserve(q.terms.size());
 		for (size_t i = 0; i < q.terms.size(); i++) {
 			const PostingList &l = *q.terms[i].list;
-			cursors.push_back(Cursor{l.rows.data(), l.values.data(), 0, static_cast<uint32_t>(l.rows.size()),
-									 q.terms[i].weight, q.terms[i].upper, static_cast<uint32_t>(i)});
 			float w = q.terms[i].weight;
+			cursors.push_back(Cursor{l.rows.data(), l.values.data(), 0, static_cast<uint32_t>(l.rows.size()), w,
+									 q.terms[i].upper, static_cast<uint32_t>(i), 0});
+			cursors.back().Settle();
 			magnitude += std::max(std::fabs(w * l.max_value), std::fabs(w * l.min_value));
 		}
+		for (Cursor &c : cursors)
+			order.push_back(&c);
 		return Status::Ok();
 	}));
-	std::sort(cursors.begin(), cursors.end(), [](const Cursor &a, const Cursor &b) { return a.Row() < b.Row(); });
+	std::sort(order.begin(), order.end(), [](const Cursor *a, const Cursor *b) { return a->row < b->row; });
 	float slack = static_cast<float>(cursors.size() + 2) * std::numeric_limits<float>::epsilon() * magnitude;
 	for (;;) {
 		float threshold = ScoreBar(*top);
 		size_t pivot = 0;
 		float reach = 0;
-		for (; pivot < cursors.size() && cursors[pivot].Row() != kEndRow; pivot++) {
-			reach += cursors[pivot].upper;
+		for (; pivot < order.size() && order[pivot]->row != kEndRow; pivot++) {
+			reach += order[pivot]->upper;
 			if (reach + slack >= threshold)
 				break;
 		}
-		if (pivot == cursors.size() || cursors[pivot].Row() == kEndRow)
+		if (pivot == order.size() || order[pivot]->row == kEndRow)
 			return Status::Ok();
-		uint32_t row = cursors[pivot].Row();
-		if (cursors[0].Row() == row) {
+		uint32_t row = order[pivot]->row;
+		if (order[0]->row == row) {
 			size_t on_row = 0;
-			while (on_row < cursors.size() && cursors[on_row].Row() == row)
+			while (on_row < order.size() && order[on_row]->row == row)
 				on_row++;
 			if (Allowed(filter, row))
-				top->Push(labels_[row], DistanceOf(SumInTermOrder(cursors.data(), on_row), row, q));
+				top->Push(labels_[row], DistanceOf(SumInTermOrder(order.data(), on_row), row, q));
 			for (size_t i = 0; i < on_row; i++)
-				cursors[i].pos++;
+				order[i]->Next();
 		} else {
 			for (size_t i = 0; i < pivot; i++)
-				cursors[i].SeekTo(row);
+				order[i]->SeekTo(row);
 		}
-		SortCursors(&cursors);
+		SortCursors(&order);
 		if (poller->Tick(1))
 			return Status::Cancelled();
 	}
