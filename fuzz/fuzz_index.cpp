@@ -11,6 +11,8 @@
 // it verified once. An index that opens is searched (top-k with and without a
 // filter, range search, an iterator, Reconstruct): a view must never read
 // outside its bytes, even when they are checksum-valid and inconsistent.
+// DeserializeSparseIndex reads the same bytes both ways too (SPARSE_INVERTED
+// seeds), and a sparse index that loads is searched every way.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +24,7 @@
 
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/sparse_index.hpp"
 
 namespace {
 
@@ -133,6 +136,53 @@ void SearchEverything(const Index &index) {
 	(void) index.MemoryUsage();
 }
 
+// SearchSparse runs every read-only call of a sparse index: exact and WAND
+// searches (with a filter, dropped terms and re-scoring), an iterator and
+// GetRow, with a query of indices spread over the index's dimensions.
+void SearchSparse(const SparseIndex &index) {
+	std::vector<int32_t> idx;
+	std::vector<float> val;
+	for (int64_t d = 0; d < index.dim() && idx.size() < 6; d += 1 + index.dim() / 6) {
+		idx.push_back(static_cast<int32_t>(d));
+		val.push_back(0.5f + static_cast<float>(idx.size()));
+	}
+	SparseRow q{idx.data(), val.data(), static_cast<uint32_t>(idx.size())};
+	const size_t k = 5;
+	int64_t labels[k];
+	float distances[k];
+	uint8_t bits[16];
+	for (size_t i = 0; i < sizeof(bits); i++)
+		bits[i] = 0x49;
+	BitsetView filter(bits, sizeof(bits) * 8);
+	SparseSearchParams p;
+	for (SparseAlgorithm a : {SparseAlgorithm::kExact, SparseAlgorithm::kWand}) {
+		p.algorithm = a;
+		(void) index.Search(&q, 1, k, p, BitsetView(), labels, distances);
+		(void) index.Search(&q, 1, k, p, filter, labels, distances);
+	}
+	p.drop_ratio = 0.5f;
+	p.refine = 2;
+	p.brute_force_ratio = 1.0;
+	(void) index.Search(&q, 1, k, p, filter, labels, distances);
+	auto it = index.CreateIterator(q, SparseSearchParams(), filter);
+	if (it.ok()) {
+		std::vector<Neighbor> out;
+		(void) it.value()->Next(8, &out);
+	}
+	SparseRow row;
+	if (index.GetRow(labels[0] >= 0 ? labels[0] : 0, &row).ok() && row.nnz > 0)
+		(void) (row.indices[row.nnz - 1] + row.values[row.nnz - 1]);
+	(void) index.MemoryUsage();
+}
+
+// LoadSparse reads bytes as a sparse index and searches whatever loads.
+void LoadSparse(const uint8_t *data, size_t size) {
+	MemoryReader reader(data, size);
+	auto loaded = DeserializeSparseIndex(reader);
+	if (loaded.ok())
+		SearchSparse(*loaded.value());
+}
+
 // Reseal rewrites the trailer of bytes so that its size, checksum and magic
 // match the bytes before it.
 void Reseal(std::vector<uint8_t> *bytes) {
@@ -150,6 +200,7 @@ void Reseal(std::vector<uint8_t> *bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	/* as it is: the checksum path and the streaming loaders */
 	(void) VerifyIndexBytes(data, size);
+	LoadSparse(data, size);
 	{
 		MemoryReader reader(data, size);
 		auto loaded = DeserializeIndex(reader);
@@ -168,6 +219,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		return 0;
 	std::vector<uint8_t> sealed(data, data + size);
 	Reseal(&sealed);
+	LoadSparse(sealed.data(), sealed.size());
 	{
 		MemoryReader reader(sealed.data(), sealed.size());
 		auto loaded = DeserializeIndex(reader);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "knowhere/index.hpp"
+#include "knowhere/sparse_index.hpp"
 
 using namespace vecdb::knowhere;
 
@@ -44,8 +45,9 @@ std::vector<uint8_t> Rows(const IndexConfig &config, size_t n, uint64_t seed) {
 	return out;
 }
 
-// Write serializes index to dir/name and reports failures.
-bool Write(const Index &index, const std::string &path) {
+// Write serializes index (an Index or a SparseIndex) to dir/name and reports failures.
+template <typename IndexT>
+bool Write(const IndexT &index, const std::string &path) {
 	StringWriter w;
 	Status s = index.Serialize(w);
 	if (!s.ok()) {
@@ -58,6 +60,45 @@ bool Write(const Index &index, const std::string &path) {
 		return false;
 	}
 	return std::fclose(f) == 0;
+}
+
+// WriteSparseSeeds writes a SPARSE_INVERTED index per metric, filled (30
+// rows of a few non-zeros over 50 dimensions) and empty.
+int WriteSparseSeeds(const std::string &dir) {
+	int failures = 0;
+	for (Metric metric : {Metric::kInnerProduct, Metric::kCosine, Metric::kL2}) {
+		IndexConfig config;
+		config.kind = IndexKind::kSparseInverted;
+		config.metric = metric;
+		config.dim = 50;
+		std::string name = metric == Metric::kL2 ? "sparse_l2" : metric == Metric::kCosine ? "sparse_cosine" : "sparse_ip";
+		for (size_t n : {size_t{30}, size_t{0}}) {
+			auto made = CreateSparseIndex(config);
+			if (!made.ok()) {
+				failures++;
+				continue;
+			}
+			std::mt19937_64 rng(n + static_cast<size_t>(metric));
+			std::vector<std::vector<int32_t>> idx(n);
+			std::vector<std::vector<float>> val(n);
+			std::vector<SparseRow> rows(n);
+			std::vector<int64_t> labels(n);
+			for (size_t i = 0; i < n; i++) {
+				for (int32_t d = static_cast<int32_t>(rng() % 7); d < 50; d += 1 + static_cast<int32_t>(rng() % 12))
+					idx[i].push_back(d);
+				for (size_t j = 0; j < idx[i].size(); j++)
+					val[i].push_back(0.1f + static_cast<float>(rng() % 100) / 50.0f);
+				rows[i] = SparseRow{idx[i].data(), val[i].data(), static_cast<uint32_t>(idx[i].size())};
+				labels[i] = static_cast<int64_t>(i);
+			}
+			Status s = made.value()->Add(rows.data(), labels.data(), n);
+			if (!s.ok() || !Write(*made.value(), dir + "/" + name + (n > 0 ? "" : "_empty"))) {
+				std::fprintf(stderr, "%s: %s\n", name.c_str(), s.message().c_str());
+				failures++;
+			}
+		}
+	}
+	return failures;
 }
 
 }  // namespace
@@ -123,5 +164,6 @@ int main(int argc, char **argv) {
 				failures++;
 		}
 	}
+	failures += WriteSparseSeeds(dir);
 	return failures == 0 ? 0 : 1;
 }

@@ -78,6 +78,10 @@ public:
 		}
 	}
 	size_t size() const noexcept { return heap_.size(); }
+	// full reports whether the heap holds k neighbours (a push must beat worst()).
+	bool full() const noexcept { return k_ > 0 && heap_.size() == k_; }
+	// worst returns the farthest neighbour held; only when size() > 0.
+	const Neighbor &worst() const noexcept { return heap_[0]; }
 	// Extract writes the neighbours in increasing order to labels and
 	// distances, pads up to width (at least k) entries with -1 / +infinity,
 	// and empties the heap.

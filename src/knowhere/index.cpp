@@ -11,6 +11,7 @@
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/params.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/sparse_index.hpp"
 
 namespace vecdb::knowhere {
 
@@ -45,12 +46,14 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 			return metric == Metric::kHamming || metric == Metric::kJaccard;
 		case IndexKind::kBinIvf:
 			return metric == Metric::kHamming;
+		case IndexKind::kSparseInverted:
+			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine;
 	}
 	return false;
 }
 
 // KnownKind reports whether v is an IndexKind value.
-bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 9; }
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 10; }
 
 // ExternalKind holds the factory and loader of a kind built outside this
 // library (RegisterExternalKind).
@@ -75,10 +78,21 @@ ExternalKind *FindExternalKind(IndexKind kind) noexcept {
 constexpr const char *kGpuFlatMissing =
 	"GPU_FLAT is not available: vecdb was built without CUDA or its GPU kinds were not registered";
 
+// kSparseIsNotAnIndex answers the Index factories for a sparse kind.
+constexpr const char *kSparseIsNotAnIndex =
+	"SPARSE_INVERTED holds sparse rows: use CreateSparseIndex / DeserializeSparseIndex (sparse_index.hpp)";
+
 // KnownMetric reports whether v is a Metric value.
 bool KnownMetric(uint32_t v) noexcept { return v >= 1 && v <= 6; }
 
 }  // namespace
+
+// MaxDim returns the dimension limit of kind: sparse, binary or float rows.
+int MaxDim(IndexKind kind) noexcept {
+	if (IsSparseKind(kind))
+		return kMaxSparseDim;
+	return IsBinaryKind(kind) ? kMaxBinaryDim : kMaxFloatDim;
+}
 
 // RegisterExternalKind installs the factory and loader of an external kind.
 void RegisterExternalKind(IndexKind kind, ExternalKindFactory factory, ExternalKindLoader loader) noexcept {
@@ -112,7 +126,7 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 		return Status::InvalidArgument("unknown index kind");
 	if (!KnownMetric(static_cast<uint32_t>(c.metric)))
 		return Status::InvalidArgument("unknown metric");
-	int max_dim = IsBinaryKind(c.kind) ? kMaxBinaryDim : kMaxFloatDim;
+	int max_dim = MaxDim(c.kind);
 	if (c.dim < 1)
 		return Status::InvalidArgument("dimensions must be at least 1, not " + std::to_string(c.dim));
 	if (c.dim > max_dim)
@@ -185,9 +199,9 @@ Status ValidateSearch(const SearchParams &p, size_t k) noexcept {
 }
 
 // WriteHeader writes magic, format version, kind, metric, dim and count.
-Status WriteHeader(ByteWriter &w, const Index &index) noexcept {
-	IndexHeader h{kIndexMagic, kIndexFormatVersion, static_cast<uint32_t>(index.kind()),
-				  static_cast<uint32_t>(index.metric()), index.dim(), 0, index.count()};
+Status WriteHeader(ByteWriter &w, IndexKind kind, Metric metric, int dim, int64_t count) noexcept {
+	IndexHeader h{kIndexMagic, kIndexFormatVersion, static_cast<uint32_t>(kind), static_cast<uint32_t>(metric), dim, 0,
+				  count};
 	return WritePod(w, h);
 }
 
@@ -202,7 +216,7 @@ Status CheckHeader(const IndexHeader &h) noexcept {
 	if (!KnownKind(h.kind) || h.kind == static_cast<uint32_t>(IndexKind::kGrowing) || !KnownMetric(h.metric))
 		return Status::Corrupt("unknown index kind or metric");
 	IndexKind kind = static_cast<IndexKind>(h.kind);
-	int max_dim = IsBinaryKind(kind) ? kMaxBinaryDim : kMaxFloatDim;
+	int max_dim = MaxDim(kind);
 	if (h.dim < 1 || h.dim > max_dim || h.count < 0)
 		return Status::Corrupt("index header out of range");
 	if (!MetricSupported(kind, static_cast<Metric>(h.metric)))
@@ -233,6 +247,8 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 			return EstimateIvfMemory(config, n);
 		case IndexKind::kHnsw:
 			return EstimateHnswMemory(config, n);
+		case IndexKind::kSparseInverted: /* depends on the non-zeros: EstimateSparseMemory */
+			return 0;
 	}
 	return 0;
 }
@@ -255,6 +271,8 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 			return NewHnswIndex(config);
 		case IndexKind::kGrowing:
 			return NewGrowingIndex(config);
+		case IndexKind::kSparseInverted:
+			return Status::NotSupported(kSparseIsNotAnIndex);
 		case IndexKind::kGpuFlat: {
 			ExternalKind *e = FindExternalKind(config.kind);
 			if (e == nullptr || e->factory == nullptr)
@@ -298,6 +316,8 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 		}
 		case IndexKind::kGrowing: /* never serialized; CheckHeader refuses it */
 			break;
+		case IndexKind::kSparseInverted:
+			return Status::NotSupported(kSparseIsNotAnIndex);
 	}
 	if (!index.ok())
 		return index;
@@ -336,6 +356,8 @@ Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bo
 			return Status::NotSupported("GPU_FLAT has no view over host bytes");
 		case IndexKind::kGrowing:
 			break;
+		case IndexKind::kSparseInverted:
+			return Status::NotSupported(kSparseIsNotAnIndex);
 	}
 	return Status::Corrupt("unknown index kind");
 }

@@ -26,6 +26,7 @@ enum class IndexKind : uint32_t {
 	kBinIvf = 7,
 	kGpuFlat = 8,  /* exact float32 search on a CUDA device (src/gpu, registered at run time) */
 	kGrowing = 9,  /* in memory only, never serialized: a growing segment's rows (growing_index.hpp) */
+	kSparseInverted = 10,  /* sparse rows, inverted lists: a SparseIndex (sparse_index.hpp), not an Index */
 };
 
 // Metric names a distance. Values are stored in serialized indexes.
@@ -47,6 +48,15 @@ constexpr int kMaxBinaryDim = 64000;
 inline bool IsBinaryKind(IndexKind kind) noexcept {
 	return kind == IndexKind::kBinFlat || kind == IndexKind::kBinIvf;
 }
+
+// IsSparseKind reports whether an index kind holds sparse rows (SparseIndex,
+// sparse_index.hpp) rather than fixed-size rows (Index).
+inline bool IsSparseKind(IndexKind kind) noexcept {
+	return kind == IndexKind::kSparseInverted;
+}
+
+// MaxDim returns the most dimensions an index of kind accepts.
+int MaxDim(IndexKind kind) noexcept;
 
 // TrainDevice says where the k-means of a float IVF kind (IVF_FLAT, IVF_PQ,
 // IVF_SQ8) runs (IndexConfig::train_device). Values are the parameter's

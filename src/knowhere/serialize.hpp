@@ -99,8 +99,11 @@ Status ReadPod(ByteReader &r, T *v) noexcept {
 	return r.Read(v, sizeof(T));
 }
 
-// WriteHeader writes the common header of an index.
-Status WriteHeader(ByteWriter &w, const Index &index) noexcept;
+// WriteHeader writes the common header of an index (dense or sparse).
+Status WriteHeader(ByteWriter &w, IndexKind kind, Metric metric, int dim, int64_t count) noexcept;
+inline Status WriteHeader(ByteWriter &w, const Index &index) noexcept {
+	return WriteHeader(w, index.kind(), index.metric(), index.dim(), index.count());
+}
 
 // CheckHeader checks a header read from bytes (magic, version, known kind
 // and metric, dim within limits, count not negative).
@@ -136,10 +139,11 @@ private:
 
 // WriteIndexStream writes index's header, then lets sections(writer) write
 // the kind's sections, then the trailer: every kind's Serialize is this.
-template <typename Fn>
-Status WriteIndexStream(ByteWriter &out, const Index &index, Fn &&sections) noexcept {
+// IndexT is Index or SparseIndex (anything with kind, metric, dim and count).
+template <typename IndexT, typename Fn>
+Status WriteIndexStream(ByteWriter &out, const IndexT &index, Fn &&sections) noexcept {
 	IndexStreamWriter w(out);
-	VECDB_RETURN_IF_ERROR(WriteHeader(w, index));
+	VECDB_RETURN_IF_ERROR(WriteHeader(w, index.kind(), index.metric(), index.dim(), index.count()));
 	VECDB_RETURN_IF_ERROR(sections(w));
 	return w.Finish();
 }
