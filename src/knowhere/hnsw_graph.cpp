@@ -14,6 +14,11 @@
 //   neighbours on layer 0. hnswlib's getNeighborsByHeuristic2 and
 //   mutuallyConnectNewElement are not virtual, so SelectNeighbors and Connect
 //   below replace them.
+// - Copy rings: identical rows tie in the heuristic, so back-link pruning
+//   kept the lowest ids and later copies became unreachable. An insert that
+//   finds a row with its bytes among its layer-0 candidates joins that
+//   twin's ring (JoinRing); a flagged first link (kRingFlagByte) is the ring
+//   successor and every list write keeps it (StoreList).
 // - Concurrent inserts (hnsw_build.cpp starts the threads). Locking is
 //   hnswlib's: `global` guards the entry point and top level (held through an
 //   insert that raises the top level), link_list_locks_[id] guards id's lists
@@ -160,6 +165,15 @@ public:
 	// VectorPtr returns the writable vector of element id.
 	float *VectorPtr(tableint id) { return reinterpret_cast<float *>(getDataByInternalId(id)); }
 
+	// HasRing reports whether a layer-0 list starts with its element's copy
+	// ring successor (kRingFlagByte of the list header is 1).
+	bool HasRing(linklistsizeint *ll) const {
+		return reinterpret_cast<const unsigned char *>(ll)[kRingFlagByte] != 0 && getListCount(ll) > 0;
+	}
+	// SetRing sets or clears the ring flag. Byte access: hnswlib writes the
+	// count as an unsigned short, which a char may alias and a uint32 may not.
+	static void SetRing(linklistsizeint *ll, bool ring) { reinterpret_cast<unsigned char *>(ll)[kRingFlagByte] = ring; }
+
 	// SelectNeighbors runs the HNSW neighbour heuristic over candidates sorted
 	// by increasing score and returns at most capacity of them; with
 	// keep_pruned the pruned ones fill the list up to capacity (pgvector).
@@ -193,70 +207,124 @@ public:
 	}
 
 	// Connect links element cur on level to its selected neighbours and each
-	// of them back to cur, shrinking full lists with the heuristic. Each list
-	// is written under its element's lock.
+	// of them back to cur, shrinking full lists with the heuristic. On layer
+	// 0 an exact copy of an element found among cands (its twin) also joins
+	// the twin's copy ring, and the twin gets no second link to it.
 	void Connect(tableint cur, const std::vector<DistPair> &cands, int level, const HnswBuildOptions &opt) {
-		size_t capacity = level ? maxM_ : maxM0_;
 		size_t pick = (level == 0 && opt.full_layer0) ? maxM0_ : M_;
-		std::vector<DistPair> selected, shrunk, others;
+		std::vector<DistPair> selected;
 		SelectNeighbors(cands, pick, opt.keep_pruned, &selected);
-		{
-			/* Another build thread may already have linked itself into cur's
-			   list (it found cur through a layer above): keep those links,
-			   shrinking with the heuristic when the list overflows, or that
-			   element could lose its only way in. */
-			std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
-			linklistsizeint *ll_cur = get_linklist_at_level(cur, level);
-			tableint *cur_links = reinterpret_cast<tableint *>(ll_cur + 1);
-			size_t existing = getListCount(ll_cur);
-			if (existing == 0) {
-				for (size_t i = 0; i < selected.size(); i++)
-					cur_links[i] = selected[i].second;
-				setListCount(ll_cur, static_cast<unsigned short>(selected.size()));
-			} else {
-				others.assign(selected.begin(), selected.end());
-				for (size_t j = 0; j < existing; j++) {
-					tableint e = cur_links[j];
-					bool dup = e == cur;
-					for (const DistPair &o : others)
-						dup = dup || o.second == e;
-					if (!dup)
-						others.emplace_back(fstdistfunc_(getDataByInternalId(e), getDataByInternalId(cur), dist_func_param_),
-											e);
-				}
-				std::sort(others.begin(), others.end());
-				if (others.size() > capacity)
-					SelectNeighbors(others, capacity, opt.keep_pruned, &shrunk);
-				else
-					shrunk.assign(others.begin(), others.end());
-				for (size_t i = 0; i < shrunk.size(); i++)
-					cur_links[i] = shrunk[i].second;
-				setListCount(ll_cur, static_cast<unsigned short>(shrunk.size()));
-			}
-		}
+		tableint twin = level == 0 ? FindTwin(cur, cands) : cur;
+		if (twin != cur)
+			JoinRing(cur, twin, selected, opt);
+		else
+			WriteOwnList(cur, level, cur, selected, opt);
+		for (const DistPair &s : selected)
+			if (s.second != twin)
+				AddBackLink(s.second, cur, s.first, level, opt);
+	}
 
-		for (const DistPair &s : selected) {
-			tableint n = s.second;
-			std::lock_guard<std::mutex> lock(link_list_locks_[n]);
-			linklistsizeint *ll = get_linklist_at_level(n, level);
-			size_t sz = getListCount(ll);
-			tableint *links = reinterpret_cast<tableint *>(ll + 1);
-			if (sz < capacity) {
-				links[sz] = cur;
-				setListCount(ll, static_cast<unsigned short>(sz + 1));
-				continue;
-			}
-			others.clear();
-			others.emplace_back(s.first, cur);
-			for (size_t j = 0; j < sz; j++)
-				others.emplace_back(fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(n), dist_func_param_),
-									links[j]);
-			std::sort(others.begin(), others.end());
-			SelectNeighbors(others, capacity, opt.keep_pruned, &shrunk);
-			for (size_t j = 0; j < shrunk.size(); j++)
-				links[j] = shrunk[j].second;
-			setListCount(ll, static_cast<unsigned short>(shrunk.size()));
+	// FindTwin returns the nearest candidate whose vector equals cur's, or
+	// cur when there is none.
+	tableint FindTwin(tableint cur, const std::vector<DistPair> &cands) const {
+		for (const DistPair &c : cands)
+			if (c.second != cur && memcmp(getDataByInternalId(c.second), getDataByInternalId(cur), data_size_) == 0)
+				return c.second;
+		return cur;
+	}
+
+	// JoinRing puts cur, an exact copy of twin, into twin's copy ring right
+	// after twin (a ring of the two when twin has none) and writes cur's
+	// list. twin's lock is held throughout, so copies joining one twin at
+	// once queue; cur's lock is taken inside it, and no thread holds cur's
+	// lock waiting for another, as cur is not reachable on layer 0 yet.
+	void JoinRing(tableint cur, tableint twin, const std::vector<DistPair> &selected, const HnswBuildOptions &opt) {
+		std::lock_guard<std::mutex> lock(link_list_locks_[twin]);
+		linklistsizeint *ll = get_linklist0(twin);
+		tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		bool ringed = HasRing(ll);
+		WriteOwnList(cur, 0, ringed ? links[0] : twin, selected, opt);
+		if (ringed) {
+			links[0] = cur;
+			return;
 		}
+		std::vector<DistPair> rest;
+		for (size_t j = 0; j < getListCount(ll); j++)
+			rest.emplace_back(
+				fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(twin), dist_func_param_), links[j]);
+		std::sort(rest.begin(), rest.end());
+		StoreList(twin, 0, cur, rest, opt);
+	}
+
+	// WriteOwnList writes cur's list on level: its ring successor first
+	// (when ring is not cur), then selected and the links other build
+	// threads already added to it (it was found through a layer above;
+	// dropping them could leave that element without a way in).
+	void WriteOwnList(tableint cur, int level, tableint ring, const std::vector<DistPair> &selected,
+					  const HnswBuildOptions &opt) {
+		std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
+		linklistsizeint *ll = get_linklist_at_level(cur, level);
+		const tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		std::vector<DistPair> entries;
+		for (const DistPair &s : selected)
+			if (s.second != ring)
+				entries.push_back(s);
+		size_t listed = entries.size();
+		for (size_t j = 0; j < getListCount(ll); j++) {
+			tableint e = links[j];
+			bool dup = e == cur || e == ring;
+			for (size_t i = 0; i < listed && !dup; i++)
+				dup = entries[i].second == e;
+			if (!dup)
+				entries.emplace_back(fstdistfunc_(getDataByInternalId(e), getDataByInternalId(cur), dist_func_param_),
+									 e);
+		}
+		if (entries.size() > listed)
+			std::sort(entries.begin(), entries.end());
+		StoreList(cur, level, ring, entries, opt);
+	}
+
+	// AddBackLink adds cur (at score d) to n's list on level, shrinking a
+	// full list with the heuristic; n's ring successor stays first.
+	void AddBackLink(tableint n, tableint cur, float d, int level, const HnswBuildOptions &opt) {
+		std::lock_guard<std::mutex> lock(link_list_locks_[n]);
+		linklistsizeint *ll = get_linklist_at_level(n, level);
+		size_t sz = getListCount(ll);
+		tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		if (sz < (level ? maxM_ : maxM0_)) {
+			links[sz] = cur;
+			setListCount(ll, static_cast<unsigned short>(sz + 1));
+			return;
+		}
+		bool ringed = level == 0 && HasRing(ll);
+		std::vector<DistPair> others;
+		others.emplace_back(d, cur);
+		for (size_t j = ringed; j < sz; j++)
+			others.emplace_back(fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(n), dist_func_param_),
+								links[j]);
+		std::sort(others.begin(), others.end());
+		StoreList(n, level, ringed ? links[0] : n, others, opt);
+	}
+
+	// StoreList writes owner's list on level: ring first when it is not
+	// owner (the copy-ring successor, flagged), then entries (sorted by
+	// score to owner), shrunk with the heuristic to what fits.
+	void StoreList(tableint owner, int level, tableint ring, const std::vector<DistPair> &entries,
+				   const HnswBuildOptions &opt) {
+		linklistsizeint *ll = get_linklist_at_level(owner, level);
+		tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		size_t room = (level ? maxM_ : maxM0_) - (ring != owner);
+		std::vector<DistPair> shrunk;
+		if (entries.size() > room)
+			SelectNeighbors(entries, room, opt.keep_pruned, &shrunk);
+		const std::vector<DistPair> &kept = entries.size() > room ? shrunk : entries;
+		size_t n = 0;
+		if (ring != owner)
+			links[n++] = ring;
+		for (const DistPair &e : kept)
+			links[n++] = e.second;
+		setListCount(ll, static_cast<unsigned short>(n));
+		SetRing(ll, ring != owner);
 	}
 
 	// BeginBatch marks elements base .. base + n - 1 as not yet linked;
@@ -304,7 +372,8 @@ public:
 			linklistsizeint *own = get_linklist0(static_cast<tableint>(id));
 			size_t own_sz = getListCount(own);
 			tableint *own_links = reinterpret_cast<tableint *>(own + 1);
-			if (own_sz == 0)
+			/* an element on a copy ring is linked from its ring predecessor */
+			if (own_sz == 0 || HasRing(own))
 				continue;
 			bool linked_back = false;
 			for (size_t j = 0; j < std::min(own_sz, kRepairNear) && !linked_back; j++) {
@@ -328,7 +397,7 @@ public:
 			}
 			size_t victim = sz;
 			float worst = -1.0f;
-			for (size_t j = 0; j < sz; j++) {
+			for (size_t j = HasRing(ll); j < sz; j++) {
 				if (in[links[j]] < 2)
 					continue;
 				float d = fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(nb), dist_func_param_);

@@ -43,6 +43,13 @@ using MaxHeap = std::priority_queue<DistPair>;
 // kInitialCapacity is the element capacity of a new HNSW index.
 constexpr size_t kInitialCapacity = 1024;
 
+// kRingFlagByte is the byte of a layer-0 list header that is 1 when the
+// list's first link is the element's successor on its copy ring (every
+// exact copy of a vector links to the next, so reaching one reaches all).
+// hnswlib keeps the count in bytes 0-1 and its delete mark (never set here)
+// in byte 2; byte 3 it never reads.
+constexpr size_t kRingFlagByte = 3;
+
 // DistanceFor returns the distance function of a metric (our SIMD kernels;
 // cosine expects rows normalized at add and at query).
 DistFunc DistanceFor(Metric metric) noexcept;
