@@ -17,9 +17,14 @@
 #      against the new primary and started as its (synchronous) standby; it
 #      catches up, answers k-NN queries as the new primary does, and
 #      vecdb_verify passes on it (read-only, on the hot standby).
-#   3. (skipped for now: the compaction is not yet caught running) The new
-#      primary is killed in the middle of a vecdb_compact (inserts going on
-#      too) and the original node is promoted again: the same checks.
+#   3. The new primary is killed in the middle of a full vecdb_compact of
+#      table c (12,600 rows, caught while it adds rows to the new segment;
+#      inserts into t and into c go on too) and the original node is
+#      promoted again: every acknowledged row of t and c is there; every row
+#      of c is found by an index search for its own vector, a full index scan
+#      returns each row once, vecdb_verify passes, before and after a
+#      vecdb_compact that completes on the promoted node; new rows of c are
+#      found; then the checks of 1.
 #
 # Vectors are pseudo-random, vec(i, d) uniform in [0, 1)^d, as in TAP 012.
 use strict;
@@ -124,31 +129,39 @@ sub recalls
 	return [ recall($node, 't', 16, 40), recall($node, 't', 16, 100, 'cat = 3'), recall($node, 'r', 32, 10) ];
 }
 
-# check_table: every row of $tab is found by an index search for its own vector, a full index scan returns each heap
-# row once, vecdb_verify passes.
+# check_table: every row of $tab is found by an index search for its own
+# vector (ties allowed: its id is among the first $ties + 2 answers, $ties the
+# most rows a sequential scan finds sharing one vector), a full index scan
+# returns each heap row once (the same count and id sum as a sequential
+# scan), vecdb_verify passes.
 sub check_table
 {
 	my ($node, $tab, $d, $what) = @_;
+	my ($heap, $idsum, $ties) = split /\|/, $node->safe_psql('postgres', qq{SET enable_indexscan = off; SET enable_bitmapscan = off;
+		SELECT count(*), coalesce(sum(id), 0), coalesce(max(n), 0) FROM (SELECT id, count(*) OVER (PARTITION BY v) n FROM $tab) s});
+	my $k = $ties + 2;
 	my $miss = $node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 400;
 		SELECT count(*) || ' ' || coalesce(string_agg(a.id::text, ',') FILTER (WHERE rn <= 10), '')
 		FROM (SELECT id, row_number() OVER (ORDER BY id) rn FROM $tab w
-		      WHERE id IS DISTINCT FROM (SELECT b.id FROM $tab b ORDER BY b.v <-> w.v LIMIT 1)) a});
-	is($miss, '0 ', "$what: every row of $tab is found by an index search for its own vector");
-	my $full = $node->safe_psql('postgres', qq{SET enable_indexscan = off; SET enable_bitmapscan = off;
-		SELECT count(*) FROM $tab; RESET enable_indexscan; RESET enable_bitmapscan; SET enable_seqscan = off;
-		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM $tab ORDER BY v <-> vec(0, $d) LIMIT 100000000) s});
-	my ($heap, $scan) = split /\n/, $full;
-	is($scan, "$heap $heap", "$what: a full index scan of $tab returns each of its $heap rows once (no id twice)");
+		      WHERE w.id NOT IN (SELECT b.id FROM $tab b ORDER BY b.v <-> w.v LIMIT $k)) a});
+	is($miss, '0 ', "$what: every row of $tab is found by an index search for its own vector (within the first $k)");
+	my $scan = $node->safe_psql('postgres', qq{SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || coalesce(sum(id), 0)
+		FROM (SELECT id FROM $tab ORDER BY v <-> vec(0, $d) LIMIT 100000000) s});
+	is($scan, "$heap $heap $idsum", "$what: a full index scan of $tab returns each of its $heap rows once (no id twice)");
 	is($node->safe_psql('postgres', "SELECT vecdb_verify('${tab}_idx')"), 't', "$what: vecdb_verify(${tab}_idx) passes");
 }
 
 # start_inserts runs psql in the background on $node: committed batches of 10
-# rows into t from id $from, each followed by "\echo ack <last id>", which
-# psql only prints once the INSERT (autocommit: its commit, synchronously
-# replicated) returned; every 5th batch also searches.
+# rows into $tab (t unless given; columns id, cat, v vector(16)) from id $from
+# (with $pause, sleeping that many seconds after each batch), each followed
+# by "\echo ack <last id>", which psql only prints once the INSERT
+# (autocommit: its commit, synchronously replicated) returned; every 5th
+# batch also searches.
 sub start_inserts
 {
-	my ($node, $name, $from) = @_;
+	my ($node, $name, $from, $tab, $pause) = @_;
+	$tab //= 't';
 	my $script = "$tmp/$name.sql";
 	open my $fh, '>', $script or die "$script: $!";
 	print $fh "SET enable_seqscan = off;\n";
@@ -156,8 +169,9 @@ sub start_inserts
 	{
 		my $lo = $from + $b * 10;
 		my $hi = $lo + 9;
-		print $fh "INSERT INTO t SELECT i, i % 10, vec(i, 16) FROM generate_series($lo, $hi) i;\n\\echo ack $hi\n";
-		print $fh "SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> vec($hi, 16) LIMIT 5) s;\n" if $b % 5 == 0;
+		print $fh "INSERT INTO $tab SELECT i, i % 10, vec(i, 16) FROM generate_series($lo, $hi) i;\n\\echo ack $hi\n";
+		print $fh "SELECT count(*) FROM (SELECT id FROM $tab ORDER BY v <-> vec($hi, 16) LIMIT 5) s;\n" if $b % 5 == 0;
+		print $fh "SELECT pg_sleep($pause);\n" if $pause;
 	}
 	close $fh;
 	my ($out, $err) = ("$tmp/$name.out", "$tmp/$name.err");
@@ -264,7 +278,7 @@ sub after_failover
 		$acked - $from + 1, "$what: every acknowledged row is in the table");
 	is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 400;
 			SELECT count(*) FROM generate_series($from, $acked) i
-			WHERE i IS DISTINCT FROM (SELECT id FROM t ORDER BY v <-> vec(i, 16) LIMIT 1)}),
+			WHERE i NOT IN (SELECT id FROM t ORDER BY v <-> vec(i, 16) LIMIT 3)}),
 		'0', "$what: every acknowledged id is found by an index search for its own vector");
 	note("$what: t has " . $node->safe_psql('postgres', "SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE id > $acked) || ' past the last acknowledged id' FROM t")
 		. '; t_idx: ' . $node->safe_psql('postgres',
@@ -288,7 +302,7 @@ sub after_failover
 		INSERT INTO t SELECT i, i % 10, vec(i, 16) FROM generate_series($base, $base + 599) i;
 		UPDATE t SET v = vec(id + 50000000, 16) WHERE id % 97 = 1;
 		DELETE FROM t WHERE id % 89 = 2;
-		INSERT INTO r VALUES (5000001, vec(5000001, 32));
+		INSERT INTO r VALUES ($base, vec($base, 32));
 	});
 	# true, or false when the seal worker (500 rows) sealed the new rows first
 	like($node->safe_psql('postgres', "SELECT vecdb_compact('t_idx')"), qr/^[tf]$/,
@@ -357,45 +371,78 @@ is($primary->safe_psql('postgres', "SELECT vecdb_verify('t_idx'), vecdb_verify('
 
 # ---- 3. kill the new primary during vecdb_compact; promote the old one ----
 
-SKIP:
-{
-# In its first runs the compaction below was never seen in
-# vecdb_seal_progress (it had finished, returning t, before the poll saw
-# it), so the kill came after it: to do, a compaction that is caught
-# running (see docs/high-availability.md).
-skip('round 3 (kill during vecdb_compact): the compaction is not yet caught running', 1);
-
-# a compaction that takes seconds: 3,000 rows of 32 dimensions, ef_construction 1000
+# c: a compaction that takes seconds (12,400 rows, ef_construction 400: the
+# engine reports rows_done per 5,000 rows added, so the first report comes
+# about a third of the way in). Its history leaves work for the compaction's
+# WAL-logged first steps: a merge onto the built segment retires its chains
+# (freed by the next compaction), and delete marks (VACUUM) make the full
+# compaction rebuild.
 $standby->safe_psql('postgres', q{
-	CREATE TABLE c (id int PRIMARY KEY, v vector(32));
-	INSERT INTO c SELECT i, vec(i, 32) FROM generate_series(1, 3000) i;
-	CREATE INDEX c_idx ON c USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
-	INSERT INTO c SELECT i, vec(i, 32) FROM generate_series(3001, 3400) i;
+	CREATE TABLE c (id int PRIMARY KEY, cat int, v vector(16));
+	INSERT INTO c SELECT i, i % 10, vec(i, 16) FROM generate_series(1, 12000) i;
+	CREATE INDEX c_idx ON c USING hnsw (v vector_l2_ops) WITH (ef_construction = 400);
+	INSERT INTO c SELECT i, i % 10, vec(i, 16) FROM generate_series(12001, 12400) i;
+});
+like($standby->safe_psql('postgres', "SELECT vecdb_compact('c_idx', false)"), qr/^[tf]$/,
+	'round 3: a merge of c\'s growing rows (or the seal worker\'s) retires chains');
+$standby->safe_psql('postgres', q{
 	DELETE FROM c WHERE id % 50 = 0;
+	VACUUM c;
+	INSERT INTO c SELECT i, i % 10, vec(i, 16) FROM generate_series(12401, 12600) i;
 });
 $standby->wait_for_catchup($primary, 'replay', $standby->lsn('insert'));
+my $before3 = recalls($standby);
+# The original node's own configuration (put back after pg_rewind) names the
+# node about to be killed as its synchronous standby: once promoted, its
+# commits would wait for it forever. Cleared now (a standby ignores it); in
+# production the failover manager or the operator does this.
+$primary->append_conf('postgresql.conf', "synchronous_standby_names = ''\n");
+$primary->reload;
 my $compact = IPC::Run::start(
 	[ 'psql', '-X', '-At', '-c', "SELECT vecdb_compact('c_idx')", '-d', $standby->connstr('postgres') ],
 	'<', \undef, '>', "$tmp/compact.out", '2>', "$tmp/compact.err");
-ok($standby->poll_query_until('postgres',
-		q{SELECT count(*) > 0 FROM vecdb_seal_progress WHERE state = 'compacting' AND rows_done > 0}),
-	'round 2: the compaction is adding rows');
-my $ins2 = start_inserts($standby, 'ins2', 1000001);
-ok(wait_acks($ins2, 100), 'round 2: inserts are acknowledged during the compaction');
-my $compacting = $standby->safe_psql('postgres', q{SELECT count(*) FROM vecdb_seal_progress WHERE state = 'compacting'});
+# inserts into t (acknowledged ids checked after the failover) and into c
+# (appended to its growing segment past the rows the compaction took)
+# (paced: a few hundred rows by the kill, which the checks then search)
+my $ins2 = start_inserts($standby, 'ins2', 1000001, 't', 0.05);
+my $ins3 = start_inserts($standby, 'ins3', 2000001, 'c', 0.05);
+# the kill comes once the compaction reported rows added (and 50 rows of t
+# were acknowledged), before it finished: polled, up to 3 minutes
+my $seen = '';
+my $deadline = time() + 180;
+while (time() < $deadline)
+{
+	$seen = $standby->safe_psql('postgres',
+		q{SELECT phase || ' ' || rows_done || ' of ' || rows_total FROM vecdb_seal_progress
+		  WHERE state = 'compacting' AND index = 'c_idx'::regclass AND rows_done > 0});
+	last if ($seen ne '' && last_ack($ins2) >= $ins2->{from} + 49) || -s "$tmp/compact.out";
+	usleep(20_000);
+}
+like($seen, qr/^(adding rows|writing segment|switching directory) \d+ of \d+$/,
+	"round 3: vecdb_compact(c_idx) is running ($seen)");
 $nkilled = crash_node($standby);
 $t_kill = time();
 $ins2->{h}->finish;
+$ins3->{h}->finish;
 $compact->finish;
-is($compacting, '1', 'round 2: the new primary was killed while vecdb_compact ran');
-is(slurp_file("$tmp/compact.out"), '', 'round 2: vecdb_compact did not return');
+note("round 3: killed the new primary ($nkilled children) during vecdb_compact(c_idx), after t id "
+	  . last_ack($ins2) . ' and c id ' . last_ack($ins3) . ' were acknowledged');
+is(slurp_file("$tmp/compact.out"), '', 'round 3: vecdb_compact(c_idx) did not return (killed while it ran)');
 my $t2 = promote_and_time($primary, $t_kill);
 diag(sprintf('failover (sync standby, during vecdb_compact): kill -9 to the first k-NN answer on the promoted node: %.2f s', $t2));
-check_table($primary, 'c', 32, 'round 2, c (killed compaction)');
-like($primary->safe_psql('postgres', "SELECT vecdb_compact('c_idx')"), qr/^[tf]$/, 'round 2: vecdb_compact(c_idx) completes on the promoted node');
-check_table($primary, 'c', 32, 'round 2, c after vecdb_compact');
-after_failover($primary, $ins2, 'round 2', $before2);
-}
+my $acked3 = last_ack($ins3);
+is($primary->safe_psql('postgres', "SELECT count(*) FROM c WHERE id BETWEEN 2000001 AND $acked3"),
+	$acked3 - 2000000, 'round 3: every acknowledged row of c is in the table');
+check_table($primary, 'c', 16, 'round 3, c (killed compaction)');
+like($primary->safe_psql('postgres', "SELECT vecdb_compact('c_idx')"), qr/^[tf]$/,
+	'round 3: vecdb_compact(c_idx) completes on the promoted node');
+check_table($primary, 'c', 16, 'round 3, c after vecdb_compact');
+$primary->safe_psql('postgres', 'INSERT INTO c SELECT i, i % 10, vec(i, 16) FROM generate_series(3000001, 3000100) i');
+is($primary->safe_psql('postgres', q{SET enable_seqscan = off;
+		SELECT count(*) FROM generate_series(3000001, 3000100) i
+		WHERE i NOT IN (SELECT id FROM c ORDER BY v <-> vec(i, 16) LIMIT 3)}),
+	'0', 'round 3: rows inserted into c on the promoted node are found');
+after_failover($primary, $ins2, 'round 3', $before3);
 
 $primary->stop;
 $standby->stop;
