@@ -128,6 +128,7 @@ log "client-library tests (test/clients)"
 vecdb_pg_start "$DATADIR" "$PORT" "$WORK" "-c shared_preload_libraries=vecdb"
 set +e
 bash test/clients/run.sh "$WORK" "$PORT" 2>&1 | tee "$WORK/clients.log"
+k_rc=${PIPESTATUS[0]}
 set -e
 vecdb_pg_stop "$DATADIR"
 k_line=$(grep -E '^clients: [0-9]+ checks passed, [0-9]+ failed' "$WORK/clients.log" | tail -n 1 || true)
@@ -135,8 +136,10 @@ k_passed=$(sed -nE 's/^clients: ([0-9]+) checks passed, ([0-9]+) failed.*/\1/p' 
 k_failed=$(sed -nE 's/^clients: ([0-9]+) checks passed, ([0-9]+) failed.*/\2/p' <<<"$k_line")
 k_passed=${k_passed:-0}
 k_failed=${k_failed:-1}
+k_line=${k_line:-clients: $k_passed checks passed, $k_failed failed (no summary line)}
+if [ "$k_rc" -ne 0 ] && [ "$k_failed" -eq 0 ]; then k_failed=1; k_line="$k_line (test/clients/run.sh exited with $k_rc)"; fi
 passed=$((passed + k_passed)); failed=$((failed + k_failed))
-suite_lines+=("${k_line:-clients: $k_passed checks passed, $k_failed failed (no summary line)}")
+suite_lines+=("$k_line")
 
 # TAP tests (crash, restart, replication), when there are any.
 if compgen -G "test/t/*.pl" >/dev/null; then
