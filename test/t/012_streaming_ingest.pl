@@ -412,7 +412,7 @@ check_table('r', 16, 'race');
 
 # crash_during_seal starts a session that inserts into t (acknowledging
 # each row), waits for the seal job that the caller's insert queued, kills
-# the whole server 0.3 s into it, restarts it; returns the acknowledged ids
+# the whole server once the job adds rows, restarts it; returns the acknowledged ids
 # and whether the job was still running when the server was killed.
 sub crash_during_seal
 {
@@ -430,7 +430,17 @@ sub crash_during_seal
 	my $job = wait_for_seal_job();
 	ok($job ne '', "$what: a seal job started");
 	my $t_job = time();
-	usleep(300_000);
+	# kill while the job adds rows to the new segment's graph (its longest
+	# phase), not after a fixed delay: on a fast or idle machine the whole
+	# seal can end within 0.3 s
+	my $deadline = time() + 30;
+	while (time() < $deadline)
+	{
+		last if sql(q{SELECT count(*) FROM vecdb_seal_progress WHERE state = 'running' AND phase = 'adding rows'}) ne '0';
+		last if $job eq '' || !alive($job);
+		usleep(2_000);
+	}
+	usleep(20_000);
 	my $onto = sql(q{SELECT coalesce(onto::text, 'unknown') FROM vecdb_seal_progress WHERE state = 'running'});
 	my $running = $job ne '' && alive($job);
 	my $n = crash_server();
