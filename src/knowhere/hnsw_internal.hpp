@@ -22,6 +22,7 @@
 #include "knowhere/hnsw_graph.hpp"
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/sq_codec.hpp"
 
 namespace vecdb::knowhere::hnsw {
 
@@ -148,6 +149,9 @@ public:
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	Status Serialize(ByteWriter &writer) const noexcept override;
+	// WriteSections writes the kind's sections (after the header), each
+	// vector replaced by its code when codec is not null (HNSW_SQ); may throw.
+	Status WriteSections(IndexStreamWriter &w, const SqCodec *codec) const;
 
 	// Load reads the sections after the meta section into this empty index.
 	Status Load(const HnswMeta &meta, IndexStreamReader &r);
@@ -187,13 +191,26 @@ struct HnswSections {
 	const char *upper = nullptr;
 };
 
+// HnswConfigOf checks an HNSW meta section against the header (of kind
+// expect) and the element layout for rows of row bytes; config gets kind HNSW.
+Status HnswConfigOf(const IndexHeader &h, const HnswMeta &m, IndexConfig *config, IndexKind expect,
+					uint64_t row) noexcept;
+// TakeSections points s at the HNSW sections under a view cursor, checked by
+// HnswConfigOf.
+Status TakeSections(ViewCursor &c, const IndexHeader &h, IndexKind expect, uint64_t row, HnswSections *s,
+					IndexConfig *config) noexcept;
+
 // HnswView is a read-only HNSW index over serialized bytes: the graph and
 // vectors stay in the bytes; it owns only the distance parameter and a pool
 // of visited lists (one of count entries per concurrently searching thread,
 // made on first use). Defined in hnsw_serialize.cpp.
 class HnswView final : public HnswSearcher {
 public:
-	HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s);
+	// dist and dist_param replace the metric's distance and the dim (HNSW_SQ's
+	// query-to-code distance and its codec); bytes may be empty when the
+	// sections live elsewhere (Serialize then has nothing to copy).
+	HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s, DistFunc dist = nullptr,
+			 const void *dist_param = nullptr);
 
 	// MemoryUsage counts the view and one visited list (what one searching
 	// thread makes; hnswlib's pool does not say how many it holds).
@@ -216,6 +233,7 @@ private:
 	HnswSections sections_;
 	DistFunc dist_;
 	mutable size_t dim_;  /* the distance parameter (hnswlib passes it as void *) */
+	const void *dist_param_;  /* &dim_, or the caller's */
 	mutable hnswlib::VisitedListPool visited_;
 };
 

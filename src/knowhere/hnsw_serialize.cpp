@@ -29,19 +29,22 @@ namespace {
 // with m >= 2 reaching it needs far more rows than an index can hold).
 constexpr int kMaxLevel = 48;
 
-// HnswConfigOf checks an HNSW meta section against the header and hnswlib's
-// element layout for its m and dim, and returns the index's config.
-Status HnswConfigOf(const IndexHeader &h, const HnswMeta &m, IndexConfig *config) noexcept {
+}  // namespace
+
+// HnswConfigOf checks an HNSW meta section against the header (of kind
+// expect) and hnswlib's element layout for its m and row bytes (dim floats,
+// or HNSW_SQ's code), and returns the graph's config (kind HNSW).
+Status HnswConfigOf(const IndexHeader &h, const HnswMeta &m, IndexConfig *config, IndexKind expect,
+					uint64_t row) noexcept {
 	config->kind = IndexKind::kHnsw;
 	config->metric = static_cast<Metric>(h.metric);
 	config->dim = h.dim;
 	config->m = static_cast<int>(std::min<uint32_t>(m.m, 1u << 20));
 	config->ef_construction = static_cast<int>(std::min<uint32_t>(m.ef_construction, 1u << 20));
 	config->seed = m.seed;
-	if (h.kind != static_cast<uint32_t>(IndexKind::kHnsw) || !ValidateConfig(*config).ok())
+	if (h.kind != static_cast<uint32_t>(expect) || !ValidateConfig(*config).ok())
 		return Status::Corrupt("hnsw build parameters out of range");
 	uint64_t links0 = sizeof(linklistsizeint) + 2 * uint64_t{m.m} * sizeof(tableint);
-	uint64_t row = static_cast<uint64_t>(h.dim) * sizeof(float);
 	if (m.count != static_cast<uint64_t>(h.count) || m.offset_data != links0 ||
 		m.per_element != links0 + row + sizeof(labeltype) ||
 		m.per_level != sizeof(linklistsizeint) + uint64_t{m.m} * sizeof(tableint) || (m.flags & ~kHnswIdentity) != 0)
@@ -57,6 +60,8 @@ Status HnswConfigOf(const IndexHeader &h, const HnswMeta &m, IndexConfig *config
 		return Status::Corrupt("hnsw entry point out of range");
 	return Status::Ok();
 }
+
+namespace {
 
 // CheckList checks one stored neighbour list of element id: length within
 // capacity, neighbours existing elements other than id.
@@ -79,8 +84,16 @@ Status CheckList(const char *ll, size_t capacity, size_t total, size_t id) noexc
 // Serialize writes the meta section, hnswlib's level-0 block as it is, the
 // labels, levels, upper-list offsets, the label order and the upper lists.
 Status HnswIndex::Serialize(ByteWriter &out) const noexcept {
-	static_assert(sizeof(int) == sizeof(int32_t), "element levels are stored as int32");
 	return Catching("serializing an HNSW index", [&]() -> Status {
+		return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) { return WriteSections(w, nullptr); });
+	});
+}
+
+// WriteSections writes the sections Serialize describes; with codec, each
+// element's vector is replaced by its code, element by element in chunks.
+Status HnswIndex::WriteSections(IndexStreamWriter &w, const SqCodec *codec) const {
+	static_assert(sizeof(int) == sizeof(int32_t), "element levels are stored as int32");
+	{
 		const GraphRef g = Ref();
 		size_t n = g.count;
 		HnswMeta meta{};
@@ -91,7 +104,9 @@ Status HnswIndex::Serialize(ByteWriter &out) const noexcept {
 		meta.flags = span_.identity ? kHnswIdentity : 0;
 		meta.entry = n == 0 ? -1 : static_cast<int64_t>(g.entry);
 		meta.count = n;
-		meta.per_element = g.per_element;
+		size_t row = RowBytes(config_.metric, config_.dim);
+		size_t code = codec != nullptr ? codec->code_bytes() : row;
+		meta.per_element = g.per_element - row + code;
 		meta.offset_data = g.offset_data;
 		meta.per_level = g.per_level;
 		meta.min_label = n == 0 ? 0 : span_.min_label;
@@ -105,9 +120,27 @@ Status HnswIndex::Serialize(ByteWriter &out) const noexcept {
 		for (size_t i = 0; i < n; i++)
 			by_label[i] = static_cast<uint32_t>(i);
 		std::sort(by_label.begin(), by_label.end(), [&](uint32_t a, uint32_t b) { return labels_[a] < labels_[b]; });
-		return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) -> Status {
+		{
 			VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
-			VECDB_RETURN_IF_ERROR(w.Section(g.level0, n * g.per_element));
+			if (codec == nullptr) {
+				VECDB_RETURN_IF_ERROR(w.Section(g.level0, n * g.per_element));
+			} else {
+				constexpr size_t kChunk = 1024;
+				size_t per = static_cast<size_t>(meta.per_element);
+				std::vector<uint8_t> buf(kChunk * per);
+				VECDB_RETURN_IF_ERROR(w.Align());
+				for (size_t i = 0; i < n; i += kChunk) {
+					size_t c = std::min(kChunk, n - i);
+					for (size_t j = 0; j < c; j++) {
+						const char *src = g.level0 + (i + j) * g.per_element;
+						uint8_t *dst = buf.data() + j * per;
+						std::memcpy(dst, src, g.offset_data);
+						codec->Encode(reinterpret_cast<const float *>(src + g.offset_data), dst + g.offset_data);
+						std::memcpy(dst + g.offset_data + code, src + g.offset_data + row, g.per_element - g.offset_data - row);
+					}
+					VECDB_RETURN_IF_ERROR(w.Write(buf.data(), c * per));
+				}
+			}
 			VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), n * sizeof(int64_t)));
 			VECDB_RETURN_IF_ERROR(w.Section(g.levels, n * sizeof(int32_t)));
 			VECDB_RETURN_IF_ERROR(w.Section(offsets.data(), n * sizeof(uint64_t)));
@@ -117,8 +150,8 @@ Status HnswIndex::Serialize(ByteWriter &out) const noexcept {
 				if (g.levels[i] > 0)
 					VECDB_RETURN_IF_ERROR(w.Write(g.upper_ptrs[i], static_cast<size_t>(g.levels[i]) * g.per_level));
 			return Status::Ok();
-		});
-	});
+		}
+	}
 }
 
 // Load reads the sections (the level-0 block straight into the graph's,
@@ -200,13 +233,30 @@ Status HnswIndex::Load(const HnswMeta &meta, IndexStreamReader &r) {
 	return Status::Ok();
 }
 
+// TakeSections points s at the HNSW sections under the cursor and checks
+// them as HnswConfigOf does.
+Status TakeSections(ViewCursor &c, const IndexHeader &h, IndexKind expect, uint64_t row, HnswSections *s,
+					IndexConfig *config) noexcept {
+	VECDB_RETURN_IF_ERROR(c.TakeCopy(&s->meta));
+	VECDB_RETURN_IF_ERROR(HnswConfigOf(h, s->meta, config, expect, row));
+	uint64_t n = s->meta.count;
+	VECDB_RETURN_IF_ERROR(c.Take(n * s->meta.per_element, &s->level0));
+	VECDB_RETURN_IF_ERROR(c.Take(n, &s->labels));
+	VECDB_RETURN_IF_ERROR(c.Take(n, &s->levels));
+	VECDB_RETURN_IF_ERROR(c.Take(n, &s->upper_offsets));
+	VECDB_RETURN_IF_ERROR(c.Take(n, &s->by_label));
+	return c.Take(s->meta.upper_bytes, &s->upper);
+}
+
 // HnswView takes the label span from the meta section.
-HnswView::HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s)
+HnswView::HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s, DistFunc dist,
+				   const void *dist_param)
 	: HnswSearcher(config, HnswBuildOptions()),
 	  bytes_(bytes),
 	  sections_(s),
-	  dist_(DistanceFor(config.metric)),
+	  dist_(dist != nullptr ? dist : DistanceFor(config.metric)),
 	  dim_(static_cast<size_t>(config.dim)),
+	  dist_param_(dist != nullptr ? dist_param : &dim_),
 	  visited_(0, static_cast<int>(s.meta.count)) {
 	span_.identity = (s.meta.flags & kHnswIdentity) != 0;
 	span_.min_label = s.meta.min_label;
@@ -231,7 +281,7 @@ GraphRef HnswView::Ref() const noexcept {
 	r.max_level = m.max_level;
 	r.entry = m.count > 0 ? static_cast<tableint>(m.entry) : 0;
 	r.dist = dist_;
-	r.dist_param = &dim_;
+	r.dist_param = const_cast<void *>(dist_param_);
 	r.labels = sections_.labels;
 	r.visited = &visited_;
 	return r;
@@ -275,7 +325,8 @@ Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, IndexS
 		if (!s.ok())
 			return s;
 		IndexConfig config;
-		s = hnsw::HnswConfigOf(header, meta, &config);
+		s = hnsw::HnswConfigOf(header, meta, &config, IndexKind::kHnsw,
+							   static_cast<uint64_t>(header.dim) * sizeof(float));
 		if (!s.ok())
 			return s;
 		auto index = std::make_unique<hnsw::HnswIndex>(
@@ -297,15 +348,9 @@ Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept 
 		ViewCursor c(bytes);
 		hnsw::HnswSections s;
 		IndexConfig config;
-		VECDB_RETURN_IF_ERROR(c.TakeCopy(&s.meta));
-		VECDB_RETURN_IF_ERROR(hnsw::HnswConfigOf(bytes.header, s.meta, &config));
-		uint64_t n = s.meta.count;
-		VECDB_RETURN_IF_ERROR(c.Take(n * s.meta.per_element, &s.level0));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &s.labels));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &s.levels));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &s.upper_offsets));
-		VECDB_RETURN_IF_ERROR(c.Take(n, &s.by_label));
-		VECDB_RETURN_IF_ERROR(c.Take(s.meta.upper_bytes, &s.upper));
+		VECDB_RETURN_IF_ERROR(hnsw::TakeSections(c, bytes.header, IndexKind::kHnsw,
+												 static_cast<uint64_t>(bytes.header.dim) * sizeof(float), &s,
+												 &config));
 		VECDB_RETURN_IF_ERROR(c.Done());
 		return std::unique_ptr<Index>(std::make_unique<hnsw::HnswView>(bytes, config, s));
 	});

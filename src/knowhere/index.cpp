@@ -41,6 +41,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
+		case IndexKind::kHnswSq:
 			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine;
 		case IndexKind::kBinFlat:
 			return metric == Metric::kHamming || metric == Metric::kJaccard;
@@ -53,7 +54,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 }
 
 // KnownKind reports whether v is an IndexKind value.
-bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 10; }
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 11; }
 
 // ExternalKind holds the factory and loader of a kind built outside this
 // library (RegisterExternalKind).
@@ -144,6 +145,9 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 	if (c.kind == IndexKind::kIvfPq && c.dim % c.pq_m != 0)
 		return Status::InvalidArgument("pq_m (" + std::to_string(c.pq_m) + ") must divide the dimensions (" +
 									   std::to_string(c.dim) + ")");
+	if (c.kind == IndexKind::kHnswSq && c.nbits != 4 && c.nbits != 8)
+		return Status::InvalidArgument("HNSW_SQ codes have 4 or 8 bits per dimension, not " +
+									   std::to_string(c.nbits));
 	return Status::Ok();
 }
 
@@ -163,7 +167,8 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 // measured nprobe (8, 16, 32 of 316 lists).
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params, size_t rows) noexcept {
 	switch (config.kind) {
-		case IndexKind::kHnsw: {
+		case IndexKind::kHnsw:
+		case IndexKind::kHnswSq: {
 			double n = static_cast<double>(rows == 0 ? kHnswSwitchRows : rows);
 			double ef = std::max(1, params.ef_search);
 			return std::min(1.0, kHnswSwitchScale * std::cbrt(ef) / std::sqrt(n));
@@ -246,6 +251,7 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 		case IndexKind::kBinIvf:
 			return EstimateIvfMemory(config, n);
 		case IndexKind::kHnsw:
+		case IndexKind::kHnswSq: /* built over floats; its stored form is smaller */
 			return EstimateHnswMemory(config, n);
 		case IndexKind::kSparseInverted: /* depends on the non-zeros: EstimateSparseMemory */
 			return 0;
@@ -269,6 +275,8 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 			return NewIvfIndex(config);
 		case IndexKind::kHnsw:
 			return NewHnswIndex(config);
+		case IndexKind::kHnswSq:
+			return NewHnswSqIndex(config);
 		case IndexKind::kGrowing:
 			return NewGrowingIndex(config);
 		case IndexKind::kSparseInverted:
@@ -306,6 +314,9 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 			break;
 		case IndexKind::kHnsw:
 			index = LoadHnswIndex(h, r);
+			break;
+		case IndexKind::kHnswSq:
+			index = LoadHnswSqIndex(h, r);
 			break;
 		case IndexKind::kGpuFlat: {
 			ExternalKind *e = FindExternalKind(IndexKind::kGpuFlat);
@@ -352,6 +363,8 @@ Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bo
 			return OpenIvfView(bytes);
 		case IndexKind::kHnsw:
 			return OpenHnswView(bytes);
+		case IndexKind::kHnswSq:
+			return OpenHnswSqView(bytes);
 		case IndexKind::kGpuFlat:
 			return Status::NotSupported("GPU_FLAT has no view over host bytes");
 		case IndexKind::kGrowing:

@@ -27,6 +27,7 @@ enum class IndexKind : uint32_t {
 	kGpuFlat = 8,  /* exact float32 search on a CUDA device (src/gpu, registered at run time) */
 	kGrowing = 9,  /* in memory only, never serialized: a growing segment's rows (growing_index.hpp) */
 	kSparseInverted = 10,  /* sparse rows, inverted lists: a SparseIndex (sparse_index.hpp), not an Index */
+	kHnswSq = 11,  /* HNSW whose stored form keeps 4- or 8-bit codes; full rows apart (hnsw_sq.cpp) */
 };
 
 // Metric names a distance. Values are stored in serialized indexes.
@@ -77,7 +78,7 @@ struct IndexConfig {
 	int ef_construction = 64;  /* HNSW: candidate list size while building */
 	int nlist = 100;           /* IVF: number of lists (k-means centroids) */
 	int pq_m = 8;              /* IVF_PQ: sub-quantizers; dim must be a multiple */
-	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code */
+	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code; HNSW_SQ: bits per dimension (4 or 8) */
 	int threads = 1;           /* build threads (HNSW inserts, FAISS training and adds) */
 	uint64_t seed = 42;        /* k-means and level generation */
 	TrainDevice train_device = TrainDevice::kAuto;  /* float IVF kinds: where k-means runs; the
@@ -97,7 +98,8 @@ using ProgressCallback = void (*)(void *arg, uint64_t done, uint64_t total) noex
 struct SearchParams {
 	int ef_search = 40;          /* HNSW: candidate list size */
 	int nprobe = 1;              /* IVF: lists probed */
-	int rerank = 0;              /* IVF_PQ/IVF_SQ8: exactly re-rank k * rerank candidates (0: off) */
+	int rerank = 0;              /* IVF_PQ/IVF_SQ8: exactly re-rank k * rerank candidates (0: off);
+									HNSW_SQ: re-rank batch * rerank candidates (0: its default) */
 	int threads = 1;             /* search threads for batches of queries */
 	double brute_force_ratio = -1;  /* allowed/total below which a filtered search is exact;
 									   < 0: the measured default, DefaultBruteForceRatio */
@@ -126,6 +128,20 @@ public:
 	// Next appends up to max_batch neighbours to out; appending none means
 	// the iterator is exhausted.
 	virtual Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept = 0;
+};
+
+// RowSource reads the full-precision rows of an index that keeps them apart
+// from its own memory (KeepsRowsApart): the PostgreSQL side reads them from
+// index pages. Rows are addressed by their position in the index's stored
+// order (what SerializeRows wrote) and come back prepared (normalized under
+// cosine), dim floats each. Read may be called from searches on several
+// threads at once only if the source says so; the PostgreSQL side searches
+// on one thread.
+class RowSource {
+public:
+	virtual ~RowSource() = default;
+	// Read writes rows ids[0 .. n-1] to out, row i at out + i * dim.
+	virtual Status Read(const uint64_t *ids, size_t n, float *out) const noexcept = 0;
 };
 
 // Index is the interface of every index kind. Vectors are float32 rows of
@@ -197,6 +213,23 @@ public:
 	// Serialize writes the index in the common framing (serialize.hpp: header,
 	// the kind's 64-byte aligned sections, trailer with checksum).
 	virtual Status Serialize(ByteWriter &writer) const noexcept = 0;
+
+	// KeepsRowsApart reports whether the stored form (Serialize) holds only
+	// compact codes, the full rows being written apart by SerializeRows and
+	// read back through a RowSource (SetRowSource) to re-rank, Reconstruct
+	// and RangeSearch. Only HNSW_SQ does.
+	virtual bool KeepsRowsApart() const noexcept { return false; }
+	// SerializeRows writes the prepared rows, dim floats each, in the order a
+	// RowSource addresses them (NotSupported unless KeepsRowsApart).
+	virtual Status SerializeRows(ByteWriter &) const noexcept {
+		return Status::NotSupported("this index kind keeps its rows itself");
+	}
+	// SetRowSource gives a loaded index its rows (nullptr: none; searches then
+	// return code distances, not re-ranked). The source must outlive the
+	// index's searches and iterators.
+	virtual Status SetRowSource(const RowSource *) noexcept {
+		return Status::NotSupported("this index kind keeps its rows itself");
+	}
 
 	// DropBelow removes the rows labelled below first and relabels the rest
 	// label - first, in place (no row is re-assigned or re-inserted). Kinds

@@ -52,6 +52,13 @@ Expected<std::unique_ptr<Index>> LoadHnswIndex(const IndexHeader &header, IndexS
 // OpenHnswView opens an HNSW view over framed bytes.
 Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &bytes) noexcept;
 
+// NewHnswSqIndex makes an empty HNSW_SQ index (built over floats, stored as
+// codes); LoadHnswSqIndex reads its stored form into memory it owns;
+// OpenHnswSqView opens a view over framed bytes (hnsw_sq.cpp).
+Expected<std::unique_ptr<Index>> NewHnswSqIndex(const IndexConfig &config) noexcept;
+Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &header, IndexStreamReader &reader) noexcept;
+Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &bytes) noexcept;
+
 // ExternalKindFactory and ExternalKindLoader construct and load an index kind
 // that lives outside this library (GPU_FLAT in src/gpu, which this library
 // must not depend on). RegisterExternalKind installs them for kind (nullptr

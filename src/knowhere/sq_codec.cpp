@@ -1,0 +1,148 @@
+// sq_codec.cpp implements the scalar quantizer (sq_codec.hpp): ranges,
+// encoding, decoding, and the portable query-to-code distances; the AVX2
+// kernels are in sq_codec_avx2.cpp and are picked when the CPU has them.
+#include "knowhere/sq_codec.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "knowhere/distance.hpp"
+
+namespace vecdb::knowhere {
+
+namespace {
+
+// Levels returns the highest code of bits (15 or 255).
+inline float Levels(int bits) noexcept {
+	return static_cast<float>((1u << bits) - 1);
+}
+
+// CodeAt returns dimension d's code.
+inline unsigned CodeAt(const uint8_t *code, int bits, size_t d) noexcept {
+	if (bits == 8)
+		return code[d];
+	size_t block = d / 16, pos = d % 16;
+	uint8_t b = code[block * 8 + pos % 8];
+	return pos < 8 ? (b & 15u) : (b >> 4);
+}
+
+// ScalarL2 and ScalarIp are the portable distances (any bits).
+float ScalarL2(const void *query, const void *code, const void *codec) noexcept {
+	const SqCodec &c = *static_cast<const SqCodec *>(codec);
+	const float *q = static_cast<const float *>(query);
+	const uint8_t *x = static_cast<const uint8_t *>(code);
+	float sum = 0;
+	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++) {
+		float diff = q[d] - (c.lo()[d] + static_cast<float>(CodeAt(x, c.bits(), d)) * c.step()[d]);
+		sum += diff * diff;
+	}
+	return sum;
+}
+
+float ScalarIp(const void *query, const void *code, const void *codec) noexcept {
+	const SqCodec &c = *static_cast<const SqCodec *>(codec);
+	const float *q = static_cast<const float *>(query);
+	const uint8_t *x = static_cast<const uint8_t *>(code);
+	float sum = 0;
+	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++)
+		sum += q[d] * (c.lo()[d] + static_cast<float>(CodeAt(x, c.bits(), d)) * c.step()[d]);
+	return -sum;
+}
+
+// Cosine wraps an inner-product kernel: 1 - inner product, within [0, 2].
+template <SqDistFunc Ip>
+float Cosine(const void *query, const void *code, const void *codec) noexcept {
+	float d = 1.0f + Ip(query, code, codec);
+	return std::isnan(d) ? 2.0f : std::clamp(d, 0.0f, 2.0f);
+}
+
+}  // namespace
+
+SqCodec::SqCodec(int bits, int dim)
+	: bits_(bits),
+	  dim_(dim),
+	  lo_(static_cast<size_t>(dim), std::numeric_limits<float>::infinity()),
+	  step_(static_cast<size_t>(dim), 0.0f),
+	  hi_(static_cast<size_t>(dim), -std::numeric_limits<float>::infinity()) {}
+
+void SqCodec::Observe(const float *row) noexcept {
+	for (size_t d = 0; d < lo_.size(); d++) {
+		lo_[d] = std::min(lo_[d], row[d]);
+		hi_[d] = std::max(hi_[d], row[d]);
+	}
+}
+
+void SqCodec::Finish() noexcept {
+	float levels = Levels(bits_);
+	for (size_t d = 0; d < lo_.size(); d++) {
+		if (!(lo_[d] <= hi_[d])) { /* no row observed */
+			lo_[d] = 0;
+			hi_[d] = 0;
+		}
+		step_[d] = (hi_[d] - lo_[d]) / levels;
+		if (!std::isfinite(step_[d]))
+			step_[d] = 0;
+	}
+	hi_.clear();
+	hi_.shrink_to_fit();
+}
+
+void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
+	float levels = Levels(bits_);
+	size_t n = code_bytes();
+	std::fill(code, code + n, 0);
+	for (size_t d = 0; d < static_cast<size_t>(dim_); d++) {
+		float v = step_[d] > 0 ? std::nearbyint((row[d] - lo_[d]) / step_[d]) : 0.0f;
+		unsigned c = static_cast<unsigned>(std::clamp(std::isnan(v) ? 0.0f : v, 0.0f, levels));
+		if (bits_ == 8) {
+			code[d] = static_cast<uint8_t>(c);
+		} else {
+			size_t block = d / 16, pos = d % 16;
+			code[block * 8 + pos % 8] |= static_cast<uint8_t>(pos < 8 ? c : c << 4);
+		}
+	}
+}
+
+void SqCodec::Decode(const uint8_t *code, float *row) const noexcept {
+	for (size_t d = 0; d < static_cast<size_t>(dim_); d++)
+		row[d] = lo_[d] + static_cast<float>(CodeAt(code, bits_, d)) * step_[d];
+}
+
+bool SqCodec::Load(const SqMeta &meta, const float *lo, const float *step) {
+	if ((meta.bits != 4 && meta.bits != 8) || meta.dim == 0 ||
+		meta.code_bytes != SqCodeBytes(static_cast<int>(meta.bits), static_cast<int>(meta.dim)))
+		return false;
+	bits_ = static_cast<int>(meta.bits);
+	dim_ = static_cast<int>(meta.dim);
+	lo_.assign(lo, lo + meta.dim);
+	step_.assign(step, step + meta.dim);
+	for (size_t d = 0; d < lo_.size(); d++)
+		if (!std::isfinite(lo_[d]) || !std::isfinite(step_[d]) || step_[d] < 0 ||
+			!std::isfinite(lo_[d] + step_[d] * Levels(bits_)))
+			return false;
+	return true;
+}
+
+SqDistFunc SqDistanceFor(Metric metric, int bits) noexcept {
+	bool avx2 = BestSimdLevel() != SimdLevel::kScalar && ActiveSimdLevel() != SimdLevel::kScalar;
+	SqDistFunc l2 = ScalarL2, ip = ScalarIp;
+	if (avx2) {
+		l2 = bits == 4 ? sq_avx2::L2x4 : sq_avx2::L2x8;
+		ip = bits == 4 ? sq_avx2::Ipx4 : sq_avx2::Ipx8;
+	}
+	switch (metric) {
+		case Metric::kL2:
+			return l2;
+		case Metric::kInnerProduct:
+			return ip;
+		case Metric::kCosine:
+			if (!avx2)
+				return Cosine<ScalarIp>;
+			return bits == 4 ? Cosine<sq_avx2::Ipx4> : Cosine<sq_avx2::Ipx8>;
+		default:
+			return nullptr;
+	}
+}
+
+}  // namespace vecdb::knowhere

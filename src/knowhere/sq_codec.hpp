@@ -1,0 +1,87 @@
+// sq_codec.hpp declares scalar quantization of float rows to 4 or 8 bits per
+// dimension, the compact codes of the memory-light HNSW kind (HNSW_SQ,
+// hnsw_sq.cpp), and the distances of a float query to a code.
+//
+// Each dimension d has a range [lo[d], lo[d] + step[d] * L] (L = 2^bits - 1)
+// taken from the rows' minimum and maximum; a value is coded as the nearest
+// of the L + 1 levels and decodes to lo[d] + code * step[d]. 8-bit codes are
+// one byte per dimension (zero-padded to a multiple of 8). 4-bit codes pack 16 dimensions in 8 bytes: byte j
+// of a block holds dimension 16b + j in its low nibble and 16b + 8 + j in its
+// high nibble, so one 8-byte load feeds two 8-lane halves.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "knowhere/index.hpp"
+
+namespace vecdb::knowhere {
+
+// SqMeta is the stored head of a codec: bits per dimension, dim and the
+// bytes of one code; lo and step follow as dim floats each.
+struct SqMeta {
+	uint32_t bits;
+	uint32_t dim;
+	uint64_t code_bytes;
+};
+
+// SqCodeBytes returns the bytes of one code of dim dimensions at bits (4 or
+// 8), a multiple of 8 so graph elements keep their links aligned.
+inline size_t SqCodeBytes(int bits, int dim) noexcept {
+	size_t d = static_cast<size_t>(dim);
+	return bits == 4 ? (d + 15) / 16 * 8 : (d + 7) / 8 * 8;
+}
+
+// SqCodec holds the per-dimension ranges of one index's codes.
+class SqCodec {
+public:
+	SqCodec() = default;
+	// SqCodec sets up an untrained codec; Observe every row, then Finish.
+	SqCodec(int bits, int dim);
+
+	// Observe widens the ranges to hold one prepared row.
+	void Observe(const float *row) noexcept;
+	// Finish turns the observed minimum and maximum into lo and step.
+	void Finish() noexcept;
+	// Encode writes row's code (code_bytes() bytes).
+	void Encode(const float *row, uint8_t *code) const noexcept;
+	// Decode writes the code's approximate row (dim floats).
+	void Decode(const uint8_t *code, float *row) const noexcept;
+
+	// Load takes a stored codec's ranges; false when they are not finite or
+	// a step is negative.
+	bool Load(const SqMeta &meta, const float *lo, const float *step);
+
+	int bits() const noexcept { return bits_; }
+	int dim() const noexcept { return dim_; }
+	size_t code_bytes() const noexcept { return SqCodeBytes(bits_, dim_); }
+	const float *lo() const noexcept { return lo_.data(); }
+	const float *step() const noexcept { return step_.data(); }
+
+private:
+	int bits_ = 8;
+	int dim_ = 0;
+	std::vector<float> lo_;
+	std::vector<float> step_;
+	std::vector<float> hi_;  /* while observing */
+};
+
+// SqDistFunc is a query-to-code distance: a prepared float query, a code and
+// the codec (hnswlib's distance signature, so a graph search can use it).
+using SqDistFunc = float (*)(const void *query, const void *code, const void *codec);
+
+// SqDistanceFor returns the distance of a metric (L2: squared L2; inner
+// product: its negative; cosine: 1 - inner product, clamped to [0, 2]) for
+// codes of bits bits, at the CPU's widest kernel; nullptr for another metric.
+SqDistFunc SqDistanceFor(Metric metric, int bits) noexcept;
+
+namespace sq_avx2 {
+// The AVX2 + FMA kernels (sq_codec_avx2.cpp, compiled with those flags only).
+float L2x8(const void *query, const void *code, const void *codec) noexcept;
+float Ipx8(const void *query, const void *code, const void *codec) noexcept;
+float L2x4(const void *query, const void *code, const void *codec) noexcept;
+float Ipx4(const void *query, const void *code, const void *codec) noexcept;
+}  // namespace sq_avx2
+
+}  // namespace vecdb::knowhere
