@@ -89,7 +89,8 @@ typedef struct VecdbBuildParams
 	int32		lists;
 	int32		nbits;
 	int32		rerank;			/* ivfpq/ivfsq8: default re-ranking depth */
-	int32		reserved[3];
+	int32		sq_bits;		/* hnsw: bits per dimension of the codes kept in memory (0: float rows) */
+	int32		reserved[2];
 } VecdbBuildParams;
 
 // VecdbSegmentEntry describes one sealed segment in the directory. Labels
@@ -105,7 +106,8 @@ typedef struct VecdbSegmentEntry
 	uint32		tid_pages;
 	uint32		cols_pages;
 	uint32		engine_kind;	/* VecdbEngineKind of the serialized index */
-	uint32		reserved;
+	BlockNumber rows_dir;		/* full rows kept apart (HNSW_SQ): the directory of their
+								 * pages, at the blob chain's end; 0: none (row_store.cpp) */
 	uint64		blob_bytes;
 	uint64		cols_bytes;
 	uint64		rows;
@@ -219,6 +221,7 @@ typedef struct VecdbOptions
 	int			lists;
 	int			nbits;
 	int			rerank;
+	int			sq_bits;
 } VecdbOptions;
 
 /* ---- GUCs (guc.cpp) ---- */
@@ -338,6 +341,9 @@ typedef struct VecdbChainWriter
 	BlockNumber head;
 	uint32		pages;
 	uint64		bytes;
+	BlockNumber *page_log;		/* when not NULL, each new page's block is appended */
+	uint32		page_log_len;
+	uint32		page_log_cap;
 } VecdbChainWriter;
 
 // VecdbChainReader reads the bytes of a chain back.
@@ -368,6 +374,7 @@ void		VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind k
 								  uint32 owner, bool use_fsm);
 void		VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n);
 void		VecdbChainWriterEnd(VecdbChainWriter *w);
+void		VecdbChainWriterBreak(VecdbChainWriter *w);
 void		VecdbChainReaderBegin(VecdbChainReader *r, Relation index, VecdbPageKind kind,
 								  uint32 owner, BlockNumber head, uint32 pages, uint64 generation);
 bool		VecdbChainRead(VecdbChainReader *r, void *data, size_t n);
@@ -625,6 +632,7 @@ typedef struct VecdbSegment
 	uint64		read_rows;		/* engine rows its load read from index pages */
 	VecdbSharedPin shared_pin;	/* the copy's incarnation (entry: last pin) */
 	VecdbFilterBits filter_cache;	/* the last condition's bits (in cxt) */
+	struct VecdbRowsReader *rows_reader;	/* full rows kept apart (row_store.cpp), or NULL */
 } VecdbSegment;
 
 // VecdbGrowingCache is the growing segment loaded into memory: rows
@@ -668,6 +676,17 @@ typedef struct VecdbPinnedSegments
 
 void		VecdbCacheAcquire(Relation index, VecdbPinnedSegments *snap);
 void		VecdbCacheRelease(VecdbPinnedSegments *snap);
+/* ---- row_store.cpp ---- */
+
+typedef struct VecdbRowsReader VecdbRowsReader;
+
+void		VecdbWriteRows(VecdbChainWriter *w, const VecdbEngineIndex *engine, VecdbSegmentEntry *entry);
+VecdbRowsReader *VecdbRowsOpen(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
+							   uint32 row_bytes, VecdbEngineIndex *engine);
+void		VecdbRowsBind(VecdbRowsReader *reader, Relation index);
+uint32		VecdbRowsPages(const VecdbSegmentEntry *entry, uint32 row_bytes);
+uint32		VecdbRowsDirPages(uint32 npages);
+
 VecdbSegment *VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generation,
 							   bool with_engine, uint64 build_id, VecdbSharedPin *pin);
 void		VecdbSegmentUnref(VecdbSegment *seg);

@@ -55,6 +55,11 @@ CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot index a vector with %d dimensions", dims)));
 	VecdbAmCheckParams(VecdbAmMethodOf(desc->am_kind), &desc->params, dims, NULL);
+	if (desc->params.sq_bits > 0 && desc->elem_type == VECDB_ELEM_BIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("sq_bits applies to vector, halfvec and sparsevec columns, not bit"),
+				 errhint("Leave sq_bits at 0: bit vectors are compact already.")));
 }
 
 // CheckIndexType refuses bit varying columns: the bit operator classes

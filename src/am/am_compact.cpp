@@ -113,11 +113,13 @@ static const uint64 kOntoTierFactor = 8;
 
 // OntoCandidate says whether other rows may be added to segment e (its
 // graph or lists kept): merges onto are on, this is not a full compaction,
-// and e has few deletes (its dead rows stay, masked, until a full one).
+// e has few deletes (its dead rows stay, masked, until a full one), and it
+// holds its rows itself.
 static bool
 OntoCandidate(const VecdbSegmentEntry *e, bool full)
 {
-	return !full && vecdb_merge_onto_fraction > 0.0 && LiveRows(e) > 0 &&
+	/* a segment keeping its rows apart (HNSW_SQ) stores codes: nothing can be added */
+	return !full && vecdb_merge_onto_fraction > 0.0 && LiveRows(e) > 0 && (e->rows_dir == 0 || e->rows_dir == InvalidBlockNumber) &&
 		!(e->deleted > 0 && (double) e->deleted >= vecdb_compact_deleted_fraction * (double) e->rows);
 }
 

@@ -137,7 +137,11 @@ VECDB_FUNCTION(vecdb_index_info)
 			values[5] = CStringGetTextDatum(VecdbEngineKindName((int) e->engine_kind));
 			values[6] = Int64GetDatum((int64) e->rows);
 			values[7] = Int64GetDatum((int64) e->deleted);
-			values[8] = Int64GetDatum((int64) e->blob_pages + e->tid_pages);
+			uint32		rows_pages = VecdbRowsPages(e, (uint32) (meta->dims * sizeof(float)));
+
+			/* full rows kept apart (HNSW_SQ) are on pages, not in bytes (memory) */
+			values[8] = Int64GetDatum((int64) e->blob_pages + e->tid_pages + rows_pages +
+									  VecdbRowsDirPages(rows_pages));
 			values[9] = Int64GetDatum((int64) e->blob_bytes + (int64) e->rows * (int64) sizeof(ItemPointerData));
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -33,9 +33,10 @@ static const char kRerank[] = "Candidates re-ranked exactly, as a multiple of th
 // methods is indexed by VecdbAmKind (entry 0 unused).
 static const VecdbAmMethod methods[] = {
 	{},
-	{VECDB_AM_HNSW, "hnsw", AmOptions<VECDB_AM_HNSW>, 2,
+	{VECDB_AM_HNSW, "hnsw", AmOptions<VECDB_AM_HNSW>, 3,
 		{OPTION(m, "Maximum number of connections per node", 16, 2, 100),
-		 OPTION(ef_construction, "Size of the dynamic candidate list for construction", 64, 4, 1000)},
+		 OPTION(ef_construction, "Size of the dynamic candidate list for construction", 64, 4, 1000),
+		 OPTION(sq_bits, "Bits per dimension of the codes kept in memory: 0 (full vectors), 4 or 8", 0, 0, 8)},
 		VECDB_ENGINE_HNSW, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_GRAPH, 1.0, NULL, NULL,
 		&vecdb_hnsw_iterative_scan, &vecdb_hnsw_max_scan_tuples, NULL},
 	{VECDB_AM_IVFFLAT, "ivfflat", AmOptions<VECDB_AM_IVFFLAT>, 1,
@@ -109,6 +110,10 @@ VecdbAmCheckParams(const VecdbAmMethod *method, const VecdbBuildParams *params, 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m")));
+	if (method->kind == VECDB_AM_HNSW && params->sq_bits != 0 && params->sq_bits != 4 && params->sq_bits != 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sq_bits must be 0, 4 or 8, not %d", params->sq_bits)));
 	if (method->float_kind == VECDB_ENGINE_IVF_PQ && params->m > 0 && dims > 0 && dims % params->m != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -334,6 +334,7 @@ StartScan(IndexScanDesc scan)
 		VecdbSegment *seg = so->snap->segments[i];
 
 		s->engine = seg->engine;
+		VecdbRowsBind(seg->rows_reader, scan->indexRelation);
 		s->kind = VecdbEngineGetKind(seg->engine);
 		s->lists = so->desc.params.lists;
 		s->segment_id = seg->segment_id;

@@ -39,16 +39,55 @@ static_assert(static_cast<int>(knowhere::IndexKind::kIvfPq) == VECDB_ENGINE_IVF_
 static_assert(static_cast<int>(knowhere::IndexKind::kIvfSq8) == VECDB_ENGINE_IVF_SQ8);
 static_assert(static_cast<int>(knowhere::IndexKind::kBinFlat) == VECDB_ENGINE_BIN_FLAT);
 static_assert(static_cast<int>(knowhere::IndexKind::kBinIvf) == VECDB_ENGINE_BIN_IVF);
+static_assert(static_cast<int>(knowhere::IndexKind::kHnswSq) == VECDB_ENGINE_HNSW_SQ);
+
+namespace {
+
+// RowReaderSource is the engine's RowSource over a PostgreSQL-side row
+// reader, called under PG_TRY; the first error is kept for the bridge call
+// that runs the engine to re-throw once the engine has unwound.
+class RowReaderSource final : public knowhere::RowSource {
+public:
+	RowReaderSource(VecdbRowReader fn, void *arg) noexcept : fn_(fn), arg_(arg) {}
+	knowhere::Status Read(const uint64_t *ids, size_t n, float *out) const noexcept override {
+		MemoryContext cxt = CurrentMemoryContext;
+		volatile bool ok = true;
+
+		PG_TRY();
+		{
+			fn_(arg_, ids, n, out);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			if (pg_error == nullptr)
+				pg_error = CopyErrorData();
+			FlushErrorState();
+			ok = false;
+		}
+		PG_END_TRY();
+		return ok ? knowhere::Status::Ok() : knowhere::Status::Internal("reading full rows from index pages failed");
+	}
+	mutable ErrorData *pg_error = nullptr;
+
+private:
+	VecdbRowReader fn_;
+	void *arg_;
+};
+
+}  // namespace
 
 // VecdbEngineIndex owns one engine index.
 struct VecdbEngineIndex {
 	std::unique_ptr<knowhere::Index> index;
+	std::unique_ptr<RowReaderSource> rows;  /* HNSW_SQ: where its full rows are read */
 };
 
 // VecdbEngineIter owns one engine iterator and its batch buffer.
 struct VecdbEngineIter {
 	std::unique_ptr<knowhere::Iterator> iter;
 	std::vector<knowhere::Neighbor> batch;
+	const VecdbEngineIndex *engine;
 };
 
 namespace {
@@ -112,6 +151,18 @@ void Run(BridgeError *err, F &&f) noexcept {
 		SetMessage(err, ERRCODE_INTERNAL_ERROR, e.what());
 	} catch (...) {
 		SetMessage(err, ERRCODE_INTERNAL_ERROR, "unknown exception in the vecdb engine");
+	}
+}
+
+// TakeRowError moves an error of the engine's row reader into err (it
+// outranks the engine's own message, which only says the read failed).
+void TakeRowError(const VecdbEngineIndex *e, BridgeError *err) noexcept {
+	if (e->rows && e->rows->pg_error != nullptr) {
+		if (err->pg_error == nullptr) {
+			err->pg_error = e->rows->pg_error;
+			err->sqlstate = 0;
+		}
+		e->rows->pg_error = nullptr;
 	}
 }
 
@@ -305,6 +356,11 @@ int64_t VecdbEngineCount(const VecdbEngineIndex *e) {
 	return e->index->count();
 }
 
+// VecdbEngineDim returns the dimensions of an index.
+int VecdbEngineDim(const VecdbEngineIndex *e) {
+	return e->index->dim();
+}
+
 // VecdbEngineMemory returns the engine's estimate of an index's bytes.
 size_t VecdbEngineMemory(const VecdbEngineIndex *e) {
 	return e->index->MemoryUsage();
@@ -398,6 +454,36 @@ void VecdbEngineVerifyBytes(const void *data, size_t size) {
 void VecdbEngineReconstruct(const VecdbEngineIndex *e, const int64_t *labels, size_t n, void *out) {
 	BridgeError err;
 	Run(&err, [&]() { return e->index->Reconstruct(labels, n, out); });
+	TakeRowError(e, &err);
+	Raise(&err);
+}
+
+// VecdbEngineKeepsRowsApart reports whether an index's serialized form
+// leaves its full rows out (HNSW_SQ): they are written by
+// VecdbEngineSerializeRows and read back through VecdbEngineSetRowReader.
+bool VecdbEngineKeepsRowsApart(const VecdbEngineIndex *e) {
+	return e->index->KeepsRowsApart();
+}
+
+// VecdbEngineSerializeRows streams the full rows, in the order a row reader
+// is asked for them, to sink.
+void VecdbEngineSerializeRows(const VecdbEngineIndex *e, VecdbByteSink sink, void *arg) {
+	BridgeError err;
+	Run(&err, [&]() {
+		SinkWriter w(sink, arg, &err);
+		return e->index->SerializeRows(w);
+	});
+	Raise(&err);
+}
+
+// VecdbEngineSetRowReader gives an index that keeps its rows apart the
+// function that reads them (fn may ereport; arg must outlive the index).
+void VecdbEngineSetRowReader(VecdbEngineIndex *e, VecdbRowReader fn, void *arg) {
+	BridgeError err;
+	Run(&err, [&]() {
+		e->rows = std::make_unique<RowReaderSource>(fn, arg);
+		return e->index->SetRowSource(e->rows.get());
+	});
 	Raise(&err);
 }
 
@@ -423,9 +509,10 @@ VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *e, const void *que
 		auto made = e->index->CreateIterator(query, params, knowhere::BitsetView(deleted, nbits));
 		if (!made.ok())
 			return made.status();
-		it = new VecdbEngineIter{std::move(made).value(), {}};
+		it = new VecdbEngineIter{std::move(made).value(), {}, e};
 		return knowhere::Status::Ok();
 	});
+	TakeRowError(e, &err);
 	Raise(&err);
 	return it;
 }
@@ -447,6 +534,7 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 		}
 		return knowhere::Status::Ok();
 	});
+	TakeRowError(it->engine, &err);
 	Raise(&err);
 	return got;
 }
@@ -475,6 +563,8 @@ const char *VecdbEngineKindName(int kind) {
 			return "bin_ivf";
 		case VECDB_ENGINE_GROWING:
 			return "growing";
+		case VECDB_ENGINE_HNSW_SQ:
+			return "hnsw_sq";
 	}
 	return "unknown";
 }

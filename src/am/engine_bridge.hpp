@@ -28,7 +28,8 @@ typedef enum VecdbEngineKind
 	VECDB_ENGINE_IVF_SQ8 = 5,
 	VECDB_ENGINE_BIN_FLAT = 6,
 	VECDB_ENGINE_BIN_IVF = 7,
-	VECDB_ENGINE_GROWING = 9	/* in memory only: a growing segment's rows */
+	VECDB_ENGINE_GROWING = 9,	/* in memory only: a growing segment's rows */
+	VECDB_ENGINE_HNSW_SQ = 11	/* HNSW holding 4- or 8-bit codes; full rows apart */
 } VecdbEngineKind;
 
 // VecdbEngineConfig mirrors knowhere::IndexConfig.
@@ -72,12 +73,17 @@ typedef void (*VecdbByteSink) (void *arg, const void *data, size_t n);
 // VecdbByteSource fills n bytes and returns false at the end of the data; it may ereport.
 typedef bool (*VecdbByteSource) (void *arg, void *data, size_t n);
 
+// VecdbRowReader writes the full rows ids[0 .. n-1] (dim floats each) of an
+// index that keeps them apart to out; it may ereport (the bridge guards it).
+typedef void (*VecdbRowReader) (void *arg, const uint64_t *ids, size_t n, float *out);
+
 VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config);
 void		VecdbEngineFree(VecdbEngineIndex *engine);
 void		VecdbEngineBuild(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
 void		VecdbEngineAdd(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
 bool		VecdbEngineDropBelow(VecdbEngineIndex *engine, int64_t first);
 int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
+int			VecdbEngineDim(const VecdbEngineIndex *engine);
 size_t		VecdbEngineMemory(const VecdbEngineIndex *engine);
 /* GROWING only: hand a new index the older one's centroids */
 void		VecdbEngineAdoptGrowing(const VecdbEngineIndex *from, VecdbEngineIndex *to);
@@ -91,6 +97,9 @@ VecdbEngineIndex *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_p
 void		VecdbEngineVerifyBytes(const void *data, size_t size);
 void		VecdbEngineReconstruct(const VecdbEngineIndex *engine, const int64_t *labels, size_t n, void *out);
 size_t		VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n);
+bool		VecdbEngineKeepsRowsApart(const VecdbEngineIndex *engine);
+void		VecdbEngineSerializeRows(const VecdbEngineIndex *engine, VecdbByteSink sink, void *arg);
+void		VecdbEngineSetRowReader(VecdbEngineIndex *engine, VecdbRowReader fn, void *arg);
 void		VecdbEngineCheckConfig(const VecdbEngineConfig *config);
 
 VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *engine, const void *query,

@@ -175,6 +175,15 @@ StartChainPage(VecdbChainWriter *w, Buffer buf)
 	w->page = GenericXLogRegisterBuffer(w->xlog, buf, GENERIC_XLOG_FULL_IMAGE);
 	VecdbInitPage(w->page, w->kind, w->owner, w->pages);
 	w->pages++;
+	if (w->page_log != NULL)
+	{
+		if (w->page_log_len == w->page_log_cap)
+		{
+			w->page_log_cap *= 2;
+			w->page_log = (BlockNumber *) repalloc_huge(w->page_log, sizeof(BlockNumber) * w->page_log_cap);
+		}
+		w->page_log[w->page_log_len++] = BufferGetBlockNumber(buf);
+	}
 }
 
 // VecdbChainWriterBegin starts a chain of kind pages for owner.
@@ -225,6 +234,23 @@ VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n)
 		n -= take;
 		w->bytes += take;
 	}
+}
+
+// VecdbChainWriterBreak ends the current page here, unless nothing is on it
+// yet: the next byte written starts a new page.
+void
+VecdbChainWriterBreak(VecdbChainWriter *w)
+{
+	PageHeader	ph = (PageHeader) w->page;
+	Buffer		next;
+
+	if (ph->pd_lower == MAXALIGN(SizeOfPageHeaderData))
+		return;
+	next = VecdbNewBuffer(w->index, w->use_fsm);
+	VecdbPageGetOpaque(w->page)->next = BufferGetBlockNumber(next);
+	GenericXLogFinish(w->xlog);
+	UnlockReleaseBuffer(w->buf);
+	StartChainPage(w, next);
 }
 
 // VecdbChainWriterEnd logs and releases the last page.

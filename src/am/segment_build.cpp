@@ -122,6 +122,9 @@ VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows)
 	if (rows < (uint64) vecdb_min_index_rows || rows == 0)
 		return exact;
 	kind = bin ? method->bit_kind : method->float_kind;
+	/* hnsw's sq_bits: codes in memory, full rows on pages (row_store.cpp) */
+	if (kind == VECDB_ENGINE_HNSW && meta->params.sq_bits > 0)
+		kind = VECDB_ENGINE_HNSW_SQ;
 	/* PQ codebooks need 2^nbits rows to train */
 	if (kind == VECDB_ENGINE_IVF_PQ && rows < ((uint64) 1 << meta->params.nbits))
 		return exact;
@@ -146,6 +149,8 @@ VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64
 		c->nlist = (int) Max(rows, (uint64) 1);
 	c->pq_m = method->float_kind == VECDB_ENGINE_IVF_PQ ? PqSubquantizers(meta) : 8;
 	c->nbits = meta->params.nbits > 0 ? meta->params.nbits : 8;
+	if (kind == VECDB_ENGINE_HNSW_SQ)
+		c->nbits = meta->params.sq_bits;
 	c->threads = VecdbBuildThreads();
 }
 
@@ -255,10 +260,12 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 
 	VecdbChainWriterBegin(&w, index, VECDB_PAGE_BLOB, segment_id, use_fsm);
 	VecdbEngineSerialize(engine, ChainSink, &w);
-	VecdbChainWriterEnd(&w);
 	entry->blob_head = w.head;
 	entry->blob_pages = w.pages;
 	entry->blob_bytes = w.bytes;
+	if (VecdbEngineKeepsRowsApart(engine))
+		VecdbWriteRows(&w, engine, entry);
+	VecdbChainWriterEnd(&w);
 
 	VecdbChainWriterBegin(&w, index, VECDB_PAGE_TIDS, segment_id, use_fsm);
 	VecdbChainWrite(&w, batch->tids, batch->n * sizeof(ItemPointerData));

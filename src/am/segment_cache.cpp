@@ -186,6 +186,8 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 										VecdbEngineKindName(VecdbEngineGetKind(seg->engine))),
 							   "segment %u does not match its directory entry", entry->segment_id);
 		seg->bytes = VecdbEngineMemory(seg->engine);
+		seg->rows_reader = VecdbRowsOpen(index, entry, generation,
+										 (uint32) (VecdbEngineDim(seg->engine) * sizeof(float)), seg->engine);
 	}
 	if (with_engine && entry->cols_head != InvalidBlockNumber)
 	{
