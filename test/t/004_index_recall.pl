@@ -176,10 +176,11 @@ self_search('r_threads', '<->', 'hnsw built with vecdb.build_threads = 4');
 # Duplicate-heavy data. In each table 0%, 10% or 50% of the rows are exact
 # copies of other rows: groups of $dup_group equal vectors (point(g) for
 # g = 1 .. the number of groups), the rest distinct, all inserted in a
-# scattered heap order. Queries are the 20 of qv plus 20 close to the first 20
-# group vectors, so the top 10 hold ties. With copies two id sets can both be
-# right, so recall counts a returned row as correct when its distance is at
-# most the k-th exact distance.
+# scattered heap order. Queries are the 20 of qv plus 20 close to point(1) ..
+# point(20), the first group vectors where there are copies, so their top 10
+# hold ties. With copies two id sets can both be right, so recall counts a
+# returned row as correct when its distance is at most the k-th exact
+# distance (near(c, i, s) is c moved by up to s/2 per coordinate).
 my $dup_rows = 3000;
 my $dup_group = 6;
 my $dup_eps = 1e-9;
