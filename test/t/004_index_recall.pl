@@ -4,6 +4,12 @@
 # more rows are inserted (growing segment), after 30% of the rows are deleted
 # and vacuumed, and after vecdb_compact; every LIMIT 10 query returns 10 rows;
 # and after the build every row is found by a search for its own vector.
+# Duplicate-heavy data (hnsw and ivfflat): with 0%, 10% and 50% of 3,000 rows
+# exact copies (groups of 6), recall@10 counted by distance (ties make id sets
+# ambiguous) at ef_search 40 stays >= 0.9 and a query for a copied vector with
+# LIMIT 6 returns every copy; one vector copied 300 times comes back 301 times
+# with LIMIT 301; 7 close rows among 2,000 copies of 350 vectors are all found
+# at ef_search 10 and 40.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -166,6 +172,142 @@ $node->safe_psql('postgres', qq{
 	CREATE INDEX r_threads_idx ON r_threads USING hnsw (embedding vector_l2_ops);
 });
 self_search('r_threads', '<->', 'hnsw built with vecdb.build_threads = 4');
+
+# Duplicate-heavy data. In each table 0%, 10% or 50% of the rows are exact
+# copies of other rows: groups of $dup_group equal vectors (point(g) for
+# g = 1 .. the number of groups), the rest distinct, all inserted in a
+# scattered heap order. Queries are the 20 of qv plus 20 close to point(1) ..
+# point(20), the first group vectors where there are copies, so their top 10
+# hold ties. With copies two id sets can both be right, so recall counts a
+# returned row as correct when its distance is at most the k-th exact
+# distance (near(c, i, s) is c moved by up to s/2 per coordinate).
+my $dup_rows = 3000;
+my $dup_group = 6;
+my $dup_eps = 1e-9;
+$node->safe_psql('postgres', qq{
+	CREATE FUNCTION near(c vector, i bigint, s float8) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
+	\$\$ SELECT ARRAY(SELECT ((c::real[])[j] + s * (u(i, 300 + j) - 0.5))::real
+	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	CREATE TABLE dq (n int PRIMARY KEY, v vector($dims));
+	INSERT INTO dq SELECT n, point(1000000 + n) FROM generate_series(1, $nq) n;
+	INSERT INTO dq SELECT $nq + n, near(point(n), 2000000 + n, 0.04) FROM generate_series(1, $nq) n;
+});
+
+# dup_knn_sql returns, for each query of dq, the distances of the first k rows of $t.
+sub dup_knn_sql
+{
+	my ($t) = @_;
+	return qq{SELECT q.n, (SELECT string_agg(d::text, ',') FROM
+		(SELECT embedding <-> q.v AS d FROM $t ORDER BY embedding <-> q.v LIMIT $k) s)
+		FROM dq q ORDER BY q.n};
+}
+
+# dup_distances returns { query number => [distances of the first k rows] }
+# from the index (at ef_search 40) or from the exact search.
+sub dup_distances
+{
+	my ($t, $exact) = @_;
+	my $set = $exact
+	  ? 'SET enable_indexscan = off; SET enable_bitmapscan = off;'
+	  : 'SET enable_seqscan = off; SET hnsw.ef_search = 40;';
+	my %a;
+	for my $line (split /\n/, $node->safe_psql('postgres', $set . dup_knn_sql($t)))
+	{
+		my ($n, $d) = split /\|/, $line;
+		$a{$n} = [ split /,/, ($d // '') ];
+	}
+	return \%a;
+}
+
+for my $pct (0, 10, 50)
+{
+	my $copies = int($dup_rows * $pct / 100);
+	my $groups = int($copies / ($dup_group - 1));
+	my $first_copy = $dup_rows - $copies + 1;
+	# rows 1 .. $groups are the originals; rows from $first_copy on copy them in turn
+	$node->safe_psql('postgres', qq{
+		CREATE TABLE d_$pct (id int PRIMARY KEY, embedding vector($dims));
+		INSERT INTO d_$pct SELECT i, CASE WHEN i < $first_copy THEN point(i)
+			ELSE point(1 + (i - $first_copy) % greatest($groups, 1)) END
+			FROM generate_series(1, $dup_rows) i ORDER BY u(i, 77);
+	});
+	is($node->safe_psql('postgres', qq{SELECT count(*) - count(DISTINCT embedding::text) FROM d_$pct}),
+		$copies, "d_$pct: $copies of $dup_rows rows are copies of other rows");
+	for my $am ([ 'hnsw', 'WITH (m = 16, ef_construction = 64)' ], [ 'ivfflat', "WITH (lists = $lists)" ])
+	{
+		my ($name, $with) = @$am;
+		my $t = "d_$pct";
+		$node->safe_psql('postgres', qq{
+			DROP INDEX IF EXISTS ${t}_idx;
+			CREATE INDEX ${t}_idx ON $t USING $name (embedding vector_l2_ops) $with;
+		});
+		like($node->safe_psql('postgres', 'SET enable_seqscan = off; EXPLAIN (COSTS OFF) ' . dup_knn_sql($t)),
+			qr/Index Scan using ${t}_idx/, "$pct% copies: $name: the query uses the index");
+		my $got = dup_distances($t, 0);
+		my $want = dup_distances($t, 1);
+		my ($hits, $total, $full) = (0, 0, 0);
+		for my $n (sort { $a <=> $b } keys %$want)
+		{
+			my $kth = $want->{$n}[-1];
+			$hits += grep { $_ <= $kth + $dup_eps } @{ $got->{$n} };
+			$total += $k;
+			$full++ if scalar @{ $got->{$n} } == $k;
+		}
+		my $recall = $hits / $total;
+		note(sprintf("%d%% copies: %s: recall\@%d by distance = %.3f", $pct, $name, $k, $recall));
+		is($full, 2 * $nq, "$pct% copies: $name: each LIMIT $k query returns $k rows");
+		cmp_ok($recall, '>=', 0.9, "$pct% copies: $name: recall\@$k by distance >= 0.9");
+		next unless $groups;
+
+		# every copy of each group vector comes back for a query equal to it
+		# with LIMIT = the copies (distance 0 holds only the copies)
+		my $sql = qq{SELECT count(*), string_agg(o.id::text, ',' ORDER BY o.id) FROM $t o WHERE o.id <= $groups
+			AND (SELECT count(*) FROM (SELECT embedding <-> o.embedding AS d FROM $t
+				ORDER BY embedding <-> o.embedding LIMIT $dup_group) s WHERE s.d = 0) < $dup_group};
+		like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $sql"),
+			qr/Index Scan using ${t}_idx/, "$pct% copies: $name: the copies query uses the index");
+		my ($missed, $ids) = split /\|/, $node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 100; $sql");
+		is($missed, 0, "$pct% copies: $name: each of $groups vectors copied $dup_group times returns every copy"
+			. " with LIMIT $dup_group (short: " . ($ids // 'none') . ")");
+	}
+}
+
+# One vector copied many times: rows 1 and 2,701 .. 3,000 are point(1), the
+# other 2,699 distinct, scattered. A query equal to it with LIMIT 301 at
+# ef_search 100 returns all 301 (with the engine's copy rings turned off, 168
+# to 205 came back).
+$node->safe_psql('postgres', qq{
+	CREATE TABLE d_heavy (id int PRIMARY KEY, embedding vector($dims));
+	INSERT INTO d_heavy SELECT i, CASE WHEN i > 2700 THEN point(1) ELSE point(i) END
+		FROM generate_series(1, 3000) i ORDER BY u(i, 79);
+	CREATE INDEX d_heavy_idx ON d_heavy USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64);
+});
+my $heavy_sql = qq{SELECT count(*) FROM (SELECT embedding <-> point(1) AS d FROM d_heavy
+	ORDER BY embedding <-> point(1) LIMIT 301) s WHERE d = 0};
+like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $heavy_sql"),
+	qr/Index Scan using d_heavy_idx/, 'one vector copied 300 times: the query uses the index');
+is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 100; $heavy_sql"),
+	'301', 'one vector copied 300 times: LIMIT 301 returns all 301 rows with it');
+
+# A small group among many copies: 7 distinct vectors close to one centre
+# (rows 1 .. 7) and 2,000 rows made of 350 vectors repeated 5 or 6 times,
+# scattered; a query near the centre finds all 7 at ef_search 10 and 40.
+$node->safe_psql('postgres', qq{
+	CREATE TABLE d_group (id int PRIMARY KEY, embedding vector($dims));
+	INSERT INTO d_group SELECT i, CASE WHEN i <= 7 THEN near(point(3000000), 3000000 + i, 0.04)
+		ELSE point(4000000 + (i - 8) % 350) END
+		FROM generate_series(1, 2007) i ORDER BY u(i, 78);
+	CREATE INDEX d_group_idx ON d_group USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64);
+});
+my $group_sql = qq{SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM d_group
+	ORDER BY embedding <-> near(point(3000000), 3000100, 0.02) LIMIT 7) s};
+like($node->safe_psql('postgres', "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $group_sql"),
+	qr/Index Scan using d_group_idx/, 'small group: the query uses the index');
+for my $ef (10, 40)
+{
+	is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = $ef; $group_sql"),
+		'1,2,3,4,5,6,7', "small group: the 7 close rows among 2,000 copies are found at ef_search $ef");
+}
 
 $node->stop;
 done_testing();
