@@ -44,12 +44,13 @@ using hnsw::HnswView;
 using hnsw::tableint;
 
 // kDefaultRerank8 and kDefaultRerank4 are the re-ranking depths when
-// SearchParams.rerank is 0: the candidates scored exactly per row returned,
-// for 8- and 4-bit codes (unit test sweep on 48-dim clusters: at 8 bits
-// depth 4 gave recall@10 0.998-1.0 where depth 2 gave 0.945 under cosine;
-// at 4 bits L2 needed 8 for 0.988; docs/engine.md).
-constexpr size_t kDefaultRerank8 = 4;
-constexpr size_t kDefaultRerank4 = 8;
+// SearchParams.rerank is 0: the code-ranked candidates scored exactly per
+// row returned, for 8- and 4-bit codes. bench_engine sq, 100,000 x 128
+// through the iterator: at 8 bits depth 1 matched the float32 graph's recall
+// at every ef_search and ran faster; at 4 bits depth 4 was the fastest way
+// to recall 0.95 (docs/engine.md).
+constexpr size_t kDefaultRerank8 = 1;
+constexpr size_t kDefaultRerank4 = 4;
 
 // kReadChunk is how many rows one RowSource read takes in scans.
 constexpr size_t kReadChunk = 256;
@@ -202,8 +203,13 @@ public:
 	HnswSqView(const IndexConfig &config, const SqCodec &codec, const IndexBytes &bytes, const HnswSections &s,
 			   const IndexConfig &graph_config, std::unique_ptr<SqOwned> owned)
 		: config_(config), codec_(codec), bytes_(bytes), owned_(std::move(owned)) {
-		graph_ = std::make_unique<HnswView>(IndexBytes(), graph_config, s,
-											SqDistanceFor(config.metric, codec_.bits()), &codec_);
+		/* the graph is searched with transformed queries (SqCodec::TransformQuery),
+		   which it must not normalize: cosine's codes are ranked as inner products */
+		IndexConfig walk = graph_config;
+		if (walk.metric == Metric::kCosine)
+			walk.metric = Metric::kInnerProduct;
+		graph_ = std::make_unique<HnswView>(IndexBytes(), walk, s, SqDistanceFor(config.metric, codec_.bits()),
+											&codec_);
 		meta_ = s.meta;
 	}
 
@@ -245,7 +251,8 @@ private:
 	}
 	// Ids maps labels to internal ids; InvalidArgument for a label not held.
 	Status Ids(const int64_t *labels, size_t n, std::vector<uint64_t> *ids) const;
-	// ScanCodes scores every allowed row's code and returns them sorted.
+	// ScanCodes scores every allowed row's code against a transformed query and
+// returns them sorted.
 	Status ScanCodes(const float *q, const SearchParams &params, BitsetView filter,
 					 std::vector<Neighbor> *out) const;
 
@@ -313,8 +320,9 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 		Status st = PrepareQuery(config_.metric, config_.dim, query, &prepared);
 		if (!st.ok())
 			return st;
-		std::vector<float> q(static_cast<size_t>(config_.dim));
+		std::vector<float> q(static_cast<size_t>(config_.dim)), t(q.size());
 		std::memcpy(q.data(), prepared.data(), q.size() * sizeof(float));
+		codec_.TransformQuery(config_.metric, q.data(), t.data());
 		const GraphRef g = graph_->Ref();
 		size_t total = g.count;
 		std::unique_ptr<Iterator> inner;
@@ -323,7 +331,7 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 			if (static_cast<double>(allowed) < BruteForceRatio(params, config_, total) * static_cast<double>(total)) {
 				std::vector<Neighbor> scored;
 				scored.reserve(allowed);
-				st = ScanCodes(q.data(), params, filter, &scored);
+				st = ScanCodes(t.data(), params, filter, &scored);
 				if (!st.ok())
 					return st;
 				inner = std::make_unique<SortedIterator>(std::move(scored));
@@ -332,7 +340,7 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 		if (!inner) {
 			SearchParams graph_params = params;
 			graph_params.brute_force_ratio = 0;
-			auto made = graph_->CreateIterator(q.data(), graph_params, filter);
+			auto made = graph_->CreateIterator(t.data(), graph_params, filter);
 			if (!made.ok())
 				return made.status();
 			inner = std::move(made).value();
@@ -369,7 +377,8 @@ Status RerankIterator::Next(size_t max_batch, std::vector<Neighbor> *out) noexce
 	});
 }
 
-// Search runs the iterator per query and keeps its first k rows.
+// Search runs the iterator per query and keeps its first k rows of a first
+// batch of max(k, ef_search), as an index scan reads it.
 Status HnswSqView::Search(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 						  int64_t *labels, float *distances) const noexcept {
 	VECDB_RETURN_IF_ERROR(ValidateSearch(params, k));
@@ -383,9 +392,10 @@ Status HnswSqView::Search(const void *queries, size_t nq, size_t k, const Search
 			if (!it.ok())
 				return it.status();
 			res.clear();
+			size_t ask = std::max(k, static_cast<size_t>(params.ef_search));
 			while (res.size() < k) {
 				size_t before = res.size();
-				VECDB_RETURN_IF_ERROR(it.value()->Next(k - before, &res));
+				VECDB_RETURN_IF_ERROR(it.value()->Next(ask, &res));
 				if (res.size() == before)
 					break;
 			}

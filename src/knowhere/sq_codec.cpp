@@ -27,14 +27,15 @@ inline unsigned CodeAt(const uint8_t *code, int bits, size_t d) noexcept {
 	return pos < 8 ? (b & 15u) : (b >> 4);
 }
 
-// ScalarL2 and ScalarIp are the portable distances (any bits).
+// ScalarL2 and ScalarIp are the portable kernels (any bits) over a
+// transformed query.
 float ScalarL2(const void *query, const void *code, const void *codec) noexcept {
 	const SqCodec &c = *static_cast<const SqCodec *>(codec);
 	const float *q = static_cast<const float *>(query);
 	const uint8_t *x = static_cast<const uint8_t *>(code);
 	float sum = 0;
 	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++) {
-		float diff = q[d] - (c.lo()[d] + static_cast<float>(CodeAt(x, c.bits(), d)) * c.step()[d]);
+		float diff = q[d] - static_cast<float>(CodeAt(x, c.bits(), d)) * c.step()[d];
 		sum += diff * diff;
 	}
 	return sum;
@@ -46,15 +47,8 @@ float ScalarIp(const void *query, const void *code, const void *codec) noexcept 
 	const uint8_t *x = static_cast<const uint8_t *>(code);
 	float sum = 0;
 	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++)
-		sum += q[d] * (c.lo()[d] + static_cast<float>(CodeAt(x, c.bits(), d)) * c.step()[d]);
+		sum += q[d] * static_cast<float>(CodeAt(x, c.bits(), d));
 	return -sum;
-}
-
-// Cosine wraps an inner-product kernel: 1 - inner product, within [0, 2].
-template <SqDistFunc Ip>
-float Cosine(const void *query, const void *code, const void *codec) noexcept {
-	float d = 1.0f + Ip(query, code, codec);
-	return std::isnan(d) ? 2.0f : std::clamp(d, 0.0f, 2.0f);
 }
 
 }  // namespace
@@ -104,6 +98,11 @@ void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
 	}
 }
 
+void SqCodec::TransformQuery(Metric metric, const float *q, float *out) const noexcept {
+	for (size_t d = 0; d < static_cast<size_t>(dim_); d++)
+		out[d] = metric == Metric::kL2 ? q[d] - lo_[d] : q[d] * step_[d];
+}
+
 void SqCodec::Decode(const uint8_t *code, float *row) const noexcept {
 	for (size_t d = 0; d < static_cast<size_t>(dim_); d++)
 		row[d] = lo_[d] + static_cast<float>(CodeAt(code, bits_, d)) * step_[d];
@@ -125,21 +124,25 @@ bool SqCodec::Load(const SqMeta &meta, const float *lo, const float *step) {
 }
 
 SqDistFunc SqDistanceFor(Metric metric, int bits) noexcept {
-	bool avx2 = BestSimdLevel() != SimdLevel::kScalar && ActiveSimdLevel() != SimdLevel::kScalar;
 	SqDistFunc l2 = ScalarL2, ip = ScalarIp;
-	if (avx2) {
-		l2 = bits == 4 ? sq_avx2::L2x4 : sq_avx2::L2x8;
-		ip = bits == 4 ? sq_avx2::Ipx4 : sq_avx2::Ipx8;
+	switch (ActiveSimdLevel()) {
+		case SimdLevel::kAvx512:
+			l2 = bits == 4 ? sq_avx512::L2x4 : sq_avx512::L2x8;
+			ip = bits == 4 ? sq_avx512::Ipx4 : sq_avx512::Ipx8;
+			break;
+		case SimdLevel::kAvx2:
+			l2 = bits == 4 ? sq_avx2::L2x4 : sq_avx2::L2x8;
+			ip = bits == 4 ? sq_avx2::Ipx4 : sq_avx2::Ipx8;
+			break;
+		case SimdLevel::kScalar:
+			break;
 	}
 	switch (metric) {
 		case Metric::kL2:
 			return l2;
 		case Metric::kInnerProduct:
-			return ip;
 		case Metric::kCosine:
-			if (!avx2)
-				return Cosine<ScalarIp>;
-			return bits == 4 ? Cosine<sq_avx2::Ipx4> : Cosine<sq_avx2::Ipx8>;
+			return ip;
 		default:
 			return nullptr;
 	}

@@ -48,6 +48,10 @@ public:
 	void Encode(const float *row, uint8_t *code) const noexcept;
 	// Decode writes the code's approximate row (dim floats).
 	void Decode(const uint8_t *code, float *row) const noexcept;
+	// TransformQuery writes the form of a prepared query that SqDistanceFor's
+	// kernels take (dim floats): q - lo for L2, q * step for inner product
+	// and cosine, so a kernel does one multiply-add per dimension less.
+	void TransformQuery(Metric metric, const float *q, float *out) const noexcept;
 
 	// Load takes a stored codec's ranges; false when they are not finite or
 	// a step is negative.
@@ -67,21 +71,33 @@ private:
 	std::vector<float> hi_;  /* while observing */
 };
 
-// SqDistFunc is a query-to-code distance: a prepared float query, a code and
-// the codec (hnswlib's distance signature, so a graph search can use it).
+// SqDistFunc is a query-to-code score: a transformed query
+// (SqCodec::TransformQuery), a code and the codec (hnswlib's distance
+// signature, so a graph search can use it).
 using SqDistFunc = float (*)(const void *query, const void *code, const void *codec);
 
-// SqDistanceFor returns the distance of a metric (L2: squared L2; inner
-// product: its negative; cosine: 1 - inner product, clamped to [0, 2]) for
-// codes of bits bits, at the CPU's widest kernel; nullptr for another metric.
+// SqDistanceFor returns the score of a metric for codes of bits bits, at the
+// CPU's widest kernel (nullptr for a metric other than L2, inner product and
+// cosine). It orders codes as the metric orders their decoded rows: for L2
+// it is the squared distance to the decoded row; for inner product and
+// cosine it is minus the inner product with the decoded row's part
+// code * step, which differs from the metric's score by a constant per
+// query (re-ranking computes exact scores anyway).
 SqDistFunc SqDistanceFor(Metric metric, int bits) noexcept;
 
+// The SIMD kernels over transformed queries: sq_codec_avx2.cpp (AVX2 + FMA)
+// and sq_codec_avx512.cpp (AVX-512F/BW), each compiled with its flags only.
 namespace sq_avx2 {
-// The AVX2 + FMA kernels (sq_codec_avx2.cpp, compiled with those flags only).
 float L2x8(const void *query, const void *code, const void *codec) noexcept;
 float Ipx8(const void *query, const void *code, const void *codec) noexcept;
 float L2x4(const void *query, const void *code, const void *codec) noexcept;
 float Ipx4(const void *query, const void *code, const void *codec) noexcept;
 }  // namespace sq_avx2
+namespace sq_avx512 {
+float L2x8(const void *query, const void *code, const void *codec) noexcept;
+float Ipx8(const void *query, const void *code, const void *codec) noexcept;
+float L2x4(const void *query, const void *code, const void *codec) noexcept;
+float Ipx4(const void *query, const void *code, const void *codec) noexcept;
+}  // namespace sq_avx512
 
 }  // namespace vecdb::knowhere

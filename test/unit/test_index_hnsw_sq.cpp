@@ -19,6 +19,7 @@
 
 #include "index_test_util.hpp"
 #include "knowhere/brute_force.hpp"
+#include "knowhere/distance.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/sq_codec.hpp"
 
@@ -156,6 +157,10 @@ TEST(SqCodec, CodesDecodeWithinHalfAStep) {
 }
 
 TEST(SqCodec, KernelsMatchDecodedRows) {
+	for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+	if (!SetSimdLevel(level))
+		continue;
+	SCOPED_TRACE("SIMD level " + std::to_string(static_cast<int>(level)));
 	for (int bits : {4, 8}) {
 		for (int dim : {5, 16, 24, 33, 100}) {
 			GaussianMixture g = GaussianMixture::Make(dim, 4, 9);
@@ -165,18 +170,25 @@ TEST(SqCodec, KernelsMatchDecodedRows) {
 				codec.Observe(rows.data() + i * dim);
 			codec.Finish();
 			std::vector<uint8_t> code(codec.code_bytes());
-			std::vector<float> back(static_cast<size_t>(dim));
+			std::vector<float> back(static_cast<size_t>(dim)), t(static_cast<size_t>(dim));
+			/* inner product kernels leave out the query's constant q . lo */
+			float q_lo = 0;
+			for (int d = 0; d < dim; d++)
+				q_lo += q[d] * codec.lo()[d];
 			for (size_t i = 0; i < 50; i++) {
 				codec.Encode(rows.data() + i * dim, code.data());
 				codec.Decode(code.data(), back.data());
 				for (Metric m : {Metric::kL2, Metric::kInnerProduct}) {
-					float want = Score(m, dim, q.data(), back.data());
-					float got = SqDistanceFor(m, bits)(q.data(), code.data(), &codec);
+					float want = Score(m, dim, q.data(), back.data()) + (m == Metric::kL2 ? 0.0f : q_lo);
+					codec.TransformQuery(m, q.data(), t.data());
+					float got = SqDistanceFor(m, bits)(t.data(), code.data(), &codec);
 					ASSERT_NEAR(got, want, 1e-3f * (1.0f + std::fabs(want))) << "bits " << bits << " dim " << dim;
 				}
 			}
 		}
 	}
+	}
+	SetSimdLevel(BestSimdLevel());
 }
 
 TEST(HnswSq, ConfigNeedsFourOrEightBits) {
