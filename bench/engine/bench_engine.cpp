@@ -16,11 +16,16 @@
 //           engine vs hnswlib's addPoint, 1 and 2 threads;
 //   ivf     engine IVF_FLAT vs faiss::IndexIVFFlat over the same centroids
 //           and rows, nprobe 4/8/16/32;
+//   sq      HNSW_SQ (4- or 8-bit codes in memory, rows re-ranked from a
+//           RowSource over the base rows in memory) vs the float32 graph it
+//           was built as (the same graph), through the iterator, ef 10 ..
+//           640, re-rank depths 1, 2, 4 and 8; stored bytes of each
+//           (not part of all; --sq-bits 8[,4]);
 //   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
 //           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
 //           (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|filter-sweep|all ...] [--n 100000] [--dim 128]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|filter-sweep|all ...] [--sq-bits 8,4] [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
 // (--quick: hnsw builds only the engine's serial graph, for search work;
@@ -56,6 +61,7 @@
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
+#include "knowhere/sq_codec.hpp"
 
 using namespace vecdb::knowhere;
 using Clock = std::chrono::steady_clock;
@@ -77,6 +83,7 @@ struct Options {
 	bool quick = false;
 	std::string switch_kinds = "hnsw,ivf";
 	std::string raw;
+	std::vector<int> sq_bits = {8};
 };
 
 // Data is the base rows, queries and labels (0 .. n-1).
@@ -645,11 +652,20 @@ Options ParseOptions(int argc, char **argv) {
 		}
 		else if (a == "--raw")
 			o.raw = next();
-		else if (a == "--quick")
+		else if (a == "--sq-bits") {
+			o.sq_bits.clear();
+			std::string list = next();
+			for (size_t at = 0; at < list.size();) {
+				size_t comma = list.find(',', at);
+				o.sq_bits.push_back(std::atoi(list.substr(at, comma - at).c_str()));
+				at = comma == std::string::npos ? list.size() : comma + 1;
+			}
+		} else if (a == "--quick")
 			o.quick = true;
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
-		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "filter-sweep" || a == "all")
+		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "filter-sweep" ||
+				 a == "all")
 			o.modes.push_back(a);
 		else {
 			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
@@ -706,6 +722,79 @@ void BenchFilterSweep(const Data &d) {
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
 
+// BaseRows is a RowSource over the base rows in memory (label order is the
+// HNSW_SQ index's stored order: one Build of labels 0 .. n-1).
+class BaseRows final : public RowSource {
+public:
+	explicit BaseRows(const Data &d) : d_(d) {}
+	Status Read(const uint64_t *ids, size_t n, float *out) const noexcept override {
+		size_t dim = static_cast<size_t>(d_.dim);
+		for (size_t i = 0; i < n; i++)
+			std::memcpy(out + i * dim, d_.base.data() + ids[i] * dim, dim * sizeof(float));
+		return Status::Ok();
+	}
+
+private:
+	const Data &d_;
+};
+
+// BenchSq builds an HNSW_SQ index per code width (m 16, ef_construction 64,
+// 2 threads) and compares its stored form, searched through the iterator and
+// re-ranked from the base rows, with the float32 graph it was built as.
+void BenchSq(const Data &d, const std::vector<int> &bits_list) {
+	std::vector<int64_t> truth = Truth(d, MakeFilter(d.n, 1.0, 1));
+	BaseRows rows(d);
+	for (int bits : bits_list) {
+		IndexConfig c;
+		c.kind = IndexKind::kHnswSq;
+		c.dim = d.dim;
+		c.nbits = bits;
+		c.threads = 2;
+		double build_secs = 0;
+		std::unique_ptr<Index> owner = BuildEngine(d, c, &build_secs);
+		StringWriter w;
+		Check(owner->Serialize(w), "serialize");
+		const std::string &bytes = w.bytes();
+		size_t code = SqCodeBytes(bits, d.dim), row = static_cast<size_t>(d.dim) * sizeof(float);
+		/* the float32 stored form differs only in each element's vector and the codec */
+		double float_bytes = static_cast<double>(bytes.size()) + static_cast<double>(d.n) * (row - code) -
+			2.0 * static_cast<double>(row);
+		void *mem = std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64);
+		std::memcpy(mem, bytes.data(), bytes.size());
+		auto opened = OpenIndexView(mem, bytes.size(), true);
+		Check(opened.status(), "open view");
+		std::unique_ptr<Index> view = std::move(opened).value();
+		Check(view->SetRowSource(&rows), "row source");
+		std::printf("\n### HNSW_SQ %d-bit (m 16, ef_construction 64, built in %.1f s on 2 threads)\n\n", bits,
+					build_secs);
+		std::printf("stored (what a loaded segment holds): float32 graph %.1f MB, HNSW_SQ %.1f MB (%.3f of it); "
+					"rows kept apart on pages %.1f MB\n\n",
+					float_bytes / 1e6, static_cast<double>(bytes.size()) / 1e6,
+					static_cast<double>(bytes.size()) / float_bytes, static_cast<double>(d.n * row) / 1e6);
+		std::printf("| ef_search | float32 QPS (recall) | HNSW_SQ depth 1 | depth 2 | depth 4 | depth 8 |\n"
+					"| --- | --- | --- | --- | --- | --- |\n");
+		for (int ef : {10, 20, 40, 80, 160, 320, 640}) {
+			SearchParams p;
+			p.ef_search = ef;
+			std::vector<SearchFn> fns = {IteratorSearch(*owner, p, {})};
+			for (int depth : {1, 2, 4, 8}) {
+				SearchParams q = p;
+				q.rerank = depth;
+				fns.push_back(IteratorSearch(*view, q, {}));
+			}
+			std::vector<Run> r = TimeQueries(d, truth, fns);
+			std::printf("| %d |", ef);
+			for (const Run &x : r)
+				std::printf(" %.0f%s (%.4f) |", x.qps, Mark(x), x.recall);
+			std::printf("\n");
+			std::fflush(stdout);
+		}
+		view.reset();
+		std::free(mem);
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
 // main generates the data once and runs the chosen benchmarks.
 int main(int argc, char **argv) {
 	Options o = ParseOptions(argc, argv);
@@ -728,6 +817,8 @@ int main(int argc, char **argv) {
 		paths.push_back(SwitchPath::kIterator);
 	if (!paths.empty())
 		BenchSwitch(d, o.nlist, o.switch_nprobes, o.switch_kinds, paths);
+	if (std::find(o.modes.begin(), o.modes.end(), "sq") != o.modes.end())
+		BenchSq(d, o.sq_bits);
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
 		BenchFilterSweep(d);

@@ -66,6 +66,12 @@ public:
 	Expected<std::unique_ptr<Iterator>> CreateIterator(const void *query, const SearchParams &params,
 													   BitsetView filter) const noexcept override;
 	Status Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept override;
+	// CreateWalkIterator is the graph iterator (never the exact one) over an
+	// already prepared query; a batch of max_batch rows expands the graph as
+	// one of max_batch / spare_factor would, the rest coming from rows it
+	// scored on the way (HNSW_SQ's re-rank pool).
+	Expected<std::unique_ptr<Iterator>> CreateWalkIterator(const float *prepared, const SearchParams &params,
+														   BitsetView filter, size_t spare_factor) const noexcept;
 
 	// Ref returns the graph as it is now.
 	virtual GraphRef Ref() const noexcept = 0;

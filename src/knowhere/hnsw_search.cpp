@@ -224,8 +224,13 @@ std::vector<DistPair> LayerEntries(const GraphRef &g, const float *q, size_t wid
 class HnswIterator final : public Iterator {
 public:
 	HnswIterator(const HnswSearcher *index, std::vector<float> query, const SearchParams &params, BitsetView filter,
-				 bool two_hop)
-		: index_(index), query_(std::move(query)), params_(params), filter_(filter), two_hop_(two_hop) {}
+				 bool two_hop, size_t spare_factor = 1)
+		: index_(index),
+		  query_(std::move(query)),
+		  params_(params),
+		  filter_(filter),
+		  two_hop_(two_hop),
+		  spare_factor_(std::max<size_t>(spare_factor, 1)) {}
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override;
 
 private:
@@ -246,6 +251,9 @@ private:
 	BitsetView filter_;
 	/* expand through filtered neighbours (BestFirstTwoHop) */
 	bool two_hop_;
+	/* a batch of max_batch rows expands the graph for max_batch / spare_factor
+	   (the rest come from rows scored on the way: HNSW_SQ's re-rank pool) */
+	size_t spare_factor_;
 	bool started_ = false;
 	bool exhausted_ = false;
 	size_t ef_ = 0;
@@ -464,6 +472,25 @@ Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateIterator(const void *que
 	});
 }
 
+// CreateWalkIterator returns the graph iterator over an already prepared
+// query, whose batches of max_batch rows expand the graph only as far as a
+// batch of max_batch / spare_factor would (HNSW_SQ, hnsw_sq.cpp).
+Expected<std::unique_ptr<Iterator>> HnswSearcher::CreateWalkIterator(const float *prepared, const SearchParams &params,
+																	 BitsetView filter, size_t spare_factor) const noexcept {
+	Status s = ValidateSearch(params, 1);
+	if (!s.ok())
+		return s;
+	return Catching("creating an HNSW iterator", [&]() -> Expected<std::unique_ptr<Iterator>> {
+		GraphRef g = Ref();
+		size_t total = g.count;
+		size_t allowed = filter.empty() ? total : CountAllowed(g, filter);
+		bool two_hop = UseTwoHop(params, filter, allowed, total);
+		std::vector<float> q(prepared, prepared + config_.dim);
+		return std::unique_ptr<Iterator>(
+			std::make_unique<HnswIterator>(this, std::move(q), params, filter, two_hop, spare_factor));
+	});
+}
+
 // Reconstruct copies each label's stored (prepared) vector.
 Status HnswSearcher::Reconstruct(const int64_t *labels, size_t n, void *out) const noexcept {
 	if (n == 0)
@@ -548,7 +575,7 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 	if (!started_)
 		Start(g);
 	Undefer();
-	size_t want = max_batch + ef_;
+	size_t want = (max_batch + spare_factor_ - 1) / spare_factor_ + ef_;
 	/* top holds the want closest found-but-unreturned rows (max on top). */
 	std::vector<DistPair> best;
 	while (!ready_.empty() && best.size() < want) {

@@ -11,8 +11,9 @@
 //   loaded from a stream): HNSW's iterator walks the graph with the
 //   query-to-code distance; its brute-force switch is replaced by a scan of
 //   the allowed codes; both feed RerankIterator, which pulls rerank times
-//   the asked batch of code-ranked candidates, scores them exactly on rows
-//   from the RowSource and returns the best it holds. Search is that
+//   the asked batch of code-ranked candidates (the walk expanding only as
+//   for the asked batch: the rest are rows it scored on the way), scores
+//   them exactly on rows from the RowSource and returns the best it holds. Search is that
 //   iterator; RangeSearch, Reconstruct and SerializeRows read the rows too.
 //
 // Sections after the header: SqMeta, lo (dim floats), step (dim floats),
@@ -45,12 +46,12 @@ using hnsw::tableint;
 
 // kDefaultRerank8 and kDefaultRerank4 are the re-ranking depths when
 // SearchParams.rerank is 0: the code-ranked candidates scored exactly per
-// row returned, for 8- and 4-bit codes. bench_engine sq, 100,000 x 128
-// through the iterator: at 8 bits depth 1 matched the float32 graph's recall
-// at every ef_search and ran faster; at 4 bits depth 4 was the fastest way
-// to recall 0.95 (docs/engine.md).
+// row returned, for 8- and 4-bit codes. bench_engine sq, 200,000 x 768
+// through the iterator (bench/results/sq_200k_768.md): 8-bit codes rank
+// like floats, so depth 1 kept the float32 graph's recall at every
+// ef_search; at 4 bits depth 2 was the fastest way to recall 0.95.
 constexpr size_t kDefaultRerank8 = 1;
-constexpr size_t kDefaultRerank4 = 4;
+constexpr size_t kDefaultRerank4 = 2;
 
 // kReadChunk is how many rows one RowSource read takes in scans.
 constexpr size_t kReadChunk = 256;
@@ -337,16 +338,16 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 				inner = std::make_unique<SortedIterator>(std::move(scored));
 			}
 		}
+		size_t depth = RerankDepth(params, codec_.bits());
 		if (!inner) {
-			SearchParams graph_params = params;
-			graph_params.brute_force_ratio = 0;
-			auto made = graph_->CreateIterator(t.data(), graph_params, filter);
+			/* the re-rank pool comes from rows the walk scored anyway: asking
+			   for depth x the batch does not widen the walk */
+			auto made = graph_->CreateWalkIterator(t.data(), params, filter, depth);
 			if (!made.ok())
 				return made.status();
 			inner = std::move(made).value();
 		}
-		return std::unique_ptr<Iterator>(
-			std::make_unique<RerankIterator>(this, std::move(inner), std::move(q), RerankDepth(params, codec_.bits())));
+		return std::unique_ptr<Iterator>(std::make_unique<RerankIterator>(this, std::move(inner), std::move(q), depth));
 	});
 }
 
