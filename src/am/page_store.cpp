@@ -180,7 +180,7 @@ StartChainPage(VecdbChainWriter *w, Buffer buf)
 		if (w->page_log_len == w->page_log_cap)
 		{
 			w->page_log_cap *= 2;
-			w->page_log = (BlockNumber *) repalloc_huge(w->page_log, sizeof(BlockNumber) * w->page_log_cap);
+			w->page_log = (BlockNumber *) repalloc(w->page_log, sizeof(BlockNumber) * w->page_log_cap);
 		}
 		w->page_log[w->page_log_len++] = BufferGetBlockNumber(buf);
 	}
