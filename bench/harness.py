@@ -365,9 +365,9 @@ def main():
             meta["build_s"] = time.perf_counter() - t
             meta["index_mb"] = relation_size(conn, "items_embedding_idx") / 2**20
             # what loaded segments hold in memory (codes and graph for hnsw sq_bits)
-            meta["segment_mb"] = conn.execute(
+            meta["segment_mb"] = float(conn.execute(
                 "SELECT coalesce(sum(bytes), 0) FROM vecdb_index_info('items_embedding_idx') WHERE segment IS NOT NULL"
-            ).fetchone()[0] / 2**20
+            ).fetchone()[0]) / 2**20
         results = []
         for settings in parse_sets(args.set):
             for name, value in settings.items():
