@@ -20,11 +20,7 @@ inline float Levels(int bits) noexcept {
 
 // CodeAt returns dimension d's code.
 inline unsigned CodeAt(const uint8_t *code, int bits, size_t d) noexcept {
-	if (bits == 8)
-		return code[d];
-	size_t block = d / 16, pos = d % 16;
-	uint8_t b = code[block * 8 + pos % 8];
-	return pos < 8 ? (b & 15u) : (b >> 4);
+	return bits == 8 ? code[d] : SqCode4(code, d);
 }
 
 // ScalarL2 and ScalarIp are the portable kernels (any bits) over a

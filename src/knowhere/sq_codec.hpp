@@ -33,6 +33,12 @@ inline size_t SqCodeBytes(int bits, int dim) noexcept {
 	return bits == 4 ? (d + 15) / 16 * 8 : (d + 7) / 8 * 8;
 }
 
+// SqCode4 returns dimension d's code in a 4-bit code (the layout above).
+inline unsigned SqCode4(const uint8_t *code, size_t d) noexcept {
+	uint8_t b = code[d / 16 * 8 + d % 8];
+	return d % 16 < 8 ? (b & 15u) : (b >> 4);
+}
+
 // SqCodec holds the per-dimension ranges of one index's codes.
 class SqCodec {
 public:

@@ -10,11 +10,9 @@ namespace vecdb::knowhere::sq_avx512 {
 
 namespace {
 
-// Tail4 returns dimension d's 4-bit code.
+// Tail4 returns dimension d's 4-bit code as a float.
 inline float Tail4(const uint8_t *x, size_t d) noexcept {
-	size_t block = d / 16, pos = d % 16;
-	uint8_t b = x[block * 8 + pos % 8];
-	return static_cast<float>(pos < 8 ? (b & 15u) : (b >> 4));
+	return static_cast<float>(SqCode4(x, d));
 }
 
 // Codes8 returns the sixteen 8-bit codes at x as floats.
