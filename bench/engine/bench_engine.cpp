@@ -19,13 +19,14 @@
 //   sq      HNSW_SQ (4- or 8-bit codes in memory, rows re-ranked from a
 //           RowSource over the base rows in memory) vs the float32 graph it
 //           was built as (the same graph), through the iterator, ef 10 ..
-//           640, re-rank depths 1, 2, 4 and 8; stored bytes of each
-//           (not part of all; --sq-bits 8[,4]);
+//           640 (--sq-ef), re-rank depths 1, 2, 4 and 8; stored bytes of
+//           each (not part of all; --sq-bits 8[,4]);
 //   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
 //           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
 //           (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|filter-sweep|all ...] [--sq-bits 8,4] [--n 100000] [--dim 128]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|filter-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+//        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
 // (--quick: hnsw builds only the engine's serial graph, for search work;
@@ -84,6 +85,7 @@ struct Options {
 	std::string switch_kinds = "hnsw,ivf";
 	std::string raw;
 	std::vector<int> sq_bits = {8};
+	std::vector<int> sq_efs = {10, 20, 40, 80, 160, 320, 640};
 };
 
 // Data is the base rows, queries and labels (0 .. n-1).
@@ -617,6 +619,17 @@ void BenchSwitch(const Data &d, int nlist, const std::vector<int> &nprobes, cons
 	}
 }
 
+// IntList reads a comma-separated list of integers.
+std::vector<int> IntList(const std::string &list) {
+	std::vector<int> out;
+	for (size_t at = 0; at < list.size();) {
+		size_t comma = std::min(list.find(',', at), list.size());
+		out.push_back(std::stoi(list.substr(at, comma - at)));
+		at = comma + 1;
+	}
+	return out;
+}
+
 // ParseOptions reads the command line.
 Options ParseOptions(int argc, char **argv) {
 	Options o;
@@ -641,26 +654,15 @@ Options ParseOptions(int argc, char **argv) {
 			o.seed = std::stoull(next());
 		else if (a == "--nlist")
 			o.nlist = std::stoi(next());
-		else if (a == "--switch-nprobe") {
-			o.switch_nprobes.clear();
-			std::string list = next();
-			for (size_t at = 0; at <= list.size();) {
-				size_t comma = std::min(list.find(',', at), list.size());
-				o.switch_nprobes.push_back(std::stoi(list.substr(at, comma - at)));
-				at = comma + 1;
-			}
-		}
+		else if (a == "--switch-nprobe")
+			o.switch_nprobes = IntList(next());
 		else if (a == "--raw")
 			o.raw = next();
-		else if (a == "--sq-bits") {
-			o.sq_bits.clear();
-			std::string list = next();
-			for (size_t at = 0; at < list.size();) {
-				size_t comma = list.find(',', at);
-				o.sq_bits.push_back(std::atoi(list.substr(at, comma - at).c_str()));
-				at = comma == std::string::npos ? list.size() : comma + 1;
-			}
-		} else if (a == "--quick")
+		else if (a == "--sq-bits")
+			o.sq_bits = IntList(next());
+		else if (a == "--sq-ef")
+			o.sq_efs = IntList(next());
+		else if (a == "--quick")
 			o.quick = true;
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
@@ -741,7 +743,7 @@ private:
 // BenchSq builds an HNSW_SQ index per code width (m 16, ef_construction 64,
 // 2 threads) and compares its stored form, searched through the iterator and
 // re-ranked from the base rows, with the float32 graph it was built as.
-void BenchSq(const Data &d, const std::vector<int> &bits_list) {
+void BenchSq(const Data &d, const std::vector<int> &bits_list, const std::vector<int> &efs) {
 	std::vector<int64_t> truth = Truth(d, MakeFilter(d.n, 1.0, 1));
 	BaseRows rows(d);
 	for (int bits : bits_list) {
@@ -773,7 +775,7 @@ void BenchSq(const Data &d, const std::vector<int> &bits_list) {
 					static_cast<double>(bytes.size()) / float_bytes, static_cast<double>(d.n * row) / 1e6);
 		std::printf("| ef_search | float32 QPS (recall) | HNSW_SQ depth 1 | depth 2 | depth 4 | depth 8 |\n"
 					"| --- | --- | --- | --- | --- | --- |\n");
-		for (int ef : {10, 20, 40, 80, 160, 320, 640}) {
+		for (int ef : efs) {
 			SearchParams p;
 			p.ef_search = ef;
 			std::vector<SearchFn> fns = {IteratorSearch(*owner, p, {})};
@@ -818,7 +820,7 @@ int main(int argc, char **argv) {
 	if (!paths.empty())
 		BenchSwitch(d, o.nlist, o.switch_nprobes, o.switch_kinds, paths);
 	if (std::find(o.modes.begin(), o.modes.end(), "sq") != o.modes.end())
-		BenchSq(d, o.sq_bits);
+		BenchSq(d, o.sq_bits, o.sq_efs);
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
 		BenchFilterSweep(d);

@@ -80,6 +80,7 @@ struct GraphRef {
 	void *dist_param = nullptr;
 	const int64_t *labels = nullptr;      /* labels by internal id */
 	hnswlib::VisitedListPool *visited = nullptr;
+	size_t prefetch_bytes = 0;            /* > 0: rows are prefetched whole, a list at a time (compact codes) */
 
 	// Vector returns element id's stored vector.
 	const void *Vector(tableint id) const { return level0 + id * per_element + offset_data; }
@@ -90,6 +91,13 @@ struct GraphRef {
 	void Prefetch(tableint id) const {
 		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) +
 														  id * per_element + offset_data));
+	}
+	// PrefetchWhole asks the CPU to start loading the first prefetch_bytes
+	// of element id's vector (a hint, like Prefetch).
+	void PrefetchWhole(tableint id) const {
+		uintptr_t at = reinterpret_cast<uintptr_t>(level0) + id * per_element + offset_data;
+		for (size_t b = 0; b < prefetch_bytes; b += 64)
+			__builtin_prefetch(reinterpret_cast<const void *>(at + b));
 	}
 	// PrefetchLinks asks the CPU to start loading element id's layer-0
 	// neighbour list (a hint, like Prefetch).
@@ -242,8 +250,6 @@ public:
 		vl_->mass[id] = vl_->curV;
 		return false;
 	}
-	// Marked reports whether id is marked, without marking it.
-	bool Marked(tableint id) const { return vl_->mass[id] == vl_->curV; }
 
 private:
 	hnswlib::VisitedListPool *pool_;

@@ -213,7 +213,8 @@ Status TakeSections(ViewCursor &c, const IndexHeader &h, IndexKind expect, uint6
 class HnswView final : public HnswSearcher {
 public:
 	// dist and dist_param replace the metric's distance and the dim (HNSW_SQ's
-	// query-to-code distance and its codec); bytes may be empty when the
+	// query-to-code distance and its codec, whose short codes the walk then
+	// prefetches whole: GraphRef::prefetch_bytes); bytes may be empty when the
 	// sections live elsewhere (Serialize then has nothing to copy).
 	HnswView(const IndexBytes &bytes, const IndexConfig &config, const HnswSections &s, DistFunc dist = nullptr,
 			 const void *dist_param = nullptr);
@@ -238,6 +239,7 @@ private:
 	IndexBytes bytes_;
 	HnswSections sections_;
 	DistFunc dist_;
+	bool compact_codes_;  /* rows are the caller's codes (dist given) */
 	mutable size_t dim_;  /* the distance parameter (hnswlib passes it as void *) */
 	const void *dist_param_;  /* &dim_, or the caller's */
 	mutable hnswlib::VisitedListPool visited_;

@@ -21,7 +21,9 @@
 // - One loop: the layer-1 beam, the layer-0 search and the iterator all run
 //   BestFirst; they differ only in what a scored neighbour does. Every
 //   neighbour loop prefetches the next neighbour's vector (hnswlib's trick;
-//   without it the same search ran slower than searchKnn).
+//   without it the same search ran slower than searchKnn), or, over compact
+//   codes (GraphRef::prefetch_bytes, HNSW_SQ), every unseen neighbour's whole
+//   code before scoring the first.
 // - RangeSearch: exact, over the allowed rows (no graph search can promise
 //   every row within a radius).
 // - Exact paths (few rows allowed, fallback, range search, iterator below
@@ -57,6 +59,9 @@ bool StopRequested(const SearchParams &p) noexcept {
 	return p.should_stop != nullptr && p.should_stop(p.stop_arg);
 }
 
+// kMaxLinks0 bounds a layer-0 list (2 m, m at most 100).
+constexpr size_t kMaxLinks0 = 200;
+
 // BestFirst is the one best-first expansion of a layer: it takes the closest
 // element off the frontier until the frontier is empty or, once top holds
 // width rows, that element is farther than the farthest of them; it scores
@@ -79,6 +84,20 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 			return Status::Cancelled();
 		size_t n;
 		const tableint *links = g.Links(c.second, level, &n);
+		if (g.prefetch_bytes > 0) {
+			/* compact codes: load every unseen neighbour's code at once, so the
+			   memory waits overlap, then score them */
+			tableint fresh[kMaxLinks0];
+			size_t m = 0;
+			for (size_t j = 0; j < n && j < kMaxLinks0; j++)
+				if (!seen(links[j]))
+					fresh[m++] = links[j];
+			for (size_t j = 0; j < m; j++)
+				g.PrefetchWhole(fresh[j]);
+			for (size_t j = 0; j < m; j++)
+				scored(fresh[j], g.Dist(q, fresh[j]));
+			continue;
+		}
 		if (n > 0)
 			g.Prefetch(links[0]);
 		for (size_t j = 0; j < n; j++) {
@@ -170,6 +189,13 @@ Status BestFirstTwoHop(const GraphRef &ref, const float *q, size_t width, const 
 		if (params != nullptr && ++polls % kStopPollInterval == 0 && StopRequested(*params))
 			return Status::Cancelled();
 		TwoHop(g, c.second, cap, seen, allowed, &picked);
+		if (g.prefetch_bytes > 0) {
+			for (tableint id : picked)
+				g.PrefetchWhole(id);
+			for (tableint id : picked)
+				scored(id, g.Dist(q, id));
+			continue;
+		}
 		if (!picked.empty())
 			g.Prefetch(picked[0]);
 		for (size_t j = 0; j < picked.size(); j++) {
@@ -587,7 +613,8 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 	MaxHeap top(std::less<DistPair>(), std::move(best));
 	if (!exhausted_) {
 		/* Rows added after the iterator started are not part of its search. */
-		auto seen = [&](tableint id) { return id >= count_ || visited_->Marked(id); };
+		/* marks as it tests, as the search does (Admit marks again) */
+		auto seen = [&](tableint id) { return id >= count_ || visited_->Visit(id); };
 		auto scored = [&](tableint id, float d) {
 			/* BestFirst expands nothing farther than top's worst once top is full */
 			bool near = top.size() < want || d <= top.top().first;

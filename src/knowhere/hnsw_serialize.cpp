@@ -255,6 +255,7 @@ HnswView::HnswView(const IndexBytes &bytes, const IndexConfig &config, const Hns
 	  bytes_(bytes),
 	  sections_(s),
 	  dist_(dist != nullptr ? dist : DistanceFor(config.metric)),
+	  compact_codes_(dist != nullptr),
 	  dim_(static_cast<size_t>(config.dim)),
 	  dist_param_(dist != nullptr ? dist_param : &dim_),
 	  visited_(0, static_cast<int>(s.meta.count)) {
@@ -284,6 +285,8 @@ GraphRef HnswView::Ref() const noexcept {
 	r.dist_param = const_cast<void *>(dist_param_);
 	r.labels = sections_.labels;
 	r.visited = &visited_;
+	if (compact_codes_ && m.per_element > m.offset_data + sizeof(labeltype))
+		r.prefetch_bytes = m.per_element - m.offset_data - sizeof(labeltype);
 	return r;
 }
 

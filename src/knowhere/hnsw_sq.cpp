@@ -108,14 +108,14 @@ public:
 	// SetRowSource is accepted and ignored: the owning index has its rows.
 	Status SetRowSource(const RowSource *) noexcept override { return Status::Ok(); }
 
-	// Serialize takes the codec's ranges from the rows and writes the codes.
+	// Serialize trains the codec's ranges on the rows and writes the codes.
 	Status Serialize(ByteWriter &out) const noexcept override {
 		return Catching("serializing an HNSW_SQ index", [&]() -> Status {
 			const GraphRef g = graph_.Ref();
 			SqCodec codec(config_.nbits, config_.dim);
-			for (size_t i = 0; i < g.count; i++)
-				codec.Observe(static_cast<const float *>(g.Vector(static_cast<tableint>(i))));
-			codec.Finish();
+			codec.Train(g.count, [&](size_t i) {
+				return static_cast<const float *>(g.Vector(static_cast<tableint>(i)));
+			});
 			SqMeta meta{static_cast<uint32_t>(config_.nbits), static_cast<uint32_t>(config_.dim),
 						codec.code_bytes()};
 			size_t d = static_cast<size_t>(config_.dim);

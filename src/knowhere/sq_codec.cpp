@@ -78,6 +78,91 @@ void SqCodec::Finish() noexcept {
 	hi_.shrink_to_fit();
 }
 
+void SqCodec::StartHistograms() {
+	histogram_.assign(lo_.size() * kSqBins, 0);
+}
+
+void SqCodec::Count(const float *row) noexcept {
+	for (size_t d = 0; d < lo_.size(); d++) {
+		float width = hi_[d] - lo_[d];
+		if (!(width > 0) || !std::isfinite(width))
+			continue;
+		float at = (row[d] - lo_[d]) / width * static_cast<float>(kSqBins);
+		size_t bin = at >= 1.0f ? std::min(static_cast<size_t>(at), kSqBins - 1) : 0;
+		histogram_[d * kSqBins + bin]++;
+	}
+}
+
+namespace {
+
+// kTailCuts are the fractions of a dimension's values left below (and,
+// separately, above) a candidate range: 0 is the minimum and maximum.
+constexpr double kTailCuts[] = {0, 1e-4, 3e-4, 1e-3, 2e-3, 4e-3, 7e-3, 0.01, 0.015, 0.02, 0.03, 0.045, 0.065};
+
+// CodingError estimates the squared coding error of a histogram (bins of
+// width w from base) under the range [a, a + step * levels]. A bin's values
+// are taken as spread evenly over it: inside the range, a step finer than
+// the bin costs step^2 / 12 per value whatever the bin's centre, a coarser
+// one the centre's error plus w^2 / 12; outside, the distance to the end.
+double CodingError(const uint32_t *bins, double base, double w, double a, double step, double levels) noexcept {
+	double sum = 0, spread = std::min(step, w) * std::min(step, w) / 12.0;
+	for (size_t k = 0; k < kSqBins; k++) {
+		if (bins[k] == 0)
+			continue;
+		double x = base + (static_cast<double>(k) + 0.5) * w;
+		double at = step > 0 ? (x - a) / step : 0.0;
+		double err;
+		if (at < 0 || at > levels)
+			err = (x - (a + std::clamp(at, 0.0, levels) * step)) * (x - (a + std::clamp(at, 0.0, levels) * step)) + spread;
+		else if (step <= w)
+			err = spread;
+		else
+			err = (x - (a + std::nearbyint(at) * step)) * (x - (a + std::nearbyint(at) * step)) + spread;
+		sum += static_cast<double>(bins[k]) * err;
+	}
+	return sum;
+}
+
+}  // namespace
+
+void SqCodec::FinishTrained() noexcept {
+	double levels = Levels(bits_);
+	for (size_t d = 0; d < lo_.size(); d++) {
+		double lo = lo_[d], hi = hi_[d], width = hi - lo;
+		if (!(width > 0) || !std::isfinite(width) || histogram_.empty())
+			continue; /* Finish handles empty and constant dimensions */
+		const uint32_t *bins = histogram_.data() + d * kSqBins;
+		double w = width / static_cast<double>(kSqBins), total = 0;
+		for (size_t k = 0; k < kSqBins; k++)
+			total += bins[k];
+		double best_a = lo, best_b = hi;
+		double best = CodingError(bins, lo, w, lo, width / levels, levels);
+		for (double cut : kTailCuts) {
+			if (cut == 0)
+				continue;
+			/* a: the lower edge of the bin where the values below pass cut */
+			double below = 0, above = 0;
+			size_t i = 0, j = kSqBins - 1;
+			while (i < kSqBins - 1 && below + bins[i] <= cut * total)
+				below += bins[i++];
+			while (j > i && above + bins[j] <= cut * total)
+				above += bins[j--];
+			double a = lo + static_cast<double>(i) * w, b = lo + static_cast<double>(j + 1) * w;
+			double err = CodingError(bins, lo, w, a, (b - a) / levels, levels);
+			if (err < best) {
+				best = err;
+				best_a = a;
+				best_b = b;
+			}
+		}
+		lo_[d] = static_cast<float>(best_a);
+		hi_[d] = static_cast<float>(best_b);
+	}
+	histogram_.clear();
+	histogram_.shrink_to_fit();
+	Finish();
+}
+
 void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
 	float levels = Levels(bits_);
 	size_t n = code_bytes();

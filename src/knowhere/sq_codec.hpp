@@ -2,9 +2,12 @@
 // dimension, the compact codes of the memory-light HNSW kind (HNSW_SQ,
 // hnsw_sq.cpp), and the distances of a float query to a code.
 //
-// Each dimension d has a range [lo[d], lo[d] + step[d] * L] (L = 2^bits - 1)
-// taken from the rows' minimum and maximum; a value is coded as the nearest
-// of the L + 1 levels and decodes to lo[d] + code * step[d]. 8-bit codes are
+// Each dimension d has a range [lo[d], lo[d] + step[d] * L] (L = 2^bits - 1);
+// a value is coded as the nearest of the L + 1 levels (values outside the
+// range as its nearest end) and decodes to lo[d] + code * step[d]. Train
+// picks each range to minimize the squared coding error over the rows: the
+// minimum and maximum, or a range with the tails cut off, which at 4 bits
+// is usually much finer (docs/engine.md, HNSW_SQ). 8-bit codes are
 // one byte per dimension (zero-padded to a multiple of 8). 4-bit codes pack 16 dimensions in 8 bytes: byte j
 // of a block holds dimension 16b + j in its low nibble and 16b + 8 + j in its
 // high nibble, so one 8-byte load feeds two 8-lane halves.
@@ -39,6 +42,11 @@ inline unsigned SqCode4(const uint8_t *code, size_t d) noexcept {
 	return d % 16 < 8 ? (b & 15u) : (b >> 4);
 }
 
+// kSqTrainSample bounds the rows Train's histograms count; kSqBins is their
+// bins per dimension.
+constexpr size_t kSqTrainSample = 65536;
+constexpr size_t kSqBins = 2048;
+
 // SqCodec holds the per-dimension ranges of one index's codes.
 class SqCodec {
 public:
@@ -46,10 +54,29 @@ public:
 	// SqCodec sets up an untrained codec; Observe every row, then Finish.
 	SqCodec(int bits, int dim);
 
+	// Train sets the ranges from n prepared rows, row_at(i) returning row i:
+	// a first pass over every row finds each dimension's minimum and maximum,
+	// a second over at most kSqTrainSample rows, evenly spread, counts them in
+	// per-dimension histograms, from which FinishTrained picks the ranges.
+	template <typename RowAt>
+	void Train(size_t n, RowAt &&row_at) {
+		for (size_t i = 0; i < n; i++)
+			Observe(row_at(i));
+		StartHistograms();
+		size_t stride = n > kSqTrainSample ? n / kSqTrainSample : 1;
+		for (size_t i = 0; i < n; i += stride)
+			Count(row_at(i));
+		FinishTrained();
+	}
+
 	// Observe widens the ranges to hold one prepared row.
 	void Observe(const float *row) noexcept;
 	// Finish turns the observed minimum and maximum into lo and step.
 	void Finish() noexcept;
+	// StartHistograms, Count and FinishTrained are Train's second pass.
+	void StartHistograms();
+	void Count(const float *row) noexcept;
+	void FinishTrained() noexcept;
 	// Encode writes row's code (code_bytes() bytes).
 	void Encode(const float *row, uint8_t *code) const noexcept;
 	// Decode writes the code's approximate row (dim floats).
@@ -74,7 +101,8 @@ private:
 	int dim_ = 0;
 	std::vector<float> lo_;
 	std::vector<float> step_;
-	std::vector<float> hi_;  /* while observing */
+	std::vector<float> hi_;           /* while training */
+	std::vector<uint32_t> histogram_; /* while training: kSqBins per dimension */
 };
 
 // SqDistFunc is a query-to-code score: a transformed query

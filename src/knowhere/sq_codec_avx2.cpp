@@ -42,10 +42,15 @@ template <typename Step, typename One>
 inline float Run8(const SqCodec &c, const float *q, const uint8_t *x, Step &&step, One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
 	const float *st = c.step();
-	__m256 acc = _mm256_setzero_ps();
+	/* two accumulators: one chain of fused multiply-adds would wait on itself */
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	for (; d + 16 <= dim; d += 16) {
+		acc0 = step(acc0, _mm256_loadu_ps(q + d), Codes8(x + d), _mm256_loadu_ps(st + d));
+		acc1 = step(acc1, _mm256_loadu_ps(q + d + 8), Codes8(x + d + 8), _mm256_loadu_ps(st + d + 8));
+	}
 	for (; d + 8 <= dim; d += 8)
-		acc = step(acc, _mm256_loadu_ps(q + d), Codes8(x + d), _mm256_loadu_ps(st + d));
-	float sum = Sum(acc);
+		acc0 = step(acc0, _mm256_loadu_ps(q + d), Codes8(x + d), _mm256_loadu_ps(st + d));
+	float sum = Sum(_mm256_add_ps(acc0, acc1));
 	for (; d < dim; d++)
 		sum += one(q[d], static_cast<float>(x[d]), st[d]);
 	return sum;
@@ -57,15 +62,15 @@ inline float Run4(const SqCodec &c, const float *q, const uint8_t *x, Step &&ste
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
 	const float *st = c.step();
 	const __m256i low = _mm256_set1_epi32(15);
-	__m256 acc = _mm256_setzero_ps();
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
 	for (; d + 16 <= dim; d += 16) {
 		__m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(x + d / 2)));
-		acc = step(acc, _mm256_loadu_ps(q + d), _mm256_cvtepi32_ps(_mm256_and_si256(bytes, low)),
-				   _mm256_loadu_ps(st + d));
-		acc = step(acc, _mm256_loadu_ps(q + d + 8), _mm256_cvtepi32_ps(_mm256_srli_epi32(bytes, 4)),
-				   _mm256_loadu_ps(st + d + 8));
+		acc0 = step(acc0, _mm256_loadu_ps(q + d), _mm256_cvtepi32_ps(_mm256_and_si256(bytes, low)),
+					_mm256_loadu_ps(st + d));
+		acc1 = step(acc1, _mm256_loadu_ps(q + d + 8), _mm256_cvtepi32_ps(_mm256_srli_epi32(bytes, 4)),
+					_mm256_loadu_ps(st + d + 8));
 	}
-	float sum = Sum(acc);
+	float sum = Sum(_mm256_add_ps(acc0, acc1));
 	for (; d < dim; d++)
 		sum += one(q[d], Tail4(x, d), st[d]);
 	return sum;

@@ -48,17 +48,22 @@ inline float IpOne(float q, float c, float) noexcept {
 	return q * c;
 }
 
-// Run sums step over 16-dimension groups (codes from Codes(x, d)), then the
-// tail dimensions with one (code from Tail(x, d)).
+// Run sums step over 16-dimension groups (codes from Codes(x, d)), two
+// groups a round, then the tail dimensions with one (code from Tail(x, d)).
 template <typename Codes, typename Tail, typename Step, typename One>
 inline float Run(const SqCodec &c, const float *q, const uint8_t *x, Codes &&codes, Tail &&tail, Step &&step,
 				 One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
 	const float *st = c.step();
-	__m512 acc = _mm512_setzero_ps();
+	/* two accumulators: one chain of fused multiply-adds would wait on itself */
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+	for (; d + 32 <= dim; d += 32) {
+		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d));
+		acc1 = step(acc1, _mm512_loadu_ps(q + d + 16), codes(x, d + 16), _mm512_loadu_ps(st + d + 16));
+	}
 	for (; d + 16 <= dim; d += 16)
-		acc = step(acc, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d));
-	float sum = _mm512_reduce_add_ps(acc);
+		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d));
+	float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 	for (; d < dim; d++)
 		sum += one(q[d], tail(x, d), st[d]);
 	return sum;
