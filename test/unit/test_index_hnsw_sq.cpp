@@ -301,14 +301,13 @@ TEST(HnswSq, ViewAndLoadedCopyRerankToExactDistances) {
 			auto loaded = DeserializeIndex(reader);
 			ASSERT_TRUE(loaded.ok()) << loaded.status().message();
 			/* 4-bit codes of these tight clusters rank poorly (docs/engine.md):
-			   they need a deeper re-rank, and cosine's even that does not save */
+			   they need a deeper re-rank (cosine's reached 0.51 at the default depth) */
 			SearchParams p;
 			p.rerank = bits == 4 ? 16 : 0;
 			for (Index *idx : {view.value().get(), loaded.value().get()}) {
 				ASSERT_TRUE(idx->SetRowSource(&rows).ok());
 				double r = Recall(b, *idx, {}, true, 10, p);
-				if (bits == 8 || metric != Metric::kCosine)
-					EXPECT_GE(r, 0.95);
+				EXPECT_GE(r, 0.95);
 			}
 			EXPECT_GT(rows.reads, 0u);
 			/* a loaded copy serializes back to the same bytes */
