@@ -49,7 +49,9 @@ using hnsw::tableint;
 // row returned, for 8- and 4-bit codes. bench_engine sq, 200,000 x 768
 // through the iterator (bench/results/sq_200k_768.md): 8-bit codes rank
 // like floats, so depth 1 kept the float32 graph's recall at every
-// ef_search; at 4 bits depth 2 was the fastest way to recall 0.95.
+// ef_search; 4-bit codes (residuals from centroids) reached recall 0.95 as
+// fast at depth 1 as at 2, but depth 2 adds recall at ef_search 40, SQL's
+// default (0.886 against 0.877).
 constexpr size_t kDefaultRerank8 = 1;
 constexpr size_t kDefaultRerank4 = 2;
 
@@ -67,6 +69,15 @@ size_t RerankDepth(const SearchParams &p, int bits) noexcept {
 	if (p.rerank > 0)
 		return static_cast<size_t>(p.rerank);
 	return bits == 4 ? kDefaultRerank4 : kDefaultRerank8;
+}
+
+// WriteCodec writes a codec's sections: SqMeta, the steps, the centers.
+Status WriteCodec(IndexStreamWriter &w, const SqCodec &codec) {
+	SqMeta meta = codec.Meta();
+	size_t d = static_cast<size_t>(codec.dim());
+	VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
+	VECDB_RETURN_IF_ERROR(w.Section(codec.step(), d * sizeof(float)));
+	return w.Section(codec.center(0), static_cast<size_t>(codec.clusters()) * d * sizeof(float));
 }
 
 // HnswSqIndex is the owning HNSW_SQ index: HNSW over floats, stored as codes.
@@ -116,13 +127,8 @@ public:
 			codec.Train(g.count, [&](size_t i) {
 				return static_cast<const float *>(g.Vector(static_cast<tableint>(i)));
 			});
-			SqMeta meta{static_cast<uint32_t>(config_.nbits), static_cast<uint32_t>(config_.dim),
-						codec.code_bytes()};
-			size_t d = static_cast<size_t>(config_.dim);
 			return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) -> Status {
-				VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
-				VECDB_RETURN_IF_ERROR(w.Section(codec.lo(), d * sizeof(float)));
-				VECDB_RETURN_IF_ERROR(w.Section(codec.step(), d * sizeof(float)));
+				VECDB_RETURN_IF_ERROR(WriteCodec(w, codec));
 				return graph_.WriteSections(w, &codec);
 			});
 		});
@@ -321,9 +327,8 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 		Status st = PrepareQuery(config_.metric, config_.dim, query, &prepared);
 		if (!st.ok())
 			return st;
-		std::vector<float> q(static_cast<size_t>(config_.dim)), t(q.size());
+		std::vector<float> q(static_cast<size_t>(config_.dim));
 		std::memcpy(q.data(), prepared.data(), q.size() * sizeof(float));
-		codec_.TransformQuery(config_.metric, q.data(), t.data());
 		const GraphRef g = graph_->Ref();
 		size_t total = g.count;
 		std::unique_ptr<Iterator> inner;
@@ -332,7 +337,7 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 			if (static_cast<double>(allowed) < BruteForceRatio(params, config_, total) * static_cast<double>(total)) {
 				std::vector<Neighbor> scored;
 				scored.reserve(allowed);
-				st = ScanCodes(t.data(), params, filter, &scored);
+				st = ScanCodes(q.data(), params, filter, &scored);
 				if (!st.ok())
 					return st;
 				inner = std::make_unique<SortedIterator>(std::move(scored));
@@ -342,7 +347,7 @@ Expected<std::unique_ptr<Iterator>> HnswSqView::CreateIterator(const void *query
 		if (!inner) {
 			/* the re-rank pool comes from rows the walk scored anyway: asking
 			   for depth x the batch does not widen the walk */
-			auto made = graph_->CreateWalkIterator(t.data(), params, filter, depth);
+			auto made = graph_->CreateWalkIterator(q.data(), params, filter, depth);
 			if (!made.ok())
 				return made.status();
 			inner = std::move(made).value();
@@ -469,13 +474,9 @@ Status HnswSqView::Serialize(ByteWriter &out) const noexcept {
 	if (bytes_.data != nullptr)
 		return out.Write(bytes_.data, bytes_.size);
 	return Catching("serializing an HNSW_SQ index", [&]() -> Status {
-		SqMeta meta{static_cast<uint32_t>(codec_.bits()), static_cast<uint32_t>(codec_.dim()), codec_.code_bytes()};
-		size_t d = static_cast<size_t>(config_.dim);
 		const SqOwned &o = *owned_;
 		return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) -> Status {
-			VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
-			VECDB_RETURN_IF_ERROR(w.Section(codec_.lo(), d * sizeof(float)));
-			VECDB_RETURN_IF_ERROR(w.Section(codec_.step(), d * sizeof(float)));
+			VECDB_RETURN_IF_ERROR(WriteCodec(w, codec_));
 			VECDB_RETURN_IF_ERROR(w.Section(&meta_, sizeof(meta_)));
 			VECDB_RETURN_IF_ERROR(w.Section(o.level0.data(), o.level0.size()));
 			VECDB_RETURN_IF_ERROR(w.Section(o.labels.data(), o.labels.size() * sizeof(int64_t)));
@@ -518,8 +519,8 @@ IndexConfig SqConfig(const IndexHeader &h, const IndexConfig &graph, const SqMet
 }
 
 // LoadCodec checks a stored codec against the header and loads it.
-Status LoadCodec(const IndexHeader &h, const SqMeta &meta, const float *lo, const float *step, SqCodec *codec) {
-	if (meta.dim != static_cast<uint32_t>(h.dim) || !codec->Load(meta, lo, step))
+Status LoadCodec(const IndexHeader &h, const SqMeta &meta, const float *step, const float *centers, SqCodec *codec) {
+	if (meta.dim != static_cast<uint32_t>(h.dim) || !codec->Load(meta, step, centers))
 		return Status::Corrupt("HNSW_SQ codec out of range");
 	return Status::Ok();
 }
@@ -543,13 +544,13 @@ Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &header, Inde
 	auto loaded = Catching("reading an HNSW_SQ index", [&]() -> Expected<std::unique_ptr<Index>> {
 		SqMeta sq;
 		VECDB_RETURN_IF_ERROR(r.Section(&sq, sizeof(sq)));
-		if (sq.dim != static_cast<uint32_t>(header.dim))
+		if (sq.dim != static_cast<uint32_t>(header.dim) || sq.clusters == 0 || sq.clusters > kSqMaxClusters)
 			return Status::Corrupt("HNSW_SQ codec out of range");
-		std::vector<float> lo, step;
-		VECDB_RETURN_IF_ERROR(r.SectionArray(&lo, sq.dim));
+		std::vector<float> step, centers;
 		VECDB_RETURN_IF_ERROR(r.SectionArray(&step, sq.dim));
+		VECDB_RETURN_IF_ERROR(r.SectionArray(&centers, static_cast<size_t>(sq.clusters) * sq.dim));
 		SqCodec codec;
-		VECDB_RETURN_IF_ERROR(LoadCodec(header, sq, lo.data(), step.data(), &codec));
+		VECDB_RETURN_IF_ERROR(LoadCodec(header, sq, step.data(), centers.data(), &codec));
 		HnswSections s;
 		VECDB_RETURN_IF_ERROR(r.Section(&s.meta, sizeof(s.meta)));
 		IndexConfig graph_config;
@@ -582,14 +583,14 @@ Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &bytes) noexcep
 	return Catching("opening an HNSW_SQ view", [&]() -> Expected<std::unique_ptr<Index>> {
 		ViewCursor c(bytes);
 		SqMeta sq;
-		const float *lo = nullptr, *step = nullptr;
+		const float *step = nullptr, *centers = nullptr;
 		VECDB_RETURN_IF_ERROR(c.TakeCopy(&sq));
-		if (sq.dim != static_cast<uint32_t>(bytes.header.dim))
+		if (sq.dim != static_cast<uint32_t>(bytes.header.dim) || sq.clusters == 0 || sq.clusters > kSqMaxClusters)
 			return Status::Corrupt("HNSW_SQ codec out of range");
-		VECDB_RETURN_IF_ERROR(c.Take(sq.dim, &lo));
 		VECDB_RETURN_IF_ERROR(c.Take(sq.dim, &step));
+		VECDB_RETURN_IF_ERROR(c.Take(static_cast<size_t>(sq.clusters) * sq.dim, &centers));
 		SqCodec codec;
-		VECDB_RETURN_IF_ERROR(LoadCodec(bytes.header, sq, lo, step, &codec));
+		VECDB_RETURN_IF_ERROR(LoadCodec(bytes.header, sq, step, centers, &codec));
 		HnswSections s;
 		IndexConfig graph_config;
 		VECDB_RETURN_IF_ERROR(

@@ -2,15 +2,22 @@
 // dimension, the compact codes of the memory-light HNSW kind (HNSW_SQ,
 // hnsw_sq.cpp), and the distances of a float query to a code.
 //
-// Each dimension d has a range [lo[d], lo[d] + step[d] * L] (L = 2^bits - 1);
-// a value is coded as the nearest of the L + 1 levels (values outside the
-// range as its nearest end) and decodes to lo[d] + code * step[d]. Train
-// picks each range to minimize the squared coding error over the rows: the
-// minimum and maximum, or a range with the tails cut off, which at 4 bits
-// is usually much finer (docs/engine.md, HNSW_SQ). 8-bit codes are
-// one byte per dimension (zero-padded to a multiple of 8). 4-bit codes pack 16 dimensions in 8 bytes: byte j
-// of a block holds dimension 16b + j in its low nibble and 16b + 8 + j in its
-// high nibble, so one 8-byte load feeds two 8-lane halves.
+// Rows are coded as residuals from the nearest of K cluster centroids (K
+// grows with the rows, up to kSqMaxClusters; K = 1 is a plain per-dimension
+// quantizer). Each dimension d has a step and a range of L = 2^bits - 1
+// steps; a row in cluster j codes each value as the nearest level of
+// center[j][d] + code * step[d] (center = centroid + the range's low end;
+// values outside the range as its nearest end). Training picks each range to
+// minimize the squared coding error of the residuals: their minimum and
+// maximum, or a range with the tails cut off, which at 4 bits is usually
+// much finer (docs/engine.md, HNSW_SQ). Residuals from centroids span far
+// less than the rows themselves when the data has clusters.
+//
+// A code is an 8-byte head (the cluster, uint32, then 4 zero bytes) and the
+// levels: one byte per dimension at 8 bits (zero-padded to a multiple of 8);
+// at 4 bits 16 dimensions per 8 bytes: byte j of a block holds dimension
+// 16b + j in its low nibble and 16b + 8 + j in its high nibble, so one
+// 8-byte load feeds two 8-lane halves.
 #pragma once
 
 #include <cstddef>
@@ -21,105 +28,133 @@
 
 namespace vecdb::knowhere {
 
-// SqMeta is the stored head of a codec: bits per dimension, dim and the
-// bytes of one code; lo and step follow as dim floats each.
+// SqMeta is the stored head of a codec: bits per dimension, dim, the bytes
+// of one code and the cluster count; step (dim floats) and the centers
+// (clusters x dim floats) follow.
 struct SqMeta {
 	uint32_t bits;
 	uint32_t dim;
 	uint64_t code_bytes;
+	uint32_t clusters;
+	uint32_t reserved; /* 0 */
 };
+
+// kSqCodeHead is the bytes before a code's levels; kSqMaxClusters bounds K.
+constexpr size_t kSqCodeHead = 8;
+constexpr uint32_t kSqMaxClusters = 256;
 
 // SqCodeBytes returns the bytes of one code of dim dimensions at bits (4 or
 // 8), a multiple of 8 so graph elements keep their links aligned.
 inline size_t SqCodeBytes(int bits, int dim) noexcept {
 	size_t d = static_cast<size_t>(dim);
-	return bits == 4 ? (d + 15) / 16 * 8 : (d + 7) / 8 * 8;
+	return kSqCodeHead + (bits == 4 ? (d + 15) / 16 * 8 : (d + 7) / 8 * 8);
 }
 
-// SqCode4 returns dimension d's code in a 4-bit code (the layout above).
+// SqCode4 returns dimension d's level in the 4-bit levels at code (past the head).
 inline unsigned SqCode4(const uint8_t *code, size_t d) noexcept {
 	uint8_t b = code[d / 16 * 8 + d % 8];
 	return d % 16 < 8 ? (b & 15u) : (b >> 4);
 }
 
-// kSqTrainSample bounds the rows Train's histograms count; kSqBins is their
-// bins per dimension.
+// SqTrainOptions are Train's choices: clusters (0: by the row count,
+// SqClustersFor) and whether to cut tails (false: minimum and maximum).
+struct SqTrainOptions {
+	uint32_t clusters = 0;
+	bool cut_tails = true;
+};
+
+// SqClustersFor returns the clusters Train uses for n rows: one per 100
+// rows, at least 1 and at most kSqMaxClusters (k-means' training work grows
+// with the square of the clusters).
+inline uint32_t SqClustersFor(size_t n) noexcept {
+	size_t k = n / 100;
+	return static_cast<uint32_t>(k < 1 ? 1 : k > kSqMaxClusters ? kSqMaxClusters : k);
+}
+
+// kSqTrainSample bounds the rows Train's range statistics use; kSqBins is
+// their histogram bins per dimension; k-means runs on at most
+// kSqPointsPerCluster rows per cluster, kSqKmeansIterations rounds.
 constexpr size_t kSqTrainSample = 65536;
 constexpr size_t kSqBins = 2048;
+constexpr size_t kSqPointsPerCluster = 64;
+constexpr int kSqKmeansIterations = 8;
 
-// SqCodec holds the per-dimension ranges of one index's codes.
+// SqCodec holds the centers and steps of one index's codes.
 class SqCodec {
 public:
 	SqCodec() = default;
-	// SqCodec sets up an untrained codec; Observe every row, then Finish.
+	// SqCodec sets up an untrained codec for Train.
 	SqCodec(int bits, int dim);
 
-	// Train sets the ranges from n prepared rows, row_at(i) returning row i:
-	// a first pass over every row finds each dimension's minimum and maximum,
-	// a second over at most kSqTrainSample rows, evenly spread, counts them in
-	// per-dimension histograms, from which FinishTrained picks the ranges.
+	// Train sets the centers and ranges from n prepared rows, row_at(i)
+	// returning row i: k-means on an evenly spread sample, then the range
+	// statistics of the residuals of at most kSqTrainSample rows.
 	template <typename RowAt>
-	void Train(size_t n, RowAt &&row_at) {
-		for (size_t i = 0; i < n; i++)
-			Observe(row_at(i));
-		StartHistograms();
-		size_t stride = n > kSqTrainSample ? n / kSqTrainSample : 1;
-		for (size_t i = 0; i < n; i += stride)
-			Count(row_at(i));
-		FinishTrained();
+	void Train(size_t n, RowAt &&row_at, const SqTrainOptions &options = SqTrainOptions()) {
+		uint32_t k = options.clusters > 0 ? options.clusters : SqClustersFor(n);
+		if (n > 0 && k > n)
+			k = static_cast<uint32_t>(n);
+		std::vector<const float *> sample;
+		size_t want = static_cast<size_t>(k) * kSqPointsPerCluster;
+		for (size_t i = 0, stride = n > want ? n / want : 1; i < n && sample.size() < want; i += stride)
+			sample.push_back(row_at(i));
+		TrainCentroids(sample, k < 1 ? 1 : k);
+		sample.clear();
+		for (size_t i = 0, stride = n > kSqTrainSample ? n / kSqTrainSample : 1; i < n; i += stride)
+			sample.push_back(row_at(i));
+		TrainRanges(sample, options.cut_tails);
 	}
 
-	// Observe widens the ranges to hold one prepared row.
-	void Observe(const float *row) noexcept;
-	// Finish turns the observed minimum and maximum into lo and step.
-	void Finish() noexcept;
-	// StartHistograms, Count and FinishTrained are Train's second pass.
-	void StartHistograms();
-	void Count(const float *row) noexcept;
-	void FinishTrained() noexcept;
-	// Encode writes row's code (code_bytes() bytes).
+	// Encode writes row's code (code_bytes() bytes); the codec must be trained.
 	void Encode(const float *row, uint8_t *code) const noexcept;
 	// Decode writes the code's approximate row (dim floats).
 	void Decode(const uint8_t *code, float *row) const noexcept;
-	// TransformQuery writes the form of a prepared query that SqDistanceFor's
-	// kernels take (dim floats): q - lo for L2, q * step for inner product
-	// and cosine, so a kernel does one multiply-add per dimension less.
-	void TransformQuery(Metric metric, const float *q, float *out) const noexcept;
+	// Cluster returns the nearest centroid of row.
+	uint32_t Cluster(const float *row) const noexcept;
 
-	// Load takes a stored codec's ranges; false when they are not finite or
-	// a step is negative.
-	bool Load(const SqMeta &meta, const float *lo, const float *step);
+	// Load takes a stored codec's steps and centers; false when they are not
+	// finite, a step is negative or the sizes disagree.
+	bool Load(const SqMeta &meta, const float *step, const float *centers);
+	// Meta returns the stored head of this codec.
+	SqMeta Meta() const noexcept;
 
 	int bits() const noexcept { return bits_; }
 	int dim() const noexcept { return dim_; }
+	uint32_t clusters() const noexcept { return clusters_; }
 	size_t code_bytes() const noexcept { return SqCodeBytes(bits_, dim_); }
-	const float *lo() const noexcept { return lo_.data(); }
 	const float *step() const noexcept { return step_.data(); }
+	// center returns cluster j's center (dim floats); j is clamped.
+	const float *center(uint32_t j) const noexcept {
+		return centers_.data() + static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
+	}
+	// low / high return dimension d's range for cluster j (for tests).
+	float low(uint32_t j, int d) const noexcept { return center(j)[d]; }
+	float high(uint32_t j, int d) const noexcept;
 
 private:
+	void TrainCentroids(const std::vector<const float *> &sample, uint32_t k);
+	void TrainRanges(const std::vector<const float *> &sample, bool cut_tails);
+
 	int bits_ = 8;
 	int dim_ = 0;
-	std::vector<float> lo_;
+	uint32_t clusters_ = 0;
 	std::vector<float> step_;
-	std::vector<float> hi_;           /* while training */
-	std::vector<uint32_t> histogram_; /* while training: kSqBins per dimension */
+	std::vector<float> centers_;   /* clusters x dim: centroid + the range's low end */
+	std::vector<float> centroids_; /* clusters x dim, while encoding (not stored) */
 };
 
-// SqDistFunc is a query-to-code score: a transformed query
-// (SqCodec::TransformQuery), a code and the codec (hnswlib's distance
-// signature, so a graph search can use it).
+// SqDistFunc is a query-to-code score: a prepared query, a code and the
+// codec (hnswlib's distance signature, so a graph search can use it).
 using SqDistFunc = float (*)(const void *query, const void *code, const void *codec);
 
 // SqDistanceFor returns the score of a metric for codes of bits bits, at the
 // CPU's widest kernel (nullptr for a metric other than L2, inner product and
-// cosine). It orders codes as the metric orders their decoded rows: for L2
-// it is the squared distance to the decoded row; for inner product and
-// cosine it is minus the inner product with the decoded row's part
-// code * step, which differs from the metric's score by a constant per
-// query (re-ranking computes exact scores anyway).
+// cosine): the squared distance to the decoded row for L2, minus the inner
+// product with it for inner product and cosine (rows and queries prepared,
+// i.e. normalized under cosine).
 SqDistFunc SqDistanceFor(Metric metric, int bits) noexcept;
 
-// The SIMD kernels over transformed queries: sq_codec_avx2.cpp (AVX2 + FMA)
+// The SIMD kernels: sq_codec_avx2.cpp (AVX2 + FMA)
 // and sq_codec_avx512.cpp (AVX-512F/BW), each compiled with its flags only.
 namespace sq_avx2 {
 float L2x8(const void *query, const void *code, const void *codec) noexcept;

@@ -1,8 +1,10 @@
 // sq_codec_avx512.cpp holds the AVX-512 query-to-code kernels of the scalar
-// quantizer (sq_codec.hpp) over transformed queries: 16 dimensions a step;
+// quantizer (sq_codec.hpp): 16 dimensions a step;
 // compiled with AVX-512 flags only and called only when the CPU has them
 // (SqDistanceFor).
 #include <immintrin.h>
+
+#include <cstring>
 
 #include "knowhere/sq_codec.hpp"
 
@@ -31,41 +33,49 @@ inline __m512 Codes4(const uint8_t *x) noexcept {
 	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(Nibbles(x)));
 }
 
-// L2Step and IpStep accumulate sixteen dimensions: (q - c * s)^2, or q * c.
-inline __m512 L2Step(__m512 acc, __m512 q, __m512 c, __m512 s) noexcept {
-	__m512 diff = _mm512_fnmadd_ps(c, s, q);
+// L2Step and IpStep accumulate sixteen dimensions of query q against the
+// decoded values center + c * s: (q - value)^2, or q * value.
+inline __m512 L2Step(__m512 acc, __m512 q, __m512 c, __m512 s, __m512 center) noexcept {
+	__m512 diff = _mm512_sub_ps(q, _mm512_fmadd_ps(c, s, center));
 	return _mm512_fmadd_ps(diff, diff, acc);
 }
-inline __m512 IpStep(__m512 acc, __m512 q, __m512 c, __m512) noexcept {
-	return _mm512_fmadd_ps(q, c, acc);
+inline __m512 IpStep(__m512 acc, __m512 q, __m512 c, __m512 s, __m512 center) noexcept {
+	return _mm512_fmadd_ps(q, _mm512_fmadd_ps(c, s, center), acc);
 }
 
 // L2One / IpOne are one dimension of L2Step / IpStep.
-inline float L2One(float q, float c, float s) noexcept {
-	return (q - c * s) * (q - c * s);
+inline float L2One(float q, float c, float s, float center) noexcept {
+	float diff = q - (center + c * s);
+	return diff * diff;
 }
-inline float IpOne(float q, float c, float) noexcept {
-	return q * c;
+inline float IpOne(float q, float c, float s, float center) noexcept {
+	return q * (center + c * s);
 }
 
-// Run sums step over 16-dimension groups (codes from Codes(x, d)), two
-// groups a round, then the tail dimensions with one (code from Tail(x, d)).
+// Run sums step over 16-dimension groups (levels from Codes(x, d)), two
+// groups a round, then the tail dimensions with one (level from Tail(x, d)),
+// against the center of the code's cluster.
 template <typename Codes, typename Tail, typename Step, typename One>
-inline float Run(const SqCodec &c, const float *q, const uint8_t *x, Codes &&codes, Tail &&tail, Step &&step,
+inline float Run(const SqCodec &c, const float *q, const uint8_t *code, Codes &&codes, Tail &&tail, Step &&step,
 				 One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
 	const float *st = c.step();
+	uint32_t j;
+	std::memcpy(&j, code, sizeof(j));
+	const float *cen = c.center(j);
+	const uint8_t *x = code + kSqCodeHead;
 	/* two accumulators: one chain of fused multiply-adds would wait on itself */
 	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
 	for (; d + 32 <= dim; d += 32) {
-		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d));
-		acc1 = step(acc1, _mm512_loadu_ps(q + d + 16), codes(x, d + 16), _mm512_loadu_ps(st + d + 16));
+		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d), _mm512_loadu_ps(cen + d));
+		acc1 = step(acc1, _mm512_loadu_ps(q + d + 16), codes(x, d + 16), _mm512_loadu_ps(st + d + 16),
+					_mm512_loadu_ps(cen + d + 16));
 	}
 	for (; d + 16 <= dim; d += 16)
-		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d));
+		acc0 = step(acc0, _mm512_loadu_ps(q + d), codes(x, d), _mm512_loadu_ps(st + d), _mm512_loadu_ps(cen + d));
 	float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 	for (; d < dim; d++)
-		sum += one(q[d], tail(x, d), st[d]);
+		sum += one(q[d], tail(x, d), st[d], cen[d]);
 	return sum;
 }
 

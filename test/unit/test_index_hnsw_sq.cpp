@@ -1,6 +1,7 @@
 // test_index_hnsw_sq.cpp tests the memory-light HNSW kind, HNSW_SQ, and its
-// scalar quantizer: codes decode within half a step, trained ranges code
-// closer than min/max ranges; the stored form is a
+// scalar quantizer: codes decode within half a step, trained codecs
+// (centroids, cut tails) code closer than min/max ranges, stored codecs load
+// and bad ones are refused, kernels equal decoded rows; the stored form is a
 // fraction of HNSW's; a view and a loaded copy re-rank through a RowSource
 // to recall@10 >= 0.95 with exact distances, unfiltered and at 1%, 10% and
 // 50% allowed, under L2, inner product and cosine; without rows they still
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -134,25 +136,50 @@ double Recall(const Built &b, const Index &idx, BitsetView filter, bool check_di
 	return testutil::RecallAtK(truth, labels.data(), k);
 }
 
+// MinMax is a codec with one cluster and the minimum and maximum as ranges.
+constexpr SqTrainOptions kMinMax{1, false};
+
+// Train returns a codec of bits trained on rows (n x dim) with options.
+SqCodec Train(int bits, int dim, const std::vector<float> &rows, SqTrainOptions options = SqTrainOptions()) {
+	SqCodec codec(bits, dim);
+	codec.Train(rows.size() / static_cast<size_t>(dim), [&](size_t i) { return rows.data() + i * dim; }, options);
+	return codec;
+}
+
+// ExpectWithinHalfAStep checks that every row decodes within half a step of
+// its values clamped to its cluster's range.
+void ExpectWithinHalfAStep(const SqCodec &codec, const std::vector<float> &rows, int dim) {
+	std::vector<uint8_t> code(codec.code_bytes());
+	std::vector<float> back(static_cast<size_t>(dim));
+	for (size_t i = 0; i < rows.size() / static_cast<size_t>(dim); i++) {
+		codec.Encode(rows.data() + i * dim, code.data());
+		codec.Decode(code.data(), back.data());
+		uint32_t j;
+		std::memcpy(&j, code.data(), sizeof(j));
+		ASSERT_LT(j, codec.clusters());
+		ASSERT_EQ(j, codec.Cluster(rows.data() + i * dim));
+		for (int d = 0; d < dim; d++) {
+			float want = std::clamp(rows[i * dim + d], codec.low(j, d), codec.high(j, d));
+			ASSERT_LE(std::fabs(back[d] - want), codec.step()[d] * 0.5f + 1e-4f) << "dim " << dim << " d " << d;
+		}
+	}
+}
+
 TEST(SqCodec, CodesDecodeWithinHalfAStep) {
 	for (int bits : {4, 8}) {
 		for (int dim : {1, 7, 16, 20, 37, 64}) {
+			SCOPED_TRACE("bits " + std::to_string(bits) + " dim " + std::to_string(dim));
 			GaussianMixture g = GaussianMixture::Make(dim, 4, 7);
-			std::vector<float> rows = g.Sample(300, 8);
-			SqCodec codec(bits, dim);
-			for (size_t i = 0; i < 300; i++)
-				codec.Observe(rows.data() + i * dim);
-			codec.Finish();
-			ASSERT_EQ(codec.code_bytes() % 8, 0u);
-			std::vector<uint8_t> code(codec.code_bytes());
-			std::vector<float> back(static_cast<size_t>(dim));
-			for (size_t i = 0; i < 300; i++) {
-				codec.Encode(rows.data() + i * dim, code.data());
-				codec.Decode(code.data(), back.data());
-				for (int d = 0; d < dim; d++)
-					ASSERT_LE(std::fabs(back[d] - rows[i * dim + d]), codec.step()[d] * 0.5f + 1e-5f)
-						<< "bits " << bits << " dim " << dim << " d " << d;
-			}
+			std::vector<float> rows = g.Sample(3000, 8);
+			/* min/max ranges hold every row: within half a step of the row itself */
+			SqCodec minmax = Train(bits, dim, rows, kMinMax);
+			ASSERT_EQ(minmax.code_bytes() % 8, 0u);
+			ASSERT_EQ(minmax.clusters(), 1u);
+			ExpectWithinHalfAStep(minmax, rows, dim);
+			/* trained codecs: 30 clusters at 3,000 rows, tails cut */
+			SqCodec trained = Train(bits, dim, rows);
+			ASSERT_EQ(trained.clusters(), 30u);
+			ExpectWithinHalfAStep(trained, rows, dim);
 		}
 	}
 }
@@ -172,52 +199,71 @@ double CodingError(const SqCodec &codec, const std::vector<float> &rows, int dim
 	return sum / static_cast<double>(rows.size());
 }
 
-TEST(SqCodec, TrainedRangesCodeCloserThanMinimumAndMaximum) {
-	/* Gaussian mixture rows, plus a few far outliers that stretch min/max */
+TEST(SqCodec, TrainedCodecsCodeCloserThanMinimumAndMaximum) {
+	/* 20 well separated clusters */
 	const int dim = 24;
-	GaussianMixture g = GaussianMixture::Make(dim, 6, 21);
-	std::vector<float> rows = g.Sample(20000, 22);
-	for (size_t i = 0; i < 20; i++)
-		rows[i * 997 % 20000 * dim + i % dim] *= 25.0f;
+	GaussianMixture g = GaussianMixture::Make(dim, 20, 21);
+	std::vector<float> rows = g.Sample(20000, 22), outliers = rows;
+	/* residuals from 20 centroids span far less than the rows */
 	for (int bits : {4, 8}) {
-		SqCodec minmax(bits, dim), trained(bits, dim);
-		for (size_t i = 0; i < 20000; i++)
-			minmax.Observe(rows.data() + i * dim);
-		minmax.Finish();
-		trained.Train(20000, [&](size_t i) { return rows.data() + i * dim; });
-		double before = CodingError(minmax, rows, dim), after = CodingError(trained, rows, dim);
+		double one = CodingError(Train(bits, dim, rows, SqTrainOptions{1, true}), rows, dim);
+		double clustered = CodingError(Train(bits, dim, rows), rows, dim);
+		EXPECT_LT(clustered, 0.5 * one) << "bits " << bits;
+	}
+	/* a few far outliers stretch min/max ranges */
+	for (size_t i = 0; i < 20; i++)
+		outliers[i * 997 % 20000 * dim + i % dim] *= 25.0f;
+	for (int bits : {4, 8}) {
+		double minmax = CodingError(Train(bits, dim, outliers, kMinMax), outliers, dim);
+		double cut = CodingError(Train(bits, dim, outliers, SqTrainOptions{1, true}), outliers, dim);
 		/* at 4 bits the outliers make min/max ranges several times too wide;
 		   at 8 bits clipping them would cost more than the finer step saves */
 		if (bits == 4)
-			EXPECT_LT(after, 0.5 * before);
+			EXPECT_LT(cut, 0.5 * minmax);
 		else
-			EXPECT_LE(after, 1.02 * before);
-		/* values inside a trained range still decode within half a step */
-		std::vector<uint8_t> code(trained.code_bytes());
-		std::vector<float> back(dim);
-		float levels = static_cast<float>((1 << bits) - 1);
-		for (size_t i = 0; i < 2000; i++) {
-			trained.Encode(rows.data() + i * dim, code.data());
-			trained.Decode(code.data(), back.data());
-			for (int d = 0; d < dim; d++) {
-				float v = rows[i * dim + d], lo = trained.lo()[d], hi = lo + trained.step()[d] * levels;
-				float want = std::clamp(v, lo, hi);
-				ASSERT_LE(std::fabs(back[d] - want), trained.step()[d] * 0.5f + 1e-5f);
-			}
-		}
+			EXPECT_LE(cut, 1.02 * minmax);
 	}
-	/* on data with no tails to cut, training never does worse than min/max */
+	/* on data with no tails to cut, cutting never does worse than min/max */
 	std::vector<float> uniform(4000 * dim);
 	for (size_t i = 0; i < uniform.size(); i++)
 		uniform[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f;
-	for (int bits : {4, 8}) {
-		SqCodec minmax(bits, dim), trained(bits, dim);
-		for (size_t i = 0; i < 4000; i++)
-			minmax.Observe(uniform.data() + i * dim);
-		minmax.Finish();
-		trained.Train(4000, [&](size_t i) { return uniform.data() + i * dim; });
-		EXPECT_LE(CodingError(trained, uniform, dim), CodingError(minmax, uniform, dim) * 1.02) << "bits " << bits;
-	}
+	for (int bits : {4, 8})
+		EXPECT_LE(CodingError(Train(bits, dim, uniform, SqTrainOptions{1, true}), uniform, dim),
+				  CodingError(Train(bits, dim, uniform, kMinMax), uniform, dim) * 1.02)
+			<< "bits " << bits;
+}
+
+TEST(SqCodec, StoredCodecLoadsAndRefusesBadValues) {
+	GaussianMixture g = GaussianMixture::Make(16, 4, 5);
+	std::vector<float> rows = g.Sample(5000, 6);
+	SqCodec codec = Train(4, 16, rows);
+	SqMeta meta = codec.Meta();
+	EXPECT_EQ(meta.clusters, 50u);
+	std::vector<float> step(codec.step(), codec.step() + 16), centers(codec.center(0), codec.center(0) + 50 * 16);
+	SqCodec loaded;
+	ASSERT_TRUE(loaded.Load(meta, step.data(), centers.data()));
+	std::vector<uint8_t> code(codec.code_bytes());
+	std::vector<float> a(16), b(16);
+	codec.Encode(rows.data(), code.data());
+	codec.Decode(code.data(), a.data());
+	loaded.Decode(code.data(), b.data());
+	EXPECT_EQ(a, b);
+	SqMeta bad = meta;
+	bad.clusters = 0;
+	EXPECT_FALSE(SqCodec().Load(bad, step.data(), centers.data()));
+	bad = meta;
+	bad.clusters = kSqMaxClusters + 1;
+	EXPECT_FALSE(SqCodec().Load(bad, step.data(), centers.data()));
+	bad = meta;
+	bad.code_bytes += 8;
+	EXPECT_FALSE(SqCodec().Load(bad, step.data(), centers.data()));
+	centers[17] = std::numeric_limits<float>::infinity();
+	EXPECT_FALSE(SqCodec().Load(meta, step.data(), centers.data()));
+	/* a code naming a cluster past the last decodes against cluster 0, never outside */
+	uint32_t far = 1000;
+	std::memcpy(code.data(), &far, sizeof(far));
+	loaded.Decode(code.data(), b.data());
+	EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](float v) { return std::isfinite(v); }));
 }
 
 TEST(SqCodec, KernelsMatchDecodedRows) {
@@ -228,24 +274,17 @@ TEST(SqCodec, KernelsMatchDecodedRows) {
 	for (int bits : {4, 8}) {
 		for (int dim : {5, 16, 24, 33, 100}) {
 			GaussianMixture g = GaussianMixture::Make(dim, 4, 9);
-			std::vector<float> rows = g.Sample(50, 10), q = g.Sample(1, 11);
-			SqCodec codec(bits, dim);
-			for (size_t i = 0; i < 50; i++)
-				codec.Observe(rows.data() + i * dim);
-			codec.Finish();
+			std::vector<float> rows = g.Sample(2000, 10), q = g.Sample(1, 11);
+			SqCodec codec = Train(bits, dim, rows);
+			ASSERT_EQ(codec.clusters(), 20u);
 			std::vector<uint8_t> code(codec.code_bytes());
-			std::vector<float> back(static_cast<size_t>(dim)), t(static_cast<size_t>(dim));
-			/* inner product kernels leave out the query's constant q . lo */
-			float q_lo = 0;
-			for (int d = 0; d < dim; d++)
-				q_lo += q[d] * codec.lo()[d];
-			for (size_t i = 0; i < 50; i++) {
+			std::vector<float> back(static_cast<size_t>(dim));
+			for (size_t i = 0; i < 2000; i += 40) {
 				codec.Encode(rows.data() + i * dim, code.data());
 				codec.Decode(code.data(), back.data());
 				for (Metric m : {Metric::kL2, Metric::kInnerProduct}) {
-					float want = Score(m, dim, q.data(), back.data()) + (m == Metric::kL2 ? 0.0f : q_lo);
-					codec.TransformQuery(m, q.data(), t.data());
-					float got = SqDistanceFor(m, bits)(t.data(), code.data(), &codec);
+					float want = Score(m, dim, q.data(), back.data());
+					float got = SqDistanceFor(m, bits)(q.data(), code.data(), &codec);
 					ASSERT_NEAR(got, want, 1e-3f * (1.0f + std::fabs(want))) << "bits " << bits << " dim " << dim;
 				}
 			}
@@ -300,14 +339,15 @@ TEST(HnswSq, ViewAndLoadedCopyRerankToExactDistances) {
 			MemoryReader reader(b.bytes.data(), b.bytes.size());
 			auto loaded = DeserializeIndex(reader);
 			ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-			/* 4-bit codes of these tight clusters rank poorly (docs/engine.md):
-			   they need a deeper re-rank (cosine's reached 0.51 at the default depth) */
-			SearchParams p;
-			p.rerank = bits == 4 ? 16 : 0;
+			/* the default depth; 4-bit codes of these tight clusters under cosine
+			   rank less well (0.91; 0.51 with one cluster of min/max ranges) and
+			   reach 0.95 with a deeper re-rank */
+			SearchParams deep;
+			deep.rerank = 16;
 			for (Index *idx : {view.value().get(), loaded.value().get()}) {
 				ASSERT_TRUE(idx->SetRowSource(&rows).ok());
-				double r = Recall(b, *idx, {}, true, 10, p);
-				EXPECT_GE(r, 0.95);
+				EXPECT_GE(Recall(b, *idx, {}, true, 10), bits == 4 && metric == Metric::kCosine ? 0.85 : 0.95);
+				EXPECT_GE(Recall(b, *idx, {}, true, 10, deep), 0.95);
 			}
 			EXPECT_GT(rows.reads, 0u);
 			/* a loaded copy serializes back to the same bytes */
