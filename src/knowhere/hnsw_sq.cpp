@@ -49,11 +49,10 @@ using hnsw::tableint;
 // row returned, for 8- and 4-bit codes. bench_engine sq, 200,000 x 768
 // through the iterator (bench/results/sq_200k_768.md): 8-bit codes rank
 // like floats, so depth 1 kept the float32 graph's recall at every
-// ef_search; 4-bit codes (residuals from centroids) reached recall 0.95 as
-// fast at depth 1 as at 2, but depth 2 adds recall at ef_search 40, SQL's
-// default (0.886 against 0.877).
+// ef_search; so did 4-bit codes of residuals from centroids with
+// per-cluster ranges (depth 2 added 0.0001 at ef_search 40).
 constexpr size_t kDefaultRerank8 = 1;
-constexpr size_t kDefaultRerank4 = 2;
+constexpr size_t kDefaultRerank4 = 1;
 
 // kReadChunk is how many rows one RowSource read takes in scans.
 constexpr size_t kReadChunk = 256;
@@ -76,7 +75,7 @@ Status WriteCodec(IndexStreamWriter &w, const SqCodec &codec) {
 	SqMeta meta = codec.Meta();
 	size_t d = static_cast<size_t>(codec.dim());
 	VECDB_RETURN_IF_ERROR(w.Section(&meta, sizeof(meta)));
-	VECDB_RETURN_IF_ERROR(w.Section(codec.step(), d * sizeof(float)));
+	VECDB_RETURN_IF_ERROR(w.Section(codec.step(0), static_cast<size_t>(codec.clusters()) * d * sizeof(float)));
 	return w.Section(codec.center(0), static_cast<size_t>(codec.clusters()) * d * sizeof(float));
 }
 
@@ -547,7 +546,7 @@ Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &header, Inde
 		if (sq.dim != static_cast<uint32_t>(header.dim) || sq.clusters == 0 || sq.clusters > kSqMaxClusters)
 			return Status::Corrupt("HNSW_SQ codec out of range");
 		std::vector<float> step, centers;
-		VECDB_RETURN_IF_ERROR(r.SectionArray(&step, sq.dim));
+		VECDB_RETURN_IF_ERROR(r.SectionArray(&step, static_cast<size_t>(sq.clusters) * sq.dim));
 		VECDB_RETURN_IF_ERROR(r.SectionArray(&centers, static_cast<size_t>(sq.clusters) * sq.dim));
 		SqCodec codec;
 		VECDB_RETURN_IF_ERROR(LoadCodec(header, sq, step.data(), centers.data(), &codec));
@@ -587,7 +586,7 @@ Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &bytes) noexcep
 		VECDB_RETURN_IF_ERROR(c.TakeCopy(&sq));
 		if (sq.dim != static_cast<uint32_t>(bytes.header.dim) || sq.clusters == 0 || sq.clusters > kSqMaxClusters)
 			return Status::Corrupt("HNSW_SQ codec out of range");
-		VECDB_RETURN_IF_ERROR(c.Take(sq.dim, &step));
+		VECDB_RETURN_IF_ERROR(c.Take(static_cast<size_t>(sq.clusters) * sq.dim, &step));
 		VECDB_RETURN_IF_ERROR(c.Take(static_cast<size_t>(sq.clusters) * sq.dim, &centers));
 		SqCodec codec;
 		VECDB_RETURN_IF_ERROR(LoadCodec(bytes.header, sq, step, centers, &codec));

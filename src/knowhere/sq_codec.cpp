@@ -1,5 +1,5 @@
 // sq_codec.cpp implements the scalar quantizer (sq_codec.hpp): training
-// (k-means centroids, ranges of the residuals), encoding, decoding, and the
+// (k-means centroids, each cluster's ranges of its residuals), encoding, decoding, and the
 // portable query-to-code distances; the SIMD kernels are in
 // sq_codec_avx2.cpp and sq_codec_avx512.cpp, picked when the CPU has them.
 #include "knowhere/sq_codec.hpp"
@@ -37,11 +37,11 @@ float ScalarL2(const void *query, const void *code, const void *codec) noexcept 
 	const SqCodec &c = *static_cast<const SqCodec *>(codec);
 	const float *q = static_cast<const float *>(query);
 	const uint8_t *x = static_cast<const uint8_t *>(code);
-	const float *cen = c.center(ClusterOf(x));
+	const float *cen = c.center(ClusterOf(x)), *st = c.step(ClusterOf(x));
 	x += kSqCodeHead;
 	float sum = 0;
 	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++) {
-		float diff = q[d] - (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * c.step()[d]);
+		float diff = q[d] - (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * st[d]);
 		sum += diff * diff;
 	}
 	return sum;
@@ -51,72 +51,17 @@ float ScalarIp(const void *query, const void *code, const void *codec) noexcept 
 	const SqCodec &c = *static_cast<const SqCodec *>(codec);
 	const float *q = static_cast<const float *>(query);
 	const uint8_t *x = static_cast<const uint8_t *>(code);
-	const float *cen = c.center(ClusterOf(x));
+	const float *cen = c.center(ClusterOf(x)), *st = c.step(ClusterOf(x));
 	x += kSqCodeHead;
 	float sum = 0;
 	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++)
-		sum += q[d] * (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * c.step()[d]);
+		sum += q[d] * (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * st[d]);
 	return -sum;
 }
 
-// kTailCuts are the fractions of a dimension's values left below (and,
-// separately, above) a candidate range: 0 is the minimum and maximum.
-constexpr double kTailCuts[] = {0, 1e-4, 3e-4, 1e-3, 2e-3, 4e-3, 7e-3, 0.01, 0.015, 0.02, 0.03, 0.045, 0.065};
-
-// CodingError estimates the squared coding error of a histogram (bins of
-// width w from base) under the range [a, a + step * levels]. A bin's values
-// are taken as spread evenly over it: inside the range, a step finer than
-// the bin costs step^2 / 12 per value whatever the bin's centre, a coarser
-// one the centre's error plus w^2 / 12; outside, the distance to the end.
-double CodingError(const uint32_t *bins, double base, double w, double a, double step, double levels) noexcept {
-	double sum = 0, spread = std::min(step, w) * std::min(step, w) / 12.0;
-	for (size_t k = 0; k < kSqBins; k++) {
-		if (bins[k] == 0)
-			continue;
-		double x = base + (static_cast<double>(k) + 0.5) * w;
-		double at = step > 0 ? (x - a) / step : 0.0;
-		double err;
-		if (at < 0 || at > levels)
-			err = (x - (a + std::clamp(at, 0.0, levels) * step)) * (x - (a + std::clamp(at, 0.0, levels) * step));
-		else if (step <= w)
-			err = 0;
-		else
-			err = (x - (a + std::nearbyint(at) * step)) * (x - (a + std::nearbyint(at) * step));
-		sum += static_cast<double>(bins[k]) * (err + spread);
-	}
-	return sum;
-}
-
-// BestRange returns the range [*a, *b] of least estimated coding error for a
-// dimension whose values span [lo, hi] with histogram bins.
-void BestRange(const uint32_t *bins, double lo, double hi, double levels, bool cut_tails, double *a, double *b) {
-	double width = hi - lo, w = width / static_cast<double>(kSqBins), total = 0;
-	*a = lo;
-	*b = hi;
-	if (!cut_tails || !(width > 0))
-		return;
-	for (size_t k = 0; k < kSqBins; k++)
-		total += bins[k];
-	double best = CodingError(bins, lo, w, lo, width / levels, levels);
-	for (double cut : kTailCuts) {
-		if (cut == 0)
-			continue;
-		/* the bins whose values below (above) stay within cut of the total are left out */
-		double below = 0, above = 0;
-		size_t i = 0, j = kSqBins - 1;
-		while (i < kSqBins - 1 && below + bins[i] <= cut * total)
-			below += bins[i++];
-		while (j > i && above + bins[j] <= cut * total)
-			above += bins[j--];
-		double ca = lo + static_cast<double>(i) * w, cb = lo + static_cast<double>(j + 1) * w;
-		double err = CodingError(bins, lo, w, ca, (cb - ca) / levels, levels);
-		if (err < best) {
-			best = err;
-			*a = ca;
-			*b = cb;
-		}
-	}
-}
+// kRangeZ4 is the standard deviations a 4-bit range spans on each side of
+// the mean: about the best uniform quantizer of a normal variable.
+constexpr double kRangeZ4 = 2.5;
 
 }  // namespace
 
@@ -176,49 +121,52 @@ void SqCodec::TrainCentroids(const std::vector<const float *> &sample, uint32_t 
 }
 
 void SqCodec::TrainRanges(const std::vector<const float *> &sample, bool cut_tails) {
-	size_t d = static_cast<size_t>(dim_);
-	std::vector<uint32_t> cluster(sample.size());
-	std::vector<float> lo(d, std::numeric_limits<float>::infinity()), hi(d, -std::numeric_limits<float>::infinity());
-	for (size_t i = 0; i < sample.size(); i++) {
-		cluster[i] = Cluster(sample[i]);
-		const float *c = centroids_.data() + cluster[i] * d;
-		for (size_t k = 0; k < d; k++) {
-			float r = sample[i][k] - c[k];
-			lo[k] = std::min(lo[k], r);
-			hi[k] = std::max(hi[k], r);
-		}
-	}
-	std::vector<uint32_t> histogram(d * kSqBins, 0);
-	for (size_t i = 0; i < sample.size(); i++) {
-		const float *c = centroids_.data() + cluster[i] * d;
-		for (size_t k = 0; k < d; k++) {
-			float width = hi[k] - lo[k];
-			if (!(width > 0) || !std::isfinite(width))
-				continue;
-			float at = (sample[i][k] - c[k] - lo[k]) / width * static_cast<float>(kSqBins);
-			size_t bin = at >= 1.0f ? std::min(static_cast<size_t>(at), kSqBins - 1) : 0;
-			histogram[k * kSqBins + bin]++;
+	size_t d = static_cast<size_t>(dim_), k = clusters_;
+	/* per cluster and for the whole sample (slot k): count, sums, extremes of the residuals */
+	std::vector<size_t> count(k + 1, 0);
+	std::vector<double> sum((k + 1) * d, 0.0), squares((k + 1) * d, 0.0);
+	std::vector<float> lo((k + 1) * d, std::numeric_limits<float>::infinity());
+	std::vector<float> hi((k + 1) * d, -std::numeric_limits<float>::infinity());
+	for (const float *row : sample) {
+		uint32_t j = Cluster(row);
+		const float *c = centroids_.data() + j * d;
+		for (size_t slot : {static_cast<size_t>(j), k}) {
+			count[slot]++;
+			for (size_t i = 0; i < d; i++) {
+				float r = row[i] - c[i];
+				sum[slot * d + i] += r;
+				squares[slot * d + i] += static_cast<double>(r) * r;
+				lo[slot * d + i] = std::min(lo[slot * d + i], r);
+				hi[slot * d + i] = std::max(hi[slot * d + i], r);
+			}
 		}
 	}
 	double levels = Levels(bits_);
-	std::vector<float> low(d);
-	for (size_t k = 0; k < d; k++) {
-		if (!(lo[k] <= hi[k]) || !std::isfinite(hi[k] - lo[k])) { /* no rows */
-			low[k] = 0;
-			step_[k] = 0;
-			continue;
+	step_.assign(k * d, 0.0f);
+	centers_.assign(k * d, 0.0f);
+	for (size_t j = 0; j < k; j++) {
+		/* 8 bits: the whole sample's extremes (a cluster's few sampled rows miss
+		   values, and 255 levels leave little to gain from cutting tails) */
+		size_t slot = bits_ == 4 && count[j] >= kSqMinClusterSample ? j : k;
+		for (size_t i = 0; i < d; i++) {
+			size_t at = slot * d + i;
+			double a = lo[at], b = hi[at];
+			if (count[slot] == 0 || !(a <= b) || !std::isfinite(b - a)) { /* no rows */
+				a = 0;
+				b = 0;
+			} else if (bits_ == 4 && cut_tails) {
+				double n = static_cast<double>(count[slot]), mean = sum[at] / n;
+				double sd = std::sqrt(std::max(0.0, squares[at] / n - mean * mean));
+				a = std::max(a, mean - kRangeZ4 * sd);
+				b = std::min(b, mean + kRangeZ4 * sd);
+				if (!(a <= b))
+					a = b = mean;
+			}
+			float step = static_cast<float>((b - a) / levels);
+			step_[j * d + i] = std::isfinite(step) && step > 0 ? step : 0.0f;
+			centers_[j * d + i] = centroids_[j * d + i] + static_cast<float>(a);
 		}
-		double a, b;
-		BestRange(histogram.data() + k * kSqBins, lo[k], hi[k], levels, cut_tails, &a, &b);
-		low[k] = static_cast<float>(a);
-		step_[k] = static_cast<float>((b - a) / levels);
-		if (!std::isfinite(step_[k]) || step_[k] < 0)
-			step_[k] = 0;
 	}
-	centers_.assign(centroids_.size(), 0.0f);
-	for (size_t j = 0; j < clusters_; j++)
-		for (size_t k = 0; k < d; k++)
-			centers_[j * d + k] = centroids_[j * d + k] + low[k];
 }
 
 void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
@@ -227,9 +175,9 @@ void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
 	uint32_t j = Cluster(row);
 	std::memcpy(code, &j, sizeof(j));
 	uint8_t *x = code + kSqCodeHead;
-	const float *cen = center(j);
+	const float *cen = center(j), *st = step(j);
 	for (size_t d = 0; d < static_cast<size_t>(dim_); d++) {
-		float v = step_[d] > 0 ? std::nearbyint((row[d] - cen[d]) / step_[d]) : 0.0f;
+		float v = st[d] > 0 ? std::nearbyint((row[d] - cen[d]) / st[d]) : 0.0f;
 		unsigned c = static_cast<unsigned>(std::clamp(std::isnan(v) ? 0.0f : v, 0.0f, levels));
 		if (bits_ == 8) {
 			x[d] = static_cast<uint8_t>(c);
@@ -241,13 +189,13 @@ void SqCodec::Encode(const float *row, uint8_t *code) const noexcept {
 }
 
 void SqCodec::Decode(const uint8_t *code, float *row) const noexcept {
-	const float *cen = center(ClusterOf(code));
+	const float *cen = center(ClusterOf(code)), *st = step(ClusterOf(code));
 	for (size_t d = 0; d < static_cast<size_t>(dim_); d++)
-		row[d] = cen[d] + static_cast<float>(LevelAt(code + kSqCodeHead, bits_, d)) * step_[d];
+		row[d] = cen[d] + static_cast<float>(LevelAt(code + kSqCodeHead, bits_, d)) * st[d];
 }
 
 float SqCodec::high(uint32_t j, int d) const noexcept {
-	return center(j)[d] + step_[static_cast<size_t>(d)] * Levels(bits_);
+	return center(j)[d] + step(j)[d] * Levels(bits_);
 }
 
 SqMeta SqCodec::Meta() const noexcept {
@@ -262,14 +210,12 @@ bool SqCodec::Load(const SqMeta &meta, const float *step, const float *centers) 
 	bits_ = static_cast<int>(meta.bits);
 	dim_ = static_cast<int>(meta.dim);
 	clusters_ = meta.clusters;
-	step_.assign(step, step + meta.dim);
+	step_.assign(step, step + static_cast<size_t>(meta.clusters) * meta.dim);
 	centers_.assign(centers, centers + static_cast<size_t>(meta.clusters) * meta.dim);
 	centroids_.clear();
-	for (size_t d = 0; d < step_.size(); d++)
-		if (!std::isfinite(step_[d]) || step_[d] < 0)
-			return false;
 	for (size_t i = 0; i < centers_.size(); i++)
-		if (!std::isfinite(centers_[i]) || !std::isfinite(centers_[i] + step_[i % meta.dim] * Levels(bits_)))
+		if (!std::isfinite(step_[i]) || step_[i] < 0 || !std::isfinite(centers_[i]) ||
+			!std::isfinite(centers_[i] + step_[i] * Levels(bits_)))
 			return false;
 	return true;
 }

@@ -4,14 +4,16 @@
 //
 // Rows are coded as residuals from the nearest of K cluster centroids (K
 // grows with the rows, up to kSqMaxClusters; K = 1 is a plain per-dimension
-// quantizer). Each dimension d has a step and a range of L = 2^bits - 1
-// steps; a row in cluster j codes each value as the nearest level of
-// center[j][d] + code * step[d] (center = centroid + the range's low end;
-// values outside the range as its nearest end). Training picks each range to
-// minimize the squared coding error of the residuals: their minimum and
-// maximum, or a range with the tails cut off, which at 4 bits is usually
-// much finer (docs/engine.md, HNSW_SQ). Residuals from centroids span far
-// less than the rows themselves when the data has clusters.
+// quantizer). Each cluster j has, per dimension d, a range of L = 2^bits - 1
+// steps: a row in cluster j codes each value as the nearest level of
+// center[j][d] + code * step[j][d] (center = centroid + the range's low
+// end; values outside the range as its nearest end). Training sets each
+// 4-bit range to the cluster's residuals' mean +- 2.5 standard deviations,
+// inside the values seen: residuals from a centroid span far less than the
+// rows when the data has clusters, and clusters differ in shape, so
+// per-cluster ranges code much closer than global ones (docs/engine.md,
+// HNSW_SQ). 8-bit ranges are the residuals' minimum and maximum over the
+// whole training sample.
 //
 // A code is an 8-byte head (the cluster, uint32, then 4 zero bytes) and the
 // levels: one byte per dimension at 8 bits (zero-padded to a multiple of 8);
@@ -29,8 +31,8 @@
 namespace vecdb::knowhere {
 
 // SqMeta is the stored head of a codec: bits per dimension, dim, the bytes
-// of one code and the cluster count; step (dim floats) and the centers
-// (clusters x dim floats) follow.
+// of one code and the cluster count; the steps and the centers (clusters x
+// dim floats each) follow.
 struct SqMeta {
 	uint32_t bits;
 	uint32_t dim;
@@ -57,7 +59,8 @@ inline unsigned SqCode4(const uint8_t *code, size_t d) noexcept {
 }
 
 // SqTrainOptions are Train's choices: clusters (0: by the row count,
-// SqClustersFor) and whether to cut tails (false: minimum and maximum).
+// SqClustersFor) and whether 4-bit ranges cut tails (false: each cluster's
+// minimum and maximum residuals in the sample).
 struct SqTrainOptions {
 	uint32_t clusters = 0;
 	bool cut_tails = true;
@@ -71,11 +74,12 @@ inline uint32_t SqClustersFor(size_t n) noexcept {
 	return static_cast<uint32_t>(k < 1 ? 1 : k > kSqMaxClusters ? kSqMaxClusters : k);
 }
 
-// kSqTrainSample bounds the rows Train's range statistics use; kSqBins is
-// their histogram bins per dimension; k-means runs on at most
-// kSqPointsPerCluster rows per cluster, kSqKmeansIterations rounds.
+// kSqTrainSample bounds the rows Train's range statistics use; a cluster
+// with fewer than kSqMinClusterSample of them takes the whole sample's
+// statistics; k-means runs on at most kSqPointsPerCluster rows per cluster,
+// kSqKmeansIterations rounds.
 constexpr size_t kSqTrainSample = 65536;
-constexpr size_t kSqBins = 2048;
+constexpr size_t kSqMinClusterSample = 8;
 constexpr size_t kSqPointsPerCluster = 64;
 constexpr int kSqKmeansIterations = 8;
 
@@ -112,8 +116,8 @@ public:
 	// Cluster returns the nearest centroid of row.
 	uint32_t Cluster(const float *row) const noexcept;
 
-	// Load takes a stored codec's steps and centers; false when they are not
-	// finite, a step is negative or the sizes disagree.
+	// Load takes a stored codec's steps and centers (clusters x dim each);
+	// false when they are not finite, a step is negative or the sizes disagree.
 	bool Load(const SqMeta &meta, const float *step, const float *centers);
 	// Meta returns the stored head of this codec.
 	SqMeta Meta() const noexcept;
@@ -122,8 +126,11 @@ public:
 	int dim() const noexcept { return dim_; }
 	uint32_t clusters() const noexcept { return clusters_; }
 	size_t code_bytes() const noexcept { return SqCodeBytes(bits_, dim_); }
-	const float *step() const noexcept { return step_.data(); }
-	// center returns cluster j's center (dim floats); j is clamped.
+	// step and center return cluster j's steps and center (dim floats each);
+	// a j past the last cluster reads cluster 0.
+	const float *step(uint32_t j) const noexcept {
+		return step_.data() + static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
+	}
 	const float *center(uint32_t j) const noexcept {
 		return centers_.data() + static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
 	}
@@ -138,7 +145,7 @@ private:
 	int bits_ = 8;
 	int dim_ = 0;
 	uint32_t clusters_ = 0;
-	std::vector<float> step_;
+	std::vector<float> step_;      /* clusters x dim */
 	std::vector<float> centers_;   /* clusters x dim: centroid + the range's low end */
 	std::vector<float> centroids_; /* clusters x dim, while encoding (not stored) */
 };

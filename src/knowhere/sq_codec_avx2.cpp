@@ -48,18 +48,18 @@ inline float IpOne(float q, float c, float s, float center) noexcept {
 	return q * (center + c * s);
 }
 
-// Center returns the center of a code's cluster (its head).
-inline const float *Center(const SqCodec &c, const uint8_t *code) noexcept {
+// ClusterOf returns a code's cluster (its head).
+inline uint32_t ClusterOf(const uint8_t *code) noexcept {
 	uint32_t j;
 	std::memcpy(&j, code, sizeof(j));
-	return c.center(j);
+	return j;
 }
 
 // Run8 sums step over the 8-bit codes' dimensions, then the tail with one.
 template <typename Step, typename One>
 inline float Run8(const SqCodec &c, const float *q, const uint8_t *code, Step &&step, One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
-	const float *st = c.step(), *cen = Center(c, code);
+	const float *st = c.step(ClusterOf(code)), *cen = c.center(ClusterOf(code));
 	const uint8_t *x = code + kSqCodeHead;
 	/* two accumulators: one chain of fused multiply-adds would wait on itself */
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -80,7 +80,7 @@ inline float Run8(const SqCodec &c, const float *q, const uint8_t *code, Step &&
 template <typename Step, typename One>
 inline float Run4(const SqCodec &c, const float *q, const uint8_t *code, Step &&step, One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
-	const float *st = c.step(), *cen = Center(c, code);
+	const float *st = c.step(ClusterOf(code)), *cen = c.center(ClusterOf(code));
 	const uint8_t *x = code + kSqCodeHead;
 	const __m256i low = _mm256_set1_epi32(15);
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();

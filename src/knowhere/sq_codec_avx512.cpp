@@ -59,10 +59,9 @@ template <typename Codes, typename Tail, typename Step, typename One>
 inline float Run(const SqCodec &c, const float *q, const uint8_t *code, Codes &&codes, Tail &&tail, Step &&step,
 				 One &&one) noexcept {
 	size_t dim = static_cast<size_t>(c.dim()), d = 0;
-	const float *st = c.step();
 	uint32_t j;
 	std::memcpy(&j, code, sizeof(j));
-	const float *cen = c.center(j);
+	const float *st = c.step(j), *cen = c.center(j);
 	const uint8_t *x = code + kSqCodeHead;
 	/* two accumulators: one chain of fused multiply-adds would wait on itself */
 	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();

@@ -160,7 +160,7 @@ void ExpectWithinHalfAStep(const SqCodec &codec, const std::vector<float> &rows,
 		ASSERT_EQ(j, codec.Cluster(rows.data() + i * dim));
 		for (int d = 0; d < dim; d++) {
 			float want = std::clamp(rows[i * dim + d], codec.low(j, d), codec.high(j, d));
-			ASSERT_LE(std::fabs(back[d] - want), codec.step()[d] * 0.5f + 1e-4f) << "dim " << dim << " d " << d;
+			ASSERT_LE(std::fabs(back[d] - want), codec.step(j)[d] * 0.5f + 1e-4f) << "dim " << dim << " d " << d;
 		}
 	}
 }
@@ -239,7 +239,7 @@ TEST(SqCodec, StoredCodecLoadsAndRefusesBadValues) {
 	SqCodec codec = Train(4, 16, rows);
 	SqMeta meta = codec.Meta();
 	EXPECT_EQ(meta.clusters, 50u);
-	std::vector<float> step(codec.step(), codec.step() + 16), centers(codec.center(0), codec.center(0) + 50 * 16);
+	std::vector<float> step(codec.step(0), codec.step(0) + 50 * 16), centers(codec.center(0), codec.center(0) + 50 * 16);
 	SqCodec loaded;
 	ASSERT_TRUE(loaded.Load(meta, step.data(), centers.data()));
 	std::vector<uint8_t> code(codec.code_bytes());
