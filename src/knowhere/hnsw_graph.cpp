@@ -22,7 +22,7 @@
 // - Concurrent inserts (hnsw_build.cpp starts the threads). Locking is
 //   hnswlib's: `global` guards the entry point and top level (held through an
 //   insert that raises the top level), link_list_locks_[id] guards id's lists
-//   (searchBaseLayer takes it per expansion, Connect per neighbour written).
+//   (SearchForInsert takes it per expansion, Connect per neighbour written).
 //   An element becomes reachable only through a back-link written after its
 //   own list, so no thread reads a list being filled; and a thread waits for
 //   another's lock only on an element reachable on the level it searches,
@@ -38,6 +38,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <queue>
 #include <type_traits>
 #include <vector>
 
@@ -106,6 +107,12 @@ private:
 	hnswlib::DISTFUNC<float> func_;
 };
 
+// kInsertPrefetchBytes bounds the bytes of each vector an insertion search
+// prefetches (whole rows up to 256 dimensions); kMaxListLength bounds a
+// link list (2 m, m at most 100).
+constexpr size_t kInsertPrefetchBytes = 1024;
+constexpr size_t kMaxListLength = 200;
+
 // Graph is hnswlib's HierarchicalNSW with our insert path and read helpers.
 class Graph final : public hnswlib::HierarchicalNSW<float> {
 public:
@@ -126,6 +133,64 @@ public:
 		return reinterpret_cast<const tableint *>(ll + 1);
 	}
 
+	// Candidates is an insertion search's result, farthest on top (the type
+	// of hnswlib's searchBaseLayer).
+	using Candidates = std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>,
+										   CompareByFirst>;
+
+	// SearchForInsert is the ef_construction beam search of an insert on one
+	// level, as hnswlib's searchBaseLayer, except that it copies the unvisited
+	// ids of a list under the list's lock, releases it, and prefetches all of
+	// their vectors (up to kInsertPrefetchBytes each) before scoring the
+	// first, so the memory waits overlap instead of following one another.
+	Candidates SearchForInsert(tableint ep, const float *v, int level) {
+		hnswlib::VisitedList *vl = visited_list_pool_->getFreeVisitedList();
+		hnswlib::vl_type *visited = vl->mass, tag = vl->curV;
+		Candidates top;
+		std::priority_queue<std::pair<float, tableint>> frontier; /* -distance: nearest on top */
+		float d = Dist(v, ep);
+		top.emplace(d, ep);
+		frontier.emplace(-d, ep);
+		visited[ep] = tag;
+		float bound = d;
+		size_t line_bytes = std::min(data_size_, kInsertPrefetchBytes);
+		tableint fresh[kMaxListLength];
+		while (!frontier.empty()) {
+			std::pair<float, tableint> c = frontier.top();
+			if (-c.first > bound && top.size() >= ef_construction_)
+				break;
+			frontier.pop();
+			size_t m = 0;
+			{
+				std::unique_lock<std::mutex> lock(link_list_locks_[c.second]);
+				size_t n;
+				const tableint *links = Links(c.second, level, &n);
+				for (size_t j = 0; j < n && m < kMaxListLength; j++)
+					if (visited[links[j]] != tag) {
+						visited[links[j]] = tag;
+						fresh[m++] = links[j];
+					}
+			}
+			for (size_t j = 0; j < m; j++) {
+				const char *row = getDataByInternalId(fresh[j]);
+				for (size_t b = 0; b < line_bytes; b += 64)
+					__builtin_prefetch(row + b);
+			}
+			for (size_t j = 0; j < m; j++) {
+				d = Dist(v, fresh[j]);
+				if (top.size() < ef_construction_ || d < bound) {
+					frontier.emplace(-d, fresh[j]);
+					top.emplace(d, fresh[j]);
+					if (top.size() > ef_construction_)
+						top.pop();
+					bound = top.top().first;
+				}
+			}
+		}
+		visited_list_pool_->releaseVisitedList(vl);
+		return top;
+	}
+
 	// EnsureCapacity grows the element arrays to hold n elements (doubling).
 	void EnsureCapacity(size_t n) {
 		if (n > max_elements_)
@@ -141,7 +206,7 @@ public:
 		setExternalLabel(id, label);
 		linkLists_[id] = nullptr;
 		if (level > 0) {
-			/* hnswlib's searchBaseLayer reads one id past a list to prefetch:
+			/* hnswlib's searches read one id past a list to prefetch:
 			   pad so that read stays inside the block (hnswlib allocates + 1). */
 			size_t bytes = size_links_per_element_ * level + sizeof(tableint);
 			linkLists_[id] = static_cast<char *>(malloc(bytes));
@@ -437,7 +502,7 @@ public:
 			ep = DescendLocked(v, ep, l, &ep_dist);
 		std::vector<DistPair> cands;
 		for (int l = std::min(level, maxlevel); l >= 0; l--) {
-			auto found = searchBaseLayer(ep, v, l);
+			Candidates found = SearchForInsert(ep, v, l);
 			cands.resize(found.size());
 			for (size_t i = found.size(); i > 0; i--) {
 				cands[i - 1] = found.top();

@@ -40,10 +40,8 @@ float ScalarL2(const void *query, const void *code, const void *codec) noexcept 
 	const float *cen = c.center(ClusterOf(x)), *st = c.step(ClusterOf(x));
 	x += kSqCodeHead;
 	float sum = 0;
-	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++) {
-		float diff = q[d] - (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * st[d]);
-		sum += diff * diff;
-	}
+	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++)
+		sum += SqL2Term(q[d], static_cast<float>(LevelAt(x, c.bits(), d)), st[d], cen[d]);
 	return sum;
 }
 
@@ -55,7 +53,7 @@ float ScalarIp(const void *query, const void *code, const void *codec) noexcept 
 	x += kSqCodeHead;
 	float sum = 0;
 	for (size_t d = 0; d < static_cast<size_t>(c.dim()); d++)
-		sum += q[d] * (cen[d] + static_cast<float>(LevelAt(x, c.bits(), d)) * st[d]);
+		sum += SqIpTerm(q[d], static_cast<float>(LevelAt(x, c.bits(), d)), st[d], cen[d]);
 	return -sum;
 }
 

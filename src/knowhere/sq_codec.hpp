@@ -150,6 +150,16 @@ private:
 	std::vector<float> centroids_; /* clusters x dim, while encoding (not stored) */
 };
 
+// SqL2Term and SqIpTerm are one dimension of the query-to-code scores:
+// query value q against the decoded value center + level * step.
+inline float SqL2Term(float q, float level, float step, float center) noexcept {
+	float diff = q - (center + level * step);
+	return diff * diff;
+}
+inline float SqIpTerm(float q, float level, float step, float center) noexcept {
+	return q * (center + level * step);
+}
+
 // SqDistFunc is a query-to-code score: a prepared query, a code and the
 // codec (hnswlib's distance signature, so a graph search can use it).
 using SqDistFunc = float (*)(const void *query, const void *code, const void *codec);

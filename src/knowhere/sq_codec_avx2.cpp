@@ -39,15 +39,6 @@ inline __m256 IpStep(__m256 acc, __m256 q, __m256 c, __m256 s, __m256 center) no
 	return _mm256_fmadd_ps(q, _mm256_fmadd_ps(c, s, center), acc);
 }
 
-// L2One / IpOne are one dimension of L2Step / IpStep.
-inline float L2One(float q, float c, float s, float center) noexcept {
-	float diff = q - (center + c * s);
-	return diff * diff;
-}
-inline float IpOne(float q, float c, float s, float center) noexcept {
-	return q * (center + c * s);
-}
-
 // ClusterOf returns a code's cluster (its head).
 inline uint32_t ClusterOf(const uint8_t *code) noexcept {
 	uint32_t j;
@@ -101,22 +92,22 @@ inline float Run4(const SqCodec &c, const float *q, const uint8_t *code, Step &&
 
 float L2x8(const void *query, const void *code, const void *codec) noexcept {
 	return Run8(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				static_cast<const uint8_t *>(code), L2Step, L2One);
+				static_cast<const uint8_t *>(code), L2Step, SqL2Term);
 }
 
 float Ipx8(const void *query, const void *code, const void *codec) noexcept {
 	return -Run8(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				 static_cast<const uint8_t *>(code), IpStep, IpOne);
+				 static_cast<const uint8_t *>(code), IpStep, SqIpTerm);
 }
 
 float L2x4(const void *query, const void *code, const void *codec) noexcept {
 	return Run4(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				static_cast<const uint8_t *>(code), L2Step, L2One);
+				static_cast<const uint8_t *>(code), L2Step, SqL2Term);
 }
 
 float Ipx4(const void *query, const void *code, const void *codec) noexcept {
 	return -Run4(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				 static_cast<const uint8_t *>(code), IpStep, IpOne);
+				 static_cast<const uint8_t *>(code), IpStep, SqIpTerm);
 }
 
 }  // namespace vecdb::knowhere::sq_avx2

@@ -43,15 +43,6 @@ inline __m512 IpStep(__m512 acc, __m512 q, __m512 c, __m512 s, __m512 center) no
 	return _mm512_fmadd_ps(q, _mm512_fmadd_ps(c, s, center), acc);
 }
 
-// L2One / IpOne are one dimension of L2Step / IpStep.
-inline float L2One(float q, float c, float s, float center) noexcept {
-	float diff = q - (center + c * s);
-	return diff * diff;
-}
-inline float IpOne(float q, float c, float s, float center) noexcept {
-	return q * (center + c * s);
-}
-
 // Run sums step over 16-dimension groups (levels from Codes(x, d)), two
 // groups a round, then the tail dimensions with one (level from Tail(x, d)),
 // against the center of the code's cluster.
@@ -92,22 +83,22 @@ inline __m512 At4(const uint8_t *x, size_t d) noexcept {
 
 float L2x8(const void *query, const void *code, const void *codec) noexcept {
 	return Run(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-			   static_cast<const uint8_t *>(code), At8, Tail8, L2Step, L2One);
+			   static_cast<const uint8_t *>(code), At8, Tail8, L2Step, SqL2Term);
 }
 
 float Ipx8(const void *query, const void *code, const void *codec) noexcept {
 	return -Run(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				static_cast<const uint8_t *>(code), At8, Tail8, IpStep, IpOne);
+				static_cast<const uint8_t *>(code), At8, Tail8, IpStep, SqIpTerm);
 }
 
 float L2x4(const void *query, const void *code, const void *codec) noexcept {
 	return Run(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-			   static_cast<const uint8_t *>(code), At4, Tail4, L2Step, L2One);
+			   static_cast<const uint8_t *>(code), At4, Tail4, L2Step, SqL2Term);
 }
 
 float Ipx4(const void *query, const void *code, const void *codec) noexcept {
 	return -Run(*static_cast<const SqCodec *>(codec), static_cast<const float *>(query),
-				static_cast<const uint8_t *>(code), At4, Tail4, IpStep, IpOne);
+				static_cast<const uint8_t *>(code), At4, Tail4, IpStep, SqIpTerm);
 }
 
 }  // namespace vecdb::knowhere::sq_avx512
