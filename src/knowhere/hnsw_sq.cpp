@@ -224,7 +224,7 @@ public:
 	int dim() const noexcept override { return config_.dim; }
 	int64_t count() const noexcept override { return graph_->count(); }
 	size_t MemoryUsage() const noexcept override {
-		return sizeof(*this) + 2 * static_cast<size_t>(config_.dim) * sizeof(float) + graph_->MemoryUsage() +
+		return sizeof(*this) + codec_.OwnedBytes() + graph_->MemoryUsage() +
 			(owned_ ? owned_->bytes() : 0);
 	}
 	Status Train(const void *, size_t) noexcept override { return ReadOnly(); }
@@ -517,9 +517,11 @@ IndexConfig SqConfig(const IndexHeader &h, const IndexConfig &graph, const SqMet
 	return c;
 }
 
-// LoadCodec checks a stored codec against the header and loads it.
-Status LoadCodec(const IndexHeader &h, const SqMeta &meta, const float *step, const float *centers, SqCodec *codec) {
-	if (meta.dim != static_cast<uint32_t>(h.dim) || !codec->Load(meta, step, centers))
+// LoadCodec checks a stored codec against the header and loads it (borrow:
+// reads its arrays in place, for a view over the stored bytes).
+Status LoadCodec(const IndexHeader &h, const SqMeta &meta, const float *step, const float *centers, SqCodec *codec,
+				 bool borrow) {
+	if (meta.dim != static_cast<uint32_t>(h.dim) || !codec->Load(meta, step, centers, borrow))
 		return Status::Corrupt("HNSW_SQ codec out of range");
 	return Status::Ok();
 }
@@ -549,7 +551,7 @@ Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &header, Inde
 		VECDB_RETURN_IF_ERROR(r.SectionArray(&step, static_cast<size_t>(sq.clusters) * sq.dim));
 		VECDB_RETURN_IF_ERROR(r.SectionArray(&centers, static_cast<size_t>(sq.clusters) * sq.dim));
 		SqCodec codec;
-		VECDB_RETURN_IF_ERROR(LoadCodec(header, sq, step.data(), centers.data(), &codec));
+		VECDB_RETURN_IF_ERROR(LoadCodec(header, sq, step.data(), centers.data(), &codec, false));
 		HnswSections s;
 		VECDB_RETURN_IF_ERROR(r.Section(&s.meta, sizeof(s.meta)));
 		IndexConfig graph_config;
@@ -589,7 +591,7 @@ Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &bytes) noexcep
 		VECDB_RETURN_IF_ERROR(c.Take(static_cast<size_t>(sq.clusters) * sq.dim, &step));
 		VECDB_RETURN_IF_ERROR(c.Take(static_cast<size_t>(sq.clusters) * sq.dim, &centers));
 		SqCodec codec;
-		VECDB_RETURN_IF_ERROR(LoadCodec(bytes.header, sq, step, centers, &codec));
+		VECDB_RETURN_IF_ERROR(LoadCodec(bytes.header, sq, step, centers, &codec, true));
 		HnswSections s;
 		IndexConfig graph_config;
 		VECDB_RETURN_IF_ERROR(

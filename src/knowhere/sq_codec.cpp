@@ -200,21 +200,30 @@ SqMeta SqCodec::Meta() const noexcept {
 	return SqMeta{static_cast<uint32_t>(bits_), static_cast<uint32_t>(dim_), code_bytes(), clusters_, 0};
 }
 
-bool SqCodec::Load(const SqMeta &meta, const float *step, const float *centers) {
+bool SqCodec::Load(const SqMeta &meta, const float *step, const float *centers, bool borrow) {
 	if ((meta.bits != 4 && meta.bits != 8) || meta.dim == 0 || meta.clusters == 0 ||
 		meta.clusters > kSqMaxClusters || meta.reserved != 0 ||
 		meta.code_bytes != SqCodeBytes(static_cast<int>(meta.bits), static_cast<int>(meta.dim)))
 		return false;
+	size_t n = static_cast<size_t>(meta.clusters) * meta.dim;
+	for (size_t i = 0; i < n; i++)
+		if (!std::isfinite(step[i]) || step[i] < 0 || !std::isfinite(centers[i]) ||
+			!std::isfinite(centers[i] + step[i] * Levels(static_cast<int>(meta.bits))))
+			return false;
 	bits_ = static_cast<int>(meta.bits);
 	dim_ = static_cast<int>(meta.dim);
 	clusters_ = meta.clusters;
-	step_.assign(step, step + static_cast<size_t>(meta.clusters) * meta.dim);
-	centers_.assign(centers, centers + static_cast<size_t>(meta.clusters) * meta.dim);
 	centroids_.clear();
-	for (size_t i = 0; i < centers_.size(); i++)
-		if (!std::isfinite(step_[i]) || step_[i] < 0 || !std::isfinite(centers_[i]) ||
-			!std::isfinite(centers_[i] + step_[i] * Levels(bits_)))
-			return false;
+	if (borrow) {
+		std::vector<float>().swap(step_);
+		std::vector<float>().swap(centers_);
+		borrowed_step_ = step;
+		borrowed_centers_ = centers;
+	} else {
+		step_.assign(step, step + n);
+		centers_.assign(centers, centers + n);
+		borrowed_step_ = borrowed_centers_ = nullptr;
+	}
 	return true;
 }
 

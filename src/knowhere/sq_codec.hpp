@@ -117,8 +117,13 @@ public:
 	uint32_t Cluster(const float *row) const noexcept;
 
 	// Load takes a stored codec's steps and centers (clusters x dim each);
-	// false when they are not finite, a step is negative or the sizes disagree.
-	bool Load(const SqMeta &meta, const float *step, const float *centers);
+	// false when they are not finite, a step is negative or the sizes
+	// disagree. With borrow it reads them in place (they must outlive the
+	// codec and its copies: a view over stored bytes), else it copies them.
+	bool Load(const SqMeta &meta, const float *step, const float *centers, bool borrow = false);
+	// OwnedBytes returns the bytes of the steps and centers the codec holds
+	// itself (0 when it borrows them).
+	size_t OwnedBytes() const noexcept { return (step_.capacity() + centers_.capacity()) * sizeof(float); }
 	// Meta returns the stored head of this codec.
 	SqMeta Meta() const noexcept;
 
@@ -129,10 +134,12 @@ public:
 	// step and center return cluster j's steps and center (dim floats each);
 	// a j past the last cluster reads cluster 0.
 	const float *step(uint32_t j) const noexcept {
-		return step_.data() + static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
+		return (borrowed_step_ != nullptr ? borrowed_step_ : step_.data()) +
+			static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
 	}
 	const float *center(uint32_t j) const noexcept {
-		return centers_.data() + static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
+		return (borrowed_centers_ != nullptr ? borrowed_centers_ : centers_.data()) +
+			static_cast<size_t>(j < clusters_ ? j : 0) * static_cast<size_t>(dim_);
 	}
 	// low / high return dimension d's range for cluster j (for tests).
 	float low(uint32_t j, int d) const noexcept { return center(j)[d]; }
@@ -147,6 +154,8 @@ private:
 	uint32_t clusters_ = 0;
 	std::vector<float> step_;      /* clusters x dim */
 	std::vector<float> centers_;   /* clusters x dim: centroid + the range's low end */
+	const float *borrowed_step_ = nullptr;    /* Load with borrow: in the stored bytes */
+	const float *borrowed_centers_ = nullptr;
 	std::vector<float> centroids_; /* clusters x dim, while encoding (not stored) */
 };
 

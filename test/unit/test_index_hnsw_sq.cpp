@@ -240,14 +240,21 @@ TEST(SqCodec, StoredCodecLoadsAndRefusesBadValues) {
 	SqMeta meta = codec.Meta();
 	EXPECT_EQ(meta.clusters, 50u);
 	std::vector<float> step(codec.step(0), codec.step(0) + 50 * 16), centers(codec.center(0), codec.center(0) + 50 * 16);
-	SqCodec loaded;
+	SqCodec loaded, borrowed;
 	ASSERT_TRUE(loaded.Load(meta, step.data(), centers.data()));
+	ASSERT_TRUE(borrowed.Load(meta, step.data(), centers.data(), true));
+	EXPECT_EQ(loaded.OwnedBytes(), 2 * 50 * 16 * sizeof(float));
+	EXPECT_EQ(borrowed.OwnedBytes(), 0u);
+	EXPECT_EQ(borrowed.center(3), centers.data() + 3 * 16);
 	std::vector<uint8_t> code(codec.code_bytes());
-	std::vector<float> a(16), b(16);
+	std::vector<float> a(16), b(16), c(16);
 	codec.Encode(rows.data(), code.data());
 	codec.Decode(code.data(), a.data());
 	loaded.Decode(code.data(), b.data());
+	SqCodec copy = borrowed; /* a copy borrows the same arrays */
+	copy.Decode(code.data(), c.data());
 	EXPECT_EQ(a, b);
+	EXPECT_EQ(a, c);
 	SqMeta bad = meta;
 	bad.clusters = 0;
 	EXPECT_FALSE(SqCodec().Load(bad, step.data(), centers.data()));
