@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -176,6 +177,11 @@ VecdbRegisterGucs(void)
 							 "A merge then keeps that segment's graph or lists and adds only the other rows, "
 							 "instead of building every row anew; 0 always builds anew.",
 							 &vecdb_merge_onto_fraction, 0.5, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vecdb.fault_injection",
+							   "Makes the storage layer fail at a named point (tests only)",
+							   "'point:action[:count]': action error, sleep or exit at the count-th pass.",
+							   &vecdb_fault_injection, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL,
+							   VecdbFaultAssign, NULL);
 	MarkGUCPrefixReserved("vecdb");
 }
 

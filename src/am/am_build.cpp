@@ -7,6 +7,7 @@
 // does (with a NOTICE), so memory stays bounded. Every page goes through
 // Generic WAL as a full image; the directory is written last.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "access/tableam.h"
@@ -110,6 +111,7 @@ FlushSegment(BuildState *bs)
 	bs->meta->next_owner_id++;
 	bs->meta->nsegments++;
 	bs->batch.n = 0;
+	VecdbFaultPoint("build_segment");
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_LOAD);
 }
 

@@ -17,6 +17,7 @@
 // handed recycled pages (and notices, by page owner, if it ever is).
 // A crash before the switch leaves the new segment's pages unreferenced.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -101,7 +102,10 @@ FreeRetired(Relation index, VecdbMetaPageData *meta)
 	UnlockReleaseBuffer(metabuf);
 	meta->npending = 0;
 	for (i = 0; i < n; i++)
+	{
 		VecdbFreePending(index, &pending[i]);
+		VecdbFaultPoint("free_retired");
+	}
 	/* the map's upper levels learn of the freed pages only from a vacuum of it */
 	IndexFreeSpaceMapVacuum(index);
 }
@@ -431,6 +435,9 @@ VecdbCompact(Relation index, bool full, bool wait)
 	/* queries see the new segment at the switch: load it into the shared area first, so none waits for that */
 	if (have_entry)
 		VecdbSharedPreload(index, &entry, meta->build_id, meta->generation);
+
+	/* the new segment's pages are written, the directory does not name them yet */
+	VecdbFaultPoint("compact_switch");
 
 	/* the switch */
 	Report(VECDB_COMPACT_SWITCH);

@@ -10,6 +10,7 @@
 // record per page; the metapage update (deleted counts, versions that tell
 // backends to reload TID maps) comes last.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "commands/vacuum.h"
@@ -77,6 +78,7 @@ MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *la
 		UnlockReleaseBuffer(buf);
 		blkno = following;
 		page_no++;
+		VecdbFaultPoint("vacuum_mark");
 		vacuum_delay_point();
 	}
 }

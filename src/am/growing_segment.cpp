@@ -24,6 +24,7 @@
 // by a compaction, which is a retryable error for them. Lock order: the
 // metapage, then data pages.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "commands/vacuum.h"
@@ -245,6 +246,7 @@ VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
 		UnlockReleaseBuffer(buf);
 		if (BufferIsValid(prevbuf))
 			UnlockReleaseBuffer(prevbuf);
+		VecdbFaultPoint("growing_append");
 	}
 }
 

@@ -15,6 +15,7 @@
 // endscan or, after an ERROR, by a reset callback on the scan's context.
 // Objects pinned by a scan are never changed in place.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -174,6 +175,7 @@ VecdbLoadSegment(Relation index, const VecdbSegmentEntry *entry, uint64 generati
 	seg->segment_id = entry->segment_id;
 	seg->refcount = 1;
 	ReadTids(index, entry, generation, seg);
+	VecdbFaultPoint("segment_load");
 	if (with_engine)
 	{
 		LoadEngine(index, entry, generation, build_id, pin, seg);

@@ -27,6 +27,7 @@
 // that exits removes it in the exit callback; a backend killed outright makes
 // the postmaster reinitialize shared memory, so nothing can leak.
 #include "am/am.hpp"
+#include "am/fault_inject.hpp"
 
 extern "C" {
 #include "funcapi.h"
@@ -375,6 +376,8 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 					 d->segment_id, d->blob_bytes);
 	VecdbChainReaderEnd(&r);
 	FreeAccessStrategy(r.strategy);
+	/* the bytes are read, the shared entry is not yet marked loaded */
+	VecdbFaultPoint("segment_load");
 	/* once per load: the backends' views then trust these bytes */
 	VecdbEngineVerifyBytes(dst, d->blob_bytes);
 }
