@@ -201,9 +201,14 @@ def run_queries(conn, queries, gt, k, where, warmup, explain_sample):
 def add_data_args(ap, server=True):
     """add_data_args adds the connection and data set options every driver
     shares; server=False leaves --host and --port optional (a driver that
-    also has a mode without a server)."""
-    ap.add_argument("--host", required=server)
-    ap.add_argument("--port", type=int, required=server)
+    also has a mode without a server). --dsn (or $VECDB_DSN) takes a libpq
+    connection string instead, such as a multi-host one that finds the
+    primary: postgresql://h1:p1,h2:p2/db?target_session_attrs=read-write."""
+    dsn = os.environ.get("VECDB_DSN")
+    ap.add_argument("--dsn", default=dsn,
+                    help="libpq connection string (default $VECDB_DSN); replaces --host/--port")
+    ap.add_argument("--host", required=server and not dsn and "--dsn" not in sys.argv)
+    ap.add_argument("--port", type=int, required=server and not dsn and "--dsn" not in sys.argv)
     ap.add_argument("--dbname", default="postgres")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--n", type=int, default=100000)
@@ -212,6 +217,15 @@ def add_data_args(ap, server=True):
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--clusters", type=int, default=100)
     ap.add_argument("--seed", type=int, default=42)
+
+
+def connect_args(args, **kw):
+    """connect_args connects as the shared options say: through --dsn when it
+    is given (a multi-host string reaches whichever node is primary), else
+    to --host/--port."""
+    if args.dsn:
+        return psycopg.connect(args.dsn, **kw)
+    return psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user, **kw)
 
 
 def ensure_table(conn, args, base, cat, price, reload=False):
@@ -347,8 +361,7 @@ def main():
             sys.exit(f"unknown filter {f}; choose from {', '.join(FILTERS)}")
 
     base, queries, cat, price, gt = load_or_make(args)
-    with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
-                         autocommit=True) as conn:
+    with connect_args(args, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vecdb")
         load_s = ensure_table(conn, args, base, cat, price, args.reload)
         meta = {"label": args.label, "n": args.n, "d": args.d, "queries": args.queries, "k": args.k,

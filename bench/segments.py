@@ -15,7 +15,6 @@ import os
 import time
 
 import numpy as np
-import psycopg
 
 import harness
 
@@ -71,8 +70,7 @@ def main():
 
     base, queries, cat, price, gt = harness.load_or_make(args)
     results = []
-    with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
-                         autocommit=True) as conn:
+    with harness.connect_args(args, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vecdb")
         harness.ensure_table(conn, args, base, cat, price)
         meta = {"n": args.n, "d": args.d, "queries": args.queries, "k": args.k, "index": args.index,
