@@ -122,3 +122,8 @@ TimestampTz GetCurrentTimestamp(void) { Unreached("GetCurrentTimestamp"); }
 size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
 	return vecdb::knowhere::RowBytes(static_cast<vecdb::knowhere::Metric>(metric), dim);
 }
+
+// vecdb_fault_injection and VecdbFaultFire stand in for fault_inject.cpp:
+// the fault points (the append side) stay unset in fuzzing.
+char *vecdb_fault_injection = nullptr;
+void VecdbFaultFire(const char *) { Unreached("VecdbFaultFire"); }
