@@ -45,6 +45,8 @@ CREATE TABLE g_big (v vector(16000), h halfvec(16000), s sparsevec(16001));
 CREATE INDEX ON g_big USING hnsw (v);
 CREATE INDEX ON g_big USING flat (h);
 CREATE INDEX ON g_big USING hnsw (s);
+-- sparsevec is held sparse under L2, inner product and cosine (am_sparse), densified under L1
+CREATE INDEX ON g_big USING hnsw (s sparsevec_l1_ops);
 CREATE INDEX ON g_big USING ivfflat ((s::vector(3)));
 INSERT INTO g_big (v) SELECT array_fill(1::real, ARRAY[16000])::vector;
 INSERT INTO g_big (v) SELECT array_fill(2::real, ARRAY[16000])::vector;

@@ -26,6 +26,8 @@ extern "C" {
 #define VECDB_METAPAGE_BLKNO	0
 #define VECDB_MAX_SEGMENTS		64
 #define VECDB_MAX_DIM			16000
+#define VECDB_MAX_SPARSE_DIM	1000000000	/* sparsevec's own limit */
+#define VECDB_MAX_SPARSE_NNZ	16000		/* sparsevec's own limit */
 
 // VecdbPageKind says what a page holds; it lives in the special space.
 typedef enum VecdbPageKind
@@ -65,8 +67,10 @@ typedef enum VecdbElemType
 {
 	VECDB_ELEM_VECTOR = 1,		/* vector: float4 elements */
 	VECDB_ELEM_HALFVEC = 2,		/* halfvec: converted to float4 */
-	VECDB_ELEM_SPARSEVEC = 3,	/* sparsevec: densified to float4 */
+	VECDB_ELEM_SPARSEVEC = 3,	/* sparsevec: densified to float4 (L1; indexes built before 0.4.0) */
 	VECDB_ELEM_BIT = 4,			/* bit: packed bits */
+	VECDB_ELEM_SPARSE = 5,		/* sparsevec under L2, IP or cosine: packed sparse rows
+								 * (SPARSE_INVERTED); metapages only, see VecdbRowFormat */
 	VECDB_ELEM_SCALAR = 15		/* a scalar column stored beside the vector (support code only) */
 } VecdbElemType;
 
@@ -439,6 +443,11 @@ VecdbColumnIsNull(const VecdbColumn *c, uint64 row)
 /* ---- vector_datum.cpp ---- */
 
 int			VecdbDatumDims(Datum value, VecdbElemType elem_type);
+VecdbElemType VecdbRowFormat(const VecdbIndexDesc *desc);
+int			VecdbMaxDims(VecdbElemType elem_type);
+uint32		VecdbDatumRowBytes(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims);
+uint32		VecdbMaxRowBytes(const VecdbMetaPageData *meta);
+uint32		VecdbRowLength(uint32 row_bytes, const void *row);
 bool		VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims, void *row);
 void		VecdbCheckDims(Relation index, int expected, int actual);
 
@@ -449,13 +458,15 @@ void		VecdbCheckDims(Relation index, int expected, int actual);
 // (row i's at sblobs + soffs[i], up to soffs[i + 1]).
 typedef struct VecdbRowBatch
 {
-	char	   *rows;			/* vectors of rows prefix .. n-1 */
+	char	   *rows;			/* vectors of rows prefix .. n-1, back to back */
+	uint64		rows_len;		/* bytes of rows used */
+	uint64	   *roffs;			/* row_bytes 0 (sparse rows): row prefix + j starts at rows + roffs[j] */
 	ItemPointerData *tids;
 	uint64		n;
 	uint64		prefix;			/* leading rows without a vector: already in the engine index they extend */
 	uint64		capacity;		/* of tids and soffs */
-	uint64		rows_capacity;	/* of rows */
-	uint32		row_bytes;
+	uint64		rows_capacity;	/* bytes of rows */
+	uint32		row_bytes;		/* 0: rows of varying length (VecdbRowLength) */
 	char	   *sblobs;
 	uint64	   *soffs;
 	uint64		slen;
@@ -464,7 +475,9 @@ typedef struct VecdbRowBatch
 
 void		VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity);
 void		VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen);
+void		VecdbRowBatchReset(VecdbRowBatch *b);
 void		VecdbRowBatchFree(VecdbRowBatch *b);
+const char *VecdbRowBatchRow(const VecdbRowBatch *b, uint64 i);
 VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
 void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
 								 VecdbEngineConfig *config);

@@ -42,7 +42,7 @@ typedef struct BuildState
 static void
 CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 {
-	int			max = desc->elem_type == VECDB_ELEM_BIT ? 64000 : VECDB_MAX_DIM;
+	int			max = VecdbMaxDims(VecdbRowFormat(desc));
 
 	if (dims > max)
 		ereport(ERROR,
@@ -50,12 +50,17 @@ CheckIndexDims(Relation index, const VecdbIndexDesc *desc, int dims)
 				 errmsg("column cannot have more than %d dimensions for %s index", max,
 						VecdbAmName(desc->am_kind)),
 				 desc->elem_type == VECDB_ELEM_SPARSEVEC
-				 ? errdetail("sparsevec values are indexed as dense vectors.") : 0));
+				 ? errdetail("sparsevec values are indexed as dense vectors under L1 distance.") : 0));
 	if (dims < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot index a vector with %d dimensions", dims)));
 	VecdbAmCheckParams(VecdbAmMethodOf(desc->am_kind), &desc->params, dims, NULL);
+	if (desc->params.sq_bits > 0 && VecdbRowFormat(desc) == VECDB_ELEM_SPARSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("sq_bits does not apply to sparsevec indexes"),
+				 errhint("Leave sq_bits at 0: sparse vectors are held as their non-zeros.")));
 	if (desc->params.sq_bits > 0 && desc->elem_type == VECDB_ELEM_BIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -83,7 +88,7 @@ SetDims(BuildState *bs, int dims)
 {
 	CheckIndexDims(bs->index, &bs->desc, dims);
 	bs->meta->dims = dims;
-	bs->row = (char *) palloc0(Max(VecdbRowBytes(bs->meta), 8));
+	bs->row = (char *) palloc0(Max(VecdbMaxRowBytes(bs->meta), 8));
 	VecdbRowBatchInit(&bs->batch, VecdbRowBytes(bs->meta), 1024);
 	bs->max_rows = VecdbSegmentRowBudget(bs->meta);
 }
@@ -110,7 +115,7 @@ FlushSegment(BuildState *bs)
 	MemoryContextReset(bs->tmpcxt);
 	bs->meta->next_owner_id++;
 	bs->meta->nsegments++;
-	bs->batch.n = 0;
+	VecdbRowBatchReset(&bs->batch);
 	VecdbFaultPoint("build_segment");
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_LOAD);
 }
@@ -128,13 +133,13 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(bs->tuplecxt);
-	dims = VecdbDatumDims(values[0], bs->desc.elem_type);
+	dims = VecdbDatumDims(values[0], (VecdbElemType) bs->meta->elem_type);
 	MemoryContextSwitchTo(old);
 	if (bs->meta->dims == 0)
 		SetDims(bs, dims);
 	VecdbCheckDims(index, bs->meta->dims, dims);
 	old = MemoryContextSwitchTo(bs->tuplecxt);
-	indexed = VecdbDatumToRow(values[0], bs->desc.elem_type, bs->desc.metric, dims, bs->row);
+	indexed = VecdbDatumToRow(values[0], (VecdbElemType) bs->meta->elem_type, bs->desc.metric, dims, bs->row);
 	if (indexed)
 	{
 		char	   *blob = NULL;

@@ -221,7 +221,8 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 {
 	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
 	int64	   *labels = (int64 *) palloc(sizeof(int64) * kReconstructSlice);
-	char	   *rows = (char *) palloc((size_t) batch->row_bytes * kReconstructSlice);
+	size_t		rows_cap = (size_t) Max(batch->row_bytes, 4096) * kReconstructSlice;
+	char	   *rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, rows_cap);
 	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);
 	VecdbScalarLayout layout;
 	uint64		l = 0;
@@ -231,14 +232,24 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 	{
 		uint64		n = 0;
 		uint64		i;
+		const char *at;
 
 		for (; l < entry->rows && n < kReconstructSlice; l++)
 			if (ItemPointerIsValid(&seg->tids[l]))
 				labels[n++] = (int64) l;
 		if (n == 0)
 			continue;
+		{
+			size_t		need = VecdbEngineReconstructBytes(seg->engine, labels, n);
+
+			if (need > rows_cap)
+			{
+				rows_cap = need;
+				rows = (char *) repalloc_huge(rows, rows_cap);
+			}
+		}
 		VecdbEngineReconstruct(seg->engine, labels, n, rows);
-		for (i = 0; i < n; i++)
+		for (i = 0, at = rows; i < n; i++)
 		{
 			uint32		bloblen = 0;
 
@@ -247,7 +258,8 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 				bloblen = VecdbColumnsRowSize(&layout, seg->cols, (uint64) labels[i]);
 				VecdbColumnsEncodeRow(&layout, seg->cols, (uint64) labels[i], blob);
 			}
-			VecdbRowBatchAdd(batch, rows + i * batch->row_bytes, &seg->tids[labels[i]], blob, bloblen);
+			VecdbRowBatchAdd(batch, at, &seg->tids[labels[i]], blob, bloblen);
+			at += VecdbRowLength(batch->row_bytes, at);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -233,8 +233,10 @@ VerifyCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(vs->tuplecxt);
-	row = (char *) palloc0(Max(VecdbEngineRowBytes(vs->desc.metric, Max(vs->dims, 1)), 8));
-	indexed = vs->dims > 0 && VecdbDatumDims(values[0], vs->desc.elem_type) == vs->dims &&
+	indexed = vs->dims > 0 && VecdbDatumDims(values[0], vs->desc.elem_type) == vs->dims;
+	row = indexed ? (char *) palloc0(Max(VecdbDatumRowBytes(values[0], vs->desc.elem_type, vs->desc.metric,
+															 vs->dims), 8)) : NULL;
+	indexed = indexed &&
 		VecdbDatumToRow(values[0], vs->desc.elem_type, vs->desc.metric, vs->dims, row);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(vs->tuplecxt);
@@ -286,6 +288,7 @@ VECDB_FUNCTION(vecdb_verify)
 
 	memset(&vs, 0, sizeof(vs));
 	VecdbDescribeIndex(index, &vs.desc);
+	vs.desc.elem_type = (VecdbElemType) meta->elem_type;	/* how rows are stored */
 	vs.dims = meta->dims;
 	for (s = 0; s < meta->nsegments; s++)
 		vs.ntids += meta->segments[s].rows;

@@ -29,6 +29,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	Datum		scalar_values[INDEX_MAX_KEYS];	/* detoasted copies: values[] is the executor's */
 	Buffer		metabuf;
 	VecdbMetaPage meta;
+	VecdbElemType row_format;
 	uint64		growing_rows;
 
 	if (isnull[0])
@@ -38,21 +39,26 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 
 	VecdbDescribeIndex(index, &desc);
 	VecdbScalarLayoutFor(index, &layout);
-	dims = VecdbDatumDims(values[0], desc.elem_type);
+	/* how rows are stored is the metapage's (it never changes after the build) */
+	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	row_format = (VecdbElemType) VecdbMetaFromBuffer(index, metabuf)->elem_type;
+	UnlockReleaseBuffer(metabuf);
+	dims = VecdbDatumDims(values[0], row_format);
 	if (desc.typmod_dims > 0)
 		VecdbCheckDims(index, desc.typmod_dims, dims);
-	if (dims < 1 || dims > (desc.elem_type == VECDB_ELEM_BIT ? 64000 : VECDB_MAX_DIM))
+	if (dims < 1 || dims > VecdbMaxDims(row_format))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("cannot index a vector with %d dimensions in a %s index", dims, VecdbAmName(desc.am_kind))));
-	row_bytes = (uint32) VecdbEngineRowBytes(desc.metric, dims);
+	row_bytes = VecdbDatumRowBytes(values[0], row_format, desc.metric, dims);
 	if (layout.nscalars > 0)
 	{
 		VecdbScalarDetoast(&layout, values + 1, isnull + 1, scalar_values);
 		bloblen = VecdbScalarEncodedSize(&layout, scalar_values, isnull + 1);
 	}
 	record = VecdbGrowingNewRecord(heap_tid, row_bytes, bloblen, &row, &scalars);
-	if (!VecdbDatumToRow(values[0], desc.elem_type, desc.metric, dims, row))
+	if (!VecdbDatumToRow(values[0], row_format, desc.metric, dims, row))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(cxt);

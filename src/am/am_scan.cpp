@@ -387,11 +387,12 @@ StartScan(IndexScanDesc scan)
 		return;
 	}
 	{
-		int			dims = VecdbDatumDims(key->sk_argument, so->desc.elem_type);
+		VecdbElemType row_format = (VecdbElemType) meta->elem_type;
+		int			dims = VecdbDatumDims(key->sk_argument, row_format);
 
 		VecdbCheckDims(scan->indexRelation, meta->dims, dims);
-		query = (char *) palloc0(Max(VecdbRowBytes(meta), 8));
-		if (!VecdbDatumToRow(key->sk_argument, so->desc.elem_type, so->desc.metric, dims, query))
+		query = (char *) palloc0(Max(VecdbDatumRowBytes(key->sk_argument, row_format, so->desc.metric, dims), 8));
+		if (!VecdbDatumToRow(key->sk_argument, row_format, so->desc.metric, dims, query))
 		{
 			/* cosine distance to a zero vector: NaN for every row, so any order is the order (as a seqscan) */
 			so->null_query = true;

@@ -13,6 +13,7 @@
 #include "knowhere/brute_force.hpp"
 #include "knowhere/growing_index.hpp"
 #include "knowhere/index.hpp"
+#include "knowhere/sparse_index.hpp"
 #include "knowhere/thread_util.hpp"
 
 #include "am/engine_bridge.hpp"
@@ -40,8 +41,13 @@ static_assert(static_cast<int>(knowhere::IndexKind::kIvfSq8) == VECDB_ENGINE_IVF
 static_assert(static_cast<int>(knowhere::IndexKind::kBinFlat) == VECDB_ENGINE_BIN_FLAT);
 static_assert(static_cast<int>(knowhere::IndexKind::kBinIvf) == VECDB_ENGINE_BIN_IVF);
 static_assert(static_cast<int>(knowhere::IndexKind::kHnswSq) == VECDB_ENGINE_HNSW_SQ);
+static_assert(static_cast<int>(knowhere::IndexKind::kSparseInverted) == VECDB_ENGINE_SPARSE_INVERTED);
 
 namespace {
+
+// kSparseNnzGuess is the non-zeros per row a sparse segment's memory estimate
+// assumes before its rows are seen (learned sparse embeddings: ~100-300).
+constexpr uint64_t kSparseNnzGuess = 200;
 
 // RowReaderSource is the engine's RowSource over a PostgreSQL-side row
 // reader, called under PG_TRY; the first error is kept for the bridge call
@@ -77,10 +83,12 @@ private:
 
 }  // namespace
 
-// VecdbEngineIndex owns one engine index.
+// VecdbEngineIndex owns one engine index: a dense one (index) or a sparse
+// one (sparse, SPARSE_INVERTED), never both.
 struct VecdbEngineIndex {
 	std::unique_ptr<knowhere::Index> index;
 	std::unique_ptr<RowReaderSource> rows;  /* HNSW_SQ: where its full rows are read */
+	std::unique_ptr<knowhere::SparseIndex> sparse;
 };
 
 // VecdbEngineIter owns one engine iterator and its batch buffer.
@@ -278,6 +286,28 @@ knowhere::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
 	return config;
 }
 
+// SparseRows points out at n packed sparse rows (VecdbSparseRowBytes).
+void SparseRows(const void *data, size_t n, std::vector<knowhere::SparseRow> *out) {
+	const char *p = static_cast<const char *>(data);
+
+	out->resize(n);
+	for (size_t i = 0; i < n; i++) {
+		knowhere::SparseRow &r = (*out)[i];
+		std::memcpy(&r.nnz, p, sizeof(uint32_t));
+		r.indices = reinterpret_cast<const int32_t *>(p + sizeof(uint32_t));
+		r.values = reinterpret_cast<const float *>(p + sizeof(uint32_t) + r.nnz * sizeof(int32_t));
+		p += VecdbSparseRowBytes(p);
+	}
+}
+
+// AddSparse adds n packed rows to a sparse index.
+knowhere::Status AddSparse(knowhere::SparseIndex *index, const void *rows, const int64_t *labels, size_t n) {
+	std::vector<knowhere::SparseRow> parsed;
+	SparseRows(rows, n, &parsed);
+	index->SetBuildControl(StopRequested, nullptr);
+	return index->Add(parsed.data(), labels, n);
+}
+
 }  // namespace
 
 // VecdbEngineCheckConfig raises the engine's complaint about a config, if any.
@@ -292,6 +322,14 @@ VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config) {
 	BridgeError err;
 	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
+		if (config->kind == VECDB_ENGINE_SPARSE_INVERTED) {
+			auto made = knowhere::CreateSparseIndex(ToConfig(config));
+			if (!made.ok())
+				return made.status();
+			e = new VecdbEngineIndex{};
+			e->sparse = std::move(made).value();
+			return knowhere::Status::Ok();
+		}
 		auto made = knowhere::CreateIndex(ToConfig(config));
 		if (!made.ok())
 			return made.status();
@@ -317,6 +355,8 @@ void VecdbEngineFree(VecdbEngineIndex *engine) {
 void VecdbEngineBuild(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
+		if (e->sparse)
+			return AddSparse(e->sparse.get(), rows, labels, n);
 		e->index->SetBuildControl(StopRequested, nullptr);
 		return e->index->Build(rows, labels, n);
 	});
@@ -327,6 +367,8 @@ void VecdbEngineBuild(VecdbEngineIndex *e, const void *rows, const int64_t *labe
 void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
+		if (e->sparse)
+			return AddSparse(e->sparse.get(), rows, labels, n);
 		e->index->SetBuildControl(StopRequested, nullptr);
 		return e->index->Add(rows, labels, n);
 	});
@@ -339,6 +381,8 @@ bool VecdbEngineDropBelow(VecdbEngineIndex *e, int64_t first) {
 	BridgeError err;
 	bool		supported = true;
 
+	if (e->sparse)
+		return false;
 	Run(&err, [&]() {
 		knowhere::Status s = e->index->DropBelow(first);
 		if (s.code() == knowhere::StatusCode::kNotSupported) {
@@ -353,21 +397,23 @@ bool VecdbEngineDropBelow(VecdbEngineIndex *e, int64_t first) {
 
 // VecdbEngineCount returns the rows of an index.
 int64_t VecdbEngineCount(const VecdbEngineIndex *e) {
-	return e->index->count();
+	return e->sparse ? e->sparse->count() : e->index->count();
 }
 
 // VecdbEngineDim returns the dimensions of an index.
 int VecdbEngineDim(const VecdbEngineIndex *e) {
-	return e->index->dim();
+	return e->sparse ? e->sparse->dim() : e->index->dim();
 }
 
 // VecdbEngineMemory returns the engine's estimate of an index's bytes.
 size_t VecdbEngineMemory(const VecdbEngineIndex *e) {
-	return e->index->MemoryUsage();
+	return e->sparse ? e->sparse->MemoryUsage() : e->index->MemoryUsage();
 }
 
 // VecdbEngineAdoptGrowing passes a GROWING index's centroids on (no-op otherwise).
 void VecdbEngineAdoptGrowing(const VecdbEngineIndex *from, VecdbEngineIndex *to) {
+	if (from->sparse || to->sparse)
+		return;
 	knowhere::AdoptGrowingTraining(*from->index, to->index.get());
 }
 
@@ -375,6 +421,11 @@ void VecdbEngineAdoptGrowing(const VecdbEngineIndex *from, VecdbEngineIndex *to)
 void VecdbEngineGrowingPlan(const VecdbEngineIndex *e, const VecdbEngineSearchParams *p, size_t *lists, size_t *probes,
 							double *ratio) {
 	knowhere::SearchParams params;
+	if (e->sparse) {
+		*lists = *probes = 0;
+		*ratio = 1;
+		return;
+	}
 	params.ef_search = p->ef_search;
 	params.nprobe = p->nprobe;
 	params.brute_force_ratio = p->brute_force_ratio;
@@ -386,7 +437,7 @@ void VecdbEngineGrowingPlan(const VecdbEngineIndex *e, const VecdbEngineSearchPa
 
 // VecdbEngineGetKind returns an index's VecdbEngineKind.
 int VecdbEngineGetKind(const VecdbEngineIndex *e) {
-	return static_cast<int>(e->index->kind());
+	return static_cast<int>(e->sparse ? e->sparse->kind() : e->index->kind());
 }
 
 // VecdbEngineSerialize streams an index into sink.
@@ -394,7 +445,7 @@ void VecdbEngineSerialize(const VecdbEngineIndex *e, VecdbByteSink sink, void *a
 	BridgeError err;
 	Run(&err, [&]() {
 		SinkWriter writer(sink, arg, &err);
-		return e->index->Serialize(writer);
+		return e->sparse ? e->sparse->Serialize(writer) : e->index->Serialize(writer);
 	});
 	Raise(&err);
 }
@@ -407,13 +458,25 @@ static knowhere::Status Adopt(knowhere::Expected<std::unique_ptr<knowhere::Index
 	return knowhere::Status::Ok();
 }
 
-// VecdbEngineDeserialize reads an index back from source; damaged data is
-// ERRCODE_INDEX_CORRUPTED.
-VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg) {
+// AdoptSparse wraps a loaded sparse index into *out.
+static knowhere::Status AdoptSparse(knowhere::Expected<std::unique_ptr<knowhere::SparseIndex>> &&loaded,
+									VecdbEngineIndex **out) {
+	if (!loaded.ok())
+		return loaded.status();
+	*out = new VecdbEngineIndex{};
+	(*out)->sparse = std::move(loaded).value();
+	return knowhere::Status::Ok();
+}
+
+// VecdbEngineDeserialize reads an index of kind (what its directory entry
+// says) back from source; damaged data is ERRCODE_INDEX_CORRUPTED.
+VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg, int kind) {
 	BridgeError err;
 	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
 		SourceReader reader(source, arg, &err);
+		if (kind == VECDB_ENGINE_SPARSE_INVERTED)
+			return AdoptSparse(knowhere::DeserializeSparseIndex(reader), &e);
 		return Adopt(knowhere::DeserializeIndex(reader), &e);
 	});
 	Raise(&err);
@@ -436,7 +499,11 @@ VecdbEngineIndex *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_p
 			return Adopt(std::move(view), &e);
 		}
 		knowhere::MemoryReader reader(data, size);
-		return Adopt(knowhere::DeserializeIndex(reader), &e);
+		auto dense = knowhere::DeserializeIndex(reader);
+		if (dense.ok() || dense.status().code() != knowhere::StatusCode::kNotSupported)
+			return Adopt(std::move(dense), &e);
+		knowhere::MemoryReader again(data, size);
+		return AdoptSparse(knowhere::DeserializeSparseIndex(again), &e);
 	});
 	Raise(&err);
 	return e;
@@ -450,10 +517,51 @@ void VecdbEngineVerifyBytes(const void *data, size_t size) {
 	Raise(&err);
 }
 
-// VecdbEngineReconstruct copies the stored rows of labels into out.
+// VecdbEngineReconstructBytes returns the bytes VecdbEngineReconstruct
+// writes for labels: n rows of a dense index, packed rows of a sparse one.
+size_t VecdbEngineReconstructBytes(const VecdbEngineIndex *e, const int64_t *labels, size_t n) {
+	BridgeError err;
+	size_t bytes = 0;
+	Run(&err, [&]() {
+		if (!e->sparse) {
+			bytes = n * knowhere::RowBytes(e->index->metric(), e->index->dim());
+			return knowhere::Status::Ok();
+		}
+		for (size_t i = 0; i < n; i++) {
+			knowhere::SparseRow r;
+			knowhere::Status s = e->sparse->GetRow(labels[i], &r);
+			if (!s.ok())
+				return s;
+			bytes += sizeof(uint32_t) + static_cast<size_t>(r.nnz) * (sizeof(int32_t) + sizeof(float));
+		}
+		return knowhere::Status::Ok();
+	});
+	Raise(&err);
+	return bytes;
+}
+
+// VecdbEngineReconstruct copies the stored rows of labels into out
+// (VecdbEngineReconstructBytes of room); a sparse index's rows are packed.
 void VecdbEngineReconstruct(const VecdbEngineIndex *e, const int64_t *labels, size_t n, void *out) {
 	BridgeError err;
-	Run(&err, [&]() { return e->index->Reconstruct(labels, n, out); });
+	Run(&err, [&]() {
+		if (!e->sparse)
+			return e->index->Reconstruct(labels, n, out);
+		char *p = static_cast<char *>(out);
+		for (size_t i = 0; i < n; i++) {
+			knowhere::SparseRow r;
+			knowhere::Status s = e->sparse->GetRow(labels[i], &r);
+			if (!s.ok())
+				return s;
+			std::memcpy(p, &r.nnz, sizeof(uint32_t));
+			p += sizeof(uint32_t);
+			std::memcpy(p, r.indices, r.nnz * sizeof(int32_t));
+			p += r.nnz * sizeof(int32_t);
+			std::memcpy(p, r.values, r.nnz * sizeof(float));
+			p += r.nnz * sizeof(float);
+		}
+		return knowhere::Status::Ok();
+	});
 	TakeRowError(e, &err);
 	Raise(&err);
 }
@@ -462,7 +570,7 @@ void VecdbEngineReconstruct(const VecdbEngineIndex *e, const int64_t *labels, si
 // leaves its full rows out (HNSW_SQ): they are written by
 // VecdbEngineSerializeRows and read back through VecdbEngineSetRowReader.
 bool VecdbEngineKeepsRowsApart(const VecdbEngineIndex *e) {
-	return e->index->KeepsRowsApart();
+	return !e->sparse && e->index->KeepsRowsApart();
 }
 
 // VecdbEngineSerializeRows streams the full rows, in the order a row reader
@@ -489,6 +597,8 @@ void VecdbEngineSetRowReader(VecdbEngineIndex *e, VecdbRowReader fn, void *arg) 
 
 // VecdbEngineEstimateMemory returns the bytes an index of n rows will hold.
 size_t VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n) {
+	if (config->kind == VECDB_ENGINE_SPARSE_INVERTED)
+		return knowhere::EstimateSparseMemory(n, static_cast<uint64_t>(n) * kSparseNnzGuess);
 	return knowhere::EstimateMemory(ToConfig(config), n);
 }
 
@@ -506,6 +616,19 @@ VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *e, const void *que
 		if (p->brute_force_ratio >= 0)
 			params.brute_force_ratio = p->brute_force_ratio;
 		params.should_stop = StopRequested;
+		if (e->sparse) {
+			std::vector<knowhere::SparseRow> q;
+			knowhere::SparseSearchParams sp;
+			SparseRows(query, 1, &q);
+			if (p->brute_force_ratio >= 0)
+				sp.brute_force_ratio = p->brute_force_ratio;
+			sp.should_stop = StopRequested;
+			auto made = e->sparse->CreateIterator(q[0], sp, knowhere::BitsetView(deleted, nbits));
+			if (!made.ok())
+				return made.status();
+			it = new VecdbEngineIter{std::move(made).value(), {}, e};
+			return knowhere::Status::Ok();
+		}
 		auto made = e->index->CreateIterator(query, params, knowhere::BitsetView(deleted, nbits));
 		if (!made.ok())
 			return made.status();
@@ -565,6 +688,8 @@ const char *VecdbEngineKindName(int kind) {
 			return "growing";
 		case VECDB_ENGINE_HNSW_SQ:
 			return "hnsw_sq";
+		case VECDB_ENGINE_SPARSE_INVERTED:
+			return "sparse_inverted";
 	}
 	return "unknown";
 }
@@ -592,6 +717,8 @@ const char *VecdbMetricName(VecdbMetric metric) {
 void VecdbEngineTrain(VecdbEngineIndex *e, const void *rows, size_t n) {
 	BridgeError err;
 	Run(&err, [&]() {
+		if (e->sparse)
+			return knowhere::Status::Ok();
 		e->index->SetBuildControl(StopRequested, nullptr);
 		return e->index->Train(rows, n);
 	});
@@ -600,7 +727,7 @@ void VecdbEngineTrain(VecdbEngineIndex *e, const void *rows, size_t n) {
 
 // VecdbEngineNeedsTraining reports whether Train must run before Add.
 bool VecdbEngineNeedsTraining(const VecdbEngineIndex *e) {
-	return e->index->NeedsTraining();
+	return !e->sparse && e->index->NeedsTraining();
 }
 
 // VecdbEngineWarmThreads creates the engine's OpenMP threads with signals
@@ -686,6 +813,8 @@ double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef
 	knowhere::IndexConfig config;
 	knowhere::SearchParams params;
 
+	if (kind == VECDB_ENGINE_SPARSE_INVERTED)
+		return 0;
 	config.kind = static_cast<knowhere::IndexKind>(kind);
 	config.nlist = nlist;
 	params.nprobe = nprobe;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 // VecdbMetric mirrors knowhere::Metric (values are checked to match).
 typedef enum VecdbMetric
@@ -29,8 +30,21 @@ typedef enum VecdbEngineKind
 	VECDB_ENGINE_BIN_FLAT = 6,
 	VECDB_ENGINE_BIN_IVF = 7,
 	VECDB_ENGINE_GROWING = 9,	/* in memory only: a growing segment's rows */
+	VECDB_ENGINE_SPARSE_INVERTED = 10,	/* sparse rows in inverted lists (packed rows, below) */
 	VECDB_ENGINE_HNSW_SQ = 11	/* HNSW holding 4- or 8-bit codes; full rows apart */
 } VecdbEngineKind;
+
+// A row of a SPARSE_INVERTED index is packed, 4-byte aligned: uint32 nnz,
+// then nnz int32 indices (strictly increasing), then nnz float values.
+// Functions that take several rows take them back to back.
+static inline size_t
+VecdbSparseRowBytes(const void *row)
+{
+	uint32_t	nnz;
+
+	memcpy(&nnz, row, sizeof(nnz));
+	return sizeof(uint32_t) + (size_t) nnz * (sizeof(int32_t) + sizeof(float));
+}
 
 // VecdbEngineConfig mirrors knowhere::IndexConfig.
 typedef struct VecdbEngineConfig
@@ -92,9 +106,10 @@ void		VecdbEngineGrowingPlan(const VecdbEngineIndex *engine, const VecdbEngineSe
 								   size_t *probes, double *ratio);
 int			VecdbEngineGetKind(const VecdbEngineIndex *engine);
 void		VecdbEngineSerialize(const VecdbEngineIndex *engine, VecdbByteSink sink, void *arg);
-VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg);
+VecdbEngineIndex *VecdbEngineDeserialize(VecdbByteSource source, void *arg, int kind);
 VecdbEngineIndex *VecdbEngineOpenBytes(const void *data, size_t size, bool *in_place);
 void		VecdbEngineVerifyBytes(const void *data, size_t size);
+size_t		VecdbEngineReconstructBytes(const VecdbEngineIndex *engine, const int64_t *labels, size_t n);
 void		VecdbEngineReconstruct(const VecdbEngineIndex *engine, const int64_t *labels, size_t n, void *out);
 size_t		VecdbEngineEstimateMemory(const VecdbEngineConfig *config, size_t n);
 bool		VecdbEngineKeepsRowsApart(const VecdbEngineIndex *engine);

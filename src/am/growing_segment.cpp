@@ -298,12 +298,16 @@ void
 VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec)
 {
 	VecdbGrowingRecordHeader h;
-	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + r->row_bytes;
+	/* rows of varying length (sparse) start with their 4-byte length word */
+	uint32		min_length = (uint32) sizeof(VecdbGrowingRecordHeader) + Max(r->row_bytes, (uint32) sizeof(uint32));
+	uint32		max_row = r->row_bytes > 0 ? r->row_bytes
+		: (uint32) (sizeof(uint32) + (size_t) VECDB_MAX_SPARSE_NNZ * (sizeof(int32) + sizeof(float)));
+	uint32		row_length;
 
 	r->at.pos = NextRecord(r->at.pos);
 	ReadBytes(r, (char *) &h, sizeof(h));
 	if (h.length < min_length || h.length % 8 != 0 ||
-		h.length > TYPEALIGN(8, min_length + VECDB_MAX_SCALAR_BYTES))
+		h.length > TYPEALIGN(8, sizeof(VecdbGrowingRecordHeader) + max_row + VECDB_MAX_SCALAR_BYTES))
 		VecdbCorrupt(r->index, "has a growing record of a bad length (%u bytes)", h.length);
 	if (h.length > r->cap)
 	{
@@ -315,8 +319,21 @@ VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec)
 	rec->tid = h.tid;
 	rec->deleted = (h.flags & VECDB_RECORD_DELETED) != 0;
 	rec->row = r->record + sizeof(h);
-	rec->scalars = r->record + min_length;
-	rec->scalars_len = h.length - min_length;
+	if (r->row_bytes > 0)
+		row_length = r->row_bytes;
+	else
+	{
+		uint32		nnz;
+
+		memcpy(&nnz, rec->row, sizeof(nnz));
+		if (nnz > VECDB_MAX_SPARSE_NNZ ||
+			sizeof(h) + VecdbSparseRowBytes(rec->row) > h.length)
+			VecdbCorrupt(r->index, "has a growing record whose sparse row overruns it (%u non-zeros, %u bytes)",
+						 nnz, h.length);
+		row_length = (uint32) VecdbSparseRowBytes(rec->row);
+	}
+	rec->scalars = rec->row + row_length;
+	rec->scalars_len = h.length - (uint32) sizeof(h) - row_length;
 }
 
 // VecdbGrowingReaderEnd frees r's buffers; r->at stays usable as the position

@@ -432,7 +432,7 @@ VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
 	meta->version = VECDB_FORMAT_VERSION;
 	meta->am_kind = desc->am_kind;
 	meta->metric = desc->metric;
-	meta->elem_type = desc->elem_type;
+	meta->elem_type = VecdbRowFormat(desc);
 	meta->dims = dims;
 	meta->params = desc->params;
 	meta->nscalars = (uint32) desc->nscalars;
@@ -476,7 +476,8 @@ VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 		VecdbCorrupt(index, "has format version %u, this vecdb reads version %d", meta->version,
 					 VECDB_FORMAT_VERSION);
 	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
-		meta->dims < 0 || meta->dims > 64000 || meta->growing.start > meta->growing.end ||
+		meta->dims < 0 || meta->dims > VecdbMaxDims((VecdbElemType) meta->elem_type) ||
+		meta->growing.start > meta->growing.end ||
 		meta->growing.deleted > meta->growing.end - meta->growing.start ||
 		meta->growing.start_pos > meta->growing.end_pos || meta->nscalars >= INDEX_MAX_KEYS ||
 		(meta->growing.end > meta->growing.start && meta->dims == 0) ||
@@ -511,9 +512,12 @@ VecdbReadMeta(Relation index, VecdbMetaPageData *meta)
 	UnlockReleaseBuffer(buf);
 }
 
-// VecdbRowBytes returns the bytes of one engine row of the index.
+// VecdbRowBytes returns the bytes of one engine row of the index, or 0 when
+// rows vary in length (sparse rows: VecdbRowLength).
 uint32
 VecdbRowBytes(const VecdbMetaPageData *meta)
 {
+	if (meta->elem_type == VECDB_ELEM_SPARSE)
+		return 0;
 	return (uint32) VecdbEngineRowBytes((VecdbMetric) meta->metric, meta->dims);
 }

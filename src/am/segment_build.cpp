@@ -16,7 +16,12 @@ extern "C" {
 // kAddSlice is how many rows one engine Add call takes during a build.
 static const uint64 kAddSlice = 5000;
 
-// VecdbRowBatchInit allocates room for capacity rows of row_bytes.
+// VecdbSparseRowGuess is the bytes a sparse row is assumed to take before
+// the rows are seen (200 non-zeros, as the engine's memory estimate assumes).
+static const double VecdbSparseRowGuess = 4 + 200 * 8;
+
+// VecdbRowBatchInit allocates room for capacity rows of row_bytes (0: rows of
+// varying length, VecdbRowLength).
 void
 VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 {
@@ -24,8 +29,11 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 	b->n = 0;
 	b->prefix = 0;
 	b->capacity = Max(capacity, (uint64) 16);
-	b->rows_capacity = b->capacity;
-	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->rows_capacity * row_bytes);
+	b->rows_capacity = b->capacity * (row_bytes > 0 ? row_bytes : 256);
+	b->rows_len = 0;
+	b->rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, b->rows_capacity);
+	b->roffs = row_bytes > 0 ? NULL
+		: (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, b->capacity * sizeof(uint64));
 	b->tids = (ItemPointerData *) MemoryContextAllocHuge(CurrentMemoryContext,
 														 b->capacity * sizeof(ItemPointerData));
 	b->soffs = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, (b->capacity + 1) * sizeof(uint64));
@@ -35,6 +43,16 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 	b->sblobs = NULL;
 }
 
+// VecdbRowBatchRow returns row i's vector (i at or after the prefix).
+const char *
+VecdbRowBatchRow(const VecdbRowBatch *b, uint64 i)
+{
+	Assert(i >= b->prefix && i < b->n);
+	if (b->row_bytes > 0)
+		return b->rows + (i - b->prefix) * b->row_bytes;
+	return b->rows + b->roffs[i - b->prefix];
+}
+
 // VecdbRowBatchAdd appends one row and its scalar blob (bloblen bytes, 0
 // when the index has no scalar columns), doubling the arrays when full. A
 // NULL row (only before any row with a vector) is one of the prefix: a row
@@ -42,17 +60,21 @@ VecdbRowBatchInit(VecdbRowBatch *b, uint32 row_bytes, uint64 capacity)
 void
 VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen)
 {
+	uint32		len = row != NULL ? VecdbRowLength(b->row_bytes, row) : 0;
+
 	Assert(row != NULL || b->n == b->prefix);
-	if (row != NULL && b->n - b->prefix == b->rows_capacity)
+	if (b->rows_len + len > b->rows_capacity)
 	{
-		b->rows_capacity *= 2;
-		b->rows = (char *) repalloc_huge(b->rows, b->rows_capacity * b->row_bytes);
+		b->rows_capacity = Max(b->rows_capacity * 2, b->rows_len + len);
+		b->rows = (char *) repalloc_huge(b->rows, b->rows_capacity);
 	}
 	if (b->n == b->capacity)
 	{
 		b->capacity *= 2;
 		b->tids = (ItemPointerData *) repalloc_huge(b->tids, b->capacity * sizeof(ItemPointerData));
 		b->soffs = (uint64 *) repalloc_huge(b->soffs, (b->capacity + 1) * sizeof(uint64));
+		if (b->roffs)
+			b->roffs = (uint64 *) repalloc_huge(b->roffs, b->capacity * sizeof(uint64));
 	}
 	if (bloblen > 0)
 	{
@@ -68,10 +90,26 @@ VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char 
 	if (row == NULL)
 		b->prefix++;
 	else
-		memcpy(b->rows + (b->n - b->prefix) * b->row_bytes, row, b->row_bytes);
+	{
+		if (b->roffs)
+			b->roffs[b->n - b->prefix] = b->rows_len;
+		memcpy(b->rows + b->rows_len, row, len);
+		b->rows_len += len;
+	}
 	b->tids[b->n] = *tid;
 	b->n++;
 	b->soffs[b->n] = b->slen;
+}
+
+// VecdbRowBatchReset empties the batch, keeping its arrays.
+void
+VecdbRowBatchReset(VecdbRowBatch *b)
+{
+	b->n = 0;
+	b->prefix = 0;
+	b->rows_len = 0;
+	b->slen = 0;
+	b->soffs[0] = 0;
 }
 
 // VecdbRowBatchFree releases the arrays.
@@ -86,6 +124,10 @@ VecdbRowBatchFree(VecdbRowBatch *b)
 		pfree(b->soffs);
 	if (b->sblobs)
 		pfree(b->sblobs);
+	if (b->roffs)
+		pfree(b->roffs);
+	b->roffs = NULL;
+	b->rows_len = 0;
 	b->rows = NULL;
 	b->tids = NULL;
 	b->soffs = NULL;
@@ -119,6 +161,9 @@ VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows)
 	VecdbEngineKind exact = bin ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_FLAT;
 	VecdbEngineKind kind;
 
+	/* sparse rows have one kind, exact whatever the size (sparse_index.hpp) */
+	if (meta->elem_type == VECDB_ELEM_SPARSE)
+		return VECDB_ENGINE_SPARSE_INVERTED;
 	if (rows < (uint64) vecdb_min_index_rows || rows == 0)
 		return exact;
 	kind = bin ? method->bit_kind : method->float_kind;
@@ -171,8 +216,9 @@ uint64
 VecdbSegmentRowBudget(const VecdbMetaPageData *meta)
 {
 	double		budget = (double) maintenance_work_mem * 1024.0;
+	double		row_bytes = VecdbRowBytes(meta) > 0 ? VecdbRowBytes(meta) : VecdbSparseRowGuess;
 	double		per_row = (double) VecdbSegmentMemoryEstimate(meta, 100000) / 100000.0 +
-		VecdbRowBytes(meta) + sizeof(ItemPointerData);
+		row_bytes + sizeof(ItemPointerData);
 
 	return (uint64) Max(budget / per_row, 1000.0);
 }
@@ -243,7 +289,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 		uint64		n = Min(kAddSlice, batch->n - i);
 
 		CHECK_FOR_INTERRUPTS();
-		VecdbEngineAdd(engine, batch->rows + (i - batch->prefix) * batch->row_bytes, labels + i, n);
+		VecdbEngineAdd(engine, VecdbRowBatchRow(batch, i), labels + i, n);
 		VecdbCompactRowsAdded(i + n - batch->prefix, batch->n - batch->prefix);
 		if (report_progress)
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) (i + n));

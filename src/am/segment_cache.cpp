@@ -151,7 +151,7 @@ LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, ui
 
 		VecdbChainReaderBegin(&r, index, VECDB_PAGE_BLOB, entry->segment_id, entry->blob_head,
 							  entry->blob_pages, generation);
-		seg->engine = VecdbEngineDeserialize(ChainSource, &r);
+		seg->engine = VecdbEngineDeserialize(ChainSource, &r, (int) entry->engine_kind);
 		seg->engine_owner = VecdbEngineOwn(seg->engine);
 		VecdbChainReaderEnd(&r);
 	}
@@ -232,6 +232,8 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 	VecdbScalarLayout layout;
 	VecdbGrowingReader r;
 	char	   *rows;
+	uint64		rows_len = 0;
+	uint64		rows_cap;
 	int64	   *labels;
 	uint64		i;
 	MemoryContext old;
@@ -264,16 +266,25 @@ GrowingExtend(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCache *
 		gc->cols = VecdbColumnsCreate(&layout, n);
 	MemoryContextSwitchTo(old);
 
-	rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, n * row_bytes);
+	rows_cap = n * (row_bytes > 0 ? row_bytes : 256);
+	rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, rows_cap);
 	labels = (int64 *) MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(int64));
 	VecdbGrowingReaderBegin(&r, index, meta, gc->loaded == 0 ? NULL : &gc->pos);
 	for (i = 0; i < n; i++)
 	{
 		VecdbGrowingRecord rec;
 		uint64		label = gc->loaded + i;
+		uint32		len;
 
 		VecdbGrowingRead(&r, &rec);
-		memcpy(rows + i * row_bytes, rec.row, row_bytes);
+		len = VecdbRowLength(row_bytes, rec.row);
+		if (rows_len + len > rows_cap)
+		{
+			rows_cap = Max(rows_cap * 2, rows_len + len);
+			rows = (char *) repalloc_huge(rows, rows_cap);
+		}
+		memcpy(rows + rows_len, rec.row, len);
+		rows_len += len;
 		labels[i] = (int64) label;
 		gc->tids[label] = rec.tid;
 		if (rec.deleted)
@@ -372,8 +383,10 @@ GrowingCreate(const VecdbMetaPageData *meta, const VecdbGrowingCache *prev)
 	gc->start = meta->growing.start;
 	gc->start_pos = meta->growing.start_pos;
 	gc->refcount = 1;
-	VecdbEngineConfigFor(meta, meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT : VECDB_ENGINE_GROWING, 0,
-						 &config);
+	VecdbEngineConfigFor(meta,
+						 meta->elem_type == VECDB_ELEM_BIT ? VECDB_ENGINE_BIN_FLAT
+						 : meta->elem_type == VECDB_ELEM_SPARSE ? VECDB_ENGINE_SPARSE_INVERTED : VECDB_ENGINE_GROWING,
+						 0, &config);
 	/* k-means in a query runs on the backend's own thread */
 	config.threads = 1;
 	gc->engine = VecdbEngineCreate(&config);

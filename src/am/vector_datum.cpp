@@ -1,5 +1,6 @@
 // vector_datum.cpp turns the indexed column's values (vector, halfvec,
-// sparsevec, bit) into engine rows: float4 arrays or packed bits.
+// sparsevec, bit) into engine rows: float4 arrays, packed bits, or packed
+// sparse rows (VecdbSparseRowBytes).
 #include "knowhere/distance.hpp"
 #include "am/am.hpp"
 #include "types/halfvec.h"
@@ -22,6 +23,7 @@ VecdbDatumDims(Datum value, VecdbElemType elem_type)
 		case VECDB_ELEM_HALFVEC:
 			return DatumGetHalfVector(value)->dim;
 		case VECDB_ELEM_SPARSEVEC:
+		case VECDB_ELEM_SPARSE:
 			return DatumGetSparseVector(value)->dim;
 		case VECDB_ELEM_BIT:
 			return VARBITLEN(DatumGetVarBitP(value));
@@ -29,6 +31,60 @@ VecdbDatumDims(Datum value, VecdbElemType elem_type)
 			break;
 	}
 	return 0;
+}
+
+// VecdbRowFormat returns how a new index of desc stores its rows (the
+// metapage's elem_type): sparsevec under L2, inner product or cosine as
+// sparse rows in a sparse index kind, L1 (which the sparse kind does not
+// order by) densified; every other type as its own.
+VecdbElemType
+VecdbRowFormat(const VecdbIndexDesc *desc)
+{
+	if (desc->elem_type == VECDB_ELEM_SPARSEVEC && desc->metric != VECDB_METRIC_L1)
+		return VECDB_ELEM_SPARSE;
+	return desc->elem_type;
+}
+
+// VecdbMaxDims returns the most dimensions an index of rows of elem_type holds.
+int
+VecdbMaxDims(VecdbElemType elem_type)
+{
+	switch (elem_type)
+	{
+		case VECDB_ELEM_BIT:
+			return 64000;
+		case VECDB_ELEM_SPARSE:
+			return VECDB_MAX_SPARSE_DIM;
+		default:
+			return VECDB_MAX_DIM;
+	}
+}
+
+// VecdbDatumRowBytes returns the bytes VecdbDatumToRow writes for value.
+uint32
+VecdbDatumRowBytes(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims)
+{
+	if (elem_type == VECDB_ELEM_SPARSE)
+		return (uint32) (sizeof(uint32) +
+						 (size_t) DatumGetSparseVector(value)->nnz * (sizeof(int32) + sizeof(float)));
+	return (uint32) VecdbEngineRowBytes(metric, dims);
+}
+
+// VecdbMaxRowBytes returns the most bytes one engine row of the index takes.
+uint32
+VecdbMaxRowBytes(const VecdbMetaPageData *meta)
+{
+	if (meta->elem_type == VECDB_ELEM_SPARSE)
+		return (uint32) (sizeof(uint32) + (size_t) VECDB_MAX_SPARSE_NNZ * (sizeof(int32) + sizeof(float)));
+	return VecdbRowBytes(meta);
+}
+
+// VecdbRowLength returns the bytes of the engine row at row: row_bytes, or
+// when that is 0 (sparse rows) what the row says.
+uint32
+VecdbRowLength(uint32 row_bytes, const void *row)
+{
+	return row_bytes > 0 ? row_bytes : (uint32) VecdbSparseRowBytes(row);
 }
 
 // VecdbCheckDims raises the pgvector error for a value of the wrong dimensions.
@@ -80,6 +136,24 @@ VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int di
 				for (i = 0; i < v->nnz; i++)
 					out[v->indices[i]] = values[i];
 				break;
+			}
+		case VECDB_ELEM_SPARSE:
+			{
+				SparseVector *v = DatumGetSparseVector(value);
+				float	   *values = SPARSEVEC_VALUES(v);
+				uint32		nnz = (uint32) v->nnz;
+				char	   *p = (char *) row;
+
+				memcpy(p, &nnz, sizeof(nnz));
+				memcpy(p + sizeof(nnz), v->indices, nnz * sizeof(int32));
+				memcpy(p + sizeof(nnz) + nnz * sizeof(int32), values, nnz * sizeof(float));
+				if (metric == VECDB_METRIC_COSINE)
+				{
+					for (i = 0; i < v->nnz; i++)
+						norm += (double) values[i] * values[i];
+					return norm > 0;
+				}
+				return true;
 			}
 		case VECDB_ELEM_BIT:
 			{
