@@ -28,7 +28,7 @@ struct GrowingInput {
 	int32 dims;          /* clamped to the type's limits, as a metapage check would */
 	uint32 metric;       /* VecdbMetric, taken modulo 6 */
 	uint32 nscalars;     /* 0 or not: whether records carry scalar values */
-	uint32 flags;        /* kTakeWithCut, kLimitLive */
+	uint32 flags;        /* kTakeWithCut, kLimitLive, kSparseRows */
 	uint64 max_live;     /* VecdbGrowingTakeRows' limit with kLimitLive */
 	VecdbGrowing growing;
 };
@@ -45,6 +45,7 @@ struct PageInput {
 
 constexpr uint32 kTakeWithCut = 1;
 constexpr uint32 kLimitLive = 2;
+constexpr uint32 kSparseRows = 4; /* rows of varying length (sparsevec under L2, IP, cosine) */
 constexpr uint16 kRawPage = 0xffff;
 constexpr size_t kMaxPages = 8;
 constexpr uint64 kMaxRows = 4096;
@@ -67,7 +68,11 @@ void Run(const GrowingInput &in, char *pages, BlockNumber npages) {
 	VecdbMetaPageData *meta = static_cast<VecdbMetaPageData *>(palloc0(sizeof(VecdbMetaPageData)));
 	meta->metric = in.metric % 6 + 1;
 	bool binary = meta->metric == VECDB_METRIC_HAMMING || meta->metric == VECDB_METRIC_JACCARD;
-	int32 max_dims = binary ? 64000 : 16000;
+	if ((in.flags & kSparseRows) && meta->metric <= VECDB_METRIC_COSINE)
+		meta->elem_type = VECDB_ELEM_SPARSE;
+	int32 max_dims = VecdbMaxDims(static_cast<VecdbElemType>(meta->elem_type));
+	if (binary)
+		max_dims = 64000;
 	meta->dims = in.dims < 1 ? 1 : (in.dims > max_dims ? max_dims : in.dims);
 	meta->nscalars = in.nscalars != 0 ? 1 : 0;
 	meta->growing = in.growing;
@@ -83,7 +88,7 @@ void Run(const GrowingInput &in, char *pages, BlockNumber npages) {
 		for (uint64 row = g->start; row < g->end; row++) {
 			VecdbGrowingRecord rec;
 			VecdbGrowingRead(&r, &rec);
-			Touch(rec.row, row_bytes);
+			Touch(rec.row, VecdbRowLength(row_bytes, rec.row));
 			Touch(rec.scalars, rec.scalars_len);
 		}
 		VecdbGrowingReaderEnd(&r);
@@ -107,7 +112,7 @@ void Run(const GrowingInput &in, char *pages, BlockNumber npages) {
 // VecdbRowBatchAdd (segment_build.cpp) stands in for the batch: it reads the
 // row and the scalar bytes a record hands over.
 void VecdbRowBatchAdd(VecdbRowBatch *b, const void *row, ItemPointer tid, const char *blob, uint32 bloblen) {
-	Touch(row, b->row_bytes);
+	Touch(row, VecdbRowLength(b->row_bytes, row));
 	Touch(tid, sizeof(*tid));
 	if (blob != NULL)
 		Touch(blob, bloblen);

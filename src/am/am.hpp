@@ -389,6 +389,10 @@ void		VecdbReadMeta(Relation index, VecdbMetaPageData *meta);
 VecdbMetaPage VecdbMetaFromBuffer(Relation index, Buffer buf);
 void		VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta);
 uint32		VecdbRowBytes(const VecdbMetaPageData *meta);
+VecdbElemType VecdbRowFormat(const VecdbIndexDesc *desc);
+int			VecdbMaxDims(VecdbElemType elem_type);
+uint32		VecdbMaxRowBytes(const VecdbMetaPageData *meta);
+uint32		VecdbRowLength(uint32 row_bytes, const void *row);
 
 /* ---- scalar_store.cpp ---- */
 
@@ -443,11 +447,7 @@ VecdbColumnIsNull(const VecdbColumn *c, uint64 row)
 /* ---- vector_datum.cpp ---- */
 
 int			VecdbDatumDims(Datum value, VecdbElemType elem_type);
-VecdbElemType VecdbRowFormat(const VecdbIndexDesc *desc);
-int			VecdbMaxDims(VecdbElemType elem_type);
 uint32		VecdbDatumRowBytes(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims);
-uint32		VecdbMaxRowBytes(const VecdbMetaPageData *meta);
-uint32		VecdbRowLength(uint32 row_bytes, const void *row);
 bool		VecdbDatumToRow(Datum value, VecdbElemType elem_type, VecdbMetric metric, int dims, void *row);
 void		VecdbCheckDims(Relation index, int expected, int actual);
 

@@ -521,3 +521,47 @@ VecdbRowBytes(const VecdbMetaPageData *meta)
 		return 0;
 	return (uint32) VecdbEngineRowBytes((VecdbMetric) meta->metric, meta->dims);
 }
+
+// VecdbRowFormat returns how a new index of desc stores its rows (the
+// metapage's elem_type): sparsevec under L2, inner product or cosine as
+// sparse rows in a sparse index kind, L1 (which the sparse kind does not
+// order by) densified; every other type as its own.
+VecdbElemType
+VecdbRowFormat(const VecdbIndexDesc *desc)
+{
+	if (desc->elem_type == VECDB_ELEM_SPARSEVEC && desc->metric != VECDB_METRIC_L1)
+		return VECDB_ELEM_SPARSE;
+	return desc->elem_type;
+}
+
+// VecdbMaxDims returns the most dimensions an index of rows of elem_type holds.
+int
+VecdbMaxDims(VecdbElemType elem_type)
+{
+	switch (elem_type)
+	{
+		case VECDB_ELEM_BIT:
+			return 64000;
+		case VECDB_ELEM_SPARSE:
+			return VECDB_MAX_SPARSE_DIM;
+		default:
+			return VECDB_MAX_DIM;
+	}
+}
+
+// VecdbMaxRowBytes returns the most bytes one engine row of the index takes.
+uint32
+VecdbMaxRowBytes(const VecdbMetaPageData *meta)
+{
+	if (meta->elem_type == VECDB_ELEM_SPARSE)
+		return (uint32) (sizeof(uint32) + (size_t) VECDB_MAX_SPARSE_NNZ * (sizeof(int32) + sizeof(float)));
+	return VecdbRowBytes(meta);
+}
+
+// VecdbRowLength returns the bytes of the engine row at row: row_bytes, or
+// when that is 0 (sparse rows) what the row says.
+uint32
+VecdbRowLength(uint32 row_bytes, const void *row)
+{
+	return row_bytes > 0 ? row_bytes : (uint32) VecdbSparseRowBytes(row);
+}
