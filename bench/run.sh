@@ -6,6 +6,7 @@
 #   bash bench/run.sh --n 100000 --d 128 --queries 1000 --filters none,cat10
 #   bash bench/run.sh --insert-bench --rows 10000     # insert throughput (bench/insert_bench.py)
 #   bash bench/run.sh --segments --counts 1,2,4,8     # query cost of N segments (bench/segments.py)
+#   bash bench/run.sh --sparse --n 100000             # sparsevec index, SPLADE-like set (bench/sparse_sql.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,6 +37,9 @@ if [ "${1:-}" = "--insert-bench" ]; then
 	shift
 elif [ "${1:-}" = "--segments" ]; then
 	SCRIPT=bench/segments.py
+	shift
+elif [ "${1:-}" = "--sparse" ]; then
+	SCRIPT=bench/sparse_sql.py
 	shift
 fi
 /usr/bin/python3 "$SCRIPT" --host "$SOCKDIR" --port "$PORT" --out "$OUT" "$@"

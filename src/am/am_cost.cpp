@@ -22,7 +22,10 @@ DistanceComputations(const VecdbMetaPageData *meta, double tuples)
 	const VecdbAmMethod *method = VecdbAmMethodOf((VecdbAmKind) meta->am_kind);
 	double		work;
 
-	if (meta->elem_type == VECDB_ELEM_BIT && method->bit_kind == VECDB_ENGINE_BIN_FLAT)
+	if (meta->elem_type == VECDB_ELEM_SPARSE)
+		/* SPARSE_INVERTED: every allowed row is scored once, from the query's lists */
+		work = tuples;
+	else if (meta->elem_type == VECDB_ELEM_BIT && method->bit_kind == VECDB_ENGINE_BIN_FLAT)
 		work = tuples;
 	else if (method->search == VECDB_AM_SEARCH_GRAPH)
 		/* a beam of ef_search candidates, each expanding up to 2m neighbours, per layer descended */
@@ -99,8 +102,12 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	index_close(rel, NoLock);
 
 	tuples = Max(index->tuples, 1.0);
-	/* a distance over d dimensions costs about d / 32 operator evaluations (SIMD) */
-	per_distance = cpu_operator_cost * Max(1.0, (double) meta->dims / 32.0);
+	/*
+	 * A distance over d dimensions costs about d / 32 operator evaluations
+	 * (SIMD); a sparse row's score is a few postings added, about one.
+	 */
+	per_distance = meta->elem_type == VECDB_ELEM_SPARSE ? cpu_operator_cost
+		: cpu_operator_cost * Max(1.0, (double) meta->dims / 32.0);
 	work = DistanceComputations(meta, tuples);
 
 	/*
@@ -122,7 +129,7 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 			(uint64) tuples);
 
 		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
-		if (sel < ratio)
+		if (sel < ratio || meta->elem_type == VECDB_ELEM_SPARSE)
 			work = allowed;
 		else
 			work = Min(work / Max(sel, 0.01), tuples);

@@ -25,13 +25,14 @@
 // a row sharing no term still changes, so L2 always runs the exact search.
 //
 // Filters: a filtered row is skipped at the pivot (never scored, never a
-// threshold). When merging the allowed rows with the query would cost less
-// than walking the query's postings (kScanStepPostings), the allowed rows are
-// scored directly from the compressed rows instead (ScanAllowed), as the
-// dense kinds switch to exact search below their brute-force ratio.
+// threshold). When scoring the allowed rows would cost less than walking the
+// query's postings (ScanCostPerRow), the allowed rows are scored directly
+// from the compressed rows instead (ScanAllowed, RowScorer), as the dense
+// kinds switch to exact search below their brute-force ratio.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "knowhere/catching.hpp"
 #include "knowhere/distance.hpp"
@@ -52,6 +53,46 @@ constexpr float kCosineBarSlack = 1e-5f;
 // about this many postings per merge step (bench_sparse, 100,000 rows:
 // ~1 ns a posting term at a time, ~4 ns a merge step).
 constexpr uint64_t kScanStepPostings = 4;
+// kDenseQueryDims: up to this many dimensions an allowed-row scan looks the
+// query up in a dense copy of it (RowScorer), so a row costs its own
+// non-zeros, about kLookupStepPostings postings each, instead of a merge.
+constexpr int kDenseQueryDims = 1 << 18;
+constexpr uint64_t kLookupStepPostings = 4;
+
+// RowScorer scores stored rows against a query: by lookup in a dense copy of
+// the query when the index has at most kDenseQueryDims dimensions, else by
+// merging the two index lists. Both sum q * r in increasing index order.
+class RowScorer {
+public:
+	RowScorer(const SparseRow &query, int dim) : query_(query) {
+		if (dim <= kDenseQueryDims) {
+			dense_.assign(static_cast<size_t>(dim), 0.0f);
+			for (uint32_t i = 0; i < query.nnz; i++)
+				dense_[static_cast<size_t>(query.indices[i])] = query.values[i];
+		}
+	}
+	float Score(const SparseRow &row) const noexcept {
+		if (dense_.empty())
+			return SparseInnerProductF32(query_.indices, query_.values, query_.nnz, row.indices, row.values, row.nnz);
+		const float *q = dense_.data();
+		float s = 0;
+		for (uint32_t i = 0; i < row.nnz; i++)
+			s += q[row.indices[i]] * row.values[i];
+		return s;
+	}
+
+private:
+	SparseRow query_;
+	std::vector<float> dense_;
+};
+
+// ScanCostPerRow returns what scoring one row of nnz_per_row non-zeros from
+// the compressed rows costs, in postings, against a query of query_nnz terms.
+uint64_t ScanCostPerRow(uint64_t nnz_per_row, uint64_t query_nnz, int dim) noexcept {
+	if (dim <= kDenseQueryDims)
+		return std::max<uint64_t>(nnz_per_row, 1) * kLookupStepPostings;
+	return (nnz_per_row + query_nnz) * kScanStepPostings;
+}
 
 // Cursor walks one searched term's posting list for WAND.
 struct Cursor {
@@ -109,29 +150,60 @@ float SumInTermOrder(Cursor **c, size_t n) noexcept {
 	return ip;
 }
 
-// SparseExactIterator returns precomputed neighbours batch by batch in
-// (distance, label) order, sorting only the next batch each time.
+// SparseExactIterator returns the allowed rows of a scored index in
+// (distance, label) order. It holds one distance per row and selects each
+// batch in a pass over them (a bounded heap of the batch's size, above the
+// last row returned), so a LIMIT 10 scan costs one pass, not a sort of every
+// row; (distance, label) is a strict order, so no row comes twice.
 class SparseExactIterator final : public Iterator {
 public:
-	explicit SparseExactIterator(std::vector<Neighbor> all) noexcept : all_(std::move(all)) {}
+	SparseExactIterator(std::vector<float> dist, const std::vector<int64_t> *labels, BitsetView filter,
+						size_t allowed) noexcept
+		: dist_(std::move(dist)), labels_(labels), filter_(filter), remaining_(allowed) {}
 	Status Next(size_t max_batch, std::vector<Neighbor> *out) noexcept override {
 		if (out == nullptr)
 			return Status::InvalidArgument("output must not be null");
-		size_t take = std::min(max_batch, all_.size() - next_);
-		auto first = all_.begin() + static_cast<std::ptrdiff_t>(next_);
-		auto last = first + static_cast<std::ptrdiff_t>(take);
-		std::nth_element(first, last, all_.end(), NeighborLess);
-		std::sort(first, last, NeighborLess);
-		next_ += take;
+		size_t take = std::min(max_batch, remaining_);
+		if (take == 0)
+			return Status::Ok();
 		return Catching("returning iterator results", [&] {
-			out->insert(out->end(), first, last);
+			heap_.clear();
+			heap_.reserve(take);
+			const int64_t *labels = labels_->data();
+			for (size_t r = 0; r < dist_.size(); r++) {
+				if (filter_.test(labels[r]))
+					continue;
+				Neighbor c{labels[r], dist_[r]};
+				if (started_ && !NeighborLess(last_, c))
+					continue;
+				if (heap_.size() < take) {
+					heap_.push_back(c);
+					std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
+				} else if (NeighborLess(c, heap_.front())) {
+					std::pop_heap(heap_.begin(), heap_.end(), NeighborLess);
+					heap_.back() = c;
+					std::push_heap(heap_.begin(), heap_.end(), NeighborLess);
+				}
+			}
+			std::sort_heap(heap_.begin(), heap_.end(), NeighborLess);
+			out->insert(out->end(), heap_.begin(), heap_.end());
+			if (!heap_.empty()) {
+				last_ = heap_.back();
+				started_ = true;
+			}
+			remaining_ = heap_.size() < take ? 0 : remaining_ - heap_.size();
 			return Status::Ok();
 		});
 	}
 
 private:
-	std::vector<Neighbor> all_;
-	size_t next_ = 0;
+	std::vector<float> dist_;			  /* by row position */
+	const std::vector<int64_t> *labels_;  /* the index's, by row position */
+	BitsetView filter_;
+	size_t remaining_;
+	bool started_ = false;
+	Neighbor last_{};
+	std::vector<Neighbor> heap_;
 };
 
 }  // namespace
@@ -232,13 +304,15 @@ size_t SparseInvertedIndex::AllowedRows(BitsetView filter) const noexcept {
 // compressed rows (the searched terms only matter to the inverted paths).
 Status SparseInvertedIndex::ScanAllowed(const PreparedQuery &q, BitsetView filter, StopPoller *poller,
 										TopK *top) const noexcept {
-	SparseRow query = q.Row();
+	std::unique_ptr<RowScorer> scorer;
+	VECDB_RETURN_IF_ERROR(Catching("preparing a sparse row scan", [&] {
+		scorer = std::make_unique<RowScorer>(q.Row(), dim_);
+		return Status::Ok();
+	}));
 	for (size_t r = 0; r < labels_.size(); r++) {
 		if (!Allowed(filter, r))
 			continue;
-		SparseRow row = RowAt(r);
-		float ip = SparseInnerProductF32(query.indices, query.values, query.nnz, row.indices, row.values, row.nnz);
-		top->Push(labels_[r], DistanceOf(ip, r, q));
+		top->Push(labels_[r], DistanceOf(scorer->Score(RowAt(r)), r, q));
 		if (poller->Tick(1))
 			return Status::Cancelled();
 	}
@@ -416,7 +490,7 @@ Status SparseInvertedIndex::SearchOne(const PreparedQuery &q, size_t k, const Sp
 	uint64_t cost = postings + (metric_ == Metric::kL2 ? labels_.size() : 0);
 	if (!filter.empty() && labels_.size() > 0) {
 		uint64_t allowed = AllowedRows(filter);
-		uint64_t per_row = (values_.size() / labels_.size() + q.indices.size()) * kScanStepPostings;
+		uint64_t per_row = ScanCostPerRow(values_.size() / labels_.size(), q.indices.size(), dim_);
 		bool scan = params.brute_force_ratio < 0
 			? allowed * per_row < cost
 			: static_cast<double>(allowed) <= params.brute_force_ratio * static_cast<double>(labels_.size());
@@ -475,8 +549,10 @@ Status SparseInvertedIndex::Search(const SparseRow *queries, size_t nq, size_t k
 	return Status::Ok();
 }
 
-// CreateIterator scores every allowed row against the whole query (term at a
-// time, zeros for the rest) and hands the neighbours to an exact iterator.
+// CreateIterator scores every allowed row against the whole query: from the
+// query's lists (term at a time, zeros for the rest), or, when the allowed
+// rows' non-zeros cost less than the lists' postings (SearchOne's rule), from
+// the allowed rows themselves; the iterator then selects batch by batch.
 Expected<std::unique_ptr<Iterator>> SparseInvertedIndex::CreateIterator(const SparseRow &query,
 																		  const SparseSearchParams &params,
 																		  BitsetView filter) const noexcept {
@@ -484,19 +560,45 @@ Expected<std::unique_ptr<Iterator>> SparseInvertedIndex::CreateIterator(const Sp
 	PreparedQuery q;
 	if (s.ok())
 		s = Prepare(query, params, true, &q);
-	SparseScratch scratch;
-	StopPoller poller(params.should_stop, params.stop_arg);
-	if (s.ok())
-		s = Accumulate(q, false, &poller, &scratch);
 	if (!s.ok())
 		return s;
+	size_t n = labels_.size();
+	size_t allowed = AllowedRows(filter);
+	uint64_t postings = 0;
+	for (const QueryTerm &t : q.terms)
+		postings += t.list->rows.size();
+	bool scan = false;
+	if (!filter.empty() && n > 0) {
+		uint64_t cost = postings + (metric_ == Metric::kL2 ? n : 0);
+		uint64_t per_row = ScanCostPerRow(values_.size() / n, q.indices.size(), dim_);
+		scan = params.brute_force_ratio < 0 ? allowed * per_row < cost
+											: static_cast<double>(allowed) <= params.brute_force_ratio * static_cast<double>(n);
+	}
+	SparseScratch scratch;
+	StopPoller poller(params.should_stop, params.stop_arg);
+	if (!scan) {
+		s = Accumulate(q, false, &poller, &scratch);
+		if (!s.ok())
+			return s;
+	}
 	return Catching("creating a sparse iterator", [&]() -> Expected<std::unique_ptr<Iterator>> {
-		std::vector<Neighbor> all;
-		all.reserve(AllowedRows(filter));
-		for (size_t r = 0; r < labels_.size(); r++)
-			if (Allowed(filter, r))
-				all.push_back(Neighbor{labels_[r], DistanceOf(scratch.scores[r], r, q)});
-		return std::unique_ptr<Iterator>(new SparseExactIterator(std::move(all)));
+		std::vector<float> dist = std::move(scratch.scores);
+		if (scan) {
+			RowScorer scorer(q.Row(), dim_);
+			dist.assign(n, 0.0f);
+			for (size_t r = 0; r < n; r++) {
+				if (!Allowed(filter, r))
+					continue;
+				dist[r] = DistanceOf(scorer.Score(RowAt(r)), r, q);
+				if (poller.Tick(1))
+					return Status::Cancelled();
+			}
+		} else {
+			dist.resize(n, 0.0f);
+			for (size_t r = 0; r < n; r++)
+				dist[r] = DistanceOf(dist[r], r, q);
+		}
+		return std::unique_ptr<Iterator>(new SparseExactIterator(std::move(dist), &labels_, filter, allowed));
 	});
 }
 

@@ -383,6 +383,52 @@ TEST(SparseIndex, IteratorDrainsInOrder) {
 	}
 }
 
+// The iterator's two ways of scoring (the query's lists, or the allowed rows
+// themselves) drain every allowed row once, in order, with exact distances,
+// unfiltered and at 60% and 1% allowed.
+TEST(SparseIndex, IteratorScoresByListsOrByAllowedRows) {
+	SparseSet rows = MakeSparse(900, kDim, 30, 21, true);
+	SparseSet queries = MakeSparse(3, kDim, 15, 22);
+	std::vector<uint8_t> some = RandomFilter(rows.size(), 0.4, 23);
+	std::vector<uint8_t> few = RandomFilter(rows.size(), 0.99, 24);
+	for (Metric m : kSparseMetrics) {
+		auto index = BuildSparse(m, kDim, rows);
+		const std::vector<uint8_t> *filters[] = {nullptr, &some, &few};
+		for (const std::vector<uint8_t> *bits : filters) {
+			BitsetView f = bits ? BitsetView(bits->data(), rows.size()) : BitsetView();
+			for (double ratio : {-1.0, 0.0, 1.0}) {
+				SparseSearchParams p;
+				p.brute_force_ratio = ratio;
+				for (size_t q = 0; q < queries.size(); q++) {
+					auto it = index->CreateIterator(queries.Row(q), p, f);
+					ASSERT_TRUE(it.ok()) << it.status().message();
+					std::vector<Neighbor> all;
+					for (size_t batch = 5;; batch *= 2) {
+						size_t before = all.size();
+						ASSERT_TRUE(it.value()->Next(batch, &all).ok());
+						if (all.size() == before)
+							break;
+					}
+					std::vector<Neighbor> want = BruteTopK(m, rows, queries.Row(q), rows.size(), f);
+					ASSERT_EQ(all.size(), want.size());
+					std::vector<int64_t> got_labels, want_labels;
+					for (size_t i = 0; i < all.size(); i++) {
+						EXPECT_NEAR(all[i].distance, want[i].distance, 1e-4f);
+						if (i > 0)
+							EXPECT_TRUE(all[i - 1].distance < all[i].distance ||
+										(all[i - 1].distance == all[i].distance && all[i - 1].label < all[i].label));
+						got_labels.push_back(all[i].label);
+						want_labels.push_back(want[i].label);
+					}
+					std::sort(got_labels.begin(), got_labels.end());
+					std::sort(want_labels.begin(), want_labels.end());
+					EXPECT_EQ(got_labels, want_labels);
+				}
+			}
+		}
+	}
+}
+
 TEST(SparseIndex, DropRatioApproximatesAndRefineRecovers) {
 	SparseSet rows = MakeSparse(3000, kDim, 60, 15);
 	SparseSet queries = MakeSparse(40, kDim, 40, 16);
