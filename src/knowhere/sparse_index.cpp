@@ -26,6 +26,15 @@
 
 namespace vecdb::knowhere {
 
+namespace {
+
+// kDenseSlotDims bounds the dimensions for which IndexRows maps dimensions to
+// lists through a dense table (4 bytes a dimension) instead of the hash map.
+constexpr uint64_t kDenseSlotDims = uint64_t{1} << 22;
+constexpr uint32_t kNoList = std::numeric_limits<uint32_t>::max();
+
+}  // namespace
+
 // ValidateSparseSearch checks k, drop_ratio and refine.
 Status ValidateSparseSearch(const SparseSearchParams &params, size_t k) noexcept {
 	if (k == 0)
@@ -90,14 +99,38 @@ void SparseInvertedIndex::AppendRows(const SparseRow *rows, const int64_t *label
 // stop callback every kStopPollRows rows and returns false on a stop.
 bool SparseInvertedIndex::IndexRows(size_t first, bool poll) {
 	size_t n = labels_.size();
+	uint64_t postings = row_offsets_[n] - row_offsets_[first];
 	std::vector<uint32_t> adding(lists_.size(), 0);
+	/*
+	 * Many postings over few dimensions (a build or a load): a dense table
+	 * dimension -> list replaces two hash look-ups per posting.
+	 */
+	std::vector<uint32_t> slot;
+	if (static_cast<uint64_t>(dim_) <= kDenseSlotDims && postings >= static_cast<uint64_t>(dim_) / 4) {
+		slot.assign(static_cast<size_t>(dim_), kNoList);
+		for (const auto &entry : list_of_dim_)
+			slot[static_cast<size_t>(entry.first)] = entry.second;
+	}
 	for (uint64_t p = row_offsets_[first]; p < row_offsets_[n]; p++) {
-		auto found = list_of_dim_.emplace(indices_[p], static_cast<uint32_t>(lists_.size()));
-		if (found.second) {
-			lists_.emplace_back();
-			adding.push_back(0);
+		uint32_t l;
+		if (!slot.empty()) {
+			l = slot[static_cast<size_t>(indices_[p])];
+			if (l == kNoList) {
+				l = static_cast<uint32_t>(lists_.size());
+				slot[static_cast<size_t>(indices_[p])] = l;
+				list_of_dim_.emplace(indices_[p], l);
+				lists_.emplace_back();
+				adding.push_back(0);
+			}
+		} else {
+			auto found = list_of_dim_.emplace(indices_[p], static_cast<uint32_t>(lists_.size()));
+			if (found.second) {
+				lists_.emplace_back();
+				adding.push_back(0);
+			}
+			l = found.first->second;
 		}
-		adding[found.first->second]++;
+		adding[l]++;
 	}
 	for (size_t l = 0; l < lists_.size(); l++) {
 		PostingList &list = lists_[l];
@@ -112,7 +145,8 @@ bool SparseInvertedIndex::IndexRows(size_t first, bool poll) {
 		SparseRow row = RowAt(r);
 		float norm_sq = 0;
 		for (uint32_t j = 0; j < row.nnz; j++) {
-			PostingList &list = lists_[list_of_dim_.find(row.indices[j])->second];
+			PostingList &list = lists_[slot.empty() ? list_of_dim_.find(row.indices[j])->second
+												   : slot[static_cast<size_t>(row.indices[j])]];
 			float v = row.values[j];
 			list.rows.push_back(static_cast<uint32_t>(r));
 			list.values.push_back(v);
