@@ -18,6 +18,7 @@
 #include "knowhere/catching.hpp"
 #include "knowhere/hnsw_internal.hpp"
 #include "knowhere/index_kinds.hpp"
+#include "knowhere/thread_util.hpp"
 
 namespace vecdb::knowhere {
 
@@ -125,20 +126,41 @@ Status HnswIndex::WriteSections(IndexStreamWriter &w, const SqCodec *codec) cons
 			if (codec == nullptr) {
 				VECDB_RETURN_IF_ERROR(w.Section(g.level0, n * g.per_element));
 			} else {
-				constexpr size_t kChunk = 1024;
+				/*
+				 * Encoding looks up each row's nearest cluster (up to 256
+				 * centroids): the chunk's rows are split over the build's
+				 * threads, and a stop request is honoured between chunks.
+				 */
+				constexpr size_t kChunk = 4096;
 				size_t per = static_cast<size_t>(meta.per_element);
 				std::vector<uint8_t> buf(kChunk * per);
+				size_t threads = static_cast<size_t>(std::max(config_.threads, 1));
 				VECDB_RETURN_IF_ERROR(w.Align());
 				for (size_t i = 0; i < n; i += kChunk) {
 					size_t c = std::min(kChunk, n - i);
-					for (size_t j = 0; j < c; j++) {
-						const char *src = g.level0 + (i + j) * g.per_element;
-						uint8_t *dst = buf.data() + j * per;
-						std::memcpy(dst, src, g.offset_data);
-						codec->Encode(reinterpret_cast<const float *>(src + g.offset_data), dst + g.offset_data);
-						std::memcpy(dst + g.offset_data + code, src + g.offset_data + row, g.per_element - g.offset_data - row);
-					}
+					auto encode = [&](size_t from, size_t to) noexcept {
+						for (size_t j = from; j < to; j++) {
+							const char *src = g.level0 + (i + j) * g.per_element;
+							uint8_t *dst = buf.data() + j * per;
+							std::memcpy(dst, src, g.offset_data);
+							codec->Encode(reinterpret_cast<const float *>(src + g.offset_data), dst + g.offset_data);
+							std::memcpy(dst + g.offset_data + code, src + g.offset_data + row,
+										g.per_element - g.offset_data - row);
+						}
+					};
+					size_t parts = std::min(threads, (c + 255) / 256);
+					ThreadGroup group;
+					size_t started = parts > 1 ? group.Start(parts - 1, [&](size_t t) noexcept {
+						encode(c * (t + 1) / parts, c * (t + 2) / parts);
+					}) : 0;
+					/* the calling thread takes the first part and those of threads that did not start */
+					encode(0, c / parts);
+					for (size_t t = started; t + 1 < parts; t++)
+						encode(c * (t + 1) / parts, c * (t + 2) / parts);
+					group.Join();
 					VECDB_RETURN_IF_ERROR(w.Write(buf.data(), c * per));
+					if (BuildStopRequested())
+						return Status::Cancelled();
 				}
 			}
 			VECDB_RETURN_IF_ERROR(w.Section(labels_.data(), n * sizeof(int64_t)));

@@ -123,9 +123,11 @@ public:
 		return Catching("serializing an HNSW_SQ index", [&]() -> Status {
 			const GraphRef g = graph_.Ref();
 			SqCodec codec(config_.nbits, config_.dim);
+			SqTrainOptions train;
+			train.threads = config_.threads;
 			codec.Train(g.count, [&](size_t i) {
 				return static_cast<const float *>(g.Vector(static_cast<tableint>(i)));
-			});
+			}, train);
 			return WriteIndexStream(out, *this, [&](IndexStreamWriter &w) -> Status {
 				VECDB_RETURN_IF_ERROR(WriteCodec(w, codec));
 				return graph_.WriteSections(w, &codec);

@@ -3,6 +3,7 @@
 // portable query-to-code distances; the SIMD kernels are in
 // sq_codec_avx2.cpp and sq_codec_avx512.cpp, picked when the CPU has them.
 #include "knowhere/sq_codec.hpp"
+#include "knowhere/thread_util.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -80,7 +81,28 @@ uint32_t SqCodec::Cluster(const float *row) const noexcept {
 	return best;
 }
 
-void SqCodec::TrainCentroids(const std::vector<const float *> &sample, uint32_t k) {
+void SqCodec::AssignClusters(const std::vector<const float *> &rows, int threads, std::vector<uint32_t> *out) const {
+	size_t n = rows.size();
+	out->resize(n);
+	auto assign = [&](size_t from, size_t to) noexcept {
+		for (size_t i = from; i < to; i++)
+			(*out)[i] = Cluster(rows[i]);
+	};
+	size_t parts = std::min(static_cast<size_t>(std::max(threads, 1)), (n + 255) / 256);
+	if (parts <= 1) {
+		assign(0, n);
+		return;
+	}
+	ThreadGroup group;
+	size_t started = group.Start(parts - 1, [&](size_t t) noexcept { assign(n * (t + 1) / parts, n * (t + 2) / parts); });
+	/* the calling thread takes the first part and those of threads that did not start */
+	assign(0, n / parts);
+	for (size_t t = started; t + 1 < parts; t++)
+		assign(n * (t + 1) / parts, n * (t + 2) / parts);
+	group.Join();
+}
+
+void SqCodec::TrainCentroids(const std::vector<const float *> &sample, uint32_t k, int threads) {
 	size_t d = static_cast<size_t>(dim_), n = sample.size();
 	if (n == 0)
 		k = 1;
@@ -102,11 +124,14 @@ void SqCodec::TrainCentroids(const std::vector<const float *> &sample, uint32_t 
 	}
 	std::vector<double> sums(static_cast<size_t>(k) * d);
 	std::vector<size_t> counts(k);
+	std::vector<uint32_t> assigned;
 	for (int round = 0; round < kSqKmeansIterations; round++) {
 		std::fill(sums.begin(), sums.end(), 0.0);
 		std::fill(counts.begin(), counts.end(), 0);
-		for (const float *row : sample) {
-			uint32_t j = Cluster(row);
+		AssignClusters(sample, threads, &assigned);
+		for (size_t s = 0; s < n; s++) {
+			const float *row = sample[s];
+			uint32_t j = assigned[s];
 			counts[j]++;
 			for (size_t i = 0; i < d; i++)
 				sums[j * d + i] += row[i];
@@ -118,15 +143,18 @@ void SqCodec::TrainCentroids(const std::vector<const float *> &sample, uint32_t 
 	}
 }
 
-void SqCodec::TrainRanges(const std::vector<const float *> &sample, bool cut_tails) {
+void SqCodec::TrainRanges(const std::vector<const float *> &sample, bool cut_tails, int threads) {
 	size_t d = static_cast<size_t>(dim_), k = clusters_;
 	/* per cluster and for the whole sample (slot k): count, sums, extremes of the residuals */
 	std::vector<size_t> count(k + 1, 0);
 	std::vector<double> sum((k + 1) * d, 0.0), squares((k + 1) * d, 0.0);
 	std::vector<float> lo((k + 1) * d, std::numeric_limits<float>::infinity());
 	std::vector<float> hi((k + 1) * d, -std::numeric_limits<float>::infinity());
-	for (const float *row : sample) {
-		uint32_t j = Cluster(row);
+	std::vector<uint32_t> assigned;
+	AssignClusters(sample, threads, &assigned);
+	for (size_t s = 0; s < sample.size(); s++) {
+		const float *row = sample[s];
+		uint32_t j = assigned[s];
 		const float *c = centroids_.data() + j * d;
 		for (size_t slot : {static_cast<size_t>(j), k}) {
 			count[slot]++;

@@ -64,6 +64,7 @@ inline unsigned SqCode4(const uint8_t *code, size_t d) noexcept {
 struct SqTrainOptions {
 	uint32_t clusters = 0;
 	bool cut_tails = true;
+	int threads = 1;  /* nearest-cluster look-ups are split over this many threads */
 };
 
 // SqClustersFor returns the clusters Train uses for n rows: one per 100
@@ -102,11 +103,11 @@ public:
 		size_t want = static_cast<size_t>(k) * kSqPointsPerCluster;
 		for (size_t i = 0, stride = n > want ? n / want : 1; i < n && sample.size() < want; i += stride)
 			sample.push_back(row_at(i));
-		TrainCentroids(sample, k < 1 ? 1 : k);
+		TrainCentroids(sample, k < 1 ? 1 : k, options.threads);
 		sample.clear();
 		for (size_t i = 0, stride = n > kSqTrainSample ? n / kSqTrainSample : 1; i < n; i += stride)
 			sample.push_back(row_at(i));
-		TrainRanges(sample, options.cut_tails);
+		TrainRanges(sample, options.cut_tails, options.threads);
 	}
 
 	// Encode writes row's code (code_bytes() bytes); the codec must be trained.
@@ -146,8 +147,10 @@ public:
 	float high(uint32_t j, int d) const noexcept;
 
 private:
-	void TrainCentroids(const std::vector<const float *> &sample, uint32_t k);
-	void TrainRanges(const std::vector<const float *> &sample, bool cut_tails);
+	void TrainCentroids(const std::vector<const float *> &sample, uint32_t k, int threads);
+	void TrainRanges(const std::vector<const float *> &sample, bool cut_tails, int threads);
+	// AssignClusters writes Cluster(rows[i]) to (*out)[i], split over threads.
+	void AssignClusters(const std::vector<const float *> &rows, int threads, std::vector<uint32_t> *out) const;
 
 	int bits_ = 8;
 	int dim_ = 0;

@@ -85,10 +85,12 @@ struct Built {
 	std::string row_bytes;
 };
 
-Built Build(Metric metric, int bits, int dim, size_t n, uint64_t seed) {
+Built Build(Metric metric, int bits, int dim, size_t n, uint64_t seed, int threads = 0) {
 	Built b;
 	b.config = testutil::MakeConfig(IndexKind::kHnswSq, metric, dim);
 	b.config.nbits = bits;
+	if (threads > 0)
+		b.config.threads = threads;
 	b.n = n;
 	GaussianMixture g = GaussianMixture::Make(dim, 16, seed);
 	b.rows = g.Sample(n, seed + 1);
@@ -233,6 +235,27 @@ TEST(SqCodec, TrainedCodecsCodeCloserThanMinimumAndMaximum) {
 			<< "bits " << bits;
 }
 
+// Training splits its nearest-cluster look-ups over threads: the codec, and
+// so every code, is the one-thread codec's.
+TEST(SqCodec, TrainingThreadsGiveTheSameCodes) {
+	const int dim = 32;
+	GaussianMixture g = GaussianMixture::Make(dim, 12, 41);
+	std::vector<float> rows = g.Sample(30000, 42);
+	for (int bits : {4, 8}) {
+		SqTrainOptions one, three;
+		three.threads = 3;
+		SqCodec a = Train(bits, dim, rows, one), b = Train(bits, dim, rows, three);
+		std::vector<uint8_t> ca(a.code_bytes()), cb(b.code_bytes());
+		size_t differ = 0;
+		for (size_t i = 0; i < rows.size() / dim; i++) {
+			a.Encode(rows.data() + i * dim, ca.data());
+			b.Encode(rows.data() + i * dim, cb.data());
+			differ += ca != cb;
+		}
+		EXPECT_EQ(differ, 0u) << "bits " << bits;
+	}
+}
+
 TEST(SqCodec, StoredCodecLoadsAndRefusesBadValues) {
 	GaussianMixture g = GaussianMixture::Make(16, 4, 5);
 	std::vector<float> rows = g.Sample(5000, 6);
@@ -328,6 +351,31 @@ TEST(HnswSq, StoredFormIsAFractionOfHnsws) {
 	EXPECT_LT(ratio8, 0.50);
 	EXPECT_GT(ratio8, ratio4);
 	EXPECT_EQ(b.row_bytes.size(), b.n * 128 * sizeof(float));
+}
+
+// Encoding at Serialize is split over the build's threads (9,000 rows: two
+// full chunks of 4,096 and a partial one, each in 3 parts): every row's code
+// is right (recall with exact distances through a view), the bytes do not
+// depend on scheduling, and a stop request between chunks cancels it.
+TEST(HnswSq, EncodingThreadsKeepRecallAndStop) {
+	Built b = Build(Metric::kL2, 8, 48, 9000, 31, 3);
+	ASSERT_EQ(b.config.threads, 3);
+	MemoryRows rows(b.row_bytes, 48);
+	Aligned a(b.bytes);
+	auto view = OpenIndexView(a.data(), a.size(), true);
+	ASSERT_TRUE(view.ok()) << view.status().message();
+	ASSERT_TRUE(view.value()->SetRowSource(&rows).ok());
+	EXPECT_GE(Recall(b, *view.value(), {}, true, 10), 0.95);
+	for (int i = 0; i < 3; i++) {
+		StringWriter again;
+		ASSERT_TRUE(b.owner->Serialize(again).ok());
+		EXPECT_TRUE(again.bytes() == b.bytes) << "serializing again wrote other bytes";
+	}
+	int calls = 0;
+	b.owner->SetBuildControl([](void *arg) noexcept { return ++*static_cast<int *>(arg) > 1; }, &calls);
+	StringWriter stopped;
+	EXPECT_EQ(b.owner->Serialize(stopped).code(), StatusCode::kCancelled);
+	EXPECT_EQ(calls, 2);
 }
 
 TEST(HnswSq, ViewAndLoadedCopyRerankToExactDistances) {
