@@ -110,6 +110,21 @@ SELECT count(*) FROM (SELECT id FROM sp ORDER BY v <#> '{1:1}/30522' LIMIT 3) s;
 SELECT id FROM sp ORDER BY v <#> '{1:1}/30523' LIMIT 1;
 RESET enable_seqscan;
 
+-- a build bounds a segment's sparse rows by their bytes, not only by a row
+-- count that assumes 200 non-zeros a row: 300 rows of about 900 non-zeros
+-- (2 MB) in 1 MB of maintenance_work_mem make more than one segment
+CREATE TABLE sp_wide (id int, v sparsevec(30522));
+INSERT INTO sp_wide SELECT i, sp_row(i, 1000) FROM generate_series(1, 300) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX sp_wide_idx ON sp_wide USING hnsw (v sparsevec_ip_ops);
+RESET maintenance_work_mem;
+SELECT count(*) > 1 AS several_segments, sum(rows) AS rows FROM vecdb_index_info('sp_wide_idx') WHERE segment IS NOT NULL;
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM sp_wide ORDER BY v <#> (SELECT v FROM sp_wide WHERE id = 5) LIMIT 5) s;
+SELECT id FROM sp_wide ORDER BY v <#> (SELECT v FROM sp_wide WHERE id = 5) LIMIT 1;
+RESET enable_seqscan;
+DROP TABLE sp_wide;
+
 -- REINDEX rebuilds the same answers
 REINDEX INDEX sp_ip;
 SELECT * FROM sp_mismatches();

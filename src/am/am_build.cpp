@@ -31,6 +31,7 @@ typedef struct BuildState
 	VecdbScalarLayout layout;
 	char	   *row;
 	uint64		max_rows;		/* rows per segment within maintenance_work_mem */
+	uint64		max_row_bytes;	/* rows of varying length (sparse): their bytes per segment */
 	uint64		indexed;
 	double		heap_tuples;
 	bool		noticed;
@@ -91,6 +92,13 @@ SetDims(BuildState *bs, int dims)
 	bs->row = (char *) palloc0(Max(VecdbMaxRowBytes(bs->meta), 8));
 	VecdbRowBatchInit(&bs->batch, VecdbRowBytes(bs->meta), 1024);
 	bs->max_rows = VecdbSegmentRowBudget(bs->meta);
+	/*
+	 * A sparse row's size is its own: the row budget assumes 200 non-zeros,
+	 * so the rows' bytes are bounded too, to a third of maintenance_work_mem
+	 * (the segment's index holds about twice its rows' bytes).
+	 */
+	bs->max_row_bytes = VecdbRowBytes(bs->meta) > 0 ? UINT64_MAX
+		: Max((uint64) maintenance_work_mem * 1024 / 3, (uint64) 1024 * 1024);
 }
 
 // FlushSegment turns the collected rows into a sealed segment.
@@ -163,14 +171,14 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool
 	if (!indexed)
 		return;
 	bs->indexed++;
-	if (bs->batch.n >= bs->max_rows)
+	if (bs->batch.n >= bs->max_rows || bs->batch.rows_len >= bs->max_row_bytes)
 	{
 		if (!bs->noticed)
 			ereport(NOTICE,
 					(errmsg("index \"%s\" does not fit into maintenance_work_mem; it is built as several segments",
 							RelationGetRelationName(index)),
 					 errdetail("Each segment holds up to " UINT64_FORMAT " rows; searches visit every segment.",
-							   bs->max_rows),
+							   bs->batch.n),
 					 errhint("Increase maintenance_work_mem to build one segment.")));
 		bs->noticed = true;
 		FlushSegment(bs);
