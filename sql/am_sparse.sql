@@ -123,6 +123,19 @@ SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM sp_wide ORDER BY v <#> (SELECT v FROM sp_wide WHERE id = 5) LIMIT 5) s;
 SELECT id FROM sp_wide ORDER BY v <#> (SELECT v FROM sp_wide WHERE id = 5) LIMIT 1;
 RESET enable_seqscan;
+-- compaction sizes its merge by the rows' stored bytes too: 1,100 growing
+-- rows of ~7 KB in 16 MB of maintenance_work_mem are sealed 1,000 at a time
+-- (a 200-non-zero guess would take all of them at once; merges onto a
+-- segment are off, so the rest stays a segment of its own)
+TRUNCATE sp_wide;
+INSERT INTO sp_wide SELECT i, sp_row(i, 1000) FROM generate_series(1, 1100) i;
+SET maintenance_work_mem = '16MB';
+SET vecdb.merge_onto_fraction = 0;
+SELECT vecdb_compact('sp_wide_idx', false);
+SELECT kind, rows FROM vecdb_index_info('sp_wide_idx') ORDER BY segment NULLS LAST;
+RESET maintenance_work_mem;
+RESET vecdb.merge_onto_fraction;
+SELECT vecdb_verify('sp_wide_idx');
 DROP TABLE sp_wide;
 
 -- REINDEX rebuilds the same answers

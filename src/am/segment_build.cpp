@@ -209,17 +209,39 @@ VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows)
 	return VecdbEngineEstimateMemory(&config, rows);
 }
 
+// SparseRowBytesSeen returns the stored bytes per row of an index of sparse
+// rows, from its sealed segments and growing records (0 before any row).
+static double
+SparseRowBytesSeen(const VecdbMetaPageData *meta)
+{
+	double		rows = (double) (meta->growing.end - meta->growing.start);
+	double		bytes = (double) (meta->growing.end_pos - meta->growing.start_pos);
+	uint32		i;
+
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		rows += (double) meta->segments[i].rows;
+		bytes += (double) meta->segments[i].blob_bytes;
+	}
+	return rows > 0 ? bytes / rows : 0;
+}
+
 // VecdbSegmentRowBudget returns how many rows a segment built in
 // maintenance_work_mem may hold: the rows and TIDs gathered for it plus its
-// engine index (at least 1,000).
+// engine index (at least 1,000). Sparse rows vary in size: once the index
+// holds rows, their stored bytes per row set it (the rows, and an index of
+// about twice their bytes), else a guess of 200 non-zeros a row.
 uint64
 VecdbSegmentRowBudget(const VecdbMetaPageData *meta)
 {
 	double		budget = (double) maintenance_work_mem * 1024.0;
-	double		row_bytes = VecdbRowBytes(meta) > 0 ? VecdbRowBytes(meta) : VecdbSparseRowGuess;
-	double		per_row = (double) VecdbSegmentMemoryEstimate(meta, 100000) / 100000.0 +
-		row_bytes + sizeof(ItemPointerData);
+	double		per_row;
 
+	if (VecdbRowBytes(meta) == 0 && SparseRowBytesSeen(meta) > 0)
+		per_row = 3.0 * SparseRowBytesSeen(meta) + sizeof(ItemPointerData);
+	else
+		per_row = (double) VecdbSegmentMemoryEstimate(meta, 100000) / 100000.0 +
+			(VecdbRowBytes(meta) > 0 ? VecdbRowBytes(meta) : VecdbSparseRowGuess) + sizeof(ItemPointerData);
 	return (uint64) Max(budget / per_row, 1000.0);
 }
 
