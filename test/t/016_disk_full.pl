@@ -15,6 +15,7 @@
 # no committed row is lost.
 use strict;
 use warnings;
+use File::Path;
 use IPC::Run;
 use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
@@ -184,6 +185,8 @@ SKIP:
 	my $dir = $ENV{VECDB_SMALL_FS};
 	skip 'disk full: VECDB_SMALL_FS names no small file system (scripts/test.sh mounts one as root)', 1
 	  unless $dir && -d $dir && -w $dir;
+	# what an earlier, failed run left there
+	File::Path::rmtree($_) for glob("$dir/ts_*");
 	my $tsdir = "$dir/ts_" . $$;
 	mkdir $tsdir or die "mkdir $tsdir: $!";
 	$node->safe_psql('postgres', qq{
@@ -249,9 +252,9 @@ SKIP:
 	($ret, $err) = verbose("SELECT vecdb_compact('t_idx', true)");
 	like($err, qr/ERROR:  53100: /, 'disk full: vecdb_compact fails with 53100');
 	check('disk full: vecdb_compact');
-	($ret, $err) = verbose('VACUUM t');
-	ok($ret == 0 || $err =~ /ERROR:  53100: /, 'disk full: VACUUM succeeds or fails with 53100')
-	  or diag($err);
+	# VACUUM marks the deletions in place, then its merge needs new pages
+	($ret, $err) = verbose('SET vecdb.compact_deleted_fraction = 0.05; VACUUM t');
+	like($err, qr/ERROR:  53100: /, "disk full: VACUUM's merge fails with 53100");
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), $rows, 'disk full: no committed row lost');
 	check('disk full: VACUUM');
 	$node->safe_psql('postgres', 'DROP TABLE filler');
