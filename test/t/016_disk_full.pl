@@ -148,6 +148,8 @@ sub sleep_and_kill
 			usleep(100_000);
 		}
 		ok($gone, "$point:sleep: the orphaned backends exit after the postmaster's SIGKILL");
+		# else the test's psql would wait for ever
+		kill 'KILL', grep { alive($_) } @backends unless $gone;
 		# the new postmaster refuses to start while the old PID exists (a zombie
 		# until its new parent reaps it)
 		for (1 .. 300)
