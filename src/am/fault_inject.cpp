@@ -5,7 +5,8 @@
 // (default 1) of this backend through point since the setting was last set:
 //   error  raises an ERROR (SQLSTATE XX000, "vecdb fault injected at ...");
 //   sleep  waits, interruptibly, until cancelled or killed (a test kills
-//          the server while the backend sits there);
+//          the server while the backend sits there), or until the
+//          postmaster is gone;
 //   exit   kills the backend with SIGKILL, so the postmaster restarts the
 //          server and recovery replays the WAL up to that point;
 //   oom    raises the ERROR an allocation failure raises (SQLSTATE 53200,
