@@ -5,9 +5,13 @@
 // (default 1) of this backend through point since the setting was last set:
 //   error  raises an ERROR (SQLSTATE XX000, "vecdb fault injected at ...");
 //   sleep  waits, interruptibly, until cancelled or killed (a test kills
-//          the server while the backend sits there);
+//          the server while the backend sits there), or until the
+//          postmaster is gone;
 //   exit   kills the backend with SIGKILL, so the postmaster restarts the
-//          server and recovery replays the WAL up to that point.
+//          server and recovery replays the WAL up to that point;
+//   oom    raises the ERROR an allocation failure raises (SQLSTATE 53200,
+//          "out of memory", as palloc's), so the caller's cleanup of what it
+//          allocated so far (shared memory included) is exercised.
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +20,8 @@ extern "C" {
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/pmsignal.h"
 }
 
 #include "am/fault_inject.hpp"
@@ -56,12 +62,20 @@ VecdbFaultFire(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("vecdb fault injected at \"%s\"", name)));
+	else if (alen == 3 && strncmp(action, "oom", 3) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("vecdb fault injected at \"%s\".", name)));
 	else if (alen == 5 && strncmp(action, "sleep", 5) == 0)
 	{
 		elog(LOG, "vecdb fault point \"%s\" sleeping", name);
 		for (;;)
 		{
 			CHECK_FOR_INTERRUPTS();
+			/* a killed postmaster sends no signal: an orphan would hold shared memory */
+			if (!PostmasterIsAlive())
+				proc_exit(1);
 			pg_usleep(100000L);
 		}
 	}
