@@ -188,6 +188,63 @@ close $fh;
 my $ins = IPC::Run::start(
 	[ 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-f', $script, '-d', "host=127.0.0.1 port=$port{node1} dbname=postgres" ],
 	'<', \undef, '>', "$tmp/ins.out", '2>', "$tmp/ins.err");
+# A client with a multi-host connection string (libpq finds the writable
+# node) runs through the failover: /usr/bin/python3 with psycopg, inserting
+# committed batches of 10 rows from id 200001 and searching each batch's
+# first vector; on a lost connection it reconnects and retries the batch
+# (ON CONFLICT DO NOTHING: the lost commit may have happened). It prints
+# "ack <id>" per acknowledged batch and "knn <epoch>" for the first k-NN
+# after each reconnect.
+my $client;
+my $python = '/usr/bin/python3';
+my $have_psycopg = -x $python && system($python, '-c', 'import psycopg') == 0;
+if ($have_psycopg)
+{
+	open my $py, '>', "$tmp/client.py" or die $!;
+	print $py <<'PY';
+import sys, time, os, psycopg
+dsn, stop = sys.argv[1], sys.argv[2]
+def connect():
+    while True:
+        try:
+            c = psycopg.connect(dsn, autocommit=True)
+            c.execute("SET enable_seqscan = off")
+            return c
+        except psycopg.OperationalError:
+            time.sleep(0.1)
+conn, nid, reconnects, retried, lost = connect(), 200001, 0, 0, False
+while not os.path.exists(stop):
+    try:
+        conn.execute("INSERT INTO t SELECT i, vec(i, 16) FROM generate_series(%s, %s) i ON CONFLICT (id) DO NOTHING",
+                     (nid, nid + 9))
+        print("ack", nid + 9, flush=True)
+        row = conn.execute("SELECT id FROM t ORDER BY v <-> vec(%s, 16) LIMIT 1", (nid,)).fetchone()
+        if lost:
+            print("knn", repr(time.time()), row[0], flush=True)
+            lost = False
+        nid += 10
+        time.sleep(0.02)
+    except psycopg.OperationalError as e:
+        print("lost:", str(e).strip().splitlines()[0], flush=True)
+        reconnects, retried, lost = reconnects + 1, retried + 1, True
+        try:
+            conn.close()
+        except Exception:
+            pass
+        conn = connect()
+print("reconnects", reconnects, "retried", retried, flush=True)
+PY
+	close $py;
+	$client = IPC::Run::start(
+		[ $python, "$tmp/client.py",
+		  "host=127.0.0.1,127.0.0.1 port=$port{node1},$port{node2} dbname=postgres target_session_attrs=read-write connect_timeout=2",
+		  "$tmp/client.stop" ],
+		'<', \undef, '>', "$tmp/client.out", '2>', "$tmp/client.err");
+}
+sub client_acks { my @a = slurp_file("$tmp/client.out") =~ /^ack (\d+)$/mg; return @a ? $a[-1] : 200000; }
+ok(!$client || wait_until(60, sub { client_acks() >= 200100 }), 'the multi-host client inserts on node1')
+  if $have_psycopg;
+
 sub last_ack { my @a = slurp_file("$tmp/ins.out") =~ /^ack (\d+)$/mg; return @a ? $a[-1] : 1000; }
 ok(wait_until(120, sub { last_ack() >= 1500 }), 'inserts acknowledged on node1 (synchronous commit)');
 
@@ -240,6 +297,28 @@ is(q1('node2', "$ef SELECT count(*) FROM generate_series(1, $acked) i
 	$acked, "node2: every acknowledged id (1..$acked) found by an index search for its own vector");
 is(q1('node2', "SELECT vecdb_verify('t_idx')"), 't', 'node2: vecdb_verify passes');
 q1('node2', 'INSERT INTO t SELECT i, vec(i, 16) FROM generate_series(100001, 100200) i');
+
+# The multi-host client found node2 and went on.
+SKIP:
+{
+	skip 'no /usr/bin/python3 with psycopg: no multi-host client', 3 unless $client;
+	my $at_kill = $acked;    # (ids of the psql session; the client's are 200001..)
+	ok(wait_until(60, sub { slurp_file("$tmp/client.out") =~ /^knn /m }), 'the multi-host client reconnected and searched')
+	  or diag(slurp_file("$tmp/client.out") . slurp_file("$tmp/client.err"));
+	my ($t_client) = slurp_file("$tmp/client.out") =~ /^knn (\S+)/m;
+	diag(sprintf('multi-host client: kill -9 of node1 to its first k-NN answer after reconnecting: %.2f s', ($t_client // 0) - $t_kill));
+	my $c0 = client_acks();
+	wait_until(30, sub { client_acks() >= $c0 + 100 });
+	open my $stop, '>', "$tmp/client.stop" or die $!;
+	close $stop;
+	$client->finish;
+	my $out = slurp_file("$tmp/client.out");
+	my $cacked = client_acks();
+	note('client: ' . join(' ', $out =~ /^(lost:.*|reconnects .*)$/mg));
+	like($out, qr/^reconnects [1-9]\d* retried [1-9]/m, 'the client counted its reconnects and retries');
+	is(q1('node2', "SELECT count(*) FROM t WHERE id BETWEEN 200001 AND $cacked"), $cacked - 200000,
+		"node2: every row the client saw acknowledged (200001..$cacked) is there");
+}
 
 # ---- 2. node1 rejoins as node2's secondary ----
 start_run('node1', 'run', '--pgdata', $dir{node1});
