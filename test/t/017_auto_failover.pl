@@ -2,7 +2,9 @@
 #
 # A pg_auto_failover monitor and two nodes (node1, node2) on private ports,
 # vecdb preloaded on both; the monitor's health checks are shortened so a
-# dead primary is noticed in seconds. pg_auto_failover makes node2 node1's
+# dead primary is noticed in seconds, and primary_demote_timeout (how long
+# the monitor waits for a lost primary to demote itself before the standby
+# may take writes; default 30 s) is 5 s. pg_auto_failover makes node2 node1's
 # synchronous standby (number_sync_standbys 0 with one standby: the standby
 # is named in synchronous_standby_names, so a commit waits for it).
 #   1. A session inserts committed batches of 10 rows into t (hnsw) on
@@ -11,6 +13,9 @@
 #      acknowledged id is found by an index search for its own vector and
 #      vecdb_verify passes. The time from the kill to the first k-NN answer
 #      from node2 as a writable primary is printed.
+#      A multi-host psycopg client (target_session_attrs=read-write) inserts
+#      and searches throughout, reconnects to node2 and retries its batch;
+#      every row it saw acknowledged is on node2.
 #   2. node1's pg_autoctl is started again: it rejoins as node2's secondary
 #      (pg_rewind under the hood), replays the rows written meanwhile, and
 #      answers k-NN queries as node2 does; vecdb_verify passes on it.
@@ -132,6 +137,7 @@ q1('mon', $_, 'pg_auto_failover') for (
 	"ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1",
 	"ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500",
 	"ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 2000",
+	"ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 5000",
 	"SELECT pg_reload_conf()");
 # "show uri --pgdata" prints a table (monitor and formation rows).
 my ($monitor_uri) = autoctl('show', 'uri', '--pgdata', $dir{mon}) =~ m{(postgres(?:ql)?://\S+)};
