@@ -90,6 +90,20 @@ SELECT vecdb_compact('sp_ip'), vecdb_compact('sp_l2'), vecdb_compact('sp_cos');
 SELECT i.kind, i.rows FROM vecdb_index_info('sp_ip') i ORDER BY i.segment NULLS LAST;
 SELECT * FROM sp_mismatches();
 
+-- a compaction that adds the growing rows onto the sealed segment (its
+-- rows and lists kept, dead rows masked) rather than rebuilding it
+INSERT INTO sp SELECT i, i % 10, sp_row(i, 10 + i % 51) FROM generate_series(3001, 3400) i;
+DELETE FROM sp WHERE id % 97 = 0 AND id NOT IN (SELECT id FROM q);
+VACUUM sp;
+SET vecdb.compact_growing_rows = 100;
+SET vecdb.merge_onto_fraction = 0.5;
+SELECT vecdb_compact('sp_ip', false);
+RESET vecdb.compact_growing_rows;
+RESET vecdb.merge_onto_fraction;
+SELECT i.kind, i.rows, i.deleted > 0 AS dead_rows_masked FROM vecdb_index_info('sp_ip') i ORDER BY i.segment NULLS LAST;
+SELECT * FROM sp_mismatches();
+SELECT vecdb_verify('sp_ip');
+
 -- deletes, VACUUM, a full compaction
 DELETE FROM sp WHERE id % 4 = 0 AND id NOT IN (SELECT id FROM q);
 INSERT INTO sp SELECT i, i % 10, sp_row(i, 25) FROM generate_series(2601, 2700) i;
