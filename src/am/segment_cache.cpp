@@ -126,6 +126,15 @@ LoadEngine(Relation index, const VecdbSegmentEntry *entry, uint64 generation, ui
 	const char *bytes = NULL;
 	bool		loaded = false;
 
+	/*
+	 * A sparse segment has no view: every backend deserializes its own copy,
+	 * so a shared copy of its bytes would only take room in the shared area.
+	 */
+	if (pin != NULL && entry->engine_kind == VECDB_ENGINE_SPARSE_INVERTED)
+	{
+		memset(pin, 0, sizeof(*pin));
+		pin = NULL;
+	}
 	if (pin != NULL)
 	{
 		memset(pin, 0, sizeof(*pin));
