@@ -157,7 +157,7 @@ DROP TABLE sp_wide;
 REINDEX INDEX sp_ip;
 CREATE TEMP TABLE shared_before AS SELECT segments, used FROM vecdb_shared_status();
 SELECT * FROM sp_mismatches();
-SELECT s.segments = b.segments AND s.used = b.used AS shared_area_unchanged
+SELECT s.segments IS NOT DISTINCT FROM b.segments AND s.used IS NOT DISTINCT FROM b.used AS shared_area_unchanged
 FROM vecdb_shared_status() s, shared_before b;
 DROP TABLE sp;
 DROP FUNCTION sp_row(int, int);
