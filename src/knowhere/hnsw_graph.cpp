@@ -586,6 +586,7 @@ GraphRef HnswGraph::Ref() const noexcept {
 	r.dist = g.fstdistfunc_;
 	r.dist_param = g.dist_func_param_;
 	r.visited = g.visited_list_pool_;
+	r.prefetch_bytes = std::min(g.data_size_, kRowPrefetchBytes);
 	return r;
 }
 

@@ -54,6 +54,11 @@ constexpr size_t kRingFlagByte = 3;
 // cosine expects rows normalized at add and at query).
 DistFunc DistanceFor(Metric metric) noexcept;
 
+// kRowPrefetchBytes bounds how much of each unseen neighbour's float row a
+// search prefetches before it scores a list: whole rows up to 128
+// dimensions, the first 512 bytes of longer ones (docs/engine.md, "Prefetch").
+constexpr size_t kRowPrefetchBytes = 512;
+
 // GraphRef is the read-only graph that search, filtered search and the
 // iterator walk: hnswlib's arrays for the owning index (HnswGraph::Ref), the
 // serialized sections for a view (HnswView::Ref). Every read is bounded by
@@ -80,7 +85,7 @@ struct GraphRef {
 	void *dist_param = nullptr;
 	const int64_t *labels = nullptr;      /* labels by internal id */
 	hnswlib::VisitedListPool *visited = nullptr;
-	size_t prefetch_bytes = 0;            /* > 0: rows are prefetched whole, a list at a time (compact codes) */
+	size_t prefetch_bytes = 0;            /* > 0: each unseen neighbour's first bytes are prefetched, a list at a time */
 
 	// Vector returns element id's stored vector.
 	const void *Vector(tableint id) const { return level0 + id * per_element + offset_data; }

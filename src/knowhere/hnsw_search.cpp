@@ -20,10 +20,11 @@
 //   Below brute_force_ratio it is brute_force.hpp's ExactIterator.
 // - One loop: the layer-1 beam, the layer-0 search and the iterator all run
 //   BestFirst; they differ only in what a scored neighbour does. Every
-//   neighbour loop prefetches the next neighbour's vector (hnswlib's trick;
-//   without it the same search ran slower than searchKnn), or, over compact
-//   codes (GraphRef::prefetch_bytes, HNSW_SQ), every unseen neighbour's whole
-//   code before scoring the first.
+//   neighbour loop first prefetches every unseen neighbour's row
+//   (GraphRef::prefetch_bytes: whole compact codes, float rows up to
+//   kRowPrefetchBytes), so the memory waits overlap, then scores them;
+//   without any prefetch the search ran slower than hnswlib's searchKnn,
+//   which prefetches only the next neighbour.
 // - RangeSearch: exact, over the allowed rows (no graph search can promise
 //   every row within a radius).
 // - Exact paths (few rows allowed, fallback, range search, iterator below
@@ -85,8 +86,8 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 		size_t n;
 		const tableint *links = g.Links(c.second, level, &n);
 		if (g.prefetch_bytes > 0) {
-			/* compact codes: load every unseen neighbour's code at once, so the
-			   memory waits overlap, then score them */
+			/* load every unseen neighbour's row at once, so the memory waits
+			   overlap, then score them */
 			tableint fresh[kMaxLinks0];
 			size_t m = 0;
 			for (size_t j = 0; j < n && j < kMaxLinks0; j++)

@@ -307,8 +307,11 @@ GraphRef HnswView::Ref() const noexcept {
 	r.dist_param = const_cast<void *>(dist_param_);
 	r.labels = sections_.labels;
 	r.visited = &visited_;
-	if (compact_codes_ && m.per_element > m.offset_data + sizeof(labeltype))
-		r.prefetch_bytes = m.per_element - m.offset_data - sizeof(labeltype);
+	/* compact codes are prefetched whole, float rows up to kRowPrefetchBytes */
+	if (m.per_element > m.offset_data + sizeof(labeltype)) {
+		size_t row = m.per_element - m.offset_data - sizeof(labeltype);
+		r.prefetch_bytes = compact_codes_ ? row : std::min(row, kRowPrefetchBytes);
+	}
 	return r;
 }
 
