@@ -229,7 +229,8 @@ ReportPendingFull(Relation index, const VecdbMetaPageData *meta, uint32 need)
 	if (!client)
 		last_logged = now;
 	ereport(client ? NOTICE : LOG,
-			(errmsg("index \"%s\" was not compacted: its retired pages are still needed by older snapshots",
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("index \"%s\" was not compacted: its retired pages are still needed by older snapshots",
 					RelationGetRelationName(index)),
 			 errdetail("%u retired page chains are waiting for the transactions that may read them; "
 					   "the compaction would retire %u more, %u fit.",
