@@ -139,9 +139,10 @@ typedef struct VecdbGrowing
 	uint64		deleted;		/* rows in [start, end) flagged deleted */
 } VecdbGrowing;
 
-// VecdbPendingFree is a chain retired by a compaction. It is freed by the
-// next compaction, not at once, so that a backend still loading the old
-// generation's pages is not handed recycled ones.
+// VecdbPendingFree is a chain retired by a compaction. It is freed by a
+// later compaction once no snapshot can still need it (VecdbRetireBatch),
+// not at once, so that a scan still reading the old generation's pages is
+// not handed recycled ones.
 typedef struct VecdbPendingFree
 {
 	BlockNumber head;
@@ -151,6 +152,25 @@ typedef struct VecdbPendingFree
 } VecdbPendingFree;
 
 #define VECDB_MAX_PENDING_FREE	(3 * VECDB_MAX_SEGMENTS + 2)
+
+// VecdbRetireBatch is the horizon of the pending chains from pending[first]
+// up to the next batch's first (the last batch: to npending): the next full
+// transaction id when the compaction that retired them switched the
+// directory. Every scan that read the directory before the switch holds a
+// snapshot whose xmin is at or before it, so the chains are freed once that
+// id is removable for everyone (GlobalVisCheckRemovableFullXid). Batches are
+// in retirement order, their xids ascending; when all slots are taken, the
+// newest batch takes the newer chains too (and their later xid: never too
+// early). Chains before the first batch were retired by a vecdb that kept no
+// horizons and wait for nothing.
+typedef struct VecdbRetireBatch
+{
+	uint64		xid;			/* U64FromFullTransactionId */
+	uint32		first;			/* index in pending[] of its first chain */
+	uint32		reserved;
+} VecdbRetireBatch;
+
+#define VECDB_MAX_RETIRE_BATCHES	4
 
 // VecdbMetaPageData is block 0.
 typedef struct VecdbMetaPageData
@@ -176,6 +196,14 @@ typedef struct VecdbMetaPageData
 	uint32		npending;
 	uint32		reserved;
 	VecdbPendingFree pending[VECDB_MAX_PENDING_FREE];
+	/*
+	 * Appended after 0.3.0, the format version unchanged: a metapage written
+	 * before has these bytes past its pd_lower, which read as zeros (no
+	 * batches); a writer of them extends pd_lower (VecdbMetaCoverAll).
+	 */
+	uint32		nretire;		/* batches in retire[] */
+	uint32		reserved3;
+	VecdbRetireBatch retire[VECDB_MAX_RETIRE_BATCHES];
 } VecdbMetaPageData;
 
 typedef VecdbMetaPageData *VecdbMetaPage;
@@ -386,6 +414,7 @@ void		VecdbChainReaderEnd(VecdbChainReader *r);
 void		VecdbFreePending(Relation index, const VecdbPendingFree *pending);
 void		VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims);
 void		VecdbReadMeta(Relation index, VecdbMetaPageData *meta);
+void		VecdbMetaCoverAll(Page page);
 VecdbMetaPage VecdbMetaFromBuffer(Relation index, Buffer buf);
 void		VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta);
 uint32		VecdbRowBytes(const VecdbMetaPageData *meta);

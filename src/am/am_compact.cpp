@@ -12,19 +12,28 @@
 // row count read at the start); only the switch takes it, briefly. The
 // compaction lock (the metapage block's heavyweight lock, also held by bulk
 // delete) keeps delete marks from changing underneath. Pages of replaced
-// chains are retired to the metapage's pending list and freed by the next
-// compaction, so a backend still loading the previous generation is not
-// handed recycled pages (and notices, by page owner, if it ever is).
+// chains are retired to the metapage's pending list with the next xid at
+// the switch, and a later compaction frees them once that xid is removable
+// for everyone (as nbtree recycles deleted pages): until every snapshot
+// that may have read the old directory is gone, including a hot standby's
+// reported through hot_standby_feedback. So a slow scan, or an open cursor
+// still reading its segments' pages, is not handed recycled pages (and
+// notices, by page owner, if it ever is: a standby without feedback). A
+// compaction whose chains would not fit the list waits (FreeRetired,
+// ReportPendingFull).
 // A crash before the switch leaves the new segment's pages unreferenced.
 #include "am/am.hpp"
 #include "am/fault_inject.hpp"
 
 extern "C" {
+#include "access/transam.h"
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 }
 
 VecdbCompactProgressHook vecdb_compact_progress_hook = NULL;
@@ -77,30 +86,107 @@ LiveRows(const VecdbSegmentEntry *e)
 	return e->rows - e->deleted;
 }
 
-// FreeRetired frees the chains the previous compaction retired. The list is
-// cleared (and logged) first: were it cleared after, an interrupted free
-// would walk the chains again later, when freed pages may have been reused
-// by the same growing stream. An interruption now only leaks pages, which
-// VACUUM's sweep reclaims.
+// RetireEnd returns the end (exclusive, in pending[]) of batch b of meta.
+static uint32
+RetireEnd(const VecdbMetaPageData *meta, uint32 b)
+{
+	return b + 1 < meta->nretire ? Min(meta->retire[b + 1].first, meta->npending) : meta->npending;
+}
+
+// NormalizeRetire drops the batches that cover no pending chain (left empty,
+// or beyond the list after a vecdb that kept no horizons freed it), so that
+// every batch's first is below npending and above its predecessor's.
+static void
+NormalizeRetire(VecdbMetaPageData *m)
+{
+	uint32		out = 0;
+	uint32		b;
+
+	for (b = 0; b < m->nretire; b++)
+	{
+		if (m->retire[b].first >= m->npending || (out > 0 && m->retire[b].first <= m->retire[out - 1].first))
+			continue;
+		m->retire[out++] = m->retire[b];
+	}
+	m->nretire = out;
+	memset(&m->retire[out], 0, sizeof(VecdbRetireBatch) * (VECDB_MAX_RETIRE_BATCHES - out));
+}
+
+// DropPendingPrefix removes the first n pending chains of m and shifts the
+// batches with them.
+static void
+DropPendingPrefix(VecdbMetaPageData *m, uint32 n)
+{
+	uint32		b;
+
+	NormalizeRetire(m);
+	memmove(m->pending, m->pending + n, sizeof(VecdbPendingFree) * (m->npending - n));
+	memset(&m->pending[m->npending - n], 0, sizeof(VecdbPendingFree) * n);
+	m->npending -= n;
+	for (b = 0; b < m->nretire; b++)
+		m->retire[b].first = m->retire[b].first > n ? m->retire[b].first - n : 0;
+	/* batches wholly freed now share first 0 with the one still pending: keep only the last of those */
+	while (m->nretire > 1 && m->retire[1].first == 0)
+	{
+		memmove(&m->retire[0], &m->retire[1], sizeof(VecdbRetireBatch) * (m->nretire - 1));
+		m->nretire--;
+	}
+	NormalizeRetire(m);
+}
+
+// FreeablePending returns how many of meta's pending chains, from the first,
+// no snapshot can still need: those before the first batch (retired before
+// horizons were kept), then each batch whose xid every running transaction,
+// and every standby reporting through hot_standby_feedback, has passed.
+// The xids ascend, so the first batch still needed ends the count. The
+// shared horizon (NULL relation, as nbtree's page recycling in PostgreSQL
+// 15) counts every database's snapshots, which is conservative.
+static uint32
+FreeablePending(const VecdbMetaPageData *meta)
+{
+	uint32		n = meta->nretire > 0 ? Min(meta->retire[0].first, meta->npending) : meta->npending;
+	uint32		b;
+
+	for (b = 0; b < meta->nretire; b++)
+	{
+		if (!GlobalVisCheckRemovableFullXid(NULL, FullTransactionIdFromU64(meta->retire[b].xid)))
+			break;
+		n = Max(n, RetireEnd(meta, b));
+	}
+	return n;
+}
+
+// FreeRetired frees the chains earlier compactions retired that no snapshot
+// can still need (FreeablePending); the others stay pending. They are taken
+// off the list (logged) first: were they taken off after, an interrupted
+// free would walk the chains again later, when freed pages may have been
+// reused by the same growing stream. An interruption now only leaks pages,
+// which VACUUM's sweep reclaims (nothing needs them any more).
 static void
 FreeRetired(Relation index, VecdbMetaPageData *meta)
 {
 	Buffer		metabuf;
 	GenericXLogState *xlog;
+	Page		page;
 	VecdbPendingFree pending[VECDB_MAX_PENDING_FREE];
-	uint32		n = meta->npending;
+	uint32		n;
 	uint32		i;
 
+	NormalizeRetire(meta);
+	n = FreeablePending(meta);
 	if (n == 0)
 		return;
 	memcpy(pending, meta->pending, sizeof(VecdbPendingFree) * n);
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);
-	VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0))->npending = 0;
+	page = GenericXLogRegisterBuffer(xlog, metabuf, 0);
+	VecdbMetaCoverAll(page);
+	/* the compaction lock keeps the list as read: only compactions change it */
+	DropPendingPrefix(VecdbPageGetMeta(page), n);
 	GenericXLogFinish(xlog);
 	UnlockReleaseBuffer(metabuf);
-	meta->npending = 0;
+	DropPendingPrefix(meta, n);
 	for (i = 0; i < n; i++)
 	{
 		VecdbFreePending(index, &pending[i]);
@@ -108,6 +194,49 @@ FreeRetired(Relation index, VecdbMetaPageData *meta)
 	}
 	/* the map's upper levels learn of the freed pages only from a vacuum of it */
 	IndexFreeSpaceMapVacuum(index);
+}
+
+// RetiredChains returns how many chains a compaction of the chosen segments
+// (and the growing segment's pages, when take_growing) adds to the pending
+// list: at most, as the growing segment may leave none.
+static uint32
+RetiredChains(const VecdbMetaPageData *meta, const bool *chosen, bool take_growing)
+{
+	uint32		n = take_growing ? 1 : 0;
+	uint32		i;
+
+	for (i = 0; i < meta->nsegments; i++)
+		if (chosen[i])
+			n += (meta->segments[i].blob_head != InvalidBlockNumber) +
+				(meta->segments[i].tid_head != InvalidBlockNumber) +
+				(meta->segments[i].cols_head != InvalidBlockNumber);
+	return n;
+}
+
+// ReportPendingFull says that a compaction was skipped because the pending
+// list has no room for the chains it would retire: as a NOTICE to a client
+// (vecdb_compact, VACUUM), in the server log at most once a minute for the
+// background (autovacuum, the seal worker).
+static void
+ReportPendingFull(Relation index, const VecdbMetaPageData *meta, uint32 need)
+{
+	static TimestampTz last_logged = 0;
+	bool		client = MyBackendType == B_BACKEND;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!client && last_logged != 0 && !TimestampDifferenceExceeds(last_logged, now, 60 * 1000))
+		return;
+	if (!client)
+		last_logged = now;
+	ereport(client ? NOTICE : LOG,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("index \"%s\" was not compacted: its retired pages are still needed by older snapshots",
+					RelationGetRelationName(index)),
+			 errdetail("%u retired page chains are waiting for the transactions that may read them; "
+					   "the compaction would retire %u more, %u fit.",
+					   meta->npending, need, VECDB_MAX_PENDING_FREE - meta->npending),
+			 errhint("End long-running transactions (on standbys too, with hot_standby_feedback on); "
+					 "compaction resumes once they end.")));
 }
 
 // kOntoTierFactor bounds the size of a segment that smaller ones are added
@@ -338,19 +467,44 @@ GatherOntoRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegment
 	return engine;
 }
 
-// AddPending appends a retired chain to the metapage's pending list.
+// AddPending appends a retired chain to the metapage's pending list (the
+// compaction checked there is room: RetiredChains).
 static void
 AddPending(VecdbMetaPage m, BlockNumber head, uint32 owner, VecdbPageKind kind, uint32 npages)
 {
 	VecdbPendingFree *p;
 
-	if (head == InvalidBlockNumber || m->npending >= VECDB_MAX_PENDING_FREE)
+	if (head == InvalidBlockNumber)
+		return;
+	/* a chain left off the list would be freed by VACUUM's sweep, horizon or not */
+	Assert(m->npending < VECDB_MAX_PENDING_FREE);
+	if (m->npending >= VECDB_MAX_PENDING_FREE)
 		return;
 	p = &m->pending[m->npending++];
 	p->head = head;
 	p->owner = owner;
 	p->kind = kind;
 	p->npages = npages;
+}
+
+// AddRetireBatch gives the chains pending from first on the horizon xid: a
+// new batch, or, when every slot is taken, the newest one, whose chains then
+// wait for xid too (later than theirs: never freed too early).
+static void
+AddRetireBatch(VecdbMetaPage m, uint32 first, FullTransactionId xid)
+{
+	NormalizeRetire(m);
+	if (first >= m->npending)
+		return;
+	if (m->nretire == VECDB_MAX_RETIRE_BATCHES)
+	{
+		m->retire[m->nretire - 1].xid = U64FromFullTransactionId(xid);
+		return;
+	}
+	m->retire[m->nretire].xid = U64FromFullTransactionId(xid);
+	m->retire[m->nretire].first = first;
+	m->retire[m->nretire].reserved = 0;
+	m->nretire++;
 }
 
 // VecdbCompact compacts index when there is work (full: everything into one
@@ -372,6 +526,9 @@ VecdbCompact(Relation index, bool full, bool wait)
 	Buffer		metabuf;
 	GenericXLogState *xlog;
 	VecdbMetaPage m;
+	Page		page;
+	FullTransactionId retire_xid;
+	uint32		first_retired;
 	uint32		i;
 	uint32		n;
 	VecdbSegmentEntry kept[VECDB_MAX_SEGMENTS];
@@ -395,6 +552,19 @@ VecdbCompact(Relation index, bool full, bool wait)
 		MemoryContextDelete(cxt);
 		UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
 		return false;
+	}
+	/* the chains it retires must all be listed until no snapshot needs them: else do nothing now */
+	{
+		uint32		need = RetiredChains(meta, chosen, take_growing);
+
+		if (meta->npending + need > VECDB_MAX_PENDING_FREE)
+		{
+			ReportPendingFull(index, meta, need);
+			MemoryContextSwitchTo(old);
+			MemoryContextDelete(cxt);
+			UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+			return false;
+		}
 	}
 
 	/* gather the live rows, after every row of the segment they are added to */
@@ -456,8 +626,18 @@ VecdbCompact(Relation index, bool full, bool wait)
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);
-	m = VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	page = GenericXLogRegisterBuffer(xlog, metabuf, 0);
+	VecdbMetaCoverAll(page);
+	m = VecdbPageGetMeta(page);
 	VecdbCheckMeta(index, m);
+	/*
+	 * Every scan that read the directory being replaced did so before this
+	 * exclusive lock, under a snapshot taken before that: its xmin is at or
+	 * before the next xid read now, which becomes the horizon of the chains
+	 * retired here.
+	 */
+	retire_xid = ReadNextFullTransactionId();
+	first_retired = m->npending;
 	n = 0;
 	for (i = 0; i < m->nsegments; i++)
 	{
@@ -481,6 +661,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 		if (VecdbGrowingTrim(index, &m->growing, &cut, &retired))
 			AddPending(m, retired.head, retired.owner, VECDB_PAGE_GROWING, retired.npages);
 	}
+	AddRetireBatch(m, first_retired, retire_xid);
 	m->generation++;
 	m->compactions++;
 	GenericXLogFinish(xlog);

@@ -446,6 +446,20 @@ VecdbInitMetaPage(Page page, const VecdbIndexDesc *desc, int dims)
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData);
 }
 
+// VecdbMetaCoverAll extends the metapage's pd_lower over every field of
+// VecdbMetaPageData. A metapage written before fields were appended ends
+// earlier; Generic WAL zeroes and skips the bytes past pd_lower, so a writer
+// of an appended field calls this on the registered page first.
+void
+VecdbMetaCoverAll(Page page)
+{
+	PageHeader	ph = (PageHeader) page;
+	LocationIndex want = (LocationIndex) (MAXALIGN(SizeOfPageHeaderData) + sizeof(VecdbMetaPageData));
+
+	if (ph->pd_lower < want)
+		ph->pd_lower = want;
+}
+
 // SegmentsSane reports whether every directory entry's counts fit its chains.
 static bool
 SegmentsSane(const VecdbMetaPageData *meta)
@@ -476,6 +490,7 @@ VecdbCheckMeta(Relation index, const VecdbMetaPageData *meta)
 		VecdbCorrupt(index, "has format version %u, this vecdb reads version %d", meta->version,
 					 VECDB_FORMAT_VERSION);
 	if (meta->nsegments > VECDB_MAX_SEGMENTS || meta->npending > VECDB_MAX_PENDING_FREE ||
+		meta->nretire > VECDB_MAX_RETIRE_BATCHES ||
 		meta->dims < 0 || meta->dims > VecdbMaxDims((VecdbElemType) meta->elem_type) ||
 		meta->growing.start > meta->growing.end ||
 		meta->growing.deleted > meta->growing.end - meta->growing.start ||

@@ -106,8 +106,11 @@ for my $action ('error', 'exit')
 	inject('compact_switch', $action, "SELECT vecdb_compact('t_idx', true)");
 	check("compact_switch:$action");
 
-	# page recycling: a compaction retires pages, the next one frees them
+	# page recycling: a compaction retires pages, a later one frees them
+	# once no snapshot can still need them: after a transaction that got an
+	# xid (the horizon passes only the xids assigned)
 	$node->safe_psql('postgres', "SELECT vecdb_compact('t_idx', true)");
+	$node->safe_psql('postgres', 'SELECT pg_current_xact_id()');
 	inject('free_retired', $action, "SELECT vecdb_compact('t_idx', true)");
 	check("free_retired:$action");
 	$node->safe_psql('postgres', "SELECT vecdb_compact('t_idx', true)");
