@@ -23,6 +23,13 @@
   filtered sweep  each filter again at every ef_search of --ef, so the
                report can read filtered QPS at recall 0.90 and 0.95 (and its
                ratio to unfiltered QPS at the same recall);
+  pgbench      the sweep's QPS again through pgbench (a C client: one
+               connection, prepared statements, --pgbench-seconds per
+               ef_search), each query vector read by primary key from a
+               table of the held-out queries inside the statement, and the
+               same client's floor (that read alone): the Python client's
+               own cost per query (about 0.2-0.3 ms) is the same for both
+               systems, so it narrows their ratio; pgbench shows it smaller;
   concurrency  1, 2, 4, 8 client processes (each its own connection and
                --client-queries queries) at that ef: total QPS.
 
@@ -36,7 +43,11 @@ server without vecdb). See bench/README.md."""
 import argparse
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -157,6 +168,8 @@ def run_system(args):
             res["sweep"].append(r)
             log(f"{args.system}: ef_search {ef}: recall {r['recall']:.4f}, {r['qps']:.0f} QPS")
         res["floor"] = floor(conn, lits, args.warmup)
+        if args.pgbench_seconds > 0:
+            res["pgbench"] = pgbench_sweep(conn, args, lits, efs)
 
         ef, reached = pick_ef(res["sweep"], PICK_TARGET)
         res["pick"] = {"target": PICK_TARGET, "ef_search": ef, "reached": reached}
@@ -193,6 +206,49 @@ def run_system(args):
     log(f"{args.system}: done in {res['wall_s'] / 60:.1f} min; wrote {args.partial}")
 
 
+def pgbench_run(args, script, ef):
+    """pgbench_run runs script for --pgbench-seconds over one connection
+    (prepared statements) at hnsw.ef_search ef; returns QPS and mean latency."""
+    with tempfile.NamedTemporaryFile("w", suffix=".pgb", delete=False) as fh:
+        fh.write(script)
+    try:
+        env = dict(os.environ, PGOPTIONS=f"-c hnsw.ef_search={ef}")
+        out = subprocess.run([args.pgbench, "-n", "-M", "prepared", "-T", str(args.pgbench_seconds), "-f", fh.name,
+                              "-h", args.host, "-p", str(args.port), "-U", args.user, args.dbname],
+                             env=env, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(fh.name)
+    tps = re.search(r"tps = ([0-9.]+)", out)
+    lat = re.search(r"latency average = ([0-9.]+) ms", out)
+    if not tps or not lat:
+        raise RuntimeError(f"pgbench printed no tps: {out}")
+    return {"qps": float(tps.group(1)), "latency_ms": float(lat.group(1))}
+
+
+def pgbench_sweep(conn, args, lits, efs):
+    """pgbench_sweep measures the unfiltered sweep's QPS with pgbench (see
+    the module's doc) and its floor; {"floor": ..., "sweep": [by ef_search]}."""
+    conn.execute("DROP TABLE IF EXISTS bench_queries")
+    conn.execute(f"CREATE TABLE bench_queries (qid int PRIMARY KEY, v vector({args.d}))")
+    with conn.cursor() as cur:
+        with cur.copy("COPY bench_queries (qid, v) FROM STDIN") as copy:
+            for i, lit in enumerate(lits):
+                copy.write_row((i + 1, lit))
+    conn.execute("ANALYZE bench_queries")
+    pick = f"\\set q random(1, {len(lits)})\n"
+    knn = pick + (f"SELECT id FROM items ORDER BY embedding <-> (SELECT v FROM bench_queries WHERE qid = :q) "
+                  f"LIMIT {args.k};\n")
+    out = {"floor": pgbench_run(args, pick + "SELECT v IS NULL FROM bench_queries WHERE qid = :q;\n", efs[0]),
+           "sweep": []}
+    for ef in efs:
+        r = pgbench_run(args, knn, ef)
+        r["ef_search"] = ef
+        out["sweep"].append(r)
+        log(f"pgbench ef_search {ef}: {r['qps']:.0f} QPS, {r['latency_ms']:.3f} ms")
+    conn.execute("DROP TABLE bench_queries")
+    return out
+
+
 def filtered_sweep(conn, args, queries, gt, efs):
     """filtered_sweep runs each filter at every ef_search of the sweep (the
     connection's filter settings as set), so that filtered QPS can be read at
@@ -212,22 +268,30 @@ def filtered_sweep(conn, args, queries, gt, efs):
 
 # --- report -----------------------------------------------------------------
 
-def at_recall(sweep, target):
-    """at_recall reads QPS and p99 at recall target off a sweep (sorted by
-    ef_search): linear in recall between the last point below the target and
-    the first at or above it. None when no point reaches it; when the first
-    point already does, its own values (flagged 'first')."""
+def at_recall(sweep, target, keys=("qps", "p99_ms")):
+    """at_recall reads keys (QPS and p99) at recall target off a sweep (sorted
+    by ef_search): linear in recall between the last point below the target
+    and the first at or above it. None when no point reaches it; when the
+    first point already does, its own values (flagged 'first')."""
     for i, p in enumerate(sweep):
         if p["recall"] < target:
             continue
         if i == 0:
-            return {"qps": p["qps"], "p99_ms": p["p99_ms"], "between": [p["ef_search"]], "first": True}
+            return dict({k: p[k] for k in keys}, between=[p["ef_search"]], first=True)
         lo = sweep[i - 1]
         w = (target - lo["recall"]) / (p["recall"] - lo["recall"])
-        return {"qps": lo["qps"] + w * (p["qps"] - lo["qps"]),
-                "p99_ms": lo["p99_ms"] + w * (p["p99_ms"] - lo["p99_ms"]),
-                "between": [lo["ef_search"], p["ef_search"]], "first": False}
+        return dict({k: lo[k] + w * (p[k] - lo[k]) for k in keys},
+                    between=[lo["ef_search"], p["ef_search"]], first=False)
     return None
+
+
+def pgbench_points(s):
+    """pgbench_points joins a system's pgbench QPS to its sweep's recall, by
+    ef_search (None without a pgbench sweep)."""
+    if "pgbench" not in s:
+        return None
+    recall = {pt["ef_search"]: pt["recall"] for pt in s["sweep"]}
+    return [dict(pt, recall=recall[pt["ef_search"]]) for pt in s["pgbench"]["sweep"] if pt["ef_search"] in recall]
 
 
 def f(v, spec=".2f"):
@@ -313,6 +377,32 @@ def report_md(res):
         lines.append(f"| {t:.2f} | {between(a) if v else '-'} | {between(b) if p else '-'} | {f(g(a, 'qps'), '.0f')} "
                      f"| {f(g(b, 'qps'), '.0f')} | {ratio(g(a, 'qps'), g(b, 'qps'))} | {f(g(a, 'p99_ms'), '.3f')} | "
                      f"{f(g(b, 'p99_ms'), '.3f')} | {ratio(g(a, 'p99_ms'), g(b, 'p99_ms'))} |")
+
+    a, b = both(pgbench_points)
+    if a or b:
+        fa, fb = both(lambda s: s["pgbench"]["floor"] if "pgbench" in s else None)
+        lines += ["", "### The same sweep through pgbench (C client, one connection, prepared)", "",
+                  "Each query reads its vector by primary key from a table of the held-out queries inside the "
+                  "statement; the floor is that read alone. Recall is the sweep's above.", "",
+                  "| ef_search | QPS vecdb | QPS pgvector | QPS ratio | latency ms vecdb | latency ms pgvector |",
+                  "|" + "---|" * 6]
+        for ef in efs:
+            pa = next((pt for pt in a or [] if pt["ef_search"] == ef), None)
+            pb = next((pt for pt in b or [] if pt["ef_search"] == ef), None)
+            g = (lambda pt, key: pt[key] if pt else None)
+            lines.append(f"| {ef} | {f(g(pa, 'qps'), '.0f')} | {f(g(pb, 'qps'), '.0f')} | "
+                         f"{ratio(g(pa, 'qps'), g(pb, 'qps'))} | {f(g(pa, 'latency_ms'), '.3f')} | "
+                         f"{f(g(pb, 'latency_ms'), '.3f')} |")
+        lines += ["", "pgbench floor: " + "; ".join(
+            f"{name} {fl['qps']:.0f} QPS, {fl['latency_ms']:.3f} ms" for name, fl in [("vecdb", fa), ("pgvector", fb)]
+            if fl), "", "| recall | ef_search vecdb | ef_search pgvector | pgbench QPS vecdb | pgbench QPS pgvector "
+            "| QPS ratio |", "|" + "---|" * 6]
+        for t in TARGETS:
+            ra = at_recall(a, t, ("qps",)) if a else None
+            rb = at_recall(b, t, ("qps",)) if b else None
+            g = (lambda x, key: x[key] if x else None)
+            lines.append(f"| {t:.2f} | {between(ra) if a else '-'} | {between(rb) if b else '-'} | "
+                         f"{f(g(ra, 'qps'), '.0f')} | {f(g(rb, 'qps'), '.0f')} | {ratio(g(ra, 'qps'), g(rb, 'qps'))} |")
 
     picks = "; ".join(f"{name} ef_search {s['pick']['ef_search']}"
                       + ("" if s["pick"]["reached"] else f" (recall {PICK_TARGET} not reached: the largest)")
@@ -409,6 +499,10 @@ def main():
     ap.add_argument("--ef", default="10,20,40,80,160,320", help="hnsw.ef_search values of the sweep")
     ap.add_argument("--clients", default="1,2,4,8", help="concurrent client processes, comma list")
     ap.add_argument("--client-queries", type=int, default=1000, help="queries per concurrent client")
+    ap.add_argument("--pgbench-seconds", type=int, default=5,
+                    help="seconds of pgbench per ef_search (0: no pgbench sweep)")
+    ap.add_argument("--pgbench", default=shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench",
+                    help="the pgbench binary")
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--explain-sample", type=int, default=50)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"),
