@@ -143,10 +143,9 @@ def run_system(args):
     base, queries, cat, price, gt = harness.load_or_make(args)
     lits = [harness.vec_literal(q) for q in queries]
     efs = sorted(int(e) for e in args.ef.split(","))
-    system = System(args.system, EXTENSIONS[args.system], args.host, args.port, args.dbname, "")
+    system = System(args.system, EXTENSIONS[args.system], args.host, args.port, args.dbname, "", args.dsn)
     res = {"system": args.system, "loadavg_start": os.getloadavg()}
-    with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
-                         autocommit=True) as conn:
+    with harness.connect_args(args, autocommit=True) as conn:
         conn.execute(f"CREATE EXTENSION IF NOT EXISTS {system.extension}")
         res["extversion"] = conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s",
                                          (system.extension,)).fetchone()[0]
@@ -213,8 +212,9 @@ def pgbench_run(args, script, ef):
         fh.write(script)
     try:
         env = dict(os.environ, PGOPTIONS=f"-c hnsw.ef_search={ef}")
-        out = subprocess.run([args.pgbench, "-n", "-M", "prepared", "-T", str(args.pgbench_seconds), "-f", fh.name,
-                              "-h", args.host, "-p", str(args.port), "-U", args.user, args.dbname],
+        where = [args.dsn] if args.dsn else ["-h", args.host, "-p", str(args.port), "-U", args.user, args.dbname]
+        out = subprocess.run([args.pgbench, "-n", "-M", "prepared", "-T", str(args.pgbench_seconds), "-f", fh.name]
+                             + where,
                              env=env, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(fh.name)

@@ -306,8 +306,8 @@ def side_by_side_main(ap, run_system, report):
     if args.report:
         report(args)
     elif args.system:
-        if not (args.host and args.port and args.partial):
-            ap.error("--system needs --host, --port and --partial")
+        if not ((args.dsn or (args.host and args.port)) and args.partial):
+            ap.error("--system needs --dsn or --host and --port, and --partial")
         run_system(args)
     else:
         ap.error("give --system or --report")

@@ -53,8 +53,9 @@ class System:
     """System is one extension under test: where its database lives and how
     to reach it."""
 
-    def __init__(self, label, extension, host, port, dbname, datadir):
+    def __init__(self, label, extension, host, port, dbname, datadir, dsn=None):
         self.label = label
+        self.dsn = dsn
         self.extension = extension
         self.host = host
         self.port = port
@@ -63,7 +64,14 @@ class System:
 
     def conninfo(self, dbname=None, ef=40):
         """conninfo returns psycopg.connect's keywords; hnsw.ef_search is set
-        at connection start, so the first statement can be the query."""
+        at connection start, so the first statement can be the query. With
+        a libpq connection string (dsn: a multi-host one finds the primary)
+        its database is used unless dbname is given."""
+        if self.dsn:
+            info = {"conninfo": self.dsn, "autocommit": True, "options": f"-c hnsw.ef_search={ef}"}
+            if dbname:
+                info["dbname"] = dbname
+            return info
         return {"host": self.host, "port": self.port, "dbname": dbname or self.dbname, "user": "postgres",
                 "autocommit": True, "options": f"-c hnsw.ef_search={ef}"}
 
