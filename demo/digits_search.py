@@ -4,6 +4,7 @@
 query digit beside its nearest neighbours by L2 distance (found through the
 index, checked against exact search), as ASCII images."""
 import argparse
+import os
 import sys
 
 import psycopg
@@ -70,8 +71,11 @@ def print_side_by_side(panels):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--host", required=True, help="server socket directory or host")
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dsn", default=os.environ.get("VECDB_DSN"),
+                    help="libpq connection string instead of --host/--port (default $VECDB_DSN), such as a "
+                         "multi-host one with target_session_attrs=read-write")
+    ap.add_argument("--host", help="server socket directory or host")
+    ap.add_argument("--port", type=int)
     ap.add_argument("--dbname", default="postgres")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--query", type=int, default=1234, help="id of the query digit (0..1796)")
@@ -83,8 +87,11 @@ def main():
     if not 0 <= args.query < len(images):
         sys.exit(f"--query must be between 0 and {len(images) - 1}")
 
-    with psycopg.connect(host=args.host, port=args.port, dbname=args.dbname, user=args.user,
-                         autocommit=True) as conn:
+    if not args.dsn and not (args.host and args.port):
+        ap.error("give --dsn, or --host and --port")
+    conninfo = ({"conninfo": args.dsn} if args.dsn
+                else {"host": args.host, "port": args.port, "dbname": args.dbname, "user": args.user})
+    with psycopg.connect(**conninfo, autocommit=True) as conn:
         load_digits_table(conn, images, labels)
         print(f"loaded {len(images)} handwritten digits (8x8 images, 64-dimensional vectors) into table digits")
         info = conn.execute("SELECT kind, rows FROM vecdb_index_info('digits_image_idx') "

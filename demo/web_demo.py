@@ -53,6 +53,7 @@ class Searcher:
     the question about its strategy must not interleave with another)."""
 
     def __init__(self, conninfo):
+        self.conninfo = conninfo
         self.conn = psycopg.connect(**conninfo, autocommit=True)
         self.lock = threading.Lock()
         digits = load_digits()
@@ -64,32 +65,46 @@ class Searcher:
 
     def search(self, query_id, label, k):
         """search returns the k nearest neighbours of digit query_id (of the
-        given label when label is not None) with the SQL, times and plan."""
+        given label when label is not None) with the SQL, times and plan. A
+        lost connection (the server restarted, or a failover: a multi-host
+        --dsn then finds the new primary) is opened again and the search
+        retried once."""
         with self.lock:
-            found = self.conn.execute("SELECT label, image, image::real[] FROM digits WHERE id = %s",
-                                      (query_id,)).fetchone()
-            if found is None:
-                raise LookupError(f"no digit with id {query_id}")
-            query_label, query_image, query_pixels = found
-            sql = SEARCH_SQL.format(label="" if label is None else " AND label = $4")
-            params = [query_image, query_id, k] + ([] if label is None else [label])
-            # psycopg takes %s placeholders and sends them as $1, $2, ...:
-            # number them so that $1 may appear twice.
-            client_sql = sql
-            for n in range(len(params), 0, -1):
-                client_sql = client_sql.replace(f"${n}", f"%(p{n})s")
-            named = {f"p{n + 1}": v for n, v in enumerate(params)}
-            plan = self.conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + client_sql, named).fetchone()[0][0]
-            start = time.perf_counter()
-            rows = self.conn.execute(client_sql, named).fetchall()
-            round_trip_ms = (time.perf_counter() - start) * 1000
-            node = scan_node(plan["Plan"])
-            segments = []
-            if node.get("Index Name") == INDEX:
-                segments = [dict(zip(("segment", "kind", "strategy", "rows", "allowed", "returned"), r))
-                            for r in self.conn.execute(
-                                "SELECT segment, kind, strategy, rows, allowed, returned "
-                                "FROM vecdb_last_scan() ORDER BY segment NULLS LAST").fetchall()]
+            try:
+                return self._search(query_id, label, k)
+            except psycopg.OperationalError:
+                if not self.conn.closed:
+                    raise
+                print("database connection lost: reconnecting", flush=True)
+                self.conn = psycopg.connect(**self.conninfo, autocommit=True)
+                return self._search(query_id, label, k)
+
+    def _search(self, query_id, label, k):
+        """_search is search over the current connection (under the lock)."""
+        found = self.conn.execute("SELECT label, image, image::real[] FROM digits WHERE id = %s",
+                                  (query_id,)).fetchone()
+        if found is None:
+            raise LookupError(f"no digit with id {query_id}")
+        query_label, query_image, query_pixels = found
+        sql = SEARCH_SQL.format(label="" if label is None else " AND label = $4")
+        params = [query_image, query_id, k] + ([] if label is None else [label])
+        # psycopg takes %s placeholders and sends them as $1, $2, ...:
+        # number them so that $1 may appear twice.
+        client_sql = sql
+        for n in range(len(params), 0, -1):
+            client_sql = client_sql.replace(f"${n}", f"%(p{n})s")
+        named = {f"p{n + 1}": v for n, v in enumerate(params)}
+        plan = self.conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + client_sql, named).fetchone()[0][0]
+        start = time.perf_counter()
+        rows = self.conn.execute(client_sql, named).fetchall()
+        round_trip_ms = (time.perf_counter() - start) * 1000
+        node = scan_node(plan["Plan"])
+        segments = []
+        if node.get("Index Name") == INDEX:
+            segments = [dict(zip(("segment", "kind", "strategy", "rows", "allowed", "returned"), r))
+                        for r in self.conn.execute(
+                            "SELECT segment, kind, strategy, rows, allowed, returned "
+                            "FROM vecdb_last_scan() ORDER BY segment NULLS LAST").fetchall()]
         shown = sql.replace("$2", str(query_id)).replace("$3", str(k))
         if label is not None:
             shown = shown.replace("$4", str(label))
@@ -190,8 +205,11 @@ def bind(handler, port, tries):
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", required=True, help="database server socket directory or host")
-    ap.add_argument("--port", type=int, required=True, help="database server port")
+    ap.add_argument("--dsn", default=os.environ.get("VECDB_DSN"),
+                    help="libpq connection string instead of --host/--port (default $VECDB_DSN), such as a "
+                         "multi-host one with target_session_attrs=read-write")
+    ap.add_argument("--host", help="database server socket directory or host")
+    ap.add_argument("--port", type=int, help="database server port")
     ap.add_argument("--dbname", default="postgres")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--http-port", type=int, default=8765,
@@ -200,7 +218,10 @@ def main():
     args = ap.parse_args()
     VERBOSE = args.verbose
 
-    searcher = Searcher({"host": args.host, "port": args.port, "dbname": args.dbname, "user": args.user})
+    if not args.dsn and not (args.host and args.port):
+        ap.error("give --dsn, or --host and --port")
+    searcher = Searcher({"conninfo": args.dsn} if args.dsn
+                        else {"host": args.host, "port": args.port, "dbname": args.dbname, "user": args.user})
     server = bind(make_handler(searcher), args.http_port, 100)
     print(f"web demo: http://127.0.0.1:{server.server_address[1]}/  ({searcher.rows} digits; Ctrl-C stops)",
           flush=True)

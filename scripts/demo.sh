@@ -6,6 +6,9 @@
 #   bash scripts/demo.sh [--query N] [-k K]    # run the demo
 #   bash scripts/demo.sh web [--http-port N]   # serve the web demo on 127.0.0.1 until Ctrl-C
 #   bash scripts/demo.sh stop                  # stop the demo server
+# With VECDB_DSN set (a libpq connection string, e.g. a multi-host one with
+# target_session_attrs=read-write) the demo runs against that server or
+# cluster, which must have vecdb installed, and starts none of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,6 +41,13 @@ fi
 # shellcheck disable=SC2086
 vecdb_install_deps $VECDB_BUILD_PACKAGES $VECDB_PY_PACKAGES
 vecdb_build_install
+
+if [ -n "${VECDB_DSN:-}" ]; then
+	if [ "$MODE" = web ]; then
+		exec /usr/bin/python3 demo/web_demo.py --dsn "$VECDB_DSN" --http-port "${VECDB_WEB_PORT:-8765}" "$@" 9>&-
+	fi
+	exec /usr/bin/python3 demo/digits_search.py --dsn "$VECDB_DSN" "$@" 9>&-
+fi
 
 mkdir -p "$DEMO_DIR"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$DEMO_DIR"

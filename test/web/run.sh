@@ -79,4 +79,24 @@ if ! grep -q '^web demo: [0-9]* passed, [0-9]* failed$' "$WORK/browser.log"; the
 	echo "web demo: $p passed, $((f + 1)) failed (the browser test did not finish)"
 	exit 1
 fi
-grep -q '^web demo: [0-9]* passed, 0 failed$' "$WORK/browser.log"
+passed=$(sed -n 's/^web demo: \([0-9]*\) passed.*/\1/p' "$WORK/browser.log" | tail -1)
+failed=$(sed -n 's/^web demo: [0-9]* passed, \([0-9]*\) failed$/\1/p' "$WORK/browser.log" | tail -1)
+
+# The demo keeps one database connection: after the server restarts (as after
+# a failover) its next search must reconnect and answer.
+log "web demo test: restarting PostgreSQL under the running demo"
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast -w restart >/dev/null 9>&- || fail "could not restart PostgreSQL"
+if /usr/bin/python3 - "$URL" <<'PY' && grep -q "reconnecting" "$WORK/web.log"; then
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1].rstrip("/") + "/api/search?id=5&k=3", timeout=30) as r:
+    got = json.load(r)
+sys.exit(0 if len(got["results"]) == 3 else 1)
+PY
+	echo "ok $((passed + failed + 1)) - a search after a database restart reconnects and answers"
+	passed=$((passed + 1))
+else
+	echo "not ok $((passed + failed + 1)) - a search after a database restart reconnects and answers"
+	failed=$((failed + 1))
+fi
+echo "web demo: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
