@@ -18,7 +18,8 @@
 // that may have read the old directory is gone, including a hot standby's
 // reported through hot_standby_feedback. So a slow scan, or an open cursor
 // still reading its segments' pages, is not handed recycled pages (and
-// notices, by page owner, if it ever is: a standby without feedback). A
+// notices, by page owner, if it ever is). A standby without feedback gets a
+// recovery conflict before the pages are freed (LogReuseConflict). A
 // compaction whose chains would not fit the list waits (FreeRetired,
 // ReportPendingFull).
 // A crash before the switch leaves the new segment's pages unreferenced.
@@ -26,7 +27,10 @@
 #include "am/fault_inject.hpp"
 
 extern "C" {
+#include "access/nbtxlog.h"
 #include "access/transam.h"
+#include "access/xlog.h"
+#include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -140,20 +144,51 @@ DropPendingPrefix(VecdbMetaPageData *m, uint32 n)
 // and every standby reporting through hot_standby_feedback, has passed.
 // The xids ascend, so the first batch still needed ends the count. The
 // shared horizon (NULL relation, as nbtree's page recycling in PostgreSQL
-// 15) counts every database's snapshots, which is conservative.
+// 15) counts every database's snapshots, which is conservative. *last is
+// the batch freed last (its xid the latest of those freed), or -1 if none.
 static uint32
-FreeablePending(const VecdbMetaPageData *meta)
+FreeablePending(const VecdbMetaPageData *meta, int *last)
 {
 	uint32		n = meta->nretire > 0 ? Min(meta->retire[0].first, meta->npending) : meta->npending;
 	uint32		b;
 
+	*last = -1;
 	for (b = 0; b < meta->nretire; b++)
 	{
 		if (!GlobalVisCheckRemovableFullXid(NULL, FullTransactionIdFromU64(meta->retire[b].xid)))
 			break;
 		n = Max(n, RetireEnd(meta, b));
+		*last = (int) b;
 	}
 	return n;
+}
+
+// LogReuseConflict makes hot standbys cancel (after
+// max_standby_streaming_delay) the queries whose snapshot may still read
+// pages retired up to xid, before those pages are freed: a standby without
+// hot_standby_feedback does not hold the primary's horizon. Generic WAL
+// carries no conflict, and a resource manager of our own would leave a
+// standby that does not preload vecdb unable to replay; so this logs core
+// nbtree's XLOG_BTREE_REUSE_PAGE, exactly as _bt_log_reuse_page does in
+// PostgreSQL 15. Its redo touches no page: it only calls
+// ResolveRecoveryConflictWithSnapshotFullXid(xid, node), which conflicts
+// with the snapshots whose xmin is at or before xid, in the index's
+// database. One record covers every batch freed with it: their xids are at
+// most this one. The struct is PostgreSQL 15's (16 renamed and extended it:
+// docs/decisions.md, "Page recycling horizon").
+static void
+LogReuseConflict(Relation index, BlockNumber block, FullTransactionId xid)
+{
+	xl_btree_reuse_page xlrec;
+
+	if (!XLogStandbyInfoActive() || !RelationNeedsWAL(index))
+		return;
+	xlrec.node = index->rd_node;
+	xlrec.block = block;
+	xlrec.latestRemovedFullXid = xid;
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, SizeOfBtreeReusePage);
+	XLogInsert(RM_BTREE_ID, XLOG_BTREE_REUSE_PAGE);
 }
 
 // FreeRetired frees the chains earlier compactions retired that no snapshot
@@ -161,7 +196,8 @@ FreeablePending(const VecdbMetaPageData *meta)
 // off the list (logged) first: were they taken off after, an interrupted
 // free would walk the chains again later, when freed pages may have been
 // reused by the same growing stream. An interruption now only leaks pages,
-// which VACUUM's sweep reclaims (nothing needs them any more).
+// which VACUUM's sweep reclaims (nothing needs them any more). Standbys
+// learn first that their older queries must end (LogReuseConflict).
 static void
 FreeRetired(Relation index, VecdbMetaPageData *meta)
 {
@@ -171,12 +207,17 @@ FreeRetired(Relation index, VecdbMetaPageData *meta)
 	VecdbPendingFree pending[VECDB_MAX_PENDING_FREE];
 	uint32		n;
 	uint32		i;
+	int			last;
 
 	NormalizeRetire(meta);
-	n = FreeablePending(meta);
+	n = FreeablePending(meta, &last);
 	if (n == 0)
 		return;
 	memcpy(pending, meta->pending, sizeof(VecdbPendingFree) * n);
+	/* chains retired before horizons were kept (no batch) have no xid to conflict on */
+	if (last >= 0)
+		LogReuseConflict(index, pending[meta->retire[last].first].head,
+						 FullTransactionIdFromU64(meta->retire[last].xid));
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);
