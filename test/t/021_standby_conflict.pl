@@ -1,4 +1,4 @@
-# 020_standby_conflict.pl: before a compaction frees retired index pages, hot
+# 021_standby_conflict.pl: before a compaction frees retired index pages, hot
 # standbys get a recovery conflict (issue 12, item 5): queries whose snapshot
 # may still read those pages hold replay up to max_standby_streaming_delay,
 # then are cancelled, as for a btree page's reuse. No hot_standby_feedback.
