@@ -536,9 +536,23 @@ typedef struct VecdbGrowingCut
 	uint64		deleted;		/* rows before row flagged deleted */
 } VecdbGrowingCut;
 
+// VecdbGrowingSpares holds what an append prepares before it locks the
+// metapage: new pages (exclusively locked, not yet in any chain) and a pin on
+// the tail page, so that no free-space map look-up, relation extension or
+// page read happens under the metapage lock.
+typedef struct VecdbGrowingSpares
+{
+	int			n;				/* pages in bufs */
+	int			cap;
+	Buffer	   *bufs;
+	Buffer		tail;			/* pinned tail page, or InvalidBuffer */
+} VecdbGrowingSpares;
+
 char	   *VecdbGrowingNewRecord(ItemPointer tid, uint32 row_bytes, uint32 scalar_bytes, char **row,
 								  char **scalars);
-void		VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record);
+void		VecdbGrowingReserve(Relation index, const char *record, VecdbGrowingSpares *spares);
+bool		VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record, VecdbGrowingSpares *spares);
+void		VecdbGrowingSparesRelease(Relation index, VecdbGrowingSpares *spares);
 void		VecdbGrowingReaderBegin(VecdbGrowingReader *r, Relation index, const VecdbMetaPageData *meta,
 									const VecdbGrowingPos *from);
 void		VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec);

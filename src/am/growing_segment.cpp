@@ -14,7 +14,7 @@
 //
 // WAL and locking: appends hold the metapage exclusively, so they are
 // serialized and the row count moves only after the record's bytes are on
-// their pages. Each Generic WAL record covers the metapage, the page written
+// their pages; new pages are taken before that lock (VecdbGrowingReserve). Each Generic WAL record covers the metapage, the page written
 // and, when a page is added, the old tail that links to it; a record spanning
 // pages takes several WAL records, and a crash between them leaves bytes past
 // the row count that the next append overwrites. Delete marks flip a flag in
@@ -29,6 +29,7 @@
 extern "C" {
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "storage/indexfsm.h"
 #include "utils/rel.h"
 }
 
@@ -178,14 +179,81 @@ VecdbGrowingNewRecord(ItemPointer tid, uint32 row_bytes, uint32 scalar_bytes, ch
 	return record;
 }
 
-// VecdbGrowingAppend writes a record at the end of the growing stream; the
-// caller holds the metapage buffer exclusively locked. Pages already in the
-// chain past the row count (left by a cut-short append) are written over.
+// PagesNeeded returns how many new pages appending a record of size bytes
+// to g adds to its chain.
+static uint64
+PagesNeeded(const VecdbGrowing *g, uint32 size)
+{
+	uint64		rec_start = NextRecord(g->end_pos);
+	uint64		last = (rec_start + size - 1) / VECDB_PAGE_CAPACITY;
+
+	if (g->tail == InvalidBlockNumber)
+		return last - rec_start / VECDB_PAGE_CAPACITY + 1;
+	return last > g->tail_page_no ? last - g->tail_page_no : 0;
+}
+
+// VecdbGrowingReserve prepares the append of record without holding the
+// metapage lock: it takes the new pages the record needs past the tail the
+// metapage shows now (from the free-space map, else by extending the
+// relation) and pins the tail page, so that VecdbGrowingAppend, under the
+// metapage lock, finds every page in shared buffers. The new pages stay
+// exclusively locked while the caller waits for the metapage: nobody can
+// wait for them meanwhile (no chain references them, other takers from the
+// map only try a conditional lock, and VACUUM's sweep holds no metapage
+// lock). spares keeps what an earlier try left over.
 void
-VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
+VecdbGrowingReserve(Relation index, const char *record, VecdbGrowingSpares *spares)
+{
+	uint32		size = ((const VecdbGrowingRecordHeader *) record)->length;
+	Buffer		metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	VecdbGrowing g;
+	uint64		need;
+
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	g = VecdbMetaFromBuffer(index, metabuf)->growing;
+	UnlockReleaseBuffer(metabuf);
+	need = PagesNeeded(&g, size);
+	if ((uint64) spares->cap < need)
+	{
+		int			cap = (int) Max(need, (uint64) 4);
+
+		spares->bufs = spares->bufs ? (Buffer *) repalloc(spares->bufs, sizeof(Buffer) * cap)
+			: (Buffer *) palloc(sizeof(Buffer) * cap);
+		spares->cap = cap;
+	}
+	while ((uint64) spares->n < need)
+	{
+		/* about to look in the free-space map or extend the relation, holding no metapage lock */
+		VecdbFaultPoint("growing_extend");
+		spares->bufs[spares->n++] = VecdbNewBuffer(index, true);
+	}
+	if (g.tail != InvalidBlockNumber &&
+		!(BufferIsValid(spares->tail) && BufferGetBlockNumber(spares->tail) == g.tail))
+	{
+		if (BufferIsValid(spares->tail))
+			ReleaseBuffer(spares->tail);
+		spares->tail = InvalidBuffer;
+		/* only a pin: the block may be retired meanwhile, the append checks what it locks */
+		if (g.tail < RelationGetNumberOfBlocks(index))
+			spares->tail = ReadBuffer(index, g.tail);
+	}
+}
+
+// VecdbGrowingAppend writes a record at the end of the growing stream; the
+// caller holds the metapage buffer exclusively locked and prepared spares
+// (VecdbGrowingReserve). It returns false, having written nothing, when
+// other appends moved the tail since and the record needs more new pages
+// than spares holds: the caller unlocks the metapage and reserves again.
+// Pages already in the chain past the row count (left by a cut-short
+// append) are written over.
+bool
+VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record, VecdbGrowingSpares *spares)
 {
 	uint32		size = ((const VecdbGrowingRecordHeader *) record)->length;
 	uint32		done = 0;
+
+	if (PagesNeeded(&VecdbPageGetMeta(BufferGetPage(metabuf))->growing, size) > (uint64) spares->n)
+		return false;
 
 	while (done < size)
 	{
@@ -213,7 +281,8 @@ VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
 
 			if (g->tail != InvalidBlockNumber && page_no != g->tail_page_no + 1)
 				VecdbCorrupt(index, "has an inconsistent growing segment");
-			buf = VecdbNewBuffer(index, true);
+			Assert(spares->n > 0);	/* PagesNeeded counted this page */
+			buf = spares->bufs[--spares->n];
 			blkno = BufferGetBlockNumber(buf);
 			page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
 			VecdbInitPage(page, VECDB_PAGE_GROWING, g->stream_id, (uint32) page_no);
@@ -248,7 +317,29 @@ VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
 			UnlockReleaseBuffer(prevbuf);
 		VecdbFaultPoint("growing_append");
 	}
+	return true;
 }
+
+// VecdbGrowingSparesRelease gives back what an append did not use, after the
+// caller unlocked the metapage: unused pages (still new or FREE, nothing
+// was written on them) go back to the free-space map, and the tail's pin is
+// dropped.
+void
+VecdbGrowingSparesRelease(Relation index, VecdbGrowingSpares *spares)
+{
+	while (spares->n > 0)
+	{
+		Buffer		buf = spares->bufs[--spares->n];
+		BlockNumber blkno = BufferGetBlockNumber(buf);
+
+		UnlockReleaseBuffer(buf);
+		RecordFreeIndexPage(index, blkno);
+	}
+	if (BufferIsValid(spares->tail))
+		ReleaseBuffer(spares->tail);
+	spares->tail = InvalidBuffer;
+}
+
 
 /* ---- reading ---- */
 
