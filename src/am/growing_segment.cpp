@@ -18,7 +18,7 @@
 // and, when a page is added, the old tail that links to it; a record spanning
 // pages takes several WAL records, and a crash between them leaves bytes past
 // the row count that the next append overwrites. Delete marks flip a flag in
-// place, one WAL record per page, under the compaction lock. Readers copy the
+// place, one WAL record per page, under the marks lock. Readers copy the
 // metapage, then read pages under their share lock and only up to the row
 // count they copied; a page that no longer holds its stream page was recycled
 // by a compaction, which is a retryable error for them. Lock order: the
@@ -49,7 +49,7 @@ NextRecord(uint64 pos)
 
 // WalkerInit sets r up on block blkno, stream page page_no of stream_id, for
 // a caller holding a lock that keeps compaction away (the metapage's or the
-// compaction lock), so pages from the head on stay in the chain.
+// marks lock), so pages from the head on stay in the chain.
 static void
 WalkerInit(VecdbGrowingReader *r, Relation index, uint32 stream_id, BlockNumber blkno, uint64 page_no)
 {
@@ -444,7 +444,7 @@ VecdbGrowingReaderEnd(VecdbGrowingReader *r)
 // VecdbGrowingTakeRows appends the live growing rows of meta from start on,
 // with their scalar values, to batch: at most max_live of them (UINT64_MAX:
 // all). With cut it also sets where a compaction taking them cuts the
-// stream (the caller holds the compaction lock: delete flags stay put).
+// stream (the caller holds the marks lock: delete flags stay put).
 void
 VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, uint64 max_live,
 					 VecdbGrowingCut *cut)
@@ -455,6 +455,7 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 	uint64		row;
 	uint64		taken = 0;
 	uint64		deleted = 0;
+	uint8	   *was_deleted = NULL;
 
 	if (g->end <= g->start)
 	{
@@ -462,6 +463,8 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 			VecdbGrowingCutAtEnd(index, g, cut);
 		return;
 	}
+	if (cut)
+		was_deleted = (uint8 *) palloc0((g->end - g->start + 7) / 8);
 	VecdbGrowingReaderBegin(&r, index, meta, NULL);
 	for (row = g->start; row < g->end; row++)
 	{
@@ -473,13 +476,18 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 		if (rec.deleted)
 		{
 			deleted++;
+			if (was_deleted)
+				was_deleted[(row - g->start) / 8] |= (uint8) (1 << ((row - g->start) % 8));
 			continue;
 		}
 		if (taken == max_live)
 		{
 			/* the cut goes before the first live row left */
 			if (cut)
+			{
 				VecdbGrowingCutAt(index, g, row, at, deleted, cut);
+				cut->was_deleted = was_deleted;
+			}
 			VecdbGrowingReaderEnd(&r);
 			return;
 		}
@@ -489,14 +497,17 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 	}
 	VecdbGrowingReaderEnd(&r);
 	if (cut)
+	{
 		VecdbGrowingCutAtEnd(index, g, cut);
+		cut->was_deleted = was_deleted;
+	}
 }
 
 /* ---- delete marks ---- */
 
 // VecdbGrowingMarkDeleted flags the growing records in [g.start, g.end)
 // whose TIDs the callback reports dead and returns how many records are
-// flagged in all. The caller holds the compaction lock. It visits the
+// flagged in all. The caller holds the marks lock. It visits the
 // records page by page, reading only headers, which never straddle pages.
 uint64
 VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback, void *state)
@@ -543,7 +554,7 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 		{
 			/*
 			 * The records stay where they are meanwhile: appends go past
-			 * them, and marks and compaction wait for the compaction lock
+			 * them, and marks and compaction wait for the marks lock
 			 * this caller holds.
 			 */
 			GenericXLogState *xlog;
@@ -567,7 +578,7 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 /* ---- compaction ---- */
 
 // VecdbGrowingCutAtEnd sets cut at the end of g (a metapage copy taken under
-// the compaction lock): a compaction takes the rows before it.
+// the marks lock): a compaction takes the rows before it.
 void
 VecdbGrowingCutAtEnd(Relation index, const VecdbGrowing *g, VecdbGrowingCut *cut)
 {
@@ -587,6 +598,7 @@ VecdbGrowingCutAt(Relation index, const VecdbGrowing *g, uint64 row, uint64 pos,
 	cut->tail = g->tail;
 	cut->tail_page_no = g->tail_page_no;
 	cut->deleted = deleted;
+	cut->was_deleted = NULL;
 	if (cut->page_no <= g->tail_page_no)
 		cut->head = PageBlock(index, g, cut->page_no);
 }
@@ -634,4 +646,38 @@ VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut, Ve
 	g->deleted -= Min(g->deleted, cut->deleted);
 	/* the version stays: the rows after the cut keep their delete flags */
 	return retire;
+}
+
+// VecdbGrowingNewlyDeleted finds the rows a compaction took before cut that
+// bulk deletes flagged since (the compaction, about to switch, holds the
+// marks lock again): it puts their positions among the rows taken into
+// labels (ascending; room for every row taken), adds them to cut->deleted
+// (so the trim subtracts them from the growing count) and returns how many.
+uint64
+VecdbGrowingNewlyDeleted(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCut *cut, uint64 *labels)
+{
+	const VecdbGrowing *g = &meta->growing;
+	VecdbGrowingReader r;
+	VecdbGrowingRecord rec;
+	uint64		row;
+	uint64		taken = 0;
+	uint64		n = 0;
+
+	if (cut->was_deleted == NULL || cut->row <= g->start)
+		return 0;
+	VecdbGrowingReaderBegin(&r, index, meta, NULL);
+	for (row = g->start; row < cut->row; row++)
+	{
+		VecdbGrowingRead(&r, &rec);
+		if ((row & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (cut->was_deleted[(row - g->start) / 8] & (1 << ((row - g->start) % 8)))
+			continue;
+		if (rec.deleted)
+			labels[n++] = taken;
+		taken++;
+	}
+	VecdbGrowingReaderEnd(&r);
+	cut->deleted += n;
+	return n;
 }

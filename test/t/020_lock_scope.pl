@@ -4,7 +4,8 @@
 # extension)
 # must not hold the metapage: an index scan and the planner's cost estimate,
 # which both read it, finish meanwhile. After the insert is cancelled the
-# index is intact.
+# index is intact. A compaction held before its switch does not hold up
+# VACUUM, and the rows VACUUM marked meanwhile stay deleted.
 use strict;
 use warnings;
 use IPC::Run;
@@ -140,6 +141,40 @@ sub release
 	check('growing_extend: after the cancelled insert');
 	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(1001, 3000) i');
 	check('growing_extend: after 2,000 more inserts');
+}
+
+# 2. VACUUM does not wait for a compaction's rebuild: with a full compaction
+# held after writing its segment (compact_switch:delay, 20 s), VACUUM marks
+# rows deleted since the compaction gathered them; the switch carries the
+# marks into the new segment, so no deleted row comes back, also once new
+# rows reuse the freed heap TIDs.
+{
+	$node->safe_psql('postgres', 'DELETE FROM t WHERE id % 7 = 3');
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\n\\echo started\nSELECT vecdb_compact('t_idx', true);\n");
+	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
+		'compact_switch: the compaction waits before its switch');
+	my $vac = start_sql('VACUUM t');
+	my ($done, $elapsed) = finished($vac, $prompt);
+	ok($done, sprintf('compact_switch: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
+	$vac->{h}->finish;
+	is(${ $vac->{err} }, '', 'compact_switch: VACUUM reports no error');
+	$s->query_safe('SELECT 1');
+	$s->quit;
+	is($node->safe_psql('postgres', "SELECT count(*) FROM vecdb_index_info('t_idx') WHERE kind <> 'growing'"), '1',
+		'compact_switch: the compaction switched to one segment');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"), $rows,
+		'compact_switch: a full index scan returns only the rows left');
+	check('compact_switch: after VACUUM beside the compaction');
+	# new rows take the heap TIDs VACUUM freed: a stale index entry would return them twice
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(5001, 5500) i');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
+		($rows + 500) . ' ' . ($rows + 500), 'compact_switch: after reuse of the TIDs each row is returned once');
+	check('compact_switch: after new rows reuse the TIDs');
 }
 
 done_testing();
