@@ -177,4 +177,39 @@ sub release
 	check('compact_switch: after new rows reuse the TIDs');
 }
 
+# 3. The same beside a compaction that adds the growing rows onto the sealed
+# segment (its graph kept, its dead rows masked): the rows VACUUM marked in
+# either input stay deleted, next to the ones already masked.
+{
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(6001, 7000) i');
+	my $info = "SELECT rows || ' ' || deleted FROM vecdb_index_info('t_idx') WHERE kind <> 'growing'";
+	my ($rows0, $dead0) = split / /, $node->safe_psql('postgres', $info);
+	my $n3 = $node->safe_psql('postgres', 'WITH d AS (DELETE FROM t WHERE id % 11 = 5 RETURNING 1) SELECT count(*) FROM d');
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\nSET vecdb.merge_onto_fraction = 0.5;\n\\echo started\nSELECT vecdb_compact('t_idx', false);\n");
+	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
+		'onto: the compaction waits before its switch');
+	my $vac = start_sql('VACUUM t');
+	my ($done, $elapsed) = finished($vac, $prompt);
+	ok($done, sprintf('onto: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
+	$vac->{h}->finish;
+	$s->query_safe('SELECT 1');
+	$s->quit;
+	my ($rows1, $dead1) = split / /, $node->safe_psql('postgres', $info);
+	note("onto: segment rows/deleted before $rows0/$dead0, after $rows1/$dead1; deleted $n3");
+	cmp_ok($rows1, '>', $rows0, 'onto: the growing rows went into the sealed segment');
+	is($dead1, $dead0 + $n3, "onto: the segment counts its masked rows and the $n3 rows VACUUM marked meanwhile");
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"), $rows,
+		'onto: a full index scan returns only the rows left');
+	check('onto: after VACUUM beside the compaction');
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(8001, 8500) i');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
+		($rows + 500) . ' ' . ($rows + 500), 'onto: after reuse of the TIDs each row is returned once');
+	check('onto: after new rows reuse the TIDs');
+}
+
 done_testing();
