@@ -24,6 +24,14 @@ extern "C" {
 #define VECDB_FORMAT_VERSION	2
 #define VECDB_PAGE_ID			0xFF8A		/* last two bytes of every page (as bloom's 0xFF83) */
 #define VECDB_METAPAGE_BLKNO	0
+/*
+ * Heavyweight page locks on two block numbers: VECDB_METAPAGE_BLKNO's (the
+ * "marks lock") is held by bulk delete while it marks rows, and by a
+ * compaction while it gathers rows and at its switch; VECDB_COMPACT_LOCKNO's
+ * is held for a whole compaction (one at a time) and by VACUUM's page sweep.
+ * Order: VECDB_COMPACT_LOCKNO first. No page has that block number.
+ */
+#define VECDB_COMPACT_LOCKNO	MaxBlockNumber
 #define VECDB_MAX_SEGMENTS		64
 #define VECDB_MAX_DIM			16000
 #define VECDB_MAX_SPARSE_DIM	1000000000	/* sparsevec's own limit */
@@ -563,11 +571,26 @@ typedef struct VecdbGrowingCut
 	BlockNumber tail;			/* the tail at the cut */
 	uint64		tail_page_no;
 	uint64		deleted;		/* rows before row flagged deleted */
+	uint8	   *was_deleted;	/* bit r - start: row r was flagged when taken (NULL: none taken) */
 } VecdbGrowingCut;
+
+// VecdbGrowingSpares holds what an append prepares before it locks the
+// metapage: new pages (exclusively locked, not yet in any chain) and a pin on
+// the tail page, so that no free-space map look-up, relation extension or
+// page read happens under the metapage lock.
+typedef struct VecdbGrowingSpares
+{
+	int			n;				/* pages in bufs */
+	int			cap;
+	Buffer	   *bufs;
+	Buffer		tail;			/* pinned tail page, or InvalidBuffer */
+} VecdbGrowingSpares;
 
 char	   *VecdbGrowingNewRecord(ItemPointer tid, uint32 row_bytes, uint32 scalar_bytes, char **row,
 								  char **scalars);
-void		VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record);
+void		VecdbGrowingReserve(Relation index, const char *record, VecdbGrowingSpares *spares);
+bool		VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record, VecdbGrowingSpares *spares);
+void		VecdbGrowingSparesRelease(Relation index, VecdbGrowingSpares *spares);
 void		VecdbGrowingReaderBegin(VecdbGrowingReader *r, Relation index, const VecdbMetaPageData *meta,
 									const VecdbGrowingPos *from);
 void		VecdbGrowingRead(VecdbGrowingReader *r, VecdbGrowingRecord *rec);
@@ -581,6 +604,8 @@ void		VecdbGrowingCutAt(Relation index, const VecdbGrowing *g, uint64 row, uint6
 							  VecdbGrowingCut *cut);
 bool		VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut,
 							 VecdbPendingFree *retired);
+uint64		VecdbGrowingNewlyDeleted(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCut *cut,
+									 uint64 *labels);
 
 /* ---- am_build.cpp ---- */
 
@@ -757,6 +782,7 @@ void		vecdbendscan(IndexScanDesc scan);
 IndexBulkDeleteResult *vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 									   IndexBulkDeleteCallback callback, void *callback_state);
 IndexBulkDeleteResult *vecdbvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+void		VecdbMarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *labels, uint64 n);
 
 /* ---- am_compact.cpp ---- */
 

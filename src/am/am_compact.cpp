@@ -10,8 +10,13 @@
 // Readers and writers keep working: rows are gathered and the new segment is
 // built and written without the metapage lock (appends continue past the
 // row count read at the start); only the switch takes it, briefly. The
-// compaction lock (the metapage block's heavyweight lock, also held by bulk
-// delete) keeps delete marks from changing underneath. Pages of replaced
+// compaction lock (VECDB_COMPACT_LOCKNO) is held throughout, so one
+// compaction runs at a time and VACUUM's page sweep keeps off the pages
+// being written. The marks lock (the metapage block's heavyweight lock,
+// held by bulk delete while it marks) is held only while rows are gathered
+// and at the switch, so VACUUM does not wait for a rebuild: at the switch,
+// the rows it marked in the inputs meanwhile are marked in the new segment
+// too (ReapplyMarks), before the directory names it. Pages of replaced
 // chains are retired to the metapage's pending list with the next xid at
 // the switch, and a later compaction frees them once that xid is removable
 // for everyone (as nbtree recycles deleted pages): until every snapshot
@@ -384,12 +389,26 @@ ChooseInputs(const VecdbMetaPageData *meta, bool full, bool *chosen, bool *take_
 	return true;
 }
 
-// GatherSegmentRows appends the live rows of a sealed segment to batch.
-static void
+// CopyTids returns a copy of a loaded segment's TID map, the delete marks as
+// gathered (ReapplyMarks compares them at the switch).
+static ItemPointerData *
+CopyTids(const VecdbSegment *seg, const VecdbSegmentEntry *entry)
+{
+	ItemPointerData *tids = (ItemPointerData *) MemoryContextAllocHuge(CurrentMemoryContext,
+																	   Max(entry->rows, 1) * sizeof(ItemPointerData));
+
+	memcpy(tids, seg->tids, entry->rows * sizeof(ItemPointerData));
+	return tids;
+}
+
+// GatherSegmentRows appends the live rows of a sealed segment to batch and
+// returns a copy of its TID map.
+static ItemPointerData *
 GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry,
 				  VecdbRowBatch *batch)
 {
 	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
+	ItemPointerData *tids = CopyTids(seg, entry);
 	int64	   *labels = (int64 *) palloc(sizeof(int64) * kReconstructSlice);
 	size_t		rows_cap = (size_t) Max(batch->row_bytes, 4096) * kReconstructSlice;
 	char	   *rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, rows_cap);
@@ -437,6 +456,7 @@ GatherSegmentRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegm
 	pfree(rows);
 	pfree(blob);
 	VecdbSegmentUnref(seg);
+	return tids;
 }
 
 // ChooseOnto returns the chosen segment the others are added to (its graph
@@ -473,10 +493,11 @@ ChooseOnto(const VecdbMetaPageData *meta, const bool *chosen, uint64 growing_tak
 
 // GatherOntoRows loads the segment the others are added to: its engine
 // index (owned, writable) and, as the batch's prefix, every row's TID (dead
-// ones stay invalid) and scalar values, without the vectors.
+// ones stay invalid) and scalar values, without the vectors. *tids gets a
+// copy of its TID map.
 static VecdbEngineIndex *
 GatherOntoRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegmentEntry *entry, VecdbRowBatch *batch,
-			   VecdbEngineOwner **owner)
+			   VecdbEngineOwner **owner, ItemPointerData **tids)
 {
 	VecdbSegment *seg = VecdbLoadSegment(index, entry, meta->generation, true, 0, NULL);
 	char	   *blob = (char *) palloc(VECDB_MAX_SCALAR_BYTES + 8);
@@ -484,6 +505,7 @@ GatherOntoRows(Relation index, const VecdbMetaPageData *meta, const VecdbSegment
 	VecdbEngineIndex *engine;
 	uint64		l;
 
+	*tids = CopyTids(seg, entry);
 	VecdbScalarLayoutFor(index, &layout);
 	for (l = 0; l < entry->rows; l++)
 	{
@@ -548,6 +570,66 @@ AddRetireBatch(VecdbMetaPage m, uint32 first, FullTransactionId xid)
 	m->nretire++;
 }
 
+// ReapplyMarks marks deleted, in the new segment entry, the rows bulk deletes
+// marked in its inputs while it was built: the caller holds the marks lock
+// again, now is the metapage as it is (the directory is the one gathered
+// from: only compactions change it). A chosen segment's rows are compared
+// with the TID map as gathered (seg_tids, its first row at batch position
+// seg_base; the onto segment onto_at at 0, every label kept); the growing rows taken, from growing_base on, by their flags
+// (VecdbGrowingNewlyDeleted, which also counts them into cut). Every input
+// is compared, not only those whose version moved: a bulk delete cut short
+// leaves marks the directory does not count. Returns the rows marked.
+static uint64
+ReapplyMarks(Relation index, const VecdbMetaPageData *now, const bool *chosen, int onto_at,
+			 ItemPointerData *const *seg_tids, const uint64 *seg_base, bool take_growing, uint64 growing_base,
+			 VecdbGrowingCut *cut, VecdbSegmentEntry *entry)
+{
+	uint64	   *labels = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, Max(entry->rows, 1) * sizeof(uint64));
+	uint64		n = 0;
+	uint32		i;
+
+	for (i = 0; i < now->nsegments; i++)
+	{
+		const VecdbSegmentEntry *e = &now->segments[i];
+		VecdbSegment *seg;
+		uint64		l;
+		uint64		at;
+
+		if (!chosen[i] || seg_tids[i] == NULL)
+			continue;
+		seg = VecdbLoadSegment(index, e, now->generation, false, 0, NULL);
+		/* the onto segment keeps every label (dead ones too); others only their live rows, in order */
+		for (l = 0, at = seg_base[i]; l < e->rows; l++)
+		{
+			bool		was_live = ItemPointerIsValid(&seg_tids[i][l]);
+
+			if (was_live && !ItemPointerIsValid(&seg->tids[l]))
+				labels[n++] = at;
+			if (was_live || (int) i == onto_at)
+				at++;
+		}
+		VecdbSegmentUnref(seg);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (take_growing)
+	{
+		uint64		first = n;
+		uint64		k = VecdbGrowingNewlyDeleted(index, now, cut, labels + n);
+
+		for (n += k; first < n; first++)
+			labels[first] += growing_base;
+	}
+	if (n > 0)
+	{
+		/* labels come in batch order, which is ascending */
+		VecdbMarkSegmentTids(index, entry, labels, n);
+		entry->deleted += n;
+		entry->tid_version++;
+	}
+	pfree(labels);
+	return n;
+}
+
 // VecdbCompact compacts index when there is work (full: everything into one
 // segment). Without wait it gives up when another compaction or a bulk
 // delete holds the lock. Returns whether the directory changed.
@@ -576,11 +658,22 @@ VecdbCompact(Relation index, bool full, bool wait)
 	int			onto_at;
 	VecdbEngineIndex *onto = NULL;
 	VecdbEngineOwner *onto_owner = NULL;
+	ItemPointerData *seg_tids[VECDB_MAX_SEGMENTS];
+	uint64		seg_base[VECDB_MAX_SEGMENTS];
+	uint64		growing_base = 0;
 
 	if (wait)
+	{
+		LockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
 		LockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
-	else if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+	}
+	else if (!ConditionalLockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock))
 		return false;
+	else if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+	{
+		UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
+		return false;
+	}
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb compaction", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
@@ -592,6 +685,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(cxt);
 		UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+		UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
 		return false;
 	}
 	/* the chains it retires must all be listed until no snapshot needs them: else do nothing now */
@@ -604,6 +698,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 			MemoryContextSwitchTo(old);
 			MemoryContextDelete(cxt);
 			UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+			UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
 			return false;
 		}
 	}
@@ -625,13 +720,26 @@ VecdbCompact(Relation index, bool full, bool wait)
 	progress.growing_rows = growing_take;
 	progress_active = true;
 	Report(VECDB_COMPACT_GATHER);
+	memset(seg_tids, 0, sizeof(seg_tids));
+	memset(seg_base, 0, sizeof(seg_base));
 	if (onto_at >= 0)
-		onto = GatherOntoRows(index, meta, &meta->segments[onto_at], &batch, &onto_owner);
+		onto = GatherOntoRows(index, meta, &meta->segments[onto_at], &batch, &onto_owner, &seg_tids[onto_at]);
 	for (i = 0; i < meta->nsegments; i++)
 		if (chosen[i] && (int) i != onto_at)
-			GatherSegmentRows(index, meta, &meta->segments[i], &batch);
+		{
+			seg_base[i] = batch.n;
+			seg_tids[i] = GatherSegmentRows(index, meta, &meta->segments[i], &batch);
+		}
+	growing_base = batch.n;
 	if (take_growing)
 		VecdbGrowingTakeRows(index, meta, &batch, growing_take, &cut);
+
+	/*
+	 * The rows are gathered: VACUUM may mark rows again while the segment is
+	 * built (ReapplyMarks carries its marks over at the switch); the
+	 * compaction lock keeps other compactions and the page sweep away.
+	 */
+	UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
 
 	/* build and write the new segment */
 	if (batch.n > 0)
@@ -662,8 +770,17 @@ VecdbCompact(Relation index, bool full, bool wait)
 	/* the new segment's pages are written, the directory does not name them yet */
 	VecdbFaultPoint("compact_switch");
 
-	/* the switch */
+	/* the switch: delete marks made meanwhile go into the new segment first */
 	Report(VECDB_COMPACT_SWITCH);
+	LockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+	if (have_entry)
+	{
+		VecdbMetaPageData *now = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
+
+		VecdbReadMeta(index, now);
+		ReapplyMarks(index, now, chosen, onto_at, seg_tids, seg_base, take_growing, growing_base, &cut, &entry);
+		pfree(now);
+	}
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	xlog = GenericXLogStart(index);
@@ -711,5 +828,6 @@ VecdbCompact(Relation index, bool full, bool wait)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+	UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
 	return true;
 }

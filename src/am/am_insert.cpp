@@ -1,11 +1,14 @@
 // am_insert.cpp implements aminsert: a new row becomes a record (TID, engine
 // row, scalar values) appended to the growing segment (growing_segment.cpp),
 // and is searchable (exactly) by the next scan that can see its heap tuple.
-// The metapage is locked exclusively for the whole append, which serializes
-// appends.
+// Appends are serialized by the metapage's exclusive lock, held only to
+// write the record: new pages are taken and the tail page read beforehand
+// (VecdbGrowingReserve), so scans and the planner, which read the
+// metapage, do not wait for free-space map look-ups or relation extension.
 #include "am/am.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 }
@@ -31,6 +34,7 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	VecdbMetaPage meta;
 	VecdbElemType row_format;
 	uint64		growing_rows;
+	VecdbGrowingSpares spares;
 
 	if (isnull[0])
 		return false;
@@ -67,24 +71,35 @@ vecdbinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, R
 	if (layout.nscalars > 0)
 		VecdbScalarEncode(&layout, scalar_values, isnull + 1, scalars);
 
-	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	meta = VecdbMetaFromBuffer(index, metabuf);
-	if (meta->dims == 0)
+	memset(&spares, 0, sizeof(spares));
+	spares.tail = InvalidBuffer;
+	for (;;)
 	{
-		GenericXLogState *state;
+		VecdbGrowingReserve(index, record, &spares);
+		metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		meta = VecdbMetaFromBuffer(index, metabuf);
+		if (meta->dims == 0)
+		{
+			GenericXLogState *state;
 
-		/* the options could not be checked against the dimensions at CREATE INDEX */
-		VecdbAmCheckParams(VecdbAmMethodOf(desc.am_kind), &desc.params, dims, RelationGetRelationName(index));
-		state = GenericXLogStart(index);
+			/* the options could not be checked against the dimensions at CREATE INDEX */
+			VecdbAmCheckParams(VecdbAmMethodOf(desc.am_kind), &desc.params, dims, RelationGetRelationName(index));
+			state = GenericXLogStart(index);
 
-		VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0))->dims = dims;
-		GenericXLogFinish(state);
+			VecdbPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0))->dims = dims;
+			GenericXLogFinish(state);
+		}
+		VecdbCheckDims(index, meta->dims, dims);
+		if (VecdbGrowingAppend(index, metabuf, record, &spares))
+			break;
+		/* others' appends used up the tail's room meanwhile: take more pages */
+		UnlockReleaseBuffer(metabuf);
+		CHECK_FOR_INTERRUPTS();
 	}
-	VecdbCheckDims(index, meta->dims, dims);
-	VecdbGrowingAppend(index, metabuf, record);
 	growing_rows = meta->growing.end - meta->growing.start;
 	UnlockReleaseBuffer(metabuf);
+	VecdbGrowingSparesRelease(index, &spares);
 	VecdbSealAfterInsert(index, growing_rows);
 
 	MemoryContextSwitchTo(old);

@@ -4,9 +4,10 @@
 // reused safely; amvacuumcleanup compacts when thresholds are passed and
 // reports statistics.
 //
-// Locking: bulk delete holds the compaction lock (a heavyweight lock on the
+// Locking: bulk delete holds the marks lock (a heavyweight lock on the
 // metapage's block number, as GIN's pending-list cleanup does) so that no
-// compaction copies a row it is about to mark. Marks are Generic WAL, one
+// compaction gathers rows or switches while it marks; a compaction building
+// its segment meanwhile re-applies the new marks at its switch. Marks are Generic WAL, one
 // record per page; the metapage update (deleted counts, versions that tell
 // backends to reload TID maps) comes last.
 #include "am/am.hpp"
@@ -21,13 +22,13 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-// MarkSegmentTids writes invalid TIDs for the given labels (ascending) into
+// VecdbMarkSegmentTids writes invalid TIDs for the given labels (ascending) into
 // a segment's TID chain, one WAL record per page. An entry that straddles
 // two pages is written on both in the same record, so no crash or
 // interruption can leave a mark half-written (a torn entry would read as a
 // live row pointing at a heap block that does not exist).
-static void
-MarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *labels, uint64 n)
+void
+VecdbMarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint64 *labels, uint64 n)
 {
 	static const ItemPointerData invalid = {{0xFFFF, 0xFFFF}, 0};
 	BlockNumber blkno = entry->tid_head;
@@ -143,7 +144,7 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 				vacuum_delay_point();
 		}
 		if (n > 0)
-			MarkSegmentTids(index, entry, labels, n);
+			VecdbMarkSegmentTids(index, entry, labels, n);
 		seg_marked[i] = n;
 		/* counted from the map: also right after an interrupted earlier bulk delete */
 		seg_deleted[i] = seg->deleted_count + n;
@@ -163,7 +164,7 @@ vecdbbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDe
 		xlog = GenericXLogStart(index);
 		m = VecdbPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
 		VecdbCheckMeta(index, m);
-		/* compaction is locked out, so the directory is the one read above */
+		/* no compaction switches under the marks lock, so the directory is the one read above */
 		for (i = 0; i < meta->nsegments; i++)
 			if (seg_marked[i] > 0 || seg_deleted[i] != m->segments[i].deleted)
 			{
@@ -221,8 +222,9 @@ PageIsOrphan(const VecdbMetaPageData *meta, VecdbPageOpaque opaque)
 
 // SweepPages offers every free page to the free-space map (the map is not
 // crash-safe nor replicated) and frees pages nothing references, left by an
-// interrupted compaction or free. It runs under the compaction lock, so no
-// segment is being written; it skips the sweep when the lock is taken.
+// interrupted compaction or free. It runs under the compaction lock and the
+// marks lock, so no segment is being written; it skips the sweep when either
+// is taken.
 static void
 SweepPages(Relation index)
 {
@@ -230,8 +232,13 @@ SweepPages(Relation index)
 	BlockNumber nblocks;
 	BlockNumber blkno;
 
-	if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+	if (!ConditionalLockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock))
 		return;
+	if (!ConditionalLockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock))
+	{
+		UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
+		return;
+	}
 	meta = (VecdbMetaPageData *) palloc(sizeof(VecdbMetaPageData));
 	VecdbReadMeta(index, meta);
 	nblocks = RelationGetNumberOfBlocks(index);
@@ -269,6 +276,7 @@ SweepPages(Relation index)
 	}
 	pfree(meta);
 	UnlockPage(index, VECDB_METAPAGE_BLKNO, ExclusiveLock);
+	UnlockPage(index, VECDB_COMPACT_LOCKNO, ExclusiveLock);
 }
 
 // vecdbvacuumcleanup compacts when the growing segment, deleted rows or the

@@ -7,6 +7,8 @@
 //   sleep  waits, interruptibly, until cancelled or killed (a test kills
 //          the server while the backend sits there), or until the
 //          postmaster is gone;
+//   delay  waits 20 seconds, interruptibly, then goes on (a test does
+//          something beside an operation held mid-way);
 //   exit   kills the backend with SIGKILL, so the postmaster restarts the
 //          server and recovery replays the WAL up to that point;
 //   oom    raises the ERROR an allocation failure raises (SQLSTATE 53200,
@@ -74,6 +76,17 @@ VecdbFaultFire(const char *name)
 		{
 			CHECK_FOR_INTERRUPTS();
 			/* a killed postmaster sends no signal: an orphan would hold shared memory */
+			if (!PostmasterIsAlive())
+				proc_exit(1);
+			pg_usleep(100000L);
+		}
+	}
+	else if (alen == 5 && strncmp(action, "delay", 5) == 0)
+	{
+		elog(LOG, "vecdb fault point \"%s\" delaying", name);
+		for (int i = 0; i < 200; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (!PostmasterIsAlive())
 				proc_exit(1);
 			pg_usleep(100000L);

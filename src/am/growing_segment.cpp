@@ -14,11 +14,11 @@
 //
 // WAL and locking: appends hold the metapage exclusively, so they are
 // serialized and the row count moves only after the record's bytes are on
-// their pages. Each Generic WAL record covers the metapage, the page written
+// their pages; new pages are taken before that lock (VecdbGrowingReserve). Each Generic WAL record covers the metapage, the page written
 // and, when a page is added, the old tail that links to it; a record spanning
 // pages takes several WAL records, and a crash between them leaves bytes past
 // the row count that the next append overwrites. Delete marks flip a flag in
-// place, one WAL record per page, under the compaction lock. Readers copy the
+// place, one WAL record per page, under the marks lock. Readers copy the
 // metapage, then read pages under their share lock and only up to the row
 // count they copied; a page that no longer holds its stream page was recycled
 // by a compaction, which is a retryable error for them. Lock order: the
@@ -29,6 +29,7 @@
 extern "C" {
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "storage/indexfsm.h"
 #include "utils/rel.h"
 }
 
@@ -48,7 +49,7 @@ NextRecord(uint64 pos)
 
 // WalkerInit sets r up on block blkno, stream page page_no of stream_id, for
 // a caller holding a lock that keeps compaction away (the metapage's or the
-// compaction lock), so pages from the head on stay in the chain.
+// marks lock), so pages from the head on stay in the chain.
 static void
 WalkerInit(VecdbGrowingReader *r, Relation index, uint32 stream_id, BlockNumber blkno, uint64 page_no)
 {
@@ -178,14 +179,81 @@ VecdbGrowingNewRecord(ItemPointer tid, uint32 row_bytes, uint32 scalar_bytes, ch
 	return record;
 }
 
-// VecdbGrowingAppend writes a record at the end of the growing stream; the
-// caller holds the metapage buffer exclusively locked. Pages already in the
-// chain past the row count (left by a cut-short append) are written over.
+// PagesNeeded returns how many new pages appending a record of size bytes
+// to g adds to its chain.
+static uint64
+PagesNeeded(const VecdbGrowing *g, uint32 size)
+{
+	uint64		rec_start = NextRecord(g->end_pos);
+	uint64		last = (rec_start + size - 1) / VECDB_PAGE_CAPACITY;
+
+	if (g->tail == InvalidBlockNumber)
+		return last - rec_start / VECDB_PAGE_CAPACITY + 1;
+	return last > g->tail_page_no ? last - g->tail_page_no : 0;
+}
+
+// VecdbGrowingReserve prepares the append of record without holding the
+// metapage lock: it takes the new pages the record needs past the tail the
+// metapage shows now (from the free-space map, else by extending the
+// relation) and pins the tail page, so that VecdbGrowingAppend, under the
+// metapage lock, finds every page in shared buffers. The new pages stay
+// exclusively locked while the caller waits for the metapage: nobody can
+// wait for them meanwhile (no chain references them, other takers from the
+// map only try a conditional lock, and VACUUM's sweep holds no metapage
+// lock). spares keeps what an earlier try left over.
 void
-VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
+VecdbGrowingReserve(Relation index, const char *record, VecdbGrowingSpares *spares)
+{
+	uint32		size = ((const VecdbGrowingRecordHeader *) record)->length;
+	Buffer		metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
+	VecdbGrowing g;
+	uint64		need;
+
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	g = VecdbMetaFromBuffer(index, metabuf)->growing;
+	UnlockReleaseBuffer(metabuf);
+	need = PagesNeeded(&g, size);
+	if ((uint64) spares->cap < need)
+	{
+		int			cap = (int) Max(need, (uint64) 4);
+
+		spares->bufs = spares->bufs ? (Buffer *) repalloc(spares->bufs, sizeof(Buffer) * cap)
+			: (Buffer *) palloc(sizeof(Buffer) * cap);
+		spares->cap = cap;
+	}
+	while ((uint64) spares->n < need)
+	{
+		/* about to look in the free-space map or extend the relation, holding no metapage lock */
+		VecdbFaultPoint("growing_extend");
+		spares->bufs[spares->n++] = VecdbNewBuffer(index, true);
+	}
+	if (g.tail != InvalidBlockNumber &&
+		!(BufferIsValid(spares->tail) && BufferGetBlockNumber(spares->tail) == g.tail))
+	{
+		if (BufferIsValid(spares->tail))
+			ReleaseBuffer(spares->tail);
+		spares->tail = InvalidBuffer;
+		/* only a pin: the block may be retired meanwhile, the append checks what it locks */
+		if (g.tail < RelationGetNumberOfBlocks(index))
+			spares->tail = ReadBuffer(index, g.tail);
+	}
+}
+
+// VecdbGrowingAppend writes a record at the end of the growing stream; the
+// caller holds the metapage buffer exclusively locked and prepared spares
+// (VecdbGrowingReserve). It returns false, having written nothing, when
+// other appends moved the tail since and the record needs more new pages
+// than spares holds: the caller unlocks the metapage and reserves again.
+// Pages already in the chain past the row count (left by a cut-short
+// append) are written over.
+bool
+VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record, VecdbGrowingSpares *spares)
 {
 	uint32		size = ((const VecdbGrowingRecordHeader *) record)->length;
 	uint32		done = 0;
+
+	if (PagesNeeded(&VecdbPageGetMeta(BufferGetPage(metabuf))->growing, size) > (uint64) spares->n)
+		return false;
 
 	while (done < size)
 	{
@@ -213,7 +281,8 @@ VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
 
 			if (g->tail != InvalidBlockNumber && page_no != g->tail_page_no + 1)
 				VecdbCorrupt(index, "has an inconsistent growing segment");
-			buf = VecdbNewBuffer(index, true);
+			Assert(spares->n > 0);	/* PagesNeeded counted this page */
+			buf = spares->bufs[--spares->n];
 			blkno = BufferGetBlockNumber(buf);
 			page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
 			VecdbInitPage(page, VECDB_PAGE_GROWING, g->stream_id, (uint32) page_no);
@@ -248,7 +317,29 @@ VecdbGrowingAppend(Relation index, Buffer metabuf, const char *record)
 			UnlockReleaseBuffer(prevbuf);
 		VecdbFaultPoint("growing_append");
 	}
+	return true;
 }
+
+// VecdbGrowingSparesRelease gives back what an append did not use, after the
+// caller unlocked the metapage: unused pages (still new or FREE, nothing
+// was written on them) go back to the free-space map, and the tail's pin is
+// dropped.
+void
+VecdbGrowingSparesRelease(Relation index, VecdbGrowingSpares *spares)
+{
+	while (spares->n > 0)
+	{
+		Buffer		buf = spares->bufs[--spares->n];
+		BlockNumber blkno = BufferGetBlockNumber(buf);
+
+		UnlockReleaseBuffer(buf);
+		RecordFreeIndexPage(index, blkno);
+	}
+	if (BufferIsValid(spares->tail))
+		ReleaseBuffer(spares->tail);
+	spares->tail = InvalidBuffer;
+}
+
 
 /* ---- reading ---- */
 
@@ -353,7 +444,7 @@ VecdbGrowingReaderEnd(VecdbGrowingReader *r)
 // VecdbGrowingTakeRows appends the live growing rows of meta from start on,
 // with their scalar values, to batch: at most max_live of them (UINT64_MAX:
 // all). With cut it also sets where a compaction taking them cuts the
-// stream (the caller holds the compaction lock: delete flags stay put).
+// stream (the caller holds the marks lock: delete flags stay put).
 void
 VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatch *batch, uint64 max_live,
 					 VecdbGrowingCut *cut)
@@ -364,6 +455,7 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 	uint64		row;
 	uint64		taken = 0;
 	uint64		deleted = 0;
+	uint8	   *was_deleted = NULL;
 
 	if (g->end <= g->start)
 	{
@@ -371,6 +463,8 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 			VecdbGrowingCutAtEnd(index, g, cut);
 		return;
 	}
+	if (cut)
+		was_deleted = (uint8 *) palloc0((g->end - g->start + 7) / 8);
 	VecdbGrowingReaderBegin(&r, index, meta, NULL);
 	for (row = g->start; row < g->end; row++)
 	{
@@ -382,13 +476,18 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 		if (rec.deleted)
 		{
 			deleted++;
+			if (was_deleted)
+				was_deleted[(row - g->start) / 8] |= (uint8) (1 << ((row - g->start) % 8));
 			continue;
 		}
 		if (taken == max_live)
 		{
 			/* the cut goes before the first live row left */
 			if (cut)
+			{
 				VecdbGrowingCutAt(index, g, row, at, deleted, cut);
+				cut->was_deleted = was_deleted;
+			}
 			VecdbGrowingReaderEnd(&r);
 			return;
 		}
@@ -398,14 +497,17 @@ VecdbGrowingTakeRows(Relation index, const VecdbMetaPageData *meta, VecdbRowBatc
 	}
 	VecdbGrowingReaderEnd(&r);
 	if (cut)
+	{
 		VecdbGrowingCutAtEnd(index, g, cut);
+		cut->was_deleted = was_deleted;
+	}
 }
 
 /* ---- delete marks ---- */
 
 // VecdbGrowingMarkDeleted flags the growing records in [g.start, g.end)
 // whose TIDs the callback reports dead and returns how many records are
-// flagged in all. The caller holds the compaction lock. It visits the
+// flagged in all. The caller holds the marks lock. It visits the
 // records page by page, reading only headers, which never straddle pages.
 uint64
 VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCallback callback, void *state)
@@ -452,7 +554,7 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 		{
 			/*
 			 * The records stay where they are meanwhile: appends go past
-			 * them, and marks and compaction wait for the compaction lock
+			 * them, and marks and compaction wait for the marks lock
 			 * this caller holds.
 			 */
 			GenericXLogState *xlog;
@@ -476,7 +578,7 @@ VecdbGrowingMarkDeleted(Relation index, const VecdbGrowing *g, IndexBulkDeleteCa
 /* ---- compaction ---- */
 
 // VecdbGrowingCutAtEnd sets cut at the end of g (a metapage copy taken under
-// the compaction lock): a compaction takes the rows before it.
+// the marks lock): a compaction takes the rows before it.
 void
 VecdbGrowingCutAtEnd(Relation index, const VecdbGrowing *g, VecdbGrowingCut *cut)
 {
@@ -496,6 +598,7 @@ VecdbGrowingCutAt(Relation index, const VecdbGrowing *g, uint64 row, uint64 pos,
 	cut->tail = g->tail;
 	cut->tail_page_no = g->tail_page_no;
 	cut->deleted = deleted;
+	cut->was_deleted = NULL;
 	if (cut->page_no <= g->tail_page_no)
 		cut->head = PageBlock(index, g, cut->page_no);
 }
@@ -543,4 +646,38 @@ VecdbGrowingTrim(Relation index, VecdbGrowing *g, const VecdbGrowingCut *cut, Ve
 	g->deleted -= Min(g->deleted, cut->deleted);
 	/* the version stays: the rows after the cut keep their delete flags */
 	return retire;
+}
+
+// VecdbGrowingNewlyDeleted finds the rows a compaction took before cut that
+// bulk deletes flagged since (the compaction, about to switch, holds the
+// marks lock again): it puts their positions among the rows taken into
+// labels (ascending; room for every row taken), adds them to cut->deleted
+// (so the trim subtracts them from the growing count) and returns how many.
+uint64
+VecdbGrowingNewlyDeleted(Relation index, const VecdbMetaPageData *meta, VecdbGrowingCut *cut, uint64 *labels)
+{
+	const VecdbGrowing *g = &meta->growing;
+	VecdbGrowingReader r;
+	VecdbGrowingRecord rec;
+	uint64		row;
+	uint64		taken = 0;
+	uint64		n = 0;
+
+	if (cut->was_deleted == NULL || cut->row <= g->start)
+		return 0;
+	VecdbGrowingReaderBegin(&r, index, meta, NULL);
+	for (row = g->start; row < cut->row; row++)
+	{
+		VecdbGrowingRead(&r, &rec);
+		if ((row & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (cut->was_deleted[(row - g->start) / 8] & (1 << ((row - g->start) % 8)))
+			continue;
+		if (rec.deleted)
+			labels[n++] = taken;
+		taken++;
+	}
+	VecdbGrowingReaderEnd(&r);
+	cut->deleted += n;
+	return n;
 }

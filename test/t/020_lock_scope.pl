@@ -1,0 +1,215 @@
+# 020_lock_scope.pl: long index work does not hold others up (issue 12,
+# item 6). An insert that sleeps while it takes a new growing-segment page
+# (fault point growing_extend: before a free-space map look-up or a relation
+# extension)
+# must not hold the metapage: an index scan and the planner's cost estimate,
+# which both read it, finish meanwhile. After the insert is cancelled the
+# index is intact. A compaction held before its switch does not hold up
+# VACUUM, and the rows VACUUM marked meanwhile stay deleted.
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $dims = 8;
+# a statement that waits for nothing takes milliseconds; one behind the lock waits until the sleeper is cancelled
+my $prompt = 10;
+
+my $node = PostgreSQL::Test::Cluster->new('locks');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'vecdb'
+autovacuum = off
+restart_after_crash = on
+vecdb.min_index_rows = 50
+vecdb.seal_growing_rows = 0
+hnsw.ef_search = 400
+});
+$node->start;
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION vecdb;
+	CREATE FUNCTION vec(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
+	\$\$ SELECT ARRAY(SELECT ((hashint8extended(i, j) & 16777215)::float8 / 16777216)::real
+	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	CREATE TABLE t (id int PRIMARY KEY, embedding vector($dims));
+	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 400) i;
+	CREATE INDEX t_idx ON t USING hnsw (embedding vector_l2_ops);
+	INSERT INTO t SELECT i, vec(i) FROM generate_series(401, 500) i;
+});
+
+# check verifies the index after case $name: k-NN equals exact results,
+# vecdb_verify passes, every row is found by a search for its own vector.
+sub check
+{
+	my ($name) = @_;
+	for my $q (9001, 9002, 9003)
+	{
+		my $knn = "SELECT string_agg(id::text, ',') FROM (SELECT id FROM t ORDER BY embedding <-> vec($q), id LIMIT 10) s";
+		my $exact = $node->safe_psql('postgres',
+			"SET enable_indexscan = off; SET enable_bitmapscan = off; $knn");
+		my $index = $node->safe_psql('postgres', "SET enable_seqscan = off; $knn");
+		is($index, $exact, "$name: k-NN for vec($q) equals the exact result");
+	}
+	my ($ret, $out, $err) = $node->psql('postgres', "SELECT vecdb_verify('t_idx')");
+	is($out, 't', "$name: vecdb_verify passes") or diag($err);
+	is($node->safe_psql('postgres', q{SET enable_seqscan = off;
+		SELECT count(*) FROM t a
+		WHERE a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.embedding <-> a.embedding LIMIT 1)}),
+		'0', "$name: every row is found by an index search for its own vector");
+}
+
+# start_sql runs $sql in a new psql; returns its handle and output refs.
+sub start_sql
+{
+	my ($sql) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err, t0 => time };
+}
+
+# finished waits up to $secs for $s to end; returns whether it did and how long it ran.
+sub finished
+{
+	my ($s, $secs) = @_;
+	while ($s->{h}->pumpable && time - $s->{t0} < $secs)
+	{
+		$s->{h}->pump_nb;
+		usleep(50_000);
+	}
+	my $done = !$s->{h}->pumpable;
+	my $elapsed = time - $s->{t0};
+	return ($done, $elapsed);
+}
+
+# sleeper starts $sql with fault point $point sleeping and waits until it sleeps there; returns its session and pid.
+sub sleeper
+{
+	my ($point, $sql) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = '$point:sleep';\n\\echo started\n$sql;\n");
+	ok($node->wait_for_log(qr/vecdb fault point "$point" sleeping/, $offset), "$point: the backend sleeps at the point");
+	return ($s, $pid);
+}
+
+# release cancels the sleeper $s (backend $pid) and waits for the sessions
+# @waiting. A sleeper that does not go idle (one holding a buffer lock has
+# interrupts held off) is killed, and the server restarts.
+sub release
+{
+	my ($s, $pid, @waiting) = @_;
+	my $offset = -s $node->logfile;
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	my $t0 = time;
+	while (time - $t0 < $prompt &&
+		$node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid AND state = 'active'") ne '0')
+	{
+		usleep(100_000);
+	}
+	if (time - $t0 >= $prompt)
+	{
+		note('the sleeper did not react to the cancel: killing it');
+		kill 'KILL', $pid;
+		$node->wait_for_log(qr/all server processes terminated; reinitializing/, $offset);
+		$node->poll_query_until('postgres', 'SELECT true') or die 'server did not recover';
+	}
+	$_->{h}->finish for @waiting;
+	eval { $s->quit; };
+}
+
+# 1. An insert sleeping while it takes a new growing page (free-space map,
+# extension) holds no metapage lock: a scan and EXPLAIN go through.
+{
+	my ($s, $pid) = sleeper('growing_extend',
+		'INSERT INTO t SELECT i, vec(i) FROM generate_series(1001, 3000) i');
+	my $scan = start_sql('SET enable_seqscan = off; SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
+	my ($done, $elapsed) = finished($scan, $prompt);
+	ok($done, sprintf('growing_extend: an index scan finishes while the insert sleeps (%.2f s)', $elapsed));
+	my $plan = start_sql('EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
+	($done, $elapsed) = finished($plan, $prompt);
+	ok($done, sprintf('growing_extend: EXPLAIN (cost estimate) finishes while the insert sleeps (%.2f s)', $elapsed));
+	release($s, $pid, $scan, $plan);
+	is(${ $scan->{out} }, "7\n", 'growing_extend: the scan returns the nearest row');
+	like(${ $plan->{out} }, qr/Index Scan using t_idx/, 'growing_extend: the plan uses the index');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '500', 'growing_extend: the cancelled insert added no row');
+	check('growing_extend: after the cancelled insert');
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(1001, 3000) i');
+	check('growing_extend: after 2,000 more inserts');
+}
+
+# 2. VACUUM does not wait for a compaction's rebuild: with a full compaction
+# held after writing its segment (compact_switch:delay, 20 s), VACUUM marks
+# rows deleted since the compaction gathered them; the switch carries the
+# marks into the new segment, so no deleted row comes back, also once new
+# rows reuse the freed heap TIDs.
+{
+	$node->safe_psql('postgres', 'DELETE FROM t WHERE id % 7 = 3');
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\n\\echo started\nSELECT vecdb_compact('t_idx', true);\n");
+	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
+		'compact_switch: the compaction waits before its switch');
+	my $vac = start_sql('VACUUM t');
+	my ($done, $elapsed) = finished($vac, $prompt);
+	ok($done, sprintf('compact_switch: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
+	$vac->{h}->finish;
+	is(${ $vac->{err} }, '', 'compact_switch: VACUUM reports no error');
+	$s->query_safe('SELECT 1');
+	$s->quit;
+	is($node->safe_psql('postgres', "SELECT count(*) FROM vecdb_index_info('t_idx') WHERE kind <> 'growing'"), '1',
+		'compact_switch: the compaction switched to one segment');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"), $rows,
+		'compact_switch: a full index scan returns only the rows left');
+	check('compact_switch: after VACUUM beside the compaction');
+	# new rows take the heap TIDs VACUUM freed: a stale index entry would return them twice
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(5001, 5500) i');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
+		($rows + 500) . ' ' . ($rows + 500), 'compact_switch: after reuse of the TIDs each row is returned once');
+	check('compact_switch: after new rows reuse the TIDs');
+}
+
+# 3. The same beside a compaction that adds the growing rows onto the sealed
+# segment (its graph kept, its dead rows masked): the rows VACUUM marked in
+# either input stay deleted, next to the ones already masked.
+{
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(6001, 7000) i');
+	my $info = "SELECT rows || ' ' || deleted FROM vecdb_index_info('t_idx') WHERE kind <> 'growing'";
+	my ($rows0, $dead0) = split / /, $node->safe_psql('postgres', $info);
+	my $n3 = $node->safe_psql('postgres', 'WITH d AS (DELETE FROM t WHERE id % 11 = 5 RETURNING 1) SELECT count(*) FROM d');
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\nSET vecdb.merge_onto_fraction = 0.5;\n\\echo started\nSELECT vecdb_compact('t_idx', false);\n");
+	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
+		'onto: the compaction waits before its switch');
+	my $vac = start_sql('VACUUM t');
+	my ($done, $elapsed) = finished($vac, $prompt);
+	ok($done, sprintf('onto: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
+	$vac->{h}->finish;
+	$s->query_safe('SELECT 1');
+	$s->quit;
+	my ($rows1, $dead1) = split / /, $node->safe_psql('postgres', $info);
+	note("onto: segment rows/deleted before $rows0/$dead0, after $rows1/$dead1; deleted $n3");
+	cmp_ok($rows1, '>', $rows0, 'onto: the growing rows went into the sealed segment');
+	is($dead1, $dead0 + $n3, "onto: the segment counts its masked rows and the $n3 rows VACUUM marked meanwhile");
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"), $rows,
+		'onto: a full index scan returns only the rows left');
+	check('onto: after VACUUM beside the compaction');
+	$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(8001, 8500) i');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
+		($rows + 500) . ' ' . ($rows + 500), 'onto: after reuse of the TIDs each row is returned once');
+	check('onto: after new rows reuse the TIDs');
+}
+
+done_testing();
