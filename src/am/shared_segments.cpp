@@ -382,6 +382,26 @@ LoadInto(Relation index, const VecdbSegmentEntry *d, uint64 generation, char *ds
 	VecdbEngineVerifyBytes(dst, d->blob_bytes);
 }
 
+// ReportTooLarge tells the user, once per backend, that a segment of index is
+// larger than the whole area: every connection then loads its own copy of it
+// (seconds, and its size in memory, per connection), which a larger
+// vecdb.shared_memory_size avoids.
+static void
+ReportTooLarge(Relation index, size_t need)
+{
+	static bool told = false;
+
+	if (told || need <= area->area_size)
+		return;
+	told = true;
+	ereport(NOTICE,
+			(errmsg("a segment of index \"%s\" (%zu MB) is larger than vecdb.shared_memory_size (%zu MB)",
+					RelationGetRelationName(index), need >> 20, area->area_size >> 20),
+			 errdetail("Each connection loads its own copy of that segment on its first search."),
+			 errhint("Raise vecdb.shared_memory_size above the largest segment (vecdb_index_info shows their "
+					 "bytes) and restart the server.")));
+}
+
 // VecdbSharedAcquire returns the shared copy of segment d's engine bytes,
 // pinned into *pin, loading it when no backend has yet (others wait for that
 // load; *loaded says whether this call read it from the pages); NULL when
@@ -489,7 +509,12 @@ VecdbSharedAcquire(Relation index, const VecdbSegmentEntry *d, uint64 build_id, 
 		LWLockAcquire(area->lock, LW_EXCLUSIVE);
 		area->overflows++;
 		LWLockRelease(area->lock);
-		AbandonLoad(entry, InvalidDsaPointer);
+		{
+			size_t		need = entry->alloc;
+
+			AbandonLoad(entry, InvalidDsaPointer);
+			ReportTooLarge(index, need);
+		}
 		return NULL;
 	}
 	LWLockAcquire(area->lock, LW_EXCLUSIVE);

@@ -260,6 +260,12 @@ for my $i (1 .. 2)
 $st = status($small);
 cmp_ok($st->{overflows}, '>', 0, "1 MB area: the segment that does not fit is counted as an overflow ($st->{overflows})");
 is($st->{segments}, 0, '1 MB area: the oversized segment is not resident');
+{
+	my ($r, $o, $e) = $small->psql('postgres',
+		"SET enable_seqscan = off; SELECT id FROM big ORDER BY embedding <-> (SELECT embedding FROM big LIMIT 1) LIMIT 1");
+	like($e, qr/NOTICE:  a segment of index "big_idx" \([0-9]+ MB\) is larger than vecdb.shared_memory_size \(1 MB\).*HINT:  Raise vecdb.shared_memory_size/s,
+		'1 MB area: a new connection is told once that the segment is larger than the area, with the setting to raise');
+}
 my %e_answer = (e1 => knn($primary, 'e1', 0), e2 => knn($primary, 'e2', 0));
 is($e_answer{$_}, knn($primary, $_, 1), "shared node: $_: index search equals exact search") for qw(e1 e2);
 my $alternations_ok = 0;
