@@ -21,15 +21,21 @@
 //           was built as (the same graph), through the iterator, ef 10 ..
 //           640 (--sq-ef), re-rank depths 1, 2, 4 and 8; stored bytes of
 //           each (not part of all; --sq-bits 8[,4]);
+//   build   HNSW build time alone (m 16, ef_construction 64): the engine's
+//           Build at 1 and 2 threads, wall and CPU seconds, an FNV-1a hash of
+//           the serial graph's serialized bytes (two versions of the build
+//           code that give the same hash built the same graph) and recall@10
+//           of the serial graph at ef 40 and 80 (not part of all);
 //   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
 //           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
 //           (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|filter-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
-// (--quick: hnsw builds only the engine's serial graph, for search work;
+// (--raw: the first --n rows of BASE when --n is given, else all of them;
+// --quick: hnsw builds only the engine's serial graph, for search work;
 // switch and switch-iter build each index once and print one IVF table per
 // --switch-nprobe value).
 // Output: markdown tables on stdout. Recall@10 is the share of the exact
@@ -75,6 +81,7 @@ constexpr size_t kK = 10;
 struct Options {
 	std::vector<std::string> modes;
 	size_t n = 100000;
+	bool n_given = false;
 	int dim = 128;
 	size_t queries = 1000;
 	int clusters = 100;
@@ -136,6 +143,8 @@ Data MakeData(const Options &o) {
 		size_t comma = o.raw.find(',');
 		d.base = vecdb::bench::LoadRaw(o.raw.substr(0, comma), o.dim);
 		d.queries = vecdb::bench::LoadRaw(o.raw.substr(comma + 1), o.dim);
+		if (o.n_given && d.base.size() > o.n * static_cast<size_t>(o.dim))
+			d.base.resize(o.n * static_cast<size_t>(o.dim));
 	} else {
 		vecdb::bench::Mixture m = vecdb::bench::Mixture::Make(o.dim, o.clusters, o.seed);
 		d.base = m.Sample(o.n, o.seed + 1);
@@ -642,8 +651,10 @@ Options ParseOptions(int argc, char **argv) {
 			}
 			return argv[++i];
 		};
-		if (a == "--n")
+		if (a == "--n") {
 			o.n = std::stoul(next());
+			o.n_given = true;
+		}
 		else if (a == "--dim")
 			o.dim = std::stoi(next());
 		else if (a == "--queries")
@@ -666,7 +677,8 @@ Options ParseOptions(int argc, char **argv) {
 			o.quick = true;
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
-		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "filter-sweep" ||
+		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
+				 a == "filter-sweep" ||
 				 a == "all")
 			o.modes.push_back(a);
 		else {
@@ -680,6 +692,57 @@ Options ParseOptions(int argc, char **argv) {
 }
 
 }  // namespace
+
+// ProcessSeconds returns the CPU time of every thread of this process.
+double ProcessSeconds() {
+	timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Fnv1a hashes bytes (64-bit FNV-1a).
+uint64_t Fnv1a(const std::string &bytes) {
+	uint64_t h = 1469598103934665603ull;
+	for (unsigned char c : bytes) {
+		h ^= c;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+// BenchBuild times the engine's HNSW build alone at 1 and 2 threads and
+// prints the serial graph's hash and recall.
+void BenchBuild(const Data &d) {
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = d.dim;
+	c.m = 16;
+	c.ef_construction = 64;
+	std::printf("\n### HNSW build alone, m 16, ef_construction 64, %zu x %d\n\n", d.n, d.dim);
+	std::printf("| threads | wall s | CPU s | graph hash (FNV-1a of the serialized index) |\n| --- | --- | --- | --- |\n");
+	std::unique_ptr<Index> serial;
+	for (int threads : {1, 2}) {
+		c.threads = threads;
+		double wall, cpu0 = ProcessSeconds();
+		std::unique_ptr<Index> index = BuildEngine(d, c, &wall);
+		double cpu = ProcessSeconds() - cpu0;
+		StringWriter w;
+		Check(index->Serialize(w), "serialize");
+		std::printf("| %d | %.1f | %.1f | %016llx |\n", threads, wall, cpu,
+					static_cast<unsigned long long>(Fnv1a(w.bytes())));
+		if (threads == 1)
+			serial = std::move(index);
+	}
+	std::vector<int64_t> truth = Truth(d, Filter());
+	std::printf("\nserial graph, one query per call:");
+	for (int ef : {40, 80}) {
+		SearchParams p;
+		p.ef_search = ef;
+		Run r = TimeQueries(d, truth, {EngineSearch(*serial, p, {})})[0];
+		std::printf(" ef %d recall %.4f QPS %.0f;", ef, r.recall, r.qps);
+	}
+	std::printf(" load average %.2f\n", LoadAverage());
+}
 
 // BenchFilterSweep measures HNSW's filtered walk through the iterator at
 // allowed fractions 5% .. 100% over ef_search 20 .. 320: one hop (every
@@ -825,6 +888,8 @@ int main(int argc, char **argv) {
 		BenchSwitch(d, o.nlist, o.switch_nprobes, o.switch_kinds, paths);
 	if (std::find(o.modes.begin(), o.modes.end(), "sq") != o.modes.end())
 		BenchSq(d, o.sq_bits, o.sq_efs);
+	if (std::find(o.modes.begin(), o.modes.end(), "build") != o.modes.end())
+		BenchBuild(d);
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
 		BenchFilterSweep(d);

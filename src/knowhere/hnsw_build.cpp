@@ -122,7 +122,7 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	std::atomic<size_t> done{0};
 	std::atomic<bool> stop{false};
 	std::atomic<size_t> workers_done{0};
-	g.BeginBatch(base, n);
+	g.BeginBatch(base, n, options_.build_memo);
 	struct BatchEnd {
 		HnswGraph &g;
 		~BatchEnd() { g.EndBatch(); }

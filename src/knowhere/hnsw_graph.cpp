@@ -113,6 +113,31 @@ private:
 constexpr size_t kInsertPrefetchBytes = 1024;
 constexpr size_t kMaxListLength = 200;
 
+// ListShape is how a layer-0 list's entries (after its ring link) were
+// chosen: the first `selected` passed the neighbour heuristic against each
+// other (nearest first), the next ones up to `checked` were pruned by one
+// of those; any after them were added unchecked.
+struct ListShape {
+	size_t selected = 0;
+	size_t checked = 0;
+};
+
+// ListMemo is what a batch build remembers of one element's layer-0 list:
+// its first `scored` entries' scores to the element (MemoScores) and its
+// shape. It saves the scores a full list's shrink would recompute and,
+// when every entry is checked, most of the heuristic's pairwise scores
+// (ReselectNeighbors; docs/engine.md, "Build memo").
+struct ListMemo {
+	uint8_t scored = 0;
+	uint8_t selected = 0;
+	uint8_t checked = 0;
+};
+
+// kWasSelected, kWasPruned and kIsNew tag ReselectNeighbors' candidates.
+constexpr uint8_t kWasSelected = 0;
+constexpr uint8_t kWasPruned = 1;
+constexpr uint8_t kIsNew = 2;
+
 // Graph is hnswlib's HierarchicalNSW with our insert path and read helpers.
 class Graph final : public hnswlib::HierarchicalNSW<float> {
 public:
@@ -242,12 +267,17 @@ public:
 	// SelectNeighbors runs the HNSW neighbour heuristic over candidates sorted
 	// by increasing score and returns at most capacity of them; with
 	// keep_pruned the pruned ones fill the list up to capacity (pgvector).
+	// *shape (when not null) gets how many of out the heuristic selected and
+	// how many it checked (selected, then pruned ones); none when it kept
+	// every candidate unchecked.
 	void SelectNeighbors(const std::vector<DistPair> &cands, size_t capacity, bool keep_pruned,
-						 std::vector<DistPair> *out) const {
+						 std::vector<DistPair> *out, ListShape *shape = nullptr) const {
 		out->clear();
 		/* hnswlib keeps every candidate when there are fewer than capacity. */
 		if (cands.size() < capacity) {
 			*out = cands;
+			if (shape != nullptr)
+				*shape = ListShape{};
 			return;
 		}
 		std::vector<DistPair> pruned;
@@ -267,8 +297,59 @@ public:
 			else if (keep_pruned)
 				pruned.push_back(c);
 		}
+		size_t selected = out->size();
 		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
 			out->push_back(pruned[i]);
+		if (shape != nullptr)
+			*shape = ListShape{selected, out->size()};
+	}
+
+	// ReselectNeighbors gives what SelectNeighbors(cands, capacity,
+	// keep_pruned) gives, for a full layer-0 list whose memo knows its shape
+	// plus one new candidate, computing only the scores the memo does not
+	// imply (docs/engine.md, "Build memo"). tags[i] says where cands[i] was:
+	// kWasSelected, kWasPruned or kIsNew. cands holds no two equal scores:
+	// the memo's facts hold in the order its run saw the entries, which is
+	// this order only when no two tie.
+	void ReselectNeighbors(const std::vector<DistPair> &cands, const std::vector<uint8_t> &tags, size_t capacity,
+						   bool keep_pruned, std::vector<DistPair> *out, ListShape *shape) const {
+		out->clear();
+		std::vector<DistPair> pruned;
+		std::vector<uint8_t> out_tags;
+		/* once a formerly selected candidate is dropped, a formerly pruned one
+		   may have lost the neighbour that pruned it and is checked again */
+		bool dropped = false;
+		for (size_t i = 0; i < cands.size(); i++) {
+			if (out->size() >= capacity)
+				break;
+			const DistPair &c = cands[i];
+			bool good;
+			if (tags[i] == kWasPruned && !dropped) {
+				good = false;
+			} else {
+				/* formerly selected candidates passed against each other already */
+				bool skip_selected = tags[i] == kWasSelected;
+				good = true;
+				for (size_t j = 0; j < out->size() && good; j++) {
+					if (skip_selected && out_tags[j] == kWasSelected)
+						continue;
+					good = !(fstdistfunc_(getDataByInternalId((*out)[j].second), getDataByInternalId(c.second),
+										  dist_func_param_) < c.first);
+				}
+				if (!good && tags[i] == kWasSelected)
+					dropped = true;
+			}
+			if (good) {
+				out->push_back(c);
+				out_tags.push_back(tags[i]);
+			} else if (keep_pruned) {
+				pruned.push_back(c);
+			}
+		}
+		size_t selected = out->size();
+		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
+			out->push_back(pruned[i]);
+		*shape = ListShape{selected, out->size()};
 	}
 
 	// Connect links element cur on level to its selected neighbours and each
@@ -278,12 +359,13 @@ public:
 	void Connect(tableint cur, const std::vector<DistPair> &cands, int level, const HnswBuildOptions &opt) {
 		size_t pick = (level == 0 && opt.full_layer0) ? maxM0_ : M_;
 		std::vector<DistPair> selected;
-		SelectNeighbors(cands, pick, opt.keep_pruned, &selected);
+		ListShape shape;
+		SelectNeighbors(cands, pick, opt.keep_pruned, &selected, &shape);
 		tableint twin = level == 0 ? FindTwin(cur, cands) : cur;
 		if (twin != cur)
-			JoinRing(cur, twin, selected, opt);
+			JoinRing(cur, twin, selected, shape, opt);
 		else
-			WriteOwnList(cur, level, cur, selected, opt);
+			WriteOwnList(cur, level, cur, selected, shape, opt);
 		for (const DistPair &s : selected)
 			if (s.second != twin)
 				AddBackLink(s.second, cur, s.first, level, opt);
@@ -303,12 +385,13 @@ public:
 	// list. twin's lock is held throughout, so copies joining one twin at
 	// once queue; cur's lock is taken inside it, and no thread holds cur's
 	// lock waiting for another, as cur is not reachable on layer 0 yet.
-	void JoinRing(tableint cur, tableint twin, const std::vector<DistPair> &selected, const HnswBuildOptions &opt) {
+	void JoinRing(tableint cur, tableint twin, const std::vector<DistPair> &selected, const ListShape &shape,
+				  const HnswBuildOptions &opt) {
 		std::lock_guard<std::mutex> lock(link_list_locks_[twin]);
 		linklistsizeint *ll = get_linklist0(twin);
 		tableint *links = reinterpret_cast<tableint *>(ll + 1);
 		bool ringed = HasRing(ll);
-		WriteOwnList(cur, 0, ringed ? links[0] : twin, selected, opt);
+		WriteOwnList(cur, 0, ringed ? links[0] : twin, selected, shape, opt);
 		if (ringed) {
 			links[0] = cur;
 			return;
@@ -318,14 +401,14 @@ public:
 			rest.emplace_back(
 				fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(twin), dist_func_param_), links[j]);
 		std::sort(rest.begin(), rest.end());
-		StoreList(twin, 0, cur, rest, opt);
+		StoreList(twin, 0, cur, rest, ListShape{}, opt);
 	}
 
 	// WriteOwnList writes cur's list on level: its ring successor first
-	// (when ring is not cur), then selected and the links other build
-	// threads already added to it (it was found through a layer above;
-	// dropping them could leave that element without a way in).
-	void WriteOwnList(tableint cur, int level, tableint ring, const std::vector<DistPair> &selected,
+	// (when ring is not cur), then selected (of the given shape) and the
+	// links other build threads already added to it (it was found through a
+	// layer above; dropping them could leave that element without a way in).
+	void WriteOwnList(tableint cur, int level, tableint ring, const std::vector<DistPair> &selected, ListShape shape,
 					  const HnswBuildOptions &opt) {
 		std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
 		linklistsizeint *ll = get_linklist_at_level(cur, level);
@@ -334,6 +417,8 @@ public:
 		for (const DistPair &s : selected)
 			if (s.second != ring)
 				entries.push_back(s);
+		if (entries.size() != selected.size())
+			shape = ListShape{};
 		size_t listed = entries.size();
 		for (size_t j = 0; j < getListCount(ll); j++) {
 			tableint e = links[j];
@@ -344,44 +429,87 @@ public:
 				entries.emplace_back(fstdistfunc_(getDataByInternalId(e), getDataByInternalId(cur), dist_func_param_),
 									 e);
 		}
-		if (entries.size() > listed)
+		if (entries.size() > listed) {
 			std::sort(entries.begin(), entries.end());
-		StoreList(cur, level, ring, entries, opt);
+			shape = ListShape{};
+		}
+		StoreList(cur, level, ring, entries, shape, opt);
 	}
 
 	// AddBackLink adds cur (at score d) to n's list on level, shrinking a
-	// full list with the heuristic; n's ring successor stays first.
+	// full list with the heuristic; n's ring successor stays first. A full
+	// layer-0 list whose memo knows its shape is shrunk by ReselectNeighbors.
 	void AddBackLink(tableint n, tableint cur, float d, int level, const HnswBuildOptions &opt) {
 		std::lock_guard<std::mutex> lock(link_list_locks_[n]);
 		linklistsizeint *ll = get_linklist_at_level(n, level);
 		size_t sz = getListCount(ll);
 		tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		size_t first = level == 0 && HasRing(ll) ? 1 : 0;
+		ListMemo *memo = level == 0 ? Memo(n) : nullptr;
+		const float *known = memo != nullptr ? MemoScores(n) : nullptr;
 		if (sz < (level ? maxM_ : maxM0_)) {
 			links[sz] = cur;
 			setListCount(ll, static_cast<unsigned short>(sz + 1));
+			if (memo != nullptr && memo->scored == sz - first) {
+				MemoScores(n)[sz - first] = d;
+				memo->scored++;
+			}
 			return;
 		}
-		bool ringed = level == 0 && HasRing(ll);
+		size_t count = sz - first;
+		size_t scored = memo != nullptr ? memo->scored : 0;
 		std::vector<DistPair> others;
+		others.reserve(count + 1);
 		others.emplace_back(d, cur);
-		for (size_t j = ringed; j < sz; j++)
-			others.emplace_back(fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(n), dist_func_param_),
-								links[j]);
+		for (size_t j = 0; j < count; j++)
+			others.emplace_back(j < scored ? known[j]
+										   : fstdistfunc_(getDataByInternalId(links[first + j]), getDataByInternalId(n),
+														  dist_func_param_),
+								links[first + j]);
+		tableint ring = first ? links[0] : n;
+		if (memo != nullptr && count > 0 && memo->scored == count && memo->checked == count) {
+			/* others[0] is cur, others[j + 1] the list's entry j */
+			std::vector<std::pair<DistPair, uint8_t>> tagged(count + 1);
+			tagged[0] = {others[0], kIsNew};
+			for (size_t j = 0; j < count; j++)
+				tagged[j + 1] = {others[j + 1], j < memo->selected ? kWasSelected : kWasPruned};
+			std::sort(tagged.begin(), tagged.end());
+			std::vector<DistPair> sorted(count + 1);
+			std::vector<uint8_t> tag(count + 1);
+			bool tie = false;
+			for (size_t j = 0; j <= count; j++) {
+				sorted[j] = tagged[j].first;
+				tag[j] = tagged[j].second;
+				tie = tie || (j > 0 && sorted[j].first == sorted[j - 1].first);
+			}
+			/* The memo's facts hold in the order the heuristic saw the entries,
+			   which ties (copies) can change: then it runs in full. */
+			if (tie) {
+				StoreList(n, level, ring, sorted, ListShape{}, opt);
+				return;
+			}
+			std::vector<DistPair> kept;
+			ListShape shape;
+			ReselectNeighbors(sorted, tag, maxM0_ - first, opt.keep_pruned, &kept, &shape);
+			StoreList(n, level, ring, kept, shape, opt);
+			return;
+		}
 		std::sort(others.begin(), others.end());
-		StoreList(n, level, ringed ? links[0] : n, others, opt);
+		StoreList(n, level, ring, others, ListShape{}, opt);
 	}
 
 	// StoreList writes owner's list on level: ring first when it is not
 	// owner (the copy-ring successor, flagged), then entries (sorted by
-	// score to owner), shrunk with the heuristic to what fits.
-	void StoreList(tableint owner, int level, tableint ring, const std::vector<DistPair> &entries,
+	// score to owner, or of the given shape), shrunk with the heuristic to
+	// what fits; on layer 0 the memo learns the scores and the shape.
+	void StoreList(tableint owner, int level, tableint ring, const std::vector<DistPair> &entries, ListShape shape,
 				   const HnswBuildOptions &opt) {
 		linklistsizeint *ll = get_linklist_at_level(owner, level);
 		tableint *links = reinterpret_cast<tableint *>(ll + 1);
 		size_t room = (level ? maxM_ : maxM0_) - (ring != owner);
 		std::vector<DistPair> shrunk;
 		if (entries.size() > room)
-			SelectNeighbors(entries, room, opt.keep_pruned, &shrunk);
+			SelectNeighbors(entries, room, opt.keep_pruned, &shrunk, &shape);
 		const std::vector<DistPair> &kept = entries.size() > room ? shrunk : entries;
 		size_t n = 0;
 		if (ring != owner)
@@ -390,17 +518,38 @@ public:
 			links[n++] = e.second;
 		setListCount(ll, static_cast<unsigned short>(n));
 		SetRing(ll, ring != owner);
+		if (ListMemo *memo = level == 0 ? Memo(owner) : nullptr) {
+			float *scores = MemoScores(owner);
+			for (size_t j = 0; j < kept.size(); j++)
+				scores[j] = kept[j].first;
+			memo->scored = static_cast<uint8_t>(kept.size());
+			memo->selected = static_cast<uint8_t>(shape.selected);
+			memo->checked = static_cast<uint8_t>(shape.checked);
+		}
 	}
+
+	// Memo returns element id's layer-0 list memo, or null outside a batch
+	// (and for an element past it); MemoScores its scores (maxM0_ floats).
+	ListMemo *Memo(tableint id) { return id < memo_.size() ? &memo_[id] : nullptr; }
+	float *MemoScores(tableint id) { return memo_scores_.data() + static_cast<size_t>(id) * maxM0_; }
 
 	// BeginBatch marks elements base .. base + n - 1 as not yet linked;
 	// EndBatch marks every element linked again.
-	void BeginBatch(size_t base, size_t n) {
+	// With memo the batch also gets an empty layer-0 list memo for every
+	// element up to its last (ListMemo), which EndBatch frees.
+	void BeginBatch(size_t base, size_t n, bool memo) {
 		batch_base_ = base;
 		linked_.assign(n, 0);
+		if (memo) {
+			memo_.assign(base + n, ListMemo{});
+			memo_scores_.resize((base + n) * maxM0_);
+		}
 	}
 	void EndBatch() {
 		batch_base_ = std::numeric_limits<size_t>::max();
 		std::vector<uint8_t>().swap(linked_);
+		std::vector<ListMemo>().swap(memo_);
+		std::vector<float>().swap(memo_scores_);
 	}
 
 	// Linked says whether element id has written its lists on every level
@@ -558,6 +707,10 @@ private:
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
 	size_t batch_base_ = std::numeric_limits<size_t>::max();
 	std::vector<uint8_t> linked_;
+	/* layer-0 list memo of elements 0 .. memo_.size() - 1 while a batch links;
+	   an element's entries are guarded by its link_list_locks_ */
+	std::vector<ListMemo> memo_;
+	std::vector<float> memo_scores_;
 };
 
 
@@ -683,8 +836,8 @@ void HnswGraph::SetEntry(tableint entry, int max_level) noexcept {
 }
 
 // BeginBatch starts a batch of unlinked elements.
-void HnswGraph::BeginBatch(size_t base, size_t n) {
-	graph_->BeginBatch(base, n);
+void HnswGraph::BeginBatch(size_t base, size_t n, bool memo) {
+	graph_->BeginBatch(base, n, memo);
 }
 
 // EndBatch ends it.
@@ -739,7 +892,8 @@ size_t HnswGraph::MemoryUsage(int threads) const noexcept {
 
 // EstimateMemory counts capacity max(n, kInitialCapacity), n / m elements
 // with upper layers holding n / (m - 1) upper lists in all (level l is
-// reached with probability m^-l), a label map with about one bucket per row.
+// reached with probability m^-l), a label map with about one bucket per row,
+// and the build memo, which a Build holds until it returns.
 size_t HnswGraph::EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 	size_t m = static_cast<size_t>(config.m);
 	size_t per_element = 2 * m * sizeof(tableint) + sizeof(linklistsizeint) +
@@ -748,6 +902,8 @@ size_t HnswGraph::EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 	size_t bytes = sizeof(HnswGraph) + sizeof(KernelSpace) + sizeof(Graph) +
 		CapacityBytes(std::max(n, kInitialCapacity), per_element, config.threads);
 	bytes += n / (m - 1) * per_level + n / m * (sizeof(tableint) + 16);
+	/* the build memo lives while a batch links (ListMemo) */
+	bytes += n * (2 * m * sizeof(float) + sizeof(ListMemo));
 	return bytes + LabelMapBytes(n, n);
 }
 

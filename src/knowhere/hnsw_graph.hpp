@@ -217,9 +217,10 @@ public:
 	// SetEntry sets the entry point and the top level.
 	void SetEntry(tableint entry, int max_level) noexcept;
 
-	// BeginBatch marks elements base .. base + n - 1 as not yet linked;
-	// EndBatch marks every element linked again.
-	void BeginBatch(size_t base, size_t n);
+	// BeginBatch marks elements base .. base + n - 1 as not yet linked (and
+	// with memo starts the build memo, HnswBuildOptions::build_memo);
+	// EndBatch marks every element linked again and drops the memo.
+	void BeginBatch(size_t base, size_t n, bool memo);
 	void EndBatch() noexcept;
 	// Link inserts element cur (stored by InitElement) into the graph; safe
 	// to run on several threads at once for different elements.
@@ -233,7 +234,8 @@ public:
 	// threads), the upper-layer lists and the label map.
 	size_t MemoryUsage(int threads) const noexcept;
 	// EstimateMemory mirrors MemoryUsage for n elements built at capacity
-	// max(n, kInitialCapacity) with the config's m, dim and threads.
+	// max(n, kInitialCapacity) with the config's m, dim and threads, plus
+	// the build memo a Build holds while it links.
 	static size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept;
 
 private:

@@ -34,6 +34,11 @@ struct HnswBuildOptions {
 	// searchKnn does (benchmarks compare the two on one graph). Not a build
 	// option, but kept with them: like them it is per index and not stored.
 	bool layer1_beam = true;
+	// build_memo remembers, while a batch links, each layer-0 list's scores
+	// and how the heuristic chose it, so that shrinking a full list
+	// recomputes little (hnsw_graph.cpp, ListMemo). The graph is the same
+	// either way: off exists for the test and the benchmark that check it.
+	bool build_memo = true;
 };
 
 // NewHnswIndexWithOptions makes an empty HNSW index built with the given options

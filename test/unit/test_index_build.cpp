@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "index_test_util.hpp"
+#include "knowhere/hnsw_index.hpp"
 #include "knowhere/index.hpp"
 
 namespace vecdb::knowhere {
@@ -450,6 +451,51 @@ TEST(HnswBuild, SerialBuildIsDeterministic) {
 		b = w.bytes();
 	}
 	EXPECT_EQ(bytes[0], bytes[1]);
+}
+
+// The build memo (HnswBuildOptions::build_memo) only saves work: serial
+// builds with and without it give byte-identical graphs for every neighbour
+// selection and metric, with exact copies (copy rings) among the rows, and
+// for an Add onto an index built before (elements whose lists the batch's
+// memo starts without knowing).
+TEST(HnswBuild, MemoGivesTheSameGraph) {
+	int dim = 12;
+	size_t n = 4000;
+	std::vector<float> rows = GaussianMixture::Make(dim, 8, 21).Sample(n, 22);
+	for (size_t i = 3 * n / 4; i < n; i += 10)
+		std::copy_n(&rows[(i / 7) * dim], dim, &rows[i * dim]);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	struct Selection {
+		bool keep_pruned, full_layer0;
+	} selections[] = {{true, false}, {false, false}, {true, true}};
+	for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
+		for (const Selection &sel : selections) {
+			std::string bytes[2];
+			for (int memo = 0; memo < 2; memo++) {
+				IndexConfig c;
+				c.kind = IndexKind::kHnsw;
+				c.dim = dim;
+				c.metric = metric;
+				c.m = 8;
+				c.threads = 1;
+				HnswBuildOptions o;
+				o.keep_pruned = sel.keep_pruned;
+				o.full_layer0 = sel.full_layer0;
+				o.build_memo = memo == 1;
+				auto made = NewHnswIndexWithOptions(c, o);
+				ASSERT_TRUE(made.ok());
+				std::unique_ptr<Index> index = std::move(made).value();
+				ASSERT_TRUE(index->Add(rows.data(), labels.data(), 1500).ok());
+				ASSERT_TRUE(index->Add(rows.data() + 1500 * dim, labels.data() + 1500, n - 1500).ok());
+				StringWriter w;
+				ASSERT_TRUE(index->Serialize(w).ok());
+				bytes[memo] = w.bytes();
+			}
+			EXPECT_TRUE(bytes[0] == bytes[1]) << "metric " << static_cast<int>(metric) << ", keep_pruned "
+											  << sel.keep_pruned << ", full_layer0 " << sel.full_layer0;
+		}
+	}
 }
 
 TEST(HnswBuild, ManyThreadsOnSmallBatches) {
