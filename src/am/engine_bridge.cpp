@@ -375,6 +375,41 @@ void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels
 	Raise(&err);
 }
 
+// ProgressRelay carries a C progress callback through the engine's noexcept one.
+struct ProgressRelay {
+	VecdbEngineProgress fn;
+	void *arg;
+};
+
+// RelayProgress calls the relayed callback.
+void RelayProgress(void *arg, uint64_t done, uint64_t total) noexcept {
+	const ProgressRelay *r = static_cast<const ProgressRelay *>(arg);
+	r->fn(r->arg, done, total);
+}
+
+// VecdbEngineAddReporting is VecdbEngineAdd with a progress callback for
+// the call (sparse indexes report nothing).
+void VecdbEngineAddReporting(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n,
+							 VecdbEngineProgress progress, void *arg) {
+	BridgeError err;
+	ProgressRelay relay{progress, arg};
+	Run(&err, [&]() {
+		if (e->sparse)
+			return AddSparse(e->sparse.get(), rows, labels, n);
+		e->index->SetBuildControl(StopRequested, nullptr);
+		e->index->SetBuildProgress(progress != nullptr ? RelayProgress : nullptr, &relay);
+		knowhere::Status s = e->index->Add(rows, labels, n);
+		e->index->SetBuildProgress(nullptr, nullptr);
+		return s;
+	});
+	Raise(&err);
+}
+
+// VecdbEngineAddSlice asks the engine (sparse indexes take the default).
+size_t VecdbEngineAddSlice(const VecdbEngineIndex *e) {
+	return e->sparse ? knowhere::Index::kDefaultAddSlice : e->index->AddSlice();
+}
+
 // VecdbEngineDropBelow drops an index's rows labelled below first and
 // relabels the rest from 0, in place; false when the kind cannot.
 bool VecdbEngineDropBelow(VecdbEngineIndex *e, int64_t first) {

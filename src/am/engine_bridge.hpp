@@ -95,6 +95,16 @@ VecdbEngineIndex *VecdbEngineCreate(const VecdbEngineConfig *config);
 void		VecdbEngineFree(VecdbEngineIndex *engine);
 void		VecdbEngineBuild(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
 void		VecdbEngineAdd(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n);
+
+// VecdbEngineProgress receives done of total rows of one
+// VecdbEngineAddReporting call as they go in, on the calling thread; it must
+// not ereport.
+typedef void (*VecdbEngineProgress) (void *arg, uint64_t done, uint64_t total);
+void		VecdbEngineAddReporting(VecdbEngineIndex *engine, const void *rows, const int64_t *labels, size_t n,
+									VecdbEngineProgress progress, void *arg);
+// VecdbEngineAddSlice returns how many rows one Add call should take when a
+// build adds many (0: all at once).
+size_t		VecdbEngineAddSlice(const VecdbEngineIndex *engine);
 bool		VecdbEngineDropBelow(VecdbEngineIndex *engine, int64_t first);
 int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
 int			VecdbEngineDim(const VecdbEngineIndex *engine);

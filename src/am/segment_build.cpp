@@ -13,8 +13,27 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-// kAddSlice is how many rows one engine Add call takes during a build.
-static const uint64 kAddSlice = 5000;
+// SliceProgress is what ReportRowsAdded needs to place one Add call's
+// progress in the whole segment's.
+typedef struct SliceProgress
+{
+	uint64		base;			/* rows of the batch before this call */
+	uint64		prefix;			/* rows the index held before the build */
+	uint64		total;			/* rows of the batch */
+	bool		report;			/* CREATE INDEX progress too */
+} SliceProgress;
+
+// ReportRowsAdded reports rows added (engine progress callback: no ereport).
+static void
+ReportRowsAdded(void *arg, uint64_t done, uint64_t total)
+{
+	const SliceProgress *sp = (const SliceProgress *) arg;
+	uint64		rows = sp->base + done;
+
+	VecdbCompactRowsAdded(rows - sp->prefix, sp->total - sp->prefix);
+	if (sp->report)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) rows);
+}
 
 // VecdbSparseRowGuess is the bytes a sparse row is assumed to take before
 // the rows are seen (200 non-zeros, as the engine's memory estimate assumes).
@@ -270,6 +289,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	int64	   *labels;
 	VecdbChainWriter w;
 	uint64		i;
+	uint64		slice;
 	uint64		deleted = 0;
 
 	Assert(onto != NULL || batch->prefix == 0);
@@ -306,15 +326,17 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	}
 	if (VecdbEngineNeedsTraining(engine) && batch->n > 0)
 		VecdbEngineTrain(engine, batch->rows, batch->n);
-	for (i = batch->prefix; i < batch->n; i += kAddSlice)
+	slice = VecdbEngineAddSlice(engine);
+	if (slice == 0)
+		slice = Max(batch->n, 1);
+	for (i = batch->prefix; i < batch->n; i += slice)
 	{
-		uint64		n = Min(kAddSlice, batch->n - i);
+		uint64		n = Min(slice, batch->n - i);
+		SliceProgress sp = {i, batch->prefix, batch->n, report_progress};
 
 		CHECK_FOR_INTERRUPTS();
-		VecdbEngineAdd(engine, VecdbRowBatchRow(batch, i), labels + i, n);
-		VecdbCompactRowsAdded(i + n - batch->prefix, batch->n - batch->prefix);
-		if (report_progress)
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) (i + n));
+		VecdbEngineAddReporting(engine, VecdbRowBatchRow(batch, i), labels + i, n, ReportRowsAdded, &sp);
+		ReportRowsAdded(&sp, n, n);
 	}
 	pfree(labels);
 

@@ -154,6 +154,7 @@ public:
 	}
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
+	size_t AddSlice() const noexcept override { return 0; }
 	Status Serialize(ByteWriter &writer) const noexcept override;
 	// WriteSections writes the kind's sections (after the header), each
 	// vector replaced by its code when codec is not null (HNSW_SQ); may throw.

@@ -96,6 +96,7 @@ public:
 	int dim() const noexcept override { return config_.dim; }
 	int64_t count() const noexcept override { return graph_.count(); }
 	size_t MemoryUsage() const noexcept override { return sizeof(*this) + graph_.MemoryUsage(); }
+	size_t AddSlice() const noexcept override { return graph_.AddSlice(); }
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override {
 		return graph_.Add(vectors, labels, n);
 	}

@@ -187,6 +187,13 @@ public:
 	virtual Status Build(const void *vectors, const int64_t *labels, size_t n) noexcept;
 	// Add appends n rows with their labels.
 	virtual Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept = 0;
+	// AddSlice is how many rows a caller adding many should give one Add
+	// (0: all of them): kinds whose Add holds per-call scratch the size of
+	// the call (IVF assignment) want slices; HNSW wants one call, since its
+	// Add keeps per-call state (the build memo) and polls and reports
+	// progress within the call.
+	virtual size_t AddSlice() const noexcept { return kDefaultAddSlice; }
+	static constexpr size_t kDefaultAddSlice = 5000;
 
 	// Search writes, for each of nq queries, k labels and distances in
 	// increasing distance to labels[q * k ...] and distances[q * k ...];
