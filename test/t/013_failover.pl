@@ -372,8 +372,8 @@ is($primary->safe_psql('postgres', "SELECT vecdb_verify('t_idx'), vecdb_verify('
 # ---- 3. kill the new primary during vecdb_compact; promote the old one ----
 
 # c: a compaction that takes seconds (12,400 rows, ef_construction 400: the
-# engine reports rows_done per 5,000 rows added, so the first report comes
-# about a third of the way in). Its history leaves work for the compaction's
+# engine reports rows_done as it adds them, every 256 of the calling
+# thread's inserts). Its history leaves work for the compaction's
 # WAL-logged first steps: a merge onto the built segment retires its chains
 # (freed by the next compaction), and delete marks (VACUUM) make the full
 # compaction rebuild.
