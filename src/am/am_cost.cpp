@@ -126,7 +126,7 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 		int			probes = probes_setting ? *probes_setting : 1;
 		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
 			(int) VecdbSegmentKind(meta, (uint64) tuples), Max(meta->params.lists, 1), probes, vecdb_hnsw_ef_search,
-			(uint64) tuples);
+			(uint64) tuples, meta->dims, (int) meta->metric);
 
 		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
 		if (sel < ratio || meta->elem_type == VECDB_ELEM_SPARSE)

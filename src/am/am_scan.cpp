@@ -166,11 +166,12 @@ ApplyFilter(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbCol
 // StrategyName says how the engine searches a stream: exactly (flat
 // segments, or too few rows allowed), or through its index, filtered or not.
 static void
-StrategyName(const SegmentStream *s, const VecdbEngineSearchParams *params, char *out, size_t len)
+StrategyName(const SegmentStream *s, const VecdbMetaPageData *meta, const VecdbEngineSearchParams *params, char *out,
+			 size_t len)
 {
 	double		ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio
 		: VecdbEngineDefaultBruteForceRatio(s->kind, Max(1, (int) Min((uint64) s->lists, s->nbits)), params->nprobe,
-											params->ef_search, s->nbits);
+											params->ef_search, s->nbits, meta->dims, (int) meta->metric);
 	const char *kind = VecdbEngineKindName(s->kind);
 
 	if (s->kind == VECDB_ENGINE_GROWING && s->allowed > 0)
@@ -221,7 +222,7 @@ RecordLastScan(IndexScanDesc scan, const VecdbEngineSearchParams *params)
 		ls->returned = 0;
 		ls->read_rows = s->read_rows;
 		ls->shared = s->shared;
-		StrategyName(s, params, ls->strategy, sizeof(ls->strategy));
+		StrategyName(s, &so->snap->meta, params, ls->strategy, sizeof(ls->strategy));
 	}
 }
 

@@ -844,13 +844,16 @@ void VecdbIterOwnerFree(VecdbIterOwner *o) {
 // VecdbEngineDefaultBruteForceRatio returns the allowed fraction below which
 // the engine searches a filtered segment of kind holding rows rows exactly,
 // by default.
-double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows) {
+double VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows, int dims,
+										 int metric) {
 	knowhere::IndexConfig config;
 	knowhere::SearchParams params;
 
 	if (kind == VECDB_ENGINE_SPARSE_INVERTED)
 		return 0;
 	config.kind = static_cast<knowhere::IndexKind>(kind);
+	config.metric = static_cast<knowhere::Metric>(metric);
+	config.dim = dims;
 	config.nlist = nlist;
 	params.nprobe = nprobe;
 	params.ef_search = ef_search;

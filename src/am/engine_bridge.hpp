@@ -134,7 +134,8 @@ size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *ou
 
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
-double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows);
+double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows, int dims,
+											  int metric);
 const char *VecdbMetricName(VecdbMetric metric);
 
 // VecdbEngineOwner frees an engine index when its memory context is reset

@@ -164,14 +164,21 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 // below which the widened probe count, nprobe / f lists, reaches every list:
 // there the filtered iterator scans all lists anyway, and above it the
 // iterator's list scan was 1.5-8x faster than its exact scan at every
-// measured nprobe (8, 16, 32 of 316 lists).
+// measured nprobe (8, 16, 32 of 316 lists). Float rows longer than 128
+// dimensions scale the HNSW switch by cbrt(128 / dim): the exact scan reads
+// whole rows and falls behind the walk as rows grow (SQL, 10% allowed,
+// ef_search 20 and 40: even at 100,000 x 128, the walk 1.6-1.2x faster at
+// 60,000 x 784, recall 0.98-0.99; docs/engine.md).
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params, size_t rows) noexcept {
 	switch (config.kind) {
 		case IndexKind::kHnsw:
 		case IndexKind::kHnswSq: {
 			double n = static_cast<double>(rows == 0 ? kHnswSwitchRows : rows);
 			double ef = std::max(1, params.ef_search);
-			return std::min(1.0, kHnswSwitchScale * std::cbrt(ef) / std::sqrt(n));
+			bool float_rows = config.metric != Metric::kHamming && config.metric != Metric::kJaccard;
+			double wide = float_rows && config.dim > kHnswSwitchDim
+				? std::cbrt(static_cast<double>(kHnswSwitchDim) / config.dim) : 1.0;
+			return std::min(1.0, kHnswSwitchScale * std::cbrt(ef) / std::sqrt(n) * wide);
 		}
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:

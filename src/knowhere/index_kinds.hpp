@@ -14,6 +14,9 @@ namespace vecdb::knowhere {
 // docs/engine.md); kHnswSwitchRows stands in for an unknown row count.
 constexpr double kHnswSwitchScale = 12.0;
 constexpr size_t kHnswSwitchRows = 100000;
+// kHnswSwitchDim is the float row length above which the switch falls as
+// cbrt(kHnswSwitchDim / dim).
+constexpr int kHnswSwitchDim = 128;
 
 // BruteForceRatio returns params.brute_force_ratio, or the default for the
 // index's config and its rows (0: unknown) when it is negative.

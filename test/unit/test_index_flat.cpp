@@ -667,6 +667,17 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 1000000), 0.041, 0.001);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40, 1000), 1.0);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40), DefaultBruteForceRatio(hnsw, ef40, 100000));
+	/* float rows past 128 dimensions: cbrt(128 / dim) of it; bit rows and
+	   shorter rows keep it */
+	IndexConfig wide_rows = hnsw, short_rows = hnsw, bits = hnsw;
+	wide_rows.dim = 784;
+	short_rows.dim = 128;
+	bits.dim = 1024;
+	bits.metric = Metric::kHamming;
+	double base = 12 * std::cbrt(40.0) / std::sqrt(60000.0);
+	EXPECT_NEAR(DefaultBruteForceRatio(wide_rows, ef40, 60000), base * std::cbrt(128.0 / 784.0), 1e-12);
+	EXPECT_NEAR(DefaultBruteForceRatio(short_rows, ef40, 60000), base, 1e-12);
+	EXPECT_NEAR(DefaultBruteForceRatio(bits, ef40, 60000), base, 1e-12);
 	s.brute_force_ratio = 1.5;
 	EXPECT_EQ(ValidateSearch(s, 1).code(), StatusCode::kInvalidArgument);
 }
