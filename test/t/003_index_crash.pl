@@ -12,6 +12,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use VecdbTap;
 use IPC::Run;
 use Time::HiRes qw(usleep);
 
@@ -33,9 +36,7 @@ $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vecdb;
 	-- vec(i): a pseudo-random vector (uniform in [0, 1)^dims) per id.
-	CREATE FUNCTION vec(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
-	\$\$ SELECT ARRAY(SELECT ((hashint8extended(i, j) & 16777215)::float8 / 16777216)::real
-	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	@{[ vec_function($dims) ]}
 	CREATE TABLE th (id int PRIMARY KEY, embedding vector($dims));
 	CREATE TABLE ti (id int PRIMARY KEY, embedding vector($dims));
 	INSERT INTO th SELECT i, vec(i) FROM generate_series(1, 1000) i;

@@ -21,6 +21,9 @@ use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use VecdbTap;
 
 my $dims = 8;
 
@@ -36,9 +39,7 @@ hnsw.ef_search = 400
 $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vecdb;
-	CREATE FUNCTION vec(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
-	\$\$ SELECT ARRAY(SELECT ((hashint8extended(i, j) & 16777215)::float8 / 16777216)::real
-	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	@{[ vec_function($dims) ]}
 	CREATE TABLE t (id int PRIMARY KEY, embedding vector($dims));
 	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 2000) i;
 });

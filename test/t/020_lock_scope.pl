@@ -8,11 +8,13 @@
 # VACUUM, and the rows VACUUM marked meanwhile stay deleted.
 use strict;
 use warnings;
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
+use VecdbTap;
 
 my $dims = 8;
 # a statement that waits for nothing takes milliseconds; one behind the lock waits until the sleeper is cancelled
@@ -31,9 +33,7 @@ hnsw.ef_search = 400
 $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vecdb;
-	CREATE FUNCTION vec(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
-	\$\$ SELECT ARRAY(SELECT ((hashint8extended(i, j) & 16777215)::float8 / 16777216)::real
-	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	@{[ vec_function($dims) ]}
 	CREATE TABLE t (id int PRIMARY KEY, embedding vector($dims));
 	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 400) i;
 	CREATE INDEX t_idx ON t USING hnsw (embedding vector_l2_ops);
@@ -59,31 +59,6 @@ sub check
 		SELECT count(*) FROM t a
 		WHERE a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.embedding <-> a.embedding LIMIT 1)}),
 		'0', "$name: every row is found by an index search for its own vector");
-}
-
-# start_sql runs $sql in a new psql; returns its handle and output refs.
-sub start_sql
-{
-	my ($sql) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
-		'<', \undef, '>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err, t0 => time };
-}
-
-# finished waits up to $secs for $s to end; returns whether it did and how long it ran.
-sub finished
-{
-	my ($s, $secs) = @_;
-	while ($s->{h}->pumpable && time - $s->{t0} < $secs)
-	{
-		$s->{h}->pump_nb;
-		usleep(50_000);
-	}
-	my $done = !$s->{h}->pumpable;
-	my $elapsed = time - $s->{t0};
-	return ($done, $elapsed);
 }
 
 # sleeper starts $sql with fault point $point sleeping and waits until it sleeps there; returns its session and pid.
@@ -128,11 +103,11 @@ sub release
 {
 	my ($s, $pid) = sleeper('growing_extend',
 		'INSERT INTO t SELECT i, vec(i) FROM generate_series(1001, 3000) i');
-	my $scan = start_sql('SET enable_seqscan = off; SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
-	my ($done, $elapsed) = finished($scan, $prompt);
+	my $scan = start_sql($node, 'SET enable_seqscan = off; SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
+	my ($done, $elapsed) = wait_sql($scan, $prompt);
 	ok($done, sprintf('growing_extend: an index scan finishes while the insert sleeps (%.2f s)', $elapsed));
-	my $plan = start_sql('EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
-	($done, $elapsed) = finished($plan, $prompt);
+	my $plan = start_sql($node, 'EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY embedding <-> vec(7) LIMIT 1');
+	($done, $elapsed) = wait_sql($plan, $prompt);
 	ok($done, sprintf('growing_extend: EXPLAIN (cost estimate) finishes while the insert sleeps (%.2f s)', $elapsed));
 	release($s, $pid, $scan, $plan);
 	is(${ $scan->{out} }, "7\n", 'growing_extend: the scan returns the nearest row');
@@ -156,8 +131,8 @@ sub release
 	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\n\\echo started\nSELECT vecdb_compact('t_idx', true);\n");
 	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
 		'compact_switch: the compaction waits before its switch');
-	my $vac = start_sql('VACUUM t');
-	my ($done, $elapsed) = finished($vac, $prompt);
+	my $vac = start_sql($node, 'VACUUM t');
+	my ($done, $elapsed) = wait_sql($vac, $prompt);
 	ok($done, sprintf('compact_switch: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
 	$vac->{h}->finish;
 	is(${ $vac->{err} }, '', 'compact_switch: VACUUM reports no error');
@@ -191,8 +166,8 @@ sub release
 	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\nSET vecdb.merge_onto_fraction = 0.5;\n\\echo started\nSELECT vecdb_compact('t_idx', false);\n");
 	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
 		'onto: the compaction waits before its switch');
-	my $vac = start_sql('VACUUM t');
-	my ($done, $elapsed) = finished($vac, $prompt);
+	my $vac = start_sql($node, 'VACUUM t');
+	my ($done, $elapsed) = wait_sql($vac, $prompt);
 	ok($done, sprintf('onto: VACUUM finishes while the compaction waits (%.2f s)', $elapsed));
 	$vac->{h}->finish;
 	$s->query_safe('SELECT 1');

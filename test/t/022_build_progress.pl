@@ -6,10 +6,12 @@
 # index built afterwards answers exactly like a sequential scan.
 use strict;
 use warnings;
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use VecdbTap;
 use Time::HiRes qw(time usleep);
 
 my $dims = 32;
@@ -26,9 +28,7 @@ hnsw.ef_search = 400
 $node->start;
 $node->safe_psql('postgres', qq{
 	CREATE EXTENSION vecdb;
-	CREATE FUNCTION vec(i bigint) RETURNS vector($dims) IMMUTABLE LANGUAGE sql AS
-	\$\$ SELECT ARRAY(SELECT ((hashint8extended(i, j) & 16777215)::float8 / 16777216)::real
-	                 FROM generate_series(1, $dims) j)::vector($dims) \$\$;
+	@{[ vec_function($dims) ]}
 	CREATE TABLE t (id int PRIMARY KEY, embedding vector($dims));
 	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, $rows) i;
 	ANALYZE t;
@@ -36,32 +36,6 @@ $node->safe_psql('postgres', qq{
 
 # a slow build (ef_construction 400) leaves time to watch it
 my $create = 'CREATE INDEX t_idx ON t USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 400)';
-
-# start_sql runs $sql in a new psql; returns its handle and output refs.
-sub start_sql
-{
-	my ($sql) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-c', $sql ],
-		'<', \undef, '>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err, t0 => time };
-}
-
-# wait_end waits up to $secs for $s to end; returns whether it did and how long it ran.
-sub wait_end
-{
-	my ($s, $secs) = @_;
-	my $t0 = time;
-	while ($s->{h}->pumpable && time - $t0 < $secs)
-	{
-		$s->{h}->pump_nb;
-		usleep(50_000);
-	}
-	my $done = !$s->{h}->pumpable;
-	$s->{h}->finish if $done;
-	return ($done, time - $t0);
-}
 
 # progress returns the build's (pid, phase, tuples_done, tuples_total), or
 # an empty list while there is none.
@@ -72,7 +46,7 @@ sub progress
 	return $r eq '' ? () : split(/\|/, $r);
 }
 
-my $build = start_sql($create);
+my $build = start_sql($node, $create);
 my ($pid, @seen, $past_total, $t0);
 $t0 = time;
 while (time - $t0 < 120 && $build->{h}->pumpable)
@@ -99,8 +73,9 @@ for my $i (1 .. $#seen)
 ok($rising, 'tuples_done only rises') or diag("seen: @seen");
 ok(!$past_total, 'tuples_done never passes tuples_total');
 
+my $cancelled = time;
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)") if defined $pid;
-my ($ended, $secs) = wait_end($build, 30);
+my ($ended, $secs) = wait_sql($build, 30, $cancelled);
 ok($ended, 'a cancelled build ends');
 cmp_ok($secs, '<', 5, 'within 5 seconds of the cancel');
 like(${ $build->{err} }, qr/canceling statement due to user request/, 'with the cancel as its error');
