@@ -363,18 +363,6 @@ void VecdbEngineBuild(VecdbEngineIndex *e, const void *rows, const int64_t *labe
 	Raise(&err);
 }
 
-// VecdbEngineAdd adds n rows to a built (or trained) index.
-void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
-	BridgeError err;
-	Run(&err, [&]() {
-		if (e->sparse)
-			return AddSparse(e->sparse.get(), rows, labels, n);
-		e->index->SetBuildControl(StopRequested, nullptr);
-		return e->index->Add(rows, labels, n);
-	});
-	Raise(&err);
-}
-
 // ProgressRelay carries a C progress callback through the engine's noexcept one.
 struct ProgressRelay {
 	VecdbEngineProgress fn;
@@ -408,6 +396,11 @@ void VecdbEngineAddReporting(VecdbEngineIndex *e, const void *rows, const int64_
 // VecdbEngineAddSlice asks the engine (sparse indexes take the default).
 size_t VecdbEngineAddSlice(const VecdbEngineIndex *e) {
 	return e->sparse ? knowhere::Index::kDefaultAddSlice : e->index->AddSlice();
+}
+
+// VecdbEngineAdd adds n rows to a built (or trained) index.
+void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
+	VecdbEngineAddReporting(e, rows, labels, n, nullptr, nullptr);
 }
 
 // VecdbEngineDropBelow drops an index's rows labelled below first and

@@ -126,17 +126,22 @@ struct ListShape {
 // its first `scored` entries' scores to the element (MemoScores) and its
 // shape. It saves the scores a full list's shrink would recompute and,
 // when every entry is checked, most of the heuristic's pairwise scores
-// (ReselectNeighbors; docs/engine.md, "Build memo").
+// (SelectNeighbors with tags; docs/engine.md, "Build memo").
 struct ListMemo {
 	uint8_t scored = 0;
 	uint8_t selected = 0;
 	uint8_t checked = 0;
 };
 
-// kWasSelected, kWasPruned and kIsNew tag ReselectNeighbors' candidates.
+// kWasSelected, kWasPruned and kIsNew tag SelectNeighbors' candidates.
 constexpr uint8_t kWasSelected = 0;
 constexpr uint8_t kWasPruned = 1;
 constexpr uint8_t kIsNew = 2;
+
+// kMemoOldPerNew: a batch adding n rows onto more than kMemoOldPerNew * n
+// (a merge onto a large segment) keeps a memo of its own elements only; the
+// old ones' lists rarely fill twice in a small batch.
+constexpr size_t kMemoOldPerNew = 4;
 
 // Graph is hnswlib's HierarchicalNSW with our insert path and read helpers.
 class Graph final : public hnswlib::HierarchicalNSW<float> {
@@ -270,8 +275,16 @@ public:
 	// *shape (when not null) gets how many of out the heuristic selected and
 	// how many it checked (selected, then pruned ones); none when it kept
 	// every candidate unchecked.
+	//
+	// tags (when not null, one per candidate: kWasSelected, kWasPruned or
+	// kIsNew) are what a full layer-0 list's memo knows of its entries plus
+	// one new candidate; then only the scores the memo does not imply are
+	// computed (docs/engine.md, "Build memo"), for the same result. Tagged
+	// cands hold no two equal scores: the memo's facts hold in the order its
+	// run saw the entries, which is this order only when no two tie.
 	void SelectNeighbors(const std::vector<DistPair> &cands, size_t capacity, bool keep_pruned,
-						 std::vector<DistPair> *out, ListShape *shape = nullptr) const {
+						 std::vector<DistPair> *out, ListShape *shape = nullptr,
+						 const uint8_t *tags = nullptr) const {
 		out->clear();
 		/* hnswlib keeps every candidate when there are fewer than capacity. */
 		if (cands.size() < capacity) {
@@ -281,40 +294,6 @@ public:
 			return;
 		}
 		std::vector<DistPair> pruned;
-		for (const DistPair &c : cands) {
-			if (out->size() >= capacity)
-				break;
-			bool good = true;
-			for (const DistPair &s : *out) {
-				if (fstdistfunc_(getDataByInternalId(s.second), getDataByInternalId(c.second), dist_func_param_) <
-					c.first) {
-					good = false;
-					break;
-				}
-			}
-			if (good)
-				out->push_back(c);
-			else if (keep_pruned)
-				pruned.push_back(c);
-		}
-		size_t selected = out->size();
-		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
-			out->push_back(pruned[i]);
-		if (shape != nullptr)
-			*shape = ListShape{selected, out->size()};
-	}
-
-	// ReselectNeighbors gives what SelectNeighbors(cands, capacity,
-	// keep_pruned) gives, for a full layer-0 list whose memo knows its shape
-	// plus one new candidate, computing only the scores the memo does not
-	// imply (docs/engine.md, "Build memo"). tags[i] says where cands[i] was:
-	// kWasSelected, kWasPruned or kIsNew. cands holds no two equal scores:
-	// the memo's facts hold in the order its run saw the entries, which is
-	// this order only when no two tie.
-	void ReselectNeighbors(const std::vector<DistPair> &cands, const std::vector<uint8_t> &tags, size_t capacity,
-						   bool keep_pruned, std::vector<DistPair> *out, ListShape *shape) const {
-		out->clear();
-		std::vector<DistPair> pruned;
 		std::vector<uint8_t> out_tags;
 		/* once a formerly selected candidate is dropped, a formerly pruned one
 		   may have lost the neighbour that pruned it and is checked again */
@@ -323,12 +302,13 @@ public:
 			if (out->size() >= capacity)
 				break;
 			const DistPair &c = cands[i];
+			uint8_t tag = tags != nullptr ? tags[i] : kIsNew;
 			bool good;
-			if (tags[i] == kWasPruned && !dropped) {
+			if (tag == kWasPruned && !dropped) {
 				good = false;
 			} else {
 				/* formerly selected candidates passed against each other already */
-				bool skip_selected = tags[i] == kWasSelected;
+				bool skip_selected = tag == kWasSelected;
 				good = true;
 				for (size_t j = 0; j < out->size() && good; j++) {
 					if (skip_selected && out_tags[j] == kWasSelected)
@@ -336,12 +316,12 @@ public:
 					good = !(fstdistfunc_(getDataByInternalId((*out)[j].second), getDataByInternalId(c.second),
 										  dist_func_param_) < c.first);
 				}
-				if (!good && tags[i] == kWasSelected)
+				if (!good && tag == kWasSelected)
 					dropped = true;
 			}
 			if (good) {
 				out->push_back(c);
-				out_tags.push_back(tags[i]);
+				out_tags.push_back(tag);
 			} else if (keep_pruned) {
 				pruned.push_back(c);
 			}
@@ -349,7 +329,8 @@ public:
 		size_t selected = out->size();
 		for (size_t i = 0; i < pruned.size() && out->size() < capacity; i++)
 			out->push_back(pruned[i]);
-		*shape = ListShape{selected, out->size()};
+		if (shape != nullptr)
+			*shape = ListShape{selected, out->size()};
 	}
 
 	// Connect links element cur on level to its selected neighbours and each
@@ -438,7 +419,7 @@ public:
 
 	// AddBackLink adds cur (at score d) to n's list on level, shrinking a
 	// full list with the heuristic; n's ring successor stays first. A full
-	// layer-0 list whose memo knows its shape is shrunk by ReselectNeighbors.
+	// layer-0 list whose memo knows its shape is shrunk with its tags.
 	void AddBackLink(tableint n, tableint cur, float d, int level, const HnswBuildOptions &opt) {
 		std::lock_guard<std::mutex> lock(link_list_locks_[n]);
 		linklistsizeint *ll = get_linklist_at_level(n, level);
@@ -490,7 +471,7 @@ public:
 			}
 			std::vector<DistPair> kept;
 			ListShape shape;
-			ReselectNeighbors(sorted, tag, maxM0_ - first, opt.keep_pruned, &kept, &shape);
+			SelectNeighbors(sorted, maxM0_ - first, opt.keep_pruned, &kept, &shape, tag.data());
 			StoreList(n, level, ring, kept, shape, opt);
 			return;
 		}
@@ -530,19 +511,23 @@ public:
 
 	// Memo returns element id's layer-0 list memo, or null outside a batch
 	// (and for an element past it); MemoScores its scores (maxM0_ floats).
-	ListMemo *Memo(tableint id) { return id < memo_.size() ? &memo_[id] : nullptr; }
-	float *MemoScores(tableint id) { return memo_scores_.data() + static_cast<size_t>(id) * maxM0_; }
+	ListMemo *Memo(tableint id) {
+		return id >= memo_first_ && id - memo_first_ < memo_.size() ? &memo_[id - memo_first_] : nullptr;
+	}
+	float *MemoScores(tableint id) { return memo_scores_.data() + (id - memo_first_) * maxM0_; }
 
 	// BeginBatch marks elements base .. base + n - 1 as not yet linked;
 	// EndBatch marks every element linked again.
-	// With memo the batch also gets an empty layer-0 list memo for every
-	// element up to its last (ListMemo), which EndBatch frees.
+	// With memo the batch also gets an empty layer-0 list memo (ListMemo)
+	// for every element up to its last, or for its own elements only when it
+	// adds onto more than kMemoOldPerNew times its rows; EndBatch frees it.
 	void BeginBatch(size_t base, size_t n, bool memo) {
 		batch_base_ = base;
 		linked_.assign(n, 0);
 		if (memo) {
-			memo_.assign(base + n, ListMemo{});
-			memo_scores_.resize((base + n) * maxM0_);
+			memo_first_ = base > kMemoOldPerNew * n ? base : 0;
+			memo_.assign(base + n - memo_first_, ListMemo{});
+			memo_scores_.resize((base + n - memo_first_) * maxM0_);
 		}
 	}
 	void EndBatch() {
@@ -707,8 +692,9 @@ private:
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
 	size_t batch_base_ = std::numeric_limits<size_t>::max();
 	std::vector<uint8_t> linked_;
-	/* layer-0 list memo of elements 0 .. memo_.size() - 1 while a batch links;
-	   an element's entries are guarded by its link_list_locks_ */
+	/* layer-0 list memo of elements memo_first_ .. memo_first_ + memo_.size() - 1
+	   while a batch links; an element's entries are guarded by its link_list_locks_ */
+	size_t memo_first_ = 0;
 	std::vector<ListMemo> memo_;
 	std::vector<float> memo_scores_;
 };

@@ -456,8 +456,9 @@ TEST(HnswBuild, SerialBuildIsDeterministic) {
 // The build memo (HnswBuildOptions::build_memo) only saves work: serial
 // builds with and without it give byte-identical graphs for every neighbour
 // selection and metric, with exact copies (copy rings) among the rows, and
-// for an Add onto an index built before (elements whose lists the batch's
-// memo starts without knowing).
+// for Adds onto an index built before (elements whose lists the batch's
+// memo starts without knowing, or does not hold: a small batch onto a
+// large index).
 TEST(HnswBuild, MemoGivesTheSameGraph) {
 	int dim = 12;
 	size_t n = 4000;
@@ -487,7 +488,9 @@ TEST(HnswBuild, MemoGivesTheSameGraph) {
 				ASSERT_TRUE(made.ok());
 				std::unique_ptr<Index> index = std::move(made).value();
 				ASSERT_TRUE(index->Add(rows.data(), labels.data(), 1500).ok());
-				ASSERT_TRUE(index->Add(rows.data() + 1500 * dim, labels.data() + 1500, n - 1500).ok());
+				ASSERT_TRUE(index->Add(rows.data() + 1500 * dim, labels.data() + 1500, 2300).ok());
+				/* onto more than 4 times its rows: a memo of its own elements only */
+				ASSERT_TRUE(index->Add(rows.data() + 3800 * dim, labels.data() + 3800, n - 3800).ok());
 				StringWriter w;
 				ASSERT_TRUE(index->Serialize(w).ok());
 				bytes[memo] = w.bytes();
