@@ -366,18 +366,46 @@ void		VecdbAmCheckParams(const VecdbAmMethod *method, const VecdbBuildParams *pa
 							   const char *name);
 void		VecdbRegisterReloptions(void);
 
+/* ---- bulk_pages.cpp ---- */
+
+// VECDB_BULK_BATCH is how many pages a bulk writer logs and appends at once
+// (one WAL record: XLR_MAX_BLOCK_ID images).
+#define VECDB_BULK_BATCH 32
+
+// VecdbBulkPages writes a new index's pages straight to its file (CREATE
+// INDEX), numbered in order from the relation's end.
+typedef struct VecdbBulkPages
+{
+	Relation	index;
+	bool		use_wal;		/* RelationNeedsWAL when it began */
+	BlockNumber next;			/* the number the next page taken gets */
+	BlockNumber next_put;		/* the number the next page put must have */
+	int			pending;		/* pages queued in pages[] */
+	BlockNumber blknos[VECDB_BULK_BATCH];
+	Page		pages[VECDB_BULK_BATCH];
+	char	   *space;			/* the pages' memory */
+	uint64		written;		/* pages appended so far */
+} VecdbBulkPages;
+
+void		VecdbBulkPagesBegin(VecdbBulkPages *b, Relation index);
+BlockNumber VecdbBulkPagesTake(VecdbBulkPages *b);
+void		VecdbBulkPagesPut(VecdbBulkPages *b, BlockNumber blkno, Page page);
+void		VecdbBulkPagesEnd(VecdbBulkPages *b);
+
 /* ---- page_store.cpp ---- */
 
-// VecdbChainWriter appends bytes to a new chain of pages (engine blobs, TID maps).
+// VecdbChainWriter appends bytes to a new chain of pages (engine blobs, TID
+// maps): through the buffer pool, reusing free pages, or, with bulk, past it.
 typedef struct VecdbChainWriter
 {
 	Relation	index;
 	uint32		owner;
 	VecdbPageKind kind;
-	bool		use_fsm;		/* reuse free pages (compaction), or only extend (build) */
-	Buffer		buf;			/* current page, exclusively locked */
-	GenericXLogState *xlog;
-	Page		page;
+	VecdbBulkPages *bulk;		/* not NULL: pages go to this bulk writer */
+	BlockNumber blkno;			/* current page's block */
+	Buffer		buf;			/* current page, exclusively locked (not bulk) */
+	GenericXLogState *xlog;		/* its WAL record (not bulk) */
+	Page		page;			/* bulk: a private page */
 	BlockNumber head;
 	uint32		pages;
 	uint64		bytes;
@@ -411,7 +439,7 @@ bool		VecdbPageLooksValid(Page page);
 void		VecdbCheckPage(Relation index, Page page, BlockNumber blkno, VecdbPageKind kind);
 Buffer		VecdbNewBuffer(Relation index, bool use_fsm);
 void		VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind,
-								  uint32 owner, bool use_fsm);
+								  uint32 owner, VecdbBulkPages *bulk);
 void		VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n);
 void		VecdbChainWriterEnd(VecdbChainWriter *w);
 void		VecdbChainWriterBreak(VecdbChainWriter *w);
@@ -519,8 +547,8 @@ VecdbEngineKind VecdbSegmentKind(const VecdbMetaPageData *meta, uint64 rows);
 void		VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64 rows,
 								 VecdbEngineConfig *config);
 void		VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch,
-							  VecdbEngineIndex *onto, uint32 segment_id, bool use_fsm, bool report_progress,
-							  VecdbSegmentEntry *entry);
+							  VecdbEngineIndex *onto, uint32 segment_id, VecdbBulkPages *bulk,
+							  bool report_progress, VecdbSegmentEntry *entry);
 size_t		VecdbSegmentMemoryEstimate(const VecdbMetaPageData *meta, uint64 rows);
 uint64		VecdbSegmentRowBudget(const VecdbMetaPageData *meta);
 

@@ -35,6 +35,7 @@ typedef struct BuildState
 	uint64		indexed;
 	double		heap_tuples;
 	bool		noticed;
+	VecdbBulkPages bulk;		/* the segments' pages, past the buffer pool */
 	MemoryContext tmpcxt;		/* one segment build */
 	MemoryContext tuplecxt;		/* one heap tuple (detoasted values) */
 } BuildState;
@@ -118,7 +119,7 @@ FlushSegment(BuildState *bs)
 				 errhint("Increase maintenance_work_mem.")));
 	entry = &bs->meta->segments[bs->meta->nsegments];
 	old = MemoryContextSwitchTo(bs->tmpcxt);
-	VecdbWriteSegment(bs->index, bs->meta, &bs->batch, NULL, bs->meta->next_owner_id, false, true, entry);
+	VecdbWriteSegment(bs->index, bs->meta, &bs->batch, NULL, bs->meta->next_owner_id, &bs->bulk, true, entry);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpcxt);
 	bs->meta->next_owner_id++;
@@ -231,9 +232,12 @@ vecdbbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	WriteMetaPage(index, metabuf, bs.meta);
 	UnlockReleaseBuffer(metabuf);
 
+	/* the segments' pages go straight to the file, from block 1 on */
+	VecdbBulkPagesBegin(&bs.bulk, index);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, VECDB_PHASE_LOAD);
 	table_index_build_scan(heap, index, indexInfo, true, true, BuildCallback, (void *) &bs, NULL);
 	FlushSegment(&bs);
+	VecdbBulkPagesEnd(&bs.bulk);
 
 	bs.meta->generation++;
 	metabuf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);

@@ -758,7 +758,7 @@ VecdbCompact(Relation index, bool full, bool wait)
 		/* VecdbWriteSegment takes onto over (nothing can fail in between) */
 		if (onto)
 			VecdbEngineOwnerRelease(onto_owner);
-		VecdbWriteSegment(index, meta, &batch, onto, id, true, false, &entry);
+		VecdbWriteSegment(index, meta, &batch, onto, id, NULL, false, &entry);
 		onto = NULL;
 		have_entry = true;
 	}

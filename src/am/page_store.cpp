@@ -5,7 +5,8 @@
 //
 // WAL: every page change goes through Generic WAL. A chain's pages are
 // written as full images, one record per page, before the metapage points at
-// the chain, so a crash mid-write leaves only unreferenced pages. Lock order
+// the chain, so a crash mid-write leaves only unreferenced pages (CREATE
+// INDEX writes its chains past the buffer pool instead: bulk_pages.cpp). Lock order
 // is always metapage, then data pages; readers copy the metapage and release
 // it before reading data pages, which are immutable once referenced (except
 // the growing tail past its row count and delete marks, both read under the
@@ -166,13 +167,18 @@ VecdbNewBuffer(Relation index, bool use_fsm)
 	return buf;
 }
 
-// StartChainPage takes a new page for w and formats it (not yet logged).
+// StartChainPage makes blkno (locked buf, or a bulk writer's number) w's
+// current page and formats it (not yet logged).
 static void
-StartChainPage(VecdbChainWriter *w, Buffer buf)
+StartChainPage(VecdbChainWriter *w, BlockNumber blkno, Buffer buf)
 {
-	w->buf = buf;
-	w->xlog = GenericXLogStart(w->index);
-	w->page = GenericXLogRegisterBuffer(w->xlog, buf, GENERIC_XLOG_FULL_IMAGE);
+	w->blkno = blkno;
+	if (w->bulk == NULL)
+	{
+		w->buf = buf;
+		w->xlog = GenericXLogStart(w->index);
+		w->page = GenericXLogRegisterBuffer(w->xlog, buf, GENERIC_XLOG_FULL_IMAGE);
+	}
 	VecdbInitPage(w->page, w->kind, w->owner, w->pages);
 	w->pages++;
 	if (w->page_log != NULL)
@@ -182,24 +188,62 @@ StartChainPage(VecdbChainWriter *w, Buffer buf)
 			w->page_log_cap *= 2;
 			w->page_log = (BlockNumber *) repalloc(w->page_log, sizeof(BlockNumber) * w->page_log_cap);
 		}
-		w->page_log[w->page_log_len++] = BufferGetBlockNumber(buf);
+		w->page_log[w->page_log_len++] = blkno;
 	}
 }
 
-// VecdbChainWriterBegin starts a chain of kind pages for owner.
-void
-VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind, uint32 owner, bool use_fsm)
+// NextChainPage finishes w's current page, linked to a new one (at_end: the
+// chain's last page, unlinked), logs it and makes the new one current.
+static void
+NextChainPage(VecdbChainWriter *w, bool at_end)
 {
-	Buffer		buf;
+	if (w->bulk != NULL)
+	{
+		BlockNumber next = at_end ? InvalidBlockNumber : VecdbBulkPagesTake(w->bulk);
 
+		VecdbPageGetOpaque(w->page)->next = next;
+		VecdbBulkPagesPut(w->bulk, w->blkno, w->page);
+		if (!at_end)
+			StartChainPage(w, next, InvalidBuffer);
+	}
+	else
+	{
+		Buffer		next = at_end ? InvalidBuffer : VecdbNewBuffer(w->index, true);
+
+		if (!at_end)
+			VecdbPageGetOpaque(w->page)->next = BufferGetBlockNumber(next);
+		GenericXLogFinish(w->xlog);
+		UnlockReleaseBuffer(w->buf);
+		w->buf = InvalidBuffer;
+		w->xlog = NULL;
+		if (!at_end)
+			StartChainPage(w, BufferGetBlockNumber(next), next);
+	}
+}
+
+// VecdbChainWriterBegin starts a chain of kind pages for owner: in the
+// buffer pool (free pages first), or with bulk, past it.
+void
+VecdbChainWriterBegin(VecdbChainWriter *w, Relation index, VecdbPageKind kind, uint32 owner, VecdbBulkPages *bulk)
+{
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->owner = owner;
 	w->kind = kind;
-	w->use_fsm = use_fsm;
-	buf = VecdbNewBuffer(index, use_fsm);
-	w->head = BufferGetBlockNumber(buf);
-	StartChainPage(w, buf);
+	w->bulk = bulk;
+	if (bulk != NULL)
+	{
+		w->page = (Page) palloc(BLCKSZ);
+		w->head = VecdbBulkPagesTake(bulk);
+		StartChainPage(w, w->head, InvalidBuffer);
+	}
+	else
+	{
+		Buffer		buf = VecdbNewBuffer(index, true);
+
+		w->head = BufferGetBlockNumber(buf);
+		StartChainPage(w, w->head, buf);
+	}
 }
 
 // VecdbChainWrite appends n bytes, moving to a new page whenever one fills:
@@ -218,12 +262,7 @@ VecdbChainWrite(VecdbChainWriter *w, const void *data, size_t n)
 
 		if (room == 0)
 		{
-			Buffer		next = VecdbNewBuffer(w->index, w->use_fsm);
-
-			VecdbPageGetOpaque(w->page)->next = BufferGetBlockNumber(next);
-			GenericXLogFinish(w->xlog);
-			UnlockReleaseBuffer(w->buf);
-			StartChainPage(w, next);
+			NextChainPage(w, false);
 			CHECK_FOR_INTERRUPTS();
 			continue;
 		}
@@ -242,25 +281,21 @@ void
 VecdbChainWriterBreak(VecdbChainWriter *w)
 {
 	PageHeader	ph = (PageHeader) w->page;
-	Buffer		next;
 
 	if (ph->pd_lower == MAXALIGN(SizeOfPageHeaderData))
 		return;
-	next = VecdbNewBuffer(w->index, w->use_fsm);
-	VecdbPageGetOpaque(w->page)->next = BufferGetBlockNumber(next);
-	GenericXLogFinish(w->xlog);
-	UnlockReleaseBuffer(w->buf);
-	StartChainPage(w, next);
+	NextChainPage(w, false);
 }
 
 // VecdbChainWriterEnd logs and releases the last page.
 void
 VecdbChainWriterEnd(VecdbChainWriter *w)
 {
-	GenericXLogFinish(w->xlog);
-	UnlockReleaseBuffer(w->buf);
-	w->buf = InvalidBuffer;
-	w->xlog = NULL;
+	Page		own = w->bulk != NULL ? w->page : NULL;
+
+	NextChainPage(w, true);
+	if (own != NULL)
+		pfree(own);
 	w->page = NULL;
 }
 

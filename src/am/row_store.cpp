@@ -75,13 +75,13 @@ VecdbWriteRows(VecdbChainWriter *w, const VecdbEngineIndex *engine, VecdbSegment
 	/* data page 0 is new (logged by the break), or the empty page we are on */
 	VecdbChainWriterBreak(w);
 	if (w->page_log_len == 0)
-		w->page_log[w->page_log_len++] = BufferGetBlockNumber(w->buf);
+		w->page_log[w->page_log_len++] = w->blkno;
 	VecdbEngineSerializeRows(engine, ChainSink, w);
 	log = w->page_log;
 	npages = w->page_log_len;
 	w->page_log = NULL;
 	VecdbChainWriterBreak(w);
-	entry->rows_dir = BufferGetBlockNumber(w->buf);
+	entry->rows_dir = w->blkno;
 	VecdbChainWrite(w, &npages, sizeof(npages));
 	VecdbChainWrite(w, log, sizeof(BlockNumber) * npages);
 	pfree(log);

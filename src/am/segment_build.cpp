@@ -277,10 +277,11 @@ ChainSink(void *arg, const void *data, size_t n)
 // batch's prefix rows as labels 0 .. prefix-1), the other rows are added to
 // it instead of building anew: a merge then costs the rows it adds, not the
 // rows it keeps; onto is freed. Nothing references the pages until the
-// caller puts entry in the directory.
+// caller puts entry in the directory. Pages come from bulk (CREATE INDEX)
+// or, when it is NULL, from the buffer pool.
 void
 VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowBatch *batch, VecdbEngineIndex *onto,
-				  uint32 segment_id, bool use_fsm, bool report_progress, VecdbSegmentEntry *entry)
+				  uint32 segment_id, VecdbBulkPages *bulk, bool report_progress, VecdbSegmentEntry *entry)
 {
 	VecdbEngineConfig config;
 	VecdbEngineKind kind;
@@ -348,7 +349,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 	entry->deleted = deleted;
 	entry->engine_kind = (uint32) kind;
 
-	VecdbChainWriterBegin(&w, index, VECDB_PAGE_BLOB, segment_id, use_fsm);
+	VecdbChainWriterBegin(&w, index, VECDB_PAGE_BLOB, segment_id, bulk);
 	VecdbEngineSerialize(engine, ChainSink, &w);
 	entry->blob_head = w.head;
 	entry->blob_pages = w.pages;
@@ -357,7 +358,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 		VecdbWriteRows(&w, engine, entry);
 	VecdbChainWriterEnd(&w);
 
-	VecdbChainWriterBegin(&w, index, VECDB_PAGE_TIDS, segment_id, use_fsm);
+	VecdbChainWriterBegin(&w, index, VECDB_PAGE_TIDS, segment_id, bulk);
 	VecdbChainWrite(&w, batch->tids, batch->n * sizeof(ItemPointerData));
 	VecdbChainWriterEnd(&w);
 	entry->tid_head = w.head;
@@ -374,7 +375,7 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 		for (i = 0; i < batch->n; i++)
 			VecdbColumnsAppend(index, &layout, cols, batch->sblobs + batch->soffs[i],
 							   (uint32) (batch->soffs[i + 1] - batch->soffs[i]));
-		VecdbChainWriterBegin(&w, index, VECDB_PAGE_COLS, segment_id, use_fsm);
+		VecdbChainWriterBegin(&w, index, VECDB_PAGE_COLS, segment_id, bulk);
 		VecdbColumnsWrite(&layout, cols, &w);
 		VecdbChainWriterEnd(&w);
 		entry->cols_head = w.head;
