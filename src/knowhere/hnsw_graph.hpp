@@ -104,10 +104,12 @@ struct GraphRef {
 		for (size_t b = 0; b < prefetch_bytes; b += 64)
 			__builtin_prefetch(reinterpret_cast<const void *>(at + b));
 	}
-	// PrefetchLinks asks the CPU to start loading element id's layer-0
+	// PrefetchLinks asks the CPU to start loading element id's whole layer-0
 	// neighbour list (a hint, like Prefetch).
 	void PrefetchLinks(tableint id) const {
-		__builtin_prefetch(reinterpret_cast<const void *>(reinterpret_cast<uintptr_t>(level0) + id * per_element));
+		uintptr_t at = reinterpret_cast<uintptr_t>(level0) + id * per_element;
+		for (size_t b = 0; b < offset_data; b += 64)
+			__builtin_prefetch(reinterpret_cast<const void *>(at + b));
 	}
 	// Links returns the neighbour list of id on level and its length (0 for
 	// a level above the element's own, or a list outside the upper block).

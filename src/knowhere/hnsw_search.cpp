@@ -116,19 +116,20 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 
 // kTwoHopBelow is the allowed fraction below which a filtered layer-0 walk
 // expands through filtered neighbours instead of scoring them (TwoHop),
-// unless SearchParams::two_hop_ratio says otherwise; kTwoHopPrefetch is how
-// many filtered neighbours' lists are prefetched first. At 1M x 128 and
+// unless SearchParams::two_hop_ratio says otherwise. At 1M x 128 and
 // equal recall the two-hop walk ran 2.2x the one-hop QPS at 5% allowed,
 // 1.4x at 10%, the same at 20% and less at 30% and 50%; capping its picks
 // below the layer's capacity was faster but lost recall (docs/engine.md).
 constexpr double kTwoHopBelow = 0.12;
-constexpr size_t kTwoHopPrefetch = 8;
 
 // TwoHop picks the elements BestFirstTwoHop scores from element c: its
 // allowed neighbours, then the allowed neighbours of its filtered ones, in
 // link order, up to the layer's capacity (the second hop up to cap); seen(id) marks as it tests (as in
 // BestFirst, or only tests: picked holds no element twice either way) and
 // allowed(id) is the filter. Filtered elements are never scored or marked.
+// Every filtered neighbour's whole list is prefetched before the second hop
+// reads any: reading them one miss after another was a quarter of a
+// filtered query's time (docs/engine.md, "Two-hop walk").
 template <typename Seen, typename IsAllowed>
 void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&allowed,
 			std::vector<tableint> *picked) {
@@ -138,7 +139,7 @@ void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&
 	for (size_t j = 0; j < n && picked->size() < g.max_m0; j++)
 		if (links[j] < g.count && allowed(links[j]) && !seen(links[j]))
 			picked->push_back(links[j]);
-	for (size_t j = 0; j < n && j < kTwoHopPrefetch; j++)
+	for (size_t j = 0; j < n; j++)
 		if (links[j] < g.count && !allowed(links[j]))
 			g.PrefetchLinks(links[j]);
 	for (size_t j = 0; j < n && picked->size() < cap; j++) {
