@@ -3,7 +3,8 @@
 // buffer manager calls the growing-segment reader makes (ReadBuffer,
 // LockBuffer, BufferGetPage over BufferBlocks, ...), PageInit, the message
 // helpers page_store.cpp uses, and stubs that abort for the write side
-// (Generic WAL, extension, free space map), which the reader never reaches.
+// (Generic WAL, extension, free space map, CREATE INDEX's bulk page
+// writer), which the reader never reaches.
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -127,3 +128,9 @@ size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
 // the fault points (the append side) stay unset in fuzzing.
 char *vecdb_fault_injection = nullptr;
 void VecdbFaultFire(const char *) { Unreached("VecdbFaultFire"); }
+
+// VecdbBulkPagesTake and VecdbBulkPagesPut stand in for bulk_pages.cpp:
+// only CREATE INDEX writes chains in bulk.
+struct VecdbBulkPages;
+BlockNumber VecdbBulkPagesTake(VecdbBulkPages *) { Unreached("VecdbBulkPagesTake"); }
+void VecdbBulkPagesPut(VecdbBulkPages *, BlockNumber, Page) { Unreached("VecdbBulkPagesPut"); }
