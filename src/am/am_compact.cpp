@@ -586,15 +586,24 @@ ReapplyMarks(Relation index, const VecdbMetaPageData *now, const bool *chosen, i
 {
 	uint64	   *labels = (uint64 *) MemoryContextAllocHuge(CurrentMemoryContext, Max(entry->rows, 1) * sizeof(uint64));
 	uint64		n = 0;
-	uint32		i;
+	uint32		step;
 
-	for (i = 0; i < now->nsegments; i++)
+	/*
+	 * In batch order, so that the labels ascend: the onto segment first (its
+	 * rows start the batch wherever it stands in the directory), then the
+	 * others as gathered.
+	 */
+	for (step = 0; step <= now->nsegments; step++)
 	{
-		const VecdbSegmentEntry *e = &now->segments[i];
+		uint32		i = step == 0 ? (uint32) onto_at : step - 1;
+		const VecdbSegmentEntry *e;
 		VecdbSegment *seg;
 		uint64		l;
 		uint64		at;
 
+		if (step == 0 ? onto_at < 0 : (int) i == onto_at)
+			continue;
+		e = &now->segments[i];
 		if (!chosen[i] || seg_tids[i] == NULL)
 			continue;
 		seg = VecdbLoadSegment(index, e, now->generation, false, 0, NULL);

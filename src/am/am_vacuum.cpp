@@ -36,6 +36,13 @@ VecdbMarkSegmentTids(Relation index, const VecdbSegmentEntry *entry, const uint6
 	uint64		next = 0;
 	StaticAssertStmt(sizeof(ItemPointerData) == 6, "TID map entries are 6 bytes");
 
+	/* the walk below passes each page once: a label out of order would be
+	   written before its page (ReapplyMarks once produced such a list) */
+	for (next = 1; next < n; next++)
+		if (labels[next] <= labels[next - 1])
+			elog(ERROR, "vecdb: delete marks for segment %u are not in ascending label order", entry->segment_id);
+	next = 0;
+
 	while (next < n && blkno != InvalidBlockNumber)
 	{
 		uint64		page_start = page_no * VECDB_PAGE_CAPACITY;

@@ -5,7 +5,8 @@
 # must not hold the metapage: an index scan and the planner's cost estimate,
 # which both read it, finish meanwhile. After the insert is cancelled the
 # index is intact. A compaction held before its switch does not hold up
-# VACUUM, and the rows VACUUM marked meanwhile stay deleted.
+# VACUUM, and the rows VACUUM marked meanwhile stay deleted, also when the
+# segment it adds onto is not the first in the directory.
 use strict;
 use warnings;
 use FindBin;
@@ -185,6 +186,65 @@ sub release
 		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
 		($rows + 500) . ' ' . ($rows + 500), 'onto: after reuse of the TIDs each row is returned once');
 	check('onto: after new rows reuse the TIDs');
+}
+
+# 4. The same when the segment the others are added onto is not the first in
+# the directory: the batch starts with its rows, so VACUUM's marks in it
+# have the smallest labels of the new segment and must be written first (the
+# labels went in directory order once, and a mark before its TID page was
+# written outside it). u_idx gets a small segment (900 rows), then a larger
+# one sealed from the growing rows (maintenance_work_mem 1MB holds it at
+# 1,000 rows or more, so the small one stays out); with a quarter of the small
+# one deleted, a compaction takes both, onto the larger.
+{
+	$node->safe_psql('postgres', qq{
+		CREATE TABLE u (id int PRIMARY KEY, embedding vector($dims));
+		INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 900) i;
+		CREATE INDEX u_idx ON u USING hnsw (embedding vector_l2_ops);
+		INSERT INTO u SELECT i, vec(i) FROM generate_series(901, 9000) i;
+	});
+	$node->safe_psql('postgres', "SET maintenance_work_mem = '1MB'; SET vecdb.compact_growing_rows = 100;
+		SELECT vecdb_compact('u_idx', false)");
+	my $sealed = "SELECT string_agg(rows || '/' || deleted, ' ' ORDER BY segment) FROM vecdb_index_info('u_idx') WHERE kind <> 'growing'";
+	my ($small, $large) = split / /, $node->safe_psql('postgres', $sealed);
+	like("$small $large", qr{^900/0 \d+/0$}, "onto second: a small segment first, then the sealed one ($small $large)");
+	my ($large_rows) = $large =~ m{^(\d+)/};
+	cmp_ok($large_rows, '>', 900, 'onto second: the second segment is the larger');
+	# (this VACUUM must not compact: neither the deletes nor the growing rows count)
+	$node->safe_psql('postgres', 'SET vecdb.compact_deleted_fraction = 1; SET vecdb.compact_growing_rows = 1000000;
+		DELETE FROM u WHERE id <= 225; VACUUM u');
+	is($node->safe_psql('postgres', $sealed), "900/225 $large", 'onto second: VACUUM marked a quarter of the small segment');
+	# rows of both inputs die before the compaction (VACUUM can remove them
+	# while it runs): the small segment's and the larger one's
+	my $gone = $node->safe_psql('postgres', 'WITH d AS (DELETE FROM u WHERE id BETWEEN 300 AND 340 OR id BETWEEN 1000 AND 1040
+		RETURNING 1) SELECT count(*) FROM d');
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $offset = -s $node->logfile;
+	$s->query_until(qr/started/, "SET vecdb.fault_injection = 'compact_switch:delay';\nSET vecdb.compact_growing_rows = 1000000;\n"
+		  . "SET maintenance_work_mem = '64MB';\n\\echo started\nSELECT vecdb_compact('u_idx', false);\n");
+	ok($node->wait_for_log(qr/vecdb fault point "compact_switch" delaying/, $offset),
+		'onto second: the compaction waits before its switch');
+	my $vac = start_sql($node, 'VACUUM u');
+	my ($done) = wait_sql($vac, $prompt);
+	ok($done, 'onto second: VACUUM finishes while the compaction waits');
+	$vac->{h}->finish;
+	is(${ $vac->{err} }, '', 'onto second: VACUUM reports no error');
+	$s->query_safe('SELECT 1');
+	$s->quit;
+	unlike(slurp_file($node->logfile, $offset), qr/ERROR/, 'onto second: the compaction and VACUUM logged no error');
+	my $after = $node->safe_psql('postgres', $sealed);
+	# the larger segment keeps its labels, dead ones too: 41 rows VACUUM marked in each input
+	is($after, ($large_rows + 675) . '/' . $gone, "onto second: one segment, added onto the larger, counts the $gone marks made meanwhile");
+	my ($ret, $out, $err) = $node->psql('postgres', "SELECT vecdb_verify('u_idx')");
+	is($out, 't', 'onto second: vecdb_verify passes (every counted mark is in the TID map)') or diag($err);
+	my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM u');
+	is($node->safe_psql('postgres', "SET enable_seqscan = off;
+		SELECT count(*) || ' ' || count(DISTINCT id) FROM (SELECT id FROM u ORDER BY embedding <-> vec(1) LIMIT 100000) s"),
+		"$rows $rows", "onto second: a full index scan returns the $rows rows left, each once");
+	is($node->safe_psql('postgres', q{SET enable_seqscan = off; SET hnsw.ef_search = 400;
+		SELECT count(*) FROM u a
+		WHERE a.id IS DISTINCT FROM (SELECT b.id FROM u b ORDER BY b.embedding <-> a.embedding LIMIT 1)}),
+		'0', 'onto second: every row is found by a search for its own vector');
 }
 
 done_testing();
