@@ -384,7 +384,6 @@ typedef struct VecdbBulkPages
 	BlockNumber blknos[VECDB_BULK_BATCH];
 	Page		pages[VECDB_BULK_BATCH];
 	char	   *space;			/* the pages' memory */
-	uint64		written;		/* pages appended so far */
 } VecdbBulkPages;
 
 void		VecdbBulkPagesBegin(VecdbBulkPages *b, Relation index);

@@ -54,7 +54,6 @@ Flush(VecdbBulkPages *b)
 		PageSetChecksumInplace(b->pages[i], b->blknos[i]);
 		smgrextend(RelationGetSmgr(b->index), MAIN_FORKNUM, b->blknos[i], (char *) b->pages[i], true);
 	}
-	b->written += (uint64) b->pending;
 	b->pending = 0;
 	CHECK_FOR_INTERRUPTS();
 }
@@ -64,7 +63,7 @@ Flush(VecdbBulkPages *b)
 void
 VecdbBulkPagesPut(VecdbBulkPages *b, BlockNumber blkno, Page page)
 {
-	if (b->pending > 0 ? blkno != b->blknos[b->pending - 1] + 1 : blkno != b->next_put)
+	if (blkno != b->next_put)
 		elog(ERROR, "vecdb: bulk page %u written out of order", blkno);
 	memcpy(b->pages[b->pending], page, BLCKSZ);
 	b->blknos[b->pending++] = blkno;
