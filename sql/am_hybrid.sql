@@ -102,8 +102,8 @@ SELECT vecdb_verify('hy_idx');
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM hy WHERE i4 = 3 AND brand = 'brand3' ORDER BY embedding <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 5) s;
 SELECT index, kind, strategy, rows, allowed, returned FROM vecdb_last_scan();
--- 80% allowed: the default switch, 12 * cbrt(ef_search) / sqrt(rows), is 0.99 for
--- a segment this small, so the allowed rows are scanned exactly
+-- 80% allowed: the default switch, 4 * sqrt(ef_search / rows), is 1 for a
+-- segment this small at ef_search 200, so the allowed rows are scanned exactly
 SELECT count(*) FROM (SELECT id FROM hy WHERE i4 < 8 ORDER BY embedding <-> '[0.5,0.4,0.3,0.2,0.1,0.2,0.3,0.4]' LIMIT 5) s;
 SELECT index, kind, strategy, rows, allowed, returned FROM vecdb_last_scan();
 SET vecdb.brute_force_ratio = 0.5;

@@ -28,9 +28,15 @@
 //           of the serial graph at ef 40 and 80 (not part of all);
 //   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
 //           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
+//           (not part of all);
+//   switch-sweep  where the exact scan should take over from HNSW's
+//           filtered walk (the default hop choice), through the iterator:
+//           allowed 1% .. 30% x ef_search 10 .. 160, the walk's QPS and
+//           recall against the exact scan's QPS, and the default switch
+//           (DefaultBruteForceRatio) for this row count and dimension
 //           (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|switch-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
@@ -678,7 +684,7 @@ Options ParseOptions(int argc, char **argv) {
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
-				 a == "filter-sweep" ||
+				 a == "filter-sweep" || a == "switch-sweep" ||
 				 a == "all")
 			o.modes.push_back(a);
 		else {
@@ -787,6 +793,65 @@ void BenchFilterSweep(const Data &d) {
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
 
+// BenchSwitchSweep measures, through the iterator, HNSW's filtered walk (the
+// default choice between one and two hops) and the exact scan over the
+// allowed rows at each allowed fraction and ef_search, with the fraction
+// below which the default switch picks the exact scan: the data
+// DefaultBruteForceRatio is fitted to (docs/engine.md).
+void BenchSwitchSweep(const Data &d) {
+	/* the engine's kTwoHopBelow (hnsw_search.cpp), for labelling the forced rows */
+	const double kTwoHopDefault = 0.25;
+	IndexConfig hc;
+	hc.kind = IndexKind::kHnsw;
+	hc.dim = d.dim;
+	hc.threads = 2;
+	double build;
+	std::unique_ptr<Index> index = BuildEngine(d, hc, &build);
+	const std::vector<int> efs = {10, 20, 40, 80, 160};
+	std::printf("\n### Walk against exact scan, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d "
+				"(build %.1f s)\n\nEach cell: walk QPS (recall) / exact QPS; the faster in bold.\n\n| allowed |",
+				d.n, d.dim, build);
+	for (int ef : efs)
+		std::printf(" ef_search %d |", ef);
+	std::printf("\n| --- |");
+	for (size_t i = 0; i < efs.size(); i++)
+		std::printf(" --- |");
+	std::printf("\n");
+	SearchParams exact;
+	exact.brute_force_ratio = 1.0;
+	for (double fraction : {0.01, 0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.40}) {
+		Filter f = MakeFilter(d.n, fraction, 7);
+		std::vector<int64_t> truth = Truth(d, f);
+		BitsetView view = f.View();
+		Run e = TimeQueries(d, truth, {IteratorSearch(*index, exact, view)})[0];
+		/* from 10% on, a second row forces the other hop choice */
+		for (double hops : {-1.0, fraction >= 0.1 ? (fraction < kTwoHopDefault ? 0.0 : 1.0) : -2.0}) {
+			if (hops < -1.5)
+				continue;
+			std::printf("| %.0f%%%s |", fraction * 100, hops < 0 ? "" : (hops > 0 ? " two hops" : " one hop"));
+			for (int ef : efs) {
+				SearchParams p;
+				p.ef_search = ef;
+				p.brute_force_ratio = 0.0;
+				p.two_hop_ratio = hops;
+				Run w = TimeQueries(d, truth, {IteratorSearch(*index, p, view)})[0];
+				bool walk = w.qps > e.qps;
+				std::printf(" %s%.0f%s%s (%.4f) / %s%.0f%s%s |", walk ? "**" : "", w.qps, Mark(w), walk ? "**" : "",
+							w.recall, walk ? "" : "**", e.qps, Mark(e), walk ? "" : "**");
+				std::fflush(stdout);
+			}
+			std::printf("\n");
+		}
+	}
+	std::printf("| default switch |");
+	for (int ef : efs) {
+		SearchParams p;
+		p.ef_search = ef;
+		std::printf(" %.3f |", DefaultBruteForceRatio(hc, p, d.n));
+	}
+	std::printf("\n\nload average %.2f\n", LoadAverage());
+}
+
 // BaseRows is a RowSource over the base rows in memory (label order is the
 // HNSW_SQ index's stored order: one Build of labels 0 .. n-1).
 class BaseRows final : public RowSource {
@@ -893,5 +958,7 @@ int main(int argc, char **argv) {
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
 		BenchFilterSweep(d);
+	if (std::find(o.modes.begin(), o.modes.end(), "switch-sweep") != o.modes.end())
+		BenchSwitchSweep(d);
 	return 0;
 }

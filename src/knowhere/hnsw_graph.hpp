@@ -259,6 +259,8 @@ public:
 		vl_->mass[id] = vl_->curV;
 		return false;
 	}
+	// Marked reports whether id is marked, without marking it.
+	bool Marked(tableint id) const { return vl_->mass[id] == vl_->curV; }
 
 private:
 	hnswlib::VisitedListPool *pool_;

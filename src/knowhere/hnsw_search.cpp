@@ -7,10 +7,10 @@
 //   only allowed ones into the result set, so a filter makes it expand more
 //   nodes without widening ef (widening by 1/selectivity cost 3-12x at 5-50%
 //   allowed for no recall that mattered, docs/engine.md). Below
-//   kTwoHopBelow allowed, the walk scores allowed elements only and reaches
+//   kTwoHopBelow (25%) allowed, the walk scores allowed elements only and reaches
 //   them through filtered neighbours too (TwoHop, after ACORN-1), so it
 //   stops paying for distances to rows the filter drops. Few allowed rows
-//   (below brute_force_ratio, by default 12 * cbrt(ef_search) / sqrt(rows), or k at
+//   (below brute_force_ratio, by default 4 * sqrt(ef_search / rows), or k at
 //   least half of them) are searched exactly, and so is any graph
 //   search that came up short of k; with labels 0 .. n-1 the exact scan
 //   lists the allowed rows from the bitset instead of testing every element.
@@ -116,22 +116,27 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 
 // kTwoHopBelow is the allowed fraction below which a filtered layer-0 walk
 // expands through filtered neighbours instead of scoring them (TwoHop),
-// unless SearchParams::two_hop_ratio says otherwise. At 1M x 128 and
-// equal recall the two-hop walk ran 2.2x the one-hop QPS at 5% allowed,
-// 1.4x at 10%, the same at 20% and less at 30% and 50%; capping its picks
-// below the layer's capacity was faster but lost recall (docs/engine.md).
-constexpr double kTwoHopBelow = 0.12;
+// unless SearchParams::two_hop_ratio says otherwise. With each filtered
+// neighbour's list read once per query (TwoHop), the two-hop walk at equal
+// ef_search and recall ran 1.2-1.3x the one-hop QPS at 20% allowed and about
+// the same at 30% (100,000 x 128, bench_engine filter-sweep), and at 1M
+// TWOHOP_1M; capping its picks below the layer's capacity was faster but
+// lost recall (docs/engine.md, "Two-hop walk").
+constexpr double kTwoHopBelow = 0.25;
 
 // TwoHop picks the elements BestFirstTwoHop scores from element c: its
 // allowed neighbours, then the allowed neighbours of its filtered ones, in
-// link order, up to the layer's capacity (the second hop up to cap); seen(id) marks as it tests (as in
-// BestFirst, or only tests: picked holds no element twice either way) and
-// allowed(id) is the filter. Filtered elements are never scored or marked.
-// Every filtered neighbour's whole list is prefetched before the second hop
-// reads any: reading them one miss after another was a quarter of a
-// filtered query's time (docs/engine.md, "Two-hop walk").
+// link order, up to the layer's capacity (the second hop up to cap). seen(id)
+// marks as it tests (as in BestFirst, or only tests: picked holds no element
+// twice either way) and allowed(id) is the filter. Filtered elements are
+// never scored; one whose whole list the second hop read is marked in
+// visited, and later expansions skip it: every allowed element of its list
+// was seen then, so reading it again picks nothing (same results, a third to
+// half fewer lists read at 10% allowed). Every such list is prefetched
+// before the second hop reads any: reading them one miss after another was a
+// quarter of a filtered query's time (docs/engine.md, "Two-hop walk").
 template <typename Seen, typename IsAllowed>
-void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&allowed,
+void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&allowed, VisitedGuard *visited,
 			std::vector<tableint> *picked) {
 	size_t n;
 	const tableint *links = g.Links(c, 0, &n);
@@ -139,18 +144,23 @@ void TwoHop(const GraphRef &g, tableint c, size_t cap, Seen &&seen, IsAllowed &&
 	for (size_t j = 0; j < n && picked->size() < g.max_m0; j++)
 		if (links[j] < g.count && allowed(links[j]) && !seen(links[j]))
 			picked->push_back(links[j]);
-	for (size_t j = 0; j < n; j++)
-		if (links[j] < g.count && !allowed(links[j]))
-			g.PrefetchLinks(links[j]);
-	for (size_t j = 0; j < n && picked->size() < cap; j++) {
-		if (links[j] >= g.count || allowed(links[j]))
-			continue;
+	tableint hop[kMaxLinks0];
+	size_t nh = 0;
+	for (size_t j = 0; j < n && nh < kMaxLinks0; j++)
+		if (links[j] < g.count && !allowed(links[j]) && !visited->Marked(links[j]))
+			hop[nh++] = links[j];
+	for (size_t f = 0; f < nh; f++)
+		g.PrefetchLinks(hop[f]);
+	for (size_t f = 0; f < nh && picked->size() < cap; f++) {
 		size_t n2;
-		const tableint *links2 = g.Links(links[j], 0, &n2);
-		for (size_t i = 0; i < n2 && picked->size() < cap; i++)
+		const tableint *links2 = g.Links(hop[f], 0, &n2);
+		size_t i = 0;
+		for (; i < n2 && picked->size() < cap; i++)
 			if (links2[i] < g.count && allowed(links2[i]) && !seen(links2[i]) &&
 				std::find(picked->begin(), picked->end(), links2[i]) == picked->end())
 				picked->push_back(links2[i]);
+		if (i == n2)
+			visited->Visit(hop[f]);
 	}
 }
 
@@ -175,7 +185,8 @@ inline auto AllowedTest(const GraphRef &g, BitsetView filter, bool ids_are_label
 // rows the filter drops. Entry points are expanded whatever their filter.
 template <typename Seen, typename IsAllowed, typename Scored>
 Status BestFirstTwoHop(const GraphRef &ref, const float *q, size_t width, const SearchParams *params,
-					   MinHeap *frontier, const MaxHeap &top, Seen &&seen, IsAllowed &&allowed, Scored &&scored) {
+					   MinHeap *frontier, const MaxHeap &top, VisitedGuard *visited, Seen &&seen, IsAllowed &&allowed,
+					   Scored &&scored) {
 	const GraphRef g = ref;
 	std::vector<tableint> picked;
 	picked.reserve(g.max_m0);
@@ -190,7 +201,7 @@ Status BestFirstTwoHop(const GraphRef &ref, const float *q, size_t width, const 
 		frontier->pop();
 		if (params != nullptr && ++polls % kStopPollInterval == 0 && StopRequested(*params))
 			return Status::Cancelled();
-		TwoHop(g, c.second, cap, seen, allowed, &picked);
+		TwoHop(g, c.second, cap, seen, allowed, visited, &picked);
 		if (g.prefetch_bytes > 0) {
 			for (tableint id : picked)
 				g.PrefetchWhole(id);
@@ -353,7 +364,7 @@ Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef,
 		}
 	};
 	if (two_hop)
-		VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, q, ef, &params, &frontier, top, seen,
+		VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, q, ef, &params, &frontier, top, &visited, seen,
 											  AllowedTest(g, filter, IdsAreLabels()), scored));
 	else
 		VECDB_RETURN_IF_ERROR(BestFirst(g, q, 0, ef, &params, &frontier, top, seen, scored));
@@ -627,7 +638,7 @@ Status HnswIterator::NextBatch(size_t max_batch, std::vector<Neighbor> *out) {
 			}
 		};
 		if (two_hop_)
-			VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, query_.data(), want, &params_, &frontier_, top, seen,
+			VECDB_RETURN_IF_ERROR(BestFirstTwoHop(g, query_.data(), want, &params_, &frontier_, top, visited_.get(), seen,
 												  AllowedTest(g, filter_, index_->IdsAreLabels()), scored));
 		else
 			VECDB_RETURN_IF_ERROR(BestFirst(g, query_.data(), 0, want, &params_, &frontier_, top, seen, scored));

@@ -152,23 +152,21 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 }
 
 // DefaultBruteForceRatio returns the measured switch points (docs/engine.md:
-// bench_engine switch-iter, 100,000 x 128, read through the iterator as the
-// access method reads it). HNSW: the exact scan costs the allowed rows,
-// fraction * rows, and the filtered graph search about 1 / fraction (it
-// expands nodes until ef_search allowed ones are found), so they cross where
-// fraction^2 is proportional to 1 / rows. The graph search's cost grows
-// slower than ef_search (7x at 110,000 rows, 3x at 1M for 8x ef): fitted to
-// the crossovers measured in SQL (docs/engine.md: 0.12 and 0.26 at 110,000
-// rows, 0.045 and 0.081 at 1M, ef_search 40 and 320) the switch is
-// 12 * cbrt(ef_search) / sqrt(rows). For IVF nprobe / nlist, the fraction
-// below which the widened probe count, nprobe / f lists, reaches every list:
-// there the filtered iterator scans all lists anyway, and above it the
-// iterator's list scan was 1.5-8x faster than its exact scan at every
-// measured nprobe (8, 16, 32 of 316 lists). Float rows longer than 128
-// dimensions scale the HNSW switch by cbrt(128 / dim): the exact scan reads
-// whole rows and falls behind the walk as rows grow (SQL, 10% allowed,
-// ef_search 20 and 40: even at 100,000 x 128, the walk 1.6-1.2x faster at
-// 60,000 x 784, recall 0.98-0.99; docs/engine.md).
+// bench_engine switch-sweep, read through the iterator as the access method
+// reads it). HNSW: the exact scan costs the allowed rows, fraction * rows,
+// and the filtered walk about 1 / fraction (it expands nodes until ef_search
+// allowed ones are found), so they cross where fraction^2 is proportional to
+// 1 / rows; the walk's cost grows about as sqrt(ef_search). Fitted to the
+// crossovers measured at 100,000 and 1M x 128, ef_search 10 to 160 (within
+// a fifth, docs/engine.md) the switch is 4 * sqrt(ef_search / rows). For IVF
+// nprobe / nlist, the fraction below which the widened probe count, nprobe /
+// f lists, reaches every list: there the filtered iterator scans all lists
+// anyway, and above it the iterator's list scan was 1.5-8x faster than its
+// exact scan at every measured nprobe (8, 16, 32 of 316 lists). Float rows
+// longer than 128 dimensions scale the HNSW switch by cbrt(128 / dim): the
+// exact scan reads whole rows and falls behind the walk as rows grow (SQL,
+// 10% allowed, ef_search 20 and 40: even at 100,000 x 128, the walk 1.6-1.2x
+// faster at 60,000 x 784, recall 0.98-0.99; docs/engine.md).
 double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &params, size_t rows) noexcept {
 	switch (config.kind) {
 		case IndexKind::kHnsw:
@@ -178,7 +176,7 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 			bool float_rows = config.metric != Metric::kHamming && config.metric != Metric::kJaccard;
 			double wide = float_rows && config.dim > kHnswSwitchDim
 				? std::cbrt(static_cast<double>(kHnswSwitchDim) / config.dim) : 1.0;
-			return std::min(1.0, kHnswSwitchScale * std::cbrt(ef) / std::sqrt(n) * wide);
+			return std::min(1.0, kHnswSwitchScale * std::sqrt(ef / n) * wide);
 		}
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:

@@ -104,7 +104,7 @@ struct SearchParams {
 	double brute_force_ratio = -1;  /* allowed/total below which a filtered search is exact;
 									   < 0: the measured default, DefaultBruteForceRatio */
 	double two_hop_ratio = -1;   /* HNSW: allowed/total below which a filtered walk scores allowed
-									rows only, through filtered neighbours; < 0: the default (0.12) */
+									rows only, through filtered neighbours; < 0: the default (0.25) */
 	int two_hop_picks = 0;       /* HNSW: the walk's picks per element after which the second hop
 									stops; 0: the layer-0 capacity (2m) */
 	StopCallback should_stop = nullptr;
@@ -268,8 +268,8 @@ Status ValidateConfig(const IndexConfig &config) noexcept;
 // exact when params.brute_force_ratio is negative: where exact search over
 // the allowed rows stops being faster than the filtered search (measured
 // with bench/engine through the iterator, docs/engine.md). HNSW:
-// 12 * cbrt(ef_search) / sqrt(rows), at most 1 (0.13 at 100,000 rows and
-// ef_search 40; 0.041 at 1,000,000, 0.082 there at ef_search 320). IVF kinds:
+// 4 * sqrt(ef_search / rows), at most 1 (0.08 at 100,000 rows and
+// ef_search 40; 0.025 at 1,000,000, 0.072 there at ef_search 320). IVF kinds:
 // nprobe / nlist, at most 1 (the filtered search probes nprobe / fraction
 // lists, so below that fraction it probes every list anyway; 0.025 at nlist
 // 316, nprobe 8). FLAT kinds are always exact: 1.

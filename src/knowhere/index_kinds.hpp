@@ -10,9 +10,9 @@
 namespace vecdb::knowhere {
 
 // kHnswSwitchScale and kHnswSwitchRows set DefaultBruteForceRatio's HNSW
-// switch point, kHnswSwitchScale * cbrt(ef_search) / sqrt(rows) (index.cpp,
+// switch point, kHnswSwitchScale * sqrt(ef_search / rows) (index.cpp,
 // docs/engine.md); kHnswSwitchRows stands in for an unknown row count.
-constexpr double kHnswSwitchScale = 12.0;
+constexpr double kHnswSwitchScale = 4.0;
 constexpr size_t kHnswSwitchRows = 100000;
 // kHnswSwitchDim is the float row length above which the switch falls as
 // cbrt(kHnswSwitchDim / dim).

@@ -116,8 +116,8 @@ TEST_P(Selectivity, FiltersHoldAtOneTenAndFiftyPercent) {
 	};
 	std::vector<Setting> settings;
 	for (auto [ratio, two_hop] : {std::pair{-1.0, -1.0}, {0.0, -1.0}, {0.0, 0.0}, {0.0, 1.0}})
-		for (double fraction : {0.01, 0.10, 0.50, 1.0})
-			/* two hops at half allowed lose recall (0.93 here): by default they stop at 12% */
+		for (double fraction : {0.01, 0.10, 0.20, 0.50, 1.0})
+			/* two hops at half allowed lose recall (0.93 here): by default they stop at 25% */
 			if (!(two_hop == 1.0 && fraction == 0.50))
 				settings.push_back({ratio, two_hop, fraction});
 	for (auto [ratio, two_hop, allowed_fraction] : settings) {
