@@ -750,6 +750,15 @@ void BenchBuild(const Data &d) {
 	std::printf(" load average %.2f\n", LoadAverage());
 }
 
+// BuildSweepGraph builds the graph the filter sweeps search: HNSW m 16,
+// ef_construction 64 (the defaults), 2 threads; *config gets its config.
+std::unique_ptr<Index> BuildSweepGraph(const Data &d, IndexConfig *config, double *build) {
+	config->kind = IndexKind::kHnsw;
+	config->dim = d.dim;
+	config->threads = 2;
+	return BuildEngine(d, *config, build);
+}
+
 // BenchFilterSweep measures HNSW's filtered walk through the iterator at
 // allowed fractions 5% .. 100% over ef_search 20 .. 320: one hop (every
 // neighbour scored) against two hops with 8, 16 and 32 picks per element,
@@ -757,11 +766,8 @@ void BenchBuild(const Data &d) {
 // side (QPS at ef 0 would be meaningless, so it gets its own column).
 void BenchFilterSweep(const Data &d) {
 	IndexConfig hc;
-	hc.kind = IndexKind::kHnsw;
-	hc.dim = d.dim;
-	hc.threads = 2;
 	double build;
-	std::unique_ptr<Index> index = BuildEngine(d, hc, &build);
+	std::unique_ptr<Index> index = BuildSweepGraph(d, &hc, &build);
 	std::printf("\n### Filtered walk sweep, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d (build %.1f s)\n\n"
 				"| allowed | ef_search | one hop QPS (recall) | two hops, 8 picks | 16 picks | 32 picks | exact QPS |\n"
 				"| --- | --- | --- | --- | --- | --- | --- |\n",
@@ -802,11 +808,8 @@ void BenchSwitchSweep(const Data &d) {
 	/* the engine's kTwoHopBelow (hnsw_search.cpp), for labelling the forced rows */
 	const double kTwoHopDefault = 0.25;
 	IndexConfig hc;
-	hc.kind = IndexKind::kHnsw;
-	hc.dim = d.dim;
-	hc.threads = 2;
 	double build;
-	std::unique_ptr<Index> index = BuildEngine(d, hc, &build);
+	std::unique_ptr<Index> index = BuildSweepGraph(d, &hc, &build);
 	const std::vector<int> efs = {10, 20, 40, 80, 160};
 	std::printf("\n### Walk against exact scan, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d "
 				"(build %.1f s)\n\nEach cell: walk QPS (recall) / exact QPS; the faster in bold.\n\n| allowed |",
