@@ -827,10 +827,11 @@ void BenchSwitchSweep(const Data &d) {
 		std::vector<int64_t> truth = Truth(d, f);
 		BitsetView view = f.View();
 		Run e = TimeQueries(d, truth, {IteratorSearch(*index, exact, view)})[0];
-		/* from 10% on, a second row forces the other hop choice */
-		for (double hops : {-1.0, fraction >= 0.1 ? (fraction < kTwoHopDefault ? 0.0 : 1.0) : -2.0}) {
-			if (hops < -1.5)
-				continue;
+		/* the default hop choice; from 10% on, a second row forces the other one */
+		std::vector<double> hop_rows = {-1.0};
+		if (fraction >= 0.1)
+			hop_rows.push_back(fraction < kTwoHopDefault ? 0.0 : 1.0);
+		for (double hops : hop_rows) {
 			std::printf("| %.0f%%%s |", fraction * 100, hops < 0 ? "" : (hops > 0 ? " two hops" : " one hop"));
 			for (int ef : efs) {
 				SearchParams p;

@@ -119,9 +119,10 @@ Status BestFirst(const GraphRef &ref, const float *q, int level, size_t width, c
 // unless SearchParams::two_hop_ratio says otherwise. With each filtered
 // neighbour's list read once per query (TwoHop), the two-hop walk at equal
 // ef_search and recall ran 1.2-1.3x the one-hop QPS at 20% allowed and about
-// the same at 30% (100,000 x 128, bench_engine filter-sweep), and at 1M
-// TWOHOP_1M; capping its picks below the layer's capacity was faster but
-// lost recall (docs/engine.md, "Two-hop walk").
+// the same at 30% (100,000 x 128, bench_engine filter-sweep); at 1M x 128
+// even at 15% and 20% and behind at 30% (switch-sweep). Capping its picks
+// below the layer's capacity was faster but lost recall (docs/engine.md,
+// "Two-hop walk").
 constexpr double kTwoHopBelow = 0.25;
 
 // TwoHop picks the elements BestFirstTwoHop scores from element c: its
