@@ -51,12 +51,15 @@ my %dir = map { $_ => "$tmp/$_" } qw(mon node1 node2);
 my %run;    # name -> IPC::Run harness of "pg_autoctl run"
 
 # On any exit (a bail-out included), pg_autoctl processes still running get
-# SIGTERM (a fast shutdown of their postgres), then SIGKILL.
+# SIGTERM (a fast shutdown of their postgres), then SIGKILL; then whatever is
+# left in their process groups (see start_run) gets SIGKILL.
 END
 {
 	for my $h (values %run)
 	{
+		my $leader = $h->{KIDS}[0]{PID};
 		eval { $h->kill_kill(grace => 10); };
+		kill('KILL', -$leader) if $leader && grep { group_of($_) == $leader } glob '/proc/[0-9]*/stat';
 	}
 	for my $d (values %dir)
 	{
@@ -96,12 +99,27 @@ sub autoctl
 	return $out;
 }
 
-# start_run starts "pg_autoctl <args>" in the background (its log to a file).
+# group_of returns the process group of the process whose /proc/PID/stat
+# file is given (0 when it is gone).
+sub group_of
+{
+	my ($stat) = @_;
+	open my $sf, '<', $stat or return 0;
+	my $line = <$sf>;
+	close $sf;
+	return defined $line && $line =~ /^\d+ \(.*\) \S \d+ (\d+) / ? $1 : 0;
+}
+
+# start_run starts "pg_autoctl <args>" in the background (its log to a file),
+# as the leader of a session of its own (setsid execs it in place). pg_autoctl
+# 2.0 takes itself for the leader of its process group: when its services are
+# slow to stop it signals the whole group (SIGTERM, then SIGINT every 10 s).
+# In prove's group that would hit prove and the rest of the test suite.
 sub start_run
 {
 	my ($name, @args) = @_;
 	my $log = "$tmp/$name.autoctl.log";
-	$run{$name} = IPC::Run::start([ $autoctl, @args ], '<', \undef, '>>', $log, '2>>', $log);
+	$run{$name} = IPC::Run::start([ 'setsid', $autoctl, @args ], '<', \undef, '>>', $log, '2>>', $log);
 }
 
 # wait_until polls $cond (a sub) every 100 ms up to $secs seconds.
@@ -131,6 +149,8 @@ start_run('mon', 'create', 'monitor', '--pgdata', $dir{mon}, '--pgport', $port{m
 	'--hostname', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--run');
 ok(wait_until(60, sub { (psql_at('mon', 'SELECT 1', 'pg_auto_failover'))[0] == 0 }), 'the monitor is up')
   or BAIL_OUT('monitor did not start: ' . slurp_file("$tmp/mon.autoctl.log"));
+my $mon_pid = $run{mon}->{KIDS}[0]{PID};
+is(group_of("/proc/$mon_pid/stat"), $mon_pid, 'pg_autoctl leads a process group of its own');
 q1('mon', $_, 'pg_auto_failover') for (
 	"ALTER SYSTEM SET pgautofailover.health_check_period = 1000",
 	"ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000",
