@@ -496,7 +496,8 @@ def main():
                     help="scalar columns vecdb's index also holds (its filters then run in the index); '' for none")
     ap.add_argument("--pgvector-filter-settings", default="hnsw.iterative_scan=relaxed_order",
                     help="key=value,... set on pgvector's connection for the filtered queries ('' for none)")
-    ap.add_argument("--ef", default="10,20,40,80,160,320", help="hnsw.ef_search values of the sweep")
+    ap.add_argument("--ef", default="1,5,10,20,40,80,160,320",
+                    help="hnsw.ef_search values of the sweep (from 1: a filtered scan can reach a recall target below 10)")
     ap.add_argument("--clients", default="1,2,4,8", help="concurrent client processes, comma list")
     ap.add_argument("--client-queries", type=int, default=1000, help="queries per concurrent client")
     ap.add_argument("--pgbench-seconds", type=int, default=5,
