@@ -10,7 +10,7 @@
 //   kTwoHopBelow (25%) allowed, the walk scores allowed elements only and reaches
 //   them through filtered neighbours too (TwoHop, after ACORN-1), so it
 //   stops paying for distances to rows the filter drops. Few allowed rows
-//   (below brute_force_ratio, by default 4 * sqrt(ef_search / rows), or k at
+//   (below brute_force_ratio, by default 4 * sqrt(max(ef_search, 10) / rows), or k at
 //   least half of them) are searched exactly, and so is any graph
 //   search that came up short of k; with labels 0 .. n-1 the exact scan
 //   lists the allowed rows from the bitset instead of testing every element.

@@ -158,7 +158,8 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 // allowed ones are found), so they cross where fraction^2 is proportional to
 // 1 / rows; the walk's cost grows about as sqrt(ef_search). Fitted to the
 // crossovers measured at 100,000 and 1M x 128, ef_search 10 to 160 (within
-// a fifth, docs/engine.md) the switch is 4 * sqrt(ef_search / rows). For IVF
+// a fifth, docs/engine.md) the switch is 4 * sqrt(ef_search / rows), ef_search
+// taken as 10 below 10 (kHnswSwitchMinEf). For IVF
 // nprobe / nlist, the fraction below which the widened probe count, nprobe /
 // f lists, reaches every list: there the filtered iterator scans all lists
 // anyway, and above it the iterator's list scan was 1.5-8x faster than its
@@ -172,7 +173,7 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 		case IndexKind::kHnsw:
 		case IndexKind::kHnswSq: {
 			double n = static_cast<double>(rows == 0 ? kHnswSwitchRows : rows);
-			double ef = std::max(1, params.ef_search);
+			double ef = std::max(kHnswSwitchMinEf, params.ef_search);
 			bool float_rows = config.metric != Metric::kHamming && config.metric != Metric::kJaccard;
 			double wide = float_rows && config.dim > kHnswSwitchDim
 				? std::cbrt(static_cast<double>(kHnswSwitchDim) / config.dim) : 1.0;

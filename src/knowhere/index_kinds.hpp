@@ -10,10 +10,18 @@
 namespace vecdb::knowhere {
 
 // kHnswSwitchScale and kHnswSwitchRows set DefaultBruteForceRatio's HNSW
-// switch point, kHnswSwitchScale * sqrt(ef_search / rows) (index.cpp,
+// switch point, kHnswSwitchScale * sqrt(max(ef_search, kHnswSwitchMinEf) /
+// rows) (index.cpp,
 // docs/engine.md); kHnswSwitchRows stands in for an unknown row count.
 constexpr double kHnswSwitchScale = 4.0;
 constexpr size_t kHnswSwitchRows = 100000;
+// kHnswSwitchMinEf is the smallest ef_search the switch point uses: the fit's
+// lowest point. Below it the walk hardly gets cheaper (an iterator's first
+// batch asks for 16 rows more than ef_search: am_scan.cpp), while the exact
+// scan's cost stays; 60,000 x 784, 1% allowed, ef_search 1: the walk 1,481 QPS
+// at recall 0.967, the exact scan 2,042-2,312 at ef_search 5-10
+// (bench/results/compare_h60k784_s14.md).
+constexpr int kHnswSwitchMinEf = 10;
 // kHnswSwitchDim is the float row length above which the switch falls as
 // cbrt(kHnswSwitchDim / dim).
 constexpr int kHnswSwitchDim = 128;

@@ -667,6 +667,14 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef40, 1000000), 0.025, 0.001);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40, 200), 1.0);
 	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef40), DefaultBruteForceRatio(hnsw, ef40, 100000));
+	/* below ef_search 10 (the fit's lowest point) the switch stays at 10's */
+	SearchParams ef1 = s, ef5 = s, ef10 = s;
+	ef1.ef_search = 1;
+	ef5.ef_search = 5;
+	ef10.ef_search = 10;
+	EXPECT_NEAR(DefaultBruteForceRatio(hnsw, ef10, 100000), 0.04, 1e-12);
+	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef1, 100000), DefaultBruteForceRatio(hnsw, ef10, 100000));
+	EXPECT_EQ(DefaultBruteForceRatio(hnsw, ef5, 100000), DefaultBruteForceRatio(hnsw, ef10, 100000));
 	/* float rows past 128 dimensions: cbrt(128 / dim) of it; bit rows and
 	   shorter rows keep it */
 	IndexConfig wide_rows = hnsw, short_rows = hnsw, bits = hnsw;
