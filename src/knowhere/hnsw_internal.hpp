@@ -88,6 +88,11 @@ public:
 	// IdsAreLabels reports whether every element's label is its internal id
 	// (a filter can then be tested without reading the label).
 	bool IdsAreLabels() const { return span_.identity; }
+	// AllowedById is Allowed without reading the label when ids are labels:
+	// on a large graph the label array is a cache miss per scored element.
+	bool AllowedById(const GraphRef &g, BitsetView filter, tableint id) const {
+		return filter.empty() || !filter.test(IdsAreLabels() ? static_cast<int64_t>(id) : g.labels[id]);
+	}
 	// Rows returns every element as a RowSet: vectors in place in the
 	// level-0 block, labels from the label array.
 	static RowSet Rows(const GraphRef &g) noexcept {

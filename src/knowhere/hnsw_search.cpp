@@ -345,7 +345,7 @@ Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef,
 	for (const DistPair &e : entries) {
 		visited.Visit(e.second);
 		frontier.push(e);
-		if (Allowed(g, filter, e.second)) {
+		if (AllowedById(g, filter, e.second)) {
 			top.push(e);
 			if (top.size() > ef)
 				top.pop();
@@ -356,7 +356,7 @@ Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef,
 	auto scored = [&](tableint id, float d) {
 		if (top.size() < ef || d < bound) {
 			frontier.emplace(d, id);
-			if (Allowed(g, filter, id)) {
+			if (AllowedById(g, filter, id)) {
 				top.emplace(d, id);
 				if (top.size() > ef)
 					top.pop();
@@ -558,7 +558,7 @@ namespace {
 // id is allowed.
 bool HnswIterator::Admit(const GraphRef &g, tableint id, float d, bool near) {
 	visited_->Visit(id);
-	bool allowed = HnswSearcher::Allowed(g, filter_, id);
+	bool allowed = index_->AllowedById(g, filter_, id);
 	if (near) {
 		frontier_.emplace(d, id);
 		if (allowed)

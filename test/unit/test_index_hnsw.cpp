@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 #include <tuple>
@@ -391,6 +392,80 @@ TEST(Hnsw, IteratorDrainsEveryAllowedLabelOnce) {
 			}
 		}
 		EXPECT_EQ(seen.size(), allowed) << frac;
+	}
+}
+
+// The filter is tested on labels: with labels that are not the element ids
+// (a shuffled 3i + 7), the iterator and Search return only allowed labels,
+// every allowed label once, and the iterator's first ten are the exact
+// filtered top ten (the walk finds them here); with ids as labels the same
+// filter, moved onto ids, gives the same answers.
+TEST(Hnsw, FilterIsTestedOnLabelsNotIds) {
+	Data d = MakeClustered(3000, 16, 11);
+	Data scattered = d;
+	for (size_t i = 0; i < d.n; i++)
+		scattered.labels[i] = static_cast<int64_t>(3 * i + 7);
+	std::shuffle(scattered.labels.begin(), scattered.labels.end(), std::mt19937(5));
+	std::map<int64_t, size_t> position;
+	for (size_t i = 0; i < d.n; i++)
+		position[scattered.labels[i]] = i;
+	auto dense = BuildIndex(d, Metric::kL2, HnswBuildOptions(), 8, 32);
+	auto sparse = BuildIndex(scattered, Metric::kL2, HnswBuildOptions(), 8, 32);
+	const float *q = &d.x[5 * 16];
+	for (double frac : {0.5, 0.3, 0.1}) {
+		Bitset by_id = MakeFilter(d.n, frac, 13);
+		size_t nlabels = 3 * d.n + 8;
+		Bitset by_label{std::vector<uint8_t>((nlabels + 7) / 8, 0xff), nlabels};
+		size_t allowed = 0;
+		for (size_t i = 0; i < d.n; i++)
+			if (!by_id.filtered(static_cast<int64_t>(i))) {
+				int64_t l = scattered.labels[i];
+				by_label.bits[l >> 3] &= static_cast<uint8_t>(~(1u << (l & 7)));
+				allowed++;
+			}
+		/* exact filtered top ten, as ids */
+		std::vector<std::pair<float, size_t>> exact;
+		for (size_t i = 0; i < d.n; i++)
+			if (!by_id.filtered(static_cast<int64_t>(i))) {
+				float dist = 0;
+				for (int j = 0; j < 16; j++)
+					dist += (d.x[i * 16 + j] - q[j]) * (d.x[i * 16 + j] - q[j]);
+				exact.emplace_back(dist, i);
+			}
+		std::sort(exact.begin(), exact.end());
+		SearchParams p;
+		p.ef_search = 64;
+		p.brute_force_ratio = 0.0;
+		for (bool use_sparse : {false, true}) {
+			const Index &idx = use_sparse ? *sparse : *dense;
+			const Bitset &f = use_sparse ? by_label : by_id;
+			auto id_of = [&](int64_t label) { return use_sparse ? position.at(label) : static_cast<size_t>(label); };
+			auto it = idx.CreateIterator(q, p, f.view());
+			ASSERT_TRUE(it.ok());
+			std::set<int64_t> seen;
+			std::vector<Neighbor> out, first;
+			for (;;) {
+				out.clear();
+				ASSERT_TRUE(it.value()->Next(16, &out).ok());
+				if (out.empty())
+					break;
+				for (const Neighbor &nb : out) {
+					ASSERT_FALSE(f.filtered(nb.label)) << frac << " " << use_sparse;
+					ASSERT_TRUE(seen.insert(nb.label).second) << "label repeated";
+					if (first.size() < 10)
+						first.push_back(nb);
+				}
+			}
+			EXPECT_EQ(seen.size(), allowed) << frac << " " << use_sparse;
+			ASSERT_EQ(first.size(), 10u);
+			for (size_t r = 0; r < 10; r++)
+				EXPECT_EQ(id_of(first[r].label), exact[r].second) << frac << " " << use_sparse << " rank " << r;
+			std::vector<int64_t> labels(10);
+			std::vector<float> dists(10);
+			ASSERT_TRUE(idx.Search(q, 1, 10, p, f.view(), labels.data(), dists.data()).ok());
+			for (size_t r = 0; r < 10; r++)
+				EXPECT_EQ(id_of(labels[r]), exact[r].second) << frac << " " << use_sparse << " search rank " << r;
+		}
 	}
 }
 
