@@ -24,7 +24,8 @@ chmod 755 "$WORK"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$OUTDIR"
 PORT=$(vecdb_free_port 56432)
 trap 'vecdb_pg_stop "$WORK/data"; rm -rf "$WORK"' EXIT
-vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "${VECDB_REGRESS_OPTIONS--c shared_preload_libraries=vecdb}" 2>/dev/null
+# autovacuum off, as in scripts/test.sh (its snapshots keep rows a test's VACUUM must remove)
+vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "${VECDB_REGRESS_OPTIONS--c shared_preload_libraries=vecdb} -c autovacuum=off" 2>/dev/null
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(--schedule="$OUTDIR/schedule"); fi
 as_pg "$PG_REGRESS" --bindir="$PG_BIN" --host="$WORK" --port="$PORT" \
