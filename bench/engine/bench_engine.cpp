@@ -34,9 +34,15 @@
 //           allowed 1% .. 30% x ef_search 10 .. 160, the walk's QPS and
 //           recall against the exact scan's QPS, and the default switch
 //           (DefaultBruteForceRatio) for this row count and dimension
-//           (not part of all).
+//           (not part of all);
+//   exact-scan  the exact scan (BruteForceSearch, k 10) over rows laid out
+//           as in an HNSW m 16 level-0 block (each row followed by its links
+//           and label), 1%, 10% and 50% of them allowed: the listed allowed
+//           rows (how HnswSearcher::ExactRows hands them over when labels
+//           are 0 .. n-1) and the whole block with the filter tested in
+//           place (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|switch-sweep|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|switch-sweep|exact-scan|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
@@ -71,6 +77,7 @@
 #include <vector>
 
 #include "dataset.hpp"
+#include "knowhere/brute_force.hpp"
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
@@ -684,7 +691,7 @@ Options ParseOptions(int argc, char **argv) {
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
-				 a == "filter-sweep" || a == "switch-sweep" ||
+				 a == "filter-sweep" || a == "switch-sweep" || a == "exact-scan" ||
 				 a == "all")
 			o.modes.push_back(a);
 		else {
@@ -795,6 +802,60 @@ void BenchFilterSweep(const Data &d) {
 						r[2].qps, Mark(r[2]), r[2].recall, r[3].qps, Mark(r[3]), r[3].recall, r[4].qps, Mark(r[4]));
 			std::fflush(stdout);
 		}
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
+// BenchExactScan times BruteForceSearch (k 10, every query) over d's rows
+// copied into a block shaped like HNSW m 16's level 0 (row, 132 bytes of
+// links, 8-byte label), at 1%, 10% and 50% allowed: once over the listed
+// allowed rows, once over the whole block with the filter tested in place.
+void BenchExactScan(const Data &d) {
+	size_t row = static_cast<size_t>(d.dim) * sizeof(float);
+	size_t stride = row + 132 + 8;
+	std::vector<uint8_t> block(d.n * stride);
+	std::vector<int64_t> all(d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		std::memcpy(block.data() + i * stride, &d.base[i * d.dim], row);
+		all[i] = static_cast<int64_t>(i);
+	}
+	std::printf("\n### Exact scan, k 10, rows %zu bytes apart (HNSW m 16 level 0), %zu x %d\n\n"
+				"| allowed | listed rows: ms a query | in place, filter tested: ms a query |\n| --- | --- | --- |\n",
+				stride, d.n, d.dim);
+	for (double fraction : {0.01, 0.10, 0.50}) {
+		Filter f = MakeFilter(d.n, fraction, 7);
+		std::vector<int64_t> labels;
+		std::vector<const void *> rows;
+		for (size_t i = 0; i < d.n; i++)
+			if (!f.View().test(static_cast<int64_t>(i))) {
+				labels.push_back(static_cast<int64_t>(i));
+				rows.push_back(block.data() + i * stride);
+			}
+		RowSet listed;
+		listed.labels = labels.data();
+		listed.rows = rows.data();
+		listed.n = labels.size();
+		RowSet in_place;
+		in_place.labels = all.data();
+		in_place.base = block.data();
+		in_place.stride = stride;
+		in_place.n = d.n;
+		double ms[2];
+		for (int way = 0; way < 2; way++) {
+			SearchParams p;
+			int64_t out_labels[10];
+			float out_distances[10];
+			Clock::time_point t0 = Clock::now();
+			for (size_t qi = 0; qi < d.nq; qi++)
+				Check(way == 0 ? BruteForceSearch(Metric::kL2, d.dim, &d.queries[qi * d.dim], listed, 10, BitsetView(), p,
+												  out_labels, out_distances)
+							   : BruteForceSearch(Metric::kL2, d.dim, &d.queries[qi * d.dim], in_place, 10, f.View(), p,
+												  out_labels, out_distances),
+					  "exact scan");
+			ms[way] = Seconds(t0) * 1000.0 / static_cast<double>(d.nq);
+		}
+		std::printf("| %.0f%% | %.3f | %.3f |\n", fraction * 100, ms[0], ms[1]);
+		std::fflush(stdout);
 	}
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
@@ -964,5 +1025,7 @@ int main(int argc, char **argv) {
 		BenchFilterSweep(d);
 	if (std::find(o.modes.begin(), o.modes.end(), "switch-sweep") != o.modes.end())
 		BenchSwitchSweep(d);
+	if (std::find(o.modes.begin(), o.modes.end(), "exact-scan") != o.modes.end())
+		BenchExactScan(d);
 	return 0;
 }

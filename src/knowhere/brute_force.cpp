@@ -17,8 +17,13 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// kPrefetchBytes bounds how much of the next row an exact scan prefetches.
+// kPrefetchBytes bounds how much of a row an exact scan prefetches, and
+// kPrefetchAheadRows how many allowed rows ahead of the one it scores
+// (docs/engine.md, "Exact scan prefetch").
 constexpr size_t kPrefetchBytes = 1024;
+constexpr size_t kPrefetchAheadRows = 4;
+constexpr size_t kPrefetchRing = 8;
+static_assert(kPrefetchAheadRows < kPrefetchRing, "the ring holds the scored row and those prefetched ahead");
 
 // PrefetchRow asks the CPU to start loading the first bytes of a row.
 inline void PrefetchRow(const void *row, size_t bytes) noexcept {
@@ -30,9 +35,10 @@ inline void PrefetchRow(const void *row, size_t bytes) noexcept {
 // ForEachAllowed scores every row of rows that filter allows against a
 // prepared query and hands (label, score) to sink; it returns Cancelled when
 // the poller (may be null) says stop. Every exact scan here is this loop.
-// While it scores one row it prefetches the next allowed one: rows read in
-// place from a graph's level-0 block are hundreds of bytes apart, too far
-// for the hardware prefetcher once a filter skips most of them.
+// While it scores one row it keeps the next kPrefetchAheadRows allowed ones
+// prefetched: rows read in place from a graph's level-0 block are hundreds
+// of bytes apart, too far for the hardware prefetcher once a filter skips
+// most of them.
 template <typename Sink>
 Status ForEachAllowed(Metric metric, int dim, const void *query, const RowSet &rows, BitsetView filter,
 					  StopPoller *poller, Sink &&sink) {
@@ -43,17 +49,27 @@ Status ForEachAllowed(Metric metric, int dim, const void *query, const RowSet &r
 			i++;
 		return i;
 	};
-	size_t i = allowed_from(0);
+	/* the allowed rows prefetched and not yet scored, in order (a ring):
+	   each label is tested once */
+	size_t ring[kPrefetchRing];
+	size_t head = 0, queued = 0;
+	size_t ahead = allowed_from(0);
 	size_t passed = 0;
-	while (i < rows.n) {
-		size_t next = allowed_from(i + 1);
-		if (next < rows.n)
-			PrefetchRow(rows.Row(next), prefetch);
+	for (;;) {
+		while (queued <= kPrefetchAheadRows && ahead < rows.n) {
+			PrefetchRow(rows.Row(ahead), prefetch);
+			ring[(head + queued++) % kPrefetchRing] = ahead;
+			ahead = allowed_from(ahead + 1);
+		}
+		if (queued == 0)
+			break;
+		size_t i = ring[head];
+		head = (head + 1) % kPrefetchRing;
+		queued--;
 		if (poller != nullptr && poller->Tick(i + 1 - passed))
 			return Status::Cancelled();
 		passed = i + 1;
 		sink(rows.labels[i], Score(metric, dim, query, rows.Row(i)));
-		i = next;
 	}
 	return Status::Ok();
 }
