@@ -20,8 +20,9 @@
 //   twin's ring (JoinRing); a flagged first link (kRingFlagByte) is the ring
 //   successor and every list write keeps it (StoreList).
 // - Concurrent inserts (hnsw_build.cpp starts the threads). Locking is
-//   hnswlib's: `global` guards the entry point and top level (held through an
-//   insert that raises the top level), link_list_locks_[id] guards id's lists
+//   hnswlib's, with byte locks (list_locks.hpp): `global` guards the entry
+//   point and top level (held through an insert that raises the top level),
+//   list_locks_[id] guards id's lists
 //   (SearchForInsert takes it per expansion, Connect per neighbour written).
 //   An element becomes reachable only through a back-link written after its
 //   own list, so no thread reads a list being filled; and a thread waits for
@@ -46,6 +47,7 @@
 
 #include "knowhere/distance.hpp"
 #include "knowhere/hnsw_graph.hpp"
+#include "knowhere/list_locks.hpp"
 
 namespace vecdb::knowhere::hnsw {
 
@@ -151,6 +153,7 @@ public:
 		/* hnswlib's 65,536 update locks (2.6 MB) serve only its addPoint and
 		   updatePoint, which we never call. */
 		std::vector<std::mutex>().swap(link_list_update_locks_);
+		DropHnswlibLocks();
 	}
 
 	// Dist returns the score of a query against element id.
@@ -192,7 +195,7 @@ public:
 			frontier.pop();
 			size_t m = 0;
 			{
-				std::unique_lock<std::mutex> lock(link_list_locks_[c.second]);
+				std::lock_guard<ListLock> lock(list_locks_[c.second]);
 				size_t n;
 				const tableint *links = Links(c.second, level, &n);
 				for (size_t j = 0; j < n && m < kMaxListLength; j++)
@@ -223,8 +226,17 @@ public:
 
 	// EnsureCapacity grows the element arrays to hold n elements (doubling).
 	void EnsureCapacity(size_t n) {
-		if (n > max_elements_)
+		if (n > max_elements_) {
 			resizeIndex(std::max(n, max_elements_ * 2));
+			DropHnswlibLocks();
+		}
+	}
+
+	// DropHnswlibLocks swaps hnswlib's per-element mutexes (40 bytes each,
+	// used only by its own insert paths) for our byte locks (list_locks.hpp).
+	void DropHnswlibLocks() {
+		std::vector<std::mutex>().swap(link_list_locks_);
+		list_locks_.Resize(max_elements_);
 	}
 
 	// InitElement stores element id's prepared vector (already written at
@@ -368,7 +380,7 @@ public:
 	// lock waiting for another, as cur is not reachable on layer 0 yet.
 	void JoinRing(tableint cur, tableint twin, const std::vector<DistPair> &selected, const ListShape &shape,
 				  const HnswBuildOptions &opt) {
-		std::lock_guard<std::mutex> lock(link_list_locks_[twin]);
+		std::lock_guard<ListLock> lock(list_locks_[twin]);
 		linklistsizeint *ll = get_linklist0(twin);
 		tableint *links = reinterpret_cast<tableint *>(ll + 1);
 		bool ringed = HasRing(ll);
@@ -391,7 +403,7 @@ public:
 	// layer above; dropping them could leave that element without a way in).
 	void WriteOwnList(tableint cur, int level, tableint ring, const std::vector<DistPair> &selected, ListShape shape,
 					  const HnswBuildOptions &opt) {
-		std::lock_guard<std::mutex> lock(link_list_locks_[cur]);
+		std::lock_guard<ListLock> lock(list_locks_[cur]);
 		linklistsizeint *ll = get_linklist_at_level(cur, level);
 		const tableint *links = reinterpret_cast<tableint *>(ll + 1);
 		std::vector<DistPair> entries;
@@ -421,7 +433,7 @@ public:
 	// full list with the heuristic; n's ring successor stays first. A full
 	// layer-0 list whose memo knows its shape is shrunk with its tags.
 	void AddBackLink(tableint n, tableint cur, float d, int level, const HnswBuildOptions &opt) {
-		std::lock_guard<std::mutex> lock(link_list_locks_[n]);
+		std::lock_guard<ListLock> lock(list_locks_[n]);
 		linklistsizeint *ll = get_linklist_at_level(n, level);
 		size_t sz = getListCount(ll);
 		tableint *links = reinterpret_cast<tableint *>(ll + 1);
@@ -669,7 +681,7 @@ public:
 		bool changed = true;
 		while (changed) {
 			changed = false;
-			std::lock_guard<std::mutex> lock(link_list_locks_[ep]);
+			std::lock_guard<ListLock> lock(list_locks_[ep]);
 			size_t n;
 			const tableint *links = Links(ep, level, &n);
 			tableint next = ep;
@@ -692,8 +704,10 @@ private:
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
 	size_t batch_base_ = std::numeric_limits<size_t>::max();
 	std::vector<uint8_t> linked_;
+	/* one lock per element of capacity: guards its link lists (and memo) */
+	ListLocks list_locks_;
 	/* layer-0 list memo of elements memo_first_ .. memo_first_ + memo_.size() - 1
-	   while a batch links; an element's entries are guarded by its link_list_locks_ */
+	   while a batch links; an element's entries are guarded by its list_locks_ */
 	size_t memo_first_ = 0;
 	std::vector<ListMemo> memo_;
 	std::vector<float> memo_scores_;
@@ -847,7 +861,7 @@ namespace {
 // capacity: the level-0 block, a link-list pointer, a level, a lock and
 // a slot in each visited list (the pool grows to one per build thread).
 size_t CapacityBytes(size_t capacity, size_t per_element, int threads) noexcept {
-	return capacity * (per_element + sizeof(char *) + sizeof(int) + sizeof(std::mutex) +
+	return capacity * (per_element + sizeof(char *) + sizeof(int) + sizeof(ListLock) +
 					   static_cast<size_t>(std::max(threads, 1)) * sizeof(hnswlib::vl_type));
 }
 
