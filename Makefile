@@ -1,10 +1,10 @@
 # Makefile builds vecdb.so with PGXS and links the engine library that CMake builds.
 
 EXTENSION = vecdb vector
-EXTVERSION = 0.3.0
+EXTVERSION = 0.4.0
 # vector, vecdb under pgvector's name, reports the pgvector release whose SQL
 # interface this version provides (docs/decisions.md, "The vector name's version")
-VECTOR_EXTVERSION = 0.8.0
+VECTOR_EXTVERSION = 0.8.1
 MODULE_big = vecdb
 
 PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
@@ -18,9 +18,13 @@ SQL_PARTS = $(sort $(wildcard sql/install/*.sql))
 SQL_GENERATED = sql/install/50_index_am.sql sql/install/55_scalar_opclasses.sql
 SQL_FROZEN = sql/vecdb--0.1.0.sql $(sort $(wildcard sql/vecdb--*--*.sql))
 SQL_VECTOR_STEPS = $(sort $(wildcard sql/vector--*--*.sql))
-DATA = $(SQL_FROZEN) $(filter-out $(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN)),$(SQL_VECTOR_STEPS))
+# vecdb 0.3.0 = vector 0.8.0 and 0.4.0 = 0.8.1: from 0.3.0 on, the vector twin of an
+# upgrade script carries pgvector-style numbers (VECTOR_STEPS_RENAMED)
+VECTOR_STEPS_RENAMED = sql/vector--0.8.0--0.8.1.sql
+DATA = $(SQL_FROZEN) $(filter-out $(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN)) $(VECTOR_STEPS_RENAMED),$(SQL_VECTOR_STEPS))
 DATA_built = sql/vecdb--$(EXTVERSION).sql sql/vector--$(VECTOR_EXTVERSION).sql \
-	$(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN))
+	$(filter-out sql/vector--0.3.0--0.4.0.sql,$(patsubst sql/vecdb--%,sql/vector--%,$(SQL_FROZEN))) \
+	$(VECTOR_STEPS_RENAMED)
 
 ENGINE_DIR = build/engine
 ENGINE_LIB = $(ENGINE_DIR)/src/knowhere/libvecdb_knowhere.a
@@ -71,6 +75,9 @@ sql/vector--%.sql: sql/vecdb--%.sql
 
 sql/vector--$(VECTOR_EXTVERSION).sql: sql/vecdb--$(EXTVERSION).sql
 	sed 's/EXTENSION vecdb/EXTENSION vector/' $< > $@
+
+sql/vector--0.8.0--0.8.1.sql: sql/vecdb--0.3.0--0.4.0.sql
+	sed "s/EXTENSION vecdb/EXTENSION vector/; s/UPDATE TO '0.4.0'/UPDATE TO '0.8.1'/" $< > $@
 
 $(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/am/*.hpp src/knowhere/*.hpp)
 

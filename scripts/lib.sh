@@ -8,10 +8,10 @@ PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BIN/pg_config
 
 # Packages the build and the test suite need on Debian 12 (pg_auto_failover:
-# TAP 017).
+# TAP 017; periods: time travel, am_time_travel).
 VECDB_BUILD_PACKAGES="build-essential cmake pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 	libfaiss-dev libhnswlib-dev libfast-float-dev libopenblas-dev libopenblas-serial-dev libgtest-dev googletest libbenchmark-dev libipc-run-perl
-	postgresql-$PG_MAJOR-auto-failover"
+	postgresql-$PG_MAJOR-auto-failover postgresql-$PG_MAJOR-periods"
 # Packages the fuzz targets add (fuzz/run.sh): clang with libFuzzer and the
 # sanitizers' runtimes, and LLVM's OpenMP for the engine built by clang.
 VECDB_FUZZ_PACKAGES="clang libclang-rt-14-dev libomp-dev"

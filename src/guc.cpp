@@ -179,7 +179,7 @@ VecdbRegisterGucs(void)
 							 &vecdb_merge_onto_fraction, 0.5, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("vecdb.fault_injection",
 							   "Makes the storage layer fail at a named point (tests only)",
-							   "'point:action[:count]': action error, oom, sleep or exit at the count-th pass.",
+							   "'point:action[:count]': action error, oom, sleep, delay (20 s, then on) or exit at the count-th pass.",
 							   &vecdb_fault_injection, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL,
 							   VecdbFaultAssign, NULL);
 	MarkGUCPrefixReserved("vecdb");

@@ -1,0 +1,466 @@
+-- 70_time_travel: search a table as it was at a past moment, on the periods
+-- extension's system versioning (docs/time-travel.md). Every function body
+-- runs with search_path pg_catalog, pg_temp and reaches this extension's
+-- tables through its schema looked up at run time (the extension is
+-- relocatable), so no object a user planted can stand in for a built-in.
+
+CREATE TABLE vecdb_time_travel (
+	tbl regclass PRIMARY KEY,
+	history regclass NOT NULL,
+	retention interval,
+	horizon timestamptz NOT NULL,
+	enabled_at timestamptz NOT NULL,
+	added_period boolean NOT NULL
+);
+COMMENT ON TABLE vecdb_time_travel IS 'tables with time travel on: their history table, retention (NULL: keep all), horizon (searches as of an earlier moment fail), when it was turned on and whether vecdb added the system-time period';
+CREATE TABLE vecdb_time_travel_index (
+	tbl regclass NOT NULL,
+	index_name name NOT NULL,
+	twin_name name NOT NULL,
+	PRIMARY KEY (tbl, index_name)
+);
+COMMENT ON TABLE vecdb_time_travel_index IS 'each vecdb index of a time-travel table and its twin on the history table (the same index with the period columns inside)';
+SELECT pg_catalog.pg_extension_config_dump('vecdb_time_travel', '');
+SELECT pg_catalog.pg_extension_config_dump('vecdb_time_travel_index', '');
+GRANT SELECT ON vecdb_time_travel, vecdb_time_travel_index TO PUBLIC;
+
+-- vecdb_time_travel_register writes the two tables above for a caller who
+-- may administer tbl (member of its owner's role); only this function, which
+-- runs as the extension's owner, writes them. It runs no DDL and evaluates
+-- nothing of the caller's; everything the settings later drive (index
+-- builds and drops, the purge's DELETE) runs as the caller, within the
+-- caller's own privileges, so anyone may call it.
+CREATE FUNCTION vecdb_time_travel_register(action text, tbl regclass, history regclass DEFAULT NULL,
+	retention interval DEFAULT NULL, horizon timestamptz DEFAULT NULL, added_period boolean DEFAULT NULL,
+	index_name name DEFAULT NULL, twin_name name DEFAULT NULL)
+	RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	owner oid;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	SELECT c.relowner INTO owner FROM pg_class c WHERE c.oid = tbl::oid;
+	/* current_user is this function's owner here: the caller is session_user */
+	IF owner IS NOT NULL AND NOT pg_has_role(session_user, owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF action = 'enable' THEN
+		EXECUTE format('INSERT INTO %I.vecdb_time_travel VALUES ($1, $2, $3, $4, $4, $5)', ext)
+			USING tbl, history, retention, horizon, added_period;
+	ELSIF action = 'disable' THEN
+		EXECUTE format('DELETE FROM %I.vecdb_time_travel_index WHERE tbl = $1', ext) USING tbl::oid;
+		EXECUTE format('DELETE FROM %I.vecdb_time_travel WHERE tbl = $1', ext) USING tbl::oid;
+	ELSIF action = 'retention' THEN
+		EXECUTE format('UPDATE %I.vecdb_time_travel SET retention = $2 WHERE tbl = $1', ext) USING tbl::oid, retention;
+	ELSIF action = 'add twin' THEN
+		EXECUTE format('INSERT INTO %I.vecdb_time_travel_index VALUES ($1, $2, $3)', ext) USING tbl, index_name, twin_name;
+	ELSIF action = 'drop twin' THEN
+		EXECUTE format('DELETE FROM %I.vecdb_time_travel_index WHERE tbl = $1 AND index_name = $2', ext)
+			USING tbl::oid, index_name;
+	ELSE
+		RAISE EXCEPTION 'unknown action "%"', action USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_register(text, regclass, regclass, interval, timestamptz, boolean, name, name) IS 'internal: records time travel settings and twin indexes of a table the caller may administer';
+
+-- vecdb_time_travel_expire deletes the versions of tbl's history that ended
+-- at or before cutoff and moves the horizon there; returns how many. periods
+-- keeps history tables read-only (even for their owner), so this runs as
+-- the extension's owner, for a session user who administers tbl. It takes
+-- the history table and its end column from periods' own catalog (never from
+-- settings a user wrote), and refuses a history table with triggers, rules
+-- or foreign keys pointing at it, so the DELETE runs nothing of the caller's.
+CREATE FUNCTION vecdb_time_travel_expire(tbl regclass, cutoff timestamptz)
+	RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	hist regclass;
+	end_col name;
+	n bigint;
+BEGIN
+	SELECT n2.nspname INTO ext FROM pg_extension e JOIN pg_namespace n2 ON n2.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = tbl::oid), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF cutoff IS NULL OR cutoff > now() THEN
+		RAISE EXCEPTION 'cutoff must be a past moment' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT v.history_table_name, p.end_column_name INTO hist, end_col
+	FROM periods.system_versioning v JOIN periods.periods p ON p.table_name = v.table_name AND p.period_name = v.period_name
+	WHERE v.table_name = tbl;
+	IF hist IS NULL THEN
+		RAISE EXCEPTION 'table % has no system versioning', tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = hist::oid)
+		OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = hist::oid)
+		OR EXISTS (SELECT FROM pg_constraint WHERE confrelid = hist::oid) THEN
+		RAISE EXCEPTION 'history table % has triggers, rules or foreign keys referencing it', hist
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Remove them, or delete old versions as a superuser.';
+	END IF;
+	EXECUTE format('DELETE FROM %s WHERE %I OPERATOR(pg_catalog.<=) $1', hist, end_col) USING cutoff;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	EXECUTE format('UPDATE %I.vecdb_time_travel SET horizon = greatest(horizon, $2) WHERE tbl = $1', ext)
+		USING tbl::oid, cutoff;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_expire(regclass, timestamptz) IS 'internal: deletes a time-travel table''s history versions that ended at or before a moment and moves its horizon there (history tables are read-only under periods)';
+
+-- vecdb_time_travel_twin creates the twin of vecdb index idx on history: the
+-- same access method, key columns, operator classes, options and predicate,
+-- with the period columns s and e added as filter columns. It runs as the
+-- caller (it builds an index, which may evaluate the caller's expressions).
+CREATE FUNCTION vecdb_time_travel_twin(idx regclass, history regclass, s name, e name)
+	RETURNS name LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	i pg_index;
+	am name;
+	cols text[] := '{}';
+	k int;
+	col text;
+	opc text;
+	has_s boolean := false;
+	has_e boolean := false;
+	opts text[];
+	pred text;
+	base text;
+	twin text;
+	n int := 0;
+	hist_ns oid;
+BEGIN
+	SELECT * INTO i FROM pg_index WHERE indexrelid = idx::oid;
+	SELECT a.amname, c.reloptions INTO am, opts FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = idx::oid;
+	FOR k IN 1 .. i.indnkeyatts LOOP
+		col := pg_get_indexdef(idx::oid, k, false);
+		SELECT format('%I.%I', n2.nspname, o.opcname) INTO opc FROM pg_opclass o
+			JOIN pg_namespace n2 ON n2.oid = o.opcnamespace WHERE o.oid = i.indclass[k - 1];
+		IF i.indkey[k - 1] <> 0 AND col = quote_ident(s) THEN
+			has_s := true;
+		END IF;
+		IF i.indkey[k - 1] <> 0 AND col = quote_ident(e) THEN
+			has_e := true;
+		END IF;
+		cols := cols || (col || ' ' || opc);
+	END LOOP;
+	IF NOT has_s THEN
+		cols := cols || quote_ident(s)::text;
+	END IF;
+	IF NOT has_e THEN
+		cols := cols || quote_ident(e)::text;
+	END IF;
+	pred := pg_get_expr(i.indpred, i.indrelid);
+	SELECT relnamespace INTO hist_ns FROM pg_class WHERE oid = history::oid;
+	base := left((SELECT relname FROM pg_class WHERE oid = idx::oid)::text, 55) || '_history';
+	twin := base;
+	WHILE EXISTS (SELECT FROM pg_class WHERE relname = twin::name AND relnamespace = hist_ns) LOOP
+		n := n + 1;
+		twin := base || n::text;
+	END LOOP;
+	EXECUTE format('CREATE INDEX %I ON %s USING %I (%s)%s%s', twin, history, am, array_to_string(cols, ', '),
+		CASE WHEN opts IS NULL THEN '' ELSE ' WITH (' || array_to_string(opts, ', ') || ')' END,
+		CASE WHEN pred IS NULL THEN '' ELSE ' WHERE ' || pred END);
+	RETURN twin::name;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_twin(regclass, regclass, name, name) IS 'internal: creates the history-table twin of a vecdb index, with the period columns as filter columns';
+
+-- vecdb_time_travel_check is the condition the as-of functions of a table
+-- with time travel carry: true, or an error for a moment before the horizon.
+CREATE FUNCTION vecdb_time_travel_check(tbl regclass, moment timestamptz)
+	RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	h timestamptz;
+	r interval;
+	since timestamptz;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	IF ext IS NULL OR moment IS NULL THEN
+		RETURN true;
+	END IF;
+	EXECUTE format('SELECT horizon, retention, enabled_at FROM %I.vecdb_time_travel WHERE tbl = $1', ext)
+		INTO h, r, since USING tbl::oid;
+	IF h IS NOT NULL AND moment < h THEN
+		RAISE EXCEPTION 'history of table % before % is not kept', tbl, h
+			USING ERRCODE = 'snapshot_too_old',
+			DETAIL = CASE WHEN h = since THEN 'Time travel on this table started then.'
+				ELSE 'Versions that ended before then were removed by the retention.' END,
+			HINT = 'Search as of a later moment.';
+	END IF;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_check(regclass, timestamptz) IS 'true, or error 72000 when a table''s history before the given moment is not kept (before time travel was on, or removed by retention); the as-of functions of a time-travel table call it';
+
+-- vecdb_time_travel_wrap rewrites periods' __as_of, __between,
+-- __between_symmetric and __from_to functions of tbl so that each first
+-- checks its earliest moment against the horizon; they stay single SELECTs,
+-- which the planner inlines (the check becomes a one-time filter).
+CREATE FUNCTION vecdb_time_travel_wrap(tbl regclass, ext name)
+	RETURNS void LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sv record;
+	p record;
+	tname text;
+	chk text;
+BEGIN
+	SELECT * INTO sv FROM periods.system_versioning WHERE table_name = tbl;
+	SELECT * INTO p FROM periods.periods WHERE table_name = tbl AND period_name = 'system_time';
+	SELECT format('%I.%I', n.nspname, c.relname) INTO tname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = tbl::oid;
+	chk := format('%I.vecdb_time_travel_check(%L::regclass, ', ext, tname);
+	EXECUTE format('CREATE OR REPLACE FUNCTION %s RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+		sv.func_as_of, sv.view_name,
+		format('SELECT * FROM %s WHERE %I OPERATOR(pg_catalog.<=) $1 AND %I OPERATOR(pg_catalog.>) $1 AND %s$1)', sv.view_name,
+			p.start_column_name, p.end_column_name, chk));
+	EXECUTE format('CREATE OR REPLACE FUNCTION %s RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+		sv.func_between, sv.view_name,
+		format('SELECT * FROM %s WHERE $1 OPERATOR(pg_catalog.<=) $2 AND %I OPERATOR(pg_catalog.>) $1 '
+			'AND %I OPERATOR(pg_catalog.<=) $2 AND %s$1)', sv.view_name,
+			p.end_column_name, p.start_column_name, chk));
+	EXECUTE format('CREATE OR REPLACE FUNCTION %s RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+		sv.func_between_symmetric, sv.view_name,
+		format('SELECT * FROM %s WHERE %I OPERATOR(pg_catalog.>) least($1, $2) '
+			'AND %I OPERATOR(pg_catalog.<=) greatest($1, $2) AND %sleast($1, $2))',
+			sv.view_name, p.end_column_name, p.start_column_name, chk));
+	EXECUTE format('CREATE OR REPLACE FUNCTION %s RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+		sv.func_from_to, sv.view_name,
+		format('SELECT * FROM %s WHERE $1 OPERATOR(pg_catalog.<) $2 AND %I OPERATOR(pg_catalog.>) $1 '
+			'AND %I OPERATOR(pg_catalog.<) $2 AND %s$1)', sv.view_name,
+			p.end_column_name, p.start_column_name, chk));
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_wrap(regclass, name) IS 'internal: makes a time-travel table''s as-of functions check their moment against the retention horizon';
+
+CREATE FUNCTION vecdb_enable_time_travel(tbl regclass, retention interval DEFAULT NULL)
+	RETURNS regclass LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	added boolean := false;
+	hist regclass;
+	p record;
+	idx record;
+	twin name;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'periods') THEN
+		RAISE EXCEPTION 'time travel needs the periods extension'
+			USING ERRCODE = 'feature_not_supported', HINT = 'CREATE EXTENSION periods CASCADE;';
+	END IF;
+	IF tbl IS NULL THEN
+		RAISE EXCEPTION 'no table given' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF retention IS NOT NULL AND retention <= interval '0' THEN
+		RAISE EXCEPTION 'retention must be positive, not %', retention USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = tbl::oid), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	EXECUTE format('SELECT history FROM %I.vecdb_time_travel WHERE tbl = $1', ext) INTO hist USING tbl::oid;
+	IF hist IS NOT NULL THEN
+		RAISE EXCEPTION 'time travel is already on for table %', tbl USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF NOT EXISTS (SELECT FROM periods.periods WHERE table_name = tbl AND period_name = 'system_time') THEN
+		PERFORM periods.add_system_time_period(tbl);
+		added := true;
+	END IF;
+	IF NOT EXISTS (SELECT FROM periods.system_versioning WHERE table_name = tbl) THEN
+		PERFORM periods.add_system_versioning(tbl);
+	END IF;
+	SELECT history_table_name INTO hist FROM periods.system_versioning WHERE table_name = tbl;
+	SELECT * INTO p FROM periods.periods WHERE table_name = tbl AND period_name = 'system_time';
+	EXECUTE format('SELECT %I.vecdb_time_travel_register(''enable'', $1, $2, $3, $4, $5)', ext)
+		USING tbl, hist, retention, now(), added;
+	EXECUTE format('SELECT %I.vecdb_time_travel_wrap($1, $2)', ext) USING tbl, ext;
+	FOR idx IN
+		SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+		WHERE i.indrelid = tbl::oid AND a.amname IN ('hnsw', 'ivfflat', 'ivfpq', 'ivfsq8', 'flat')
+		ORDER BY c.relname
+	LOOP
+		EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3, $4)', ext)
+			INTO twin USING idx.oid::regclass, hist, p.start_column_name, p.end_column_name;
+		EXECUTE format('SELECT %I.vecdb_time_travel_register(''add twin'', $1, index_name => $2, twin_name => $3)', ext)
+			USING tbl, idx.relname, twin;
+	END LOOP;
+	RETURN hist;
+END
+$$;
+COMMENT ON FUNCTION vecdb_enable_time_travel(regclass, interval) IS 'turns time travel on for a table: adds the periods extension''s system-time period and versioning where missing, gives the history table a twin of each vecdb index with the period columns inside, and keeps history for retention (NULL: forever); returns the history table';
+
+CREATE FUNCTION vecdb_disable_time_travel(tbl regclass, keep_history boolean DEFAULT false)
+	RETURNS void LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	cfg record;
+	tw record;
+	hist_ns name;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	EXECUTE format('SELECT * FROM %I.vecdb_time_travel WHERE tbl = $1', ext) INTO cfg USING tbl::oid;
+	IF cfg IS NULL THEN
+		RAISE EXCEPTION 'time travel is not on for table %', tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = tbl::oid), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	SELECT n.nspname INTO hist_ns FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = cfg.history::oid;
+	FOR tw IN EXECUTE format('SELECT twin_name FROM %I.vecdb_time_travel_index WHERE tbl = $1', ext) USING tbl::oid LOOP
+		EXECUTE format('DROP INDEX IF EXISTS %I.%I', hist_ns, tw.twin_name);
+	END LOOP;
+	EXECUTE format('SELECT %I.vecdb_time_travel_register(''disable'', $1)', ext) USING tbl;
+	IF NOT keep_history THEN
+		PERFORM periods.drop_system_versioning(tbl, purge => true);
+		IF cfg.added_period THEN
+			PERFORM periods.drop_system_time_period(tbl, purge => true);
+		END IF;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION vecdb_disable_time_travel(regclass, boolean) IS 'turns time travel off for a table: drops the history twins of its vecdb indexes and, unless keep_history, its system versioning and history table and the system-time period if vecdb added it (its columns stay)';
+
+CREATE FUNCTION vecdb_time_travel_purge(tbl regclass DEFAULT NULL)
+	RETURNS bigint LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	cfg record;
+	cutoff timestamptz;
+	n bigint;
+	total bigint := 0;
+BEGIN
+	SELECT n2.nspname INTO ext FROM pg_extension e JOIN pg_namespace n2 ON n2.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	FOR cfg IN EXECUTE format('SELECT * FROM %I.vecdb_time_travel WHERE ($1 IS NULL OR tbl = $1) AND retention IS NOT NULL '
+		'AND pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = tbl), ''USAGE'') ORDER BY tbl', ext)
+		USING tbl::oid
+	LOOP
+		cutoff := now() - cfg.retention;
+		EXECUTE format('SELECT %I.vecdb_time_travel_expire($1, $2)', ext) INTO n USING cfg.tbl, cutoff;
+		total := total + n;
+	END LOOP;
+	RETURN total;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_purge(regclass) IS 'removes history versions that ended longer than the retention ago, for one time-travel table or (NULL) every one the caller administers; moves the horizon to that moment; returns the versions removed (VACUUM then reclaims them and their index entries)';
+
+CREATE FUNCTION vecdb_set_time_travel_retention(tbl regclass, retention interval)
+	RETURNS void LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	hist regclass;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	IF retention IS NOT NULL AND retention <= interval '0' THEN
+		RAISE EXCEPTION 'retention must be positive, not %', retention USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('SELECT history FROM %I.vecdb_time_travel WHERE tbl = $1', ext) INTO hist USING tbl::oid;
+	IF hist IS NULL THEN
+		RAISE EXCEPTION 'time travel is not on for table %', tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	EXECUTE format('SELECT %I.vecdb_time_travel_register(''retention'', $1, retention => $2)', ext) USING tbl, retention;
+END
+$$;
+COMMENT ON FUNCTION vecdb_set_time_travel_retention(regclass, interval) IS 'changes how long a time-travel table keeps history (NULL: forever); vecdb_time_travel_purge applies it';
+
+-- vecdb_time_travel_ddl keeps twins in step: a vecdb index created on a
+-- time-travel table gets its twin (unless one is recorded: pg_restore brings
+-- it), and dropping an index drops its twin; a dropped table leaves the
+-- settings. Quick exit when no table has time travel.
+CREATE FUNCTION vecdb_time_travel_ddl()
+	RETURNS event_trigger LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext name;
+	r record;
+	cfg record;
+	p record;
+	known name;
+	twin name;
+	hist_ns name;
+BEGIN
+	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname IN ('vecdb', 'vector');
+	IF ext IS NULL OR to_regclass(format('%I.vecdb_time_travel_index', ext)) IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE format('SELECT EXISTS (SELECT FROM %I.vecdb_time_travel)', ext) INTO r;
+	IF NOT r.exists THEN
+		RETURN;
+	END IF;
+	IF TG_EVENT = 'ddl_command_end' THEN
+		FOR r IN
+			SELECT i.indexrelid, i.indrelid, c.relname FROM pg_event_trigger_ddl_commands() d
+			JOIN pg_index i ON i.indexrelid = d.objid JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_am a ON a.oid = c.relam
+			WHERE d.classid = 'pg_class'::regclass AND a.amname IN ('hnsw', 'ivfflat', 'ivfpq', 'ivfsq8', 'flat')
+		LOOP
+			EXECUTE format('SELECT * FROM %I.vecdb_time_travel WHERE tbl = $1', ext) INTO cfg USING r.indrelid;
+			CONTINUE WHEN cfg IS NULL;
+			EXECUTE format('SELECT twin_name FROM %I.vecdb_time_travel_index WHERE tbl = $1 AND index_name = $2', ext)
+				INTO known USING r.indrelid, r.relname;
+			CONTINUE WHEN known IS NOT NULL;
+			SELECT * INTO p FROM periods.periods WHERE table_name = cfg.tbl AND period_name = 'system_time';
+			EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3, $4)', ext)
+				INTO twin USING r.indexrelid::regclass, cfg.history, p.start_column_name, p.end_column_name;
+			EXECUTE format('SELECT %I.vecdb_time_travel_register(''add twin'', $1, index_name => $2, twin_name => $3)', ext)
+				USING cfg.tbl, r.relname, twin;
+		END LOOP;
+	ELSIF TG_EVENT = 'sql_drop' THEN
+		FOR r IN
+			SELECT d.objid, d.object_type, d.schema_name, d.object_name FROM pg_event_trigger_dropped_objects() d
+			WHERE d.object_type IN ('index', 'table') AND NOT d.is_temporary
+		LOOP
+			IF r.object_type = 'table' THEN
+				EXECUTE format('SELECT %I.vecdb_time_travel_register(''disable'', $1)', ext) USING r.objid::regclass;
+				CONTINUE;
+			END IF;
+			FOR cfg IN EXECUTE format('SELECT t.tbl, t.history, x.twin_name FROM %I.vecdb_time_travel_index x '
+				'JOIN %I.vecdb_time_travel t USING (tbl) JOIN pg_catalog.pg_class c ON c.oid = t.tbl '
+				'JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace '
+				'WHERE n.nspname = $1 AND x.index_name = $2', ext, ext) USING r.schema_name, r.object_name
+			LOOP
+				SELECT n.nspname INTO hist_ns FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE c.oid = cfg.history::oid;
+				IF hist_ns IS NOT NULL THEN
+					EXECUTE format('DROP INDEX IF EXISTS %I.%I', hist_ns, cfg.twin_name);
+				END IF;
+				EXECUTE format('SELECT %I.vecdb_time_travel_register(''drop twin'', $1, index_name => $2)', ext)
+					USING cfg.tbl, r.object_name;
+			END LOOP;
+		END LOOP;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION vecdb_time_travel_ddl() IS 'event trigger function: creates and drops the history twins of vecdb indexes on time-travel tables';
+CREATE EVENT TRIGGER vecdb_time_travel_create ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+	EXECUTE FUNCTION vecdb_time_travel_ddl();
+CREATE EVENT TRIGGER vecdb_time_travel_drop ON sql_drop
+	EXECUTE FUNCTION vecdb_time_travel_ddl();
+COMMENT ON EVENT TRIGGER vecdb_time_travel_create IS 'gives a vecdb index created on a time-travel table its history twin';
+COMMENT ON EVENT TRIGGER vecdb_time_travel_drop IS 'drops the history twin with its index, and a dropped table''s time travel settings';
