@@ -2,10 +2,11 @@
 # covers: a randomised workload at a size where hnsw searches its graph and
 # ivfflat its lists (as-of k-NN, with and without a scalar filter, against
 # brute force over the versions valid at each moment: recall >= 0.95 and
-# never a short result); exported-snapshot and hot-standby reads of as-of
-# searches that equal an exact search under the same snapshot while updates,
-# VACUUM and compaction run; pg_dump and pg_restore of a database with time
-# travel on (settings, twins once, the same answers).
+# never a short result); repeatable-read, serializable, exported-snapshot
+# and hot-standby reads of as-of searches that equal an exact search under
+# the same snapshot while updates, VACUUM and compaction run; pg_dump and
+# pg_restore of a database with time travel on (settings, twins once, the
+# same answers).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -107,6 +108,12 @@ my $b = $primary->background_psql('postgres');
 $b->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $b->query_safe("SET TRANSACTION SNAPSHOT '$snap'");
 is($b->query_safe($probe), $a_past, 'exported snapshot: the same as-of answers');
+# a SERIALIZABLE reader of its own, started at the same point
+my $z = $primary->background_psql('postgres');
+$z->query_safe('BEGIN ISOLATION LEVEL SERIALIZABLE');
+my $z_past = $z->query_safe($probe);
+my $z_now = $z->query_safe($probe_now);
+is($z_past, $a_past, 'SERIALIZABLE: the same past as-of answers');
 $primary->safe_psql('postgres', q{
 	UPDATE items SET embedding = vec(id + 7777777) WHERE id % 4 = 0;
 	DELETE FROM items WHERE id % 9 = 0;
@@ -118,10 +125,15 @@ is($a->query_safe($probe), $a_past, 'exporter: past as-of answers unchanged afte
 is($b->query_safe($probe), $a_past, 'importer: past as-of answers unchanged after updates, VACUUM, compaction');
 is($b->query_safe($probe_now), $a_now, 'importer: as-of now under the snapshot equals the exporter');
 is($a->query_safe($probe_now), $a->query_safe($probe_exact), 'as-of now under the old snapshot equals brute force under it');
+is($z->query_safe($probe), $z_past, 'SERIALIZABLE: past as-of answers unchanged after updates, VACUUM, compaction');
+is($z->query_safe($probe_now), $z_now, 'SERIALIZABLE: as-of now unchanged after updates, VACUUM, compaction');
+is($z->query_safe($probe_now), $z->query_safe($probe_exact), 'SERIALIZABLE: as-of now equals brute force under its snapshot');
 $a->query_safe('COMMIT');
 $b->query_safe('COMMIT');
+$z->query_safe('COMMIT');
 $a->quit;
 $b->quit;
+$z->quit;
 
 # hot standby: as-of searches equal the primary's, also in a standby
 # REPEATABLE READ transaction across replayed changes and compactions
