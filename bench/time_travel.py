@@ -23,6 +23,7 @@ server with vecdb preloaded). Writes bench/results/time_travel_<label>.{json,md}
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -242,7 +243,8 @@ def markdown(res, args):
     fmt = (lambda x: f"{x:.0f}" if x else "not reached")
     lines += ["", f"QPS at recall 0.95 (linear between bracketing points): as of {fmt(q['as_of'])}, "
               f"current {fmt(q['control'])}" + (f", ratio {ratio:.2f}x" if ratio else "") + ".", "",
-              "Plan of an as-of search:", "", "```", res["plan"], "```", ""]
+              "Plan of an as-of search:", "", "```", re.sub(r"'\[[^\]]*\]'::vector", "'[query]'::vector", res["plan"]),
+              "```", ""]
     return "\n".join(lines)
 
 
