@@ -75,10 +75,11 @@ COMMENT ON FUNCTION vecdb_time_travel_register(text, regclass, regclass, interva
 -- vecdb_time_travel_expire deletes the versions of tbl's history that ended
 -- at or before cutoff and moves the horizon there; returns how many. periods
 -- keeps history tables read-only (even for their owner), so this runs as
--- the extension's owner, for a session user who administers tbl. It takes
--- the history table and its end column from periods' own catalog (never from
--- settings a user wrote), and refuses a history table with triggers, rules
--- or foreign keys pointing at it, so the DELETE runs nothing of the caller's.
+-- the extension's owner, for a session user who administers tbl and its
+-- history table. It takes the history table and its end column from periods'
+-- own catalog (never from settings a user wrote), and refuses a history table
+-- with triggers, rules or foreign keys pointing at it, so the DELETE runs
+-- nothing of the caller's.
 CREATE FUNCTION vecdb_time_travel_expire(tbl regclass, cutoff timestamptz)
 	RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -102,6 +103,9 @@ BEGIN
 	WHERE v.table_name = tbl;
 	IF hist IS NULL THEN
 		RAISE EXCEPTION 'table % has no system versioning', tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = hist::oid), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', hist USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = hist::oid)
 		OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = hist::oid)
