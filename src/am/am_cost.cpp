@@ -7,6 +7,7 @@
 #include "am/am.hpp"
 
 extern "C" {
+#include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "utils/float.h"
@@ -58,6 +59,53 @@ SearchesNullVectors(const IndexPath *path)
 			return true;
 	}
 	return false;
+}
+
+// ContainsParam reports whether an expression holds a Param: a value the
+// plan does not know (a generic plan of a prepared statement, or a SQL
+// function's argument inlined into one).
+static bool
+ContainsParam(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	/* through void (*)(void), which -Wcast-function-type allows */
+	return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(ContainsParam)),
+								  context);
+}
+
+// KnownSelectivity returns the selectivity of the path's conditions whose
+// values the plan knows; a condition on a parameter counts as 1. For a
+// generic plan the planner's default guesses for parameters (a third for an
+// inequality, so a ninth for a range) would make the search's work, about
+// the inverse of the selectivity, look several times what the custom plans
+// of the same shape cost, and PostgreSQL would then plan every execution of
+// the prepared statement anew (docs/time-travel.md: 0.3 ms a query).
+// all is the selectivity of every condition (returned when none has a
+// parameter).
+static Selectivity
+KnownSelectivity(PlannerInfo *root, const IndexPath *path, Selectivity all)
+{
+	List	   *known = NIL;
+	bool		any_param = false;
+	ListCell   *lc;
+
+	foreach(lc, path->indexclauses)
+	{
+		IndexClause *ic = (IndexClause *) lfirst(lc);
+
+		if (ContainsParam((Node *) ic->rinfo->clause, NULL))
+			any_param = true;
+		else
+			known = lappend(known, ic->rinfo);
+	}
+	if (!any_param)
+		return all;
+	if (known == NIL)
+		return 1.0;
+	return Max(clauselist_selectivity(root, known, path->indexinfo->rel->relid, JOIN_INNER, NULL), all);
 }
 
 // vecdbcostestimate estimates the cost of an index scan.
@@ -115,13 +163,15 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 	 * segment (tight loops: a tenth of an operator each) into a bitset; the
 	 * engine then searches the allowed rows exactly when few pass, else
 	 * searches on until enough allowed rows are found: about the inverse of
-	 * the selectivity more work.
+	 * the selectivity more work. The work counts only the conditions whose
+	 * values the plan knows (KnownSelectivity); the row estimate counts all.
 	 */
 	nquals = list_length(path->indexclauses);
 	sel = nquals > 0 ? costs.indexSelectivity : 1.0;
 	allowed = Max(sel * tuples, 1.0);
 	if (nquals > 0)
 	{
+		double		work_sel = KnownSelectivity(root, path, sel);
 		const int  *probes_setting = VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->probes;
 		int			probes = probes_setting ? *probes_setting : 1;
 		double		ratio = vecdb_brute_force_ratio >= 0 ? vecdb_brute_force_ratio : VecdbEngineDefaultBruteForceRatio(
@@ -129,10 +179,10 @@ vecdbcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *i
 			(uint64) tuples, meta->dims, (int) meta->metric);
 
 		filter_cost = tuples * nquals * cpu_operator_cost * 0.1;
-		if (sel < ratio || meta->elem_type == VECDB_ELEM_SPARSE)
-			work = allowed;
+		if (work_sel < ratio || meta->elem_type == VECDB_ELEM_SPARSE)
+			work = Max(work_sel * tuples, 1.0);
 		else
-			work = Min(work / Max(sel, 0.01), tuples);
+			work = Min(work / Max(work_sel, 0.01), tuples);
 	}
 
 	*indexStartupCost = work * per_distance + filter_cost + costs.indexStartupCost;
