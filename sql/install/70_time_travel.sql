@@ -117,15 +117,19 @@ END
 $$;
 COMMENT ON FUNCTION vecdb_time_travel_expire(regclass, timestamptz) IS 'internal: deletes a time-travel table''s history versions that ended at or before a moment and moves its horizon there (history tables are read-only under periods)';
 
--- vecdb_time_travel_twin creates the twin of vecdb index idx on history: the
--- same access method, key columns, operator classes, options and predicate,
--- with the period columns s and e added as filter columns. It runs as the
--- caller (it builds an index, which may evaluate the caller's expressions).
-CREATE FUNCTION vecdb_time_travel_twin(idx regclass, history regclass, s name, e name)
+-- vecdb_time_travel_twin creates the twin of vecdb index idx (on tbl) on
+-- history: the same access method, key columns, operator classes, options
+-- and predicate, with tbl's period columns added as filter columns; it
+-- records the pair and returns the twin's name. It runs as the caller (it
+-- builds an index, which may evaluate the caller's expressions).
+CREATE FUNCTION vecdb_time_travel_twin(tbl regclass, idx regclass, history regclass)
 	RETURNS name LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	ext name;
+	s name;
+	e name;
 	i pg_index;
 	am name;
 	cols text[] := '{}';
@@ -141,6 +145,10 @@ DECLARE
 	n int := 0;
 	hist_ns oid;
 BEGIN
+	SELECT n2.nspname INTO ext FROM pg_extension x JOIN pg_namespace n2 ON n2.oid = x.extnamespace
+	WHERE x.extname IN ('vecdb', 'vector');
+	SELECT start_column_name, end_column_name INTO s, e FROM periods.periods
+	WHERE table_name = tbl AND period_name = 'system_time';
 	SELECT * INTO i FROM pg_index WHERE indexrelid = idx::oid;
 	SELECT a.amname, c.reloptions INTO am, opts FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = idx::oid;
 	FOR k IN 1 .. i.indnkeyatts LOOP
@@ -172,10 +180,12 @@ BEGIN
 	EXECUTE format('CREATE INDEX %I ON %s USING %I (%s)%s%s', twin, history, am, array_to_string(cols, ', '),
 		CASE WHEN opts IS NULL THEN '' ELSE ' WITH (' || array_to_string(opts, ', ') || ')' END,
 		CASE WHEN pred IS NULL THEN '' ELSE ' WHERE ' || pred END);
+	EXECUTE format('SELECT %I.vecdb_time_travel_register(''add twin'', $1, index_name => $2, twin_name => $3)', ext)
+		USING tbl, (SELECT relname FROM pg_class WHERE oid = idx::oid), twin::name;
 	RETURN twin::name;
 END
 $$;
-COMMENT ON FUNCTION vecdb_time_travel_twin(regclass, regclass, name, name) IS 'internal: creates the history-table twin of a vecdb index, with the period columns as filter columns';
+COMMENT ON FUNCTION vecdb_time_travel_twin(regclass, regclass, regclass) IS 'internal: creates and records the history-table twin of a vecdb index, with the period columns as filter columns';
 
 -- vecdb_time_travel_check is the condition the as-of functions of a table
 -- with time travel carry: true, or an error for a moment before the horizon.
@@ -258,9 +268,7 @@ DECLARE
 	ext name;
 	added boolean := false;
 	hist regclass;
-	p record;
 	idx record;
-	twin name;
 BEGIN
 	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 	WHERE e.extname IN ('vecdb', 'vector');
@@ -289,7 +297,6 @@ BEGIN
 		PERFORM periods.add_system_versioning(tbl);
 	END IF;
 	SELECT history_table_name INTO hist FROM periods.system_versioning WHERE table_name = tbl;
-	SELECT * INTO p FROM periods.periods WHERE table_name = tbl AND period_name = 'system_time';
 	EXECUTE format('SELECT %I.vecdb_time_travel_register(''enable'', $1, $2, $3, $4, $5)', ext)
 		USING tbl, hist, retention, now(), added;
 	EXECUTE format('SELECT %I.vecdb_time_travel_wrap($1, $2)', ext) USING tbl, ext;
@@ -298,10 +305,7 @@ BEGIN
 		WHERE i.indrelid = tbl::oid AND a.amname IN ('hnsw', 'ivfflat', 'ivfpq', 'ivfsq8', 'flat')
 		ORDER BY c.relname
 	LOOP
-		EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3, $4)', ext)
-			INTO twin USING idx.oid::regclass, hist, p.start_column_name, p.end_column_name;
-		EXECUTE format('SELECT %I.vecdb_time_travel_register(''add twin'', $1, index_name => $2, twin_name => $3)', ext)
-			USING tbl, idx.relname, twin;
+		EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3)', ext) USING tbl, idx.oid::regclass, hist;
 	END LOOP;
 	RETURN hist;
 END
@@ -403,9 +407,7 @@ DECLARE
 	ext name;
 	r record;
 	cfg record;
-	p record;
 	known name;
-	twin name;
 	hist_ns name;
 BEGIN
 	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -429,11 +431,8 @@ BEGIN
 			EXECUTE format('SELECT twin_name FROM %I.vecdb_time_travel_index WHERE tbl = $1 AND index_name = $2', ext)
 				INTO known USING r.indrelid, r.relname;
 			CONTINUE WHEN known IS NOT NULL;
-			SELECT * INTO p FROM periods.periods WHERE table_name = cfg.tbl AND period_name = 'system_time';
-			EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3, $4)', ext)
-				INTO twin USING r.indexrelid::regclass, cfg.history, p.start_column_name, p.end_column_name;
-			EXECUTE format('SELECT %I.vecdb_time_travel_register(''add twin'', $1, index_name => $2, twin_name => $3)', ext)
-				USING cfg.tbl, r.relname, twin;
+			EXECUTE format('SELECT %I.vecdb_time_travel_twin($1, $2, $3)', ext)
+				USING cfg.tbl, r.indexrelid::regclass, cfg.history;
 		END LOOP;
 	ELSIF TG_EVENT = 'sql_drop' THEN
 		FOR r IN
