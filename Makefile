@@ -7,7 +7,7 @@ EXTVERSION = 0.4.0
 VECTOR_EXTVERSION = 0.8.1
 MODULE_big = vecdb
 
-PG_SOURCES = src/vecdb.cpp src/guc.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
+PG_SOURCES = src/vecdb.cpp src/guc.cpp src/time_travel.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
 OBJS = $(PG_SOURCES:.cpp=.o)
 
 # Extension scripts (docs/decisions.md, "Versions and upgrade scripts"): the

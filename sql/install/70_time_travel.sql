@@ -190,32 +190,8 @@ COMMENT ON FUNCTION vecdb_time_travel_twin(regclass, regclass, regclass) IS 'int
 -- vecdb_time_travel_check is the condition the as-of functions of a table
 -- with time travel carry: true, or an error for a moment before the horizon.
 CREATE FUNCTION vecdb_time_travel_check(tbl regclass, moment timestamptz)
-	RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ext name;
-	h timestamptz;
-	r interval;
-	since timestamptz;
-BEGIN
-	SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-	WHERE e.extname IN ('vecdb', 'vector');
-	IF ext IS NULL OR moment IS NULL THEN
-		RETURN true;
-	END IF;
-	EXECUTE format('SELECT horizon, retention, enabled_at FROM %I.vecdb_time_travel WHERE tbl = $1', ext)
-		INTO h, r, since USING tbl::oid;
-	IF h IS NOT NULL AND moment < h THEN
-		RAISE EXCEPTION 'history of table % before % is not kept', tbl, h
-			USING ERRCODE = 'snapshot_too_old',
-			DETAIL = CASE WHEN h = since THEN 'Time travel on this table started then.'
-				ELSE 'Versions that ended before then were removed by the retention.' END,
-			HINT = 'Search as of a later moment.';
-	END IF;
-	RETURN true;
-END
-$$;
+	RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION vecdb_time_travel_check(regclass, timestamptz) IS 'true, or error 72000 when a table''s history before the given moment is not kept (before time travel was on, or removed by retention); the as-of functions of a time-travel table call it';
 
 -- vecdb_time_travel_wrap rewrites periods' __as_of, __between,
