@@ -16,7 +16,11 @@ harness' data (bench/harness.py), vecdb alone:
            `control` (a current table of the same size) against exact search
            over its rows; an ef_search sweep for both, QPS over one
            connection (prepared), p50/p99, server time (EXPLAIN ANALYZE
-           median) and the connection's floor.
+           median) and the connection's floor; then again after a full
+           vecdb_compact of the three indexes (unless --no-compact): the
+           history twin grows by inserts, which the seal worker folds into
+           segments within the server's maintenance_work_mem, and every
+           segment is one more graph walk per search.
 
 Run it through bench/time_travel.sh (builds, installs, starts a private
 server with vecdb preloaded). Writes bench/results/time_travel_<label>.{json,md}."""
@@ -39,6 +43,9 @@ def copy_rows(conn, table, ids, vecs):
         with cur.copy(f"COPY {table} (id, embedding) FROM STDIN") as cp:
             for i, v in zip(ids, vecs):
                 cp.write_row((int(i), harness.vec_literal(v)))
+
+
+INDEXES = ("items_idx", "items_idx_history", "control_idx")
 
 
 def sweep(conn, table_sql, param, queries, truth, k, efs, explain):
@@ -98,6 +105,8 @@ def main():
     ap.add_argument("--ef", default="10,20,40,80,160")
     ap.add_argument("--explain", type=int, default=30)
     ap.add_argument("--mwm", default="2GB")
+    ap.add_argument("--no-compact", action="store_true",
+                    help="search only after VACUUM, not also after a full vecdb_compact of every index")
     ap.add_argument("--label", default="run")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
     args = ap.parse_args()
@@ -194,13 +203,21 @@ def main():
     plan = "\n".join(r[0] for r in conn.execute(
         "EXPLAIN (COSTS OFF) SELECT id FROM items__as_of(%s) ORDER BY embedding <-> %s::vector LIMIT 10",
         (t_as_of, lit0)).fetchall())
-    as_of = sweep(conn, "items__as_of(%s)", t_as_of, queries, truth_past, k, efs, args.explain)
-    control = sweep(conn, "control", None, queries, truth_now, k, efs, args.explain)
+    phases = []
+    for state in ("after VACUUM", "after vecdb_compact(index, true)")[:1 if args.no_compact else 2]:
+        if phases:
+            for idx in INDEXES:
+                conn.execute("SELECT vecdb_compact(%s::regclass, true)", (idx,))
+        segments = {idx: conn.execute("SELECT count(segment) FROM vecdb_index_info(%s::regclass)", (idx,)).fetchone()[0]
+                    for idx in INDEXES}
+        harness.log(f"searching {state}: segments {segments}")
+        as_of = sweep(conn, "items__as_of(%s)", t_as_of, queries, truth_past, k, efs, args.explain)
+        control = sweep(conn, "control", None, queries, truth_now, k, efs, args.explain)
+        phases.append({"state": state, "segments": segments, "as_of": as_of, "control": control,
+                       "qps_at_095": {"as_of": at_recall(as_of, 0.95), "control": at_recall(control, 0.95)}})
     res.update({
         "update_rows_per_s": upd, "single_updates_per_s": single, "sizes": sizes, "history_rows": int(hist_rows),
-        "floor_ms_p50": float(np.percentile(np.array(floor) * 1000, 50)), "plan": plan,
-        "as_of": as_of, "control": control,
-        "qps_at_095": {"as_of": at_recall(as_of, 0.95), "control": at_recall(control, 0.95)},
+        "floor_ms_p50": float(np.percentile(np.array(floor) * 1000, 50)), "plan": plan, "phases": phases,
         "wall_s": time.time() - started,
     })
     os.makedirs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"), exist_ok=True)
@@ -215,8 +232,6 @@ def main():
 def markdown(res, args):
     m = res["meta"]
     u, s = res["update_rows_per_s"], res["single_updates_per_s"]
-    q = res["qps_at_095"]
-    ratio = q["as_of"] / q["control"] if q["as_of"] and q["control"] else None
     lines = [
         f"**time travel** ({m['label']}) — {m['n']} x {m['d']} (harness mixture, seed {args.seed}), hnsw m 16, "
         f"ef_construction 64; {m['rounds']} rounds each updating {m['fraction']:.0%} of the rows; searches as of "
@@ -233,16 +248,21 @@ def markdown(res, args):
         "", f"History: {res['history_rows']} versions. Sizes (MB): " + ", ".join(
             f"{k} {v / 1e6:.1f}" for k, v in res["sizes"].items()), "",
         "### k-NN as of a past moment against a current table of the same size", "",
-        f"Floor (`SELECT $1::vector IS NULL`, same connection): p50 {res['floor_ms_p50']:.3f} ms.", "",
-        "| ef_search | as-of recall | as-of QPS | as-of p50 / p99 ms | as-of server ms | current recall | "
-        "current QPS | current p50 / p99 ms | current server ms |", "|---|---|---|---|---|---|---|---|---|"]
-    for a, c in zip(res["as_of"], res["control"]):
-        lines.append(f"| {a['ef_search']} | {a['recall']:.4f} | {a['qps']:.0f} | {a['p50_ms']:.3f} / {a['p99_ms']:.3f} | "
-                     f"{a['server_ms_median']:.3f} | {c['recall']:.4f} | {c['qps']:.0f} | "
-                     f"{c['p50_ms']:.3f} / {c['p99_ms']:.3f} | {c['server_ms_median']:.3f} |")
+        f"Floor (`SELECT $1::vector IS NULL`, same connection): p50 {res['floor_ms_p50']:.3f} ms.", ""]
     fmt = (lambda x: f"{x:.0f}" if x else "not reached")
-    lines += ["", f"QPS at recall 0.95 (linear between bracketing points): as of {fmt(q['as_of'])}, "
-              f"current {fmt(q['control'])}" + (f", ratio {ratio:.2f}x" if ratio else "") + ".", "",
+    for ph in res["phases"]:
+        q = ph["qps_at_095"]
+        ratio = q["as_of"] / q["control"] if q["as_of"] and q["control"] else None
+        lines += [f"#### {ph['state']}", "", "Sealed segments: " + ", ".join(f"{k} {v}" for k, v in ph["segments"].items()), "",
+                  "| ef_search | as-of recall | as-of QPS | as-of p50 / p99 ms | as-of server ms | current recall | "
+                  "current QPS | current p50 / p99 ms | current server ms |", "|---|---|---|---|---|---|---|---|---|"]
+        for a, c in zip(ph["as_of"], ph["control"]):
+            lines.append(f"| {a['ef_search']} | {a['recall']:.4f} | {a['qps']:.0f} | {a['p50_ms']:.3f} / {a['p99_ms']:.3f} | "
+                         f"{a['server_ms_median']:.3f} | {c['recall']:.4f} | {c['qps']:.0f} | "
+                         f"{c['p50_ms']:.3f} / {c['p99_ms']:.3f} | {c['server_ms_median']:.3f} |")
+        lines += ["", f"QPS at recall 0.95 (linear between bracketing points): as of {fmt(q['as_of'])}, "
+                  f"current {fmt(q['control'])}" + (f", ratio {ratio:.2f}x" if ratio else "") + ".", ""]
+    lines += [
               "Plan of an as-of search:", "", "```", re.sub(r"'\[[^\]]*\]'::vector", "'[query]'::vector", res["plan"]),
               "```", ""]
     return "\n".join(lines)
