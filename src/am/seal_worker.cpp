@@ -24,6 +24,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/procsignal.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -297,6 +298,21 @@ vecdb_seal_leader_main(Datum arg)
 	proc_exit(0);
 }
 
+// IgnoredByVacuum flags this worker as lazy VACUUM flags itself: others
+// leave its xmin out of their horizons, so a long seal does not keep VACUUM
+// from removing rows deleted meanwhile. Sound for the same reason as for
+// VACUUM: a compaction reads only the index's own pages and runs no user
+// code (no expressions, no predicates), so no heap row it could need goes
+// away; the flag clears when the transaction ends.
+static void
+IgnoredByVacuum()
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	MyProc->statusFlags |= PROC_IN_VACUUM;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
+}
+
 // vecdb_seal_database_main compacts one index: its growing rows (from
 // vecdb.seal_growing_rows on) become a sealed segment.
 void
@@ -320,6 +336,7 @@ vecdb_seal_database_main(Datum arg)
 	vecdb_compact_progress_hook = PublishProgress;
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	IgnoredByVacuum();
 	index = try_relation_open(relid, RowExclusiveLock);
 	if (index != NULL)
 	{
@@ -338,6 +355,8 @@ vecdb_seal_database_main(Datum arg)
 		}
 		relation_close(index, RowExclusiveLock);
 	}
+	/* others' snapshots skip a PROC_IN_VACUUM backend's xid: it must have none */
+	Assert(!TransactionIdIsValid(GetTopTransactionIdIfAny()));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	proc_exit(0);

@@ -84,6 +84,37 @@ is($node->safe_psql('postgres', q{
 	SELECT string_agg(DISTINCT memory || ' ' || read_rows, ', ') FROM vecdb_last_scan() WHERE kind <> 'growing'}),
 	"3\nshared 0", 'the first query after a seal finds every sealed segment in the shared area');
 
+# a seal does not hold back VACUUM: rows deleted while one runs are removable
+# (the worker is ignored by the xmin horizon, as lazy VACUUM is); the seal is
+# held at its directory switch by the fault point
+$node->safe_psql('postgres', q{
+	CREATE TABLE churn (id int);
+	ALTER SYSTEM SET vecdb.fault_injection = 'compact_switch:delay';
+	SELECT pg_reload_conf();
+});
+sleep 1;
+$seals = $node->safe_psql('postgres', 'SELECT sealed FROM vecdb_seal_status()');
+$node->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(6001, 6600) i');
+for (1 .. 100)
+{
+	last if $node->log_contains('vecdb fault point "compact_switch" delaying');
+	usleep(100_000);
+}
+ok($node->log_contains('vecdb fault point "compact_switch" delaying'), 'a seal is held at its switch');
+$node->safe_psql('postgres', 'INSERT INTO churn SELECT generate_series(1, 1000); DELETE FROM churn');
+my ($vacuum_out, $vacuum_err) = ('', '');
+$node->psql('postgres', 'VACUUM (VERBOSE) churn', stdout => \$vacuum_out, stderr => \$vacuum_err);
+like($vacuum_err, qr/tuples: 1000 removed, 0 remain, 0 are dead but not yet removable/,
+	'VACUUM removes rows deleted while the seal runs');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET vecdb.fault_injection; SELECT pg_reload_conf()');
+for (1 .. 300)
+{
+	last if $node->safe_psql('postgres', 'SELECT sealed FROM vecdb_seal_status()') > $seals;
+	usleep(100_000);
+}
+cmp_ok($node->safe_psql('postgres', 'SELECT sealed FROM vecdb_seal_status()'), '>', $seals, 'the held seal then completes');
+is($node->safe_psql('postgres', "SELECT vecdb_verify('t_idx')"), 't', 'vecdb_verify passes after it');
+
 # vecdb.seal_growing_rows = 0 turns it off
 $node->safe_psql('postgres', 'ALTER SYSTEM SET vecdb.seal_growing_rows = 0; SELECT pg_reload_conf()');
 sleep 1;
