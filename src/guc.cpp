@@ -31,6 +31,7 @@ double		vecdb_compact_deleted_fraction = 0.2;
 int			vecdb_max_segments = 16;
 double		vecdb_merge_onto_fraction = 0.5;
 static int	vecdb_backend_memory_kept_kb = 16 * 1024;
+static bool vecdb_shard_partial_results = false;
 
 // kMaxMmapThreshold is glibc's largest M_MMAP_THRESHOLD on 64-bit systems.
 static const int kMaxMmapThreshold = 32 * 1024 * 1024;
@@ -177,6 +178,11 @@ VecdbRegisterGucs(void)
 							 "A merge then keeps that segment's graph or lists and adds only the other rows, "
 							 "instead of building every row anew; 0 always builds anew.",
 							 &vecdb_merge_onto_fraction, 0.5, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("vecdb.shard_partial_results",
+							 "Lets vecdb_sharded_search answer from the partitions that respond",
+							 "Off: a partition that fails fails the search. On: it is skipped with a warning, "
+							 "and the partitions are queried one after another.",
+							 &vecdb_shard_partial_results, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("vecdb.fault_injection",
 							   "Makes the storage layer fail at a named point (tests only)",
 							   "'point:action[:count]': action error, oom, sleep, delay (20 s, then on) or exit at the count-th pass.",

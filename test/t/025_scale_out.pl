@@ -1,0 +1,180 @@
+# 025_scale_out.pl: scale-out (docs/scale-out.md). A coordinator holds a
+# table hash-partitioned over three shard servers through postgres_fdw;
+# vecdb_sharded_search answers its k-NN: equal to the exact top k over the
+# same rows on one server (flat indexes), recall >= 0.95 (hnsw), with a
+# hybrid filter, after inserts and deletes through the coordinator and
+# compaction on the shards; the shards are queried in parallel (one shard's
+# delay, not three) while a plain ORDER BY ... LIMIT over the table visits
+# them one after another; a stopped shard is a clear error (or, with
+# vecdb.shard_partial_results, a warning and the other shards' rows); a
+# shard's hot standby answers as its primary does.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use FindBin;
+use lib $FindBin::RealBin;
+use VecdbTap;
+
+my $dims = 16;
+my @shards;
+for my $s (0 .. 2)
+{
+	my $node = PostgreSQL::Test::Cluster->new("shard$s");
+	$node->init(allows_streaming => $s == 0 ? 1 : 0);
+	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'vecdb'\nvecdb.min_index_rows = 0\nautovacuum = off\n");
+	$node->start;
+	$node->safe_psql('postgres', "CREATE EXTENSION vecdb;\n" . vec_function($dims) . q{
+		CREATE TABLE items (id bigint PRIMARY KEY, category int NOT NULL, embedding vector(16) NOT NULL);
+		CREATE INDEX items_embedding ON items USING flat (embedding vector_l2_ops, category);
+		-- slow_items: the same rows behind one 0.4 s pause per query (the parallel fan-out check)
+		CREATE VIEW slow_items AS SELECT * FROM items WHERE (SELECT pg_sleep(0.4)) IS NOT NULL;
+	});
+	push @shards, $node;
+}
+my $coord = PostgreSQL::Test::Cluster->new('coordinator');
+$coord->init;
+$coord->append_conf('postgresql.conf', "shared_preload_libraries = 'vecdb'\n");
+$coord->start;
+my $servers = '';
+for my $s (0 .. 2)
+{
+	my $port = $shards[$s]->port;
+	my $host = $shards[$s]->host;
+	$servers .= qq{
+		CREATE SERVER shard$s FOREIGN DATA WRAPPER postgres_fdw
+			OPTIONS (host '$host', port '$port', dbname 'postgres', extensions 'vecdb', async_capable 'true');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER shard$s;
+		CREATE FOREIGN TABLE items_$s PARTITION OF items FOR VALUES WITH (MODULUS 3, REMAINDER $s)
+			SERVER shard$s OPTIONS (table_name 'items', batch_size '500');
+		CREATE FOREIGN TABLE slow_$s PARTITION OF slow FOR VALUES WITH (MODULUS 3, REMAINDER $s)
+			SERVER shard$s OPTIONS (table_name 'slow_items');
+	};
+}
+$coord->safe_psql('postgres', "CREATE EXTENSION vecdb; CREATE EXTENSION postgres_fdw;\n" . vec_function($dims) . q{
+	CREATE TABLE items (id bigint NOT NULL, category int NOT NULL, embedding vector(16) NOT NULL) PARTITION BY HASH (id);
+	CREATE TABLE slow (id bigint NOT NULL, category int NOT NULL, embedding vector(16) NOT NULL) PARTITION BY HASH (id);
+	-- ref: the same rows on one server, searched exactly
+	CREATE TABLE ref (id bigint PRIMARY KEY, category int NOT NULL, embedding vector(16) NOT NULL);
+	CREATE TABLE queries AS SELECT g AS q, vec(900000 + g) AS v FROM generate_series(1, 20) g;
+	CREATE FUNCTION sharded(q vector, k int, filter text DEFAULT NULL) RETURNS bigint[] LANGUAGE sql
+		AS $$ SELECT array_agg(id ORDER BY embedding <-> q, id) FROM vecdb_sharded_search(NULL::items, 'embedding', q, k, filter) $$;
+	CREATE FUNCTION exact(q vector, k int, cat int DEFAULT NULL) RETURNS bigint[] LANGUAGE sql
+		AS $$ SELECT array_agg(id ORDER BY d, id) FROM (SELECT id, embedding <-> q AS d FROM ref
+			WHERE cat IS NULL OR category = cat ORDER BY embedding <-> q, id LIMIT k) s $$;
+} . $servers);
+
+# inserts through the coordinator are routed to the shards
+$coord->safe_psql('postgres', q{
+	INSERT INTO items SELECT i, i % 7, vec(i) FROM generate_series(1, 6000) i;
+	INSERT INTO ref SELECT i, i % 7, vec(i) FROM generate_series(1, 6000) i;
+});
+my @counts = map { $_->safe_psql('postgres', 'SELECT count(*) FROM items') } @shards;
+is($counts[0] + $counts[1] + $counts[2], 6000, "inserts through the coordinator reach the shards (@counts)");
+ok((grep { $_ > 1500 } @counts) == 3, 'every shard holds about a third');
+
+my $mismatch = sub {
+	my ($filter, $cat) = @_;
+	my $f = defined $filter ? "'$filter'" : 'NULL';
+	my $c = defined $cat ? $cat : 'NULL';
+	return $coord->safe_psql('postgres',
+		"SELECT count(*) FROM queries WHERE sharded(v, 10, $f) IS DISTINCT FROM exact(v, 10, $c)");
+};
+is($mismatch->(undef, undef), '0', 'flat shards: the global top 10 equals the exact top 10 over the same rows');
+is($mismatch->('category = 3', 3), '0', 'with a hybrid filter too (shipped to the shards)');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM queries WHERE cardinality(sharded(v, 25)) <> 25}),
+	'0', 'k larger than one shard\'s share of the answer: never short');
+
+# the plan: one Append of asynchronous foreign scans, each with its own LIMIT
+$coord->safe_psql('postgres', q{
+	LOAD 'auto_explain';
+	SET auto_explain.log_min_duration = 0;
+	SET auto_explain.log_nested_statements = on;
+	SET auto_explain.log_verbose = on;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category = 3');
+});
+ok($coord->log_contains(qr/Async Foreign Scan on public\.items_0.*?Remote SQL: SELECT .*? WHERE \(\(category = 3\)\) ORDER BY .*? LIMIT 10/s),
+	'each shard gets the filter and ORDER BY ... LIMIT k, under an asynchronous Append');
+
+# parallel fan-out: three shards that each take 0.4 s answer in about 0.4 s
+my $t0 = time;
+$coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10)});
+my $parallel = time - $t0;
+$t0 = time;
+$coord->safe_psql('postgres', q{SELECT count(*) FROM (SELECT id FROM slow ORDER BY embedding <-> vec(42) LIMIT 10) s});
+my $plain = time - $t0;
+cmp_ok($plain, '>=', 1.1, sprintf('a plain ORDER BY ... LIMIT visits the shards one after another (%.2f s)', $plain));
+cmp_ok($parallel, '<', 1.0, sprintf('vecdb_sharded_search queries them in parallel (%.2f s)', $parallel));
+
+# hnsw on the shards: recall against the exact answer
+$_->safe_psql('postgres', q{
+	DROP INDEX items_embedding;
+	CREATE INDEX items_embedding ON items USING hnsw (embedding vector_l2_ops, category);
+}) for @shards;
+my $recall = sub {
+	return $coord->safe_psql('postgres', q{
+		SELECT round(avg(cardinality(ARRAY(SELECT unnest(sharded(v, 10)) INTERSECT SELECT unnest(exact(v, 10))))) / 10.0, 3)
+		FROM queries});
+};
+cmp_ok($recall->(), '>=', 0.95, 'hnsw shards: recall@10 >= 0.95');
+
+# deletes and more inserts through the coordinator, compaction on every shard
+$coord->safe_psql('postgres', q{
+	DELETE FROM items WHERE id % 5 = 0;
+	DELETE FROM ref WHERE id % 5 = 0;
+	INSERT INTO items SELECT i, i % 7, vec(i) FROM generate_series(6001, 7500) i;
+	INSERT INTO ref SELECT i, i % 7, vec(i) FROM generate_series(6001, 7500) i;
+});
+$_->safe_psql('postgres', q{VACUUM items; SELECT vecdb_compact('items_embedding', true)}) for @shards;
+is(join(',', map { $_->safe_psql('postgres', q{SELECT count(*) FROM vecdb_index_info('items_embedding') WHERE kind <> 'growing'}) } @shards),
+	'1,1,1', 'each shard compacted its index to one segment');
+cmp_ok($recall->(), '>=', 0.95, 'after deletes, inserts and compaction: recall@10 >= 0.95');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM queries, unnest(sharded(v, 10)) id WHERE id % 5 = 0 AND id <= 6000}),
+	'0', 'no deleted row is returned');
+
+# a shard's hot standby answers as its primary does
+my $primary = $shards[0];
+$primary->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('shard0_standby');
+$standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->start;
+$coord->safe_psql('postgres', q{
+	INSERT INTO items SELECT i, i % 7, vec(i) FROM generate_series(7501, 8100) i;
+	INSERT INTO ref SELECT i, i % 7, vec(i) FROM generate_series(7501, 8100) i;
+});
+$primary->safe_psql('postgres', q{SELECT vecdb_compact('items_embedding', true)});
+$primary->wait_for_catchup($standby);
+my $knn = q{SET enable_seqscan = off; SELECT string_agg(ids, ';' ORDER BY g) FROM (SELECT g,
+	(SELECT string_agg(id::text, ',' ORDER BY embedding <-> vec(900000 + g), id) FROM
+		(SELECT id, embedding FROM items ORDER BY embedding <-> vec(900000 + g) LIMIT 10) s) AS ids
+	FROM generate_series(1, 20) g) t};
+my $on_primary = $primary->safe_psql('postgres', $knn);
+is($standby->safe_psql('postgres', $knn), $on_primary, 'the standby\'s k-NN answers equal the primary\'s after build, inserts and compaction');
+
+# a stopped shard: a clear error, never a shorter answer; partial results only when asked
+$shards[1]->stop;
+my ($rc, $out, $err) = $coord->psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
+isnt($rc, 0, 'a search with a shard down fails');
+like($err, qr/could not connect to server "shard1"/, 'and says which shard');
+is($out, '', 'no rows');
+($rc, $out, $err) = $coord->psql('postgres', q{
+	SET vecdb.shard_partial_results = on;
+	SELECT array_agg(id ORDER BY embedding <-> vec(900001), id) = (SELECT array_agg(id ORDER BY d, id) FROM
+		(SELECT id, embedding <-> vec(900001) AS d FROM ref WHERE satisfies_hash_partition('items'::regclass, 3, 1, id) IS NOT TRUE
+		 ORDER BY d, id LIMIT 10) s)
+	FROM vecdb_sharded_search(NULL::items, 'embedding', vec(900001), 10)});
+is($rc, 0, 'with vecdb.shard_partial_results on it answers');
+like($err, qr/WARNING:  vecdb_sharded_search skips partition public\.items_1/, 'with a warning naming the partition');
+is($out, 't', 'from the other shards\' rows (their exact top 10)');
+
+# a slow shard: statement_timeout ends the search with its usual error
+$shards[1]->start;
+($rc, $out, $err) = $coord->psql('postgres', q{
+	SET statement_timeout = '200ms';
+	SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10)});
+like($err, qr/canceling statement due to statement timeout/, 'a slow shard meets statement_timeout');
+
+$_->stop for ($standby, @shards, $coord);
+done_testing();
