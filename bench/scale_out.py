@@ -182,7 +182,7 @@ def markdown(res):
              f"{m['shards']} shards of {', '.join(str(c) for c in m['shard_rows'])} rows against one server "
              f"holding all; {m['queries']} held-out queries, k = {m['k']}; every server on this machine's "
              f"{m['cpus']} CPUs; {m['date']}; commit {m['git']}; {res['wall_s'] / 60:.1f} min wall", "",
-             "Command: `bash bench/scale_out.sh " + " ".join(sys.argv[1:]) + "`", "",
+             "Command: `bash bench/scale_out.sh " + os.environ.get("VECDB_BENCH_ARGS", " ".join(sys.argv[1:])) + "`", "",
              f"Load through the coordinator (COPY): one server {res['load_s']['single']:.1f} s, sharded "
              f"{res['load_s']['items']:.1f} s. Build: one server {res['build_s']['single']:.1f} s; shards "
              f"{', '.join(f'{bs[s]:.1f}' for s in range(m['shards']))} s "

@@ -7,22 +7,30 @@
 #   bash bench/scale_out.sh                       # 900,000 x 128: 3 shards of 300,000 against one server
 #   bash bench/scale_out.sh --n 30000 --d 32 --queries 100 --search-queries 100 --label smoke
 # Options go to the driver (/usr/bin/python3 bench/scale_out.py --help);
-# --server-opts adds server options.
+# --server-opts adds server options; --huge-pages MB runs every server with
+# huge_pages=on in MB of 2 MB pages reserved for the run (as root; about
+# 1,700 per server at the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 source bench/side_by_side.sh
+# the driver records the command as given here
+export VECDB_BENCH_ARGS="$*"
 SERVER_OPTS=""
+HUGE_MB=""
 PY_ARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--server-opts) SERVER_OPTS=$2; shift 2 ;;
+	--huge-pages) HUGE_MB=$2; SERVER_OPTS="$SERVER_OPTS -c huge_pages=on"; shift 2 ;;
 	*) PY_ARGS+=("$1"); shift ;;
 	esac
 done
 bench_prepare 0 vecdb-so
 NODES=(coord shard0 shard1 shard2)
-trap 'for n in "${NODES[@]}"; do vecdb_pg_stop "$WORK/$n"; done; rm -rf "$WORK"' EXIT
+sbs_reserve_huge_pages
+trap 'for n in "${NODES[@]}"; do vecdb_pg_stop "$WORK/$n"; done; rm -rf "$WORK"
+	if [ -n "$SBS_HUGE_RESTORE" ]; then echo "$SBS_HUGE_RESTORE" >/proc/sys/vm/nr_hugepages; fi' EXIT
 exec 9>/tmp/vecdb-install.lock
 flock 9
 as_root make install PG_CONFIG="$PG_BIN/pg_config" >/dev/null
