@@ -474,7 +474,7 @@ DECLARE
 	tail text;
 	parts text[];
 	sql text;
-	partial boolean := coalesce(current_setting('vecdb.shard_partial_results', true), 'off') IN ('on', 'true', '1');
+	partial boolean := coalesce(pg_catalog.current_setting('vecdb.shard_partial_results', true), 'off') IN ('on', 'true', '1');
 	p text;
 	got text[];
 	acc text[] := '{}';
