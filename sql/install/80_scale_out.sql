@@ -8,12 +8,14 @@
 -- branch per leaf partition, each ORDER BY ... LIMIT k (which postgres_fdw
 -- ships whole), under a plain Append (asynchronous for servers with
 -- async_capable) and one sort of the branches' rows. filter is SQL text
--- added to every branch's WHERE, in the caller's search_path. With
+-- added to every branch's WHERE, read with search_path pg_catalog (qualify
+-- other schemas' names). With
 -- vecdb.shard_partial_results on, a branch that fails is skipped with a
 -- WARNING and the branches run one after another.
 CREATE FUNCTION vecdb_sharded_search(tbl anyelement, vector_column name, query anycompatible, k integer,
 	filter text DEFAULT NULL, op text DEFAULT '<->')
 	RETURNS SETOF anyelement LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	rel oid;
