@@ -7,7 +7,7 @@ EXTVERSION = 0.4.0
 VECTOR_EXTVERSION = 0.8.1
 MODULE_big = vecdb
 
-PG_SOURCES = src/vecdb.cpp src/guc.cpp src/time_travel.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp))
+PG_SOURCES = src/vecdb.cpp src/guc.cpp src/time_travel.cpp $(sort $(wildcard src/types/*.cpp src/am/*.cpp src/planner/*.cpp src/shard/*.cpp))
 OBJS = $(PG_SOURCES:.cpp=.o)
 
 # Extension scripts (docs/decisions.md, "Versions and upgrade scripts"): the
@@ -30,7 +30,8 @@ ENGINE_DIR = build/engine
 ENGINE_LIB = $(ENGINE_DIR)/src/knowhere/libvecdb_knowhere.a
 ENGINE_SOURCES = CMakeLists.txt $(wildcard src/knowhere/*.cpp src/knowhere/*.hpp src/knowhere/CMakeLists.txt)
 
-PG_CPPFLAGS = -Isrc
+# libpq: vecdb_sharded_search's own connections to shard servers (src/shard)
+PG_CPPFLAGS = -Isrc -I$(libpq_srcdir)
 PG_CXXFLAGS = -std=c++17 -Wno-missing-field-initializers -Wno-register
 # FAISS (static, PIC) backs the IVF kinds; it needs OpenBLAS and OpenMP. We
 # link Debian's single-threaded OpenBLAS build (libopenblas-serial-dev): the
@@ -38,6 +39,7 @@ PG_CXXFLAGS = -std=c++17 -Wno-missing-field-initializers -Wno-register
 # every signal unblocked, so PostgreSQL's signals could run their handlers on
 # it. The engine's threads are OpenMP's and ours, created with signals blocked.
 OPENBLAS_SERIAL ?= /usr/lib/$(shell $(CC) -print-multiarch)/openblas-serial
+SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -L$(OPENBLAS_SERIAL) -l:libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL) \
 	-lgomp -lstdc++ -lm
 

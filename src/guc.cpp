@@ -31,7 +31,12 @@ double		vecdb_compact_deleted_fraction = 0.2;
 int			vecdb_max_segments = 16;
 double		vecdb_merge_onto_fraction = 0.5;
 static int	vecdb_backend_memory_kept_kb = 16 * 1024;
-static bool vecdb_shard_partial_results = false;
+bool		vecdb_shard_partial_results = false;
+int			vecdb_shard_fanout = 0;
+
+// kShardFanoutOptions are vecdb.shard_fanout's values (src/shard/sharded_search.cpp).
+static const struct config_enum_entry kShardFanoutOptions[] = {
+	{"direct", 0, false}, {"postgres_fdw", 1, false}, {NULL, 0, false}};
 
 // kMaxMmapThreshold is glibc's largest M_MMAP_THRESHOLD on 64-bit systems.
 static const int kMaxMmapThreshold = 32 * 1024 * 1024;
@@ -180,9 +185,14 @@ VecdbRegisterGucs(void)
 							 &vecdb_merge_onto_fraction, 0.5, 0.0, 1.0, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("vecdb.shard_partial_results",
 							 "Lets vecdb_sharded_search answer from the partitions that respond",
-							 "Off: a partition that fails fails the search. On: it is skipped with a warning, "
-							 "and the partitions are queried one after another.",
+							 "Off: a partition that fails fails the search. On: it is skipped with a warning "
+							 "(partitions read through postgres_fdw are then queried one after another).",
 							 &vecdb_shard_partial_results, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("vecdb.shard_fanout",
+							 "How vecdb_sharded_search reaches postgres_fdw partitions",
+							 "direct: its own connections, one statement per server, all at once. postgres_fdw: "
+							 "through postgres_fdw in this transaction (sees its own writes; more round trips).",
+							 &vecdb_shard_fanout, 0, kShardFanoutOptions, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("vecdb.fault_injection",
 							   "Makes the storage layer fail at a named point (tests only)",
 							   "'point:action[:count]': action error, oom, sleep, delay (20 s, then on) or exit at the count-th pass.",

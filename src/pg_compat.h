@@ -65,3 +65,11 @@ typedef RelFileNode VecdbRelFile;
 #else
 #define VECDB_AM_ROUTINE_LATER_FIELDS(routine) ((void) (routine))
 #endif
+
+// 17 gives a WaitEventSet a resource owner instead of a memory context.
+//   VECDB_CREATE_WAIT_EVENT_SET(n)   a set for n events, freed by FreeWaitEventSet
+#if PG_VERSION_NUM >= 170000
+#define VECDB_CREATE_WAIT_EVENT_SET(n) CreateWaitEventSet(CurrentResourceOwner, (n))
+#else
+#define VECDB_CREATE_WAIT_EVENT_SET(n) CreateWaitEventSet(CurrentMemoryContext, (n))
+#endif

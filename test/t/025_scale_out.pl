@@ -1,13 +1,17 @@
 # 025_scale_out.pl: scale-out (docs/scale-out.md). A coordinator holds a
 # table hash-partitioned over three shard servers through postgres_fdw;
-# vecdb_sharded_search answers its k-NN: equal to the exact top k over the
-# same rows on one server (flat indexes), recall >= 0.95 (hnsw), with a
-# hybrid filter, after inserts and deletes through the coordinator and
-# compaction on the shards; the shards are queried in parallel (one shard's
-# delay, not three) while a plain ORDER BY ... LIMIT over the table visits
-# them one after another; a stopped shard is a clear error (or, with
-# vecdb.shard_partial_results, a warning and the other shards' rows); a
-# shard's hot standby answers as its primary does.
+# vecdb_sharded_search answers its k-NN, over its own connections (direct)
+# and through postgres_fdw: equal to the exact top k over the same rows on
+# one server (flat indexes), recall >= 0.95 (hnsw), with a hybrid filter,
+# after inserts and deletes through the coordinator and compaction on the
+# shards; each shard gets one statement with the filter and LIMIT k; the
+# shards are queried in parallel (one shard's delay, not three) while a plain
+# ORDER BY ... LIMIT over the table visits them one after another; filters a
+# shard must not run, and a non-superuser without a password, are refused; a
+# stopped shard is a clear error (or, with vecdb.shard_partial_results, a
+# warning and the other shards' rows), a cut connection is reopened, and
+# statement_timeout ends a slow search; a shard's hot standby answers as its
+# primary does.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -24,13 +28,16 @@ for my $s (0 .. 2)
 {
 	my $node = PostgreSQL::Test::Cluster->new("shard$s");
 	$node->init(allows_streaming => $s == 0 ? 1 : 0);
-	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'vecdb'\nvecdb.min_index_rows = 0\nautovacuum = off\n");
+	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'vecdb'\nvecdb.min_index_rows = 0\nautovacuum = off\nlog_statement = all\n");
 	$node->start;
 	$node->safe_psql('postgres', "CREATE EXTENSION vecdb;\n" . vec_function($dims) . q{
 		CREATE TABLE items (id bigint PRIMARY KEY, category int NOT NULL, embedding vector(16) NOT NULL);
 		CREATE INDEX items_embedding ON items USING flat (embedding vector_l2_ops, category);
 		-- slow_items: the same rows behind one 0.4 s pause per query (the parallel fan-out check)
 		CREATE VIEW slow_items AS SELECT * FROM items WHERE (SELECT pg_sleep(0.4)) IS NOT NULL;
+		-- cut_fanout: ends the sessions vecdb_sharded_search opened here (the reconnect check)
+		CREATE VIEW cut_fanout AS SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+			WHERE application_name = 'vecdb_sharded_search';
 	});
 	push @shards, $node;
 }
@@ -51,6 +58,7 @@ for my $s (0 .. 2)
 			SERVER shard$s OPTIONS (table_name 'items', batch_size '500');
 		CREATE FOREIGN TABLE slow_$s PARTITION OF slow FOR VALUES WITH (MODULUS 3, REMAINDER $s)
 			SERVER shard$s OPTIONS (table_name 'slow_items');
+		CREATE FOREIGN TABLE cut_fanout_$s (n bigint) SERVER shard$s OPTIONS (table_name 'cut_fanout');
 	};
 }
 $coord->safe_psql('postgres', "CREATE EXTENSION vecdb; CREATE EXTENSION postgres_fdw;\n" . vec_function($dims) . q{
@@ -76,22 +84,38 @@ is($counts[0] + $counts[1] + $counts[2], 6000, "inserts through the coordinator 
 ok((grep { $_ > 1500 } @counts) == 3, 'every shard holds about a third');
 
 my $mismatch = sub {
-	my ($filter, $cat) = @_;
+	my ($fanout, $filter, $cat) = @_;
 	my $f = defined $filter ? "'$filter'" : 'NULL';
 	my $c = defined $cat ? $cat : 'NULL';
-	return $coord->safe_psql('postgres',
-		"SELECT count(*) FROM queries WHERE sharded(v, 10, $f) IS DISTINCT FROM exact(v, 10, $c)");
+	return $coord->safe_psql('postgres', "SET vecdb.shard_fanout = $fanout;
+		SELECT count(*) FROM queries WHERE sharded(v, 10, $f) IS DISTINCT FROM exact(v, 10, $c)");
 };
-is($mismatch->(undef, undef), '0', 'flat shards: the global top 10 equals the exact top 10 over the same rows');
-is($mismatch->('category = 3', 3), '0', 'with a hybrid filter too (shipped to the shards)');
-is($coord->safe_psql('postgres', q{SELECT count(*) FROM queries WHERE cardinality(sharded(v, 25)) <> 25}),
-	'0', 'k larger than one shard\'s share of the answer: never short');
+for my $fanout ('direct', 'postgres_fdw')
+{
+	is($mismatch->($fanout, undef, undef), '0', "$fanout: flat shards: the global top 10 equals the exact top 10 over the same rows");
+	is($mismatch->($fanout, 'category = 3', 3), '0', "$fanout: with a hybrid filter too (shipped to the shards)");
+	is($coord->safe_psql('postgres', "SET vecdb.shard_fanout = $fanout;
+		SELECT count(*) FROM queries WHERE cardinality(sharded(v, 25)) <> 25"),
+		'0', "$fanout: k larger than one shard's share of the answer: never short");
+}
+# a stable function of constants is evaluated here; the shards get its value
+is($mismatch->('direct', q{category = 3 AND now() > ''2000-01-01''}, 3), '0', 'a filter calling now() is answered');
+
+# direct: each shard gets one statement, with the filter, ORDER BY and LIMIT k,
+# and no remote transaction or cursor around it
+my $offset = -s $shards[0]->logfile;
+$coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category = 3')});
+my $shard_log = slurp_file($shards[0]->logfile, $offset);
+like($shard_log, qr/execute <unnamed>: \(SELECT id, category, embedding, embedding OPERATOR\(public\.<->\) \(\$1\)::public\.vector\(16\) AS vecdb_sharded_distance FROM public\.items AS items_0 WHERE \(\(category = 3\)\) ORDER BY vecdb_sharded_distance LIMIT 10\)/,
+	'direct: a shard gets the filter and ORDER BY ... LIMIT k in one statement');
+unlike($shard_log, qr/START TRANSACTION|DECLARE|FETCH/, 'direct: without a remote transaction or cursor');
 
 # the plan: one Append of asynchronous foreign scans, each with its own LIMIT
 # (ANALYZE brings the shards' statistics: with the default guesses a filter
 # looked selective enough to sort the shards' rows here)
 $coord->safe_psql('postgres', q{
 	ANALYZE items;
+	SET vecdb.shard_fanout = postgres_fdw;
 	LOAD 'auto_explain';
 	SET auto_explain.log_min_duration = 0;
 	SET auto_explain.log_nested_statements = on;
@@ -99,17 +123,59 @@ $coord->safe_psql('postgres', q{
 	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category = 3');
 });
 ok($coord->log_contains(qr/Async Foreign Scan on public\.items_0.*?Remote SQL: SELECT .*? WHERE \(\(category = 3\)\) ORDER BY .*? LIMIT 10/s),
-	'each shard gets the filter and ORDER BY ... LIMIT k, under an asynchronous Append');
+	'postgres_fdw: each shard gets the filter and ORDER BY ... LIMIT k, under an asynchronous Append');
 
 # parallel fan-out: three shards that each take 0.4 s answer in about 0.4 s
+for my $fanout ('direct', 'postgres_fdw')
+{
+	my $t0 = time;
+	$coord->safe_psql('postgres', "SET vecdb.shard_fanout = $fanout;
+		SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10)");
+	my $parallel = time - $t0;
+	cmp_ok($parallel, '<', 1.0, sprintf('%s: vecdb_sharded_search queries them in parallel (%.2f s)', $fanout, $parallel));
+}
 my $t0 = time;
-$coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10)});
-my $parallel = time - $t0;
-$t0 = time;
 $coord->safe_psql('postgres', q{SELECT count(*) FROM (SELECT id FROM slow ORDER BY embedding <-> vec(42) LIMIT 10) s});
 my $plain = time - $t0;
 cmp_ok($plain, '>=', 1.1, sprintf('a plain ORDER BY ... LIMIT visits the shards one after another (%.2f s)', $plain));
-cmp_ok($parallel, '<', 1.0, sprintf('vecdb_sharded_search queries them in parallel (%.2f s)', $parallel));
+
+# filters a shard must not be asked to run, in direct mode
+my ($rc, $out, $err) = $coord->psql('postgres',
+	q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category < random() * 7')});
+like($err, qr/ERROR:  the filter cannot be sent to the shards: it calls function random\(\), which is not immutable/,
+	'direct: a volatile function in the filter is refused');
+($rc, $out, $err) = $coord->psql('postgres',
+	q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'id IN (SELECT id FROM ref)')});
+like($err, qr/ERROR:  the filter cannot be sent to the shards: it calls a subquery/, 'direct: a subquery is refused');
+($rc, $out, $err) = $coord->psql('postgres',
+	q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category = 3; DROP TABLE ref')});
+like($err, qr/ERROR:  syntax error/, 'a filter is one condition, never more statements');
+is($coord->safe_psql('postgres', q{SET vecdb.shard_fanout = postgres_fdw;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'id IN (SELECT id FROM ref WHERE id % 2 = 0)')}),
+	'10', 'postgres_fdw: the same subquery is evaluated here');
+
+# postgres_fdw mode reads inside this transaction's remote transactions: it sees its own writes
+is($coord->safe_psql('postgres', q{BEGIN;
+	INSERT INTO items VALUES (990001, 1, vec(900003));
+	SET LOCAL vecdb.shard_fanout = postgres_fdw;
+	SELECT id FROM vecdb_sharded_search(NULL::items, 'embedding', vec(900003), 1);
+	ROLLBACK}), '990001', 'postgres_fdw: a search sees the transaction\'s own insert');
+
+# a non-superuser must connect with a password, as postgres_fdw requires
+$coord->safe_psql('postgres', q{
+	CREATE ROLE alice LOGIN;
+	GRANT SELECT ON items, queries TO alice;
+	GRANT USAGE ON FOREIGN SERVER shard0, shard1, shard2 TO alice;
+	CREATE USER MAPPING FOR alice SERVER shard0;
+	CREATE USER MAPPING FOR alice SERVER shard1;
+	CREATE USER MAPPING FOR alice SERVER shard2;
+});
+($rc, $out, $err) = $coord->psql('postgres',
+	q{SET ROLE alice; SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
+like($err, qr/ERROR:  password is required to reach server "shard0"/, 'a non-superuser\'s mapping without a password is refused');
+($rc, $out, $err) = $coord->psql('postgres',
+	q{CREATE ROLE bob LOGIN; SET ROLE bob; SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
+like($err, qr/ERROR:  permission denied for table items/, 'a role without SELECT on the table is refused');
 
 # hnsw on the shards: recall against the exact answer
 $_->safe_psql('postgres', q{
@@ -158,7 +224,7 @@ is($standby->safe_psql('postgres', $knn), $on_primary, 'the standby\'s k-NN answ
 
 # a stopped shard: a clear error, never a shorter answer; partial results only when asked
 $shards[1]->stop;
-my ($rc, $out, $err) = $coord->psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
+($rc, $out, $err) = $coord->psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
 isnt($rc, 0, 'a search with a shard down fails');
 like($err, qr/could not connect to server "shard1"/, 'and says which shard');
 is($out, '', 'no rows');
@@ -169,15 +235,33 @@ is($out, '', 'no rows');
 		 ORDER BY d, id LIMIT 10) s)
 	FROM vecdb_sharded_search(NULL::items, 'embedding', vec(900001), 10)});
 is($rc, 0, 'with vecdb.shard_partial_results on it answers');
-like($err, qr/WARNING:  vecdb_sharded_search skips partition public\.items_1/, 'with a warning naming the partition');
+like($err, qr/WARNING:  vecdb_sharded_search skips server "shard1": could not connect to server "shard1"/,
+	'with a warning naming the shard');
 is($out, 't', 'from the other shards\' rows (their exact top 10)');
+($rc, $out, $err) = $coord->psql('postgres', q{
+	SET vecdb.shard_partial_results = on;
+	SET vecdb.shard_fanout = postgres_fdw;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(900001), 10)});
+is("$rc $out", '0 10', 'postgres_fdw: partial results too');
+like($err, qr/WARNING:  vecdb_sharded_search skips a partition: could not connect to server "shard1"/,
+	'postgres_fdw: with a warning naming the shard');
 
-# a slow shard: statement_timeout ends the search with its usual error
+# a connection the shard ended since it was opened is reopened once
 $shards[1]->start;
+is($coord->safe_psql('postgres', q{
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10);
+	SELECT n FROM cut_fanout_0;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10);}), "10\n1\n10",
+	'a search after its connection was cut answers');
+
+# a slow shard: statement_timeout ends the search with its usual error; the
+# next search in the session answers (the slow query was cancelled)
 ($rc, $out, $err) = $coord->psql('postgres', q{
 	SET statement_timeout = '200ms';
-	SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10)});
+	SELECT count(*) FROM vecdb_sharded_search(NULL::slow, 'embedding', vec(42), 10);
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10);}, on_error_stop => 0);
 like($err, qr/canceling statement due to statement timeout/, 'a slow shard meets statement_timeout');
+is($out, '10', 'and the session\'s next search answers');
 
 $_->stop for ($standby, @shards, $coord);
 done_testing();
