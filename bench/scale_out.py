@@ -9,10 +9,12 @@ hash-partitioned over three shard servers through postgres_fdw.
            (m 16, ef_construction 64), the three at once;
   search   held-out queries, k = 10, at each --ef (set on every server):
            `single` (ORDER BY ... LIMIT), `vecdb_sharded_search` (parallel
-           fan-out) and a plain ORDER BY ... LIMIT on `items` (stock Merge
-           Append: the shards one after another), over one connection and
-           over --clients connections at once: QPS, p50/p99, recall@10
-           against exact search.
+           fan-out, vecdb.shard_fanout direct and postgres_fdw) and a plain
+           ORDER BY ... LIMIT on `items` (stock Merge Append: the shards one
+           after another), over one connection and over --clients
+           connections at once: QPS, p50/p99, the coordinator's EXPLAIN
+           ANALYZE time, recall@10 against exact search; and the floor, a
+           trivial query with the same vector parameter.
 
 Every server shares this machine's cores, so the figures compare layouts on
 one machine; on separate machines each shard would have its own cores and
@@ -34,11 +36,25 @@ import harness  # noqa: E402
 SHARDS = 3
 
 
-def connect(args, port):
-    return psycopg.connect(host=args.host, port=port, dbname=args.dbname, user=args.user, autocommit=True)
+def connect(args, port, options=""):
+    return psycopg.connect(host=args.host, port=port, dbname=args.dbname, user=args.user, autocommit=True,
+                           options=options)
 
 
-def run_queries(args, sql, lits, clients):
+def server_ms(args, sql, lits, options, count=50):
+    """server_ms returns the median EXPLAIN ANALYZE execution time (ms) of sql
+    over the first `count` literals: the coordinator's time, under the client
+    round trip."""
+    conn = connect(args, args.port, options)
+    times = []
+    for lit in lits[:count]:
+        plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, (lit,)).fetchone()[0]
+        times.append(plan[0]["Execution Time"])
+    conn.close()
+    return float(np.median(times))
+
+
+def run_queries(args, sql, lits, clients, options=""):
     """run_queries runs sql for every literal over `clients` connections at
     once (each takes every clients-th query); returns ids, latencies (s) and
     the wall time."""
@@ -46,7 +62,7 @@ def run_queries(args, sql, lits, clients):
     lat = [0.0] * len(lits)
 
     def worker(c):
-        conn = connect(args, args.port)
+        conn = connect(args, args.port, options)
         for i in range(c, min(20, len(lits)), clients):
             conn.execute(sql, (lits[i],), prepare=True).fetchall()
         barrier.wait()
@@ -136,26 +152,30 @@ def main():
     harness.log(f"builds: shards {shards_wall:.1f} s wall (three at once), single {builds['single']:.1f} s")
     coord.execute("ANALYZE items")
 
+    # name: (SQL, connection options)
+    sharded = "SELECT id FROM vecdb_sharded_search(NULL::items, 'embedding', %s::vector, 10)"
     kinds = {
-        "one server": "SELECT id FROM single ORDER BY embedding <-> %s::vector LIMIT 10",
-        "sharded, parallel (vecdb_sharded_search)":
-            "SELECT id FROM vecdb_sharded_search(NULL::items, 'embedding', %s::vector, 10)",
-        "sharded, plain ORDER BY ... LIMIT": "SELECT id FROM items ORDER BY embedding <-> %s::vector LIMIT 10",
+        "floor (the query vector, no search)": ("SELECT %s::vector IS NULL", ""),
+        "one server": ("SELECT id FROM single ORDER BY embedding <-> %s::vector LIMIT 10", ""),
+        "sharded, vecdb_sharded_search direct": (sharded, "-c vecdb.shard_fanout=direct"),
+        "sharded, vecdb_sharded_search through postgres_fdw": (sharded, "-c vecdb.shard_fanout=postgres_fdw"),
+        "sharded, plain ORDER BY ... LIMIT": ("SELECT id FROM items ORDER BY embedding <-> %s::vector LIMIT 10", ""),
     }
     rows = []
     for ef in [int(x) for x in args.ef.split(",")]:
         for c in [coord] + shards:
             c.execute(f"ALTER DATABASE {args.dbname} SET hnsw.ef_search = {ef}")
-        for name, sql in kinds.items():
+        for name, (sql, options) in kinds.items():
+            server = server_ms(args, sql, lits, options)
             for clients in (1, args.clients):
-                if clients > 1 and "plain" in name:
+                if clients > 1 and ("plain" in name or "floor" in name):
                     continue
-                ids, lat, wall = run_queries(args, sql, lits, clients)
-                hits = sum(len(set(r) & set(truth[i][:k].tolist())) for i, r in enumerate(ids))
+                ids, lat, wall = run_queries(args, sql, lits, clients, options)
+                hits = 0 if "floor" in name else sum(len(set(r) & set(truth[i][:k].tolist())) for i, r in enumerate(ids))
                 lat_ms = np.array(lat) * 1000.0
                 rows.append({"ef_search": ef, "kind": name, "clients": clients, "qps": len(lits) / wall,
                              "p50_ms": float(np.percentile(lat_ms, 50)), "p99_ms": float(np.percentile(lat_ms, 99)),
-                             "recall": hits / (k * len(lits))})
+                             "server_ms": server, "recall": hits / (k * len(lits))})
                 harness.log(f"ef {ef} {name} x{clients}: {rows[-1]['qps']:.0f} QPS, p50 {rows[-1]['p50_ms']:.2f} ms, "
                             f"recall {rows[-1]['recall']:.4f}")
     for c in [coord] + shards:
@@ -187,10 +207,13 @@ def markdown(res):
              f"{res['load_s']['items']:.1f} s. Build: one server {res['build_s']['single']:.1f} s; shards "
              f"{', '.join(f'{bs[s]:.1f}' for s in range(m['shards']))} s "
              f"each, {res['shards_build_wall_s']:.1f} s wall (all three at once).", "",
-             "| ef_search | layout | clients | QPS | p50 ms | p99 ms | recall@10 |", "|---|---|---|---|---|---|---|"]
+             "Server ms: the coordinator's median EXPLAIN ANALYZE execution time over 50 queries (one client); "
+             "the floor row is one connection's round trip with the same vector parameter.", "",
+             "| ef_search | layout | clients | QPS | p50 ms | p99 ms | server ms | recall@10 |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
         lines.append(f"| {r['ef_search']} | {r['kind']} | {r['clients']} | {r['qps']:.0f} | {r['p50_ms']:.2f} | "
-                     f"{r['p99_ms']:.2f} | {r['recall']:.4f} |")
+                     f"{r['p99_ms']:.2f} | {r.get('server_ms', float('nan')):.2f} | {r['recall']:.4f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -37,9 +37,36 @@ ShardConnectionClose(ShardConnection *shard)
 	if (shard->conn != NULL)
 		libpqsrv_disconnect(shard->conn);
 	shard->conn = NULL;
+	for (int i = 0; i < shard->statement_count; i++)
+		pfree(shard->statements[i]);
+	shard->statement_count = 0;
 	shard->session_ready = false;
 	shard->stale = false;
 	shard->busy_level = 0;
+}
+
+int
+ShardStatementFor(ShardConnection *shard, const char *sql, bool *prepared)
+{
+	for (int i = 0; i < shard->statement_count; i++)
+		if (strcmp(shard->statements[i], sql) == 0)
+		{
+			*prepared = true;
+			return i;
+		}
+	if (shard->statement_count == kShardMaxStatements)
+		return -1;
+	if (shard->statements == NULL)
+		shard->statements = (char **) MemoryContextAllocZero(TopMemoryContext, sizeof(char *) * kShardMaxStatements);
+	shard->statements[shard->statement_count] = MemoryContextStrdup(TopMemoryContext, sql);
+	*prepared = false;
+	return shard->statement_count++;
+}
+
+void
+ShardStatementName(int number, char *name)
+{
+	snprintf(name, NAMEDATALEN, "vecdb_sharded_search_%d", number);
 }
 
 // CancelAndClose sends a cancel request for shard's query in flight (if the

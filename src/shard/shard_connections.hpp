@@ -22,7 +22,13 @@ struct ShardConnection
 	bool		session_ready;	// the session settings were sent and answered
 	bool		stale;			// a server or user mapping changed since it opened
 	int			busy_level;
+	char	  **statements;		// SQL of the statements prepared on it, named by index
+	int			statement_count;
 };
+
+// kShardMaxStatements is how many statements one connection keeps prepared;
+// others run unprepared.
+constexpr int kShardMaxStatements = 64;
 
 // ShardConnectionFor returns the cached connection for the current user's
 // mapping on server, starting a new non-blocking connection (conn in
@@ -35,6 +41,14 @@ ShardConnection *ShardConnectionFor(Oid server);
 // connection was made without the server asking for a password (the rule
 // postgres_fdw applies), once conn is established.
 void		ShardConnectionCheckPassword(ShardConnection *shard);
+
+// ShardStatementFor returns the number of shard's prepared statement for sql
+// (its name is ShardStatementName's), adding it to the list with *prepared
+// false when it is new, or -1 when the list is full.
+int			ShardStatementFor(ShardConnection *shard, const char *sql, bool *prepared);
+
+// ShardStatementName writes statement number's name into name (NAMEDATALEN).
+void		ShardStatementName(int number, char *name);
 
 // ShardConnectionClose closes shard's connection (the cache entry stays, empty).
 void		ShardConnectionClose(ShardConnection *shard);

@@ -99,6 +99,7 @@ enum ShardGroupState
 {
 	kConnecting,
 	kSettingUp,
+	kPreparing,
 	kQuerying,
 	kDone,
 	kFailed
@@ -238,8 +239,8 @@ IsDirectLeaf(Oid leaf)
 }
 
 // GroupFailed raises group's error or, with partial results on, warns and
-// counts its partitions as failed. A connection that failed is closed; one
-// whose server reported an error (and was read to its end) is kept.
+// counts its partitions as failed. Its connection is closed when
+// connection_failed.
 static void
 GroupFailed(SearchCall *call, ShardGroup *group, bool connection_failed, int sqlstate, const char *message,
 			const char *detail, const char *hint)
@@ -290,16 +291,37 @@ Reconnect(SearchCall *call, ShardGroup *group)
 	return true;
 }
 
-// SendQuery sends group's statement with the query vector as its parameter.
+// SendQuery sends group's statement with the query vector as its parameter:
+// as a statement prepared on the connection (prepared first when new; its
+// plan is then cached there), or unprepared when the connection keeps enough.
 static void
 SendQuery(SearchCall *call, ShardGroup *group)
 {
 	const char *values[1] = {call->query_text};
+	PGconn	   *conn = group->shard->conn;
+	bool		prepared;
+	int			number = ShardStatementFor(group->shard, group->sql.data, &prepared);
+	char		name[NAMEDATALEN];
+	int			sent;
 
-	group->state = kQuerying;
+	ShardStatementName(number, name);
 	group->shard->busy_level = GetCurrentTransactionNestLevel();
-	if (!PQsendQueryParams(group->shard->conn, group->sql.data, 1, NULL, values, NULL, NULL, 0) &&
-		!Reconnect(call, group))
+	if (number < 0)
+	{
+		group->state = kQuerying;
+		sent = PQsendQueryParams(conn, group->sql.data, 1, NULL, values, NULL, NULL, 0);
+	}
+	else if (prepared)
+	{
+		group->state = kQuerying;
+		sent = PQsendQueryPrepared(conn, name, 1, values, NULL, NULL, 0);
+	}
+	else
+	{
+		group->state = kPreparing;
+		sent = PQsendPrepare(conn, name, group->sql.data, 1, NULL);
+	}
+	if (!sent && !Reconnect(call, group))
 		ConnectionFailed(call, group, false);
 }
 
@@ -365,8 +387,10 @@ ReadResults(SearchCall *call, ShardGroup *group)
 
 	if (!PQconsumeInput(conn))
 	{
-		if (!(group->state == kQuerying && Reconnect(call, group)))
-			ConnectionFailed(call, group, group->state != kQuerying);
+		bool		opening = group->state == kConnecting || group->state == kSettingUp;
+
+		if (opening || !Reconnect(call, group))
+			ConnectionFailed(call, group, opening);
 		return false;
 	}
 	while (!PQisBusy(conn))
@@ -375,7 +399,7 @@ ReadResults(SearchCall *call, ShardGroup *group)
 
 		if (result == NULL)
 		{
-			if (group->state == kSettingUp)
+			if (group->state == kSettingUp || group->state == kPreparing)
 			{
 				group->shard->session_ready = true;
 				SendQuery(call, group);
@@ -402,7 +426,7 @@ ReadResults(SearchCall *call, ShardGroup *group)
 			PG_END_TRY();
 			continue;
 		}
-		if (status == PGRES_COMMAND_OK && group->state == kSettingUp)
+		if (status == PGRES_COMMAND_OK && (group->state == kSettingUp || group->state == kPreparing))
 		{
 			PQclear(result);
 			continue;
@@ -422,9 +446,11 @@ ReadResults(SearchCall *call, ShardGroup *group)
 		PQclear(result);
 		while ((result = PQgetResult(conn)) != NULL)
 			PQclear(result);
-		if (PQstatus(conn) != CONNECTION_OK && group->state == kQuerying && Reconnect(call, group))
+		if (PQstatus(conn) != CONNECTION_OK && (group->state == kQuerying || group->state == kPreparing) &&
+			Reconnect(call, group))
 			return false;
-		GroupFailed(call, group, PQstatus(conn) != CONNECTION_OK, sqlstate, message, detail_copy, hint_copy);
+		// closed even when still open: its prepared statement may be what failed
+		GroupFailed(call, group, true, sqlstate, message, detail_copy, hint_copy);
 		return false;
 	}
 	return true;
@@ -459,6 +485,7 @@ Advance(SearchCall *call, ShardGroup *group)
 				}
 				break;
 			case kSettingUp:
+			case kPreparing:
 			case kQuerying:
 				if (ReadResults(call, group))
 					return WL_SOCKET_READABLE;

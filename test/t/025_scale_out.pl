@@ -106,7 +106,7 @@ is($mismatch->('direct', q{category = 3 AND now() > ''2000-01-01''}, 3), '0', 'a
 my $offset = -s $shards[0]->logfile;
 $coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10, 'category = 3')});
 my $shard_log = slurp_file($shards[0]->logfile, $offset);
-like($shard_log, qr/execute <unnamed>: \(SELECT id, category, embedding, embedding OPERATOR\(public\.<->\) \(\$1\)::public\.vector\(16\) AS vecdb_sharded_distance FROM public\.items AS items_0 WHERE \(\(category = 3\)\) ORDER BY vecdb_sharded_distance LIMIT 10\)/,
+like($shard_log, qr/execute vecdb_sharded_search_\d+: \(SELECT id, category, embedding, embedding OPERATOR\(public\.<->\) \(\$1\)::public\.vector\(16\) AS vecdb_sharded_distance FROM public\.items AS items_0 WHERE \(\(category = 3\)\) ORDER BY vecdb_sharded_distance LIMIT 10\)/,
 	'direct: a shard gets the filter and ORDER BY ... LIMIT k in one statement');
 unlike($shard_log, qr/START TRANSACTION|DECLARE|FETCH/, 'direct: without a remote transaction or cursor');
 
