@@ -11,16 +11,17 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 [ $# -gt 0 ] || set -- "$PG_CONFIG"
 # the files the Makefile's PG_SOURCES lists
-mapfile -t files < <(ls src/vecdb.cpp src/guc.cpp src/types/*.cpp src/am/*.cpp src/planner/*.cpp)
+mapfile -t files < <(ls src/vecdb.cpp src/guc.cpp src/time_travel.cpp src/types/*.cpp src/am/*.cpp src/planner/*.cpp src/shard/*.cpp)
 status=0
 for pgc in "$@"; do
 	version=$("$pgc" --version)
 	inc=$("$pgc" --includedir-server)
+	libpq_inc=$("$pgc" --includedir)
 	read -r -a cppflags <<<"$("$pgc" --cppflags)"
 	failed=0
 	for f in "${files[@]}"; do
 		if ! g++ -std=c++17 -fsyntax-only -Wall -Wno-missing-field-initializers -Wno-register \
-			-Isrc -I"$inc" "${cppflags[@]}" "$f"; then
+			-Isrc -I"$libpq_inc" -I"$inc" "${cppflags[@]}" "$f"; then
 			echo "FAILED: $f ($version)" >&2
 			failed=$((failed + 1))
 		fi

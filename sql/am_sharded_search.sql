@@ -28,6 +28,20 @@ SELECT count(*) FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'
 CREATE TABLE ss_plain AS SELECT * FROM ss_items;
 SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ss_plain ORDER BY embedding <-> '[0,1,0]', id LIMIT 4) s) AS same
 FROM vecdb_sharded_search(NULL::ss_plain, 'embedding', '[0,1,0]'::vector, 4);
+-- the filter's names resolve in the caller's search_path; a subquery and a
+-- volatile function are fine on local partitions
+CREATE SCHEMA ss_funcs;
+CREATE FUNCTION ss_funcs.is_a(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t LIKE 'a%' $$;
+SET search_path = ss_funcs, public;
+SELECT count(*) FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 500, 'is_a(tag)');
+RESET search_path;
+SELECT count(*) FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 500,
+	'id IN (SELECT id FROM ss_plain WHERE id < 50) AND random() < 2');
+-- through postgres_fdw's path (vecdb.shard_fanout): the same answer
+SET vecdb.shard_fanout = postgres_fdw;
+SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ss_items ORDER BY embedding <-> '[0.5,0.5,0.5]', id LIMIT 7) s) AS same
+FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[0.5,0.5,0.5]'::vector, 7);
+RESET vecdb.shard_fanout;
 -- partial results: the same answer when every partition responds
 SET vecdb.shard_partial_results = on;
 SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ss_items ORDER BY embedding <-> '[0.5,0.5,0.5]', id LIMIT 7) s) AS same
@@ -41,5 +55,23 @@ SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vecto
 SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'nope', '[1,0,0]'::vector, 5);
 SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0]'::vector, 5);
 SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 5, 'no_such_column > 1');
+SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', NULL::vector, 5);
+SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 5, 'id > 1; DROP TABLE ss_plain');
+SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 5, 'id > 1 ORDER BY 1');
+SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 5, 'id > 1) OR (true');
+SELECT * FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 5, 'id + 1');
+-- privileges: SELECT on the table; row-level security is refused
+CREATE ROLE regress_ss_reader;
+SET ROLE regress_ss_reader;
+SELECT * FROM vecdb_sharded_search(NULL::ss_plain, 'embedding', '[1,0,0]'::vector, 5);
+RESET ROLE;
+GRANT SELECT ON ss_plain TO regress_ss_reader;
+ALTER TABLE ss_plain ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ss_only_a ON ss_plain FOR SELECT USING (tag = 'a%');
+SET ROLE regress_ss_reader;
+SELECT * FROM vecdb_sharded_search(NULL::ss_plain, 'embedding', '[1,0,0]'::vector, 5);
+RESET ROLE;
 \set VERBOSITY default
 DROP TABLE ss_items, ss_plain;
+DROP ROLE regress_ss_reader;
+DROP SCHEMA ss_funcs CASCADE;
