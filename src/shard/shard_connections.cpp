@@ -40,6 +40,9 @@ ShardConnectionClose(ShardConnection *shard)
 	for (int i = 0; i < shard->statement_count; i++)
 		pfree(shard->statements[i]);
 	shard->statement_count = 0;
+	if (shard->settings != NULL)
+		pfree(shard->settings);
+	shard->settings = NULL;
 	shard->session_ready = false;
 	shard->stale = false;
 	shard->busy_level = 0;

@@ -24,6 +24,7 @@ struct ShardConnection
 	int			busy_level;
 	char	  **statements;		// SQL of the statements prepared on it, named by index
 	int			statement_count;
+	char	   *settings;		// the search settings SET on it ("" when none)
 };
 
 // kShardMaxStatements is how many statements one connection keeps prepared;

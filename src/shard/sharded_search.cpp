@@ -42,6 +42,7 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -89,6 +90,8 @@ struct SearchCall
 	Oid			query_type;
 	Datum		query;
 	const char *query_text;
+	const char *settings;		// the session's changed search settings, as SET statements
+	const char *settings_sql;	// RESET of every search setting, then settings
 	bool		partial;
 	int			failures;
 	Candidates	found;
@@ -99,6 +102,7 @@ enum ShardGroupState
 {
 	kConnecting,
 	kSettingUp,
+	kApplyingSettings,
 	kPreparing,
 	kQuerying,
 	kDone,
@@ -276,6 +280,39 @@ ConnectionFailed(SearchCall *call, ShardGroup *group, bool opening)
 
 static void StartGroup(SearchCall *call, ShardGroup *group);
 
+// kSearchSettings are the settings that steer a search; those the caller's
+// session changed from their reset value travel to the shards.
+static const char *const kSearchSettings[] = {
+	"hnsw.ef_search", "hnsw.iterative_scan", "hnsw.max_scan_tuples", "hnsw.scan_mem_multiplier",
+	"ivfflat.probes", "ivfflat.iterative_scan", "ivfflat.max_probes", "ivfpq.probes", "ivfpq.rerank",
+	"vecdb.brute_force_ratio"};
+
+// ReadSearchSettings fills call->settings with SET statements for the search
+// settings whose value differs from their reset value (a SET in this session
+// or transaction), and call->settings_sql with RESET statements for all of
+// them followed by those.
+static void
+ReadSearchSettings(SearchCall *call)
+{
+	StringInfoData set;
+	StringInfoData all;
+
+	initStringInfo(&set);
+	initStringInfo(&all);
+	for (const char *name : kSearchSettings)
+	{
+		const char *value = GetConfigOption(name, true, false);
+		const char *reset = GetConfigOptionResetString(name);
+
+		appendStringInfo(&all, "RESET %s; ", name);
+		if (value != NULL && reset != NULL && strcmp(value, reset) != 0)
+			appendStringInfo(&set, "SET %s = %s; ", name, quote_literal_cstr(value));
+	}
+	appendStringInfoString(&all, set.data);
+	call->settings = set.data;
+	call->settings_sql = all.data;
+}
+
 // Reconnect opens group's connection anew, once: a cached connection the
 // server ended since its last use (a restart, pg_terminate_backend) is not an
 // error. It returns false when the group had its one retry.
@@ -294,32 +331,36 @@ Reconnect(SearchCall *call, ShardGroup *group)
 // SendQuery sends group's statement with the query vector as its parameter:
 // as a statement prepared on the connection (prepared first when new; its
 // plan is then cached there), or unprepared when the connection keeps enough.
+// When the session's search settings differ from those the connection got
+// last, it sends them first (and is called again once they are applied).
 static void
 SendQuery(SearchCall *call, ShardGroup *group)
 {
 	const char *values[1] = {call->query_text};
 	PGconn	   *conn = group->shard->conn;
-	bool		prepared;
-	int			number = ShardStatementFor(group->shard, group->sql.data, &prepared);
-	char		name[NAMEDATALEN];
 	int			sent;
 
-	ShardStatementName(number, name);
 	group->shard->busy_level = GetCurrentTransactionNestLevel();
-	if (number < 0)
+	if (strcmp(call->settings, group->shard->settings != NULL ? group->shard->settings : "") != 0)
 	{
-		group->state = kQuerying;
-		sent = PQsendQueryParams(conn, group->sql.data, 1, NULL, values, NULL, NULL, 0);
-	}
-	else if (prepared)
-	{
-		group->state = kQuerying;
-		sent = PQsendQueryPrepared(conn, name, 1, values, NULL, NULL, 0);
+		// the session's search settings changed since this connection last got them
+		group->state = kApplyingSettings;
+		sent = PQsendQuery(conn, call->settings_sql);
 	}
 	else
 	{
-		group->state = kPreparing;
-		sent = PQsendPrepare(conn, name, group->sql.data, 1, NULL);
+		bool		prepared;
+		int			number = ShardStatementFor(group->shard, group->sql.data, &prepared);
+		char		name[NAMEDATALEN];
+
+		ShardStatementName(number, name);
+		group->state = number < 0 || prepared ? kQuerying : kPreparing;
+		if (number < 0)
+			sent = PQsendQueryParams(conn, group->sql.data, 1, NULL, values, NULL, NULL, 0);
+		else if (prepared)
+			sent = PQsendQueryPrepared(conn, name, 1, values, NULL, NULL, 0);
+		else
+			sent = PQsendPrepare(conn, name, group->sql.data, 1, NULL);
 	}
 	if (!sent && !Reconnect(call, group))
 		ConnectionFailed(call, group, false);
@@ -399,8 +440,14 @@ ReadResults(SearchCall *call, ShardGroup *group)
 
 		if (result == NULL)
 		{
-			if (group->state == kSettingUp || group->state == kPreparing)
+			if (group->state == kSettingUp || group->state == kApplyingSettings || group->state == kPreparing)
 			{
+				if (group->state == kApplyingSettings)
+				{
+					if (group->shard->settings != NULL)
+						pfree(group->shard->settings);
+					group->shard->settings = MemoryContextStrdup(TopMemoryContext, call->settings);
+				}
 				group->shard->session_ready = true;
 				SendQuery(call, group);
 				if (group->state == kFailed)
@@ -426,7 +473,8 @@ ReadResults(SearchCall *call, ShardGroup *group)
 			PG_END_TRY();
 			continue;
 		}
-		if (status == PGRES_COMMAND_OK && (group->state == kSettingUp || group->state == kPreparing))
+		if (status == PGRES_COMMAND_OK &&
+			(group->state == kSettingUp || group->state == kApplyingSettings || group->state == kPreparing))
 		{
 			PQclear(result);
 			continue;
@@ -446,7 +494,8 @@ ReadResults(SearchCall *call, ShardGroup *group)
 		PQclear(result);
 		while ((result = PQgetResult(conn)) != NULL)
 			PQclear(result);
-		if (PQstatus(conn) != CONNECTION_OK && (group->state == kQuerying || group->state == kPreparing) &&
+		if (PQstatus(conn) != CONNECTION_OK &&
+			(group->state == kQuerying || group->state == kPreparing || group->state == kApplyingSettings) &&
 			Reconnect(call, group))
 			return false;
 		// closed even when still open: its prepared statement may be what failed
@@ -485,6 +534,7 @@ Advance(SearchCall *call, ShardGroup *group)
 				}
 				break;
 			case kSettingUp:
+			case kApplyingSettings:
 			case kPreparing:
 			case kQuerying:
 				if (ReadResults(call, group))
@@ -717,6 +767,7 @@ PrepareCall(FunctionCallInfo fcinfo, SearchCall *call)
 								  format_type_extended(column_type, column_typmod,
 													   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
 	call->filter_sql = NULL;
+	ReadSearchSettings(call);
 	call->partial = vecdb_shard_partial_results;
 	call->failures = 0;
 	memset(&call->found, 0, sizeof(call->found));

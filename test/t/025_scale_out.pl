@@ -109,6 +109,18 @@ my $shard_log = slurp_file($shards[0]->logfile, $offset);
 like($shard_log, qr/execute vecdb_sharded_search_\d+: \(SELECT id, category, embedding, embedding OPERATOR\(public\.<->\) \(\$1\)::public\.vector\(16\) AS vecdb_sharded_distance FROM public\.items AS items_0 WHERE \(\(category = 3\)\) ORDER BY vecdb_sharded_distance LIMIT 10\)/,
 	'direct: a shard gets the filter and ORDER BY ... LIMIT k in one statement');
 unlike($shard_log, qr/START TRANSACTION|DECLARE|FETCH/, 'direct: without a remote transaction or cursor');
+# search settings SET in the coordinator's session travel to the shards, and RESET too
+$offset = -s $shards[0]->logfile;
+$coord->safe_psql('postgres', q{
+	SET hnsw.ef_search = 123;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10);
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(43), 10);
+	RESET hnsw.ef_search;
+	SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10);});
+$shard_log = slurp_file($shards[0]->logfile, $offset);
+like($shard_log, qr/statement: RESET hnsw\.ef_search;.*SET hnsw\.ef_search = '123';.*statement: RESET hnsw\.ef_search;/s,
+	'direct: the session\'s search settings reach the shards');
+is(scalar(() = $shard_log =~ /SET hnsw\.ef_search = '123'/g), 1, 'once, while they do not change');
 
 # the plan: one Append of asynchronous foreign scans, each with its own LIMIT
 # (ANALYZE brings the shards' statistics: with the default guesses a filter
