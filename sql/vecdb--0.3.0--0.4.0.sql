@@ -468,3 +468,13 @@ CREATE FUNCTION vecdb_sharded_search(tbl anyelement, vector_column name, query a
 	RETURNS SETOF anyelement
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vecdb_sharded_search(anyelement, name, anycompatible, integer, text, text) IS 'the k rows of a (partitioned, sharded) table nearest to a query: every leaf partition asked for its own k, the shards all at once, then merged; filter is a condition on the table''s columns';
+
+-- vecdb_create_shards lays tbl (hash-partitioned, no partitions yet) out over
+-- postgres_fdw servers with PostgreSQL's own DDL: on each shard CREATE TABLE
+-- with tbl's columns and CREATE INDEX ON it for each of indexes (the text
+-- after ON table, read with the caller's search_path), here one foreign
+-- partition per shard (tbl_0, tbl_1, ...; MODULUS the number of servers).
+CREATE FUNCTION vecdb_create_shards(tbl regclass, servers name[], indexes text[] DEFAULT '{}')
+	RETURNS TABLE (server name, shard_table text, partition regclass)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION vecdb_create_shards(regclass, name[], text[]) IS 'lays a hash-partitioned table out over postgres_fdw servers: on each shard CREATE TABLE and CREATE INDEX ON it for each index definition, here one foreign partition per shard';

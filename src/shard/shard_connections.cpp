@@ -15,6 +15,8 @@ extern "C" {
 #include "libpq/libpq-be-fe-helpers.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -284,4 +286,108 @@ ShardConnectionFor(Oid server_oid)
 	if (shard->conn == NULL)
 		StartConnection(shard, server, mapping);
 	return shard;
+}
+
+// WaitForSocket waits until shard's socket is ready for events (or an
+// interrupt, which CHECK_FOR_INTERRUPTS then raises).
+static void
+WaitForSocket(ShardConnection *shard, int events)
+{
+	int			rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | events, PQsocket(shard->conn), -1,
+									   PG_WAIT_EXTENSION);
+
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+// RaiseShardError raises the error of result (or of the connection when it
+// is NULL) and closes the connection.
+static void
+RaiseShardError(ShardConnection *shard, PGresult *result, const char *sql)
+{
+	const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	int			sqlstate = state != NULL && strlen(state) == 5
+		? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
+		: ERRCODE_CONNECTION_FAILURE;
+	char	   *message = pstrdup(primary != NULL ? primary : pchomp(PQerrorMessage(shard->conn)));
+	char	   *detail_copy = detail != NULL ? pstrdup(detail) : NULL;
+
+	if (result != NULL)
+		PQclear(result);
+	ShardConnectionClose(shard);
+	ereport(ERROR,
+			(errcode(sqlstate), errmsg_internal("%s", message), detail_copy ? errdetail_internal("%s", detail_copy) : 0,
+			 errcontext("on server \"%s\": %s", shard->server_name, sql)));
+}
+
+// LastResult reads shard's results to the end and returns the last (the
+// first error, if any, is raised).
+static PGresult *
+LastResult(ShardConnection *shard, const char *sql)
+{
+	PGresult   *last = NULL;
+
+	for (;;)
+	{
+		while (PQisBusy(shard->conn))
+		{
+			WaitForSocket(shard, WL_SOCKET_READABLE);
+			if (!PQconsumeInput(shard->conn))
+			{
+				if (last != NULL)
+					PQclear(last);
+				RaiseShardError(shard, NULL, sql);
+			}
+		}
+		PGresult   *result = PQgetResult(shard->conn);
+
+		if (result == NULL)
+			return last;
+		if (last != NULL)
+			PQclear(last);
+		last = result;
+		ExecStatusType status = PQresultStatus(result);
+
+		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		{
+			while ((result = PQgetResult(shard->conn)) != NULL)
+				PQclear(result);
+			RaiseShardError(shard, last, sql);
+		}
+	}
+}
+
+PGresult *
+ShardRun(ShardConnection *shard, const char *sql, int nparams, const char *const *values)
+{
+	shard->busy_level = GetCurrentTransactionNestLevel();
+	if (!shard->session_ready)
+	{
+		PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+
+		while (poll != PGRES_POLLING_OK)
+		{
+			if (poll == PGRES_POLLING_FAILED)
+				ereport(ERROR,
+						(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+						 errmsg("could not connect to server \"%s\"", shard->server_name),
+						 errdetail_internal("%s", pchomp(PQerrorMessage(shard->conn)))));
+			WaitForSocket(shard, poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE);
+			poll = PQconnectPoll(shard->conn);
+		}
+		ShardConnectionCheckPassword(shard);
+		if (!PQsendQuery(shard->conn, kShardSessionSettings))
+			RaiseShardError(shard, NULL, kShardSessionSettings);
+		PQclear(LastResult(shard, kShardSessionSettings));
+		shard->session_ready = true;
+	}
+	if (!PQsendQueryParams(shard->conn, sql, nparams, NULL, values, NULL, NULL, 0))
+		RaiseShardError(shard, NULL, sql);
+	PGresult   *result = LastResult(shard, sql);
+
+	shard->busy_level = 0;
+	return result;
 }

@@ -51,6 +51,12 @@ int			ShardStatementFor(ShardConnection *shard, const char *sql, bool *prepared)
 // ShardStatementName writes statement number's name into name (NAMEDATALEN).
 void		ShardStatementName(int number, char *name);
 
+// ShardRun runs sql (with nparams text parameters) on shard and returns its
+// result (PQclear it), waiting as long as it takes unless interrupted: it
+// finishes opening the connection first. A failure raises the shard's error
+// (its SQLSTATE, and the server's name in the context).
+PGresult   *ShardRun(ShardConnection *shard, const char *sql, int nparams, const char *const *values);
+
 // ShardConnectionClose closes shard's connection (the cache entry stays, empty).
 void		ShardConnectionClose(ShardConnection *shard);
 

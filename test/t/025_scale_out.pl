@@ -234,6 +234,45 @@ my $knn = q{SET enable_seqscan = off; SELECT string_agg(ids, ';' ORDER BY g) FRO
 my $on_primary = $primary->safe_psql('postgres', $knn);
 is($standby->safe_psql('postgres', $knn), $on_primary, 'the standby\'s k-NN answers equal the primary\'s after build, inserts and compaction');
 
+# the layout helper: tables and indexes on the shards, foreign partitions here
+$coord->safe_psql('postgres', q{
+	CREATE TABLE docs (id bigint NOT NULL, title text COLLATE "C", embedding vector(16) NOT NULL) PARTITION BY HASH (id);
+	CREATE TABLE docs_ref (id bigint, embedding vector(16));
+});
+is($coord->safe_psql('postgres', q{SELECT string_agg(server || ' ' || partition::text, ',' ORDER BY partition::text)
+	FROM vecdb_create_shards('docs', ARRAY['shard0', 'shard1', 'shard2'], ARRAY['USING hnsw (embedding vector_l2_ops)', '(id)'])}),
+	'shard0 docs_0,shard1 docs_1,shard2 docs_2', 'vecdb_create_shards makes one foreign partition per shard');
+is($shards[2]->safe_psql('postgres', q{SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid) FROM pg_index
+	WHERE indrelid = 'docs'::regclass}),
+	'CREATE INDEX docs_embedding_idx ON public.docs USING hnsw (embedding); CREATE INDEX docs_id_idx ON public.docs USING btree (id)',
+	'and the table with its indexes on every shard');
+is($shards[1]->safe_psql('postgres', q{SELECT format_type(atttypid, atttypmod) || ' ' || coalesce(collname, '-') || ' ' || attnotnull
+	FROM pg_attribute LEFT JOIN pg_collation c ON c.oid = attcollation AND attcollation <> 100
+	WHERE attrelid = 'docs'::regclass AND attname = 'title'}), 'text C false', 'columns keep their types and collations');
+$coord->safe_psql('postgres', q{
+	INSERT INTO docs SELECT i, 'doc ' || i, vec(i) FROM generate_series(1, 3000) i;
+	INSERT INTO docs_ref SELECT i, vec(i) FROM generate_series(1, 3000) i;
+});
+is(join(' + ', map { $_->safe_psql('postgres', 'SELECT count(*) > 800 FROM docs') } @shards), 't + t + t',
+	'rows inserted here spread over the shards');
+cmp_ok($coord->safe_psql('postgres', q{SELECT round(avg(cardinality(ARRAY(
+		SELECT id FROM vecdb_sharded_search(NULL::docs, 'embedding', v, 10)
+		INTERSECT SELECT id FROM (SELECT id FROM docs_ref ORDER BY embedding <-> v LIMIT 10) e))) / 10.0, 3) FROM queries}),
+	'>=', 0.95, 'and are searched through the shards\' indexes');
+($rc, $out, $err) = $coord->psql('postgres', q{SELECT * FROM vecdb_create_shards('docs', ARRAY['shard0'])});
+like($err, qr/ERROR:  "docs" already has partitions/, 'a table with partitions is refused');
+($rc, $out, $err) = $coord->psql('postgres', q{
+	CREATE SCHEMA s2; CREATE TABLE s2.items (id int NOT NULL) PARTITION BY HASH (id);
+	SELECT * FROM vecdb_create_shards('s2.items', ARRAY['shard0'])});
+like($err, qr/ERROR:  schema "s2" does not exist\nCONTEXT:  on server "shard0": CREATE TABLE s2\.items/,
+	'a shard\'s error names the shard and the statement');
+$shards[1]->safe_psql('postgres', 'CREATE TABLE taken (id int)');
+($rc, $out, $err) = $coord->psql('postgres', q{
+	CREATE TABLE taken (id int NOT NULL) PARTITION BY HASH (id);
+	SELECT * FROM vecdb_create_shards('taken', ARRAY['shard0', 'shard1'])});
+like($err, qr/ERROR:  relation public\.taken already exists on server "shard1"/, 'a table already on a shard is refused');
+is($shards[0]->safe_psql('postgres', q{SELECT to_regclass('taken') IS NULL}), 't', 'before anything was created on the other shards');
+
 # a stopped shard: a clear error, never a shorter answer; partial results only when asked
 $shards[1]->stop;
 ($rc, $out, $err) = $coord->psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::items, 'embedding', vec(42), 10)});
