@@ -35,7 +35,9 @@ extern "C" {
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
+#include "catalog/catalog.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
@@ -82,8 +84,9 @@ struct SearchCall
 	TupleDesc	desc;			// the row type's, dropped columns included
 	int			live_count;		// columns not dropped
 	AttrNumber *live;			// their attribute numbers, in order
-	FmgrInfo   *input;			// their input functions (for shard rows)
-	Oid		   *input_param;
+	FmgrInfo   *input;			// their input functions (for shard rows): binary
+	Oid		   *input_param;	// receive functions when binary, else text input
+	bool		binary;			// shards answer in binary (BinaryColumn of every column)
 	int			k;
 	const char *distance_sql;	// "col OPERATOR(ext.op) ($1)::coltype"
 	const char *filter_sql;		// NULL, or the deparsed filter
@@ -356,9 +359,9 @@ SendQuery(SearchCall *call, ShardGroup *group)
 		ShardStatementName(number, name);
 		group->state = number < 0 || prepared ? kQuerying : kPreparing;
 		if (number < 0)
-			sent = PQsendQueryParams(conn, group->sql.data, 1, NULL, values, NULL, NULL, 0);
+			sent = PQsendQueryParams(conn, group->sql.data, 1, NULL, values, NULL, NULL, call->binary ? 1 : 0);
 		else if (prepared)
-			sent = PQsendQueryPrepared(conn, name, 1, values, NULL, NULL, 0);
+			sent = PQsendQueryPrepared(conn, name, 1, values, NULL, NULL, call->binary ? 1 : 0);
 		else
 			sent = PQsendPrepare(conn, name, group->sql.data, 1, NULL);
 	}
@@ -406,13 +409,37 @@ TakeRows(SearchCall *call, PGresult *result)
 			int			a = call->live[i] - 1;
 			bool		null = PQgetisnull(result, r, i);
 
-			values[a] = InputFunctionCall(&call->input[i], null ? NULL : PQgetvalue(result, r, i),
-										  call->input_param[i], TupleDescAttr(call->desc, a)->atttypmod);
+			int32		typmod = TupleDescAttr(call->desc, a)->atttypmod;
+
+			if (!call->binary)
+				values[a] = InputFunctionCall(&call->input[i], null ? NULL : PQgetvalue(result, r, i),
+											  call->input_param[i], typmod);
+			else if (null)
+				values[a] = ReceiveFunctionCall(&call->input[i], NULL, call->input_param[i], typmod);
+			else
+			{
+				// libpq ends every value with a zero byte, as a StringInfo's data
+				StringInfoData buffer = {PQgetvalue(result, r, i), PQgetlength(result, r, i),
+										 PQgetlength(result, r, i) + 1, 0};
+
+				values[a] = ReceiveFunctionCall(&call->input[i], &buffer, call->input_param[i], typmod);
+			}
 			nulls[a] = null;
 		}
 		if (PQgetisnull(result, r, call->live_count))
 			continue;			// a NULL distance (a NULL vector) is never among the nearest
-		double		distance = strtod(PQgetvalue(result, r, call->live_count), NULL);
+		double		distance;
+
+		if (call->binary)
+		{
+			StringInfoData buffer = {PQgetvalue(result, r, call->live_count),
+									 PQgetlength(result, r, call->live_count),
+									 PQgetlength(result, r, call->live_count) + 1, 0};
+
+			distance = pq_getmsgfloat8(&buffer);
+		}
+		else
+			distance = strtod(PQgetvalue(result, r, call->live_count), NULL);
 
 		AddCandidate(&call->found, distance, heap_form_tuple(call->desc, values, nulls));
 	}
@@ -680,6 +707,27 @@ RunSpiBranches(SearchCall *call, List *branches)
 	MemoryContextSwitchTo(outer);
 }
 
+// BinaryColumn tells whether values of type can come from the shards in
+// binary: it has a receive function, and its binary form names no type OID
+// that may differ between servers (composites do; arrays name their element
+// type, which only PostgreSQL's own types share across servers). The
+// binary forms skip printing and parsing every float of every vector.
+static bool
+BinaryColumn(Oid type)
+{
+	Oid			base = getBaseType(type);
+	HeapTuple	row = SearchSysCache1(TYPEOID, ObjectIdGetDatum(base));
+
+	if (!HeapTupleIsValid(row))
+		return false;
+	Form_pg_type form = (Form_pg_type) GETSTRUCT(row);
+	bool		binary = OidIsValid(form->typreceive) && form->typtype != TYPTYPE_COMPOSITE &&
+		form->typtype != TYPTYPE_PSEUDO && (!OidIsValid(form->typelem) || form->typelem < FirstGenbkiObjectId);
+
+	ReleaseSysCache(row);
+	return binary;
+}
+
 // PrepareCall checks the arguments and fills call.
 static void
 PrepareCall(FunctionCallInfo fcinfo, SearchCall *call)
@@ -737,17 +785,23 @@ PrepareCall(FunctionCallInfo fcinfo, SearchCall *call)
 	call->input = (FmgrInfo *) palloc(sizeof(FmgrInfo) * call->desc->natts);
 	call->input_param = (Oid *) palloc(sizeof(Oid) * call->desc->natts);
 	call->live_count = 0;
+	call->binary = true;
 	for (int a = 0; a < call->desc->natts; a++)
+		if (!TupleDescAttr(call->desc, a)->attisdropped)
+		{
+			call->live[call->live_count++] = a + 1;
+			call->binary &= BinaryColumn(TupleDescAttr(call->desc, a)->atttypid);
+		}
+	for (int i = 0; i < call->live_count; i++)
 	{
-		Form_pg_attribute attr = TupleDescAttr(call->desc, a);
-
-		if (attr->attisdropped)
-			continue;
+		Oid			type = TupleDescAttr(call->desc, call->live[i] - 1)->atttypid;
 		Oid			input;
 
-		getTypeInputInfo(attr->atttypid, &input, &call->input_param[call->live_count]);
-		fmgr_info(input, &call->input[call->live_count]);
-		call->live[call->live_count++] = attr->attnum;
+		if (call->binary)
+			getTypeBinaryInputInfo(type, &input, &call->input_param[i]);
+		else
+			getTypeInputInfo(type, &input, &call->input_param[i]);
+		fmgr_info(input, &call->input[i]);
 	}
 	Oid			column_type;
 	int32		column_typmod;

@@ -235,8 +235,11 @@ my $on_primary = $primary->safe_psql('postgres', $knn);
 is($standby->safe_psql('postgres', $knn), $on_primary, 'the standby\'s k-NN answers equal the primary\'s after build, inserts and compaction');
 
 # the layout helper: tables and indexes on the shards, foreign partitions here
+# (a composite column: rows come back in text, not binary, whose composites name type OIDs)
+$_->safe_psql('postgres', 'CREATE TYPE doc_meta AS (a int, b text)') for ($coord, @shards);
 $coord->safe_psql('postgres', q{
-	CREATE TABLE docs (id bigint NOT NULL, title text COLLATE "C", embedding vector(16) NOT NULL) PARTITION BY HASH (id);
+	CREATE TABLE docs (id bigint NOT NULL, title text COLLATE "C", embedding vector(16) NOT NULL, extra doc_meta, tags text[])
+		PARTITION BY HASH (id);
 	CREATE TABLE docs_ref (id bigint, embedding vector(16));
 });
 is($coord->safe_psql('postgres', q{SELECT string_agg(server || ' ' || partition::text, ',' ORDER BY partition::text)
@@ -250,7 +253,7 @@ is($shards[1]->safe_psql('postgres', q{SELECT format_type(atttypid, atttypmod) |
 	FROM pg_attribute LEFT JOIN pg_collation c ON c.oid = attcollation AND attcollation <> 100
 	WHERE attrelid = 'docs'::regclass AND attname = 'title'}), 'text C false', 'columns keep their types and collations');
 $coord->safe_psql('postgres', q{
-	INSERT INTO docs SELECT i, 'doc ' || i, vec(i) FROM generate_series(1, 3000) i;
+	INSERT INTO docs SELECT i, 'doc ' || i, vec(i), ROW(i, 'doc ' || i)::doc_meta, ARRAY['t' || i] FROM generate_series(1, 3000) i;
 	INSERT INTO docs_ref SELECT i, vec(i) FROM generate_series(1, 3000) i;
 });
 is(join(' + ', map { $_->safe_psql('postgres', 'SELECT count(*) > 800 FROM docs') } @shards), 't + t + t',
@@ -259,6 +262,9 @@ cmp_ok($coord->safe_psql('postgres', q{SELECT round(avg(cardinality(ARRAY(
 		SELECT id FROM vecdb_sharded_search(NULL::docs, 'embedding', v, 10)
 		INTERSECT SELECT id FROM (SELECT id FROM docs_ref ORDER BY embedding <-> v LIMIT 10) e))) / 10.0, 3) FROM queries}),
 	'>=', 0.95, 'and are searched through the shards\' indexes');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::docs, 'embedding', vec(900001), 50)
+	WHERE title = 'doc ' || id AND extra = ROW(id, 'doc ' || id)::doc_meta AND tags = ARRAY['t' || id]}), '50',
+	'every column comes back whole (a composite, an array, text)');
 ($rc, $out, $err) = $coord->psql('postgres', q{SELECT * FROM vecdb_create_shards('docs', ARRAY['shard0'])});
 like($err, qr/ERROR:  "docs" already has partitions/, 'a table with partitions is refused');
 ($rc, $out, $err) = $coord->psql('postgres', q{
