@@ -28,7 +28,9 @@ const char *const kShardSessionSettings =
 	"SET search_path = pg_catalog; SET timezone = 'UTC'; SET datestyle = ISO; "
 	"SET intervalstyle = postgres; SET extra_float_digits = 3";
 
-static ShardConnection *shard_connections = NULL;
+// shard_connections points at the cached connections, each allocated on its
+// own so that callers' pointers stay valid as the array grows.
+static ShardConnection **shard_connections = NULL;
 static int	shard_connection_count = 0;
 static int	shard_connection_capacity = 0;
 static bool shard_callbacks_registered = false;
@@ -103,8 +105,8 @@ static void
 AbortBusyAtOrAbove(int level)
 {
 	for (int i = 0; i < shard_connection_count; i++)
-		if (shard_connections[i].busy_level >= level && shard_connections[i].busy_level > 0)
-			CancelAndClose(&shard_connections[i]);
+		if (shard_connections[i]->busy_level >= level && shard_connections[i]->busy_level > 0)
+			CancelAndClose(shard_connections[i]);
 }
 
 static void
@@ -127,7 +129,7 @@ static void
 MarkStale(Datum arg, int cacheid, uint32 hashvalue)
 {
 	for (int i = 0; i < shard_connection_count; i++)
-		shard_connections[i].stale = true;
+		shard_connections[i]->stale = true;
 }
 
 static void
@@ -258,30 +260,32 @@ ShardConnectionFor(Oid server_oid)
 	ShardConnection *shard = NULL;
 
 	for (int i = 0; i < shard_connection_count; i++)
-		if (shard_connections[i].user_mapping == mapping->umid)
-			shard = &shard_connections[i];
+		if (shard_connections[i]->user_mapping == mapping->umid)
+			shard = shard_connections[i];
 	if (shard == NULL)
 	{
 		if (shard_connection_count == shard_connection_capacity)
 		{
 			int			capacity = shard_connection_capacity == 0 ? 8 : 2 * shard_connection_capacity;
-			Size		bytes = sizeof(ShardConnection) * capacity;
+			Size		bytes = sizeof(ShardConnection *) * capacity;
 
-			shard_connections = (ShardConnection *) (shard_connections == NULL
-													 ? MemoryContextAllocZero(TopMemoryContext, bytes)
-													 : repalloc(shard_connections, bytes));
+			shard_connections = (ShardConnection **) (shard_connections == NULL
+													  ? MemoryContextAllocZero(TopMemoryContext, bytes)
+													  : repalloc(shard_connections, bytes));
 			shard_connection_capacity = capacity;
 		}
-		shard = &shard_connections[shard_connection_count++];
-		memset(shard, 0, sizeof(*shard));
+		shard = (ShardConnection *) MemoryContextAllocZero(TopMemoryContext, sizeof(ShardConnection));
 		shard->user_mapping = mapping->umid;
+		shard_connections[shard_connection_count++] = shard;
 	}
 	shard->server = server_oid;
 	strlcpy(shard->server_name, server->servername, NAMEDATALEN);
-	// an idle connection reads what the server sent since (its end, if it went away)
+	// an idle open connection reads what the server sent since (its end, if
+	// it went away); one still opening was started for this call
 	if (shard->conn != NULL &&
-		(shard->stale || shard->busy_level > 0 || !PQconsumeInput(shard->conn) ||
-		 PQstatus(shard->conn) != CONNECTION_OK || PQtransactionStatus(shard->conn) != PQTRANS_IDLE))
+		(shard->stale || shard->busy_level > 0 ||
+		 (shard->session_ready && (!PQconsumeInput(shard->conn) || PQstatus(shard->conn) != CONNECTION_OK ||
+								   PQtransactionStatus(shard->conn) != PQTRANS_IDLE))))
 		CancelAndClose(shard);
 	if (shard->conn == NULL)
 		StartConnection(shard, server, mapping);

@@ -4,14 +4,16 @@
 # and through postgres_fdw: equal to the exact top k over the same rows on
 # one server (flat indexes), recall >= 0.95 (hnsw), with a hybrid filter,
 # after inserts and deletes through the coordinator and compaction on the
-# shards; each shard gets one statement with the filter and LIMIT k; the
+# shards, and over ten partitions on nine servers; each shard gets one
+# statement with the filter and LIMIT k, and the session's search settings; the
 # shards are queried in parallel (one shard's delay, not three) while a plain
 # ORDER BY ... LIMIT over the table visits them one after another; filters a
 # shard must not run, and a non-superuser without a password, are refused; a
 # stopped shard is a clear error (or, with vecdb.shard_partial_results, a
 # warning and the other shards' rows), a cut connection is reopened, and
 # statement_timeout ends a slow search; a shard's hot standby answers as its
-# primary does.
+# primary does; vecdb_create_shards lays a table out over the shards (every
+# column type comes back whole, in binary or, with a composite, in text).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -100,6 +102,31 @@ for my $fanout ('direct', 'postgres_fdw')
 }
 # a stable function of constants is evaluated here; the shards get its value
 is($mismatch->('direct', q{category = 3 AND now() > ''2000-01-01''}, 3), '0', 'a filter calling now() is answered');
+
+# nine servers (more connections than the cache's first allocation) and ten
+# partitions, two of them through one server: one statement each
+my $more = '';
+for my $s (3 .. 8)
+{
+	my $node = $shards[$s % 3];
+	$more .= sprintf(q{
+		CREATE SERVER shard%d FOREIGN DATA WRAPPER postgres_fdw
+			OPTIONS (host '%s', port '%d', dbname 'postgres', extensions 'vecdb');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER shard%d;}, $s, $node->host, $node->port, $s);
+}
+$more .= "CREATE TABLE items10 (id bigint NOT NULL, category int NOT NULL, embedding vector(16) NOT NULL) PARTITION BY HASH (id);\n";
+for my $r (0 .. 9)
+{
+	my $server = $r % 9;
+	$shards[$server % 3]->safe_psql('postgres',
+		"CREATE TABLE items10_$r (id bigint, category int, embedding vector(16)); CREATE INDEX ON items10_$r USING flat (embedding)");
+	$more .= "CREATE FOREIGN TABLE items10_$r PARTITION OF items10 FOR VALUES WITH (MODULUS 10, REMAINDER $r) "
+		. "SERVER shard$server OPTIONS (table_name 'items10_$r');\n";
+}
+$coord->safe_psql('postgres', $more . 'INSERT INTO items10 SELECT * FROM ref;');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM queries WHERE (SELECT array_agg(id ORDER BY embedding <-> v, id)
+	FROM vecdb_sharded_search(NULL::items10, 'embedding', v, 10)) IS DISTINCT FROM exact(v, 10)}), '0',
+	'ten partitions over nine servers: the exact top 10');
 
 # direct: each shard gets one statement, with the filter, ORDER BY and LIMIT k,
 # and no remote transaction or cursor around it
