@@ -218,18 +218,40 @@ bool StopPoller::Poll() noexcept {
 	return stopped_;
 }
 
+// PopcountWords counts the set bits of `words` 64-bit words at bits. The
+// engine is built for baseline x86-64, where __builtin_popcountll is a libgcc
+// call per word; PopcountWordsPopcnt inlines it into a function compiled for
+// the POPCNT instruction (every x86-64 CPU since 2008), used when the CPU
+// reports it. A filtered search counts its filter's bits once (a few
+// microseconds a query over 100,000 rows in libgcc's loop).
+static inline __attribute__((always_inline)) size_t PopcountWords(const uint8_t *bits, size_t words) noexcept {
+	size_t n = 0;
+	for (size_t w = 0; w < words; w++) {
+		uint64_t word;
+		std::memcpy(&word, bits + w * 8, 8);
+		n += static_cast<size_t>(__builtin_popcountll(word));
+	}
+	return n;
+}
+
+__attribute__((target("popcnt"))) static size_t PopcountWordsPopcnt(const uint8_t *bits, size_t words) noexcept {
+	return PopcountWords(bits, words);
+}
+
+// CpuHasPopcnt reports whether the CPU has the POPCNT instruction.
+static bool CpuHasPopcnt() noexcept {
+	static const bool has = (__builtin_cpu_init(), __builtin_cpu_supports("popcnt"));
+	return has;
+}
+
 // CountFilteredBelow popcounts the bits of labels [0, end).
 size_t CountFilteredBelow(BitsetView filter, size_t end) noexcept {
 	if (filter.empty())
 		return 0;
 	end = std::min(end, filter.size());
 	const uint8_t *bits = filter.data();
-	size_t n = 0, full = end / 64;
-	for (size_t w = 0; w < full; w++) {
-		uint64_t word;
-		std::memcpy(&word, bits + w * 8, 8);
-		n += static_cast<size_t>(__builtin_popcountll(word));
-	}
+	size_t full = end / 64;
+	size_t n = CpuHasPopcnt() ? PopcountWordsPopcnt(bits, full) : PopcountWords(bits, full);
 	for (size_t i = full * 64; i < end; i++)
 		n += (bits[i >> 3] >> (i & 7)) & 1;
 	return n;
