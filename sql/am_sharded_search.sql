@@ -42,6 +42,12 @@ SET vecdb.shard_fanout = postgres_fdw;
 SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ss_items ORDER BY embedding <-> '[0.5,0.5,0.5]', id LIMIT 7) s) AS same
 FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[0.5,0.5,0.5]'::vector, 7);
 RESET vecdb.shard_fanout;
+-- a zero vector's cosine distance (NaN) sorts after every number, as ORDER BY does
+INSERT INTO ss_items VALUES (999, 'z', '[0,0,0]');
+SELECT count(*) FILTER (WHERE id = 999) AS nan_rows, count(*)
+FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 300, NULL, '<=>');
+SELECT (array_agg(id))[301] AS last FROM vecdb_sharded_search(NULL::ss_items, 'embedding', '[1,0,0]'::vector, 301, NULL, '<=>');
+DELETE FROM ss_items WHERE id = 999;
 -- partial results: the same answer when every partition responds
 SET vecdb.shard_partial_results = on;
 SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ss_items ORDER BY embedding <-> '[0.5,0.5,0.5]', id LIMIT 7) s) AS same

@@ -52,6 +52,15 @@ typedef RelFileNode VecdbRelFile;
 #define VECDB_RELATION_OWNERCHECK(relid, role) pg_class_ownercheck((relid), (role))
 #endif
 
+// 16 folded the per-catalog ACL checks into object_aclcheck.
+//   VECDB_FOREIGN_SERVER_ACLCHECK(server, role, mode)   an AclResult
+#if PG_VERSION_NUM >= 160000
+#define VECDB_FOREIGN_SERVER_ACLCHECK(server, role, mode)                      \
+	object_aclcheck(ForeignServerRelationId, (server), (role), (mode))
+#else
+#define VECDB_FOREIGN_SERVER_ACLCHECK(server, role, mode) pg_foreign_server_aclcheck((server), (role), (mode))
+#endif
+
 // VECDB_AM_ROUTINE_LATER_FIELDS(routine) sets the IndexAmRoutine fields added
 // after 15 (makeNode zeroes them; vecdb states its answers): amsummarizing
 // (16: vecdb indexes every row version), amcanbuildparallel and

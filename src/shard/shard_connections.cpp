@@ -114,6 +114,12 @@ ShardXactCallback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		AbortBusyAtOrAbove(1);
+	// connections of servers or user mappings changed or dropped since they
+	// opened: closed here, so that one no longer looked up does not linger
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT)
+		for (int i = 0; i < shard_connection_count; i++)
+			if (shard_connections[i]->stale && shard_connections[i]->busy_level == 0)
+				ShardConnectionClose(shard_connections[i]);
 }
 
 static void
@@ -231,6 +237,8 @@ StartConnection(ShardConnection *shard, ForeignServer *server, UserMapping *mapp
 	}
 	shard->session_ready = false;
 	shard->stale = false;
+	// an abort before the caller's search takes the connection over closes it
+	shard->busy_level = GetCurrentTransactionNestLevel();
 	pfree(keywords);
 	pfree(values);
 }
@@ -280,11 +288,13 @@ ShardConnectionFor(Oid server_oid)
 	}
 	shard->server = server_oid;
 	strlcpy(shard->server_name, server->servername, NAMEDATALEN);
-	// an idle open connection reads what the server sent since (its end, if
-	// it went away); one still opening was started for this call
+	// An open connection must be idle; it reads what the server sent since
+	// (its end, if it went away). One still opening was started by this call
+	// (an abort closes those of an earlier one: they are busy from the start).
 	if (shard->conn != NULL &&
-		(shard->stale || shard->busy_level > 0 ||
-		 (shard->session_ready && (!PQconsumeInput(shard->conn) || PQstatus(shard->conn) != CONNECTION_OK ||
+		(shard->stale ||
+		 (shard->session_ready && (shard->busy_level > 0 || !PQconsumeInput(shard->conn) ||
+								   PQstatus(shard->conn) != CONNECTION_OK ||
 								   PQtransactionStatus(shard->conn) != PQTRANS_IDLE))))
 		CancelAndClose(shard);
 	if (shard->conn == NULL)
@@ -370,7 +380,8 @@ ShardRun(ShardConnection *shard, const char *sql, int nparams, const char *const
 	shard->busy_level = GetCurrentTransactionNestLevel();
 	if (!shard->session_ready)
 	{
-		PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+		PostgresPollingStatusType poll =
+			PQstatus(shard->conn) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
 
 		while (poll != PGRES_POLLING_OK)
 		{

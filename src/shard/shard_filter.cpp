@@ -127,10 +127,17 @@ ShardFilterPrepare(Oid relid, const char *filter, ShardFilter *out)
 
 	(void) CheckNode(qual, &context);
 
-	// deparse with only pg_catalog in the path: every other name comes out qualified
+	// deparse with only pg_catalog in the path (every other name comes out
+	// qualified) and postgres_fdw's settings for constants
 	int			nest = NewGUCNestLevel();
 
 	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+							 false);
+	// constants written as every shard reads them (the shards' sessions use these too)
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+							 false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 							 false);
 	out->sql = deparse_expression(qual, deparse_context_for(RelationGetRelationName(rel), relid), false, false);
 	AtEOXact_GUC(true, nest);

@@ -13,6 +13,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -90,12 +91,15 @@ VECDB_FUNCTION(vecdb_create_shards)
 	if (shard_count < 1)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("name at least one server")));
 
+	// the owner check first: no lock queue for a table the caller may not change
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation %u does not exist", relid)));
+	if (!VECDB_RELATION_OWNERCHECK(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
 	Relation	rel = table_open(relid, AccessExclusiveLock);
 	const char *relname = pstrdup(RelationGetRelationName(rel));
 	const char *schema = get_namespace_name(RelationGetNamespace(rel));
 
-	if (!VECDB_RELATION_OWNERCHECK(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, relname);
 	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE ||
 		RelationGetPartitionKey(rel)->strategy != PARTITION_STRATEGY_HASH)
 		ereport(ERROR,
@@ -122,6 +126,10 @@ VECDB_FUNCTION(vecdb_create_shards)
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a server name must not be NULL")));
 		ForeignServer *server = GetForeignServerByName(NameStr(*DatumGetName(server_names[s])), false);
 
+		AclResult	usage = VECDB_FOREIGN_SERVER_ACLCHECK(server->serverid, GetUserId(), ACL_USAGE);
+
+		if (usage != ACLCHECK_OK)
+			aclcheck_error(usage, OBJECT_FOREIGN_SERVER, server->servername);
 		if (strcmp(GetForeignDataWrapper(server->fdwid)->fdwname, "postgres_fdw") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),

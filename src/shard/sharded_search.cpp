@@ -55,6 +55,7 @@ extern "C" {
 #include "utils/wait_event.h"
 }
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -118,6 +119,7 @@ struct ShardGroup
 	StringInfoData sql;
 	int			branches;
 	bool		reused;			// the connection served an earlier call
+	bool		took_rows;		// rows of its answer were taken (no retry then)
 	ShardGroupState state;
 	PostgresPollingStatusType poll;
 	bool		socket_ready;
@@ -322,7 +324,7 @@ ReadSearchSettings(SearchCall *call)
 static bool
 Reconnect(SearchCall *call, ShardGroup *group)
 {
-	if (!group->reused)
+	if (!group->reused || group->took_rows)
 		return false;
 	ShardConnectionClose(group->shard);
 	group->shard = ShardConnectionFor(group->shard->server);
@@ -477,8 +479,10 @@ ReadResults(SearchCall *call, ShardGroup *group)
 				}
 				group->shard->session_ready = true;
 				SendQuery(call, group);
-				if (group->state == kFailed)
+				// a failed send may have reopened the connection (or failed the group)
+				if (group->state != kQuerying && group->state != kPreparing && group->state != kApplyingSettings)
 					return false;
+				conn = group->shard->conn;
 				continue;
 			}
 			group->state = kDone;
@@ -489,6 +493,7 @@ ReadResults(SearchCall *call, ShardGroup *group)
 
 		if (status == PGRES_TUPLES_OK && group->state == kQuerying)
 		{
+			group->took_rows = true;
 			PG_TRY();
 			{
 				TakeRows(call, result);
@@ -721,8 +726,13 @@ BinaryColumn(Oid type)
 	if (!HeapTupleIsValid(row))
 		return false;
 	Form_pg_type form = (Form_pg_type) GETSTRUCT(row);
+	// the reg* types travel as the shard's OIDs in binary, as names in text
+	bool		object_reference = base == REGPROCOID || base == REGPROCEDUREOID || base == REGOPEROID ||
+		base == REGOPERATOROID || base == REGCLASSOID || base == REGCOLLATIONOID || base == REGTYPEOID ||
+		base == REGROLEOID || base == REGNAMESPACEOID || base == REGCONFIGOID || base == REGDICTIONARYOID;
 	bool		binary = OidIsValid(form->typreceive) && form->typtype != TYPTYPE_COMPOSITE &&
-		form->typtype != TYPTYPE_PSEUDO && (!OidIsValid(form->typelem) || form->typelem < FirstGenbkiObjectId);
+		form->typtype != TYPTYPE_PSEUDO && !object_reference &&
+		(!OidIsValid(form->typelem) || form->typelem < FirstGenbkiObjectId);
 
 	ReleaseSysCache(row);
 	return binary;
@@ -785,7 +795,9 @@ PrepareCall(FunctionCallInfo fcinfo, SearchCall *call)
 	call->input = (FmgrInfo *) palloc(sizeof(FmgrInfo) * call->desc->natts);
 	call->input_param = (Oid *) palloc(sizeof(Oid) * call->desc->natts);
 	call->live_count = 0;
-	call->binary = true;
+	// text-like receive functions convert from the client encoding, while the
+	// shards send the database's: binary only when the two are the same
+	call->binary = pg_get_client_encoding() == GetDatabaseEncoding();
 	for (int a = 0; a < call->desc->natts; a++)
 		if (!TupleDescAttr(call->desc, a)->attisdropped)
 		{
@@ -836,6 +848,9 @@ CompareDistance(const void *a, const void *b)
 	double		x = sort_distances[*(const int *) a];
 	double		y = sort_distances[*(const int *) b];
 
+	// NaN (a zero vector's cosine distance) after every number, as float8's order
+	if (std::isnan(x) || std::isnan(y))
+		return std::isnan(x) ? (std::isnan(y) ? 0 : 1) : -1;
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 

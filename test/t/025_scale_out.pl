@@ -292,6 +292,11 @@ cmp_ok($coord->safe_psql('postgres', q{SELECT round(avg(cardinality(ARRAY(
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM vecdb_sharded_search(NULL::docs, 'embedding', vec(900001), 50)
 	WHERE title = 'doc ' || id AND extra = ROW(id, 'doc ' || id)::doc_meta AND tags = ARRAY['t' || id]}), '50',
 	'every column comes back whole (a composite, an array, text)');
+# text whose client encoding differs from the database's (binary text would be converted twice)
+$coord->safe_psql('postgres', q{UPDATE docs SET title = 'doc ' || chr(233) || id});
+is($coord->safe_psql('postgres', q{SET client_encoding = 'LATIN1';
+	SELECT count(*) FROM vecdb_sharded_search(NULL::docs, 'embedding', vec(900001), 50) WHERE title = 'doc ' || chr(233) || id}),
+	'50', 'with another client encoding, text comes back unchanged');
 ($rc, $out, $err) = $coord->psql('postgres', q{SELECT * FROM vecdb_create_shards('docs', ARRAY['shard0'])});
 like($err, qr/ERROR:  "docs" already has partitions/, 'a table with partitions is refused');
 ($rc, $out, $err) = $coord->psql('postgres', q{
@@ -299,6 +304,12 @@ like($err, qr/ERROR:  "docs" already has partitions/, 'a table with partitions i
 	SELECT * FROM vecdb_create_shards('s2.items', ARRAY['shard0'])});
 like($err, qr/ERROR:  schema "s2" does not exist\nCONTEXT:  on server "shard0": CREATE TABLE s2\.items/,
 	'a shard\'s error names the shard and the statement');
+($rc, $out, $err) = $coord->psql('postgres', q{
+	CREATE TABLE bobs (id int NOT NULL) PARTITION BY HASH (id);
+	ALTER TABLE bobs OWNER TO bob;
+	SET ROLE bob;
+	SELECT * FROM vecdb_create_shards('bobs', ARRAY['shard0'])});
+like($err, qr/ERROR:  permission denied for foreign server shard0/, 'vecdb_create_shards needs USAGE on the servers');
 $shards[1]->safe_psql('postgres', 'CREATE TABLE taken (id int)');
 ($rc, $out, $err) = $coord->psql('postgres', q{
 	CREATE TABLE taken (id int NOT NULL) PARTITION BY HASH (id);
