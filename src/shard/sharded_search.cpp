@@ -909,7 +909,8 @@ VECDB_FUNCTION(vecdb_sharded_search)
 					 errmsg("the filter cannot be sent to the shards: it calls %s", filter.unshippable),
 					 errhint("Set vecdb.shard_fanout to postgres_fdw to evaluate it on this server.")));
 		ListCell   *ext;
-		List	   *listed = ListedExtensions(server);
+		// read (a catalog scan per name) only when the filter calls an extension
+		List	   *listed = filter.extensions != NIL ? ListedExtensions(server) : NIL;
 
 		foreach(ext, filter.extensions)
 			if (!list_member_oid(listed, lfirst_oid(ext)))
