@@ -46,6 +46,7 @@
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
+//        [--sweep-allowed 0.05,...,1] [--sweep-ef 20,...,320] (filter-sweep's grid)
 // (--raw: the first --n rows of BASE when --n is given, else all of them;
 // --quick: hnsw builds only the engine's serial graph, for search work;
 // switch and switch-iter build each index once and print one IVF table per
@@ -106,6 +107,8 @@ struct Options {
 	std::string raw;
 	std::vector<int> sq_bits = {8};
 	std::vector<int> sq_efs = {10, 20, 40, 80, 160, 320, 640};
+	std::vector<double> sweep_allowed = {0.05, 0.10, 0.20, 0.30, 0.50, 1.0};
+	std::vector<int> sweep_efs = {20, 40, 80, 160, 320};
 };
 
 // Data is the base rows, queries and labels (0 .. n-1).
@@ -641,14 +644,22 @@ void BenchSwitch(const Data &d, int nlist, const std::vector<int> &nprobes, cons
 	}
 }
 
+// DoubleList reads a comma-separated list of numbers.
+std::vector<double> DoubleList(const std::string &list) {
+	std::vector<double> out;
+	for (size_t at = 0; at < list.size();) {
+		size_t comma = std::min(list.find(',', at), list.size());
+		out.push_back(std::stod(list.substr(at, comma - at)));
+		at = comma + 1;
+	}
+	return out;
+}
+
 // IntList reads a comma-separated list of integers.
 std::vector<int> IntList(const std::string &list) {
 	std::vector<int> out;
-	for (size_t at = 0; at < list.size();) {
-		size_t comma = std::min(list.find(',', at), list.size());
-		out.push_back(std::stoi(list.substr(at, comma - at)));
-		at = comma + 1;
-	}
+	for (double v : DoubleList(list))
+		out.push_back(static_cast<int>(v));
 	return out;
 }
 
@@ -688,6 +699,10 @@ Options ParseOptions(int argc, char **argv) {
 			o.sq_efs = IntList(next());
 		else if (a == "--quick")
 			o.quick = true;
+		else if (a == "--sweep-allowed")
+			o.sweep_allowed = DoubleList(next());
+		else if (a == "--sweep-ef")
+			o.sweep_efs = IntList(next());
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
@@ -771,7 +786,7 @@ std::unique_ptr<Index> BuildSweepGraph(const Data &d, IndexConfig *config, doubl
 // neighbour scored) against two hops with 8, 16 and 32 picks per element,
 // QPS and recall each, on one graph; the exact scan is the floor's other
 // side (QPS at ef 0 would be meaningless, so it gets its own column).
-void BenchFilterSweep(const Data &d) {
+void BenchFilterSweep(const Data &d, const std::vector<double> &fractions, const std::vector<int> &efs) {
 	IndexConfig hc;
 	double build;
 	std::unique_ptr<Index> index = BuildSweepGraph(d, &hc, &build);
@@ -779,11 +794,11 @@ void BenchFilterSweep(const Data &d) {
 				"| allowed | ef_search | one hop QPS (recall) | two hops, 8 picks | 16 picks | 32 picks | exact QPS |\n"
 				"| --- | --- | --- | --- | --- | --- | --- |\n",
 				d.n, d.dim, build);
-	for (double fraction : {0.05, 0.10, 0.20, 0.30, 0.50, 1.0}) {
+	for (double fraction : fractions) {
 		Filter f = MakeFilter(d.n, fraction, 7);
 		std::vector<int64_t> truth = Truth(d, f);
 		BitsetView view = f.View();
-		for (int ef : {20, 40, 80, 160, 320}) {
+		for (int ef : efs) {
 			std::vector<SearchFn> fns;
 			for (int picks : {-1, 8, 16, 32}) {
 				SearchParams p;
@@ -1022,7 +1037,7 @@ int main(int argc, char **argv) {
 		BenchBuild(d);
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
-		BenchFilterSweep(d);
+		BenchFilterSweep(d, o.sweep_allowed, o.sweep_efs);
 	if (std::find(o.modes.begin(), o.modes.end(), "switch-sweep") != o.modes.end())
 		BenchSwitchSweep(d);
 	if (std::find(o.modes.begin(), o.modes.end(), "exact-scan") != o.modes.end())
