@@ -26,6 +26,9 @@
 //           the serial graph's serialized bytes (two versions of the build
 //           code that give the same hash built the same graph) and recall@10
 //           of the serial graph at ef 40 and 80 (not part of all);
+//   reach   HNSW built with and without HnswBuildOptions::repair_reach, 1
+//           and 2 threads: build time, rows a search for their own vector
+//           misses, recall@10 and QPS at ef 40 .. 640 (not part of all);
 //   filter-sweep  HNSW's filtered walk through the iterator, one hop vs two
 //           hops (8/16/32 picks), allowed 5% .. 100%, ef_search 20 .. 320
 //           (not part of all);
@@ -42,7 +45,7 @@
 //           are 0 .. n-1) and the whole block with the filter tested in
 //           place (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|filter-sweep|switch-sweep|exact-scan|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|reach|filter-sweep|switch-sweep|exact-scan|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
@@ -706,7 +709,7 @@ Options ParseOptions(int argc, char **argv) {
 		else if (a == "--switch-kinds")
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
-				 a == "filter-sweep" || a == "switch-sweep" || a == "exact-scan" ||
+				 a == "filter-sweep" || a == "switch-sweep" || a == "exact-scan" || a == "reach" ||
 				 a == "all")
 			o.modes.push_back(a);
 		else {
@@ -770,6 +773,60 @@ void BenchBuild(const Data &d) {
 		std::printf(" ef %d recall %.4f QPS %.0f;", ef, r.recall, r.qps);
 	}
 	std::printf(" load average %.2f\n", LoadAverage());
+}
+
+// BenchReach builds the HNSW graph (m 16, ef_construction 64) with and
+// without HnswBuildOptions::repair_reach at 1 and 2 threads: build wall and
+// CPU seconds, how many of the first 10,000 rows a search for their own
+// vector (k 10) does not return at ef 40 and 160, and recall@10 and QPS of
+// the held-out queries at ef 40 .. 640.
+void BenchReach(const Data &d) {
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = d.dim;
+	c.m = 16;
+	c.ef_construction = 64;
+	std::vector<int64_t> truth = Truth(d, Filter());
+	size_t probes = std::min<size_t>(d.n, 10000);
+	std::printf("\n### HNSW reach repair, m 16, ef_construction 64, %zu x %d\n\n"
+				"| threads | repair | wall s | CPU s | own row missed, ef 40 / 160 (of %zu) | recall (QPS) at ef 40 | 80 | 160 | 320 | 640 |\n"
+				"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+				d.n, d.dim, probes);
+	for (int threads : {1, 2}) {
+		for (bool repair : {false, true}) {
+			c.threads = threads;
+			HnswBuildOptions o;
+			o.repair_reach = repair;
+			std::unique_ptr<Index> index = std::move(NewHnswIndexWithOptions(c, o)).value();
+			double cpu0 = ProcessSeconds();
+			Clock::time_point t0 = Clock::now();
+			Check(index->Build(d.base.data(), d.labels.data(), d.n), "build");
+			double wall = Seconds(t0), cpu = ProcessSeconds() - cpu0;
+			size_t missed[2] = {0, 0};
+			int self_efs[2] = {40, 160};
+			for (int e = 0; e < 2; e++) {
+				SearchParams p;
+				p.ef_search = self_efs[e];
+				int64_t labels[kK];
+				float dist[kK];
+				for (size_t i = 0; i < probes; i++) {
+					Check(index->Search(d.base.data() + i * d.dim, 1, kK, p, {}, labels, dist), "search");
+					missed[e] += std::find(labels, labels + kK, d.labels[i]) == labels + kK;
+				}
+			}
+			std::printf("| %d | %s | %.1f | %.1f | %zu / %zu |", threads, repair ? "on" : "off", wall, cpu, missed[0],
+						missed[1]);
+			for (int ef : {40, 80, 160, 320, 640}) {
+				SearchParams p;
+				p.ef_search = ef;
+				Run r = TimeQueries(d, truth, {EngineSearch(*index, p, {})})[0];
+				std::printf(" %.4f (%.0f) |", r.recall, r.qps);
+			}
+			std::printf("\n");
+			std::fflush(stdout);
+		}
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
 }
 
 // BuildSweepGraph builds the graph the filter sweeps search: HNSW m 16,
@@ -1035,6 +1092,8 @@ int main(int argc, char **argv) {
 		BenchSq(d, o.sq_bits, o.sq_efs);
 	if (std::find(o.modes.begin(), o.modes.end(), "build") != o.modes.end())
 		BenchBuild(d);
+	if (std::find(o.modes.begin(), o.modes.end(), "reach") != o.modes.end())
+		BenchReach(d);
 	/* not part of "all": it rebuilds the graph and runs 30 settings */
 	if (std::find(o.modes.begin(), o.modes.end(), "filter-sweep") != o.modes.end())
 		BenchFilterSweep(d, o.sweep_allowed, o.sweep_efs);

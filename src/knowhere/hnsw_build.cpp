@@ -36,6 +36,9 @@ namespace {
 // between two polls of the build stop callback (about 25 ms at m 16, ef 64).
 constexpr size_t kBuildPollInserts = 256;
 
+// kReachCheckWidth is the layer-0 beam of RepairReach's check.
+constexpr size_t kReachCheckWidth = 16;
+
 }  // namespace
 
 // Add checks its arguments and runs AddImpl inside Catching.
@@ -80,6 +83,8 @@ Status HnswIndex::AddImpl(const float *vectors, const int64_t *labels, size_t n)
 	g.SetCount(base + linked);
 	if (config_.threads > 1)
 		g.RepairOrphans(g.count());
+	if (s.ok() && options_.repair_reach)
+		s = RepairReach(base, linked);
 	if (s.ok())
 		ReportProgress(n, n);
 	return s;
@@ -178,6 +183,62 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	return status;
 }
 
+// RepairReach runs FindsItself for every new element on the calling thread
+// and config.threads - 1 workers (the graph is not written meanwhile), then
+// LinkUnfound on the calling thread, in id order (the repair of a given
+// graph does not depend on the threads). A stop request ends it, with the
+// graph as the links made so far left it.
+Status HnswIndex::RepairReach(size_t base, size_t n) {
+	HnswGraph &g = *graph_;
+	if (n == 0)
+		return Status::Ok();
+	std::atomic<size_t> next{0};
+	std::atomic<bool> stop{false};
+	size_t threads = std::min<size_t>(static_cast<size_t>(std::max(config_.threads, 1)), n);
+	std::vector<std::vector<tableint>> missed(threads);
+	std::vector<Status> status(threads);
+	auto check_some = [&](size_t t, bool poll) noexcept {
+		Status s = Catching("checking an HNSW index's rows", [&]() -> Status {
+			size_t mine = 0;
+			while (!stop.load(std::memory_order_relaxed)) {
+				size_t i = next.fetch_add(1, std::memory_order_relaxed);
+				if (i >= n)
+					return Status::Ok();
+				tableint id = static_cast<tableint>(base + i);
+				if (!g.FindsItself(id, kReachCheckWidth))
+					missed[t].push_back(id);
+				if (poll && ++mine % kBuildPollInserts == 0 && BuildStopRequested())
+					return Status::Cancelled();
+			}
+			return Status::Ok();
+		});
+		if (!s.ok()) {
+			status[t] = s;
+			stop.store(true);
+		}
+	};
+	ThreadGroup group;
+	size_t started = group.Start(threads - 1, [&](size_t t) noexcept { check_some(t + 1, false); });
+	check_some(0, true);
+	group.Join();
+	for (size_t t = 0; t <= started; t++)
+		if (!status[t].ok())
+			return status[t];
+	std::vector<tableint> all;
+	for (const std::vector<tableint> &m : missed)
+		all.insert(all.end(), m.begin(), m.end());
+	std::sort(all.begin(), all.end());
+	return Catching("linking an HNSW index's missed rows", [&]() -> Status {
+		size_t polls = 0;
+		bool stopped = false;
+		g.LinkUnfound(all, g.count(), [&] {
+			stopped = stopped || (++polls % kBuildPollInserts == 0 && BuildStopRequested());
+			return stopped;
+		});
+		return stopped ? Status::Cancelled() : Status::Ok();
+	});
+}
+
 }  // namespace hnsw
 
 // NewHnswIndexWithOptions makes an empty HNSW index with the given neighbour selection.
@@ -193,9 +254,10 @@ Expected<std::unique_ptr<Index>> NewHnswIndexWithOptions(const IndexConfig &conf
 	});
 }
 
-// NewHnswIndex makes an empty HNSW index with the default neighbour selection.
+// NewHnswIndex makes an empty HNSW index with the default neighbour
+// selection and the config's reach repair.
 Expected<std::unique_ptr<Index>> NewHnswIndex(const IndexConfig &config) noexcept {
-	return NewHnswIndexWithOptions(config, HnswBuildOptions());
+	return NewHnswIndexWithOptions(config, HnswBuildOptionsFor(config));
 }
 
 // EstimateHnswMemory mirrors MemoryUsage for one Build of n rows: the graph's

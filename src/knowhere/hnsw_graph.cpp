@@ -568,15 +568,7 @@ public:
 	// build threads have finished.
 	void RepairOrphans(size_t count) {
 		constexpr size_t kRepairNear = 3;
-		std::vector<uint32_t> in(count, 0);
-		for (size_t id = 0; id < count; id++) {
-			linklistsizeint *ll = get_linklist0(static_cast<tableint>(id));
-			size_t sz = getListCount(ll);
-			tableint *links = reinterpret_cast<tableint *>(ll + 1);
-			for (size_t j = 0; j < sz; j++)
-				if (links[j] < count)
-					in[links[j]]++;
-		}
+		std::vector<uint32_t> in = InLinks(count);
 		for (size_t id = 0; id < count; id++) {
 			if (static_cast<tableint>(id) == enterpoint_node_)
 				continue;
@@ -587,42 +579,146 @@ public:
 			if (own_sz == 0 || HasRing(own))
 				continue;
 			bool linked_back = false;
-			for (size_t j = 0; j < std::min(own_sz, kRepairNear) && !linked_back; j++) {
-				linklistsizeint *ll = get_linklist0(own_links[j]);
-				size_t sz = getListCount(ll);
-				tableint *links = reinterpret_cast<tableint *>(ll + 1);
-				for (size_t t = 0; t < sz && !linked_back; t++)
-					linked_back = links[t] == static_cast<tableint>(id);
-			}
-			if (linked_back)
-				continue;
-			tableint nb = own_links[0];
-			linklistsizeint *ll = get_linklist0(nb);
-			size_t sz = getListCount(ll);
-			tableint *links = reinterpret_cast<tableint *>(ll + 1);
-			if (sz < maxM0_) {
-				links[sz] = static_cast<tableint>(id);
-				setListCount(ll, static_cast<unsigned short>(sz + 1));
-				in[id]++;
-				continue;
-			}
-			size_t victim = sz;
-			float worst = -1.0f;
-			for (size_t j = HasRing(ll); j < sz; j++) {
-				if (in[links[j]] < 2)
+			for (size_t j = 0; j < std::min(own_sz, kRepairNear) && !linked_back; j++)
+				linked_back = LinksTo(own_links[j], static_cast<tableint>(id));
+			if (!linked_back)
+				AddInLink(own_links[0], static_cast<tableint>(id), &in);
+		}
+	}
+
+	// FindsItself says whether a search for element id's own vector reaches
+	// it: greedy descent from the entry point to layer 0, then a best-first
+	// search of width `width` there that stops as soon as it scores id. Only
+	// for a graph no thread is writing.
+	bool FindsItself(tableint id, size_t width) {
+		const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
+		tableint ep = enterpoint_node_;
+		float d = Dist(v, ep);
+		for (int l = maxlevel_; l > 0 && ep != id; l--)
+			ep = DescendLocked(v, ep, l, &d);
+		if (ep == id)
+			return true;
+		hnswlib::VisitedList *vl = visited_list_pool_->getFreeVisitedList();
+		struct Release {
+			hnswlib::VisitedListPool *pool;
+			hnswlib::VisitedList *vl;
+			~Release() { pool->releaseVisitedList(vl); }
+		} release{visited_list_pool_, vl};
+		hnswlib::vl_type *visited = vl->mass, tag = vl->curV;
+		Candidates top;
+		std::priority_queue<std::pair<float, tableint>> frontier; /* -distance: nearest on top */
+		top.emplace(d, ep);
+		frontier.emplace(-d, ep);
+		visited[ep] = tag;
+		while (!frontier.empty()) {
+			std::pair<float, tableint> c = frontier.top();
+			if (-c.first > top.top().first && top.size() >= width)
+				break;
+			frontier.pop();
+			size_t n;
+			const tableint *links = Links(c.second, 0, &n);
+			for (size_t j = 0; j < n; j++) {
+				tableint e = links[j];
+				if (visited[e] == tag)
 					continue;
-				float d = fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(nb), dist_func_param_);
-				if (d > worst) {
-					worst = d;
-					victim = j;
+				if (e == id)
+					return true;
+				visited[e] = tag;
+				float de = Dist(v, e);
+				if (top.size() < width || de < top.top().first) {
+					frontier.emplace(-de, e);
+					top.emplace(de, e);
+					if (top.size() > width)
+						top.pop();
 				}
 			}
-			if (victim == sz)
-				continue;
-			in[links[victim]]--;
-			links[victim] = static_cast<tableint>(id);
-			in[id]++;
 		}
+		return false;
+	}
+
+	// LinkUnfound gives each element of missed (FindsItself said no) a
+	// layer-0 in-link from the closest other element an ef_construction
+	// search for its vector finds (where such searches end up), unless that
+	// element links to it already. Returns how many links it added; stops
+	// when stop() says so. Only for a graph no thread is writing.
+	size_t LinkUnfound(const std::vector<tableint> &missed, size_t count, const std::function<bool()> &stop) {
+		if (missed.empty())
+			return 0;
+		std::vector<uint32_t> in = InLinks(count);
+		size_t added = 0;
+		for (tableint id : missed) {
+			if (stop())
+				break;
+			const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
+			tableint ep = enterpoint_node_;
+			float d = Dist(v, ep);
+			for (int l = maxlevel_; l > 0 && ep != id; l--)
+				ep = DescendLocked(v, ep, l, &d);
+			if (ep == id)
+				continue;
+			Candidates found = SearchForInsert(ep, v, 0);
+			/* the last other element popped is the closest */
+			tableint closest = id;
+			for (; !found.empty(); found.pop())
+				if (found.top().second != id)
+					closest = found.top().second;
+			if (closest != id && !LinksTo(closest, id) && AddInLink(closest, id, &in))
+				added++;
+		}
+		return added;
+	}
+
+	// InLinks counts the layer-0 in-links of elements 0 .. count-1.
+	std::vector<uint32_t> InLinks(size_t count) {
+		std::vector<uint32_t> in(count, 0);
+		for (size_t id = 0; id < count; id++) {
+			size_t n;
+			const tableint *links = Links(static_cast<tableint>(id), 0, &n);
+			for (size_t j = 0; j < n; j++)
+				if (links[j] < count)
+					in[links[j]]++;
+		}
+		return in;
+	}
+
+	// LinksTo says whether from's layer-0 list holds to.
+	bool LinksTo(tableint from, tableint to) {
+		size_t n;
+		const tableint *links = Links(from, 0, &n);
+		return std::find(links, links + n, to) != links + n;
+	}
+
+	// AddInLink links from -> id on layer 0: in a free slot, else in place
+	// of from's farthest link to an element with another in-link (the ring
+	// link stays); in counts in-links and follows. False when no slot could
+	// be taken.
+	bool AddInLink(tableint from, tableint id, std::vector<uint32_t> *in) {
+		linklistsizeint *ll = get_linklist0(from);
+		size_t sz = getListCount(ll);
+		tableint *links = reinterpret_cast<tableint *>(ll + 1);
+		if (sz < maxM0_) {
+			links[sz] = id;
+			setListCount(ll, static_cast<unsigned short>(sz + 1));
+			(*in)[id]++;
+			return true;
+		}
+		size_t victim = sz;
+		float worst = -1.0f;
+		for (size_t j = HasRing(ll); j < sz; j++) {
+			if ((*in)[links[j]] < 2)
+				continue;
+			float d = fstdistfunc_(getDataByInternalId(links[j]), getDataByInternalId(from), dist_func_param_);
+			if (d > worst) {
+				worst = d;
+				victim = j;
+			}
+		}
+		if (victim == sz)
+			return false;
+		(*in)[links[victim]]--;
+		links[victim] = id;
+		(*in)[id]++;
+		return true;
 	}
 
 	// Link inserts element cur (stored by InitElement) into the graph:
@@ -853,6 +949,17 @@ void HnswGraph::Link(tableint cur, const HnswBuildOptions &opt) {
 // RepairOrphans repairs the in-links of the first count elements.
 void HnswGraph::RepairOrphans(size_t count) {
 	graph_->RepairOrphans(count);
+}
+
+// FindsItself runs the graph's narrow search for element id's own vector.
+bool HnswGraph::FindsItself(tableint id, size_t width) {
+	return graph_->FindsItself(id, width);
+}
+
+// LinkUnfound links the elements the narrow searches missed.
+size_t HnswGraph::LinkUnfound(const std::vector<tableint> &missed, size_t count,
+							  const std::function<bool()> &stop) {
+	return graph_->LinkUnfound(missed, count, stop);
 }
 
 namespace {

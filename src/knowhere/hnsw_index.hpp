@@ -39,7 +39,20 @@ struct HnswBuildOptions {
 	// recomputes little (hnsw_graph.cpp, ListMemo). The graph is the same
 	// either way: off exists for the test and the benchmark that check it.
 	bool build_memo = true;
+	// repair_reach checks after each batch that a narrow search (beam
+	// kReachCheckWidth) for every new row's own vector finds it, and links
+	// each row it misses from where an ef_construction search for it ends
+	// (docs/engine.md, "Rows the walk misses").
+	bool repair_reach = false;
 };
+
+// HnswBuildOptionsFor returns the default options with the config's
+// repair_reach.
+inline HnswBuildOptions HnswBuildOptionsFor(const IndexConfig &config) {
+	HnswBuildOptions o;
+	o.repair_reach = config.repair_reach != 0;
+	return o;
+}
 
 // NewHnswIndexWithOptions makes an empty HNSW index built with the given options
 // (not serialized: they only shape the graph, which is stored as it is).

@@ -186,6 +186,10 @@ private:
 	// LinkBatch links elements base .. base + n - 1 on the calling thread and
 	// config.threads - 1 workers and returns how many (a prefix) it linked.
 	Status LinkBatch(size_t base, size_t n, size_t *linked);
+	// RepairReach checks that a search for each of elements base .. base +
+	// n - 1 finds it, on the calling thread and config.threads - 1 workers,
+	// and links the ones it misses (HnswBuildOptions::repair_reach).
+	Status RepairReach(size_t base, size_t n);
 
 	std::unique_ptr<HnswGraph> graph_;
 	/* labels by internal id, contiguous for filter tests and exact scans */

@@ -83,7 +83,7 @@ Status WriteCodec(IndexStreamWriter &w, const SqCodec &codec) {
 class HnswSqIndex final : public Index {
 public:
 	explicit HnswSqIndex(const IndexConfig &config)
-		: config_(config), graph_(GraphConfig(config), HnswBuildOptions(), hnsw::kInitialCapacity) {}
+		: config_(config), graph_(GraphConfig(config), HnswBuildOptionsFor(config), hnsw::kInitialCapacity) {}
 
 	void SetBuildControl(StopCallback should_stop, void *stop_arg) noexcept override {
 		graph_.SetBuildControl(should_stop, stop_arg);

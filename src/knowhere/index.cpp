@@ -141,6 +141,7 @@ Status ValidateConfig(const IndexConfig &c) noexcept {
 	VECDB_RETURN_IF_ERROR(CheckRange("pq_m", c.pq_m));
 	VECDB_RETURN_IF_ERROR(CheckRange("nbits", c.nbits));
 	VECDB_RETURN_IF_ERROR(CheckRange("threads", c.threads));
+	VECDB_RETURN_IF_ERROR(CheckRange("repair_reach", c.repair_reach));
 	VECDB_RETURN_IF_ERROR(CheckRange("train_device", static_cast<int>(c.train_device)));
 	if (c.kind == IndexKind::kIvfPq && c.dim % c.pq_m != 0)
 		return Status::InvalidArgument("pq_m (" + std::to_string(c.pq_m) + ") must divide the dimensions (" +

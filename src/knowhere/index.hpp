@@ -80,6 +80,8 @@ struct IndexConfig {
 	int pq_m = 8;              /* IVF_PQ: sub-quantizers; dim must be a multiple */
 	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code; HNSW_SQ: bits per dimension (4 or 8) */
 	int threads = 1;           /* build threads (HNSW inserts, FAISS training and adds) */
+	int repair_reach = 0;      /* HNSW, HNSW_SQ: 1 links the rows a search for their own vector
+								  misses, after each batch (HnswBuildOptions::repair_reach) */
 	uint64_t seed = 42;        /* k-means and level generation */
 	TrainDevice train_device = TrainDevice::kAuto;  /* float IVF kinds: where k-means runs; the
 													   CPU whenever the other device fails */

@@ -16,6 +16,8 @@ constexpr ParamSpec kParams[] = {
 	{"pq_m", 8, 1, 1024, ParamPhase::kBuild, "IVF_PQ: number of sub-quantizers (divides dim)"},
 	{"nbits", 8, 1, 16, ParamPhase::kBuild, "IVF_PQ: bits per sub-quantizer code"},
 	{"threads", 1, 1, 256, ParamPhase::kBuild, "build threads"},
+	{"repair_reach", 0, 0, 1, ParamPhase::kBuild,
+	 "HNSW/HNSW_SQ: link the rows a search for their own vector misses (1) or not (0)"},
 	{"train_device", 2, 0, 2, ParamPhase::kBuild,
 	 "IVF_FLAT/IVF_PQ/IVF_SQ8: k-means on the CPU (0), the GPU (1) or the GPU when large enough (2)"},
 	{"ef_search", 40, 1, 1000, ParamPhase::kSearch, "HNSW: candidate list size while searching"},

@@ -501,6 +501,58 @@ TEST(HnswBuild, MemoGivesTheSameGraph) {
 	}
 }
 
+// OwnRowsMissed counts the rows of 0 .. n-1 that a search for their own
+// vector (k 10, ef_search ef) does not return.
+size_t OwnRowsMissed(const Index &index, const std::vector<float> &rows, size_t n, int ef) {
+	SearchParams p;
+	p.ef_search = ef;
+	std::vector<int64_t> got(n * 10);
+	std::vector<float> dist(n * 10);
+	EXPECT_TRUE(index.Search(rows.data(), n, 10, p, {}, got.data(), dist.data()).ok());
+	size_t missed = 0;
+	for (size_t i = 0; i < n; i++)
+		missed += std::find(&got[i * 10], &got[i * 10] + 10, static_cast<int64_t>(i)) == &got[i * 10] + 10;
+	return missed;
+}
+
+// On clusters whose per-axis spreads differ by a factor of 30, a plain build
+// leaves rows a search for their own vector never finds; the reach repair
+// (HnswBuildOptions::repair_reach) links every such row, built serially, on
+// two threads, and in two batches (the second one's rows are checked too).
+TEST(HnswBuild, RepairReachFindsEveryRow) {
+	int dim = 24;
+	size_t n = 12000;
+	/* the bench harness' shape: centres N(0, 4^2), axis spreads 0.05 .. 1.5 */
+	std::vector<float> rows = GaussianMixture::Make(dim, 40, 3, 4.0, 0.05, 1.5).Sample(n, 4);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	for (int threads : {1, 2}) {
+		for (bool batches : {false, true}) {
+			size_t missed[2];
+			for (int repair = 0; repair < 2; repair++) {
+				IndexConfig c;
+				c.kind = IndexKind::kHnsw;
+				c.dim = dim;
+				c.threads = threads;
+				HnswBuildOptions o;
+				o.repair_reach = repair == 1;
+				auto made = NewHnswIndexWithOptions(c, o);
+				ASSERT_TRUE(made.ok());
+				std::unique_ptr<Index> index = std::move(made).value();
+				size_t first = batches ? n / 2 : n;
+				ASSERT_TRUE(index->Add(rows.data(), labels.data(), first).ok());
+				if (batches)
+					ASSERT_TRUE(index->Add(rows.data() + first * dim, labels.data() + first, n - first).ok());
+				missed[repair] = OwnRowsMissed(*index, rows, n, 160);
+			}
+			SCOPED_TRACE("threads " + std::to_string(threads) + (batches ? ", two batches" : ", one batch"));
+			/* the data must show the problem, or the test proves nothing */
+			EXPECT_GT(missed[0], 5u);
+			EXPECT_LE(missed[1], missed[0] / 10);
+		}
+	}
+}
+
 TEST(HnswBuild, ManyThreadsOnSmallBatches) {
 	/* more threads than cores and than rows: the locking, not the speed */
 	int dim = 8;

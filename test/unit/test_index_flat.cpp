@@ -614,6 +614,7 @@ TEST(FlatIndex, ParamsTableMatchesDefaults) {
 	EXPECT_EQ(def("pq_m"), c.pq_m);
 	EXPECT_EQ(def("nbits"), c.nbits);
 	EXPECT_EQ(def("threads"), c.threads);
+	EXPECT_EQ(def("repair_reach"), c.repair_reach);
 	EXPECT_EQ(def("train_device"), static_cast<int>(c.train_device));
 	EXPECT_EQ(def("ef_search"), s.ef_search);
 	EXPECT_EQ(def("nprobe"), s.nprobe);
