@@ -164,3 +164,50 @@ RESET hnsw.ef_search;
 RESET enable_seqscan;
 DROP FUNCTION hn_inversions(int, int);
 DROP TABLE hn_order;
+-- repair_reach = 1: after building, each row a search for its own vector
+-- misses gets a link from where such a search ends (docs/engine.md, "Rows
+-- the walk misses"). 40 clusters whose axis spreads differ by a factor of
+-- 30 (the bench harness' shape) leave such rows in a plain build.
+SELECT setseed(0.25);
+CREATE TABLE hn_reach_c AS SELECT k,
+	ARRAY(SELECT 4 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) FROM generate_series(1, 24) WHERE k >= 0) AS centre,
+	ARRAY(SELECT 0.05 * exp(ln(30) * random()) FROM generate_series(1, 24) WHERE k >= 0) AS sigma
+FROM generate_series(0, 39) k;
+CREATE TABLE hn_reach AS SELECT i AS id,
+	ARRAY(SELECT (c.centre[j] + c.sigma[j] * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
+		  FROM generate_series(1, 24) j)::vector(24) AS v
+FROM generate_series(1, 12000) i JOIN hn_reach_c c ON c.k = (hashint4(i) & 65535) % 40;
+CREATE TABLE hn_reach2 AS SELECT * FROM hn_reach;
+CREATE INDEX hn_bad ON hn_reach USING hnsw (v vector_l2_ops) WITH (repair_reach = 2);
+CREATE INDEX hn_bad ON hn_reach USING ivfflat (v vector_l2_ops) WITH (repair_reach = 1);
+SET vecdb.build_threads = 1;
+CREATE INDEX hn_reach_plain ON hn_reach USING hnsw (v vector_l2_ops);
+CREATE INDEX hn_reach_repaired ON hn_reach2 USING hnsw (v vector_l2_ops) WITH (repair_reach = 1);
+SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'hn_reach_%' AND relkind = 'i' ORDER BY 1;
+-- rows of the first 3,000 that a search for their own vector misses
+CREATE FUNCTION hn_missed(tbl text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE missed bigint;
+BEGIN
+	EXECUTE format('SELECT count(*) FROM %1$I r WHERE r.id <= 3000 AND r.id NOT IN
+		(SELECT h.id FROM %1$I h ORDER BY h.v <-> r.v LIMIT 10)', tbl) INTO missed;
+	RETURN missed;
+END $$;
+SET enable_seqscan = off;
+SET hnsw.ef_search = 20;
+SELECT hn_missed('hn_reach') AS plain_missed \gset
+SELECT hn_missed('hn_reach2') AS repaired_missed \gset
+SELECT :plain_missed > 10 AS plain_misses_rows, :repaired_missed * 4 < :plain_missed AS repair_finds_them;
+-- rows inserted after the build go through VACUUM's segment build, with the option
+INSERT INTO hn_reach2 SELECT i,
+	ARRAY(SELECT (c.centre[j] + c.sigma[j] * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
+		  FROM generate_series(1, 24) j)::vector(24)
+FROM generate_series(12001, 14000) i JOIN hn_reach_c c ON c.k = (hashint4(i) & 65535) % 40;
+VACUUM hn_reach2;
+SELECT count(*) AS segments FROM vecdb_index_info('hn_reach_repaired');
+SELECT count(*) <= 20 AS new_rows_found FROM hn_reach2 r WHERE r.id > 12000
+	AND r.id NOT IN (SELECT h.id FROM hn_reach2 h ORDER BY h.v <-> r.v LIMIT 10);
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+RESET vecdb.build_threads;
+DROP FUNCTION hn_missed(text);
+DROP TABLE hn_reach, hn_reach2, hn_reach_c;

@@ -102,7 +102,9 @@ typedef struct VecdbBuildParams
 	int32		nbits;
 	int32		rerank;			/* ivfpq/ivfsq8: default re-ranking depth */
 	int32		sq_bits;		/* hnsw: bits per dimension of the codes kept in memory (0: float rows) */
-	int32		reserved[2];
+	int32		repair_reach;	/* hnsw: 1 links the rows a search for their own vector misses (0 in
+								   indexes made before the option: a reserved slot, zeroed) */
+	int32		reserved[1];
 } VecdbBuildParams;
 
 // VecdbSegmentEntry describes one sealed segment in the directory. Labels
@@ -262,6 +264,7 @@ typedef struct VecdbOptions
 	int			nbits;
 	int			rerank;
 	int			sq_bits;
+	int			repair_reach;
 } VecdbOptions;
 
 /* ---- GUCs (guc.cpp) ---- */

@@ -283,6 +283,7 @@ knowhere::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
 	config.pq_m = c->pq_m;
 	config.nbits = c->nbits;
 	config.threads = c->threads;
+	config.repair_reach = c->repair_reach;
 	return config;
 }
 

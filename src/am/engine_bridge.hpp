@@ -58,6 +58,7 @@ typedef struct VecdbEngineConfig
 	int			pq_m;
 	int			nbits;
 	int			threads;
+	int			repair_reach;	/* hnsw kinds: link rows their own search misses */
 } VecdbEngineConfig;
 
 // VecdbEngineSearchParams mirrors knowhere::SearchParams (the stop callback is

@@ -216,6 +216,7 @@ VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64
 	if (kind == VECDB_ENGINE_HNSW_SQ)
 		c->nbits = meta->params.sq_bits;
 	c->threads = VecdbBuildThreads();
+	c->repair_reach = method->search == VECDB_AM_SEARCH_GRAPH ? meta->params.repair_reach : 0;
 }
 
 // VecdbSegmentMemoryEstimate returns the bytes a built segment of rows holds.
