@@ -183,11 +183,12 @@ Status HnswIndex::LinkBatch(size_t base, size_t n, size_t *linked) {
 	return status;
 }
 
-// RepairReach runs FindsItself for every new element on the calling thread
-// and config.threads - 1 workers (the graph is not written meanwhile), then
-// LinkUnfound on the calling thread, in id order (the repair of a given
-// graph does not depend on the threads). A stop request ends it, with the
-// graph as the links made so far left it.
+// RepairReach runs FindsItself for every new element, and ClosestFound for
+// each one it misses, on the calling thread and config.threads - 1 workers
+// (both only read the graph); then the calling thread adds the links in id
+// order (LinkFound), so the repair of a given graph does not depend on the
+// threads. A stop request ends it, with the graph as the links made so far
+// left it.
 Status HnswIndex::RepairReach(size_t base, size_t n) {
 	HnswGraph &g = *graph_;
 	if (n == 0)
@@ -195,7 +196,7 @@ Status HnswIndex::RepairReach(size_t base, size_t n) {
 	std::atomic<size_t> next{0};
 	std::atomic<bool> stop{false};
 	size_t threads = std::min<size_t>(static_cast<size_t>(std::max(config_.threads, 1)), n);
-	std::vector<std::vector<tableint>> missed(threads);
+	std::vector<std::vector<std::pair<tableint, tableint>>> found(threads);
 	std::vector<Status> status(threads);
 	auto check_some = [&](size_t t, bool poll) noexcept {
 		Status s = Catching("checking an HNSW index's rows", [&]() -> Status {
@@ -206,7 +207,7 @@ Status HnswIndex::RepairReach(size_t base, size_t n) {
 					return Status::Ok();
 				tableint id = static_cast<tableint>(base + i);
 				if (!g.FindsItself(id, kReachCheckWidth))
-					missed[t].push_back(id);
+					found[t].emplace_back(g.ClosestFound(id), id);
 				if (poll && ++mine % kBuildPollInserts == 0 && BuildStopRequested())
 					return Status::Cancelled();
 			}
@@ -224,14 +225,17 @@ Status HnswIndex::RepairReach(size_t base, size_t n) {
 	for (size_t t = 0; t <= started; t++)
 		if (!status[t].ok())
 			return status[t];
-	std::vector<tableint> all;
-	for (const std::vector<tableint> &m : missed)
-		all.insert(all.end(), m.begin(), m.end());
-	std::sort(all.begin(), all.end());
+	std::vector<std::pair<tableint, tableint>> links;
+	for (const auto &f : found)
+		links.insert(links.end(), f.begin(), f.end());
+	std::sort(links.begin(), links.end(),
+			  [](const std::pair<tableint, tableint> &a, const std::pair<tableint, tableint> &b) {
+				  return a.second < b.second;
+			  });
 	return Catching("linking an HNSW index's missed rows", [&]() -> Status {
 		size_t polls = 0;
 		bool stopped = false;
-		g.LinkUnfound(all, g.count(), [&] {
+		g.LinkFound(links, g.count(), [&] {
 			stopped = stopped || (++polls % kBuildPollInserts == 0 && BuildStopRequested());
 			return stopped;
 		});

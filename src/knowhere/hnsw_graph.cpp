@@ -636,33 +636,42 @@ public:
 		return false;
 	}
 
-	// LinkUnfound gives each element of missed (FindsItself said no) a
-	// layer-0 in-link from the closest other element an ef_construction
-	// search for its vector finds (where such searches end up), unless that
-	// element links to it already. Returns how many links it added; stops
-	// when stop() says so. Only for a graph no thread is writing.
-	size_t LinkUnfound(const std::vector<tableint> &missed, size_t count, const std::function<bool()> &stop) {
-		if (missed.empty())
+	// ClosestFound returns the element other than id closest to id's vector
+	// that an ef_construction search for it finds (greedy descent, then
+	// layer 0): where such searches end up. id itself when the descent
+	// reaches it or the search finds nothing else. Only for a graph no
+	// thread is writing.
+	tableint ClosestFound(tableint id) {
+		const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
+		tableint ep = enterpoint_node_;
+		float d = Dist(v, ep);
+		for (int l = maxlevel_; l > 0 && ep != id; l--)
+			ep = DescendLocked(v, ep, l, &d);
+		if (ep == id)
+			return id;
+		Candidates found = SearchForInsert(ep, v, 0);
+		/* the last other element popped is the closest */
+		tableint closest = id;
+		for (; !found.empty(); found.pop())
+			if (found.top().second != id)
+				closest = found.top().second;
+		return closest;
+	}
+
+	// LinkFound adds each layer-0 link (from, to) of links, in order, unless
+	// from links to `to` already (AddInLink); it asks stop() before each and
+	// ends when it says yes. Returns how many it added. Only for a graph no
+	// thread is writing.
+	size_t LinkFound(const std::vector<std::pair<tableint, tableint>> &links, size_t count,
+					 const std::function<bool()> &stop) {
+		if (links.empty())
 			return 0;
 		std::vector<uint32_t> in = InLinks(count);
 		size_t added = 0;
-		for (tableint id : missed) {
+		for (const std::pair<tableint, tableint> &l : links) {
 			if (stop())
 				break;
-			const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
-			tableint ep = enterpoint_node_;
-			float d = Dist(v, ep);
-			for (int l = maxlevel_; l > 0 && ep != id; l--)
-				ep = DescendLocked(v, ep, l, &d);
-			if (ep == id)
-				continue;
-			Candidates found = SearchForInsert(ep, v, 0);
-			/* the last other element popped is the closest */
-			tableint closest = id;
-			for (; !found.empty(); found.pop())
-				if (found.top().second != id)
-					closest = found.top().second;
-			if (closest != id && !LinksTo(closest, id) && AddInLink(closest, id, &in))
+			if (l.first != l.second && !LinksTo(l.first, l.second) && AddInLink(l.first, l.second, &in))
 				added++;
 		}
 		return added;
@@ -956,10 +965,15 @@ bool HnswGraph::FindsItself(tableint id, size_t width) {
 	return graph_->FindsItself(id, width);
 }
 
-// LinkUnfound links the elements the narrow searches missed.
-size_t HnswGraph::LinkUnfound(const std::vector<tableint> &missed, size_t count,
-							  const std::function<bool()> &stop) {
-	return graph_->LinkUnfound(missed, count, stop);
+// ClosestFound returns where a search for element id's vector ends.
+tableint HnswGraph::ClosestFound(tableint id) {
+	return graph_->ClosestFound(id);
+}
+
+// LinkFound adds the repair's links.
+size_t HnswGraph::LinkFound(const std::vector<std::pair<tableint, tableint>> &links, size_t count,
+							const std::function<bool()> &stop) {
+	return graph_->LinkFound(links, count, stop);
 }
 
 namespace {

@@ -231,13 +231,17 @@ public:
 	// closest neighbours (after the build threads have finished).
 	void RepairOrphans(size_t count);
 	// FindsItself says whether a search for element id's own vector (greedy
-	// descent, then a layer-0 beam of width `width`) scores it; LinkUnfound
-	// links each element such searches missed from the closest element an
-	// ef_construction search finds, and returns how many links it added;
-	// it asks stop() before each element and ends when it says yes. Both
-	// only while no thread writes the graph.
+	// descent, then a layer-0 beam of width `width`) scores it;
+	// ClosestFound returns the closest other element an ef_construction
+	// search for it finds (id when none); LinkFound adds layer-0 links
+	// (from, to) in order, each unless present, in a free slot or in place
+	// of from's farthest link to an element with another in-link, asking
+	// stop() before each, and returns how many it added. All three only
+	// while no thread writes the graph.
 	bool FindsItself(tableint id, size_t width);
-	size_t LinkUnfound(const std::vector<tableint> &missed, size_t count, const std::function<bool()> &stop);
+	tableint ClosestFound(tableint id);
+	size_t LinkFound(const std::vector<std::pair<tableint, tableint>> &links, size_t count,
+					 const std::function<bool()> &stop);
 
 	// MemoryUsage returns hnswlib's per-capacity arrays (level-0 block, link
 	// list pointers, levels, locks, visited lists for `threads` build
