@@ -741,14 +741,20 @@ uint64_t Fnv1a(const std::string &bytes) {
 	return h;
 }
 
-// BenchBuild times the engine's HNSW build alone at 1 and 2 threads and
-// prints the serial graph's hash and recall.
-void BenchBuild(const Data &d) {
+// DefaultHnswConfig is HNSW m 16, ef_construction 64 over d's rows.
+IndexConfig DefaultHnswConfig(const Data &d) {
 	IndexConfig c;
 	c.kind = IndexKind::kHnsw;
 	c.dim = d.dim;
 	c.m = 16;
 	c.ef_construction = 64;
+	return c;
+}
+
+// BenchBuild times the engine's HNSW build alone at 1 and 2 threads and
+// prints the serial graph's hash and recall.
+void BenchBuild(const Data &d) {
+	IndexConfig c = DefaultHnswConfig(d);
 	std::printf("\n### HNSW build alone, m 16, ef_construction 64, %zu x %d\n\n", d.n, d.dim);
 	std::printf("| threads | wall s | CPU s | graph hash (FNV-1a of the serialized index) |\n| --- | --- | --- | --- |\n");
 	std::unique_ptr<Index> serial;
@@ -781,11 +787,7 @@ void BenchBuild(const Data &d) {
 // vector (k 10) does not return at ef 40 and 160, and recall@10 and QPS of
 // the held-out queries at ef 40 .. 640.
 void BenchReach(const Data &d) {
-	IndexConfig c;
-	c.kind = IndexKind::kHnsw;
-	c.dim = d.dim;
-	c.m = 16;
-	c.ef_construction = 64;
+	IndexConfig c = DefaultHnswConfig(d);
 	std::vector<int64_t> truth = Truth(d, Filter());
 	size_t probes = std::min<size_t>(d.n, 10000);
 	std::printf("\n### HNSW reach repair, m 16, ef_construction 64, %zu x %d\n\n"

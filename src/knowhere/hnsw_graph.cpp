@@ -586,16 +586,26 @@ public:
 		}
 	}
 
+	// DescendToward descends greedily from the entry point to layer 0
+	// toward element id's own vector, stopping early on id itself; *dist
+	// gets the score of the element it returns.
+	tableint DescendToward(tableint id, float *dist) {
+		const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
+		tableint ep = enterpoint_node_;
+		*dist = Dist(v, ep);
+		for (int l = maxlevel_; l > 0 && ep != id; l--)
+			ep = DescendLocked(v, ep, l, dist);
+		return ep;
+	}
+
 	// FindsItself says whether a search for element id's own vector reaches
 	// it: greedy descent from the entry point to layer 0, then a best-first
 	// search of width `width` there that stops as soon as it scores id. Only
 	// for a graph no thread is writing.
 	bool FindsItself(tableint id, size_t width) {
 		const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
-		tableint ep = enterpoint_node_;
-		float d = Dist(v, ep);
-		for (int l = maxlevel_; l > 0 && ep != id; l--)
-			ep = DescendLocked(v, ep, l, &d);
+		float d;
+		tableint ep = DescendToward(id, &d);
 		if (ep == id)
 			return true;
 		hnswlib::VisitedList *vl = visited_list_pool_->getFreeVisitedList();
@@ -642,14 +652,11 @@ public:
 	// reaches it or the search finds nothing else. Only for a graph no
 	// thread is writing.
 	tableint ClosestFound(tableint id) {
-		const float *v = reinterpret_cast<const float *>(getDataByInternalId(id));
-		tableint ep = enterpoint_node_;
-		float d = Dist(v, ep);
-		for (int l = maxlevel_; l > 0 && ep != id; l--)
-			ep = DescendLocked(v, ep, l, &d);
+		float d;
+		tableint ep = DescendToward(id, &d);
 		if (ep == id)
 			return id;
-		Candidates found = SearchForInsert(ep, v, 0);
+		Candidates found = SearchForInsert(ep, reinterpret_cast<const float *>(getDataByInternalId(id)), 0);
 		/* the last other element popped is the closest */
 		tableint closest = id;
 		for (; !found.empty(); found.pop())
