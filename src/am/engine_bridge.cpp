@@ -399,6 +399,13 @@ size_t VecdbEngineAddSlice(const VecdbEngineIndex *e) {
 	return e->sparse ? knowhere::Index::kDefaultAddSlice : e->index->AddSlice();
 }
 
+// VecdbEngineSetRepairReach sets the reach repair of later adds (sparse
+// indexes have none).
+void VecdbEngineSetRepairReach(VecdbEngineIndex *e, bool on) {
+	if (!e->sparse)
+		e->index->SetRepairReach(on);
+}
+
 // VecdbEngineAdd adds n rows to a built (or trained) index.
 void VecdbEngineAdd(VecdbEngineIndex *e, const void *rows, const int64_t *labels, size_t n) {
 	VecdbEngineAddReporting(e, rows, labels, n, nullptr, nullptr);

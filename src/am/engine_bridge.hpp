@@ -106,6 +106,9 @@ void		VecdbEngineAddReporting(VecdbEngineIndex *engine, const void *rows, const 
 // VecdbEngineAddSlice returns how many rows one Add call should take when a
 // build adds many (0: all at once).
 size_t		VecdbEngineAddSlice(const VecdbEngineIndex *engine);
+// VecdbEngineSetRepairReach turns the hnsw reach repair on or off for later
+// adds (a loaded index has it off: merges set it from the index's options).
+void		VecdbEngineSetRepairReach(VecdbEngineIndex *engine, bool on);
 bool		VecdbEngineDropBelow(VecdbEngineIndex *engine, int64_t first);
 int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
 int			VecdbEngineDim(const VecdbEngineIndex *engine);

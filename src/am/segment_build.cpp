@@ -302,6 +302,9 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 		if ((uint64) VecdbEngineCount(onto) != batch->prefix)
 			elog(ERROR, "vecdb: merging onto an index of " INT64_FORMAT " rows with a prefix of " UINT64_FORMAT,
 				 VecdbEngineCount(onto), batch->prefix);
+		/* build options are not stored with a segment's graph */
+		VecdbEngineSetRepairReach(onto, meta->params.repair_reach != 0 &&
+								  VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->search == VECDB_AM_SEARCH_GRAPH);
 	}
 	else
 	{

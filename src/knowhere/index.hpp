@@ -172,6 +172,10 @@ public:
 		build_progress_ = progress;
 		build_progress_arg_ = progress_arg;
 	}
+	// SetRepairReach turns IndexConfig::repair_reach on or off for later
+	// Adds: a loaded index has it off (it is not serialized). Only the HNSW
+	// kinds use it.
+	virtual void SetRepairReach(bool) noexcept {}
 
 	virtual IndexKind kind() const noexcept = 0;
 	virtual Metric metric() const noexcept = 0;

@@ -501,17 +501,18 @@ TEST(HnswBuild, MemoGivesTheSameGraph) {
 	}
 }
 
-// OwnRowsMissed counts the rows of 0 .. n-1 that a search for their own
-// vector (k 10, ef_search ef) does not return.
-size_t OwnRowsMissed(const Index &index, const std::vector<float> &rows, size_t n, int ef) {
+// OwnRowsMissed counts the rows first .. first + n - 1 (labelled by their
+// position in rows, of dim floats) that a search for their own vector (k 10,
+// ef_search ef) does not return.
+size_t OwnRowsMissed(const Index &index, const std::vector<float> &rows, int dim, size_t first, size_t n, int ef) {
 	SearchParams p;
 	p.ef_search = ef;
 	std::vector<int64_t> got(n * 10);
 	std::vector<float> dist(n * 10);
-	EXPECT_TRUE(index.Search(rows.data(), n, 10, p, {}, got.data(), dist.data()).ok());
+	EXPECT_TRUE(index.Search(rows.data() + first * dim, n, 10, p, {}, got.data(), dist.data()).ok());
 	size_t missed = 0;
 	for (size_t i = 0; i < n; i++)
-		missed += std::find(&got[i * 10], &got[i * 10] + 10, static_cast<int64_t>(i)) == &got[i * 10] + 10;
+		missed += std::find(&got[i * 10], &got[i * 10] + 10, static_cast<int64_t>(first + i)) == &got[i * 10] + 10;
 	return missed;
 }
 
@@ -543,7 +544,7 @@ TEST(HnswBuild, RepairReachFindsEveryRow) {
 				ASSERT_TRUE(index->Add(rows.data(), labels.data(), first).ok());
 				if (batches)
 					ASSERT_TRUE(index->Add(rows.data() + first * dim, labels.data() + first, n - first).ok());
-				missed[repair] = OwnRowsMissed(*index, rows, n, 160);
+				missed[repair] = OwnRowsMissed(*index, rows, dim, 0, n, 160);
 			}
 			SCOPED_TRACE("threads " + std::to_string(threads) + (batches ? ", two batches" : ", one batch"));
 			/* the data must show the problem, or the test proves nothing */
@@ -551,6 +552,36 @@ TEST(HnswBuild, RepairReachFindsEveryRow) {
 			EXPECT_LE(missed[1], missed[0] / 10);
 		}
 	}
+}
+
+// A loaded index has the reach repair off (build options are not
+// serialized); SetRepairReach turns it on for the rows a later Add brings,
+// as the access method does when it merges rows onto a segment.
+TEST(HnswBuild, RepairReachOnALoadedIndex) {
+	int dim = 24;
+	size_t n = 12000, first = 6000;
+	std::vector<float> rows = GaussianMixture::Make(dim, 40, 3, 4.0, 0.05, 1.5).Sample(n, 4);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = dim;
+	auto built = MakeIndex(c);
+	ASSERT_TRUE(built->Add(rows.data(), labels.data(), first).ok());
+	StringWriter w;
+	ASSERT_TRUE(built->Serialize(w).ok());
+	size_t missed[2];
+	for (int repair = 0; repair < 2; repair++) {
+		MemoryReader r(w.bytes().data(), w.bytes().size());
+		auto loaded = DeserializeIndex(r);
+		ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+		std::unique_ptr<Index> index = std::move(loaded).value();
+		index->SetRepairReach(repair == 1);
+		ASSERT_TRUE(index->Add(rows.data() + first * dim, labels.data() + first, n - first).ok());
+		missed[repair] = OwnRowsMissed(*index, rows, dim, first, n - first, 160);
+	}
+	EXPECT_GT(missed[0], 5u);
+	EXPECT_LE(missed[1], missed[0] / 10);
 }
 
 TEST(HnswBuild, ManyThreadsOnSmallBatches) {
