@@ -751,34 +751,40 @@ IndexConfig DefaultHnswConfig(const Data &d) {
 	return c;
 }
 
-// BenchBuild times the engine's HNSW build alone at 1 and 2 threads and
-// prints the serial graph's hash and recall.
+// BenchBuild times the engine's HNSW build alone at 1 and 2 threads, with
+// float32 and float16 scoring while it links (HnswBuildOptions::half_rows),
+// and prints each graph's hash and recall@10 at ef 40, 80 and 160.
 void BenchBuild(const Data &d) {
 	IndexConfig c = DefaultHnswConfig(d);
-	std::printf("\n### HNSW build alone, m 16, ef_construction 64, %zu x %d\n\n", d.n, d.dim);
-	std::printf("| threads | wall s | CPU s | graph hash (FNV-1a of the serialized index) |\n| --- | --- | --- | --- |\n");
-	std::unique_ptr<Index> serial;
-	for (int threads : {1, 2}) {
-		c.threads = threads;
-		double wall, cpu0 = ProcessSeconds();
-		std::unique_ptr<Index> index = BuildEngine(d, c, &wall);
-		double cpu = ProcessSeconds() - cpu0;
-		StringWriter w;
-		Check(index->Serialize(w), "serialize");
-		std::printf("| %d | %.1f | %.1f | %016llx |\n", threads, wall, cpu,
-					static_cast<unsigned long long>(Fnv1a(w.bytes())));
-		if (threads == 1)
-			serial = std::move(index);
-	}
 	std::vector<int64_t> truth = Truth(d, Filter());
-	std::printf("\nserial graph, one query per call:");
-	for (int ef : {40, 80}) {
-		SearchParams p;
-		p.ef_search = ef;
-		Run r = TimeQueries(d, truth, {EngineSearch(*serial, p, {})})[0];
-		std::printf(" ef %d recall %.4f QPS %.0f;", ef, r.recall, r.qps);
+	std::printf("\n### HNSW build alone, m 16, ef_construction 64, %zu x %d\n\n", d.n, d.dim);
+	std::printf("| threads | scores | wall s | CPU s | graph hash (FNV-1a of the serialized index) | recall (QPS) at ef 40 "
+				"| 80 | 160 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	for (int threads : {1, 2}) {
+		for (bool halves : {false, true}) {
+			c.threads = threads;
+			HnswBuildOptions o;
+			o.half_rows = halves;
+			std::unique_ptr<Index> index = std::move(NewHnswIndexWithOptions(c, o)).value();
+			double cpu0 = ProcessSeconds();
+			Clock::time_point t0 = Clock::now();
+			Check(index->Build(d.base.data(), d.labels.data(), d.n), "build");
+			double wall = Seconds(t0), cpu = ProcessSeconds() - cpu0;
+			StringWriter w;
+			Check(index->Serialize(w), "serialize");
+			std::printf("| %d | %s | %.1f | %.1f | %016llx |", threads, halves ? "float16" : "float32", wall, cpu,
+						static_cast<unsigned long long>(Fnv1a(w.bytes())));
+			for (int ef : {40, 80, 160}) {
+				SearchParams p;
+				p.ef_search = ef;
+				Run r = TimeQueries(d, truth, {EngineSearch(*index, p, {})})[0];
+				std::printf(" %.4f (%.0f) |", r.recall, r.qps);
+			}
+			std::printf("\n");
+			std::fflush(stdout);
+		}
 	}
-	std::printf(" load average %.2f\n", LoadAverage());
+	std::printf("\nload average %.2f\n", LoadAverage());
 }
 
 // BenchReach builds the HNSW graph (m 16, ef_construction 64) with and

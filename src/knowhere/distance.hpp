@@ -47,6 +47,9 @@ double JaccardBits(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
 // Float16 conversion, round-to-nearest-even; overflow gives +-infinity.
 float HalfToFloat(Half h) noexcept;
 Half FloatToHalf(float f) noexcept;
+// FloatsToHalves writes FloatToHalf(in[i] * scale) for i < n (scale a power
+// of two, so the product is exact unless it leaves float's range).
+void FloatsToHalves(const float *in, float scale, size_t n, Half *out) noexcept;
 
 // SimdLevel names a kernel implementation family.
 enum class SimdLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };

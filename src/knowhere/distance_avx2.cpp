@@ -153,6 +153,19 @@ CosineSums CosineF16Avx2(const Half *a, const Half *b, size_t d) noexcept {
 	return ReduceCosine<Half, LoadF16>(a, b, d);
 }
 
+// FloatsToHalvesAvx2 converts 8 floats at a time with VCVTPS2PH (round to
+// nearest even, as the scalar routine), the tail one by one.
+void FloatsToHalvesAvx2(const float *in, float scale, size_t n, Half *out) noexcept {
+	const __m256 s = _mm256_set1_ps(scale);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m128i h = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(in + i), s), _MM_FROUND_TO_NEAREST_INT);
+		_mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), h);
+	}
+	for (; i < n; i++)
+		out[i] = static_cast<Half>(_cvtss_sh(in[i] * scale, _MM_FROUND_TO_NEAREST_INT));
+}
+
 // PopcountBytes counts the set bits in each 64-bit lane of v (nibble lookup).
 inline __m256i PopcountBytes(__m256i v) noexcept {
 	const __m256i lookup = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
@@ -242,6 +255,7 @@ constexpr KernelTable kAvx2Table = {
 	InnerProductF16Avx2,
 	L1F16Avx2,
 	CosineF16Avx2,
+	FloatsToHalvesAvx2,
 	HammingAvx2,
 	JaccardAvx2,
 };

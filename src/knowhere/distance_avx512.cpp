@@ -165,6 +165,7 @@ KernelTable MakeTable(HammingFn hamming, JaccardFn jaccard) noexcept {
 		InnerProductF16Avx512,
 		Avx2Table()->l1_f16,
 		CosineF16Avx512,
+		Avx2Table()->floats_to_halves,
 		hamming,
 		jaccard,
 	};

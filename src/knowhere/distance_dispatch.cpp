@@ -177,6 +177,11 @@ double CosineDistanceF16(const Half *a, const Half *b, size_t d) noexcept {
 	return kernels::CosineFromSums(Active()->cosine_f16(a, b, d));
 }
 
+// FloatsToHalves converts scaled floats to halves.
+void FloatsToHalves(const float *in, float scale, size_t n, Half *out) noexcept {
+	Active()->floats_to_halves(in, scale, n, out);
+}
+
 // HammingBits returns the number of differing bits.
 uint64_t HammingBits(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept {
 	return Active()->hamming(a, b, nbytes);

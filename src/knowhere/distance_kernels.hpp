@@ -33,6 +33,7 @@ using F32Fn = float (*)(const float *, const float *, size_t) noexcept;
 using F32CosFn = CosineSums (*)(const float *, const float *, size_t) noexcept;
 using F16Fn = float (*)(const Half *, const Half *, size_t) noexcept;
 using F16CosFn = CosineSums (*)(const Half *, const Half *, size_t) noexcept;
+using ToHalfFn = void (*)(const float *, float, size_t, Half *) noexcept;
 using HammingFn = uint64_t (*)(const uint8_t *, const uint8_t *, size_t) noexcept;
 using JaccardFn = JaccardCounts (*)(const uint8_t *, const uint8_t *, size_t) noexcept;
 
@@ -47,6 +48,7 @@ struct KernelTable {
 	F16Fn inner_product_f16;
 	F16Fn l1_f16;
 	F16CosFn cosine_f16;
+	ToHalfFn floats_to_halves;
 	HammingFn hamming;
 	JaccardFn jaccard;
 };

@@ -119,6 +119,12 @@ JaccardCounts JaccardScalar(const uint8_t *a, const uint8_t *b, size_t nbytes) n
 	return JaccardCounts{ab, aa, bb};
 }
 
+// FloatsToHalvesScalar converts with the integer routine (float16.cpp).
+void FloatsToHalvesScalar(const float *in, float scale, size_t n, Half *out) noexcept {
+	for (size_t i = 0; i < n; i++)
+		out[i] = FloatToHalf(in[i] * scale);
+}
+
 constexpr KernelTable kScalarTable = {
 	SimdLevel::kScalar,
 	L2SqrF32Scalar,
@@ -129,6 +135,7 @@ constexpr KernelTable kScalarTable = {
 	InnerProductF16Scalar,
 	L1F16Scalar,
 	CosineF16Scalar,
+	FloatsToHalvesScalar,
 	HammingScalar,
 	JaccardScalar,
 };

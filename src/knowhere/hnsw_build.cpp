@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <thread>
@@ -38,6 +39,32 @@ constexpr size_t kBuildPollInserts = 256;
 
 // kReachCheckWidth is the layer-0 beam of RepairReach's check.
 constexpr size_t kReachCheckWidth = 16;
+
+// kHalfRowsMinDim is the fewest dimensions for which a first batch scores
+// float16 rows (HnswBuildOptions::half_rows).
+constexpr int kHalfRowsMinDim = 64;
+
+// HalfRowScale finds the power of two that puts the largest magnitude of
+// the n stored vectors in [2^14, 2^15): below float16's largest finite
+// value, with the most room beneath it. False when there is none in float.
+bool HalfRowScale(HnswGraph &g, size_t n, size_t dim, float *scale) {
+	float largest = 0.0f;
+	for (size_t id = 0; id < n; id++) {
+		const float *v = g.VectorPtr(static_cast<tableint>(id));
+		for (size_t j = 0; j < dim; j++)
+			largest = std::max(largest, std::fabs(v[j]));
+	}
+	if (largest == 0.0f) {
+		*scale = 1.0f;
+		return true;
+	}
+	int e;
+	std::frexp(largest, &e);
+	if (15 - e > 126 || 15 - e < -126)
+		return false;
+	*scale = std::ldexp(1.0f, 15 - e);
+	return true;
+}
 
 }  // namespace
 
@@ -73,7 +100,27 @@ Status HnswIndex::AddImpl(const float *vectors, const int64_t *labels, size_t n)
 	g.ReserveLabels(base + n);
 	VECDB_RETURN_IF_ERROR(StoreBatch(vectors, labels, n, base));
 	size_t linked = 0;
-	Status s = LinkBatch(base, n, &linked);
+	Status s;
+	{
+		/* A first batch may link over float16 rows; the float vectors are
+		   written back however LinkBatch ends. */
+		float scale;
+		bool halves = base == 0 && options_.half_rows && config_.dim >= kHalfRowsMinDim &&
+			HalfRowScale(g, n, static_cast<size_t>(config_.dim), &scale);
+		struct FloatsBack {
+			HnswIndex *index;
+			const float *vectors;
+			size_t n;
+			bool on;
+			~FloatsBack() {
+				if (on)
+					index->RestoreRows(vectors, n);
+			}
+		} floats_back{this, vectors, n, halves};
+		if (halves)
+			g.ScoreAsHalves(n, scale, vectors);
+		s = LinkBatch(base, n, &linked);
+	}
 	for (size_t i = linked; i < n; i++)
 		g.FreeElement(static_cast<tableint>(base + i));
 	for (size_t i = 0; i < linked; i++)
@@ -115,6 +162,17 @@ Status HnswIndex::StoreBatch(const float *v, const int64_t *labels, size_t n, si
 		for (size_t i = 0; i < done; i++)
 			g.FreeElement(static_cast<tableint>(base + i));
 	return s;
+}
+
+// RestoreRows makes a first batch of n elements score float rows again and
+// writes their prepared vectors back over the float16 rows (PrepareVector
+// succeeded on each row before, so it does again).
+void HnswIndex::RestoreRows(const float *v, size_t n) noexcept {
+	HnswGraph &g = *graph_;
+	g.ScoreAsFloats();
+	size_t d = static_cast<size_t>(config_.dim);
+	for (size_t i = 0; i < n; i++)
+		(void) PrepareVector(config_.metric, config_.dim, v + i * d, g.VectorPtr(static_cast<tableint>(i)), "vector");
 }
 
 // LinkBatch hands out elements from a shared counter. Workers stop taking

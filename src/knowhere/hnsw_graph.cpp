@@ -35,6 +35,9 @@
 //   builds of Hnsw.ParallelBuildKeepsEveryRowReachable). A new element's list
 //   keeps links other threads already added to it (Connect), and after a
 //   parallel Add RepairOrphans links every element from a close neighbour.
+// - Half rows: while a new index's first batch links, its rows may be float16
+//   copies in place of the float vectors (ScoreAsHalves; docs/engine.md,
+//   "Half rows"), and every score of the insert path reads those.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -80,6 +83,36 @@ float L1Dist(const void *a, const void *b, const void *dim) {
 	return L1F32(static_cast<const float *>(a), static_cast<const float *>(b), *static_cast<const size_t *>(dim));
 }
 
+// L2HalfDist, NegIpHalfDist and L1HalfDist score float16 rows (a build's
+// half rows, Graph::ScoreAsHalves).
+float L2HalfDist(const void *a, const void *b, const void *dim) {
+	return L2SqrF16(static_cast<const Half *>(a), static_cast<const Half *>(b), *static_cast<const size_t *>(dim));
+}
+
+float NegIpHalfDist(const void *a, const void *b, const void *dim) {
+	return -InnerProductF16(static_cast<const Half *>(a), static_cast<const Half *>(b),
+							*static_cast<const size_t *>(dim));
+}
+
+float L1HalfDist(const void *a, const void *b, const void *dim) {
+	return L1F16(static_cast<const Half *>(a), static_cast<const Half *>(b), *static_cast<const size_t *>(dim));
+}
+
+// HalfDistanceFor returns the half-row function that ranks pairs as a
+// metric's float function does: cosine rows are normalized, so 1 - a.b and
+// -a.b order pairs alike.
+DistFunc HalfDistanceFor(Metric metric) noexcept {
+	switch (metric) {
+		case Metric::kInnerProduct:
+		case Metric::kCosine:
+			return NegIpHalfDist;
+		case Metric::kL1:
+			return L1HalfDist;
+		default:
+			return L2HalfDist;
+	}
+}
+
 }  // namespace
 
 // DistanceFor picks the kernel of a metric (L2 for any other).
@@ -99,20 +132,26 @@ DistFunc DistanceFor(Metric metric) noexcept {
 // KernelSpace is the hnswlib space that routes distances to our SIMD kernels.
 class KernelSpace final : public hnswlib::SpaceInterface<float> {
 public:
-	KernelSpace(Metric metric, size_t dim) : dim_(dim), func_(DistanceFor(metric)) {}
+	KernelSpace(Metric metric, size_t dim) : dim_(dim), func_(DistanceFor(metric)), half_(HalfDistanceFor(metric)) {}
 	size_t get_data_size() override { return dim_ * sizeof(float); }
+	// half_func is the function for the build's half rows.
+	hnswlib::DISTFUNC<float> half_func() const { return half_; }
+	size_t dim() const { return dim_; }
 	hnswlib::DISTFUNC<float> get_dist_func() override { return func_; }
 	void *get_dist_func_param() override { return &dim_; }
 
 private:
 	size_t dim_;
 	hnswlib::DISTFUNC<float> func_;
+	hnswlib::DISTFUNC<float> half_;
 };
 
 // kInsertPrefetchBytes bounds the bytes of each vector an insertion search
-// prefetches (whole rows up to 256 dimensions); kMaxListLength bounds a
-// link list (2 m, m at most 100).
+// prefetches (whole float rows up to 256 dimensions), kHalfPrefetchBytes
+// the bytes of each float16 row (ScoreAsHalves: whole rows up to 768
+// dimensions); kMaxListLength bounds a link list (2 m, m at most 100).
 constexpr size_t kInsertPrefetchBytes = 1024;
+constexpr size_t kHalfPrefetchBytes = 1536;
 constexpr size_t kMaxListLength = 200;
 
 // ListShape is how a layer-0 list's entries (after its ring link) were
@@ -149,7 +188,8 @@ constexpr size_t kMemoOldPerNew = 4;
 class Graph final : public hnswlib::HierarchicalNSW<float> {
 public:
 	Graph(KernelSpace *space, size_t capacity, size_t m, size_t ef_construction, size_t seed)
-		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed) {
+		: HierarchicalNSW<float>(space, std::max<size_t>(capacity, 1), m, ef_construction, seed), space_(space),
+		  row_bytes_(data_size_) {
 		/* hnswlib's 65,536 update locks (2.6 MB) serve only its addPoint and
 		   updatePoint, which we never call. */
 		std::vector<std::mutex>().swap(link_list_update_locks_);
@@ -157,7 +197,34 @@ public:
 	}
 
 	// Dist returns the score of a query against element id.
-	float Dist(const float *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
+	float Dist(const void *q, tableint id) const { return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_); }
+
+	// ScoreAsHalves turns the vectors of elements 0 .. n-1 into float16
+	// rows, each float times scale (a power of two), in place at the start
+	// of their slots, and makes every score of the graph's insert path a
+	// float16 one: half the bytes a score reads. source holds the n rows as
+	// the caller gave them, for FindTwin. Until ScoreAsFloats, nothing but
+	// Link may run, and the caller restores the float vectors after it.
+	void ScoreAsHalves(size_t n, float scale, const float *source) {
+		size_t dim = space_->dim();
+		std::vector<Half> half(dim);
+		for (size_t id = 0; id < n; id++) {
+			float *row = reinterpret_cast<float *>(getDataByInternalId(static_cast<tableint>(id)));
+			FloatsToHalves(row, scale, dim, half.data());
+			memcpy(row, half.data(), dim * sizeof(Half));
+		}
+		fstdistfunc_ = space_->half_func();
+		row_bytes_ = dim * sizeof(Half);
+		twin_source_ = source;
+		halves_ = true;
+	}
+	// ScoreAsFloats scores float rows again.
+	void ScoreAsFloats() {
+		fstdistfunc_ = space_->get_dist_func();
+		row_bytes_ = data_size_;
+		twin_source_ = nullptr;
+		halves_ = false;
+	}
 
 	// Links returns the neighbour list of id on level and its length.
 	const tableint *Links(tableint id, int level, size_t *n) const {
@@ -176,7 +243,7 @@ public:
 	// ids of a list under the list's lock, releases it, and prefetches all of
 	// their vectors (up to kInsertPrefetchBytes each) before scoring the
 	// first, so the memory waits overlap instead of following one another.
-	Candidates SearchForInsert(tableint ep, const float *v, int level) {
+	Candidates SearchForInsert(tableint ep, const void *v, int level) {
 		hnswlib::VisitedList *vl = visited_list_pool_->getFreeVisitedList();
 		hnswlib::vl_type *visited = vl->mass, tag = vl->curV;
 		Candidates top;
@@ -186,7 +253,8 @@ public:
 		frontier.emplace(-d, ep);
 		visited[ep] = tag;
 		float bound = d;
-		size_t line_bytes = std::min(data_size_, kInsertPrefetchBytes);
+		size_t line_bytes =
+			std::min(row_bytes_, halves_ ? kHalfPrefetchBytes : kInsertPrefetchBytes);
 		tableint fresh[kMaxListLength];
 		while (!frontier.empty()) {
 			std::pair<float, tableint> c = frontier.top();
@@ -366,10 +434,16 @@ public:
 
 	// FindTwin returns the nearest candidate whose vector equals cur's, or
 	// cur when there is none.
+	// With half rows (ScoreAsHalves) it compares the caller's rows: equal
+	// halves need not be equal floats.
 	tableint FindTwin(tableint cur, const std::vector<DistPair> &cands) const {
-		for (const DistPair &c : cands)
-			if (c.second != cur && memcmp(getDataByInternalId(c.second), getDataByInternalId(cur), data_size_) == 0)
+		for (const DistPair &c : cands) {
+			if (c.second == cur || memcmp(getDataByInternalId(c.second), getDataByInternalId(cur), row_bytes_) != 0)
+				continue;
+			if (!halves_ ||
+				memcmp(twin_source_ + c.second * space_->dim(), twin_source_ + cur * space_->dim(), data_size_) == 0)
 				return c.second;
+		}
 		return cur;
 	}
 
@@ -741,7 +815,7 @@ public:
 	// hnswlib's addPoint with our neighbour selection. Safe to run on several
 	// threads at once for different elements (see the design notes).
 	void Link(tableint cur, const HnswBuildOptions &opt) {
-		const float *v = VectorPtr(cur);
+		const void *v = getDataByInternalId(cur);
 		int level = element_levels_[cur];
 		std::unique_lock<std::mutex> top(global);
 		int maxlevel = maxlevel_;
@@ -789,7 +863,7 @@ public:
 
 	// DescendLocked is Descend for a graph other threads are writing: each
 	// list is read under its element's lock.
-	tableint DescendLocked(const float *q, tableint ep, int level, float *dist) {
+	tableint DescendLocked(const void *q, tableint ep, int level, float *dist) {
 		bool changed = true;
 		while (changed) {
 			changed = false;
@@ -813,6 +887,12 @@ public:
 	}
 
 private:
+	KernelSpace *space_;
+	/* bytes of a row as scored: data_size_, or dim halves (ScoreAsHalves) */
+	size_t row_bytes_;
+	/* scoring float16 rows (ScoreAsHalves); the caller's rows, for FindTwin */
+	bool halves_ = false;
+	const float *twin_source_ = nullptr;
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
 	size_t batch_base_ = std::numeric_limits<size_t>::max();
 	std::vector<uint8_t> linked_;
@@ -975,6 +1055,16 @@ bool HnswGraph::FindsItself(tableint id, size_t width) {
 // ClosestFound returns where a search for element id's vector ends.
 tableint HnswGraph::ClosestFound(tableint id) {
 	return graph_->ClosestFound(id);
+}
+
+// ScoreAsHalves makes the insert path score float16 rows.
+void HnswGraph::ScoreAsHalves(size_t n, float scale, const float *source) {
+	graph_->ScoreAsHalves(n, scale, source);
+}
+
+// ScoreAsFloats makes it score float rows again.
+void HnswGraph::ScoreAsFloats() noexcept {
+	graph_->ScoreAsFloats();
 }
 
 // LinkFound adds the repair's links.

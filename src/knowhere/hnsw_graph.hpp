@@ -227,6 +227,13 @@ public:
 	// Link inserts element cur (stored by InitElement) into the graph; safe
 	// to run on several threads at once for different elements.
 	void Link(tableint cur, const HnswBuildOptions &opt);
+	// ScoreAsHalves turns the vectors of elements 0 .. n-1 into float16
+	// rows (each float times scale, a power of two) in place and makes the
+	// insert path score those; source holds the rows as the caller gave
+	// them (FindTwin compares them). Only Link may run until ScoreAsFloats,
+	// after which the caller writes the float vectors back.
+	void ScoreAsHalves(size_t n, float scale, const float *source);
+	void ScoreAsFloats() noexcept;
 	// RepairOrphans links every element of 0 .. count-1 from one of its
 	// closest neighbours (after the build threads have finished).
 	void RepairOrphans(size_t count);

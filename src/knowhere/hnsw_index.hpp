@@ -44,6 +44,11 @@ struct HnswBuildOptions {
 	// each row it misses from where an ef_construction search for it ends
 	// (docs/engine.md, "Rows the walk misses").
 	bool repair_reach = false;
+	// half_rows makes a new index's first batch score float16 copies of its
+	// rows while it links them (kHalfRowsMinDim dimensions and up): half the
+	// memory each score reads. The stored rows, and every search, stay
+	// float32 (docs/engine.md, "Half rows").
+	bool half_rows = true;
 };
 
 // HnswBuildOptionsFor returns the default options with the config's

@@ -443,6 +443,36 @@ TEST_P(LevelTest, HalfWideningIsExactForEveryHalf) {
 	EXPECT_TRUE(std::isnan(InnerProductF16(x, one, 1)));
 }
 
+// FloatsToHalves (the HNSW build's float16 rows) rounds as FloatToHalf
+// does at every level: every length's tail, scales, values that round to
+// subnormals, zero or infinity.
+TEST_P(LevelTest, FloatsToHalvesMatchesTheScalarConversion) {
+	std::mt19937 rng(77);
+	std::uniform_real_distribution<float> frac(1.0f, 2.0f);
+	std::uniform_int_distribution<int> exponent(-30, 20);
+	std::vector<float> in(1000);
+	std::vector<Half> out(1000);
+	for (size_t i = 0; i < in.size(); i++) {
+		/* magnitudes from 2^-30 to 2^21, both signs */
+		float mag = std::ldexp(frac(rng), exponent(rng));
+		in[i] = (i % 2 == 0) ? mag : -mag;
+	}
+	in[3] = 0.0f;
+	in[5] = -0.0f;
+	in[7] = 65519.0f; /* rounds down to 65504 */
+	in[9] = 65520.0f; /* rounds up to infinity */
+	for (float scale : {1.0f, 0x1p-10f, 0x1p14f}) {
+		for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{31}, size_t{1000}}) {
+			std::fill(out.begin(), out.end(), Half{0x1234});
+			FloatsToHalves(in.data(), scale, n, out.data());
+			for (size_t i = 0; i < n; i++)
+				ASSERT_EQ(out[i], FloatToHalf(in[i] * scale)) << "scale " << scale << " n " << n << " i " << i;
+			for (size_t i = n; i < out.size(); i++)
+				ASSERT_EQ(out[i], Half{0x1234}) << "wrote past n = " << n;
+		}
+	}
+}
+
 TEST_P(LevelTest, BitsMatchReference) {
 	std::vector<size_t> sizes;
 	for (size_t n = 0; n <= 300; n++)

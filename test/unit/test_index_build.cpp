@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "index_test_util.hpp"
+#include "knowhere/distance.hpp"
 #include "knowhere/hnsw_index.hpp"
 #include "knowhere/index.hpp"
 
@@ -295,6 +296,9 @@ TEST(BuildControl, CancelOf100kBuildReturnsWithinASecond) {
 			if (kept > 0) {
 				int64_t last = kept - 1;
 				EXPECT_TRUE(index->Reconstruct(&last, 1, out.data()).ok());
+				/* HNSW stores L2 rows as given, also after linking over float16 rows */
+				if (cs.kind == IndexKind::kHnsw)
+					EXPECT_EQ(std::memcmp(out.data(), &rows[static_cast<size_t>(last) * 128], 128 * sizeof(float)), 0);
 			}
 			EXPECT_EQ(index->Reconstruct(&kept, 1, out.data()).code(), StatusCode::kInvalidArgument);
 			std::vector<int64_t> got(10);
@@ -582,6 +586,128 @@ TEST(HnswBuild, RepairReachOnALoadedIndex) {
 	}
 	EXPECT_GT(missed[0], 5u);
 	EXPECT_LE(missed[1], missed[0] / 10);
+}
+
+// BuildHalfRows builds rows (n x dim) on one thread with
+// HnswBuildOptions::half_rows and build_memo as given.
+std::unique_ptr<Index> BuildHalfRows(const std::vector<float> &rows, int dim, Metric metric, bool half_rows,
+									 bool memo = true) {
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = dim;
+	c.metric = metric;
+	HnswBuildOptions o;
+	o.half_rows = half_rows;
+	o.build_memo = memo;
+	auto made = NewHnswIndexWithOptions(c, o);
+	EXPECT_TRUE(made.ok());
+	std::unique_ptr<Index> index = std::move(made).value();
+	size_t n = rows.size() / static_cast<size_t>(dim);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	EXPECT_TRUE(index->Build(rows.data(), labels.data(), n).ok());
+	return index;
+}
+
+// A first batch of 64 dimensions or more links over float16 rows
+// (half_rows), for each metric: recall is the float32-scored graph's, the
+// stored rows are the float rows, and a search's distances are float32
+// scores of them.
+TEST(HnswBuild, HalfRowsKeepRecallAndFloatRows) {
+	int dim = 96;
+	size_t n = 8000, nq = 200;
+	GaussianMixture mix = GaussianMixture::Make(dim, 40, 11, 0.3, 0.3, 1.0);
+	std::vector<float> rows = mix.Sample(n, 12), queries = mix.Sample(nq, 13);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
+		SCOPED_TRACE("metric " + std::to_string(static_cast<int>(metric)));
+		auto truth = ExactSearch(metric, dim, rows.data(), labels.data(), n, queries.data(), nq, 10);
+		auto plain = BuildHalfRows(rows, dim, metric, false);
+		auto halves = BuildHalfRows(rows, dim, metric, true);
+		double r0 = SearchRecall(*plain, queries, nq, truth), r1 = SearchRecall(*halves, queries, nq, truth);
+		std::printf("hnsw %zux%d metric %d: recall@10 float32 scores %.4f, float16 scores %.4f\n", n, dim,
+					static_cast<int>(metric), r0, r1);
+		EXPECT_GE(r0, 0.8);
+		EXPECT_GE(r1, r0 - 0.02);
+		std::vector<float> a(n * dim), b(n * dim);
+		ASSERT_TRUE(plain->Reconstruct(labels.data(), n, a.data()).ok());
+		ASSERT_TRUE(halves->Reconstruct(labels.data(), n, b.data()).ok());
+		EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+		if (metric != Metric::kL2)
+			continue;
+		EXPECT_EQ(std::memcmp(b.data(), rows.data(), rows.size() * sizeof(float)), 0);
+		std::vector<int64_t> got(nq * 10);
+		std::vector<float> dist(nq * 10);
+		ASSERT_TRUE(halves->Search(queries.data(), nq, 10, SearchParams(), {}, got.data(), dist.data()).ok());
+		for (size_t i = 0; i < got.size(); i++) {
+			ASSERT_GE(got[i], 0);
+			EXPECT_EQ(dist[i], L2SqrF32(&queries[(i / 10) * dim], &rows[static_cast<size_t>(got[i]) * dim],
+										static_cast<size_t>(dim)));
+		}
+	}
+}
+
+// The float16 rows are the rows times a power of two, so rows of any
+// magnitude give the graph their unscaled copy gives: a search returns the
+// same rows (float32 scores scale exactly). Unscaled, rows times 2^-40
+// would all round to zero and the graph would be noise.
+TEST(HnswBuild, HalfRowsGraphDoesNotDependOnScale) {
+	int dim = 64;
+	size_t n = 3000, nq = 100;
+	GaussianMixture mix = GaussianMixture::Make(dim, 20, 5, 0.3, 0.3, 1.0);
+	std::vector<float> rows = mix.Sample(n, 6), queries = mix.Sample(nq, 7);
+	std::vector<int64_t> want;
+	for (float scale : {1.0f, 0x1p40f, 0x1p-40f}) {
+		SCOPED_TRACE("scale " + std::to_string(scale));
+		std::vector<float> r(rows), q(queries);
+		for (float &x : r)
+			x *= scale;
+		for (float &x : q)
+			x *= scale;
+		auto index = BuildHalfRows(r, dim, Metric::kL2, true);
+		std::vector<int64_t> got(nq * 10);
+		std::vector<float> dist(nq * 10);
+		SearchParams p;
+		p.ef_search = 40;
+		ASSERT_TRUE(index->Search(q.data(), nq, 10, p, {}, got.data(), dist.data()).ok());
+		if (want.empty())
+			want = got;
+		else
+			EXPECT_EQ(got, want);
+	}
+}
+
+// Over float16 rows the build memo still only saves work (serial builds
+// with and without it are byte-identical), and exact copies still find
+// each other (FindTwin compares the caller's float rows): a search for a
+// row copied 150 times returns every copy (without copy rings it finds
+// fewer than half of them).
+TEST(HnswBuild, HalfRowsKeepTheMemoExactAndCopiesFound) {
+	int dim = 64;
+	size_t n = 4000;
+	std::vector<float> rows = GaussianMixture::Make(dim, 8, 21).Sample(n, 22);
+	for (size_t i = 3000; i < 3150; i++)
+		std::copy_n(&rows[17 * dim], dim, &rows[i * dim]);
+	std::string bytes[2];
+	std::unique_ptr<Index> index;
+	for (int memo = 0; memo < 2; memo++) {
+		index = BuildHalfRows(rows, dim, Metric::kL2, true, memo == 1);
+		StringWriter w;
+		ASSERT_TRUE(index->Serialize(w).ok());
+		bytes[memo] = w.bytes();
+	}
+	EXPECT_EQ(bytes[0], bytes[1]);
+	std::vector<int64_t> got(151);
+	std::vector<float> dist(151);
+	SearchParams p;
+	p.ef_search = 151;
+	ASSERT_TRUE(index->Search(&rows[17 * dim], 1, 151, p, {}, got.data(), dist.data()).ok());
+	std::sort(got.begin(), got.end());
+	std::vector<int64_t> want{17};
+	for (int64_t i = 3000; i < 3150; i++)
+		want.push_back(i);
+	EXPECT_EQ(got, want);
 }
 
 TEST(HnswBuild, ManyThreadsOnSmallBatches) {
