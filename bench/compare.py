@@ -55,6 +55,7 @@ import psycopg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from build_memory import BuildMemory  # noqa: E402
 from shared_memory import FLOOR, INDEX, System, concurrent, set_ef, timed  # noqa: E402
 
 INDEX_NAME = "items_embedding_idx"
@@ -91,12 +92,19 @@ def build(conn, args):
     conn.execute(f"DROP INDEX IF EXISTS {INDEX_NAME}")
     conn.execute("SELECT set_config('maintenance_work_mem', %s, false)", (args.mwm,))
     log(f"CREATE INDEX {INDEX_NAME} ON items {clause} (maintenance_work_mem {args.mwm})")
+    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    memory = BuildMemory(backend).start()
     t = time.perf_counter()
-    conn.execute(f"CREATE INDEX {INDEX_NAME} ON items {clause}")
-    build_s = time.perf_counter() - t
+    try:
+        conn.execute(f"CREATE INDEX {INDEX_NAME} ON items {clause}")
+    finally:
+        build_s = time.perf_counter() - t
+        mem = memory.stop()
     size = conn.execute("SELECT pg_relation_size(%s::regclass)", (INDEX_NAME,)).fetchone()[0]
-    log(f"built in {build_s:.1f} s, {size / 2**20:.1f} MB")
-    return {"build_s": build_s, "index_bytes": size, "index_mb": size / 2**20, "clause": clause}
+    log(f"built in {build_s:.1f} s, {size / 2**20:.1f} MB; peak private {mem['peak_private_mb']:.0f} MB "
+        f"({mem['parallel_workers_seen']} parallel workers seen), shared memory grew by at most "
+        f"{mem['peak_shared_growth_mb']:.0f} MB")
+    return dict({"build_s": build_s, "index_bytes": size, "index_mb": size / 2**20, "clause": clause}, **mem)
 
 
 def floor(conn, lits, warmup):
@@ -332,12 +340,20 @@ def report_md(res):
              "| | vecdb | pgvector | vecdb / pgvector |",
              "|---|---|---|---|"]
     for label, fn, spec in [("CREATE INDEX s", lambda s: s["build"]["build_s"], ".1f"),
+                            ("build peak private MB (backend + parallel workers)",
+                             lambda s: s["build"].get("peak_private_mb"), ".0f"),
+                            ("build peak shared memory growth MB", lambda s: s["build"].get("peak_shared_growth_mb"),
+                             ".0f"),
                             ("index MB (pg_relation_size)", lambda s: s["build"]["index_mb"], ".1f"),
                             ("load s (COPY + VACUUM ANALYZE)", lambda s: s["load_s"], ".1f"),
                             ("table MB", lambda s: s["table_mb"], ".1f")]:
         a, b = both(fn)
         lines.append(f"| {label} | {f(a, spec)} | {f(b, spec)} | {ratio(a, b)} |")
 
+    lines += ["", "Build memory, sampled every 50 ms during CREATE INDEX (bench/build_memory.py): private is the "
+              "building backend's anonymous resident memory plus its parallel workers'; shared is how far the "
+              "machine's shared memory (/proc/meminfo Shmem: shared buffers first touched, dynamic shared "
+              "memory) grew over its value at the start."]
     lines += ["", "### ef_search sweep (no filter, one connection)", "",
               "| ef_search | recall vecdb | recall pgvector | QPS vecdb | QPS pgvector | QPS ratio | p50 ms vecdb "
               "| p50 ms pgvector | p99 ms vecdb | p99 ms pgvector | p99 ratio | server ms vecdb | server ms "
