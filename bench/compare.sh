@@ -9,7 +9,9 @@
 # bench/results/plots/compare_<label>_*.png).
 #   bash bench/compare.sh                                     # 100,000 x 128
 #   bash bench/compare.sh --n 5000 --d 32 --queries 100 --client-queries 200 --label smoke
-# Options: --systems (vecdb,pgvector), --label (run), --server-opts (added to both servers);
+# Options: --systems (vecdb,pgvector), --label (run), --server-opts (added to both servers),
+# --huge-pages MB (both servers with huge_pages=on in MB of 2 MB pages reserved for the run, as
+# root: new connections then do not fault a large shared area in 4 KB pages);
 # the rest go to the driver (--n, --d, --queries, --mwm, --ef, --clients, --client-queries,
 # ...: /usr/bin/python3 bench/compare.py --help).
 set -euo pipefail
