@@ -454,6 +454,31 @@ sub crash_during_seal
 	return (\@acked, $running, $onto);
 }
 
+# hold_seals_before_switch / release_seals: a seal job started in between
+# stops before its directory switch (vecdb.fault_injection, which a new job
+# process reads from the server's configuration), so a kill finds the seal
+# unfinished however fast its segment is built: a whole seal took under
+# 0.75 s on an idle machine, and a 3,473-row part once ended before the
+# phase poll saw it.
+sub hold_seals_before_switch
+{
+	my ($what) = @_;
+	sql(q{ALTER SYSTEM SET vecdb.fault_injection = 'compact_switch:sleep'});
+	sql(q{SELECT pg_reload_conf()});
+	wait_for(q{SHOW vecdb.fault_injection}, 'compact_switch:sleep', "$what: the fault point is set");
+}
+
+sub release_seals
+{
+	my ($what) = @_;
+	sql(q{ALTER SYSTEM RESET vecdb.fault_injection});
+	sql(q{SELECT pg_reload_conf()});
+	wait_for(q{SHOW vecdb.fault_injection}, '', "$what: the fault point is cleared");
+}
+
+# the phases in which crash_during_seal kills a held seal
+my $held_phases = q{'adding rows', 'writing segment', 'switching directory'};
+
 # after_crash: the post-recovery checks and a later seal.
 sub after_crash
 {
@@ -471,25 +496,16 @@ sub after_crash
 	check_table($t, $d, "$what, after the later seal");
 }
 
-# 2a. a seal: 3,000 growing rows into the first sealed segment. Its job
-# stops before the directory switch (vecdb.fault_injection, which the new
-# job process reads from the server's configuration), so the kill finds the
-# seal unfinished however fast the segment is built: a whole seal took
-# under 0.75 s on an idle machine, faster than the phase poll.
-sql(q{ALTER SYSTEM SET vecdb.fault_injection = 'compact_switch:sleep'});
-sql(q{SELECT pg_reload_conf()});
-wait_for(q{SHOW vecdb.fault_injection}, 'compact_switch:sleep', 'seal crash: the fault point is set');
+# 2a. a seal: 3,000 growing rows into the first sealed segment.
+hold_seals_before_switch('seal crash');
 set_seal_rows(3000);
 sql(q{
 	CREATE TABLE k (id int PRIMARY KEY, v vector(32));
 	CREATE INDEX k_idx ON k USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
 	INSERT INTO k SELECT i, vec(i, 32) FROM generate_series(1, 3000) i;
 });
-my ($acked, $running) =
-	crash_during_seal('k', 32, 'seal crash', q{'adding rows', 'writing segment', 'switching directory'});
-sql(q{ALTER SYSTEM RESET vecdb.fault_injection});
-sql(q{SELECT pg_reload_conf()});
-wait_for(q{SHOW vecdb.fault_injection}, '', 'seal crash: the fault point is cleared');
+my ($acked, $running) = crash_during_seal('k', 32, 'seal crash', $held_phases);
+release_seals('seal crash');
 ok($running, 'seal crash: the server was killed while the seal job ran');
 is(segments('k_idx') . ' ' . (growing_rows('k_idx') >= 3000 ? 'growing' : 'sealed'), ' growing',
 	'seal crash: the seal was cut short (no sealed segment, the rows still growing)');
@@ -515,9 +531,11 @@ for my $n (1000, 400, 150)
 	wait_for("SELECT coalesce(string_agg(rows::text, ',' ORDER BY segment), '') FROM vecdb_index_info('km_idx') WHERE kind <> 'growing'",
 		$expect, "merge crash: setup: a seal of $n rows leaves segments $expect");
 }
+hold_seals_before_switch('merge crash');
 set_seal_rows(1500);
 sql(sprintf('INSERT INTO km SELECT i, vec(i, 32) FROM generate_series(%d, %d) i', $next, $next + 1499));
-($acked, $running) = crash_during_seal('km', 32, 'merge crash');
+($acked, $running) = crash_during_seal('km', 32, 'merge crash', $held_phases);
+release_seals('merge crash');
 ok($running, 'merge crash: the server was killed while the merging seal job ran');
 is(segments('km_idx') . ' ' . (growing_rows('km_idx') >= 1500 ? 'growing' : 'sealed'), '1000,400,150 growing',
 	'merge crash: the merge was cut short (the three segments and the growing rows are intact)');
@@ -526,6 +544,7 @@ after_crash('km', 32, 'merge crash', $acked);
 # 2c. a merge onto the largest segment: a 3,000-row build, then a seal of
 # 3,000 growing rows adds them to its graph (vecdb.merge_onto_fraction 0.5)
 sql('ALTER SYSTEM RESET vecdb.merge_onto_fraction');
+hold_seals_before_switch('onto crash');
 set_seal_rows(3000);
 sql(q{
 	CREATE TABLE ko (id int PRIMARY KEY, v vector(32));
@@ -534,7 +553,8 @@ sql(q{
 	INSERT INTO ko SELECT i, vec(i, 32) FROM generate_series(3001, 6000) i;
 });
 my $onto;
-($acked, $running, $onto) = crash_during_seal('ko', 32, 'onto crash');
+($acked, $running, $onto) = crash_during_seal('ko', 32, 'onto crash', $held_phases);
+release_seals('onto crash');
 ok($running, 'onto crash: the server was killed while the seal job ran');
 is($onto, 'true', 'onto crash: vecdb_seal_progress showed the job adding rows onto the built segment');
 is(segments('ko_idx') . ' ' . (growing_rows('ko_idx') >= 3000 ? 'growing' : 'sealed'), '3000 growing',
@@ -553,8 +573,10 @@ sql(q{
 	INSERT INTO kp SELECT i, vec(i, 32) FROM generate_series(1, 12000) i;
 });
 # the first insert of crash_during_seal queues the seal
+hold_seals_before_switch('part crash');
 set_seal_rows(1000);
-($acked, $running) = crash_during_seal('kp', 32, 'part crash');
+($acked, $running) = crash_during_seal('kp', 32, 'part crash', $held_phases);
+release_seals('part crash');
 ok($running, 'part crash: the server was killed while the seal job ran');
 is(segments('kp_idx') . ' ' . (growing_rows('kp_idx') >= 12000 ? 'growing' : 'sealed'), ' growing',
 	'part crash: the seal was cut short (no sealed segment, the rows still growing)');
