@@ -38,6 +38,9 @@
 //           recall against the exact scan's QPS, and the default switch
 //           (DefaultBruteForceRatio) for this row count and dimension
 //           (not part of all);
+//   layer1  the unfiltered search through the iterator with layer-1 beams
+//           of width 8, 16, 32 and ef_search, and the default width, at
+//           each --sweep-ef, on one graph (not part of all);
 //   exact-scan  the exact scan (BruteForceSearch, k 10) over rows laid out
 //           as in an HNSW m 16 level-0 block (each row followed by its links
 //           and label), 1%, 10% and 50% of them allowed: the listed allowed
@@ -45,11 +48,11 @@
 //           are 0 .. n-1) and the whole block with the filter tested in
 //           place (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|reach|filter-sweep|switch-sweep|exact-scan|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|reach|filter-sweep|switch-sweep|exact-scan|layer1|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
-//        [--sweep-allowed 0.05,...,1] [--sweep-ef 20,...,320] (filter-sweep's grid)
+//        [--sweep-allowed 0.05,...,1] [--sweep-ef 20,...,320] (filter-sweep's grid; layer1's ef_search)
 // (--raw: the first --n rows of BASE when --n is given, else all of them;
 // --quick: hnsw builds only the engine's serial graph, for search work;
 // switch and switch-iter build each index once and print one IVF table per
@@ -710,7 +713,7 @@ Options ParseOptions(int argc, char **argv) {
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
 				 a == "filter-sweep" || a == "switch-sweep" || a == "exact-scan" || a == "reach" ||
-				 a == "all")
+				 a == "layer1" || a == "all")
 			o.modes.push_back(a);
 		else {
 			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
@@ -891,6 +894,38 @@ void BenchFilterSweep(const Data &d, const std::vector<double> &fractions, const
 						r[2].qps, Mark(r[2]), r[2].recall, r[3].qps, Mark(r[3]), r[3].recall, r[4].qps, Mark(r[4]));
 			std::fflush(stdout);
 		}
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
+// BenchLayer1 measures, through the iterator, the unfiltered search with
+// layer-1 beams of width 8, 16, 32 and ef_search, and the default width
+// (hnsw_search.cpp, Layer1Width), at each ef_search of efs, on one graph:
+// QPS (recall) each, passes alternating.
+void BenchLayer1(const Data &d, const std::vector<int> &efs) {
+	IndexConfig hc;
+	double build;
+	std::unique_ptr<Index> index = BuildSweepGraph(d, &hc, &build);
+	/* -1: as wide as ef_search; 0: the default */
+	const std::vector<int> widths = {8, 16, 32, -1, 0};
+	std::printf("\n### Layer-1 beam width, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d (build %.1f s)\n\n"
+				"| ef_search | width 8 | 16 | 32 | ef_search | default |\n| --- | --- | --- | --- | --- | --- |\n",
+				d.n, d.dim, build);
+	std::vector<int64_t> truth = Truth(d, Filter());
+	for (int ef : efs) {
+		std::vector<SearchFn> fns;
+		for (int w : widths) {
+			SearchParams p;
+			p.ef_search = ef;
+			p.layer1_width = w < 0 ? ef : w;
+			fns.push_back(IteratorSearch(*index, p, {}));
+		}
+		std::vector<Run> r = TimeQueries(d, truth, fns);
+		std::printf("| %d |", ef);
+		for (const Run &x : r)
+			std::printf(" %.0f%s (%.4f) |", x.qps, Mark(x), x.recall);
+		std::printf("\n");
+		std::fflush(stdout);
 	}
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
@@ -1118,5 +1153,7 @@ int main(int argc, char **argv) {
 		BenchSwitchSweep(d);
 	if (std::find(o.modes.begin(), o.modes.end(), "exact-scan") != o.modes.end())
 		BenchExactScan(d);
+	if (std::find(o.modes.begin(), o.modes.end(), "layer1") != o.modes.end())
+		BenchLayer1(d, o.sweep_efs);
 	return 0;
 }

@@ -207,6 +207,8 @@ Status ValidateSearch(const SearchParams &p, size_t k) noexcept {
 	VECDB_RETURN_IF_ERROR(CheckRange("search_threads", p.threads));
 	if (!(p.brute_force_ratio < 0.0 || (p.brute_force_ratio >= 0.0 && p.brute_force_ratio <= 1.0)))
 		return Status::InvalidArgument("brute_force_ratio must be between 0 and 1 (negative: the default)");
+	if (p.layer1_width < 0)
+		return Status::InvalidArgument("layer1_width must not be negative (0: ef_search)");
 	return Status::Ok();
 }
 

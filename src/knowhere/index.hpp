@@ -109,6 +109,8 @@ struct SearchParams {
 									rows only, through filtered neighbours; < 0: the default (0.25) */
 	int two_hop_picks = 0;       /* HNSW: the walk's picks per element after which the second hop
 									stops; 0: the layer-0 capacity (2m) */
+	int layer1_width = 0;        /* HNSW: width of the layer-1 beam that seeds layer 0 (when the
+									index searches with one); 0: ef_search */
 	StopCallback should_stop = nullptr;
 	void *stop_arg = nullptr;
 };
