@@ -39,8 +39,8 @@
 //           (DefaultBruteForceRatio) for this row count and dimension
 //           (not part of all);
 //   layer1  the unfiltered search through the iterator with layer-1 beams
-//           of width 8, 16, 32 and ef_search, and the default width, at
-//           each --sweep-ef, on one graph (not part of all);
+//           of width 8, 16, 32 and 1, 2, 4 x ef_search (the default: 1 x),
+//           at each --sweep-ef, on one graph (not part of all);
 //   exact-scan  the exact scan (BruteForceSearch, k 10) over rows laid out
 //           as in an HNSW m 16 level-0 block (each row followed by its links
 //           and label), 1%, 10% and 50% of them allowed: the listed allowed
@@ -899,17 +899,18 @@ void BenchFilterSweep(const Data &d, const std::vector<double> &fractions, const
 }
 
 // BenchLayer1 measures, through the iterator, the unfiltered search with
-// layer-1 beams of width 8, 16, 32 and ef_search, and the default width
-// (hnsw_search.cpp, Layer1Width), at each ef_search of efs, on one graph:
-// QPS (recall) each, passes alternating.
+// layer-1 beams of width 8, 16 and 32, and 1, 2 and 4 times ef_search (the
+// default is ef_search), at each ef_search of efs, on one graph: QPS
+// (recall) each, passes alternating.
 void BenchLayer1(const Data &d, const std::vector<int> &efs) {
 	IndexConfig hc;
 	double build;
 	std::unique_ptr<Index> index = BuildSweepGraph(d, &hc, &build);
-	/* -1: as wide as ef_search; 0: the default */
-	const std::vector<int> widths = {8, 16, 32, -1, 0};
+	/* negative: that many times ef_search */
+	const std::vector<int> widths = {8, 16, 32, -1, -2, -4};
 	std::printf("\n### Layer-1 beam width, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d (build %.1f s)\n\n"
-				"| ef_search | width 8 | 16 | 32 | ef_search | default |\n| --- | --- | --- | --- | --- | --- |\n",
+				"| ef_search | width 8 | 16 | 32 | ef_search (default) | 2 x ef_search | 4 x ef_search |\n"
+				"| --- | --- | --- | --- | --- | --- | --- |\n",
 				d.n, d.dim, build);
 	std::vector<int64_t> truth = Truth(d, Filter());
 	for (int ef : efs) {
@@ -917,7 +918,7 @@ void BenchLayer1(const Data &d, const std::vector<int> &efs) {
 		for (int w : widths) {
 			SearchParams p;
 			p.ef_search = ef;
-			p.layer1_width = w < 0 ? ef : w;
+			p.layer1_width = w < 0 ? -w * ef : w;
 			fns.push_back(IteratorSearch(*index, p, {}));
 		}
 		std::vector<Run> r = TimeQueries(d, truth, fns);

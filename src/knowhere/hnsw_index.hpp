@@ -29,9 +29,8 @@ struct HnswBuildOptions {
 	// full_layer0 lets a new element pick up to 2m neighbours on layer 0
 	// (pgvector: the layer's capacity); hnswlib picks at most m on every layer.
 	bool full_layer0 = false;
-	// layer1_beam makes a search enter layer 0 through a beam on layer 1, ef
-	// wide up to a cap for long float rows (hnsw_search.cpp, Layer1Width);
-	// false descends greedily, as hnswlib's
+	// layer1_beam makes a search enter layer 0 through a beam of width ef on
+	// layer 1 (see hnsw_search.cpp); false descends greedily, as hnswlib's
 	// searchKnn does (benchmarks compare the two on one graph). Not a build
 	// option, but kept with them: like them it is per index and not stored.
 	bool layer1_beam = true;

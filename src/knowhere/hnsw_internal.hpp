@@ -116,7 +116,6 @@ public:
 	Status SearchGraph(const GraphRef &g, const float *q, size_t ef, BitsetView filter, bool two_hop,
 					   const SearchParams &params, std::vector<Neighbor> *out) const;
 	const HnswBuildOptions &options() const { return options_; }
-	const IndexConfig &config() const { return config_; }
 
 protected:
 	IndexConfig config_;

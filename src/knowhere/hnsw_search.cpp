@@ -2,8 +2,8 @@
 // filtered search, range search, the iterator and Reconstruct.
 //
 // - Search: greedy descent through the upper layers down to layer 1, a beam
-//   search of layer 1 (ef_search wide, at most 12,288 / dim elements of a
-//   float graph: Layer1Width) whose results seed layer 0 (LayerEntries), then a
+//   search of layer 1 (ef_search wide: Layer1Width) whose results seed
+//   layer 0 (LayerEntries), then a
 //   best-first search of layer 0 that walks through filtered nodes but admits
 //   only allowed ones into the result set, so a filter makes it expand more
 //   nodes without widening ef (widening by 1/selectivity cost 3-12x at 5-50%
@@ -222,26 +222,15 @@ Status BestFirstTwoHop(const GraphRef &ref, const float *q, size_t width, const 
 	return Status::Ok();
 }
 
-// kLayer1BeamFloats caps the layer-1 beam of a float graph at
-// kLayer1BeamFloats / dim elements (never below kMinLayer1Beam): wider beams
-// bought no recall at 384 to 784 dimensions and cost 10-35% of the QPS at
-// ef_search 80 and up, while at 128 dimensions a beam as wide as ef_search
-// 160 still paid (bench_engine layer1, docs/engine.md "Layer-1 beam width").
-constexpr size_t kLayer1BeamFloats = 12288;
-constexpr size_t kMinLayer1Beam = 8;
-
 // Layer1Width is the width of the layer-1 beam a search of ef enters layer 0
-// through: SearchParams::layer1_width when set, else ef capped by
-// kLayer1BeamFloats for float rows; 1 (greedy descent) when the index
-// searches without the beam.
-size_t Layer1Width(const HnswBuildOptions &o, const IndexConfig &c, const SearchParams &p, size_t ef) {
+// through: SearchParams::layer1_width when set, else ef; 1 (greedy descent)
+// when the index searches without the beam. Capping it for long rows kept
+// the recall on one 768-d set and lost 0.018 at ef_search 160 on another
+// (docs/engine.md, "Layer-1 beam width").
+size_t Layer1Width(const HnswBuildOptions &o, const SearchParams &p, size_t ef) {
 	if (!o.layer1_beam)
 		return 1;
-	if (p.layer1_width > 0)
-		return static_cast<size_t>(p.layer1_width);
-	if (IsBinaryMetric(c.metric) || c.dim <= 0)
-		return ef;
-	return std::min(ef, std::max(kMinLayer1Beam, kLayer1BeamFloats / static_cast<size_t>(c.dim)));
+	return p.layer1_width > 0 ? static_cast<size_t>(p.layer1_width) : ef;
 }
 
 // LayerEntries returns the entry points of a layer-0 search: greedy descent
@@ -361,7 +350,7 @@ Status HnswSearcher::SearchGraph(const GraphRef &ref, const float *q, size_t ef,
 								 const SearchParams &params, std::vector<Neighbor> *out) const {
 	const GraphRef g = ref;
 	out->clear();
-	std::vector<DistPair> entries = LayerEntries(g, q, Layer1Width(options_, config_, params, ef));
+	std::vector<DistPair> entries = LayerEntries(g, q, Layer1Width(options_, params, ef));
 	VisitedGuard visited(g.visited);
 	MinHeap frontier;
 	MaxHeap top;
@@ -615,7 +604,7 @@ void HnswIterator::Start(const GraphRef &g) {
 	}
 	visited_ = std::make_unique<VisitedGuard>(g.visited);
 	ef_ = static_cast<size_t>(params_.ef_search);
-	for (const DistPair &e : LayerEntries(g, query_.data(), Layer1Width(index_->options(), index_->config(), params_, ef_)))
+	for (const DistPair &e : LayerEntries(g, query_.data(), Layer1Width(index_->options(), params_, ef_)))
 		Admit(g, e.second, e.first, true);
 }
 
