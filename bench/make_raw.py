@@ -6,7 +6,14 @@ little-endian float32 files, for bench_engine --raw BASE,QUERIES:
 writes OUT/base-nN-dD.f32 and OUT/queries-nN-dD.f32: draws from the mixture
 the harness makes for the same d, clusters and seed (base rows drawn in
 slices of 100,000, so not the very points one harness draw gives); the first
-m rows of a base file are a data set of m rows (head -c)."""
+m rows of a base file are a data set of m rows (head -c).
+
+    /usr/bin/python3 bench/make_raw.py --from-npz bench/out/data-n200000-d768-q500-c100-s42-k10.npz --out /tmp/raw
+
+writes the very rows and queries of a data set the harness cached (what
+bench/compare.sh ran) as OUT/npz-base-nN-dD.f32 and OUT/npz-queries-nN-dD.f32:
+an engine result can differ between the two draws (docs/engine.md,
+"Layer-1 beam width")."""
 import argparse
 import os
 import sys
@@ -25,8 +32,17 @@ def main():
     ap.add_argument("--clusters", type=int, default=100)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", default="/tmp/raw")
+    ap.add_argument("--from-npz", help="write this harness data file's base and queries instead of drawing")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.from_npz:
+        z = np.load(args.from_npz)
+        n, d = z["base"].shape
+        base_path = os.path.join(args.out, f"npz-base-n{n}-d{d}.f32")
+        z["base"].astype("<f4").tofile(base_path)
+        z["queries"].astype("<f4").tofile(os.path.join(args.out, f"npz-queries-n{n}-d{d}.f32"))
+        print(base_path)
+        return
     draw = mixture(args.d, args.clusters, args.seed)
     base_path = os.path.join(args.out, f"base-n{args.n}-d{args.d}.f32")
     with open(base_path, "wb") as f:
