@@ -290,6 +290,15 @@ const char *Mark(const Run &r) {
 	return r.cut ? "*" : "";
 }
 
+// PrintRow prints one table row: ef_search, then QPS (recall) of each run.
+void PrintRow(int ef, const std::vector<Run> &runs) {
+	std::printf("| %d |", ef);
+	for (const Run &x : runs)
+		std::printf(" %.0f%s (%.4f) |", x.qps, Mark(x), x.recall);
+	std::printf("\n");
+	std::fflush(stdout);
+}
+
 // EngineSearch returns a per-query search function over an engine index.
 SearchFn EngineSearch(const Index &index, const SearchParams &p, BitsetView filter) {
 	return [&index, p, filter](const float *q, int64_t *out) {
@@ -922,11 +931,7 @@ void BenchLayer1(const Data &d, const std::vector<int> &efs) {
 			fns.push_back(IteratorSearch(*index, p, {}));
 		}
 		std::vector<Run> r = TimeQueries(d, truth, fns);
-		std::printf("| %d |", ef);
-		for (const Run &x : r)
-			std::printf(" %.0f%s (%.4f) |", x.qps, Mark(x), x.recall);
-		std::printf("\n");
-		std::fflush(stdout);
+		PrintRow(ef, r);
 	}
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
@@ -1107,11 +1112,7 @@ void BenchSq(const Data &d, const std::vector<int> &bits_list, const std::vector
 				fns.push_back(IteratorSearch(*view, q, {}));
 			}
 			std::vector<Run> r = TimeQueries(d, truth, fns);
-			std::printf("| %d |", ef);
-			for (const Run &x : r)
-				std::printf(" %.0f%s (%.4f) |", x.qps, Mark(x), x.recall);
-			std::printf("\n");
-			std::fflush(stdout);
+			PrintRow(ef, r);
 		}
 		view.reset();
 		std::free(mem);
