@@ -167,7 +167,8 @@ DROP TABLE hn_order;
 -- repair_reach = 1: after building, each row a search for its own vector
 -- misses gets a link from where such a search ends (docs/engine.md, "Rows
 -- the walk misses"). 40 clusters whose axis spreads differ by a factor of
--- 30 (the bench harness' shape) leave such rows in a plain build.
+-- 30 (the bench harness' shape) leave such rows in a plain build
+-- (repair_reach = 0). The default, -1, repairs up to 256 dimensions.
 SELECT setseed(0.25);
 CREATE TABLE hn_reach_c AS SELECT k,
 	ARRAY(SELECT 4 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) FROM generate_series(1, 24) WHERE k >= 0) AS centre,
@@ -178,11 +179,13 @@ CREATE TABLE hn_reach AS SELECT i AS id,
 		  FROM generate_series(1, 24) j)::vector(24) AS v
 FROM generate_series(1, 12000) i JOIN hn_reach_c c ON c.k = (hashint4(i) & 65535) % 40;
 CREATE TABLE hn_reach2 AS SELECT * FROM hn_reach;
+CREATE TABLE hn_reach3 AS SELECT * FROM hn_reach;
 CREATE INDEX hn_bad ON hn_reach USING hnsw (v vector_l2_ops) WITH (repair_reach = 2);
 CREATE INDEX hn_bad ON hn_reach USING ivfflat (v vector_l2_ops) WITH (repair_reach = 1);
 SET vecdb.build_threads = 1;
-CREATE INDEX hn_reach_plain ON hn_reach USING hnsw (v vector_l2_ops);
+CREATE INDEX hn_reach_plain ON hn_reach USING hnsw (v vector_l2_ops) WITH (repair_reach = 0);
 CREATE INDEX hn_reach_repaired ON hn_reach2 USING hnsw (v vector_l2_ops) WITH (repair_reach = 1);
+CREATE INDEX hn_reach_default ON hn_reach3 USING hnsw (v vector_l2_ops);
 SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'hn_reach_%' AND relkind = 'i' ORDER BY 1;
 -- rows of the first 3,000 that a search for their own vector misses
 CREATE FUNCTION hn_missed(tbl text) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -196,7 +199,9 @@ SET enable_seqscan = off;
 SET hnsw.ef_search = 20;
 SELECT hn_missed('hn_reach') AS plain_missed \gset
 SELECT hn_missed('hn_reach2') AS repaired_missed \gset
-SELECT :plain_missed > 10 AS plain_misses_rows, :repaired_missed * 2 < :plain_missed AS repair_finds_them;
+SELECT hn_missed('hn_reach3') AS default_missed \gset
+SELECT :plain_missed > 10 AS plain_misses_rows, :repaired_missed * 2 < :plain_missed AS repair_finds_them,
+	:default_missed = :repaired_missed AS default_repairs_24_dimensions;
 -- rows inserted after the build go through VACUUM's segment build, with the option
 INSERT INTO hn_reach2 SELECT i,
 	ARRAY(SELECT (c.centre[j] + c.sigma[j] * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real
@@ -210,7 +215,7 @@ RESET hnsw.ef_search;
 RESET enable_seqscan;
 RESET vecdb.build_threads;
 DROP FUNCTION hn_missed(text);
-DROP TABLE hn_reach, hn_reach2, hn_reach_c;
+DROP TABLE hn_reach, hn_reach2, hn_reach3, hn_reach_c;
 
 -- A new index links over float16 copies of its rows, scaled by one power of
 -- two first (docs/engine.md, "Half rows"): rows far outside float16's range

@@ -41,6 +41,10 @@
 //   layer1  the unfiltered search through the iterator with layer-1 beams
 //           of width 8, 16, 32 and 1, 2, 4 x ef_search (the default: 1 x),
 //           at each --sweep-ef, on one graph (not part of all);
+//   filter-ratio  HNSW built without and with the reach repair: the
+//           iterator unfiltered and at 1%, 10%, 50% allowed (default
+//           strategy) at each --sweep-ef, then QPS at recall 0.90 / 0.95 and
+//           filtered over unfiltered (not part of all);
 //   exact-scan  the exact scan (BruteForceSearch, k 10) over rows laid out
 //           as in an HNSW m 16 level-0 block (each row followed by its links
 //           and label), 1%, 10% and 50% of them allowed: the listed allowed
@@ -48,7 +52,7 @@
 //           are 0 .. n-1) and the whole block with the filter tested in
 //           place (not part of all).
 //
-// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|reach|filter-sweep|switch-sweep|exact-scan|layer1|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
+// Usage: bench_engine [switch|switch-iter|hnsw|ivf|sq|build|reach|filter-sweep|switch-sweep|exact-scan|layer1|filter-ratio|all ...] [--sq-bits 8,4] [--sq-ef 10,20,...]
 //        [--n 100000] [--dim 128]
 //        [--queries 1000] [--clusters 100] [--seed 42] [--nlist 316]
 //        [--switch-nprobe 16[,32...]] [--switch-kinds hnsw,ivf] [--raw BASE.f32,QUERIES.f32] [--quick]
@@ -722,7 +726,7 @@ Options ParseOptions(int argc, char **argv) {
 			o.switch_kinds = next();
 		else if (a == "switch" || a == "switch-iter" || a == "hnsw" || a == "ivf" || a == "sq" || a == "build" ||
 				 a == "filter-sweep" || a == "switch-sweep" || a == "exact-scan" || a == "reach" ||
-				 a == "layer1" || a == "all")
+				 a == "layer1" || a == "filter-ratio" || a == "all")
 			o.modes.push_back(a);
 		else {
 			std::fprintf(stderr, "unknown argument %s (see the top of bench/engine/bench_engine.cpp)\n", a.c_str());
@@ -854,6 +858,70 @@ void BenchReach(const Data &d) {
 			std::printf("\n");
 			std::fflush(stdout);
 		}
+	}
+	std::printf("\nload average %.2f\n", LoadAverage());
+}
+
+// BestAt returns the highest QPS among runs whose recall reaches target, 0
+// if none does.
+double BestAt(const std::vector<Run> &runs, double target) {
+	double best = 0;
+	for (const Run &r : runs)
+		if (!r.cut && r.recall >= target)
+			best = std::max(best, r.qps);
+	return best;
+}
+
+// BenchFilterRatio builds the HNSW graph (m 16, ef_construction 64, 2
+// threads) without and with the reach repair and, on each, times the
+// iterator unfiltered and at 1%, 10% and 50% allowed (the engine's default
+// strategy) at each ef_search of efs, passes alternating; then the best QPS
+// at recall 0.90 and 0.95 per column and the filtered/unfiltered ratios:
+// issue 16's "filtered QPS >= 0.8x the unfiltered QPS" on the engine alone.
+void BenchFilterRatio(const Data &d, const std::vector<int> &efs) {
+	const double fractions[3] = {0.01, 0.10, 0.50};
+	std::vector<Filter> filters;
+	std::vector<std::vector<int64_t>> truths;
+	filters.push_back(Filter());
+	truths.push_back(Truth(d, filters[0]));
+	for (double f : fractions) {
+		filters.push_back(MakeFilter(d.n, f, 7));
+		truths.push_back(Truth(d, filters.back()));
+	}
+	for (bool repair : {false, true}) {
+		IndexConfig c = DefaultHnswConfig(d);
+		c.threads = 2;
+		HnswBuildOptions o;
+		o.repair_reach = repair;
+		std::unique_ptr<Index> index = std::move(NewHnswIndexWithOptions(c, o)).value();
+		Clock::time_point t0 = Clock::now();
+		Check(index->Build(d.base.data(), d.labels.data(), d.n), "build");
+		double wall = Seconds(t0);
+		std::printf("\n### Filtered / unfiltered, iterator (LIMIT 10): HNSW m 16, ef_construction 64, %zu x %d, repair "
+					"%s (build %.1f s)\n\n| ef_search | unfiltered | 1%% | 10%% | 50%% |\n| --- | --- | --- | --- | --- |\n",
+					d.n, d.dim, repair ? "on" : "off", wall);
+		std::vector<std::vector<Run>> cols(filters.size());
+		for (int ef : efs) {
+			std::vector<Run> row(filters.size());
+			/* one TimeQueries a filter (each has its own truth), interleaved by round */
+			for (size_t i = 0; i < filters.size(); i++) {
+				SearchParams p;
+				p.ef_search = ef;
+				row[i] = TimeQueries(d, truths[i], {IteratorSearch(*index, p, filters[i].View())})[0];
+				cols[i].push_back(row[i]);
+			}
+			PrintRow(ef, row);
+		}
+		for (double target : {0.90, 0.95}) {
+			double base = BestAt(cols[0], target);
+			std::printf("| QPS at %.2f | %.0f |", target, base);
+			for (size_t i = 1; i < cols.size(); i++) {
+				double q = BestAt(cols[i], target);
+				std::printf(" %.0f (%.2fx) |", q, base > 0 ? q / base : 0.0);
+			}
+			std::printf("\n");
+		}
+		std::fflush(stdout);
 	}
 	std::printf("\nload average %.2f\n", LoadAverage());
 }
@@ -1157,5 +1225,7 @@ int main(int argc, char **argv) {
 		BenchExactScan(d);
 	if (std::find(o.modes.begin(), o.modes.end(), "layer1") != o.modes.end())
 		BenchLayer1(d, o.sweep_efs);
+	if (std::find(o.modes.begin(), o.modes.end(), "filter-ratio") != o.modes.end())
+		BenchFilterRatio(d, o.sweep_efs);
 	return 0;
 }

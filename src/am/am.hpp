@@ -102,8 +102,9 @@ typedef struct VecdbBuildParams
 	int32		nbits;
 	int32		rerank;			/* ivfpq/ivfsq8: default re-ranking depth */
 	int32		sq_bits;		/* hnsw: bits per dimension of the codes kept in memory (0: float rows) */
-	int32		repair_reach;	/* hnsw: 1 links the rows a search for their own vector misses (0 in
-								   indexes made before the option: a reserved slot, zeroed) */
+	int32		repair_reach;	/* hnsw: 1 links the rows a search for their own vector misses, -1
+								   (the default) up to 256 dimensions (0 in indexes made before
+								   the option: a reserved slot, zeroed) */
 	int32		reserved[1];
 } VecdbBuildParams;
 

@@ -37,7 +37,7 @@ static const VecdbAmMethod methods[] = {
 		{OPTION(m, "Maximum number of connections per node", 16, 2, 100),
 		 OPTION(ef_construction, "Size of the dynamic candidate list for construction", 64, 4, 1000),
 		 OPTION(sq_bits, "Bits per dimension of the codes kept in memory: 0 (full vectors), 4 or 8", 0, 0, 8),
-		 OPTION(repair_reach, "1: after building, link every row a search for its own vector misses", 0, 0, 1)},
+		 OPTION(repair_reach, "1: after building, link every row a search for its own vector misses; 0: do not; -1: 1 up to 256 dimensions", -1, -1, 1)},
 		VECDB_ENGINE_HNSW, VECDB_ENGINE_BIN_FLAT, VECDB_AM_SEARCH_GRAPH, 1.0, NULL, NULL,
 		&vecdb_hnsw_iterative_scan, &vecdb_hnsw_max_scan_tuples, NULL},
 	{VECDB_AM_IVFFLAT, "ivfflat", AmOptions<VECDB_AM_IVFFLAT>, 1,

@@ -401,9 +401,9 @@ size_t VecdbEngineAddSlice(const VecdbEngineIndex *e) {
 
 // VecdbEngineSetRepairReach sets the reach repair of later adds (sparse
 // indexes have none).
-void VecdbEngineSetRepairReach(VecdbEngineIndex *e, bool on) {
+void VecdbEngineSetRepairReach(VecdbEngineIndex *e, int mode) {
 	if (!e->sparse)
-		e->index->SetRepairReach(on);
+		e->index->SetRepairReach(mode);
 }
 
 // VecdbEngineAdd adds n rows to a built (or trained) index.

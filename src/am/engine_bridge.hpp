@@ -58,7 +58,8 @@ typedef struct VecdbEngineConfig
 	int			pq_m;
 	int			nbits;
 	int			threads;
-	int			repair_reach;	/* hnsw kinds: link rows their own search misses */
+	int			repair_reach;	/* hnsw kinds: link rows their own search misses (1), not (0), or
+								   up to 256 dimensions (-1) */
 } VecdbEngineConfig;
 
 // VecdbEngineSearchParams mirrors knowhere::SearchParams (the stop callback is
@@ -106,9 +107,10 @@ void		VecdbEngineAddReporting(VecdbEngineIndex *engine, const void *rows, const 
 // VecdbEngineAddSlice returns how many rows one Add call should take when a
 // build adds many (0: all at once).
 size_t		VecdbEngineAddSlice(const VecdbEngineIndex *engine);
-// VecdbEngineSetRepairReach turns the hnsw reach repair on or off for later
-// adds (a loaded index has it off: merges set it from the index's options).
-void		VecdbEngineSetRepairReach(VecdbEngineIndex *engine, bool on);
+// VecdbEngineSetRepairReach sets the hnsw reach repair (1, 0, -1 as
+// VecdbEngineConfig's) for later adds (a loaded index has it off: merges set
+// it from the index's options).
+void		VecdbEngineSetRepairReach(VecdbEngineIndex *engine, int mode);
 bool		VecdbEngineDropBelow(VecdbEngineIndex *engine, int64_t first);
 int64_t		VecdbEngineCount(const VecdbEngineIndex *engine);
 int			VecdbEngineDim(const VecdbEngineIndex *engine);

@@ -303,8 +303,9 @@ VecdbWriteSegment(Relation index, const VecdbMetaPageData *meta, const VecdbRowB
 			elog(ERROR, "vecdb: merging onto an index of " INT64_FORMAT " rows with a prefix of " UINT64_FORMAT,
 				 VecdbEngineCount(onto), batch->prefix);
 		/* build options are not stored with a segment's graph */
-		VecdbEngineSetRepairReach(onto, meta->params.repair_reach != 0 &&
-								  VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->search == VECDB_AM_SEARCH_GRAPH);
+		VecdbEngineSetRepairReach(onto,
+								  VecdbAmMethodOf((VecdbAmKind) meta->am_kind)->search == VECDB_AM_SEARCH_GRAPH
+								  ? meta->params.repair_reach : 0);
 	}
 	else
 	{

@@ -694,20 +694,31 @@ public:
 		top.emplace(d, ep);
 		frontier.emplace(-d, ep);
 		visited[ep] = tag;
+		size_t line_bytes = std::min(row_bytes_, halves_ ? kHalfPrefetchBytes : kInsertPrefetchBytes);
+		tableint fresh[kMaxListLength];
 		while (!frontier.empty()) {
 			std::pair<float, tableint> c = frontier.top();
 			if (-c.first > top.top().first && top.size() >= width)
 				break;
 			frontier.pop();
-			size_t n;
+			size_t n, m = 0;
 			const tableint *links = Links(c.second, 0, &n);
-			for (size_t j = 0; j < n; j++) {
+			for (size_t j = 0; j < n && m < kMaxListLength; j++) {
 				tableint e = links[j];
 				if (visited[e] == tag)
 					continue;
 				if (e == id)
 					return true;
 				visited[e] = tag;
+				fresh[m++] = e;
+			}
+			for (size_t j = 0; j < m; j++) {
+				const char *row = getDataByInternalId(fresh[j]);
+				for (size_t b = 0; b < line_bytes; b += 64)
+					__builtin_prefetch(row + b);
+			}
+			for (size_t j = 0; j < m; j++) {
+				tableint e = fresh[j];
 				float de = Dist(v, e);
 				if (top.size() < width || de < top.top().first) {
 					frontier.emplace(-de, e);

@@ -51,11 +51,23 @@ struct HnswBuildOptions {
 	bool half_rows = true;
 };
 
+// kReachRepairMaxDim is the most dimensions for which repair_reach -1 (the
+// default) turns the reach repair on: on short rows the build has the room
+// for it, and there it lifts recall most (docs/engine.md, "Rows the walk
+// misses").
+constexpr int kReachRepairMaxDim = 256;
+
+// ReachRepairOn resolves IndexConfig::repair_reach for dim dimensions: 1 on,
+// 0 off, -1 on up to kReachRepairMaxDim dimensions.
+inline bool ReachRepairOn(int repair_reach, int dim) {
+	return repair_reach > 0 || (repair_reach < 0 && dim <= kReachRepairMaxDim);
+}
+
 // HnswBuildOptionsFor returns the default options with the config's
 // repair_reach.
 inline HnswBuildOptions HnswBuildOptionsFor(const IndexConfig &config) {
 	HnswBuildOptions o;
-	o.repair_reach = config.repair_reach != 0;
+	o.repair_reach = ReachRepairOn(config.repair_reach, config.dim);
 	return o;
 }
 

@@ -160,7 +160,7 @@ public:
 
 	Status Add(const void *vectors, const int64_t *labels, size_t n) noexcept override;
 	size_t AddSlice() const noexcept override { return 0; }
-	void SetRepairReach(bool on) noexcept override { options_.repair_reach = on; }
+	void SetRepairReach(int mode) noexcept override { options_.repair_reach = ReachRepairOn(mode, config_.dim); }
 	Status Serialize(ByteWriter &writer) const noexcept override;
 	// WriteSections writes the kind's sections (after the header), each
 	// vector replaced by its code when codec is not null (HNSW_SQ); may throw.

@@ -91,7 +91,7 @@ public:
 	void SetBuildProgress(ProgressCallback progress, void *progress_arg) noexcept override {
 		graph_.SetBuildProgress(progress, progress_arg);
 	}
-	void SetRepairReach(bool on) noexcept override { graph_.SetRepairReach(on); }
+	void SetRepairReach(int mode) noexcept override { graph_.SetRepairReach(mode); }
 	IndexKind kind() const noexcept override { return IndexKind::kHnswSq; }
 	Metric metric() const noexcept override { return config_.metric; }
 	int dim() const noexcept override { return config_.dim; }

@@ -80,8 +80,9 @@ struct IndexConfig {
 	int pq_m = 8;              /* IVF_PQ: sub-quantizers; dim must be a multiple */
 	int nbits = 8;             /* IVF_PQ: bits per sub-quantizer code; HNSW_SQ: bits per dimension (4 or 8) */
 	int threads = 1;           /* build threads (HNSW inserts, FAISS training and adds) */
-	int repair_reach = 0;      /* HNSW, HNSW_SQ: 1 links the rows a search for their own vector
-								  misses, after each batch (HnswBuildOptions::repair_reach) */
+	int repair_reach = -1;     /* HNSW, HNSW_SQ: 1 links the rows a search for their own vector
+								  misses, after each batch (HnswBuildOptions::repair_reach); 0
+								  does not; -1 does up to kReachRepairMaxDim dimensions */
 	uint64_t seed = 42;        /* k-means and level generation */
 	TrainDevice train_device = TrainDevice::kAuto;  /* float IVF kinds: where k-means runs; the
 													   CPU whenever the other device fails */
@@ -174,10 +175,10 @@ public:
 		build_progress_ = progress;
 		build_progress_arg_ = progress_arg;
 	}
-	// SetRepairReach turns IndexConfig::repair_reach on or off for later
+	// SetRepairReach sets IndexConfig::repair_reach (1, 0 or -1) for later
 	// Adds: a loaded index has it off (it is not serialized). Only the HNSW
 	// kinds use it.
-	virtual void SetRepairReach(bool) noexcept {}
+	virtual void SetRepairReach(int) noexcept {}
 
 	virtual IndexKind kind() const noexcept = 0;
 	virtual Metric metric() const noexcept = 0;

@@ -588,6 +588,43 @@ TEST(HnswBuild, RepairReachOnALoadedIndex) {
 	EXPECT_LE(missed[1], missed[0] / 10);
 }
 
+// SerializedGraph builds rows (n x dim) serially as an HNSW index with
+// IndexConfig::repair_reach as given and returns its serialized bytes.
+std::string SerializedGraph(const std::vector<float> &rows, int dim, int repair_reach) {
+	IndexConfig c;
+	c.kind = IndexKind::kHnsw;
+	c.dim = dim;
+	c.repair_reach = repair_reach;
+	auto index = MakeIndex(c);
+	size_t n = rows.size() / static_cast<size_t>(dim);
+	std::vector<int64_t> labels(n);
+	std::iota(labels.begin(), labels.end(), 0);
+	EXPECT_TRUE(index->Build(rows.data(), labels.data(), n).ok());
+	StringWriter w;
+	EXPECT_TRUE(index->Serialize(w).ok());
+	return std::string(w.bytes().begin(), w.bytes().end());
+}
+
+// repair_reach -1 (the default) is the repair up to kReachRepairMaxDim
+// dimensions and none above: the same graph as 1 there and as 0 here, on
+// data where the repair changes the graph.
+TEST(HnswBuild, RepairReachDefaultFollowsTheDimensions) {
+	EXPECT_EQ(IndexConfig().repair_reach, -1);
+	EXPECT_TRUE(ReachRepairOn(-1, kReachRepairMaxDim));
+	EXPECT_FALSE(ReachRepairOn(-1, kReachRepairMaxDim + 1));
+	EXPECT_TRUE(ReachRepairOn(1, 4096));
+	EXPECT_FALSE(ReachRepairOn(0, 2));
+	for (int dim : {24, kReachRepairMaxDim + 8}) {
+		SCOPED_TRACE("dim " + std::to_string(dim));
+		std::vector<float> rows = GaussianMixture::Make(dim, 40, 3, 4.0, 0.05, 1.5).Sample(6000, 4);
+		std::string def = SerializedGraph(rows, dim, -1), on = SerializedGraph(rows, dim, 1),
+					off = SerializedGraph(rows, dim, 0);
+		/* (EXPECT_TRUE: the graphs' bytes are too many to print) */
+		EXPECT_TRUE(on != off) << "the data must give the repair something to do";
+		EXPECT_TRUE(def == (dim <= kReachRepairMaxDim ? on : off));
+	}
+}
+
 // BuildHalfRows builds rows (n x dim) on one thread with
 // HnswBuildOptions::half_rows and build_memo as given.
 std::unique_ptr<Index> BuildHalfRows(const std::vector<float> &rows, int dim, Metric metric, bool half_rows,
