@@ -120,6 +120,12 @@ Status HnswIndex::AddImpl(const float *vectors, const int64_t *labels, size_t n)
 		if (halves)
 			g.ScoreAsHalves(n, scale, vectors);
 		s = LinkBatch(base, n, &linked);
+		/* the repairs score as the linking did: a first batch's float16 rows,
+		   half the bytes a score reads */
+		if (config_.threads > 1)
+			g.RepairOrphans(base + linked);
+		if (s.ok() && options_.repair_reach)
+			s = RepairReach(base, linked);
 	}
 	for (size_t i = linked; i < n; i++)
 		g.FreeElement(static_cast<tableint>(base + i));
@@ -128,10 +134,6 @@ Status HnswIndex::AddImpl(const float *vectors, const int64_t *labels, size_t n)
 	labels_.insert(labels_.end(), labels, labels + linked);
 	span_.Note(labels_.data(), base, linked);
 	g.SetCount(base + linked);
-	if (config_.threads > 1)
-		g.RepairOrphans(g.count());
-	if (s.ok() && options_.repair_reach)
-		s = RepairReach(base, linked);
 	if (s.ok())
 		ReportProgress(n, n);
 	return s;
@@ -293,7 +295,7 @@ Status HnswIndex::RepairReach(size_t base, size_t n) {
 	return Catching("linking an HNSW index's missed rows", [&]() -> Status {
 		size_t polls = 0;
 		bool stopped = false;
-		g.LinkFound(links, g.count(), [&] {
+		g.LinkFound(links, base + n, [&] {
 			stopped = stopped || (++polls % kBuildPollInserts == 0 && BuildStopRequested());
 			return stopped;
 		});

@@ -204,7 +204,8 @@ public:
 	// of their slots, and makes every score of the graph's insert path a
 	// float16 one: half the bytes a score reads. source holds the n rows as
 	// the caller gave them, for FindTwin. Until ScoreAsFloats, nothing but
-	// Link may run, and the caller restores the float vectors after it.
+	// Link and the repairs (RepairOrphans, the reach repair) may run, and
+	// the caller restores the float vectors after it.
 	void ScoreAsHalves(size_t n, float scale, const float *source) {
 		size_t dim = space_->dim();
 		std::vector<Half> half(dim);
