@@ -768,45 +768,50 @@ IndexConfig DefaultHnswConfig(const Data &d) {
 }
 
 // BenchBuild times the engine's HNSW build alone at 1 and 2 threads, with
-// float32 and float16 scoring while it links (HnswBuildOptions::half_rows),
-// and prints each graph's hash and recall@10 at ef 40, 80 and 160; the two
-// graphs of a thread count are searched in alternating passes.
+// float32, float16 and byte scoring while it links
+// (HnswBuildOptions::link_rows), and prints each graph's hash and recall@10
+// at ef 40, 80 and 160; the graphs of a thread count are searched in
+// alternating passes.
 void BenchBuild(const Data &d) {
 	IndexConfig c = DefaultHnswConfig(d);
 	std::vector<int64_t> truth = Truth(d, Filter());
 	std::printf("\n### HNSW build alone, m 16, ef_construction 64, %zu x %d\n\n", d.n, d.dim);
 	std::printf("| threads | scores | wall s | CPU s | graph hash (FNV-1a of the serialized index) | recall (QPS) at ef 40 "
 				"| 80 | 160 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	const LinkRows kinds[3] = {LinkRows::kFloat, LinkRows::kHalf, LinkRows::kByte};
+	const char *names[3] = {"float32", "float16", "byte"};
 	for (int threads : {1, 2}) {
-		std::unique_ptr<Index> graphs[2];
-		std::string rows[2];
-		for (int halves = 0; halves < 2; halves++) {
+		std::unique_ptr<Index> graphs[3];
+		std::string rows[3];
+		for (int k = 0; k < 3; k++) {
 			c.threads = threads;
 			HnswBuildOptions o;
-			o.half_rows = halves == 1;
-			graphs[halves] = std::move(NewHnswIndexWithOptions(c, o)).value();
+			o.link_rows = kinds[k];
+			graphs[k] = std::move(NewHnswIndexWithOptions(c, o)).value();
 			double cpu0 = ProcessSeconds();
 			Clock::time_point t0 = Clock::now();
-			Check(graphs[halves]->Build(d.base.data(), d.labels.data(), d.n), "build");
+			Check(graphs[k]->Build(d.base.data(), d.labels.data(), d.n), "build");
 			double wall = Seconds(t0), cpu = ProcessSeconds() - cpu0;
 			StringWriter w;
-			Check(graphs[halves]->Serialize(w), "serialize");
+			Check(graphs[k]->Serialize(w), "serialize");
 			char line[256];
-			std::snprintf(line, sizeof(line), "| %d | %s | %.1f | %.1f | %016llx |", threads,
-						  halves ? "float16" : "float32", wall, cpu, static_cast<unsigned long long>(Fnv1a(w.bytes())));
-			rows[halves] = line;
+			std::snprintf(line, sizeof(line), "| %d | %s | %.1f | %.1f | %016llx |", threads, names[k], wall, cpu,
+						  static_cast<unsigned long long>(Fnv1a(w.bytes())));
+			rows[k] = line;
 		}
 		for (int ef : {40, 80, 160}) {
 			SearchParams p;
 			p.ef_search = ef;
-			std::vector<Run> r = TimeQueries(d, truth, {EngineSearch(*graphs[0], p, {}), EngineSearch(*graphs[1], p, {})});
-			for (int h = 0; h < 2; h++) {
+			std::vector<Run> r = TimeQueries(d, truth,
+											 {EngineSearch(*graphs[0], p, {}), EngineSearch(*graphs[1], p, {}),
+											  EngineSearch(*graphs[2], p, {})});
+			for (int k = 0; k < 3; k++) {
 				char cell[64];
-				std::snprintf(cell, sizeof(cell), " %.4f (%.0f) |", r[h].recall, r[h].qps);
-				rows[h] += cell;
+				std::snprintf(cell, sizeof(cell), " %.4f (%.0f) |", r[k].recall, r[k].qps);
+				rows[k] += cell;
 			}
 		}
-		std::printf("%s\n%s\n", rows[0].c_str(), rows[1].c_str());
+		std::printf("%s\n%s\n%s\n", rows[0].c_str(), rows[1].c_str(), rows[2].c_str());
 		std::fflush(stdout);
 	}
 	std::printf("\nload average %.2f\n", LoadAverage());

@@ -1,5 +1,5 @@
-// distance.hpp declares the engine's distance kernels (dense float32/float16,
-// sparse float32, bit strings), dispatched at run time to AVX-512, AVX2+FMA or
+// distance.hpp declares the engine's distance kernels (dense float32/float16/
+// uint8, sparse float32, bit strings), dispatched at run time to AVX-512, AVX2+FMA or
 // scalar code. The SQL operators and, later, the indexes call these same kernels.
 //
 // The kernels are noexcept leaf functions over caller-owned buffers: they cannot
@@ -28,6 +28,11 @@ float L2SqrF16(const Half *a, const Half *b, size_t d) noexcept;
 float InnerProductF16(const Half *a, const Half *b, size_t d) noexcept;
 float L1F16(const Half *a, const Half *b, size_t d) noexcept;
 double CosineDistanceF16(const Half *a, const Half *b, size_t d) noexcept;
+
+// Dense uint8 codes (a build's byte rows): exact integer sums of the
+// differences; d at most 65,536, so neither sum can overflow.
+uint32_t L2SqrU8(const uint8_t *a, const uint8_t *b, size_t d) noexcept;
+uint32_t L1U8(const uint8_t *a, const uint8_t *b, size_t d) noexcept;
 
 // Sparse float32: indices strictly increasing, values aligned with indices.
 float SparseL2SqrF32(const int32_t *ai, const float *av, size_t an,

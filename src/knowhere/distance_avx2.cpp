@@ -245,6 +245,52 @@ JaccardCounts JaccardAvx2(const uint8_t *a, const uint8_t *b, size_t nbytes) noe
 	return JaccardCounts{ab, aa, bb};
 }
 
+// L2SqrU8Avx2 sums the squared differences of byte codes: 16 codes at a
+// time widened to 16-bit lanes, their differences squared and paired into
+// 32-bit lanes (VPMADDWD), two accumulators; the tail one by one.
+uint32_t L2SqrU8Avx2(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	__m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+	size_t i = 0;
+	for (; i + 32 <= d; i += 32) {
+		__m256i d0 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i))),
+									  _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i))));
+		__m256i d1 = _mm256_sub_epi16(
+			_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i + 16))),
+			_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i + 16))));
+		acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
+		acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(d1, d1));
+	}
+	__m256i acc = _mm256_add_epi32(acc0, acc1);
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+	s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+	uint32_t sum = static_cast<uint32_t>(_mm_cvtsi128_si32(s));
+	for (; i < d; i++) {
+		int t = static_cast<int>(a[i]) - static_cast<int>(b[i]);
+		sum += static_cast<uint32_t>(t * t);
+	}
+	return sum;
+}
+
+// L1U8Avx2 sums the absolute differences of byte codes: 32 at a time as
+// two saturating subtractions ORed, summed by VPSADBW; the tail one by one.
+uint32_t L1U8Avx2(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	__m256i acc = _mm256_setzero_si256();
+	size_t i = 0;
+	for (; i + 32 <= d; i += 32) {
+		__m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a + i));
+		__m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + i));
+		__m256i diff = _mm256_or_si256(_mm256_subs_epu8(x, y), _mm256_subs_epu8(y, x));
+		acc = _mm256_add_epi64(acc, _mm256_sad_epu8(diff, _mm256_setzero_si256()));
+	}
+	uint64_t sum = static_cast<uint64_t>(_mm256_extract_epi64(acc, 0)) +
+		static_cast<uint64_t>(_mm256_extract_epi64(acc, 1)) + static_cast<uint64_t>(_mm256_extract_epi64(acc, 2)) +
+		static_cast<uint64_t>(_mm256_extract_epi64(acc, 3));
+	for (; i < d; i++)
+		sum += static_cast<uint64_t>(a[i] > b[i] ? a[i] - b[i] : b[i] - a[i]);
+	return static_cast<uint32_t>(sum);
+}
+
 constexpr KernelTable kAvx2Table = {
 	SimdLevel::kAvx2,
 	L2SqrF32Avx2,
@@ -256,6 +302,8 @@ constexpr KernelTable kAvx2Table = {
 	L1F16Avx2,
 	CosineF16Avx2,
 	FloatsToHalvesAvx2,
+	L2SqrU8Avx2,
+	L1U8Avx2,
 	HammingAvx2,
 	JaccardAvx2,
 };

@@ -8,6 +8,8 @@
 // so no access goes past element d-1. The bit kernels come from the VPOPCNTDQ
 // file when the CPU has it and from the AVX2 table otherwise.
 //
+// The byte-code kernels are the AVX2 table's (one build's scores; the
+// machines we measure on split zmm integer work in two halves anyway).
 // L2 and L1 over halves are taken from the AVX2 table: widening 16 halves
 // (VCVTPH2PS zmm) costs two uops on ports 0 and 5, the only ports 512-bit
 // arithmetic may use, and with the extra subtraction those kernels ran ~10%
@@ -166,6 +168,8 @@ KernelTable MakeTable(HammingFn hamming, JaccardFn jaccard) noexcept {
 		Avx2Table()->l1_f16,
 		CosineF16Avx512,
 		Avx2Table()->floats_to_halves,
+		Avx2Table()->l2_sqr_u8,
+		Avx2Table()->l1_u8,
 		hamming,
 		jaccard,
 	};

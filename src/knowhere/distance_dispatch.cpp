@@ -177,6 +177,16 @@ double CosineDistanceF16(const Half *a, const Half *b, size_t d) noexcept {
 	return kernels::CosineFromSums(Active()->cosine_f16(a, b, d));
 }
 
+// L2SqrU8 returns the sum of squared differences of byte codes.
+uint32_t L2SqrU8(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	return Active()->l2_sqr_u8(a, b, d);
+}
+
+// L1U8 returns the sum of absolute differences of byte codes.
+uint32_t L1U8(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	return Active()->l1_u8(a, b, d);
+}
+
 // FloatsToHalves converts scaled floats to halves.
 void FloatsToHalves(const float *in, float scale, size_t n, Half *out) noexcept {
 	Active()->floats_to_halves(in, scale, n, out);

@@ -33,6 +33,7 @@ using F32Fn = float (*)(const float *, const float *, size_t) noexcept;
 using F32CosFn = CosineSums (*)(const float *, const float *, size_t) noexcept;
 using F16Fn = float (*)(const Half *, const Half *, size_t) noexcept;
 using F16CosFn = CosineSums (*)(const Half *, const Half *, size_t) noexcept;
+using U8Fn = uint32_t (*)(const uint8_t *, const uint8_t *, size_t) noexcept;
 using ToHalfFn = void (*)(const float *, float, size_t, Half *) noexcept;
 using HammingFn = uint64_t (*)(const uint8_t *, const uint8_t *, size_t) noexcept;
 using JaccardFn = JaccardCounts (*)(const uint8_t *, const uint8_t *, size_t) noexcept;
@@ -49,6 +50,8 @@ struct KernelTable {
 	F16Fn l1_f16;
 	F16CosFn cosine_f16;
 	ToHalfFn floats_to_halves;
+	U8Fn l2_sqr_u8;
+	U8Fn l1_u8;
 	HammingFn hamming;
 	JaccardFn jaccard;
 };

@@ -125,6 +125,24 @@ void FloatsToHalvesScalar(const float *in, float scale, size_t n, Half *out) noe
 		out[i] = FloatToHalf(in[i] * scale);
 }
 
+// L2SqrU8Scalar sums the squared differences of byte codes.
+uint32_t L2SqrU8Scalar(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	uint32_t sum = 0;
+	for (size_t i = 0; i < d; i++) {
+		int t = static_cast<int>(a[i]) - static_cast<int>(b[i]);
+		sum += static_cast<uint32_t>(t * t);
+	}
+	return sum;
+}
+
+// L1U8Scalar sums the absolute differences of byte codes.
+uint32_t L1U8Scalar(const uint8_t *a, const uint8_t *b, size_t d) noexcept {
+	uint32_t sum = 0;
+	for (size_t i = 0; i < d; i++)
+		sum += static_cast<uint32_t>(a[i] > b[i] ? a[i] - b[i] : b[i] - a[i]);
+	return sum;
+}
+
 constexpr KernelTable kScalarTable = {
 	SimdLevel::kScalar,
 	L2SqrF32Scalar,
@@ -136,6 +154,8 @@ constexpr KernelTable kScalarTable = {
 	L1F16Scalar,
 	CosineF16Scalar,
 	FloatsToHalvesScalar,
+	L2SqrU8Scalar,
+	L1U8Scalar,
 	HammingScalar,
 	JaccardScalar,
 };

@@ -35,9 +35,10 @@
 //   builds of Hnsw.ParallelBuildKeepsEveryRowReachable). A new element's list
 //   keeps links other threads already added to it (Connect), and after a
 //   parallel Add RepairOrphans links every element from a close neighbour.
-// - Half rows: while a new index's first batch links, its rows may be float16
-//   copies in place of the float vectors (ScoreAsHalves; docs/engine.md,
-//   "Half rows"), and every score of the insert path reads those.
+// - Half and byte rows: while a new index's first batch links, its rows may
+//   be float16 copies or byte levels in place of the float vectors
+//   (ScoreAsHalves, ScoreAsBytes; docs/engine.md, "Half rows", "Byte rows"),
+//   and every score of the insert path reads those.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -96,6 +97,27 @@ float NegIpHalfDist(const void *a, const void *b, const void *dim) {
 
 float L1HalfDist(const void *a, const void *b, const void *dim) {
 	return L1F16(static_cast<const Half *>(a), static_cast<const Half *>(b), *static_cast<const size_t *>(dim));
+}
+
+// ByteRowParam is what a byte row's score needs: its dimensions and the
+// factor that turns the integer sum into the float metric's units.
+struct ByteRowParam {
+	size_t dim;
+	float factor;
+};
+
+// L2ByteDist and L1ByteDist score byte rows (a build's byte rows,
+// Graph::ScoreAsBytes).
+float L2ByteDist(const void *a, const void *b, const void *param) {
+	const ByteRowParam *p = static_cast<const ByteRowParam *>(param);
+	return static_cast<float>(L2SqrU8(static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b), p->dim)) *
+		p->factor;
+}
+
+float L1ByteDist(const void *a, const void *b, const void *param) {
+	const ByteRowParam *p = static_cast<const ByteRowParam *>(param);
+	return static_cast<float>(L1U8(static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b), p->dim)) *
+		p->factor;
 }
 
 // HalfDistanceFor returns the half-row function that ranks pairs as a
@@ -219,9 +241,44 @@ public:
 		twin_source_ = source;
 		halves_ = true;
 	}
+	// ScoreAsBytes turns the vectors of elements 0 .. n-1 into byte rows
+	// in place, level (v[j] - low[j]) / step rounded to the nearest of 0 ..
+	// 255, and makes every score of the insert path score those: a quarter
+	// of the bytes a float score reads, integer arithmetic. One step for
+	// every dimension keeps a sum of level differences proportional to the
+	// metric (L2, L1; cosine's normalized rows rank as L2). As with
+	// ScoreAsHalves, only Link and the repairs may run until ScoreAsFloats.
+	void ScoreAsBytes(size_t n, Metric metric, const float *low, float step, const float *source) {
+		size_t dim = space_->dim();
+		float inv = 1.0f / step;
+		std::vector<uint8_t> code(dim);
+		for (size_t id = 0; id < n; id++) {
+			char *row = getDataByInternalId(static_cast<tableint>(id));
+			const float *v = reinterpret_cast<const float *>(row);
+			for (size_t j = 0; j < dim; j++) {
+				float level = (v[j] - low[j]) * inv + 0.5f;
+				code[j] = static_cast<uint8_t>(level <= 0.0f ? 0.0f : level >= 255.0f ? 255.0f : level);
+			}
+			memcpy(row, code.data(), dim);
+		}
+		byte_param_.dim = dim;
+		if (metric == Metric::kL1) {
+			fstdistfunc_ = L1ByteDist;
+			byte_param_.factor = step;
+		} else {
+			fstdistfunc_ = L2ByteDist;
+			/* cosine: |a - b|^2 = 2 (1 - a.b) for normalized rows */
+			byte_param_.factor = metric == Metric::kCosine ? step * step * 0.5f : step * step;
+		}
+		dist_func_param_ = &byte_param_;
+		row_bytes_ = dim;
+		twin_source_ = source;
+		halves_ = true;
+	}
 	// ScoreAsFloats scores float rows again.
 	void ScoreAsFloats() {
 		fstdistfunc_ = space_->get_dist_func();
+		dist_func_param_ = space_->get_dist_func_param();
 		row_bytes_ = data_size_;
 		twin_source_ = nullptr;
 		halves_ = false;
@@ -435,8 +492,8 @@ public:
 
 	// FindTwin returns the nearest candidate whose vector equals cur's, or
 	// cur when there is none.
-	// With half rows (ScoreAsHalves) it compares the caller's rows: equal
-	// halves need not be equal floats.
+	// With half or byte rows it compares the caller's rows: equal halves or
+	// levels need not be equal floats.
 	tableint FindTwin(tableint cur, const std::vector<DistPair> &cands) const {
 		for (const DistPair &c : cands) {
 			if (c.second == cur || memcmp(getDataByInternalId(c.second), getDataByInternalId(cur), row_bytes_) != 0)
@@ -900,10 +957,12 @@ public:
 
 private:
 	KernelSpace *space_;
-	/* bytes of a row as scored: data_size_, or dim halves (ScoreAsHalves) */
+	/* bytes of a row as scored: data_size_, dim halves (ScoreAsHalves) or
+	   dim bytes (ScoreAsBytes) */
 	size_t row_bytes_;
-	/* scoring float16 rows (ScoreAsHalves); the caller's rows, for FindTwin */
+	/* scoring float16 or byte rows; the caller's rows, for FindTwin */
 	bool halves_ = false;
+	ByteRowParam byte_param_{0, 1.0f};
 	const float *twin_source_ = nullptr;
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
 	size_t batch_base_ = std::numeric_limits<size_t>::max();
@@ -1072,6 +1131,11 @@ tableint HnswGraph::ClosestFound(tableint id) {
 // ScoreAsHalves makes the insert path score float16 rows.
 void HnswGraph::ScoreAsHalves(size_t n, float scale, const float *source) {
 	graph_->ScoreAsHalves(n, scale, source);
+}
+
+// ScoreAsBytes makes the insert path score byte rows.
+void HnswGraph::ScoreAsBytes(size_t n, Metric metric, const float *low, float step, const float *source) {
+	graph_->ScoreAsBytes(n, metric, low, step, source);
 }
 
 // ScoreAsFloats makes it score float rows again.

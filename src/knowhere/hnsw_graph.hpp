@@ -233,6 +233,10 @@ public:
 	// them (FindTwin compares them). Only Link may run until ScoreAsFloats,
 	// after which the caller writes the float vectors back.
 	void ScoreAsHalves(size_t n, float scale, const float *source);
+	// ScoreAsBytes turns them into byte rows instead: dimension j of a row
+	// v is the nearest level of low[j] + level * step, level 0 .. 255
+	// (metric L2, cosine or L1).
+	void ScoreAsBytes(size_t n, Metric metric, const float *low, float step, const float *source);
 	void ScoreAsFloats() noexcept;
 	// RepairOrphans links every element of 0 .. count-1 from one of its
 	// closest neighbours (after the build threads have finished).

@@ -3,11 +3,19 @@
 // engine's search with hnswlib's).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "knowhere/index.hpp"
 
 namespace vecdb::knowhere {
+
+// LinkRows names the rows a build's insert path scores (HnswBuildOptions).
+enum class LinkRows : uint8_t {
+	kFloat, /* the float32 rows */
+	kHalf,	/* float16 copies */
+	kByte,	/* byte levels, one step for every dimension */
+};
 
 // HnswBuildOptions chooses how neighbours are selected while building. Both
 // false reproduces hnswlib 0.6.2's addPoint, both true pgvector's selection.
@@ -44,11 +52,13 @@ struct HnswBuildOptions {
 	// each row it misses from where an ef_construction search for it ends
 	// (docs/engine.md, "Rows the walk misses").
 	bool repair_reach = false;
-	// half_rows makes a new index's first batch score float16 copies of its
-	// rows while it links them (kHalfRowsMinDim dimensions and up): half the
-	// memory each score reads. The stored rows, and every search, stay
-	// float32 (docs/engine.md, "Half rows").
-	bool half_rows = true;
+	// link_rows is what a new index's first batch scores while it links:
+	// float16 copies of its rows (64 dimensions and up), half the memory
+	// each score reads, or byte levels (256 and up, metrics L2, cosine and
+	// L1, dimensions of similar ranges; otherwise float16), a quarter. Short
+	// rows, and later batches, score the float rows. The stored rows, and
+	// every search, stay float32 (docs/engine.md, "Half rows", "Byte rows").
+	LinkRows link_rows = LinkRows::kByte;
 };
 
 // kReachRepairMaxDim is the most dimensions for which repair_reach -1 (the

@@ -184,7 +184,7 @@ private:
 	// StoreBatch writes the batch's prepared vectors, labels and levels into
 	// elements base .. base + n - 1, unlinked; on failure none stays allocated.
 	Status StoreBatch(const float *v, const int64_t *labels, size_t n, size_t base);
-	// RestoreRows ends a first batch's float16 scoring (half_rows) and
+	// RestoreRows ends a first batch's compact scoring (link_rows) and
 	// writes its n rows' prepared vectors back from v.
 	void RestoreRows(const float *v, size_t n) noexcept;
 	// LinkBatch links elements base .. base + n - 1 on the calling thread and

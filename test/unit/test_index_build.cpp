@@ -625,16 +625,16 @@ TEST(HnswBuild, RepairReachDefaultFollowsTheDimensions) {
 	}
 }
 
-// BuildHalfRows builds rows (n x dim) on one thread with
-// HnswBuildOptions::half_rows and build_memo as given.
-std::unique_ptr<Index> BuildHalfRows(const std::vector<float> &rows, int dim, Metric metric, bool half_rows,
+// BuildLinkRows builds rows (n x dim) on one thread with
+// HnswBuildOptions::link_rows and build_memo as given.
+std::unique_ptr<Index> BuildLinkRows(const std::vector<float> &rows, int dim, Metric metric, LinkRows link_rows,
 									 bool memo = true) {
 	IndexConfig c;
 	c.kind = IndexKind::kHnsw;
 	c.dim = dim;
 	c.metric = metric;
 	HnswBuildOptions o;
-	o.half_rows = half_rows;
+	o.link_rows = link_rows;
 	o.build_memo = memo;
 	auto made = NewHnswIndexWithOptions(c, o);
 	EXPECT_TRUE(made.ok());
@@ -646,105 +646,145 @@ std::unique_ptr<Index> BuildHalfRows(const std::vector<float> &rows, int dim, Me
 	return index;
 }
 
-// A first batch of 64 dimensions or more links over float16 rows
-// (half_rows), for each metric: recall is the float32-scored graph's, the
-// stored rows are the float rows, and a search's distances are float32
-// scores of them.
-TEST(HnswBuild, HalfRowsKeepRecallAndFloatRows) {
-	int dim = 96;
-	size_t n = 8000, nq = 200;
-	GaussianMixture mix = GaussianMixture::Make(dim, 40, 11, 0.3, 0.3, 1.0);
-	std::vector<float> rows = mix.Sample(n, 12), queries = mix.Sample(nq, 13);
-	std::vector<int64_t> labels(n);
-	std::iota(labels.begin(), labels.end(), 0);
-	for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
-		SCOPED_TRACE("metric " + std::to_string(static_cast<int>(metric)));
-		auto truth = ExactSearch(metric, dim, rows.data(), labels.data(), n, queries.data(), nq, 10);
-		auto plain = BuildHalfRows(rows, dim, metric, false);
-		auto halves = BuildHalfRows(rows, dim, metric, true);
-		double r0 = SearchRecall(*plain, queries, nq, truth), r1 = SearchRecall(*halves, queries, nq, truth);
-		std::printf("hnsw %zux%d metric %d: recall@10 float32 scores %.4f, float16 scores %.4f\n", n, dim,
-					static_cast<int>(metric), r0, r1);
-		EXPECT_GE(r0, 0.8);
-		EXPECT_GE(r1, r0 - 0.02);
-		std::vector<float> a(n * dim), b(n * dim);
-		ASSERT_TRUE(plain->Reconstruct(labels.data(), n, a.data()).ok());
-		ASSERT_TRUE(halves->Reconstruct(labels.data(), n, b.data()).ok());
-		EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
-		if (metric != Metric::kL2)
-			continue;
-		EXPECT_EQ(std::memcmp(b.data(), rows.data(), rows.size() * sizeof(float)), 0);
-		std::vector<int64_t> got(nq * 10);
-		std::vector<float> dist(nq * 10);
-		ASSERT_TRUE(halves->Search(queries.data(), nq, 10, SearchParams(), {}, got.data(), dist.data()).ok());
-		for (size_t i = 0; i < got.size(); i++) {
-			ASSERT_GE(got[i], 0);
-			EXPECT_EQ(dist[i], L2SqrF32(&queries[(i / 10) * dim], &rows[static_cast<size_t>(got[i]) * dim],
-										static_cast<size_t>(dim)));
+// SerializedIndex returns an index's serialized bytes.
+std::string SerializedIndex(const Index &index) {
+	StringWriter w;
+	EXPECT_TRUE(index.Serialize(w).ok());
+	return w.bytes();
+}
+
+// A first batch links over float16 rows from 64 dimensions and over byte
+// rows from 256 (link_rows), for each metric (inner product: float16
+// rows): recall is the float32-scored graph's, each compact kind builds
+// its own graph, the stored rows are the float rows, and a search's
+// distances are float32 scores of them.
+TEST(HnswBuild, CompactRowsKeepRecallAndFloatRows) {
+	for (int dim : {96, 256}) {
+		size_t n = dim == 96 ? 8000 : 5000, nq = 200;
+		GaussianMixture mix = GaussianMixture::Make(dim, 40, 11, 0.3, 0.3, 1.0);
+		std::vector<float> rows = mix.Sample(n, 12), queries = mix.Sample(nq, 13);
+		std::vector<int64_t> labels(n);
+		std::iota(labels.begin(), labels.end(), 0);
+		for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine, Metric::kL1}) {
+			SCOPED_TRACE("dim " + std::to_string(dim) + " metric " + std::to_string(static_cast<int>(metric)));
+			auto truth = ExactSearch(metric, dim, rows.data(), labels.data(), n, queries.data(), nq, 10);
+			auto plain = BuildLinkRows(rows, dim, metric, LinkRows::kFloat);
+			auto halves = BuildLinkRows(rows, dim, metric, LinkRows::kHalf);
+			auto bytes = BuildLinkRows(rows, dim, metric, LinkRows::kByte);
+			double r0 = SearchRecall(*plain, queries, nq, truth), r1 = SearchRecall(*halves, queries, nq, truth),
+				   r2 = SearchRecall(*bytes, queries, nq, truth);
+			std::printf("hnsw %zux%d metric %d: recall@10 float32 scores %.4f, float16 %.4f, bytes %.4f\n", n, dim,
+						static_cast<int>(metric), r0, r1, r2);
+			EXPECT_GE(r0, 0.8);
+			EXPECT_GE(r1, r0 - 0.02);
+			EXPECT_GE(r2, r0 - 0.02);
+			std::string s0 = SerializedIndex(*plain), s1 = SerializedIndex(*halves), s2 = SerializedIndex(*bytes);
+			EXPECT_TRUE(s0 != s1);
+			/* byte rows from 256 dimensions, never for inner product */
+			EXPECT_TRUE((s1 != s2) == (dim >= 256 && metric != Metric::kInnerProduct));
+			for (const Index *index : {halves.get(), bytes.get()}) {
+				std::vector<float> a(n * dim), b(n * dim);
+				ASSERT_TRUE(plain->Reconstruct(labels.data(), n, a.data()).ok());
+				ASSERT_TRUE(index->Reconstruct(labels.data(), n, b.data()).ok());
+				EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+				if (metric != Metric::kL2)
+					continue;
+				EXPECT_EQ(std::memcmp(b.data(), rows.data(), rows.size() * sizeof(float)), 0);
+				std::vector<int64_t> got(nq * 10);
+				std::vector<float> dist(nq * 10);
+				ASSERT_TRUE(index->Search(queries.data(), nq, 10, SearchParams(), {}, got.data(), dist.data()).ok());
+				for (size_t i = 0; i < got.size(); i++) {
+					ASSERT_GE(got[i], 0);
+					EXPECT_EQ(dist[i], L2SqrF32(&queries[(i / 10) * dim], &rows[static_cast<size_t>(got[i]) * dim],
+												static_cast<size_t>(dim)));
+				}
+			}
 		}
 	}
 }
 
-// The float16 rows are the rows times a power of two, so rows of any
-// magnitude give the graph their unscaled copy gives: a search returns the
-// same rows (float32 scores scale exactly). Unscaled, rows times 2^-40
-// would all round to zero and the graph would be noise.
-TEST(HnswBuild, HalfRowsGraphDoesNotDependOnScale) {
-	int dim = 64;
-	size_t n = 3000, nq = 100;
-	GaussianMixture mix = GaussianMixture::Make(dim, 20, 5, 0.3, 0.3, 1.0);
-	std::vector<float> rows = mix.Sample(n, 6), queries = mix.Sample(nq, 7);
-	std::vector<int64_t> want;
-	for (float scale : {1.0f, 0x1p40f, 0x1p-40f}) {
-		SCOPED_TRACE("scale " + std::to_string(scale));
-		std::vector<float> r(rows), q(queries);
-		for (float &x : r)
-			x *= scale;
-		for (float &x : q)
-			x *= scale;
-		auto index = BuildHalfRows(r, dim, Metric::kL2, true);
-		std::vector<int64_t> got(nq * 10);
-		std::vector<float> dist(nq * 10);
-		SearchParams p;
-		p.ef_search = 40;
-		ASSERT_TRUE(index->Search(q.data(), nq, 10, p, {}, got.data(), dist.data()).ok());
-		if (want.empty())
-			want = got;
-		else
-			EXPECT_EQ(got, want);
+// Byte rows give each dimension the widest one's step: when a few
+// dimensions span far more than the rest (here 4 of 256, 1,000 times
+// wider), the others would get too few levels, and the batch links over
+// float16 rows instead (the same graph as LinkRows::kHalf's).
+TEST(HnswBuild, ByteRowsGiveWayToHalvesOnUnevenRanges) {
+	int dim = 256;
+	size_t n = 2000;
+	std::vector<float> rows = GaussianMixture::Make(dim, 10, 31).Sample(n, 32);
+	std::string even_half = SerializedIndex(*BuildLinkRows(rows, dim, Metric::kL2, LinkRows::kHalf));
+	std::string even_byte = SerializedIndex(*BuildLinkRows(rows, dim, Metric::kL2, LinkRows::kByte));
+	EXPECT_TRUE(even_half != even_byte) << "even ranges: byte rows";
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < 4; j++)
+			rows[i * dim + j] *= 1000.0f;
+	std::string uneven_half = SerializedIndex(*BuildLinkRows(rows, dim, Metric::kL2, LinkRows::kHalf));
+	std::string uneven_byte = SerializedIndex(*BuildLinkRows(rows, dim, Metric::kL2, LinkRows::kByte));
+	EXPECT_TRUE(uneven_half == uneven_byte) << "uneven ranges: float16 rows";
+}
+
+// The float16 rows are the rows times a power of two, and the byte levels
+// do not change when every row is scaled by one, so rows of any magnitude
+// give the graph their unscaled copy gives: a search returns the same rows
+// (float32 scores scale exactly). Unscaled, rows times 2^-40 would all
+// round to zero as halves and the graph would be noise.
+TEST(HnswBuild, CompactRowsGraphDoesNotDependOnScale) {
+	for (int dim : {64, 256}) {
+		SCOPED_TRACE("dim " + std::to_string(dim));
+		size_t n = 3000, nq = 100;
+		GaussianMixture mix = GaussianMixture::Make(dim, 20, 5, 0.3, 0.3, 1.0);
+		std::vector<float> rows = mix.Sample(n, 6), queries = mix.Sample(nq, 7);
+		std::vector<int64_t> want;
+		for (float scale : {1.0f, 0x1p40f, 0x1p-40f}) {
+			SCOPED_TRACE("scale " + std::to_string(scale));
+			std::vector<float> r(rows), q(queries);
+			for (float &x : r)
+				x *= scale;
+			for (float &x : q)
+				x *= scale;
+			auto index = BuildLinkRows(r, dim, Metric::kL2, LinkRows::kByte);
+			std::vector<int64_t> got(nq * 10);
+			std::vector<float> dist(nq * 10);
+			SearchParams p;
+			p.ef_search = 40;
+			ASSERT_TRUE(index->Search(q.data(), nq, 10, p, {}, got.data(), dist.data()).ok());
+			if (want.empty())
+				want = got;
+			else
+				EXPECT_EQ(got, want);
+		}
 	}
 }
 
-// Over float16 rows the build memo still only saves work (serial builds
-// with and without it are byte-identical), and exact copies still find
-// each other (FindTwin compares the caller's float rows): a search for a
-// row copied 150 times returns every copy (without copy rings it finds
+// Over float16 and byte rows the build memo still only saves work (serial
+// builds with and without it are byte-identical), and exact copies still
+// find each other (FindTwin compares the caller's float rows): a search for
+// a row copied 150 times returns every copy (without copy rings it finds
 // fewer than half of them).
-TEST(HnswBuild, HalfRowsKeepTheMemoExactAndCopiesFound) {
-	int dim = 64;
-	size_t n = 4000;
-	std::vector<float> rows = GaussianMixture::Make(dim, 8, 21).Sample(n, 22);
-	for (size_t i = 3000; i < 3150; i++)
-		std::copy_n(&rows[17 * dim], dim, &rows[i * dim]);
-	std::string bytes[2];
-	std::unique_ptr<Index> index;
-	for (int memo = 0; memo < 2; memo++) {
-		index = BuildHalfRows(rows, dim, Metric::kL2, true, memo == 1);
-		StringWriter w;
-		ASSERT_TRUE(index->Serialize(w).ok());
-		bytes[memo] = w.bytes();
+TEST(HnswBuild, CompactRowsKeepTheMemoExactAndCopiesFound) {
+	for (int dim : {64, 256}) {
+		SCOPED_TRACE("dim " + std::to_string(dim));
+		size_t n = 4000;
+		std::vector<float> rows = GaussianMixture::Make(dim, 8, 21).Sample(n, 22);
+		for (size_t i = 3000; i < 3150; i++)
+			std::copy_n(&rows[17 * dim], dim, &rows[i * dim]);
+		std::string bytes[2];
+		std::unique_ptr<Index> index;
+		for (int memo = 0; memo < 2; memo++) {
+			index = BuildLinkRows(rows, dim, Metric::kL2, LinkRows::kByte, memo == 1);
+			bytes[memo] = SerializedIndex(*index);
+		}
+		EXPECT_TRUE(bytes[0] == bytes[1]);
+		std::vector<int64_t> got(151);
+		std::vector<float> dist(151);
+		SearchParams p;
+		p.ef_search = 151;
+		ASSERT_TRUE(index->Search(&rows[17 * dim], 1, 151, p, {}, got.data(), dist.data()).ok());
+		std::sort(got.begin(), got.end());
+		std::vector<int64_t> want{17};
+		for (int64_t i = 3000; i < 3150; i++)
+			want.push_back(i);
+		EXPECT_EQ(got, want);
 	}
-	EXPECT_EQ(bytes[0], bytes[1]);
-	std::vector<int64_t> got(151);
-	std::vector<float> dist(151);
-	SearchParams p;
-	p.ef_search = 151;
-	ASSERT_TRUE(index->Search(&rows[17 * dim], 1, 151, p, {}, got.data(), dist.data()).ok());
-	std::sort(got.begin(), got.end());
-	std::vector<int64_t> want{17};
-	for (int64_t i = 3000; i < 3150; i++)
-		want.push_back(i);
-	EXPECT_EQ(got, want);
 }
 
 TEST(HnswBuild, ManyThreadsOnSmallBatches) {
