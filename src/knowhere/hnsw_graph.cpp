@@ -169,11 +169,11 @@ private:
 };
 
 // kInsertPrefetchBytes bounds the bytes of each vector an insertion search
-// prefetches (whole float rows up to 256 dimensions), kHalfPrefetchBytes
-// the bytes of each float16 row (ScoreAsHalves: whole rows up to 768
-// dimensions); kMaxListLength bounds a link list (2 m, m at most 100).
+// prefetches (whole float rows up to 256 dimensions), kCompactPrefetchBytes
+// the bytes of each float16 or byte row (ScoreAsHalves: whole rows up to
+// 768 dimensions; ScoreAsBytes: up to 1,536); kMaxListLength bounds a link list (2 m, m at most 100).
 constexpr size_t kInsertPrefetchBytes = 1024;
-constexpr size_t kHalfPrefetchBytes = 1536;
+constexpr size_t kCompactPrefetchBytes = 1536;
 constexpr size_t kMaxListLength = 200;
 
 // ListShape is how a layer-0 list's entries (after its ring link) were
@@ -239,7 +239,7 @@ public:
 		fstdistfunc_ = space_->half_func();
 		row_bytes_ = dim * sizeof(Half);
 		twin_source_ = source;
-		halves_ = true;
+		compact_rows_ = true;
 	}
 	// ScoreAsBytes turns the vectors of elements 0 .. n-1 into byte rows
 	// in place, level (v[j] - low[j]) / step rounded to the nearest of 0 ..
@@ -273,7 +273,7 @@ public:
 		dist_func_param_ = &byte_param_;
 		row_bytes_ = dim;
 		twin_source_ = source;
-		halves_ = true;
+		compact_rows_ = true;
 	}
 	// ScoreAsFloats scores float rows again.
 	void ScoreAsFloats() {
@@ -281,7 +281,7 @@ public:
 		dist_func_param_ = space_->get_dist_func_param();
 		row_bytes_ = data_size_;
 		twin_source_ = nullptr;
-		halves_ = false;
+		compact_rows_ = false;
 	}
 
 	// Links returns the neighbour list of id on level and its length.
@@ -312,7 +312,7 @@ public:
 		visited[ep] = tag;
 		float bound = d;
 		size_t line_bytes =
-			std::min(row_bytes_, halves_ ? kHalfPrefetchBytes : kInsertPrefetchBytes);
+			std::min(row_bytes_, compact_rows_ ? kCompactPrefetchBytes : kInsertPrefetchBytes);
 		tableint fresh[kMaxListLength];
 		while (!frontier.empty()) {
 			std::pair<float, tableint> c = frontier.top();
@@ -498,7 +498,7 @@ public:
 		for (const DistPair &c : cands) {
 			if (c.second == cur || memcmp(getDataByInternalId(c.second), getDataByInternalId(cur), row_bytes_) != 0)
 				continue;
-			if (!halves_ ||
+			if (!compact_rows_ ||
 				memcmp(twin_source_ + c.second * space_->dim(), twin_source_ + cur * space_->dim(), data_size_) == 0)
 				return c.second;
 		}
@@ -752,7 +752,7 @@ public:
 		top.emplace(d, ep);
 		frontier.emplace(-d, ep);
 		visited[ep] = tag;
-		size_t line_bytes = std::min(row_bytes_, halves_ ? kHalfPrefetchBytes : kInsertPrefetchBytes);
+		size_t line_bytes = std::min(row_bytes_, compact_rows_ ? kCompactPrefetchBytes : kInsertPrefetchBytes);
 		tableint fresh[kMaxListLength];
 		while (!frontier.empty()) {
 			std::pair<float, tableint> c = frontier.top();
@@ -961,7 +961,7 @@ private:
 	   dim bytes (ScoreAsBytes) */
 	size_t row_bytes_;
 	/* scoring float16 or byte rows; the caller's rows, for FindTwin */
-	bool halves_ = false;
+	bool compact_rows_ = false;
 	ByteRowParam byte_param_{0, 1.0f};
 	const float *twin_source_ = nullptr;
 	/* elements at or past batch_base_ are linked once linked_[id - batch_base_] is set */
