@@ -105,6 +105,17 @@ SELECT tt_try($$SELECT count(*) FROM tt_items__between('2000-01-01', now())$$);
 SELECT tt_try($$SELECT count(*) FROM tt_items__from_to('2000-01-01', now())$$);
 SELECT tt_try($$SELECT count(*) FROM tt_items__between_symmetric(now(), '2000-01-01')$$);
 SELECT tt_try($$SELECT count(*) FROM tt_items__as_of(now())$$);
+-- the check keeps where its settings table is only until DDL touches it: a
+-- stand-in table (horizon at infinity) is read at once, and after the
+-- rollback the real one again
+BEGIN;
+ALTER EXTENSION vecdb DROP TABLE vecdb_time_travel;
+ALTER TABLE vecdb_time_travel RENAME TO vecdb_time_travel_saved;
+CREATE TABLE vecdb_time_travel (LIKE vecdb_time_travel_saved INCLUDING ALL);
+INSERT INTO vecdb_time_travel SELECT tbl, history, retention, 'infinity', enabled_at, added_period FROM vecdb_time_travel_saved;
+SELECT tt_try($$SELECT count(*) FROM tt_items__as_of(now())$$);
+ROLLBACK;
+SELECT tt_try($$SELECT count(*) FROM tt_items__as_of(now())$$);
 
 -- retention: versions that ended at or before round 4's moment go, exactly
 CREATE TABLE tt_expected AS SELECT count(*) FILTER (WHERE system_time_end <= (SELECT at FROM tt_moments WHERE round = 4)) AS expired,

@@ -2,7 +2,10 @@
 // functions of a table with time travel carry (docs/time-travel.md): true, or
 // error 72000 when the table's history before the moment is not kept. It runs
 // once per searched relation in every as-of search, so it reads the table's
-// row of vecdb_time_travel through its primary key instead of through SPI.
+// row of vecdb_time_travel through its primary key instead of through SPI,
+// and keeps where that table is (its oid and column numbers) until a
+// relcache invalidation names it (DROP or ALTER of the table) or all
+// relations.
 #include "vecdb_postgres.h"
 
 extern "C" {
@@ -14,6 +17,7 @@ extern "C" {
 #include "catalog/pg_extension.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -84,6 +88,55 @@ TimestampText(TimestampTz t)
 	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
 }
 
+// CatalogPlace is where vecdb_time_travel is, as the check last looked it up
+// (catalog InvalidOid: look again).
+struct CatalogPlace
+{
+	Oid			catalog;
+	AttrNumber	tbl_col;
+	AttrNumber	horizon_col;
+	AttrNumber	enabled_col;
+};
+
+static CatalogPlace cached_place;
+static bool place_callback_registered = false;
+
+// ForgetPlace is the relcache callback: an invalidation of the catalog table
+// or of every relation makes the next check look the table up again.
+static void
+ForgetPlace(Datum, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == cached_place.catalog)
+		cached_place.catalog = InvalidOid;
+}
+
+// Place returns where vecdb_time_travel is (catalog InvalidOid when neither
+// extension is installed), looking it up only after an invalidation. The
+// lookup reads pg_extension, which has no syscache, and cost as much as the
+// rest of the check.
+static CatalogPlace
+Place()
+{
+	if (!place_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(ForgetPlace, (Datum) 0);
+		place_callback_registered = true;
+	}
+	if (OidIsValid(cached_place.catalog))
+		return cached_place;
+
+	CatalogPlace place;
+
+	place.catalog = TimeTravelTable();
+	if (!OidIsValid(place.catalog))
+		return place;
+	place.tbl_col = ColumnOf(place.catalog, "tbl");
+	place.horizon_col = ColumnOf(place.catalog, "horizon");
+	place.enabled_col = ColumnOf(place.catalog, "enabled_at");
+	cached_place = place;
+	return place;
+}
+
 VECDB_FUNCTION(vecdb_time_travel_check)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -91,15 +144,15 @@ VECDB_FUNCTION(vecdb_time_travel_check)
 
 	Oid			tbl = PG_GETARG_OID(0);
 	TimestampTz moment = PG_GETARG_TIMESTAMPTZ(1);
-	Oid			catalog = TimeTravelTable();
+	CatalogPlace place = Place();
 
-	if (!OidIsValid(catalog))
+	if (!OidIsValid(place.catalog))
 		PG_RETURN_BOOL(true);
 
-	AttrNumber	tbl_col = ColumnOf(catalog, "tbl");
-	AttrNumber	horizon_col = ColumnOf(catalog, "horizon");
-	AttrNumber	enabled_col = ColumnOf(catalog, "enabled_at");
-	Relation	rel = table_open(catalog, AccessShareLock);
+	AttrNumber	tbl_col = place.tbl_col;
+	AttrNumber	horizon_col = place.horizon_col;
+	AttrNumber	enabled_col = place.enabled_col;
+	Relation	rel = table_open(place.catalog, AccessShareLock);
 	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
 	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	ScanKeyData key;

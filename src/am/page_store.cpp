@@ -548,14 +548,23 @@ VecdbMetaFromBuffer(Relation index, Buffer buf)
 	return meta;
 }
 
-// VecdbReadMeta copies the metapage under a share lock.
+// VecdbReadMeta copies the metapage under a share lock. Whether the index has
+// a block at all is asked of the storage manager (a system call) once per
+// relcache entry: rd_amcache remembers the answer, and the relcache drops it
+// whenever the entry is rebuilt, which a new relfilenode (REINDEX, TRUNCATE)
+// always causes; a relation once holding its metapage never loses it
+// otherwise, as nothing truncates a vecdb index.
 void
 VecdbReadMeta(Relation index, VecdbMetaPageData *meta)
 {
 	Buffer		buf;
 
-	if (RelationGetNumberOfBlocks(index) == 0)
-		VecdbCorrupt(index, "has no metapage");
+	if (index->rd_amcache == NULL)
+	{
+		if (RelationGetNumberOfBlocks(index) == 0)
+			VecdbCorrupt(index, "has no metapage");
+		index->rd_amcache = MemoryContextAllocZero(index->rd_indexcxt, 1);
+	}
 	buf = ReadBuffer(index, VECDB_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	memcpy(meta, VecdbMetaFromBuffer(index, buf), sizeof(VecdbMetaPageData));
