@@ -144,6 +144,9 @@ def main():
                     "git": harness.git_state(), "cpus": os.cpu_count()}}
     conn = harness.connect_args(args, autocommit=True)
     conn.execute("SET client_min_messages = warning")
+    # the server's setting, which the seal worker builds segments within
+    res["meta"]["server_maintenance_work_mem"] = conn.execute(
+        "SELECT reset_val || coalesce(unit, '') FROM pg_settings WHERE name = 'maintenance_work_mem'").fetchone()[0]
     for ext in ("periods CASCADE",):
         conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
     for t in ("items", "control"):
@@ -258,6 +261,7 @@ def markdown(res, args):
         f"**time travel** ({m['label']}) — {m['n']} x {m['d']} (harness mixture, seed {args.seed}), hnsw m 16, "
         f"ef_construction 64; {m['rounds']} rounds each updating {m['fraction']:.0%} of the rows; searches as of "
         f"the moment after round {m['as_of_round']}; {m['queries']} held-out queries, k = {m['k']}; "
+        f"server maintenance_work_mem (the seal worker's) {m.get('server_maintenance_work_mem', '?')}; "
         f"commit {m['git']}, {m['cpus']} CPUs, {m['date']}; {res['wall_s'] / 60:.1f} min wall",
         "", "Command: `bash bench/time_travel.sh " + " ".join(sys.argv[1:]) + "`", "",
         "### Updates", "",

@@ -25,8 +25,12 @@ exec 9>/tmp/vecdb-install.lock
 flock 9
 as_root make install PG_CONFIG="$PG_BIN/pg_config" >/dev/null
 PORT=$(vecdb_free_port 55560)
+# maintenance_work_mem is the seal worker's too: 1GB lets it keep the 102,000
+# history versions in one segment, as docs/time-travel.md advises (with the
+# 64MB default they become three, and an as-of search walks each)
 vecdb_pg_start "$WORK/data" "$PORT" "$WORK" "-c shared_preload_libraries=vecdb -c vecdb.shared_memory_size=1GB \
-	-c shared_buffers=1GB -c max_wal_size=8GB -c synchronous_commit=off -c autovacuum=off $SERVER_OPTS"
+	-c shared_buffers=1GB -c maintenance_work_mem=1GB -c max_wal_size=8GB -c synchronous_commit=off -c autovacuum=off \
+	$SERVER_OPTS"
 as_pg "$PG_BIN/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -c "CREATE EXTENSION vecdb" 2>/dev/null
 flock -u 9
 exec 9>&-
