@@ -96,6 +96,9 @@ void *palloc(Size size) { return Allocate(size, false); }
 
 void *palloc0(Size size) { return Allocate(size, true); }
 
+/* one mock context: the context argument is not tracked */
+void *MemoryContextAllocZero(MemoryContext, Size size) { return Allocate(size, true); }
+
 void pfree(void *pointer) {
 	if (g_allocations.erase(pointer) != 1)
 		std::abort(); /* not palloc'd, or freed twice */
