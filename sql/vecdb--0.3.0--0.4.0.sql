@@ -478,3 +478,32 @@ CREATE FUNCTION vecdb_create_shards(tbl regclass, servers name[], indexes text[]
 	RETURNS TABLE (server name, shard_table text, partition regclass)
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION vecdb_create_shards(regclass, name[], text[]) IS 'lays a hash-partitioned table out over postgres_fdw servers: on each shard CREATE TABLE and CREATE INDEX ON it for each index definition, here one foreign partition per shard';
+
+-- 56_index_functions: vecdb_last_scan gained the device column.
+DROP FUNCTION vecdb_last_scan();
+CREATE FUNCTION vecdb_last_scan(OUT index regclass, OUT segment int, OUT kind text, OUT strategy text,
+	OUT rows bigint, OUT allowed bigint, OUT returned bigint, OUT memory text, OUT read_rows bigint,
+	OUT device text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vecdb_last_scan() IS 'what the vecdb index scan this session started last did, per segment: engine kind, strategy (exact, exact (few allowed), filtered <kind>, <kind>, none allowed), rows, rows the scalar conditions and delete marks allowed, rows returned, where it was searched (shared: in place in the shared area; private: this connection''s copy) the rows the scan read from index pages to load it, and the device that searched it (cpu: this connection; gpu worker (<device>): the GPU worker, see vecdb.gpu; cpu (gpu worker: <reason>): this connection after the worker could not)';
+
+-- 65_gpu: the GPU worker (docs/gpu.md). With vecdb preloaded and vecdb.gpu
+-- not off at server start, one background process owns the device; backends
+-- send it the exact searches of sealed segments and it answers the requests
+-- that arrive together in one batch.
+
+CREATE FUNCTION vecdb_gpu_status(OUT mode text, OUT state text, OUT pid integer, OUT device text,
+	OUT requests bigint, OUT queries bigint, OUT batches bigint, OUT max_batch bigint, OUT failed bigint,
+	OUT declined bigint, OUT abandoned bigint, OUT queued integer, OUT resident_segments bigint,
+	OUT resident_bytes bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION vecdb_gpu_status() IS 'describes the GPU worker: this session''s vecdb.gpu, the worker''s state (absent, ready, no device), pid, device (or why there is none), requests and queries received, engine calls (batches) and the most queries one answered, requests failed, declined (searched on the CPU instead) and abandoned by their sessions (cancelled), requests queued now, and the segments and bytes it holds; for pg_monitor';
+REVOKE ALL ON FUNCTION vecdb_gpu_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vecdb_gpu_status() TO pg_monitor;
+
+CREATE FUNCTION vecdb_search(index regclass, queries vector[], k integer)
+	RETURNS TABLE (query integer, ctid tid, distance double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vecdb_search(regclass, vector[], integer) IS 'the k nearest rows of a vecdb index''s table for each query, as ORDER BY <the index''s distance operator> LIMIT k finds them under the statement''s snapshot: query (its position in the array, from 1), ctid and distance, nearest first; NULL queries get no rows; the segments vecdb.gpu sends to the GPU worker get all queries in one request; needs SELECT on the table, and refuses tables with row-level security';

@@ -38,6 +38,11 @@ int			vecdb_shard_fanout = 0;
 static const struct config_enum_entry kShardFanoutOptions[] = {
 	{"direct", 0, false}, {"postgres_fdw", 1, false}, {NULL, 0, false}};
 
+// kGpuModes are vecdb.gpu's values.
+static const struct config_enum_entry kGpuModes[] = {
+	{"off", VECDB_GPU_OFF, false}, {"auto", VECDB_GPU_AUTO, false}, {"on", VECDB_GPU_ON, false},
+	{NULL, 0, false}};
+
 // kMaxMmapThreshold is glibc's largest M_MMAP_THRESHOLD on 64-bit systems.
 static const int kMaxMmapThreshold = 32 * 1024 * 1024;
 
@@ -164,6 +169,31 @@ VecdbRegisterGucs(void)
 								"It is also saved at shutdown.", &vecdb_prewarm_interval, 300, 1, 86400, PGC_SIGHUP,
 								GUC_UNIT_S, NULL, NULL, NULL);
 	}
+	DefineCustomEnumVariable("vecdb.gpu", "Sets where exact searches of sealed segments run: this backend's CPU or the GPU worker",
+							 "off: the CPU. on: the GPU worker for every segment it can serve (exact segments of "
+							 "vector or halfvec rows in the shared area), an ERROR when it is not available. auto: the "
+							 "worker where the cost model expects it to be faster, the CPU otherwise and whenever the "
+							 "worker cannot answer. The worker runs only when this is not off in the server's "
+							 "configuration at start.", &vecdb_gpu_mode, VECDB_GPU_OFF, kGpuModes, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomIntVariable("vecdb.gpu_memory_size",
+								"Sets the device memory the GPU worker may hold segments in",
+								"Segments beyond it are dropped from the device least recently used first; a "
+								"segment larger than it is searched on the CPU.", &vecdb_gpu_memory_mb, 4096, 1,
+								INT_MAX / 2, PGC_POSTMASTER, GUC_UNIT_MB, NULL, NULL, NULL);
+		DefineCustomBoolVariable("vecdb.gpu_stand_in",
+								 "Runs the GPU worker with the CPU engine when no GPU is usable (tests only)",
+								 "The worker then serves requests exactly as with a device, on its CPU, and "
+								 "reports its device as 'cpu stand-in': the queue, batching, cancellation and "
+								 "crash handling can be tested without a GPU.", &vecdb_gpu_stand_in, false,
+								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
+	DefineCustomRealVariable("vecdb.gpu_batch_window",
+							 "Sets how long the GPU worker waits for more requests to search in one batch",
+							 "Requests that arrive within it after the first are answered by one engine call.",
+							 &vecdb_gpu_batch_window_ms, 0.1, 0.0, 100.0, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("vecdb.min_index_rows",
 							"Sets the rows below which a segment is stored for exact search",
 							"Smaller segments are searched exactly (flat) instead of through a graph or lists.",

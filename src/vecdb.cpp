@@ -21,6 +21,7 @@ _PG_init(void)
 	VecdbRegisterGucs();
 	VecdbSharedInit();
 	VecdbSealInit();
+	VecdbGpuInit();
 	VecdbRegisterReloptions();
 	VecdbInstallPlannerHooks();
 }

@@ -14,6 +14,7 @@ extern "C" {
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/itemptr.h"
+#include "utils/dsa.h"
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
 }
@@ -674,6 +675,10 @@ void		VecdbSharedUnpin(const VecdbSharedPin *pin);
 void	   *VecdbSharedResidentIndexes(int *n);
 int64		VecdbSharedPrewarm(Relation index);
 void		VecdbSharedPreload(Relation index, const VecdbSegmentEntry *d, uint64 build_id, uint64 generation);
+const char *VecdbSharedPinCopy(const VecdbSharedPin *other, size_t *size, VecdbSharedPin *pin);
+dsa_pointer VecdbSharedScratchAlloc(size_t size);
+void	   *VecdbSharedScratchAddress(dsa_pointer dp);
+void		VecdbSharedScratchFree(dsa_pointer dp);
 
 /* ---- bgworker_job.cpp ---- */
 
@@ -800,10 +805,64 @@ const uint8 *VecdbSegmentFilterBits(VecdbSegment *seg, const VecdbScanFilter *fi
 uint64		VecdbFilterApply(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbColumn *cols,
 							 const uint8 *deleted, uint64 rows, uint8 *out);
 
+/* ---- gpu_queue.cpp ---- */
+
+// VecdbGpuMode is vecdb.gpu.
+typedef enum VecdbGpuMode
+{
+	VECDB_GPU_OFF = 0,
+	VECDB_GPU_AUTO = 1,
+	VECDB_GPU_ON = 2
+} VecdbGpuMode;
+
+// VecdbGpuOutcome is what became of a request to the GPU worker.
+typedef enum VecdbGpuOutcome
+{
+	VECDB_GPU_SERVED = 0,
+	VECDB_GPU_UNAVAILABLE,		/* no worker, or no room to send it */
+	VECDB_GPU_DECLINED,			/* the worker would not serve this segment */
+	VECDB_GPU_FAILED			/* the worker failed or exited while serving it */
+} VecdbGpuOutcome;
+
+extern int	vecdb_gpu_mode;
+extern int	vecdb_gpu_memory_mb;
+extern double vecdb_gpu_batch_window_ms;
+extern bool vecdb_gpu_stand_in;
+
+void		VecdbGpuInit(void);
+bool		VecdbGpuChoose(int kind, int elem_type, uint64 rows, int dims, bool in_place);
+VecdbGpuOutcome VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t row_bytes, int k,
+							   const uint8 *bits, uint64 nbits, VecdbNeighbor *out, int *counts, char *why,
+							   size_t whylen);
+void		VecdbGpuDeviceName(char *out, size_t len);
+
 /* ---- am_scan.cpp ---- */
 
 IndexScanDesc vecdbbeginscan(Relation index, int nkeys, int norderbys);
 void		VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc);
+
+// VecdbScanStash is one sealed segment's answers from the GPU worker for
+// every query of a vecdb_search batch: k rows per query (counts[q] real, -1:
+// not asked), searched with the segment's delete marks of tid_version.
+typedef struct VecdbScanStash
+{
+	VecdbSharedPin copy;
+	uint32		tid_version;
+	int			k;
+	int			nq;
+	VecdbNeighbor *results;
+	int		   *counts;
+} VecdbScanStash;
+
+void		VecdbScanStashSet(const VecdbScanStash *entries, int n);
+void		VecdbScanStashQuery(int q);
+void		VecdbScanStashClear(void);
+
+/* ---- am_info.cpp ---- */
+
+Relation	VecdbOpenIndexChecked(Oid relid, LOCKMODE lockmode);
+Oid			VecdbIndexTableOf(Oid relid);
+uint64		VecdbScanRowsFor(int k);
 void		vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool		vecdbgettuple(IndexScanDesc scan, ScanDirection dir);
 void		vecdbendscan(IndexScanDesc scan);

@@ -368,3 +368,18 @@ VECDB_FUNCTION(vecdb_last_scan)
 	VecdbLastScanRows(rsinfo->setResult, rsinfo->setDesc);
 	return (Datum) 0;
 }
+
+// VecdbOpenIndexChecked opens relid as a vecdb index (other files' door to
+// OpenVecdbIndex).
+Relation
+VecdbOpenIndexChecked(Oid relid, LOCKMODE lockmode)
+{
+	return OpenVecdbIndex(relid, lockmode);
+}
+
+// VecdbIndexTableOf returns the table of index relid (IndexTable).
+Oid
+VecdbIndexTableOf(Oid relid)
+{
+	return IndexTable(relid);
+}

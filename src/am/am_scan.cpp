@@ -48,6 +48,16 @@ typedef struct SegmentStream
 	size_t		pos;
 	size_t		batch;
 	bool		done;
+	/* a segment searched by the GPU worker (gpu_queue.cpp), one request per batch */
+	bool		remote;
+	bool		remote_exhausted;	/* the last request returned fewer rows than asked */
+	VecdbSharedPin copy;		/* the segment's shared copy, which the worker searches */
+	const void *query;
+	size_t		row_bytes;
+	uint64		fetched;		/* k of the last request */
+	uint8	   *seen;			/* labels already taken from the worker's answers */
+	uint32		tid_version;	/* the delete marks of deleted (sealed segments) */
+	bool		filtered;		/* deleted also holds a scan condition's bits */
 } SegmentStream;
 
 // OrderedTid is an entry of the strict-order window.
@@ -84,6 +94,7 @@ typedef struct VecdbScanOpaqueData
 	int			null_stream;
 	uint64		null_label;
 	uint64		scan_id;		/* numbers scans, for vecdb_last_scan */
+	VecdbEngineSearchParams params;
 } VecdbScanOpaqueData;
 
 typedef VecdbScanOpaqueData *VecdbScanOpaque;
@@ -100,6 +111,7 @@ typedef struct LastScanStream
 	uint64		returned;
 	uint64		read_rows;
 	bool		shared;
+	char		device[96];
 } LastScanStream;
 
 static struct
@@ -110,6 +122,65 @@ static struct
 	LastScanStream streams[VECDB_MAX_SEGMENTS + 1];
 } last_scan;
 static uint64 scan_counter = 0;
+
+// The batch answers vecdb_search got from the GPU worker for all its queries
+// at once (batch_search.cpp): a scan it then runs for query stash_query
+// takes its first batch of such a segment from here instead of a request.
+static const VecdbScanStash *stash = NULL;
+static int	nstash = 0;
+static int	stash_query = -1;
+
+// VecdbScanStashSet lends the scans of this backend n batch answers, until
+// VecdbScanStashClear.
+void
+VecdbScanStashSet(const VecdbScanStash *entries, int n)
+{
+	stash = entries;
+	nstash = n;
+	stash_query = -1;
+}
+
+// VecdbScanStashQuery says which of the batch's queries the next scan runs.
+void
+VecdbScanStashQuery(int q)
+{
+	stash_query = q;
+}
+
+// VecdbScanStashClear ends the loan.
+void
+VecdbScanStashClear(void)
+{
+	stash = NULL;
+	nstash = 0;
+	stash_query = -1;
+}
+
+// FromStash answers a stream's request for its top k rows from the batch
+// answers when they hold its segment (same copy and delete marks, no scan
+// condition) for at least k rows; *count gets the rows found.
+static bool
+FromStash(SegmentStream *s, uint64 k, int *count)
+{
+	if (stash_query < 0 || s->filtered)
+		return false;
+	for (int i = 0; i < nstash; i++)
+	{
+		const VecdbScanStash *e = &stash[i];
+		int			c;
+
+		if (e->copy.entry != s->copy.entry || e->copy.incarnation != s->copy.incarnation ||
+			e->tid_version != s->tid_version || stash_query >= e->nq || k > (uint64) e->k)
+			continue;
+		c = e->counts[stash_query];
+		if (c < 0)
+			return false;
+		*count = (int) Min((uint64) c, k);
+		memcpy(s->buf, e->results + (Size) stash_query * e->k, sizeof(VecdbNeighbor) * *count);
+		return true;
+	}
+	return false;
+}
 
 // vecdbbeginscan allocates a scan.
 IndexScanDesc
@@ -222,6 +293,15 @@ RecordLastScan(IndexScanDesc scan, const VecdbEngineSearchParams *params)
 		ls->returned = 0;
 		ls->read_rows = s->read_rows;
 		ls->shared = s->shared;
+		if (s->remote)
+		{
+			char		device[64];
+
+			VecdbGpuDeviceName(device, sizeof(device));
+			snprintf(ls->device, sizeof(ls->device), "gpu worker (%s)", device);
+		}
+		else
+			strlcpy(ls->device, "cpu", sizeof(ls->device));
 		StrategyName(s, &so->snap->meta, params, ls->strategy, sizeof(ls->strategy));
 	}
 }
@@ -235,8 +315,8 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 	for (i = 0; i < last_scan.nstreams; i++)
 	{
 		const LastScanStream *ls = &last_scan.streams[i];
-		Datum		values[9];
-		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
+		Datum		values[10];
+		bool		nulls[10] = {false, false, false, false, false, false, false, false, false, false};
 
 		values[0] = ObjectIdGetDatum(last_scan.index);
 		values[1] = Int32GetDatum((int32) ls->segment_id);
@@ -248,6 +328,7 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 		values[6] = Int64GetDatum((int64) ls->returned);
 		values[7] = CStringGetTextDatum(ls->shared ? "shared" : "private");
 		values[8] = Int64GetDatum((int64) ls->read_rows);
+		values[9] = CStringGetTextDatum(ls->device);
 		tuplestore_putvalues(store, desc, values, nulls);
 	}
 }
@@ -275,16 +356,140 @@ StartStream(SegmentStream *s, const void *query, const VecdbEngineSearchParams *
 {
 	bool		all = s->allowed == s->nbits;
 
-	s->iter = VecdbEngineIterStart(s->engine, query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
-	s->owner = VecdbIterOwn(s->iter);
 	s->batch = Max(kFirstBatch, (size_t) params->ef_search);
 	s->buf = NULL;
+	if (s->remote)
+	{
+		s->query = query;
+		s->seen = (uint8 *) MemoryContextAllocHuge(CurrentMemoryContext, (s->nbits + 8) / 8);
+		memset(s->seen, 0, (s->nbits + 8) / 8);
+		return;
+	}
+	s->iter = VecdbEngineIterStart(s->engine, query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
+	s->owner = VecdbIterOwn(s->iter);
+}
+
+// VecdbScanRowsFor returns the rows a scan has asked a segment's worker
+// stream for once it holds at least k: first a batch, then batches twice as
+// large each time (Refill); batch answers this large (vecdb_search) serve
+// every request of a scan whose first k rows are all visible.
+uint64
+VecdbScanRowsFor(int k)
+{
+	uint64		batch = Max(kFirstBatch, (size_t) vecdb_hnsw_ef_search);
+	uint64		asked = batch;
+
+	while (asked < (uint64) k)
+	{
+		batch = Min(batch * 2, (uint64) kMaxBatch);
+		asked += batch;
+	}
+	return asked;
+}
+
+// TakeUnseen keeps the results of buf[0..n) not taken before (s->seen) and
+// marks them taken; it returns how many are left.
+static size_t
+TakeUnseen(SegmentStream *s, size_t n)
+{
+	size_t		kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64		l = (uint64) s->buf[i].label;
+
+		if (s->seen[l >> 3] & (1 << (l & 7)))
+			continue;
+		s->seen[l >> 3] |= (uint8) (1 << (l & 7));
+		s->buf[kept++] = s->buf[i];
+	}
+	return kept;
+}
+
+// RemoteRefill asks the GPU worker for the stream's next batch: the top
+// fetched + batch rows, of which those not taken before are new (an exact
+// search's answer for a larger k holds the smaller one's). When the worker
+// cannot answer, the stream goes on with an engine iterator on this
+// backend, skipping the rows already taken (under vecdb.gpu = on a worker
+// that is missing or failed has raised an ERROR instead).
+static bool
+RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams *params)
+{
+	uint64		k = Min(s->fetched + s->batch, s->allowed);
+	int			count = 0;
+	char		why[200];
+	VecdbGpuOutcome outcome;
+	bool		all = s->allowed == s->nbits;
+
+	if (s->remote_exhausted || k <= s->fetched)
+	{
+		s->nbuf = 0;
+		s->pos = 0;
+		s->done = true;
+		return true;
+	}
+	if (s->buf_cap < k)
+	{
+		s->buf = s->buf ? (VecdbNeighbor *) repalloc_huge(s->buf, sizeof(VecdbNeighbor) * k)
+			: (VecdbNeighbor *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VecdbNeighbor) * k);
+		s->buf_cap = k;
+	}
+	if (FromStash(s, k, &count))
+		outcome = VECDB_GPU_SERVED;
+	else
+		outcome = VecdbGpuSearch(&s->copy, s->query, 1, s->row_bytes, (int) k, all ? NULL : s->deleted, s->nbits,
+								 s->buf, &count, why, sizeof(why));
+	if (outcome == VECDB_GPU_SERVED)
+	{
+		s->remote_exhausted = (uint64) count < k;
+		s->fetched = k;
+		s->nbuf = TakeUnseen(s, (size_t) count);
+		s->pos = 0;
+		s->batch = Min(s->batch * 2, kMaxBatch);
+		if (s->nbuf == 0 && s->remote_exhausted)
+			s->done = true;
+		return true;
+	}
+	/* on this backend from here on */
+	s->remote = false;
+	if (last_scan.scan_id == so->scan_id)
+		snprintf(last_scan.streams[s - so->streams].device, sizeof(last_scan.streams[0].device),
+				 "cpu (gpu worker: %s)", why);
+	s->iter = VecdbEngineIterStart(s->engine, s->query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
+	s->owner = VecdbIterOwn(s->iter);
+	return false;
 }
 
 // Refill asks a stream's iterator for its next batch, growing the batch size.
 static void
-Refill(SegmentStream *s)
+Refill(VecdbScanOpaque so, SegmentStream *s)
 {
+	if (s->remote && RemoteRefill(so, s, &so->params))
+		return;
+	if (s->seen)
+	{
+		/* after the worker: rows it returned are skipped */
+		do
+		{
+			if (s->buf_cap < s->batch)
+			{
+				s->buf = (VecdbNeighbor *) repalloc_huge(s->buf, sizeof(VecdbNeighbor) * s->batch);
+				s->buf_cap = s->batch;
+			}
+			s->nbuf = VecdbEngineIterNext(s->iter, s->batch, s->buf);
+			s->pos = 0;
+			if (s->nbuf == 0)
+			{
+				s->done = true;
+				VecdbIterOwnerFree(s->owner);
+				s->iter = NULL;
+				return;
+			}
+			s->batch = Min(s->batch * 2, kMaxBatch);
+			s->nbuf = TakeUnseen(s, s->nbuf);
+		} while (s->nbuf == 0);
+		return;
+	}
 	/* the buffer grows with the batch: a LIMIT 10 scan never needs the largest */
 	if (s->buf_cap < s->batch)
 	{
@@ -345,6 +550,11 @@ StartScan(IndexScanDesc scan)
 		s->allowed = seg->rows - seg->deleted_count;
 		s->read_rows = so->snap->read_rows[i];
 		s->shared = seg->in_place;
+		s->remote = VecdbGpuChoose(s->kind, meta->elem_type, seg->rows, meta->dims, seg->in_place);
+		s->tid_version = seg->tid_version;
+		s->filtered = filter != NULL;
+		if (s->remote)
+			s->copy = seg->shared_pin;
 		if (filter)
 			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
 		total += s->allowed;
@@ -370,6 +580,7 @@ StartScan(IndexScanDesc scan)
 		if (so->streams[i].allowed == 0)
 			so->streams[i].done = true;
 	SearchParamsFor(&so->desc, &params);
+	so->params = params;
 	RecordLastScan(scan, &params);
 
 	if (scan->numberOfOrderBys == 0 || (key->sk_flags & SK_ISNULL))
@@ -429,7 +640,11 @@ StartScan(IndexScanDesc scan)
 	}
 	for (i = 0; i < so->nstreams; i++)
 		if (!so->streams[i].done)
+		{
+			/* the worker serves float rows only (VecdbGpuChoose) */
+			so->streams[i].row_bytes = (size_t) meta->dims * sizeof(float);
 			StartStream(&so->streams[i], query, &params);
+		}
 }
 
 // NextMerged pops the closest pending result over all streams; false when
@@ -445,7 +660,7 @@ NextMerged(VecdbScanOpaque so, ItemPointer tid, float *distance)
 		SegmentStream *s = &so->streams[i];
 
 		if (!s->done && s->pos == s->nbuf)
-			Refill(s);
+			Refill(so, s);
 		if (s->done)
 			continue;
 		if (best == NULL || s->buf[s->pos].distance < best->buf[best->pos].distance)

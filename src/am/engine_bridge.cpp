@@ -698,6 +698,46 @@ size_t VecdbEngineIterNext(VecdbEngineIter *it, size_t max, VecdbNeighbor *out) 
 	return got;
 }
 
+// VecdbEngineSearch answers nq dense queries at once (the GPU worker's
+// batches): k results per query at out + q * k, ordered by distance; counts[q]
+// says how many are real (fewer rows allowed than k). deleted: set bit = skip.
+void VecdbEngineSearch(const VecdbEngineIndex *e, const void *queries, size_t nq, size_t k,
+					   const VecdbEngineSearchParams *p, const uint8_t *deleted, size_t nbits, VecdbNeighbor *out,
+					   int *counts) {
+	BridgeError err;
+	Run(&err, [&]() {
+		if (!e->index)
+			return knowhere::Status::NotSupported("batch search of a sparse index");
+		knowhere::SearchParams params;
+		params.ef_search = p->ef_search;
+		params.nprobe = p->nprobe;
+		params.rerank = p->rerank;
+		if (p->brute_force_ratio >= 0)
+			params.brute_force_ratio = p->brute_force_ratio;
+		params.should_stop = StopRequested;
+		std::vector<int64_t> labels(nq * k);
+		std::vector<float> distances(nq * k);
+		knowhere::Status s = e->index->Search(queries, nq, k, params, knowhere::BitsetView(deleted, nbits),
+											  labels.data(), distances.data());
+		if (!s.ok())
+			return s;
+		for (size_t q = 0; q < nq; q++) {
+			int n = 0;
+			for (size_t i = 0; i < k; i++) {
+				if (labels[q * k + i] < 0)
+					continue;
+				out[q * k + n].label = labels[q * k + i];
+				out[q * k + n].distance = distances[q * k + i];
+				n++;
+			}
+			counts[q] = n;
+		}
+		return knowhere::Status::Ok();
+	});
+	TakeRowError(e, &err);
+	Raise(&err);
+}
+
 // VecdbEngineRowBytes returns the bytes of one engine row.
 size_t VecdbEngineRowBytes(VecdbMetric metric, int dim) {
 	return knowhere::RowBytes(static_cast<knowhere::Metric>(metric), dim);

@@ -138,6 +138,9 @@ VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *engine, const void
 									  const uint8_t *deleted, size_t nbits);
 size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *out);
 
+void		VecdbEngineSearch(const VecdbEngineIndex *engine, const void *queries, size_t nq, size_t k,
+							  const VecdbEngineSearchParams *params, const uint8_t *deleted, size_t nbits,
+							  VecdbNeighbor *out, int *counts);
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
 double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows, int dims,

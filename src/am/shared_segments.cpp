@@ -753,3 +753,56 @@ VECDB_FUNCTION(vecdb_check_shared_memory)
 						 "share one copy of each index (vecdb.shared_memory_size sets its memory).")));
 	PG_RETURN_VOID();
 }
+
+// VecdbSharedPinCopy pins, for this process, the shared copy a pin of
+// another process names (the GPU worker serving that process's scan): its
+// bytes while the pin is held, or NULL when that copy is gone (evicted or
+// replaced since: another incarnation) or the area is off.
+const char *
+VecdbSharedPinCopy(const VecdbSharedPin *other, size_t *size, VecdbSharedPin *pin)
+{
+	SharedSegment *entry = (SharedSegment *) other->entry;
+	const char *bytes = NULL;
+
+	memset(pin, 0, sizeof(*pin));
+	if (entry == NULL || !Attach())
+		return NULL;
+	LWLockAcquire(area->lock, LW_EXCLUSIVE);
+	/* entry may have been removed and its slot reused: the incarnation tells */
+	if (entry->state == SHARED_READY && entry->incarnation == other->incarnation)
+	{
+		PinLocked(entry);
+		pin->entry = entry;
+		pin->incarnation = entry->incarnation;
+		*size = entry->size;
+		bytes = EntryAddress(entry);
+	}
+	LWLockRelease(area->lock);
+	return bytes;
+}
+
+// VecdbSharedScratchAlloc takes size bytes of the area for a message between
+// processes (a GPU worker request), evicting unpinned segments if needed;
+// InvalidDsaPointer when the area is off or cannot hold it.
+dsa_pointer
+VecdbSharedScratchAlloc(size_t size)
+{
+	if (!Attach())
+		return InvalidDsaPointer;
+	return Allocate(size);
+}
+
+// VecdbSharedScratchAddress returns the address of scratch bytes in this process.
+void *
+VecdbSharedScratchAddress(dsa_pointer dp)
+{
+	return Attach()? dsa_get_address(area_dsa, dp) : NULL;
+}
+
+// VecdbSharedScratchFree gives scratch bytes back to the area.
+void
+VecdbSharedScratchFree(dsa_pointer dp)
+{
+	if (Attach() && DsaPointerIsValid(dp))
+		dsa_free(area_dsa, dp);
+}
