@@ -486,7 +486,7 @@ CREATE FUNCTION vecdb_last_scan(OUT index regclass, OUT segment int, OUT kind te
 	OUT device text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION vecdb_last_scan() IS 'what the vecdb index scan this session started last did, per segment: engine kind, strategy (exact, exact (few allowed), filtered <kind>, <kind>, none allowed), rows, rows the scalar conditions and delete marks allowed, rows returned, where it was searched (shared: in place in the shared area; private: this connection''s copy) the rows the scan read from index pages to load it, and the device that searched it (cpu: this connection; gpu worker (<device>): the GPU worker, see vecdb.gpu; cpu (gpu worker: <reason>): this connection after the worker could not)';
+COMMENT ON FUNCTION vecdb_last_scan() IS 'what the vecdb index scan this session started last did, per segment: engine kind, strategy (exact, exact (few allowed), filtered <kind>, <kind>, none allowed), rows, rows the scalar conditions and delete marks allowed, rows returned, where it was searched (shared: in place in the shared area; private: this connection''s copy), the rows the scan read from index pages to load it, and the device that searched it (cpu: this connection; gpu worker (<device>): the GPU worker, see vecdb.gpu; cpu (gpu worker: <reason>): this connection after the worker could not)';
 
 -- 65_gpu: the GPU worker (docs/gpu.md). With vecdb preloaded and vecdb.gpu
 -- not off at server start, one background process owns the device; backends
