@@ -26,6 +26,10 @@ extern "C" {
 static const size_t kFirstBatch = 16;
 static const size_t kMaxBatch = 4096;
 
+// kRemoteMaxRows: a scan takes at most about this many rows of a segment
+// from the GPU worker (a request asks for all the rows before it again).
+static const uint64 kRemoteMaxRows = 16384;
+
 // SegmentStream is one segment's iterator and its current batch.
 typedef struct SegmentStream
 {
@@ -436,6 +440,12 @@ RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams
 	}
 	if (FromStash(s, k, &count))
 		outcome = VECDB_GPU_SERVED;
+	else if (s->fetched >= kRemoteMaxRows)
+	{
+		/* each request asks for all rows again: deep scans go on here */
+		snprintf(why, sizeof(why), "served the first " UINT64_FORMAT " rows, the rest here", s->fetched);
+		outcome = VECDB_GPU_DECLINED;
+	}
 	else
 		outcome = VecdbGpuSearch(&s->copy, s->query, 1, s->row_bytes, (int) k, all ? NULL : s->deleted, s->nbits,
 								 s->buf, &count, why, sizeof(why));

@@ -41,7 +41,7 @@ static const int kMaxK = 100000;
 static void
 Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k, VecdbScanStash *entries, int *n)
 {
-	VecdbPinnedSegments snap;
+	VecdbPinnedSegments *snap;
 	VecdbMetaPageData *meta;
 	VecdbElemType row_format;
 	size_t		row_bytes;
@@ -53,15 +53,16 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 	if (vecdb_gpu_mode == VECDB_GPU_OFF)
 		return;
 	VecdbDescribeIndex(index, &desc);
-	memset(&snap, 0, sizeof(snap));
-	VecdbCacheAcquire(index, &snap);
-	meta = &snap.meta;
+	/* in memory, not on the stack: its pins' reset callback may run after an ERROR below */
+	snap = (VecdbPinnedSegments *) palloc0(sizeof(VecdbPinnedSegments));
+	VecdbCacheAcquire(index, snap);
+	meta = &snap->meta;
 	row_format = (VecdbElemType) meta->elem_type;
 	row_bytes = (size_t) meta->dims * sizeof(float);
 	usable = (bool *) palloc0(sizeof(bool) * nq);
-	for (int i = 0; i < snap.nsegments; i++)
+	for (int i = 0; i < snap->nsegments; i++)
 	{
-		VecdbSegment *seg = snap.segments[i];
+		VecdbSegment *seg = snap->segments[i];
 		VecdbScanStash *e;
 		int			want;
 		char		why[200];
@@ -74,7 +75,7 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 			continue;
 		if (rows == NULL)
 		{
-			rows = (char *) palloc0(row_bytes * nq);
+			rows = (char *) MemoryContextAllocHuge(CurrentMemoryContext, row_bytes * nq);
 			for (int q = 0; q < nq; q++)
 			{
 				if (nulls[q])
@@ -94,7 +95,7 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		want = (int) Min((uint64) VecdbScanRowsFor(k), seg->rows - seg->deleted_count);
 		if (want <= 0)
 			continue;
-		out = (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * (size_t) sent * want);
+		out = (VecdbNeighbor *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VecdbNeighbor) * (size_t) sent * want);
 		counts = (int *) palloc(sizeof(int) * sent);
 		if (VecdbGpuSearch(&seg->shared_pin, rows, sent, row_bytes, want,
 						   seg->deleted_count > 0 ? seg->deleted : NULL, seg->rows, out, counts, why,
@@ -106,7 +107,8 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		e->k = want;
 		e->nq = nq;
 		/* back to the batch's numbering: queries not sent have no answer */
-		e->results = (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * (size_t) nq * want);
+		e->results = (VecdbNeighbor *) MemoryContextAllocHuge(CurrentMemoryContext,
+															  sizeof(VecdbNeighbor) * (size_t) nq * want);
 		e->counts = (int *) palloc(sizeof(int) * nq);
 		for (int q = 0, at = 0; q < nq; q++)
 		{
@@ -119,7 +121,7 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 			e->counts[q] = counts[at++];
 		}
 	}
-	VecdbCacheRelease(&snap);
+	VecdbCacheRelease(snap);
 }
 
 // vecdb_search returns, for each element of queries (numbered from 1), the k
@@ -167,6 +169,11 @@ VECDB_FUNCTION(vecdb_search)
 				 errhint("Use ORDER BY ... LIMIT, which applies the policies.")));
 	InitMaterializedSRF(fcinfo, 0);
 	index = VecdbOpenIndexChecked(indexoid, AccessShareLock);
+	/* checked before the lock: the index must still belong to that table */
+	if (index->rd_index->indrelid != heapoid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" changed while vecdb_search started", RelationGetRelationName(index))));
 	attnum = index->rd_index->indkey.values[0];
 	opcintype = index->rd_opcintype[0];
 	if (attnum == 0)

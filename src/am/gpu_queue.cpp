@@ -18,6 +18,7 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "utils/memutils.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -39,6 +40,9 @@ static shmem_startup_hook_type prev_startup_hook = NULL;
 // of one CPU core, against a round trip to the worker of ~0.1-0.2 ms and a
 // device scan of 1M x 128 in 0.18 ms (docs/gpu.md).
 static const double kAutoMinWork = 4.0 * 1024 * 1024;
+
+// kScratchShare: a request takes at most this fraction of the shared area.
+static const Size kScratchShare = 16;
 
 // GpuRequestShmem asks for the queue's shared memory.
 static void
@@ -106,7 +110,8 @@ GpuWake(int procno)
 
 // VecdbGpuChoose says whether a sealed segment's search goes to the worker:
 // exact (FLAT) segments of float rows searched in place in the shared area
-// (the worker reads that copy), under vecdb.gpu = on always, under auto when
+// (the worker reads that copy; without the area, under on, to raise the
+// error), under vecdb.gpu = on always, under auto when
 // the worker is serving and the segment is large enough (kAutoMinWork).
 // Every other segment stays on this backend's CPU. The CPU stand-in is
 // routed as a GPU would be (it exists to test this path), so auto with the
@@ -119,13 +124,15 @@ VecdbGpuChoose(int kind, int elem_type, uint64 rows, int dims, bool in_place)
 
 	if (vecdb_gpu_mode == VECDB_GPU_OFF)
 		return false;
-	if (kind != VECDB_ENGINE_FLAT || !in_place ||
-		(elem_type != VECDB_ELEM_VECTOR && elem_type != VECDB_ELEM_HALFVEC))
+	if (kind != VECDB_ENGINE_FLAT || (elem_type != VECDB_ELEM_VECTOR && elem_type != VECDB_ELEM_HALFVEC))
+		return false;
+	/* on, but no worker can exist: the request raises the error that says why */
+	if (q == NULL)
+		return vecdb_gpu_mode == VECDB_GPU_ON;
+	if (!in_place)
 		return false;
 	if (vecdb_gpu_mode == VECDB_GPU_ON)
 		return true;
-	if (q == NULL)
-		return false;
 	SpinLockAcquire(&q->mutex);
 	serving = q->state == GPU_WORKER_READY;
 	SpinLockRelease(&q->mutex);
@@ -176,8 +183,25 @@ Release(dsa_pointer dp, GpuRequest *req)
 	VecdbSharedScratchFree(dp);
 }
 
-// WaitFor waits until the worker finishes req; ERRORs (cancel, timeout)
-// leave through Release. A worker that is gone without failing the request
+// WaitingRequest is the request a backend waits for, for ReleaseOnExit.
+typedef struct WaitingRequest
+{
+	dsa_pointer dp;
+	GpuRequest *req;
+} WaitingRequest;
+
+// ReleaseOnExit releases the request waited for when the wait ends with an
+// ERROR or FATAL (cancel, statement timeout, pg_terminate_backend).
+static void
+ReleaseOnExit(int code, Datum arg)
+{
+	WaitingRequest *w = (WaitingRequest *) DatumGetPointer(arg);
+
+	Release(w->dp, w->req);
+}
+
+// WaitFor waits until the worker finishes req; ERRORs and FATALs (cancel,
+// timeout, terminate) leave through ReleaseOnExit. A worker that is gone without failing the request
 // (it was killed: the postmaster then restarts everyone anyway) ends the
 // wait too.
 static uint32
@@ -191,7 +215,10 @@ WaitFor(GpuRequest *req)
 		bool		gone;
 
 		if (st == GPU_REQ_DONE || st == GPU_REQ_FAILED || st == GPU_REQ_DECLINED)
+		{
+			pg_read_barrier();	/* the answer was written before the state */
 			return st;
+		}
 		SpinLockAcquire(&q->mutex);
 		gone = q->state != GPU_WORKER_READY || q->generation != req->generation;
 		SpinLockRelease(&q->mutex);
@@ -199,7 +226,10 @@ WaitFor(GpuRequest *req)
 		{
 			st = pg_atomic_read_u32(&req->state);
 			if (st == GPU_REQ_DONE || st == GPU_REQ_FAILED || st == GPU_REQ_DECLINED)
+			{
+				pg_read_barrier();
 				return st;
+			}
 			return GPU_REQ_ABANDONED;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
@@ -239,6 +269,10 @@ VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t r
 						   why, whylen);
 	if (WorkerState(&generation, device, sizeof(device)) != GPU_WORKER_READY)
 		return Unavailable(VECDB_GPU_UNAVAILABLE, device, why, whylen);
+	/* a request may evict cached segments to fit: only small ones may */
+	if (total > (Size) vecdb_shared_memory_mb * 1024 * 1024 / kScratchShare)
+		return Unavailable(VECDB_GPU_UNAVAILABLE, "the request is larger than 1/16 of vecdb.shared_memory_size", why,
+						   whylen);
 	dp = VecdbSharedScratchAlloc(total);
 	if (!DsaPointerIsValid(dp))
 		return Unavailable(VECDB_GPU_UNAVAILABLE, "no room for the request in vecdb.shared_memory_size", why,
@@ -280,16 +314,15 @@ VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t r
 	}
 	GpuWake(procno);
 
-	PG_TRY();
 	{
-		st = WaitFor(req);
+		WaitingRequest w = {dp, req};
+
+		PG_ENSURE_ERROR_CLEANUP(ReleaseOnExit, PointerGetDatum(&w));
+		{
+			st = WaitFor(req);
+		}
+		PG_END_ENSURE_ERROR_CLEANUP(ReleaseOnExit, PointerGetDatum(&w));
 	}
-	PG_CATCH();
-	{
-		Release(dp, req);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 
 	if (st == GPU_REQ_DONE)
 	{

@@ -17,7 +17,9 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
+#include "storage/lwlock.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -58,7 +60,10 @@ Finish(dsa_pointer dp, uint32 to, const char *message, int batch_queries)
 {
 	GpuRequest *r = GpuRequestAt(dp);
 	uint32		st = pg_atomic_read_u32(&r->state);
+	int			owner = r->owner_procno;	/* the owner may free r once it is final */
 
+	if (st != GPU_REQ_QUEUED && st != GPU_REQ_TAKEN && st != GPU_REQ_ABANDONED)
+		return;					/* final already */
 	if (message)
 		strlcpy(r->message, message, sizeof(r->message));
 	r->batch_queries = batch_queries;
@@ -67,7 +72,7 @@ Finish(dsa_pointer dp, uint32 to, const char *message, int batch_queries)
 	{
 		if (pg_atomic_compare_exchange_u32(&r->state, &st, to))
 		{
-			GpuWake(r->owner_procno);
+			GpuWake(owner);
 			return;
 		}
 	}
@@ -283,8 +288,8 @@ ServeGroup(dsa_pointer *members, int n)
 		{
 			for (int i = 0; i < n; i++)
 				total += GpuRequestAt(members[i])->nq;
-			queries = (char *) palloc((Size) total * row_bytes);
-			out = (VecdbNeighbor *) palloc((Size) total * k * sizeof(VecdbNeighbor));
+			queries = (char *) MemoryContextAllocHuge(cxt, (Size) total * row_bytes);
+			out = (VecdbNeighbor *) MemoryContextAllocHuge(cxt, (Size) total * k * sizeof(VecdbNeighbor));
 			counts = (int *) palloc((Size) total * sizeof(int));
 			for (int i = 0; i < n; i++)
 			{
@@ -322,6 +327,9 @@ ServeGroup(dsa_pointer *members, int n)
 		MemoryContextSwitchTo(cxt);
 		ed = CopyErrorData();
 		FlushErrorState();
+		/* as a backend's abort would: no lock or sleep survives the error */
+		LWLockReleaseAll();
+		ConditionVariableCancelSleep();
 		ereport(LOG, (errmsg("vecdb gpu worker: a search failed: %s", ed->message)));
 		for (int i = 0; i < n; i++)
 			Finish(members[i], GPU_REQ_FAILED, ed->message, 0);

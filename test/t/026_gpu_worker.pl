@@ -1,0 +1,268 @@
+# 026_gpu_worker.pl: the GPU worker's protocol with its CPU stand-in behind it
+# (issue 10; docs/gpu.md, "The GPU worker"). No GPU is needed: with
+# vecdb.gpu_stand_in = on the worker serves requests with the CPU engine, so
+# everything but the device kernels runs here.
+#   1. The worker starts (state ready, device "cpu stand-in"); flat scans
+#      under vecdb.gpu = on are served by it and return exactly the rows of
+#      vecdb.gpu = off and of a sequential scan: plain, with an index
+#      condition (bitset), with deleted rows, and with an executor filter
+#      that needs many refills (larger k, rows taken before skipped).
+#   2. Batching: four clients at once are answered by shared engine calls
+#      (max_batch > 1); vecdb_search sends one request per segment for all
+#      its queries.
+#   3. auto: a small segment stays on the CPU, a large one goes to the
+#      worker; a worker that fails a request (fault injection) makes auto
+#      finish on the CPU with the same rows, also mid-scan, and makes on
+#      raise SQLSTATE 58000.
+#   4. Cancellation: a statement timeout ends a wait on a stuck worker
+#      (57014) at once, and so does terminating the session; their requests
+#      are freed when the worker lets go of them.
+#   5. Worker exit: a query waiting on the worker when it is terminated gets
+#      an error (on) or the CPU's answer (auto), never a hang; the worker is
+#      restarted and serves again.
+#   6. Without a device and without the stand-in, the worker reports why
+#      and exits for good: on raises 55000, auto searches on the CPU.
+#   7. Not preloaded: on raises 55000, off and auto search on the CPU.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use VecdbTap;
+
+my $node = PostgreSQL::Test::Cluster->new('gpu');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'vecdb'
+autovacuum = off
+vecdb.gpu = on
+vecdb.gpu_stand_in = on
+vecdb.gpu_batch_window = 2ms
+vecdb.min_index_rows = 100
+});
+$node->start;
+
+sub status
+{
+	my ($cols) = @_;
+	return $node->safe_psql('postgres', "SELECT $cols FROM vecdb_gpu_status()");
+}
+
+# wait_worker waits until the worker is ready with a pid other than $old.
+sub wait_worker
+{
+	my ($old) = @_;
+	my $t0 = time;
+	while (time - $t0 < 30)
+	{
+		my ($state, $pid) = split /\|/, status('state, coalesce(pid, 0)');
+		return $pid if $state eq 'ready' && $pid != ($old // 0);
+		usleep(100_000);
+	}
+	return 0;
+}
+
+sub set_fault
+{
+	my ($spec) = @_;
+	$node->safe_psql('postgres',
+		$spec eq '' ? 'ALTER SYSTEM RESET vecdb.fault_injection' : "ALTER SYSTEM SET vecdb.fault_injection = '$spec'");
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	# the worker reads the file when its latch is next set or within a second
+	usleep(1_500_000);
+}
+
+$node->safe_psql('postgres', 'CREATE EXTENSION vecdb;' . vec_function(16) . q{
+	CREATE TABLE t (id int PRIMARY KEY, cat int, v vector(16));
+	INSERT INTO t SELECT i, i % 10, vec(i) FROM generate_series(1, 4000) i;
+	CREATE INDEX t_flat ON t USING flat (v vector_l2_ops, cat);
+	-- an exact answer to compare with: sequential scan, ties by id
+	CREATE FUNCTION exact(q int, k int, c int) RETURNS text LANGUAGE sql AS $$
+		SELECT string_agg(id::text, ',' ORDER BY d, id) FROM
+			(SELECT id, v <-> vec(q) d FROM t WHERE c IS NULL OR cat = c ORDER BY d, id LIMIT k) s $$;
+});
+
+# 1. the worker serves flat scans exactly
+my $pid = wait_worker();
+ok($pid > 0, 'the worker is ready');
+is(status('device'), 'cpu stand-in', 'it serves with the CPU stand-in');
+
+# answers runs the same searches under vecdb.gpu = $mode and returns them
+sub answers
+{
+	my ($mode, $where, $k) = @_;
+	return $node->safe_psql('postgres', qq{
+		SET enable_seqscan = off; SET vecdb.gpu = $mode;
+		SELECT string_agg(r, ';' ORDER BY q) FROM generate_series(900001, 900012) q,
+			LATERAL (SELECT string_agg(id::text, ',' ORDER BY ord) r FROM
+				(SELECT id, row_number() OVER () ord FROM
+					(SELECT id FROM t $where ORDER BY v <-> vec(q) LIMIT $k) s) s2) x;
+	});
+}
+
+sub exact_answers
+{
+	my ($where_cat, $k) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT string_agg(exact(q, $k, $where_cat), ';' ORDER BY q) FROM generate_series(900001, 900012) q");
+}
+
+my $before = status('requests');
+is(answers('on', '', 10), answers('off', '', 10), 'on and off return the same rows');
+is(answers('on', '', 10), exact_answers('NULL', 10), 'and they are the exact answers');
+cmp_ok(status('requests'), '>=', $before + 24, 'the worker answered the scans under on');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1;
+	SELECT device FROM vecdb_last_scan();}), "5\ngpu worker (cpu stand-in)", 'vecdb_last_scan names the worker');
+is(answers('on', 'WHERE cat = 3', 10), exact_answers(3, 10), 'an index condition (bitset) gives the exact rows');
+$node->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0; VACUUM t;');
+is(answers('on', '', 10), exact_answers('NULL', 10), 'after deletes and VACUUM: the exact rows');
+# id % 40 = 1 keeps 1 row in 40: a LIMIT 20 scan needs about 800 rows, many refills
+my $sparse = $node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	SELECT string_agg(id::text, ',') FROM (SELECT id FROM t WHERE id % 40 = 1 ORDER BY v <-> vec(77) LIMIT 20) s;
+	SELECT returned FROM vecdb_last_scan();});
+my ($got, $returned) = split /\n/, $sparse;
+my $want = $node->safe_psql('postgres', q{SELECT string_agg(id::text, ',' ORDER BY d, id) FROM
+	(SELECT id, v <-> vec(77) d FROM t WHERE id % 40 = 1 ORDER BY d, id LIMIT 20) s});
+is($got, $want, 'an executor filter over many refills: the exact rows, none twice');
+cmp_ok($returned, '>', 300, "that scan took $returned rows from the worker");
+
+# 2. batching
+my $b0 = status('batches');
+my $pgbench_script = $node->basedir . '/gq.sql';
+open(my $fh, '>', $pgbench_script) or die;
+print $fh "\\set q random(1, 100000)\nSET enable_seqscan = off;\nSELECT id FROM t ORDER BY v <-> vec(:q) LIMIT 10;\n";
+close $fh;
+$node->command_ok([ 'pgbench', '-n', '-c', '4', '-j', '2', '-T', '3', '-f', $pgbench_script, '-h', $node->host,
+	'-p', $node->port, 'postgres' ], 'four clients at once');
+my ($max_batch, $failed) = split /\|/, status('max_batch, failed');
+cmp_ok($max_batch, '>', 1, "requests that arrived together shared an engine call (max_batch $max_batch)");
+is($failed, '0', 'none failed');
+my ($r0, $q0) = split /\|/, status('requests, queries');
+is($node->safe_psql('postgres', q{SET vecdb.gpu = on;
+	SELECT count(*) FROM vecdb_search('t_flat', (SELECT array_agg(vec(q)) FROM generate_series(1, 30) q), 5)}),
+	'150', 'vecdb_search: 5 rows for each of 30 queries');
+my ($r1, $q1) = split /\|/, status('requests, queries');
+is($r1 - $r0, 1, 'one request for the segment');
+is($q1 - $q0, 30, 'holding the 30 queries');
+
+# 3. auto: by segment size; failures fall back to the CPU
+$node->safe_psql('postgres', q{
+	SELECT setseed(0.25);
+	CREATE TABLE big (id int PRIMARY KEY, v vector(1000));
+	INSERT INTO big SELECT i, (SELECT array_agg(random()::real) FROM generate_series(1, 1000) WHERE i > 0)::vector
+		FROM generate_series(1, 4300) i;
+	CREATE INDEX big_flat ON big USING flat (v vector_l2_ops);
+	CREATE TABLE bq AS SELECT id, v FROM big WHERE id <= 5;
+});
+# big_search runs the LIMIT 300 searches of the rows of bq with id <= $n
+# under auto (an executor filter: refills); returns a digest of the rows and
+# the last scan's device
+sub big_search
+{
+	my ($n) = @_;
+	return split /\n/, $node->safe_psql('postgres', qq{SET enable_seqscan = off; SET vecdb.gpu = auto;
+		SELECT md5(string_agg(b.id::text, ',' ORDER BY bq.id, ord)) FROM bq,
+			LATERAL (SELECT id, row_number() OVER () ord FROM
+				(SELECT id FROM big WHERE id % 7 <> 0 ORDER BY v <-> bq.v LIMIT 300) s) b WHERE bq.id <= $n;
+		SELECT device FROM vecdb_last_scan();});
+}
+
+sub big_exact
+{
+	my ($n) = @_;
+	return $node->safe_psql('postgres', qq{SELECT md5(string_agg(b.id::text, ',' ORDER BY bq.id, b.d, b.id)) FROM bq,
+		LATERAL (SELECT id, v <-> bq.v d FROM big WHERE id % 7 <> 0 ORDER BY d, id LIMIT 300) b WHERE bq.id <= $n});
+}
+my ($big_rows, $big_device) = big_search(5);
+is($big_rows, big_exact(5), 'auto, large segment: the exact rows');
+is($big_device, 'gpu worker (cpu stand-in)', 'auto sends the large segment to the worker');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = auto;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1; SELECT device FROM vecdb_last_scan();}),
+	"5\ncpu", 'auto keeps the small segment on the CPU');
+
+# the worker fails its next request (the fault fires once per setting)
+set_fault('gpu_worker_search:error');
+($big_rows, $big_device) = big_search(1);
+is($big_rows, big_exact(1), 'auto, the worker failing the request: the CPU gives the exact rows');
+like($big_device, qr/^cpu \(gpu worker: vecdb fault injected at "gpu_worker_search"/, 'vecdb_last_scan says why');
+set_fault('gpu_worker_search:error:1');
+my ($ret, $stdout, $stderr) = $node->psql('postgres', q{\set VERBOSITY verbose
+	SET enable_seqscan = off; SET vecdb.gpu = on; SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
+like($stderr, qr/ERROR:  58000: vecdb GPU worker failed: vecdb fault injected/, 'on: the failure is an error (58000)');
+# the second request fails: the first scan's second batch, so it goes on from where the worker stopped
+set_fault('gpu_worker_search:error:2');
+($big_rows, $big_device) = big_search(5);
+is($big_rows, big_exact(5), 'auto, the worker failing mid-scan: still the exact rows, none twice');
+set_fault('');
+
+# 4. cancellation: the worker is stuck in a search
+set_fault('gpu_worker_search:sleep');
+my $t0 = time;
+($ret, $stdout, $stderr) = $node->psql('postgres', q{\set VERBOSITY verbose
+	SET enable_seqscan = off; SET statement_timeout = '300ms'; SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
+like($stderr, qr/57014: canceling statement due to statement timeout/, 'a statement timeout ends the wait (57014)');
+cmp_ok(time - $t0, '<', 10, 'at once');
+
+# 5. worker exit: a query waits on the stuck worker, which is then terminated
+my $waiting_on = start_sql($node, q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
+my $waiting_auto = start_sql($node, q{SET enable_seqscan = off; SET vecdb.gpu = auto;
+	SELECT count(*) FROM (SELECT id FROM big ORDER BY v <-> (SELECT v FROM bq WHERE id = 1) LIMIT 10) s});
+my $waiting_killed = start_sql($node, q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	SELECT id FROM t ORDER BY v <-> vec(6) LIMIT 1});
+usleep(1_000_000);
+my ($done) = wait_sql($waiting_on, 0.1);
+ok(!$done, 'a query waits while the worker is stuck');
+# a waiting session terminated (FATAL): its request is left to the worker to free
+is($node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE query LIKE '%vec(6)%' AND pid <> pg_backend_pid()}), 't', 'a waiting session is terminated');
+($done) = wait_sql($waiting_killed, 20);
+ok($done, 'it ended');
+$pid = status('pid');
+set_fault('');
+kill 'TERM', $pid;
+($done) = wait_sql($waiting_on, 20);
+ok($done, 'the waiting query ended when the worker exited');
+like(${ $waiting_on->{err} }, qr/vecdb GPU worker failed: the GPU worker exited/, 'on: with an error that says so');
+($done) = wait_sql($waiting_auto, 20);
+ok($done && ${ $waiting_auto->{out} } =~ /^10\s*$/, 'auto: the waiting query got its rows from the CPU');
+my $new_pid = wait_worker($pid);
+ok($new_pid > 0, "the worker was restarted (pid $pid, then $new_pid)");
+my ($abandoned, $queued) = split /\|/, status('abandoned, queued');
+cmp_ok($abandoned, '>=', 2, 'the timed-out and the terminated sessions\' requests were freed (abandoned)');
+is($queued, '0', 'nothing left queued');
+is(answers('on', '', 10), exact_answers('NULL', 10), 'the restarted worker serves the exact rows');
+
+# 6. no device, no stand-in
+$node->append_conf('postgresql.conf', "vecdb.gpu_stand_in = off\n");
+$node->restart;
+my $t1 = time;
+my $state = '';
+while (time - $t1 < 30 && ($state = status('state')) ne 'no device') { usleep(100_000); }
+is($state, 'no device', 'without a device the worker gives up');
+is(status('device'), 'no GPU: this vecdb build has no CUDA device support', 'and says why');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{\set VERBOSITY verbose
+	SET enable_seqscan = off; SET vecdb.gpu = on; SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
+like($stderr, qr/ERROR:  55000: vecdb GPU worker is not available: no GPU/, 'on: 55000');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = auto;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1; SELECT device FROM vecdb_last_scan();}),
+	"5\ncpu", 'auto: the CPU');
+
+# 7. not preloaded
+$node->append_conf('postgresql.conf', "shared_preload_libraries = ''\n");
+$node->restart;
+($ret, $stdout, $stderr) = $node->psql('postgres', q{\set VERBOSITY verbose
+	SET enable_seqscan = off; SET vecdb.gpu = on; SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
+like($stderr, qr/ERROR:  55000: vecdb GPU worker is not available: vecdb is not in shared_preload_libraries/,
+	'not preloaded, on: 55000');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = auto;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1}), '5', 'not preloaded, auto: the CPU');
+is($node->safe_psql('postgres', q{SELECT state, pid IS NULL, requests FROM vecdb_gpu_status()}), 'absent|t|0',
+	'vecdb_gpu_status without a worker');
+
+$node->stop;
+done_testing();
