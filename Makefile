@@ -43,6 +43,18 @@ SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = $(ENGINE_LIB) -l:libfaiss.a -L$(OPENBLAS_SERIAL) -l:libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL) \
 	-lgomp -lstdc++ -lm
 
+# make VECDB_CUDA=1 also links src/gpu (nvcc, CUDA runtime and cuBLAS from
+# CUDA_HOME): the GPU worker then serves on a GPU when one is usable. Without
+# it nothing of CUDA is built or linked (docs/gpu.md, "The GPU worker").
+CUDA_HOME ?= /usr/local/cuda
+ifeq ($(VECDB_CUDA),1)
+ENGINE_DIR = build/engine-cuda
+ENGINE_GPU_LIB = $(ENGINE_DIR)/src/gpu/libvecdb_gpu.a
+PG_CPPFLAGS += -DVECDB_WITH_CUDA
+SHLIB_LINK := $(ENGINE_GPU_LIB) $(SHLIB_LINK) -L$(CUDA_HOME)/lib64 -lcublas -lcublasLt -lcudart_static \
+	-ldl -lrt -lpthread -Wl,-rpath,$(CUDA_HOME)/lib64
+endif
+
 EXTRA_CLEAN = build
 
 # Tests against a running server (PGHOST, PGPORT, PGUSER as for psql), after
@@ -83,9 +95,16 @@ sql/vector--0.8.0--0.8.1.sql: sql/vecdb--0.3.0--0.4.0.sql
 
 $(OBJS): $(wildcard src/*.h src/types/*.h src/am/*.h src/am/*.hpp src/knowhere/*.hpp)
 
+ifeq ($(VECDB_CUDA),1)
+$(ENGINE_LIB): $(ENGINE_SOURCES) $(wildcard src/gpu/*)
+	cmake -S . -B $(ENGINE_DIR) -DCMAKE_BUILD_TYPE=Release -DVECDB_BUILD_TESTS=OFF -DVECDB_BUILD_BENCH=OFF \
+		-DVECDB_WITH_CUDA=ON > /dev/null
+	cmake --build $(ENGINE_DIR) --target vecdb_knowhere vecdb_gpu
+else
 $(ENGINE_LIB): $(ENGINE_SOURCES)
 	cmake -S . -B $(ENGINE_DIR) -DCMAKE_BUILD_TYPE=Release -DVECDB_BUILD_TESTS=OFF -DVECDB_BUILD_BENCH=OFF > /dev/null
 	cmake --build $(ENGINE_DIR) --target vecdb_knowhere
+endif
 
 $(shlib): $(ENGINE_LIB)
 

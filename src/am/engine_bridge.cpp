@@ -15,6 +15,10 @@
 #include "knowhere/index.hpp"
 #include "knowhere/sparse_index.hpp"
 #include "knowhere/thread_util.hpp"
+#ifdef VECDB_WITH_CUDA
+#include "gpu/device_probe.hpp"
+#include "gpu/gpu_flat_index.hpp"
+#endif
 
 #include "am/engine_bridge.hpp"
 #include "vecdb_postgres.h"
@@ -736,6 +740,63 @@ void VecdbEngineSearch(const VecdbEngineIndex *e, const void *queries, size_t nq
 	});
 	TakeRowError(e, &err);
 	Raise(&err);
+}
+
+// VecdbEngineGpuProbe says whether this build can search on a GPU and one
+// is usable: true with the device's description in out (and the GPU kinds
+// registered), false with the reason.
+bool VecdbEngineGpuProbe(char *out, size_t len) {
+#ifdef VECDB_WITH_CUDA
+	vecdb::gpu::DeviceInfo info[1];
+	vecdb::gpu::ProbeResult found = vecdb::gpu::ProbeDevices(info, 1);
+	if (found.count == 0) {
+		snprintf(out, len, strncmp(found.reason, "no GPU", 6) == 0 ? "%s" : "no GPU: %s", found.reason);
+		return false;
+	}
+	vecdb::gpu::RegisterGpuKinds();
+	snprintf(out, len, "%s, sm_%d%d, %zu MB", info[0].name, info[0].major, info[0].minor,
+			 info[0].total_memory >> 20);
+	return true;
+#else
+	snprintf(out, len, "no GPU: this vecdb build has no CUDA device support");
+	return false;
+#endif
+}
+
+// VecdbEngineToGpu returns a GPU_FLAT index holding the rows of an exact
+// (FLAT) index, labelled alike, for the GPU worker; an ERROR when this build
+// has no GPU kinds or the device refuses (memory).
+VecdbEngineIndex *VecdbEngineToGpu(const VecdbEngineIndex *cpu) {
+	BridgeError err;
+	VecdbEngineIndex *e = nullptr;
+	Run(&err, [&]() {
+		if (!cpu->index || cpu->index->kind() != knowhere::IndexKind::kFlat)
+			return knowhere::Status::NotSupported("only exact (FLAT) segments go to the GPU");
+		const knowhere::Index &src = *cpu->index;
+		knowhere::IndexConfig config;
+		config.kind = knowhere::IndexKind::kGpuFlat;
+		config.metric = src.metric();
+		config.dim = src.dim();
+		auto made = knowhere::CreateIndex(config);
+		if (!made.ok())
+			return made.status();
+		std::unique_ptr<knowhere::Index> gpu = std::move(made).value();
+		size_t n = static_cast<size_t>(src.count());
+		std::vector<int64_t> labels(n);
+		for (size_t i = 0; i < n; i++)
+			labels[i] = static_cast<int64_t>(i);
+		std::vector<float> rows(n * static_cast<size_t>(src.dim()));
+		knowhere::Status s = src.Reconstruct(labels.data(), n, rows.data());
+		if (!s.ok())
+			return s;
+		s = gpu->Build(rows.data(), labels.data(), n);
+		if (!s.ok())
+			return s;
+		e = new VecdbEngineIndex{std::move(gpu)};
+		return knowhere::Status::Ok();
+	});
+	Raise(&err);
+	return e;
 }
 
 // VecdbEngineRowBytes returns the bytes of one engine row.

@@ -141,6 +141,8 @@ size_t		VecdbEngineIterNext(VecdbEngineIter *iter, size_t max, VecdbNeighbor *ou
 void		VecdbEngineSearch(const VecdbEngineIndex *engine, const void *queries, size_t nq, size_t k,
 							  const VecdbEngineSearchParams *params, const uint8_t *deleted, size_t nbits,
 							  VecdbNeighbor *out, int *counts);
+bool		VecdbEngineGpuProbe(char *out, size_t len);
+VecdbEngineIndex *VecdbEngineToGpu(const VecdbEngineIndex *cpu);
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
 double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows, int dims,

@@ -34,11 +34,13 @@ PGDLLEXPORT void vecdb_gpu_worker_main(Datum arg);
 // its shared copy (which the worker pins) can be evicted from the area.
 static const int kIdleDropSeconds = 60;
 
-// Resident is one segment the worker holds: its engine and the pin on the
-// shared copy the engine reads.
+// Resident is one segment the worker holds: which shared copy it came from
+// (key), its engine, and the pin on that copy while the engine reads it (the
+// stand-in searches the copy in place; a device holds its own).
 typedef struct Resident
 {
-	VecdbSharedPin pin;
+	VecdbSharedPin key;
+	VecdbSharedPin pin;			/* entry NULL: none held */
 	VecdbEngineIndex *engine;
 	size_t		bytes;
 	TimestampTz last_use;
@@ -47,6 +49,9 @@ typedef struct Resident
 static Resident *residents = NULL;
 static int	nresidents = 0;
 static size_t resident_bytes = 0;
+
+// on_device: the worker found a GPU (else it is the CPU stand-in).
+static bool on_device = false;
 
 // The requests of the round being served, failed by WorkerExit if the
 // worker leaves mid-round.
@@ -134,14 +139,12 @@ NoDevice(const char *why)
 	proc_exit(0);
 }
 
-// ProbeDevice names the device the worker would serve on; false with the
-// reason when there is none.
+// ProbeDevice names the device the worker serves on; false with the reason
+// when there is none (a build without CUDA: make VECDB_CUDA=1 links src/gpu).
 static bool
 ProbeDevice(char *out, size_t len)
 {
-	/* the extension's build links no CUDA code yet: src/gpu runs in the engine's own tests and bench_gpu */
-	strlcpy(out, "no GPU: this vecdb build has no CUDA device support", len);
-	return false;
+	return VecdbEngineGpuProbe(out, len);
 }
 
 // DropResident frees resident i (its engine, then its pin).
@@ -191,7 +194,7 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 	Resident   *r;
 
 	for (int i = 0; i < nresidents; i++)
-		if (residents[i].pin.entry == copy->entry && residents[i].pin.incarnation == copy->incarnation)
+		if (residents[i].key.entry == copy->entry && residents[i].key.incarnation == copy->incarnation)
 		{
 			residents[i].last_use = GetCurrentTimestamp();
 			return &residents[i];
@@ -225,6 +228,24 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 	PG_TRY();
 	{
 		r->engine = VecdbEngineOpenBytes(bytes, size, &in_place);
+		if (on_device)
+		{
+			/* the device keeps its own copy: the view and the pin go at once */
+			VecdbEngineIndex *view = r->engine;
+
+			r->engine = NULL;
+			PG_TRY();
+			{
+				r->engine = VecdbEngineToGpu(view);
+			}
+			PG_FINALLY();
+			{
+				VecdbEngineFree(view);
+			}
+			PG_END_TRY();
+			VecdbSharedUnpin(&pin);
+			memset(&pin, 0, sizeof(pin));
+		}
 	}
 	PG_CATCH();
 	{
@@ -232,6 +253,7 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	r->key = *copy;
 	r->pin = pin;
 	r->bytes = size;
 	r->last_use = GetCurrentTimestamp();
@@ -431,7 +453,8 @@ vecdb_gpu_worker_main(Datum arg)
 		proc_exit(0);
 	if (!VecdbSharedActive())
 		NoDevice("the shared segment area is off (vecdb.shared_memory_size = 0)");
-	if (!ProbeDevice(device, sizeof(device)))
+	on_device = ProbeDevice(device, sizeof(device));
+	if (!on_device)
 	{
 		if (!vecdb_gpu_stand_in)
 			NoDevice(device);

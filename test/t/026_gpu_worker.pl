@@ -244,7 +244,7 @@ my $t1 = time;
 my $state = '';
 while (time - $t1 < 30 && ($state = status('state')) ne 'no device') { usleep(100_000); }
 is($state, 'no device', 'without a device the worker gives up');
-is(status('device'), 'no GPU: this vecdb build has no CUDA device support', 'and says why');
+like(status('device'), qr/^no GPU: ./, 'and says why: ' . status('device'));
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{\set VERBOSITY verbose
 	SET enable_seqscan = off; SET vecdb.gpu = on; SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1});
 like($stderr, qr/ERROR:  55000: vecdb GPU worker is not available: no GPU/, 'on: 55000');
