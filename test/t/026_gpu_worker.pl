@@ -20,6 +20,8 @@
 #   5. Worker exit: a query waiting on the worker when it is terminated gets
 #      an error (on) or the CPU's answer (auto), never a hang; the worker is
 #      restarted and serves again.
+#   5b. A segment larger than vecdb.gpu_memory_size is declined: the backend
+#      searches it, also under on.
 #   6. Without a device and without the stand-in, the worker reports why
 #      and exits for good: on raises 55000, auto searches on the CPU.
 #   7. Not preloaded: on raises 55000, off and auto search on the CPU.
@@ -236,6 +238,26 @@ my ($abandoned, $queued) = split /\|/, status('abandoned, queued');
 cmp_ok($abandoned, '>=', 2, 'the timed-out and the terminated sessions\' requests were freed (abandoned)');
 is($queued, '0', 'nothing left queued');
 is(answers('on', '', 10), exact_answers('NULL', 10), 'the restarted worker serves the exact rows');
+
+# 5b. the device budget: a segment larger than vecdb.gpu_memory_size is
+# declined and searched by the backend, also under on
+$node->append_conf('postgresql.conf', "vecdb.gpu_memory_size = 1\n");
+$node->restart;
+ok(wait_worker() > 0, 'the worker is back after a restart');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1; SELECT device FROM vecdb_last_scan();}),
+	"5\ngpu worker (cpu stand-in)", 'a segment within the budget (0.2 MB of 1 MB) is served');
+my $big_on = $node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	SELECT md5(string_agg(id::text, ',' ORDER BY ord)) FROM (SELECT id, row_number() OVER () ord FROM
+		(SELECT id FROM big WHERE id % 7 <> 0 ORDER BY v <-> (SELECT v FROM bq WHERE id = 1) LIMIT 300) s) s2;
+	SELECT device FROM vecdb_last_scan();});
+my ($big_on_rows, $big_on_device) = split /\n/, $big_on;
+is($big_on_rows, big_exact(1), 'a segment over the budget: the exact rows from the backend');
+like($big_on_device, qr/^cpu \(gpu worker: the segment \(\d+ MB\) is larger than vecdb.gpu_memory_size/,
+	'declined, and vecdb_last_scan says why');
+my ($declined, $resident_bytes) = split /\|/, status('declined, resident_bytes');
+cmp_ok($declined, '>=', 1, 'counted as declined');
+cmp_ok($resident_bytes, '<=', 1024 * 1024, 'the worker holds no more than its budget');
 
 # 6. no device, no stand-in
 $node->append_conf('postgresql.conf', "vecdb.gpu_stand_in = off\n");
