@@ -24,6 +24,7 @@ _PG_init(void)
 	VecdbGpuInit();
 	VecdbRegisterReloptions();
 	VecdbInstallPlannerHooks();
+	VecdbInstallExplainHook();
 }
 
 // vecdb_simd_level returns the SIMD level the distance kernels dispatch to.

@@ -14,6 +14,7 @@ extern "C" {
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/itemptr.h"
+#include "lib/stringinfo.h"
 #include "utils/dsa.h"
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
@@ -300,6 +301,7 @@ typedef enum VecdbIterativeScan
 
 void		VecdbRegisterGucs(void);
 void		VecdbInstallPlannerHooks(void);	/* src/planner/saop_paths.cpp */
+void		VecdbInstallExplainHook(void);	/* src/planner/explain_device.cpp */
 int			VecdbBuildThreads(void);
 
 /* ---- am_handler.cpp ---- */
@@ -863,6 +865,8 @@ void		VecdbScanStashClear(void);
 Relation	VecdbOpenIndexChecked(Oid relid, LOCKMODE lockmode);
 Oid			VecdbIndexTableOf(Oid relid);
 uint64		VecdbScanRowsFor(int k);
+void		VecdbExplainDevicesBegin(void);
+void		VecdbExplainDevicesEnd(StringInfo out);
 void		vecdbrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool		vecdbgettuple(IndexScanDesc scan, ScanDirection dir);
 void		vecdbendscan(IndexScanDesc scan);

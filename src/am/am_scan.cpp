@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/tuplestore.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 }
@@ -99,6 +100,7 @@ typedef struct VecdbScanOpaqueData
 	uint64		null_label;
 	uint64		scan_id;		/* numbers scans, for vecdb_last_scan */
 	VecdbEngineSearchParams params;
+	Oid			index_oid;
 } VecdbScanOpaqueData;
 
 typedef VecdbScanOpaqueData *VecdbScanOpaque;
@@ -126,6 +128,76 @@ static struct
 	LastScanStream streams[VECDB_MAX_SEGMENTS + 1];
 } last_scan;
 static uint64 scan_counter = 0;
+
+// ExplainDevice is what EXPLAIN ANALYZE reports of one index's scans in the
+// statement (src/planner/explain_device.cpp): segments searched, how many by
+// the GPU worker, how many of those finished on this backend, and why.
+typedef struct ExplainDevice
+{
+	Oid			index;
+	uint64		scans;
+	uint64		segments;
+	uint64		remote;
+	uint64		fallbacks;
+	char		device[64];
+	char		reason[160];
+} ExplainDevice;
+
+static const int kExplainIndexes = 16;
+static ExplainDevice explain_devices[kExplainIndexes];
+static int	n_explain = 0;
+static int	explain_depth = 0;	/* EXPLAIN ANALYZE statements running (nested ones share the list) */
+
+// FindExplainDevice returns index's entry while EXPLAIN ANALYZE collects, or NULL.
+static ExplainDevice *
+FindExplainDevice(Oid index)
+{
+	if (explain_depth == 0)
+		return NULL;
+	for (int i = 0; i < n_explain; i++)
+		if (explain_devices[i].index == index)
+			return &explain_devices[i];
+	if (n_explain == kExplainIndexes)
+		return NULL;
+	memset(&explain_devices[n_explain], 0, sizeof(ExplainDevice));
+	explain_devices[n_explain].index = index;
+	return &explain_devices[n_explain++];
+}
+
+// VecdbExplainDevicesBegin starts collecting for an EXPLAIN ANALYZE.
+void
+VecdbExplainDevicesBegin(void)
+{
+	if (explain_depth++ == 0)
+		n_explain = 0;
+}
+
+// VecdbExplainDevicesEnd stops collecting; with out, it appends a line per
+// index whose scans the GPU worker took part in (text format).
+void
+VecdbExplainDevicesEnd(StringInfo out)
+{
+	if (explain_depth > 0)
+		explain_depth--;
+	if (explain_depth > 0 || out == NULL)
+		return;
+	for (int i = 0; i < n_explain; i++)
+	{
+		const ExplainDevice *d = &explain_devices[i];
+		const char *name;
+
+		if (d->remote == 0)
+			continue;
+		name = get_rel_name(d->index);
+		appendStringInfo(out, "vecdb: %s: the gpu worker (%s) ran " UINT64_FORMAT " of " UINT64_FORMAT
+						 " segment searches (" UINT64_FORMAT " scan%s)", name ? name : "?", d->device, d->remote,
+						 d->segments, d->scans, d->scans == 1 ? "" : "s");
+		if (d->fallbacks > 0)
+			appendStringInfo(out, "; " UINT64_FORMAT " finished on the cpu (%s)", d->fallbacks, d->reason);
+		appendStringInfoChar(out, '\n');
+	}
+	n_explain = 0;
+}
 
 // The batch answers vecdb_search got from the GPU worker for all its queries
 // at once (batch_search.cpp): a scan it then runs for query stash_query
@@ -194,6 +266,7 @@ vecdbbeginscan(Relation index, int nkeys, int norderbys)
 	VecdbScanOpaque so = (VecdbScanOpaque) palloc0(sizeof(VecdbScanOpaqueData));
 
 	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "vecdb scan", ALLOCSET_DEFAULT_SIZES);
+	so->index_oid = RelationGetRelid(index);
 	VecdbDescribeIndex(index, &so->desc);
 	scan->opaque = so;
 	return scan;
@@ -282,6 +355,22 @@ RecordLastScan(IndexScanDesc scan, const VecdbEngineSearchParams *params)
 	int			i;
 
 	so->scan_id = ++scan_counter;
+	{
+		ExplainDevice *d = FindExplainDevice(RelationGetRelid(scan->indexRelation));
+
+		if (d)
+		{
+			d->scans++;
+			for (i = 0; i < so->nstreams; i++)
+				if (so->streams[i].segment_id >= 0)
+				{
+					d->segments++;
+					d->remote += so->streams[i].remote;
+				}
+			if (d->remote > 0 && d->device[0] == '\0')
+				VecdbGpuDeviceName(d->device, sizeof(d->device));
+		}
+	}
 	last_scan.scan_id = so->scan_id;
 	last_scan.index = RelationGetRelid(scan->indexRelation);
 	last_scan.nstreams = so->nstreams;
@@ -462,6 +551,15 @@ RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams
 	}
 	/* on this backend from here on */
 	s->remote = false;
+	{
+		ExplainDevice *d = FindExplainDevice(so->index_oid);
+
+		if (d)
+		{
+			d->fallbacks++;
+			strlcpy(d->reason, why, sizeof(d->reason));
+		}
+	}
 	if (last_scan.scan_id == so->scan_id)
 		snprintf(last_scan.streams[s - so->streams].device, sizeof(last_scan.streams[0].device),
 				 "cpu (gpu worker: %s)", why);

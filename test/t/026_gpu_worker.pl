@@ -6,7 +6,8 @@
 #      under vecdb.gpu = on are served by it and return exactly the rows of
 #      vecdb.gpu = off and of a sequential scan: plain, with an index
 #      condition (bitset), with deleted rows, and with an executor filter
-#      that needs many refills (larger k, rows taken before skipped).
+#      that needs many refills (larger k, rows taken before skipped);
+#      EXPLAIN ANALYZE names the worker.
 #   2. Batching: four clients at once are answered by shared engine calls
 #      (max_batch > 1); vecdb_search sends one request per segment for all
 #      its queries.
@@ -120,6 +121,12 @@ is($node->safe_psql('postgres', q{SET enable_seqscan = off;
 	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1;
 	SELECT device FROM vecdb_last_scan();}), "5\ngpu worker (cpu stand-in)", 'vecdb_last_scan names the worker');
 is(answers('on', 'WHERE cat = 3', 10), exact_answers(3, 10), 'an index condition (bitset) gives the exact rows');
+my $explain = q{SET enable_seqscan = off; SET vecdb.gpu = %s;
+	EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id FROM %s ORDER BY v <-> vec(5) LIMIT 3};
+like($node->safe_psql('postgres', sprintf($explain, 'on', 't')),
+	qr/^vecdb: t_flat: the gpu worker \(cpu stand-in\) ran 1 of 1 segment searches \(1 scan\)$/m,
+	'EXPLAIN ANALYZE says the worker served the scan');
+unlike($node->safe_psql('postgres', sprintf($explain, 'off', 't')), qr/vecdb:/, 'and nothing when the CPU did');
 $node->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0; VACUUM t;');
 is(answers('on', '', 10), exact_answers('NULL', 10), 'after deletes and VACUUM: the exact rows');
 # id % 40 = 1 keeps 1 row in 40: a LIMIT 20 scan needs about 800 rows, many refills
@@ -257,6 +264,11 @@ like($big_on_device, qr/^cpu \(gpu worker: the segment \(\d+ MB\) is larger than
 	'declined, and vecdb_last_scan says why');
 my ($declined, $resident_bytes) = split /\|/, status('declined, resident_bytes');
 cmp_ok($declined, '>=', 1, 'counted as declined');
+like($node->safe_psql('postgres', q{SET enable_seqscan = off; SET vecdb.gpu = on;
+	EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+	SELECT id FROM big ORDER BY v <-> (SELECT v FROM bq WHERE id = 2) LIMIT 3}),
+	qr/^vecdb: big_flat: .* ran 1 of 1 segment searches \(1 scan\); 1 finished on the cpu \(the segment/m,
+	'EXPLAIN ANALYZE says the search finished on the CPU, and why');
 cmp_ok($resident_bytes, '<=', 1024 * 1024, 'the worker holds no more than its budget');
 
 # 6. no device, no stand-in
