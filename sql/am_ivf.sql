@@ -79,6 +79,27 @@ RESET ivfflat.iterative_scan;
 SELECT count(*) FROM unnest(index_ids('SELECT id FROM iv ORDER BY b <~> ''10101010101010101010101010101010''')) id;
 SET ivfflat.probes = 0;
 
+-- vecdb.train_device: without a usable GPU (or without CUDA in this build) gpu
+-- and auto train on the CPU, so the lists, and the answers, are the CPU's
+SET ivfflat.probes = 2;
+SET vecdb.train_device = cpu;
+CREATE INDEX iv_train_cpu ON iv USING ivfflat (v vector_l2_ops) WITH (lists = 8);
+SET vecdb.train_device = gpu;
+CREATE INDEX iv_train_gpu ON iv USING ivfflat (v vector_l2_ops) WITH (lists = 8);
+SET vecdb.train_device = auto;
+CREATE INDEX iv_train_auto ON iv USING ivfflat (v vector_l2_ops) WITH (lists = 8);
+SELECT count(*) AS rows,
+	count(*) FILTER (WHERE g.ctid = c.ctid) AS same_as_gpu, count(*) FILTER (WHERE a.ctid = c.ctid) AS same_as_auto
+FROM vecdb_search('iv_train_cpu', (SELECT array_agg(v ORDER BY id) FROM iv WHERE id <= 20), 10) WITH ORDINALITY c
+JOIN vecdb_search('iv_train_gpu', (SELECT array_agg(v ORDER BY id) FROM iv WHERE id <= 20), 10) WITH ORDINALITY g
+	USING (ordinality)
+JOIN vecdb_search('iv_train_auto', (SELECT array_agg(v ORDER BY id) FROM iv WHERE id <= 20), 10) WITH ORDINALITY a
+	USING (ordinality);
+SET vecdb.train_device = tpu;
+RESET vecdb.train_device;
+DROP INDEX iv_train_cpu, iv_train_gpu, iv_train_auto;
+SET ivfflat.probes = 1;
+
 -- inserts after the build, deletes, VACUUM and compaction
 INSERT INTO iv (id, v) SELECT 5000 + i, (SELECT array_agg(round(((i % 4) * 0.25 + random() * 0.3 + g * 0)::numeric, 4)::real)
 	FROM generate_series(1, 16) g)::vector FROM generate_series(1, 400) i;

@@ -43,6 +43,11 @@ static const struct config_enum_entry kGpuModes[] = {
 	{"off", VECDB_GPU_OFF, false}, {"auto", VECDB_GPU_AUTO, false}, {"on", VECDB_GPU_ON, false},
 	{NULL, 0, false}};
 
+// kTrainDevices are vecdb.train_device's values.
+static const struct config_enum_entry kTrainDevices[] = {
+	{"cpu", VECDB_TRAIN_CPU, false}, {"gpu", VECDB_TRAIN_GPU, false}, {"auto", VECDB_TRAIN_AUTO, false},
+	{NULL, 0, false}};
+
 // kMaxMmapThreshold is glibc's largest M_MMAP_THRESHOLD on 64-bit systems.
 static const int kMaxMmapThreshold = 32 * 1024 * 1024;
 
@@ -190,6 +195,12 @@ VecdbRegisterGucs(void)
 								 "crash handling can be tested without a GPU.", &vecdb_gpu_stand_in, false,
 								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	}
+	DefineCustomEnumVariable("vecdb.train_device",
+							 "Sets where index builds train the k-means of ivfflat, ivfpq and ivfsq8 segments",
+							 "cpu: FAISS on the CPU. gpu: the GPU k-means whenever this build has CUDA "
+							 "(make VECDB_CUDA=1) and a device is usable, in the building backend. auto: the GPU "
+							 "when the training is large enough. Whatever fails trains on the CPU.",
+							 &vecdb_train_device, VECDB_TRAIN_CPU, kTrainDevices, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable("vecdb.gpu_batch_window",
 							 "Sets how long the GPU worker waits for more requests to search in one batch",
 							 "Requests that arrive within it after the first are answered by one engine call.",

@@ -827,6 +827,16 @@ typedef enum VecdbGpuOutcome
 } VecdbGpuOutcome;
 
 extern int	vecdb_gpu_mode;
+
+// VecdbTrainDevice is vecdb.train_device (values of knowhere::TrainDevice).
+typedef enum VecdbTrainDevice
+{
+	VECDB_TRAIN_CPU = 0,
+	VECDB_TRAIN_GPU = 1,
+	VECDB_TRAIN_AUTO = 2
+} VecdbTrainDevice;
+
+extern int	vecdb_train_device;
 extern int	vecdb_gpu_memory_mb;
 extern double vecdb_gpu_batch_window_ms;
 extern bool vecdb_gpu_stand_in;

@@ -288,6 +288,7 @@ knowhere::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
 	config.nbits = c->nbits;
 	config.threads = c->threads;
 	config.repair_reach = c->repair_reach;
+	config.train_device = static_cast<knowhere::TrainDevice>(c->train_device);
 	return config;
 }
 
@@ -759,6 +760,23 @@ bool VecdbEngineGpuProbe(char *out, size_t len) {
 	return true;
 #else
 	snprintf(out, len, "no GPU: this vecdb build has no CUDA device support");
+	return false;
+#endif
+}
+
+// VecdbEngineGpuTrainerReady registers the GPU k-means as the IVF kinds'
+// centroid trainer in this process when this build has CUDA and a device is
+// usable (probed once per process); false otherwise, and the engine then
+// trains on the CPU.
+bool VecdbEngineGpuTrainerReady(void) {
+#ifdef VECDB_WITH_CUDA
+	static int ready = -1;
+	if (ready < 0) {
+		char why[256];
+		ready = VecdbEngineGpuProbe(why, sizeof(why)) ? 1 : 0;
+	}
+	return ready == 1;
+#else
 	return false;
 #endif
 }

@@ -60,6 +60,7 @@ typedef struct VecdbEngineConfig
 	int			threads;
 	int			repair_reach;	/* hnsw kinds: link rows their own search misses (1), not (0), or
 								   up to 256 dimensions (-1) */
+	int			train_device;	/* float IVF kinds' k-means: 0 cpu, 1 gpu, 2 auto (knowhere::TrainDevice) */
 } VecdbEngineConfig;
 
 // VecdbEngineSearchParams mirrors knowhere::SearchParams (the stop callback is
@@ -143,6 +144,7 @@ void		VecdbEngineSearch(const VecdbEngineIndex *engine, const void *queries, siz
 							  VecdbNeighbor *out, int *counts);
 bool		VecdbEngineGpuProbe(char *out, size_t len);
 VecdbEngineIndex *VecdbEngineToGpu(const VecdbEngineIndex *cpu);
+bool		VecdbEngineGpuTrainerReady(void);
 size_t		VecdbEngineRowBytes(VecdbMetric metric, int dim);
 const char *VecdbEngineKindName(int kind);
 double		VecdbEngineDefaultBruteForceRatio(int kind, int nlist, int nprobe, int ef_search, uint64_t rows, int dims,

@@ -26,6 +26,7 @@ extern "C" {
 }
 
 int			vecdb_gpu_mode = VECDB_GPU_OFF;
+int			vecdb_train_device = VECDB_TRAIN_CPU;
 int			vecdb_gpu_memory_mb = 4096;
 double		vecdb_gpu_batch_window_ms = 0.1;
 bool		vecdb_gpu_stand_in = false;

@@ -217,6 +217,11 @@ VecdbEngineConfigFor(const VecdbMetaPageData *meta, VecdbEngineKind kind, uint64
 		c->nbits = meta->params.sq_bits;
 	c->threads = VecdbBuildThreads();
 	c->repair_reach = method->search == VECDB_AM_SEARCH_GRAPH ? meta->params.repair_reach : 0;
+	c->train_device = vecdb_train_device;
+	/* the GPU k-means is registered in this backend only when asked for (a CUDA context is dear) */
+	if (vecdb_train_device != VECDB_TRAIN_CPU &&
+		(kind == VECDB_ENGINE_IVF_FLAT || kind == VECDB_ENGINE_IVF_PQ || kind == VECDB_ENGINE_IVF_SQ8))
+		(void) VecdbEngineGpuTrainerReady();
 }
 
 // VecdbSegmentMemoryEstimate returns the bytes a built segment of rows holds.
