@@ -91,6 +91,34 @@ c_passed=$((c_total - c_failed - c_skipped))
 passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
 suite_lines+=("ctest: $c_passed test cases passed, $c_failed failed, $c_skipped skipped")
 
+# The extension built with CUDA (make VECDB_CUDA=1: the GPU worker's device
+# path) links and its libraries resolve; built in a copy, never installed.
+if [ "$cuda" = ON ]; then
+	log "vecdb.so with CUDA (make VECDB_CUDA=1, in a copy)"
+	mkdir -p "$WORK/cuda-build"
+	if [ -d .git ]; then
+		git ls-files -z | xargs -0 cp --parents -t "$WORK/cuda-build"
+	else
+		tar --exclude=./build -cf - . | tar -xf - -C "$WORK/cuda-build"
+	fi
+	set +e
+	(cd "$WORK/cuda-build" && make -j"$(nproc)" VECDB_CUDA=1 PG_CONFIG="$PG_CONFIG") >"$WORK/cuda-build.log" 2>&1
+	u_rc=$?
+	set -e
+	unresolved=$(ldd "$WORK/cuda-build/vecdb.so" 2>/dev/null | grep -c 'not found' || true)
+	if [ "$u_rc" -eq 0 ] && [ -f "$WORK/cuda-build/vecdb.so" ] && [ "$unresolved" -eq 0 ] &&
+		ldd "$WORK/cuda-build/vecdb.so" | grep -q libcublas; then
+		passed=$((passed + 1))
+		suite_lines+=("CUDA build: 1 passed, 0 failed (vecdb.so links src/gpu and cuBLAS)")
+	else
+		failed=$((failed + 1))
+		tail -20 "$WORK/cuda-build.log" >&2
+		echo "FAILED: make VECDB_CUDA=1 (log: $WORK/cuda-build.log)" >&2
+		suite_lines+=("CUDA build: 0 passed, 1 failed (make rc $u_rc, $unresolved unresolved libraries)")
+	fi
+	rm -rf "$WORK/cuda-build"
+fi
+
 # SQL regression tests (pg_regress) against a private server: first in the
 # documented mode (vecdb preloaded: one shared copy of each index), then in
 # per-backend mode (not preloaded: each connection keeps its own copies;
