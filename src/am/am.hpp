@@ -842,7 +842,8 @@ extern double vecdb_gpu_batch_window_ms;
 extern bool vecdb_gpu_stand_in;
 
 void		VecdbGpuInit(void);
-bool		VecdbGpuChoose(int kind, int elem_type, uint64 rows, int dims, bool in_place);
+bool		VecdbGpuChoose(int kind, int elem_type, uint64 rows, uint64 allowed, int dims, bool in_place,
+						   bool exact_filtered);
 VecdbGpuOutcome VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t row_bytes, int k,
 							   const uint8 *bits, uint64 nbits, VecdbNeighbor *out, int *counts, char *why,
 							   size_t whylen);

@@ -311,6 +311,23 @@ ApplyFilter(const VecdbScanFilter *f, const VecdbScalarLayout *l, const VecdbCol
 	return out;
 }
 
+// SearchedExactly says whether the engine searches a graph segment's stream
+// exactly because its condition allows few rows (below the brute-force
+// ratio, as StrategyName's "exact (few allowed)"): such a search can go to
+// the GPU worker as an exact one.
+static bool
+SearchedExactly(const SegmentStream *s, const VecdbMetaPageData *meta, const VecdbEngineSearchParams *params)
+{
+	double		ratio;
+
+	if (s->kind != VECDB_ENGINE_HNSW || s->allowed >= s->nbits)
+		return false;
+	ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio
+		: VecdbEngineDefaultBruteForceRatio(s->kind, 1, params->nprobe, params->ef_search, s->nbits, meta->dims,
+											(int) meta->metric);
+	return (double) s->allowed < ratio * (double) s->nbits;
+}
+
 // StrategyName says how the engine searches a stream: exactly (flat
 // segments, or too few rows allowed), or through its index, filtered or not.
 static void
@@ -641,6 +658,7 @@ StartScan(IndexScanDesc scan)
 	if (filter)
 		filter_key = VecdbFilterKeyBytes(&layout, scan->keyData, scan->numberOfKeys, &filter_key_len);
 
+	SearchParamsFor(&so->desc, &params);
 	so->streams = (SegmentStream *) palloc0(sizeof(SegmentStream) * (meta->nsegments + 1));
 	for (i = 0; i < so->snap->nsegments; i++)
 	{
@@ -658,13 +676,14 @@ StartScan(IndexScanDesc scan)
 		s->allowed = seg->rows - seg->deleted_count;
 		s->read_rows = so->snap->read_rows[i];
 		s->shared = seg->in_place;
-		s->remote = VecdbGpuChoose(s->kind, meta->elem_type, seg->rows, meta->dims, seg->in_place);
 		s->tid_version = seg->tid_version;
 		s->filtered = filter != NULL;
-		if (s->remote)
-			s->copy = seg->shared_pin;
 		if (filter)
 			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
+		s->remote = VecdbGpuChoose(s->kind, meta->elem_type, seg->rows, s->allowed, meta->dims, seg->in_place,
+								   SearchedExactly(s, meta, &params));
+		if (s->remote)
+			s->copy = seg->shared_pin;
 		total += s->allowed;
 	}
 	if (so->snap->growing)
@@ -687,7 +706,6 @@ StartScan(IndexScanDesc scan)
 	for (i = 0; i < so->nstreams; i++)
 		if (so->streams[i].allowed == 0)
 			so->streams[i].done = true;
-	SearchParamsFor(&so->desc, &params);
 	so->params = params;
 	RecordLastScan(scan, &params);
 

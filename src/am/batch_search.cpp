@@ -71,7 +71,8 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		int		   *counts;
 
 		if (meta->dims == 0 ||
-			!VecdbGpuChoose(VecdbEngineGetKind(seg->engine), meta->elem_type, seg->rows, meta->dims, seg->in_place))
+			!VecdbGpuChoose(VecdbEngineGetKind(seg->engine), meta->elem_type, seg->rows,
+							seg->rows - seg->deleted_count, meta->dims, seg->in_place, false))
 			continue;
 		if (rows == NULL)
 		{

@@ -781,15 +781,17 @@ bool VecdbEngineGpuTrainerReady(void) {
 #endif
 }
 
-// VecdbEngineToGpu returns a GPU_FLAT index holding the rows of an exact
-// (FLAT) index, labelled alike, for the GPU worker; an ERROR when this build
+// VecdbEngineToGpu returns a GPU_FLAT index holding the rows of a FLAT or
+// HNSW index, labelled alike, for the GPU worker's exact searches; an ERROR when this build
 // has no GPU kinds or the device refuses (memory).
 VecdbEngineIndex *VecdbEngineToGpu(const VecdbEngineIndex *cpu) {
 	BridgeError err;
 	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
-		if (!cpu->index || cpu->index->kind() != knowhere::IndexKind::kFlat)
-			return knowhere::Status::NotSupported("only exact (FLAT) segments go to the GPU");
+		/* kinds whose Reconstruct returns the rows exactly */
+		if (!cpu->index ||
+			(cpu->index->kind() != knowhere::IndexKind::kFlat && cpu->index->kind() != knowhere::IndexKind::kHnsw))
+			return knowhere::Status::NotSupported("only FLAT and HNSW segments' rows go to the GPU");
 		const knowhere::Index &src = *cpu->index;
 		knowhere::IndexConfig config;
 		config.kind = knowhere::IndexKind::kGpuFlat;

@@ -110,22 +110,25 @@ GpuWake(int procno)
 }
 
 // VecdbGpuChoose says whether a sealed segment's search goes to the worker:
-// exact (FLAT) segments of float rows searched in place in the shared area
+// exact searches of float rows, i.e. FLAT segments and HNSW ones whose
+// condition allows so few rows that the engine searches them exactly
+// (exact_filtered), of segments searched in place in the shared area
 // (the worker reads that copy; without the area, under on, to raise the
 // error), under vecdb.gpu = on always, under auto when
-// the worker is serving and the segment is large enough (kAutoMinWork).
+// the worker is serving and the rows to score are enough (kAutoMinWork).
 // Every other segment stays on this backend's CPU. The CPU stand-in is
 // routed as a GPU would be (it exists to test this path), so auto with the
 // stand-in is slower than off: docs/gpu.md.
 bool
-VecdbGpuChoose(int kind, int elem_type, uint64 rows, int dims, bool in_place)
+VecdbGpuChoose(int kind, int elem_type, uint64 rows, uint64 allowed, int dims, bool in_place, bool exact_filtered)
 {
 	GpuQueue   *q = vecdb_gpu_queue;
 	bool		serving = false;
 
 	if (vecdb_gpu_mode == VECDB_GPU_OFF)
 		return false;
-	if (kind != VECDB_ENGINE_FLAT || (elem_type != VECDB_ELEM_VECTOR && elem_type != VECDB_ELEM_HALFVEC))
+	if (!(kind == VECDB_ENGINE_FLAT || (kind == VECDB_ENGINE_HNSW && exact_filtered)) ||
+		(elem_type != VECDB_ELEM_VECTOR && elem_type != VECDB_ELEM_HALFVEC))
 		return false;
 	/* on, but no worker can exist: the request raises the error that says why */
 	if (q == NULL)
@@ -137,7 +140,7 @@ VecdbGpuChoose(int kind, int elem_type, uint64 rows, int dims, bool in_place)
 	SpinLockAcquire(&q->mutex);
 	serving = q->state == GPU_WORKER_READY;
 	SpinLockRelease(&q->mutex);
-	return serving && (double) rows * (double) dims >= kAutoMinWork;
+	return serving && (double) allowed * (double) dims >= kAutoMinWork;
 }
 
 // Unavailable handles a request that cannot be sent or served: an ERROR under

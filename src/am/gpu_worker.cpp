@@ -323,7 +323,8 @@ ServeGroup(dsa_pointer *members, int n)
 			memset(&params, 0, sizeof(params));
 			params.ef_search = 40;
 			params.nprobe = 1;
-			params.brute_force_ratio = -1;
+			/* exact: graph segments come only for searches their engine would run exactly */
+			params.brute_force_ratio = 1.0;
 			VecdbEngineSearch(r->engine, queries, total, k, &params,
 							  lead->nbits ? (const uint8 *) lead + lead->bits_off : NULL, lead->nbits, out, counts);
 			at = 0;

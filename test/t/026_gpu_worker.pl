@@ -7,7 +7,9 @@
 #      vecdb.gpu = off and of a sequential scan: plain, with an index
 #      condition (bitset), with deleted rows, and with an executor filter
 #      that needs many refills (larger k, rows taken before skipped);
-#      EXPLAIN ANALYZE names the worker.
+#      EXPLAIN ANALYZE names the worker. An hnsw segment goes to the worker
+#      only when its condition allows so few rows that it is searched
+#      exactly.
 #   2. Batching: four clients at once are answered by shared engine calls
 #      (max_batch > 1); vecdb_search sends one request per segment for all
 #      its queries.
@@ -121,6 +123,18 @@ is($node->safe_psql('postgres', q{SET enable_seqscan = off;
 	SELECT id FROM t ORDER BY v <-> vec(5) LIMIT 1;
 	SELECT device FROM vecdb_last_scan();}), "5\ngpu worker (cpu stand-in)", 'vecdb_last_scan names the worker');
 is(answers('on', 'WHERE cat = 3', 10), exact_answers(3, 10), 'an index condition (bitset) gives the exact rows');
+# an hnsw segment searched exactly because its condition allows few rows
+$node->safe_psql('postgres', q{CREATE TABLE th AS SELECT * FROM t;
+	CREATE INDEX th_hnsw ON th USING hnsw (v vector_l2_ops, cat);});
+my $th_query = q{SET enable_seqscan = off; SET vecdb.gpu = on; SET vecdb.brute_force_ratio = 0.5;
+	SELECT string_agg(id::text, ',') FROM (SELECT id FROM th %s ORDER BY v <-> vec(11) LIMIT 10) s;
+	SELECT device || ' / ' || strategy FROM vecdb_last_scan() WHERE segment IS NOT NULL;};
+my ($th_rows, $th_device) = split /\n/, $node->safe_psql('postgres', sprintf($th_query, 'WHERE cat = 3'));
+is($th_rows, $node->safe_psql('postgres', q{SELECT exact(11, 10, 3)}), 'hnsw, few rows allowed: the exact rows');
+is($th_device, 'gpu worker (cpu stand-in) / exact (few allowed)', 'searched by the worker');
+($th_rows, $th_device) = split /\n/, $node->safe_psql('postgres', sprintf($th_query, ''));
+is($th_device, 'cpu / hnsw', 'hnsw without a condition: the graph, on the CPU');
+
 my $explain = q{SET enable_seqscan = off; SET vecdb.gpu = %s;
 	EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id FROM %s ORDER BY v <-> vec(5) LIMIT 3};
 like($node->safe_psql('postgres', sprintf($explain, 'on', 't')),
