@@ -230,7 +230,7 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 		r->engine = VecdbEngineOpenBytes(bytes, size, &in_place);
 		if (on_device)
 		{
-			/* the device keeps its own copy: the view and the pin go at once */
+			/* the device keeps its own copy: the view goes at once */
 			VecdbEngineIndex *view = r->engine;
 
 			r->engine = NULL;
@@ -243,8 +243,6 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 				VecdbEngineFree(view);
 			}
 			PG_END_TRY();
-			VecdbSharedUnpin(&pin);
-			memset(&pin, 0, sizeof(pin));
 		}
 	}
 	PG_CATCH();
@@ -253,6 +251,12 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (on_device)
+	{
+		/* the device keeps its own copy: the shared one may go */
+		VecdbSharedUnpin(&pin);
+		memset(&pin, 0, sizeof(pin));
+	}
 	r->key = *copy;
 	r->pin = pin;
 	r->bytes = size;
