@@ -585,40 +585,15 @@ RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams
 	return false;
 }
 
-// Refill asks a stream's iterator for its next batch, growing the batch size.
+// IteratorBatch asks a stream's iterator for its next batch, growing the
+// batch size; an exhausted iterator ends the stream.
 static void
-Refill(VecdbScanOpaque so, SegmentStream *s)
+IteratorBatch(SegmentStream *s)
 {
-	if (s->remote && RemoteRefill(so, s, &so->params))
-		return;
-	if (s->seen)
-	{
-		/* after the worker: rows it returned are skipped */
-		do
-		{
-			if (s->buf_cap < s->batch)
-			{
-				s->buf = (VecdbNeighbor *) repalloc_huge(s->buf, sizeof(VecdbNeighbor) * s->batch);
-				s->buf_cap = s->batch;
-			}
-			s->nbuf = VecdbEngineIterNext(s->iter, s->batch, s->buf);
-			s->pos = 0;
-			if (s->nbuf == 0)
-			{
-				s->done = true;
-				VecdbIterOwnerFree(s->owner);
-				s->iter = NULL;
-				return;
-			}
-			s->batch = Min(s->batch * 2, kMaxBatch);
-			s->nbuf = TakeUnseen(s, s->nbuf);
-		} while (s->nbuf == 0);
-		return;
-	}
 	/* the buffer grows with the batch: a LIMIT 10 scan never needs the largest */
 	if (s->buf_cap < s->batch)
 	{
-		s->buf = s->buf ? (VecdbNeighbor *) repalloc(s->buf, sizeof(VecdbNeighbor) * s->batch)
+		s->buf = s->buf ? (VecdbNeighbor *) repalloc_huge(s->buf, sizeof(VecdbNeighbor) * s->batch)
 			: (VecdbNeighbor *) palloc(sizeof(VecdbNeighbor) * s->batch);
 		s->buf_cap = s->batch;
 	}
@@ -631,6 +606,22 @@ Refill(VecdbScanOpaque so, SegmentStream *s)
 		s->iter = NULL;
 	}
 	s->batch = Min(s->batch * 2, kMaxBatch);
+}
+
+// Refill gets a stream's next batch: from the GPU worker while it serves the
+// stream, else from the engine iterator, skipping the rows the worker
+// returned before (s->seen).
+static void
+Refill(VecdbScanOpaque so, SegmentStream *s)
+{
+	if (s->remote && RemoteRefill(so, s, &so->params))
+		return;
+	do
+	{
+		IteratorBatch(s);
+		if (s->seen && s->nbuf > 0)
+			s->nbuf = TakeUnseen(s, s->nbuf);
+	} while (s->seen && !s->done && s->nbuf == 0);
 }
 
 // StartScan pins the segments, prepares the query and starts the iterators.

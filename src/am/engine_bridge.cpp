@@ -292,6 +292,19 @@ knowhere::IndexConfig ToConfig(const VecdbEngineConfig *c) noexcept {
 	return config;
 }
 
+// ToSearchParams converts search settings (the stop callback: a pending
+// cancel or terminate).
+knowhere::SearchParams ToSearchParams(const VecdbEngineSearchParams *p) noexcept {
+	knowhere::SearchParams params;
+	params.ef_search = p->ef_search;
+	params.nprobe = p->nprobe;
+	params.rerank = p->rerank;
+	if (p->brute_force_ratio >= 0)
+		params.brute_force_ratio = p->brute_force_ratio;
+	params.should_stop = StopRequested;
+	return params;
+}
+
 // SparseRows points out at n packed sparse rows (VecdbSparseRowBytes).
 void SparseRows(const void *data, size_t n, std::vector<knowhere::SparseRow> *out) {
 	const char *p = static_cast<const char *>(data);
@@ -650,13 +663,7 @@ VecdbEngineIter *VecdbEngineIterStart(const VecdbEngineIndex *e, const void *que
 	BridgeError err;
 	VecdbEngineIter *it = nullptr;
 	Run(&err, [&]() {
-		knowhere::SearchParams params;
-		params.ef_search = p->ef_search;
-		params.nprobe = p->nprobe;
-		params.rerank = p->rerank;
-		if (p->brute_force_ratio >= 0)
-			params.brute_force_ratio = p->brute_force_ratio;
-		params.should_stop = StopRequested;
+		knowhere::SearchParams params = ToSearchParams(p);
 		if (e->sparse) {
 			std::vector<knowhere::SparseRow> q;
 			knowhere::SparseSearchParams sp;
@@ -713,13 +720,7 @@ void VecdbEngineSearch(const VecdbEngineIndex *e, const void *queries, size_t nq
 	Run(&err, [&]() {
 		if (!e->index)
 			return knowhere::Status::NotSupported("batch search of a sparse index");
-		knowhere::SearchParams params;
-		params.ef_search = p->ef_search;
-		params.nprobe = p->nprobe;
-		params.rerank = p->rerank;
-		if (p->brute_force_ratio >= 0)
-			params.brute_force_ratio = p->brute_force_ratio;
-		params.should_stop = StopRequested;
+		knowhere::SearchParams params = ToSearchParams(p);
 		std::vector<int64_t> labels(nq * k);
 		std::vector<float> distances(nq * k);
 		knowhere::Status s = e->index->Search(queries, nq, k, params, knowhere::BitsetView(deleted, nbits),
