@@ -1,5 +1,5 @@
 // engine_stubs.cpp stands in for the FAISS- and hnswlib-backed kinds (IVF_*,
-// HNSW) in the device-only build of bench/gpu/CMakeLists.txt, where those
+// HNSW, HNSW_SQ) in the device-only build of bench/gpu/CMakeLists.txt, where those
 // libraries may be missing: the factory answers NotSupported for them (IVF is
 // real when that build found FAISS: VECDB_DEVICE_HAVE_IVF).
 // Never linked into the extension or the main build.
@@ -41,6 +41,15 @@ Expected<std::unique_ptr<Index>> OpenHnswView(const IndexBytes &) noexcept {
 }
 size_t EstimateHnswMemory(const IndexConfig &, size_t) noexcept {
 	return 0;
+}
+Expected<std::unique_ptr<Index>> NewHnswSqIndex(const IndexConfig &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &, IndexStreamReader &) noexcept {
+	return Status::NotSupported(kStubbed);
+}
+Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &) noexcept {
+	return Status::NotSupported(kStubbed);
 }
 
 }  // namespace vecdb::knowhere
