@@ -38,6 +38,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 			return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine ||
 				metric == Metric::kL1;
 		case IndexKind::kGpuFlat:
+		case IndexKind::kGpuIvfFlat:
 		case IndexKind::kIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
@@ -54,7 +55,7 @@ bool MetricSupported(IndexKind kind, Metric metric) noexcept {
 }
 
 // KnownKind reports whether v is an IndexKind value.
-bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 11; }
+bool KnownKind(uint32_t v) noexcept { return v >= 1 && v <= 12; }
 
 // ExternalKind holds the factory and loader of a kind built outside this
 // library (RegisterExternalKind).
@@ -64,8 +65,8 @@ struct ExternalKind {
 	ExternalKindLoader loader;
 };
 
-// external_kinds lists the registered external kinds (only GPU_FLAT so far).
-ExternalKind external_kinds[] = {{IndexKind::kGpuFlat, nullptr, nullptr}};
+// external_kinds lists the registered external kinds (the GPU kinds).
+ExternalKind external_kinds[] = {{IndexKind::kGpuFlat, nullptr, nullptr}, {IndexKind::kGpuIvfFlat, nullptr, nullptr}};
 
 // FindExternalKind returns the registration slot of kind, or nullptr.
 ExternalKind *FindExternalKind(IndexKind kind) noexcept {
@@ -75,9 +76,11 @@ ExternalKind *FindExternalKind(IndexKind kind) noexcept {
 	return nullptr;
 }
 
-// kGpuFlatMissing explains why GPU_FLAT cannot be made in this process.
-constexpr const char *kGpuFlatMissing =
-	"GPU_FLAT is not available: vecdb was built without CUDA or its GPU kinds were not registered";
+// GpuKindMissing explains why a GPU kind cannot be made in this process.
+std::string GpuKindMissing(IndexKind kind) {
+	return std::string(kind == IndexKind::kGpuFlat ? "GPU_FLAT" : "GPU_IVF_FLAT") +
+		" is not available: vecdb was built without CUDA or its GPU kinds were not registered";
+}
 
 // kSparseIsNotAnIndex answers the Index factories for a sparse kind.
 constexpr const char *kSparseIsNotAnIndex =
@@ -181,6 +184,7 @@ double DefaultBruteForceRatio(const IndexConfig &config, const SearchParams &par
 			return std::min(1.0, kHnswSwitchScale * std::sqrt(ef / n) * wide);
 		}
 		case IndexKind::kIvfFlat:
+		case IndexKind::kGpuIvfFlat:
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf: {
@@ -255,6 +259,7 @@ size_t EstimateMemory(const IndexConfig &config, size_t n) noexcept {
 		case IndexKind::kGrowing: /* lists hold the same rows */
 			return EstimateFlatMemory(config, n);
 		case IndexKind::kIvfFlat:
+		case IndexKind::kGpuIvfFlat: /* the IVF_FLAT host twin; the device copy is GPU memory */
 		case IndexKind::kIvfPq:
 		case IndexKind::kIvfSq8:
 		case IndexKind::kBinIvf:
@@ -290,10 +295,11 @@ Expected<std::unique_ptr<Index>> CreateIndex(const IndexConfig &config) noexcept
 			return NewGrowingIndex(config);
 		case IndexKind::kSparseInverted:
 			return Status::NotSupported(kSparseIsNotAnIndex);
-		case IndexKind::kGpuFlat: {
+		case IndexKind::kGpuFlat:
+		case IndexKind::kGpuIvfFlat: {
 			ExternalKind *e = FindExternalKind(config.kind);
 			if (e == nullptr || e->factory == nullptr)
-				return Status::NotSupported(kGpuFlatMissing);
+				return Status::NotSupported(GpuKindMissing(config.kind));
 			return e->factory(config);
 		}
 		default:
@@ -327,10 +333,11 @@ Expected<std::unique_ptr<Index>> DeserializeIndex(ByteReader &reader) noexcept {
 		case IndexKind::kHnswSq:
 			index = LoadHnswSqIndex(h, r);
 			break;
-		case IndexKind::kGpuFlat: {
-			ExternalKind *e = FindExternalKind(IndexKind::kGpuFlat);
+		case IndexKind::kGpuFlat:
+		case IndexKind::kGpuIvfFlat: {
+			ExternalKind *e = FindExternalKind(static_cast<IndexKind>(h.kind));
 			if (e == nullptr || e->loader == nullptr)
-				return Status::NotSupported(kGpuFlatMissing);
+				return Status::NotSupported(GpuKindMissing(static_cast<IndexKind>(h.kind)));
 			index = e->loader(h, r);
 			break;
 		}
@@ -375,7 +382,8 @@ Expected<std::unique_ptr<Index>> OpenIndexView(const void *data, size_t size, bo
 		case IndexKind::kHnswSq:
 			return OpenHnswSqView(bytes);
 		case IndexKind::kGpuFlat:
-			return Status::NotSupported("GPU_FLAT has no view over host bytes");
+		case IndexKind::kGpuIvfFlat:
+			return Status::NotSupported("the GPU kinds have no view over host bytes");
 		case IndexKind::kGrowing:
 			break;
 		case IndexKind::kSparseInverted:

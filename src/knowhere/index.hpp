@@ -28,6 +28,7 @@ enum class IndexKind : uint32_t {
 	kGrowing = 9,  /* in memory only, never serialized: a growing segment's rows (growing_index.hpp) */
 	kSparseInverted = 10,  /* sparse rows, inverted lists: a SparseIndex (sparse_index.hpp), not an Index */
 	kHnswSq = 11,  /* HNSW whose stored form keeps 4- or 8-bit codes; full rows apart (hnsw_sq.cpp) */
+	kGpuIvfFlat = 12,  /* IVF_FLAT trained, assigned and searched on a CUDA device (src/gpu, registered at run time) */
 };
 
 // Metric names a distance. Values are stored in serialized indexes.

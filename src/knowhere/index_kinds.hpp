@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "knowhere/brute_force.hpp"
 #include "knowhere/index.hpp"
 #include "knowhere/serialize.hpp"
 
@@ -55,6 +56,17 @@ Expected<std::unique_ptr<Index>> OpenIvfView(const IndexBytes &bytes) noexcept;
 // for anything else). GROWING moves its rows through these.
 Expected<std::unique_ptr<Index>> NewTrainedIvfFlat(const IndexConfig &config, const float *centroids) noexcept;
 const float *IvfFloatCentroids(const Index &index) noexcept;
+// AddToIvfLists is Add for a trained float IVF index (IVF_FLAT, IVF_PQ,
+// IVF_SQ8) whose rows the caller assigned to lists (lists[i] in
+// [0, nlist): GPU_IVF_FLAT assigns on its device); a list number out of range
+// is InvalidArgument and adds nothing.
+Status AddToIvfLists(Index &index, const void *vectors, const int64_t *labels, const int64_t *lists,
+					 size_t n) noexcept;
+// IvfListCount returns a trained IVF_FLAT index's nlist (0 for anything
+// else); IvfListRows returns list l's labels and prepared rows, in list order
+// (an owned index or a view), valid until the index changes.
+size_t IvfListCount(const Index &index) noexcept;
+RowSet IvfListRows(const Index &index, size_t list) noexcept;
 
 // NewHnswIndex makes an empty HNSW index; LoadHnswIndex reads its payload
 // after the common header.
@@ -71,7 +83,7 @@ Expected<std::unique_ptr<Index>> LoadHnswSqIndex(const IndexHeader &header, Inde
 Expected<std::unique_ptr<Index>> OpenHnswSqView(const IndexBytes &bytes) noexcept;
 
 // ExternalKindFactory and ExternalKindLoader construct and load an index kind
-// that lives outside this library (GPU_FLAT in src/gpu, which this library
+// that lives outside this library (GPU_FLAT and GPU_IVF_FLAT in src/gpu, which this library
 // must not depend on). RegisterExternalKind installs them for kind (nullptr
 // removes them); until then CreateIndex and DeserializeIndex answer
 // NotSupported for that kind. Registration is process-wide and not

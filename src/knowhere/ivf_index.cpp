@@ -321,12 +321,12 @@ Status IvfIndex::TrainCentroidsOutside(const float *x, size_t n) {
 Status IvfIndex::Add(const void *vectors, const int64_t *labels, size_t n) noexcept {
 	if (view_)
 		return Status::NotSupported("an index view is read-only");
-	return Catching("adding to an IVF index", [&] { return AddImpl(vectors, labels, n); });
+	return Catching("adding to an IVF index", [&] { return AddImpl(vectors, labels, n, nullptr); });
 }
 
 // AddImpl refuses untrained indexes, negative and duplicate labels, assigns
 // lists, reserves them, then adds chunk by chunk (see the design notes).
-Status IvfIndex::AddImpl(const void *vectors, const int64_t *labels, size_t n) {
+Status IvfIndex::AddImpl(const void *vectors, const int64_t *labels, size_t n, const idx_t *assigned) {
 	if (n == 0)
 		return Status::Ok();
 	if (!trained_)
@@ -346,7 +346,9 @@ Status IvfIndex::AddImpl(const void *vectors, const int64_t *labels, size_t n) {
 	OmpThreads threads(config_.threads);
 	size_t rb = RowBytes();
 	std::vector<idx_t> assign(n, -1);
-	for (size_t c0 = 0; c0 < n; c0 += kAddChunk) {
+	for (size_t c0 = 0; c0 < n && assigned != nullptr; c0++)
+		assign[c0] = assigned[c0];
+	for (size_t c0 = 0; c0 < n && assigned == nullptr; c0 += kAddChunk) {
 		if (BuildStopRequested())
 			return Status::Cancelled();
 		idx_t m = static_cast<idx_t>(std::min(kAddChunk, n - c0));
@@ -358,7 +360,8 @@ Status IvfIndex::AddImpl(const void *vectors, const int64_t *labels, size_t n) {
 	std::vector<size_t> added(nlist(), 0);
 	for (idx_t l : assign) {
 		if (l < 0 || static_cast<size_t>(l) >= nlist())
-			return Status::Internal("IVF quantizer assigned a row to no list");
+			return assigned != nullptr ? Status::InvalidArgument("list number out of range")
+									   : Status::Internal("IVF quantizer assigned a row to no list");
 		added[static_cast<size_t>(l)]++;
 	}
 	for (size_t l = 0; l < nlist(); l++) {
@@ -549,6 +552,39 @@ const float *IvfFloatCentroids(const Index &index) noexcept {
 	if (ivf == nullptr || ivf->NeedsTraining() || IsBinaryKind(ivf->kind()))
 		return nullptr;
 	return reinterpret_cast<const float *>(ivf->Centroids());
+}
+
+// AddAssigned runs AddImpl with the caller's lists.
+Status IvfIndex::AddAssigned(const void *vectors, const int64_t *labels, const idx_t *lists, size_t n) noexcept {
+	if (view_)
+		return Status::NotSupported("an index view is read-only");
+	return Catching("adding to an IVF index", [&] { return AddImpl(vectors, labels, n, lists); });
+}
+
+// AddToIvfLists checks the kind, then adds with the given assignment.
+Status AddToIvfLists(Index &index, const void *vectors, const int64_t *labels, const int64_t *lists,
+					 size_t n) noexcept {
+	auto *ivf = dynamic_cast<IvfIndex *>(&index);
+	if (ivf == nullptr || IsBinaryKind(ivf->kind()))
+		return Status::InvalidArgument("AddToIvfLists needs a float IVF index");
+	if (n > 0 && lists == nullptr)
+		return Status::InvalidArgument("list numbers missing");
+	return ivf->AddAssigned(vectors, labels, lists, n);
+}
+
+// IvfListCount returns nlist of a trained IVF_FLAT index.
+size_t IvfListCount(const Index &index) noexcept {
+	auto *ivf = dynamic_cast<const IvfIndex *>(&index);
+	if (ivf == nullptr || ivf->kind() != IndexKind::kIvfFlat || ivf->NeedsTraining())
+		return 0;
+	return static_cast<size_t>(ivf->ListCount());
+}
+
+// IvfListRows returns one list of an IVF_FLAT index (empty past nlist).
+RowSet IvfListRows(const Index &index, size_t list) noexcept {
+	if (list >= IvfListCount(index))
+		return RowSet();
+	return static_cast<const IvfIndex &>(index).ListRows(list);
 }
 
 }  // namespace vecdb::knowhere

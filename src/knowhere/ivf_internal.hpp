@@ -204,6 +204,10 @@ public:
 		r.n = lists_->ids[l].size();
 		return r;
 	}
+	// AddAssigned is Add with the caller's list for each row (AddToIvfLists).
+	Status AddAssigned(const void *vectors, const int64_t *labels, const idx_t *lists, size_t n) noexcept;
+	// ListCount returns nlist.
+	size_t ListCount() const noexcept { return nlist(); }
 	// Count returns the number of rows.
 	size_t Count() const noexcept { return view_ ? static_cast<size_t>(sections_.meta.count) : rows_.size(); }
 	// ListOrder returns up to n list numbers in increasing centroid distance.
@@ -260,7 +264,8 @@ private:
 	}
 	Status SearchImpl(const void *queries, size_t nq, size_t k, const SearchParams &params, BitsetView filter,
 					  int64_t *labels, float *distances) const;
-	Status AddImpl(const void *vectors, const int64_t *labels, size_t n);
+	// AddImpl adds n rows to the lists assigned (nullptr: the quantizer assigns).
+	Status AddImpl(const void *vectors, const int64_t *labels, size_t n, const idx_t *assigned);
 	// DropFromList keeps list l's rows labelled first or more, relabelled,
 	// entering them in rows (the new label map); returns the rows dropped.
 	size_t DropFromList(size_t l, int64_t first, std::unordered_map<int64_t, uint64_t> *rows);

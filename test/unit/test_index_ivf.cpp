@@ -145,6 +145,74 @@ TEST(IvfIndex, IvfFlatRecall) {
 	EXPECT_GE(r, 0.95);
 }
 
+// AddToIvfLists puts rows in the lists the caller names (GPU_IVF_FLAT
+// assigns on its device), IvfListRows shows them there (owned and view),
+// and a bad list or kind adds nothing.
+TEST(IvfIndex, AddToGivenListsAndReadLists) {
+	Data d = MakeClustered(3000, 16, 10, 9);
+	IndexConfig c;
+	c.kind = IndexKind::kIvfFlat;
+	c.metric = Metric::kL2;
+	c.dim = d.dim;
+	c.nlist = 8;
+	auto made = CreateIndex(c);
+	ASSERT_TRUE(made.ok());
+	Index &index = *made.value();
+	EXPECT_EQ(IvfListCount(index), 0u); /* untrained */
+	ASSERT_TRUE(index.Train(d.x.data(), d.n).ok());
+	ASSERT_EQ(IvfListCount(index), 8u);
+	std::vector<int64_t> lists(d.n);
+	for (size_t i = 0; i < d.n; i++)
+		lists[i] = static_cast<int64_t>((i * 5) % 8); /* not the nearest centroid: the caller's choice */
+	std::vector<int64_t> bad = lists;
+	bad[d.n - 1] = 8;
+	EXPECT_EQ(AddToIvfLists(index, d.x.data(), d.labels.data(), bad.data(), d.n).code(), StatusCode::kInvalidArgument);
+	EXPECT_EQ(index.count(), 0);
+	ASSERT_TRUE(AddToIvfLists(index, d.x.data(), d.labels.data(), lists.data(), d.n).ok());
+	EXPECT_EQ(index.count(), static_cast<int64_t>(d.n));
+	auto check = [&](const Index &ix, const char *what) {
+		size_t total = 0;
+		for (size_t l = 0; l < 8; l++) {
+			RowSet r = IvfListRows(ix, l);
+			total += r.n;
+			for (size_t j = 0; j < r.n; j++) {
+				size_t row = static_cast<size_t>((r.labels[j] - 7) / 3);
+				ASSERT_EQ(static_cast<size_t>(lists[row]), l) << what;
+				const float *v = reinterpret_cast<const float *>(r.base + j * r.stride);
+				ASSERT_EQ(v[0], d.x[row * d.dim]) << what;
+			}
+		}
+		EXPECT_EQ(total, d.n) << what;
+		EXPECT_EQ(IvfListRows(ix, 8).n, 0u) << what;
+	};
+	check(index, "owned");
+	StringWriter w;
+	ASSERT_TRUE(index.Serialize(w).ok());
+	std::vector<uint8_t> bytes(w.bytes().size() + kIndexViewAlign);
+	uint8_t *aligned = bytes.data() + (kIndexViewAlign - reinterpret_cast<uintptr_t>(bytes.data()) % kIndexViewAlign);
+	std::copy(w.bytes().begin(), w.bytes().end(), aligned);
+	auto view = OpenIndexView(aligned, w.bytes().size(), true);
+	ASSERT_TRUE(view.ok()) << view.status().message();
+	check(*view.value(), "view");
+	EXPECT_EQ(AddToIvfLists(*view.value(), d.x.data(), d.labels.data(), lists.data(), 1).code(),
+			  StatusCode::kNotSupported);
+	/* duplicate labels and the wrong kinds are refused */
+	EXPECT_FALSE(AddToIvfLists(index, d.x.data(), d.labels.data(), lists.data(), 1).ok());
+	c.kind = IndexKind::kFlat;
+	auto flat = CreateIndex(c);
+	ASSERT_TRUE(flat.ok());
+	EXPECT_EQ(AddToIvfLists(*flat.value(), d.x.data(), d.labels.data(), lists.data(), 1).code(),
+			  StatusCode::kInvalidArgument);
+	EXPECT_EQ(IvfListCount(*flat.value()), 0u);
+	c.kind = IndexKind::kIvfSq8;
+	auto sq = CreateIndex(c);
+	ASSERT_TRUE(sq.ok());
+	ASSERT_TRUE(sq.value()->Train(d.x.data(), d.n).ok());
+	EXPECT_EQ(IvfListCount(*sq.value()), 0u); /* lists hold codes, not rows */
+	ASSERT_TRUE(AddToIvfLists(*sq.value(), d.x.data(), d.labels.data(), lists.data(), d.n).ok());
+	EXPECT_EQ(sq.value()->count(), static_cast<int64_t>(d.n));
+}
+
 TEST(IvfIndex, IvfPqRecallWithRerank) {
 	auto index = Build(Big(), IndexKind::kIvfPq, Metric::kL2, 100, 16);
 	SearchParams p;
