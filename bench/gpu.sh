@@ -12,17 +12,21 @@
 #   - GoogleTest found: the tests are GoogleTest binaries; not found: the same
 #     test files built against test/unit/gtest_shim (a minimal GoogleTest
 #     stand-in that prints PASS/FAIL per case and "N passed, N failed").
-#   - FAISS (headers, libfaiss, OpenBLAS) found: the IVF kinds are built too,
-#     test_gpu_ivf_train runs (IVF training on the GPU vs FAISS: recall, times)
-#     and bench_gpu times IVF_FLAT's Train through the engine on both; the CPU
+#   - FAISS (headers, libfaiss, OpenBLAS) found: the IVF kinds and
+#     GPU_IVF_FLAT are built too, test_gpu_ivf_train (IVF training on the GPU
+#     vs FAISS: recall, times) and test_gpu_ivf_flat (GPU_IVF_FLAT against
+#     IVF_FLAT) run, and bench_gpu times IVF_FLAT's Train through the engine
+#     on both and GPU_IVF_FLAT's build and nprobe-32 searches against
+#     IVF_FLAT on the CPU; the CPU
 #     k-means reference is faiss::Clustering, 3 iterations scaled to 10; not
 #     found: no IVF, and a built-in OpenMP Lloyd
 #     (same start as the GPU, 2 iterations, time scaled to 10): a plain
 #     loop-nest CPU reference, slower than FAISS' BLAS one, which the
 #     speed-up figure must be read against.
 # Expected time: build 1-3 min, tests 1-2 min, bench 1-2 min (under 5 in all);
-# with FAISS, IVF adds ~20 s to the build, ~15 s of tests (test_gpu_ivf_train)
-# and ~15 s to the bench (CPU FAISS training 1M x 128 into 1,000 lists).
+# with FAISS, IVF adds ~40 s to the build, ~30 s of tests (test_gpu_ivf_train,
+# test_gpu_ivf_flat) and ~40 s to the bench (CPU FAISS training 1M x 128 into
+# 1,000 lists, IVF_FLAT's CPU add and searches).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR=${OUT:-$PWD/build/gpu-out}
@@ -67,7 +71,7 @@ stamp "built"
 
 FAILED=0
 {
-	for t in test_gpu_probe test_gpu_flat test_gpu_kmeans test_gpu_ivf_train; do
+	for t in test_gpu_probe test_gpu_flat test_gpu_kmeans test_gpu_ivf_train test_gpu_ivf_flat; do
 		if [ ! -x "$BUILD/$t" ]; then
 			echo "== $t not built (it needs FAISS: run bench/gpu-carry.sh and carry .devlibs)"
 			continue
@@ -84,7 +88,7 @@ grep -q "gpu.sh: .* FAILED" "$OUT_DIR/tests.log" && FAILED=1
 
 {
 	stamp "bench_gpu"
-	timeout 330 "$BUILD/bench_gpu" || echo "gpu.sh: bench_gpu FAILED or timed out"
+	timeout 400 "$BUILD/bench_gpu" || echo "gpu.sh: bench_gpu FAILED or timed out"
 	nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu --format=csv || true
 	stamp "done"
 } 2>&1 | tee "$OUT_DIR/bench.log"
@@ -92,7 +96,7 @@ grep -q "gpu.sh: .* FAILED" "$OUT_DIR/tests.log" && FAILED=1
 echo
 echo "==== gpu.sh summary ===="
 grep -E "^\[ (PASS|FAIL|SKIP) \]|^\[  (PASSED|FAILED|SKIPPED) |passed, .* failed|FAILED" "$OUT_DIR/tests.log" | tail -30
-grep -E "^gpu-ivf-train:" "$OUT_DIR/tests.log"
+grep -E "^gpu-ivf-(train|flat):" "$OUT_DIR/tests.log"
 sed -n '/==== summary ====/,$p' "$OUT_DIR/bench.log"
 echo "tests: $([ $FAILED = 0 ] && echo all passed || echo SOME FAILED); logs in $OUT_DIR; total $(($(date +%s) - T0)) s"
 exit $FAILED

@@ -117,6 +117,30 @@ if [ "$cuda" = ON ]; then
 		suite_lines+=("CUDA build: 0 passed, 1 failed (make rc $u_rc, $unresolved unresolved libraries)")
 	fi
 	rm -rf "$WORK/cuda-build"
+
+	# The device-only build that bench/gpu.sh makes on a GPU machine (its own
+	# CMake project: GPU targets, the engine's FAISS-free part, IVF with
+	# FAISS) compiles and links, and its tests and bench start and skip
+	# cleanly without a device: a break here would cost a device session.
+	log "device-only GPU build (bench/gpu, as bench/gpu.sh builds it)"
+	set +e
+	(cmake -S bench/gpu -B "$WORK/gpu-device" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 &&
+		cmake --build "$WORK/gpu-device" -j"$(nproc)" &&
+		for t in test_gpu_probe test_gpu_flat test_gpu_kmeans test_gpu_ivf_train test_gpu_ivf_flat bench_gpu; do
+			echo "== $t" && "$WORK/gpu-device/$t" || exit 1
+		done) >"$WORK/gpu-device.log" 2>&1
+	d_rc=$?
+	set -e
+	if [ "$d_rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		suite_lines+=("GPU device build: 1 passed, 0 failed (bench/gpu builds; its tests and bench skip without a device)")
+	else
+		failed=$((failed + 1))
+		tail -20 "$WORK/gpu-device.log" >&2
+		echo "FAILED: the device-only GPU build (log: $WORK/gpu-device.log)" >&2
+		suite_lines+=("GPU device build: 0 passed, 1 failed (rc $d_rc)")
+	fi
+	rm -rf "$WORK/gpu-device"
 fi
 
 # SQL regression tests (pg_regress) against a private server: first in the

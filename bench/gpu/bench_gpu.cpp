@@ -11,8 +11,10 @@
 // that place the time, and the default's results are compared with the
 // SGEMM path (1000 queries) and the CPU FLAT index (200). With FAISS it also
 // times IVF_FLAT's Train through the engine with GPU k-means (train_device
-// gpu) against FAISS on the CPU, 1M x 128 into 1,000 lists and 100k into 256.
-// It ends with a short table.
+// gpu) against FAISS on the CPU, 1M x 128 into 1,000 lists and 100k into 256,
+// and GPU_IVF_FLAT (build, then nprobe 32 searches: one query and batches of
+// 1000, unfiltered and 10% allowed, recall) against IVF_FLAT on the CPU with
+// the same lists. It ends with a short table.
 //
 // Usage: bench_gpu [--quick] [--cpu-iters N]   (--quick: 100k rows, for a smoke run)
 #include <algorithm>
@@ -30,6 +32,9 @@
 #include <omp.h>
 
 #include "gpu/gpu_flat_index.hpp"
+#ifdef VECDB_BENCH_IVF
+#include "gpu/gpu_ivf_flat_index.hpp"
+#endif
 #include "gpu/gpu_kmeans.hpp"
 #include "knowhere/index.hpp"
 
@@ -459,6 +464,148 @@ void IvfTrainComparison(const std::vector<float> &x, size_t n, int dim, int list
 #endif
 }
 
+// SearchTimes returns the median seconds of reps calls answering nq
+// queries (cycling through queries) at params, after one warm-up call.
+double SearchTimes(const Index &idx, const std::vector<float> &queries, size_t nq, size_t k, const SearchParams &p,
+				   BitsetView filter, int reps, std::vector<int64_t> *labels = nullptr) {
+	const size_t dim = static_cast<size_t>(idx.dim()), avail = queries.size() / dim;
+	std::vector<int64_t> l(nq * k);
+	std::vector<float> d(nq * k);
+	Check(idx.Search(queries.data(), nq, k, p, filter, l.data(), d.data()), "warm-up");
+	if (labels != nullptr)
+		*labels = l;
+	std::vector<double> t;
+	for (int i = 0; i < reps; i++) {
+		size_t at = nq == 1 ? static_cast<size_t>(i) % avail : 0;
+		double t0 = Now();
+		Check(idx.Search(queries.data() + at * dim, nq, k, p, filter, l.data(), d.data()), "search");
+		t.push_back(Now() - t0);
+	}
+	return Median(t);
+}
+
+// RecallAt returns the fraction of truth's nq x k labels found in got.
+double RecallAt(const std::vector<int64_t> &got, const std::vector<int64_t> &truth, size_t nq, size_t k) {
+	size_t hit = 0;
+	for (size_t q = 0; q < nq; q++)
+		for (size_t i = 0; i < k; i++)
+			for (size_t j = 0; j < k; j++)
+				if (truth[q * k + i] >= 0 && got[q * k + j] == truth[q * k + i]) {
+					hit++;
+					break;
+				}
+	return static_cast<double>(hit) / static_cast<double>(nq * k);
+}
+
+// IvfSearchComparison measures GPU_IVF_FLAT over x (n x dim, lists lists):
+// its own build (GpuKMeans, assignment on the device) against IVF_FLAT's
+// Add on the CPU (FAISS' assignment, all threads, the same GPU-trained
+// start), then searches at nprobe 32 of a GPU_IVF_FLAT made from that CPU
+// index (same centroids and lists: the answers should agree) against the
+// CPU index itself: one query at a time (CPU one thread) and batches of 1000
+// (CPU all threads), unfiltered and 10% allowed, with recall@10 of each
+// against the exact answers (GPU_FLAT).
+void IvfSearchComparison(const std::vector<float> &x, size_t n, int dim, int lists, const std::vector<float> &queries) {
+#ifdef VECDB_BENCH_IVF
+	vecdb::gpu::RegisterGpuKinds();
+	vecdb::gpu::RegisterGpuIvfKinds();
+	const size_t nq = 1000, k = 10;
+	const int threads = std::min(256, omp_get_max_threads());
+	std::vector<int64_t> labels(n);
+	for (size_t i = 0; i < n; i++)
+		labels[i] = static_cast<int64_t>(i);
+	IndexConfig c;
+	c.kind = IndexKind::kGpuIvfFlat;
+	c.metric = Metric::kL2;
+	c.dim = dim;
+	c.nlist = lists;
+	c.threads = threads;
+	auto g = vecdb::gpu::NewGpuIvfFlatIndex(c);
+	Check(g.status(), "NewGpuIvfFlatIndex");
+	double t0 = Now();
+	Check(g.value()->Train(x.data(), n), "GPU_IVF_FLAT Train");
+	double g_train = Now() - t0;
+	t0 = Now();
+	Check(g.value()->Add(x.data(), labels.data(), n), "GPU_IVF_FLAT Add");
+	double g_add = Now() - t0;
+	std::string size = std::to_string(n) + " x " + std::to_string(dim) + ", " + std::to_string(lists) + " lists";
+	Report("GPU_IVF_FLAT " + size + " Train (GpuKMeans)", Fmt("%.3f s", g_train),
+		   vecdb::gpu::GetGpuIvfFlatStats(*g.value()).trained_on_gpu ? "on the GPU" : "FELL BACK TO CPU");
+	Report("GPU_IVF_FLAT Add (device assignment + host lists)", Fmt("%.3f s", g_add));
+	c.kind = IndexKind::kIvfFlat;
+	c.train_device = TrainDevice::kGpu;
+	auto cpu = CreateIndex(c);
+	Check(cpu.status(), "CreateIndex IVF_FLAT");
+	Check(cpu.value()->Train(x.data(), n), "IVF_FLAT Train (GPU k-means)");
+	t0 = Now();
+	Check(cpu.value()->Add(x.data(), labels.data(), n), "IVF_FLAT Add");
+	Report("IVF_FLAT Add on the CPU (FAISS assignment)", Fmt("%.3f s", Now() - t0), std::to_string(threads) + " threads");
+	t0 = Now();
+	auto twin = vecdb::gpu::GpuIvfFlatFrom(*cpu.value());
+	Check(twin.status(), "GpuIvfFlatFrom");
+	Report("GpuIvfFlatFrom (copy of the CPU index)", Fmt("%.3f s", Now() - t0));
+
+	/* exact answers */
+	double add_s = 0;
+	std::unique_ptr<Index> flat = BuildGpuFlat(x, n, dim, &add_s);
+	std::vector<int64_t> truth(nq * k);
+	std::vector<float> td(nq * k);
+	Check(flat->Search(queries.data(), nq, k, SearchParams(), {}, truth.data(), td.data()), "exact");
+	flat.reset();
+
+	auto f10 = FilterBits(n, 0.10, 4);
+	BitsetView v10(f10.data(), n);
+	SearchParams p;
+	p.nprobe = 32;
+	SearchParams pc = p;
+	pc.threads = 1;
+	t0 = Now();
+	std::vector<int64_t> lt, lc, lg;
+	double first = SearchTimes(*twin.value(), queries, 1, k, p, {}, 1); /* the first call uploads the lists */
+	(void) first;
+	Report("GPU_IVF_FLAT first search (uploads the lists)", Fmt("%.3f s", Now() - t0),
+		   "uploads " + std::to_string(vecdb::gpu::GetGpuIvfFlatStats(*twin.value()).uploads));
+	double g1 = SearchTimes(*twin.value(), queries, 1, k, p, {}, 300);
+	double c1 = SearchTimes(*cpu.value(), queries, 1, k, pc, {}, 100);
+	Report("IVF nprobe 32 single query top-10: GPU / CPU (1 thread)", Fmt("%.3f", g1 * 1e3) + Fmt(" / %.3f ms", c1 * 1e3));
+	double gb = SearchTimes(*twin.value(), queries, nq, k, p, {}, 10, &lt);
+	pc.threads = threads;
+	double cb = SearchTimes(*cpu.value(), queries, nq, k, pc, {}, 3, &lc);
+	Report("IVF nprobe 32 batch 1000 top-10: GPU / CPU", Fmt("%.0f", nq / gb) + Fmt(" / %.0f q/s", nq / cb),
+		   std::to_string(threads) + " CPU threads");
+	double gf = SearchTimes(*twin.value(), queries, nq, k, p, v10, 10);
+	double cf = SearchTimes(*cpu.value(), queries, nq, k, pc, v10, 3);
+	Report("IVF nprobe 32 batch 1000 top-10, 10% allowed: GPU / CPU", Fmt("%.0f", nq / gf) + Fmt(" / %.0f q/s", nq / cf));
+	Report("IVF recall@10 vs exact: GPU (same lists) / CPU", Fmt("%.4f", RecallAt(lt, truth, nq, k)) +
+		   Fmt(" / %.4f", RecallAt(lc, truth, nq, k)));
+	Report("IVF GPU vs CPU answers, same lists", Fmt("%.4f of labels equal", RecallAt(lt, lc, nq, k)));
+	SearchTimes(*g.value(), queries, nq, k, p, {}, 1, &lg);
+	Report("IVF recall@10, GPU-built index (own lists)", Fmt("%.4f", RecallAt(lg, truth, nq, k)));
+	vecdb::gpu::GpuIvfFlatStats st = vecdb::gpu::GetGpuIvfFlatStats(*twin.value());
+	Report("  GPU_IVF_FLAT queries probed / exact / refilled / cpu",
+		   std::to_string(st.probed) + " / " + std::to_string(st.exact) + " / " + std::to_string(st.refilled) +
+			   " / " + std::to_string(st.cpu));
+#else
+	(void) x;
+	(void) n;
+	(void) dim;
+	(void) lists;
+	(void) queries;
+	Report("GPU_IVF_FLAT", "not built", "no FAISS in this build");
+#endif
+}
+
+// BlobQueries returns n queries around the same centres as Blobs(.., ncenters, seed).
+std::vector<float> BlobQueries(size_t n, int dim, int ncenters, uint64_t seed) {
+	std::vector<float> centers = RandomUniform(ncenters, dim, seed), noise = RandomUniform(n, dim, seed + 1000);
+	for (size_t i = 0; i < n; i++) {
+		size_t c = (i * 7919 + 13) % ncenters;
+		for (int j = 0; j < dim; j++)
+			noise[i * dim + j] = centers[c * dim + j] * 3.0f + 0.3f * noise[i * dim + j];
+	}
+	return noise;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -572,6 +719,7 @@ int main(int argc, char **argv) {
 	Report("CPU objective after " + std::to_string(ci) + " it / GPU after 10", Fmt("%.4g", cpu_obj) + Fmt(" / %.4g", st.objective));
 	Report("k-means speed-up (CPU / GPU total)", Fmt("%.1fx", cpu_s / g_total), "target >= 20x");
 	IvfTrainComparison(kx, n, dim, lists);
+	IvfSearchComparison(kx, n, dim, lists, BlobQueries(1000, dim, 2000, 7));
 
 	std::printf("\n==== summary ====\n");
 	for (const Row &r : table)

@@ -60,7 +60,9 @@
 #include <cuda_runtime.h>
 
 #include "gpu/cuda_status.cuh"
+#include "gpu/device_buffer.cuh"
 #include "gpu/gpu_flat_kernels.cuh"
+#include "gpu/key_lists.cuh"
 #include "knowhere/brute_force.hpp"
 #include "knowhere/index_kinds.hpp"
 #include "knowhere/serialize.hpp"
@@ -82,51 +84,11 @@ using knowhere::Status;
 
 namespace {
 
-// kMaxRows bounds the rows of one index: keys carry the row in 32 bits.
-constexpr size_t kMaxRows = 0xfffffff0u;
 // kPartialBytes bounds the per-slice candidate lists of one query tile.
 constexpr size_t kPartialBytes = size_t{512} << 20;
-// kMergeKeys is about how many keys one merge block reads.
-constexpr int kMergeKeys = 16384;
 // kUploadRows is the rows staged per host-to-device copy in Add.
 constexpr size_t kUploadRows = 65536;
 
-// RoundUp rounds x up to a multiple of m.
-size_t RoundUp(size_t x, size_t m) {
-	return (x + m - 1) / m * m;
-}
-
-// DeviceBuffer owns one cudaMalloc allocation.
-struct DeviceBuffer {
-	void *ptr = nullptr;
-	size_t bytes = 0;
-
-	DeviceBuffer() = default;
-	DeviceBuffer(const DeviceBuffer &) = delete;
-	DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-	~DeviceBuffer() { Free(); }
-
-	// Free releases the allocation.
-	void Free() noexcept {
-		if (ptr != nullptr)
-			cudaFree(ptr);
-		ptr = nullptr;
-		bytes = 0;
-	}
-	// Reserve makes the buffer at least bytes long, dropping its contents.
-	Status Reserve(size_t want) noexcept {
-		if (want <= bytes && ptr != nullptr)
-			return Status::Ok();
-		Free();
-		VECDB_CUDA_TRY(cudaMalloc(&ptr, std::max<size_t>(want, 256)));
-		bytes = std::max<size_t>(want, 256);
-		return Status::Ok();
-	}
-	template <typename T>
-	T *as() const noexcept {
-		return static_cast<T *>(ptr);
-	}
-};
 
 // RowNorm returns ||x|| in double.
 double RowNorm(const float *x, int dim) noexcept {
@@ -136,14 +98,6 @@ double RowNorm(const float *x, int dim) noexcept {
 	return std::sqrt(s);
 }
 
-// ToDeviceMetric maps an engine metric to the kernels' one.
-DeviceMetric ToDeviceMetric(Metric m) noexcept {
-	if (m == Metric::kInnerProduct)
-		return DeviceMetric::kInnerProduct;
-	if (m == Metric::kCosine)
-		return DeviceMetric::kCosine;
-	return DeviceMetric::kL2;
-}
 
 // GpuFlatIndex is the GPU exact index.
 class GpuFlatIndex final : public Index {
@@ -365,9 +319,10 @@ Status GpuFlatIndex::Upload(size_t from) noexcept {
 		std::swap(d_labels_.bytes, lab.bytes);
 		dev_rows_cap_ = cap;
 	}
+	/* copies go on the stream the norms kernel and the searches use */
 	if (dim_pad_ == dim_) {
-		VECDB_CUDA_TRY(cudaMemcpy(d_base_.as<float>() + from * dim_pad_, data_.data() + from * dim_,
-								  (total - from) * row_bytes, cudaMemcpyHostToDevice));
+		VECDB_CUDA_TRY(cudaMemcpyAsync(d_base_.as<float>() + from * dim_pad_, data_.data() + from * dim_,
+									   (total - from) * row_bytes, cudaMemcpyHostToDevice, stream_));
 	} else {
 		std::vector<float> stage;
 		try {
@@ -379,12 +334,12 @@ Status GpuFlatIndex::Upload(size_t from) noexcept {
 			size_t m = std::min(kUploadRows, total - r0);
 			for (size_t i = 0; i < m; i++)
 				std::memcpy(stage.data() + i * dim_pad_, data_.data() + (r0 + i) * dim_, dim_ * sizeof(float));
-			VECDB_CUDA_TRY(
-				cudaMemcpy(d_base_.as<float>() + r0 * dim_pad_, stage.data(), m * row_bytes, cudaMemcpyHostToDevice));
+			VECDB_CUDA_TRY(cudaMemcpyAsync(d_base_.as<float>() + r0 * dim_pad_, stage.data(), m * row_bytes,
+										   cudaMemcpyHostToDevice, stream_));
 		}
 	}
-	VECDB_CUDA_TRY(cudaMemcpy(d_labels_.as<int64_t>() + from, labels_.data() + from, (total - from) * sizeof(int64_t),
-							  cudaMemcpyHostToDevice));
+	VECDB_CUDA_TRY(cudaMemcpyAsync(d_labels_.as<int64_t>() + from, labels_.data() + from,
+								   (total - from) * sizeof(int64_t), cudaMemcpyHostToDevice, stream_));
 	VECDB_CUDA_TRY(LaunchRowNorms(d_base_.as<float>() + from * dim_pad_, total - from, dim_pad_ / 4,
 								  d_norms_.as<float>() + from, stream_));
 	VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
@@ -533,11 +488,10 @@ Status GpuFlatIndex::ScanQueries(const float *hq, size_t nq, int k, const RowFil
 								 int64_t *labels, float *distances) const noexcept {
 	const size_t n = labels_.size();
 	const int nvec = dim_pad_ / 4;
-	size_t slice = RoundUp((n + 4 * sms_ - 1) / (4 * sms_), 1024);
-	slice = std::min<size_t>(std::max<size_t>({slice, RoundUp(4 * static_cast<size_t>(k), 1024)}), 65536);
+	const size_t slice = ScanSliceRows(n, sms_, k);
 	const int slices = static_cast<int>((n + slice - 1) / slice);
 	const size_t per_query = static_cast<size_t>(slices) * k * sizeof(uint64_t);
-	const size_t chunk = std::max<size_t>(1, std::min(nq, kPartialBytes / per_query));
+	const size_t chunk = std::max<size_t>(1, std::min({nq, kPartialBytes / per_query, kMaxGridQueries}));
 	VECDB_RETURN_IF_ERROR(d_q_fb_.Reserve(chunk * dim_pad_ * sizeof(float)));
 	VECDB_RETURN_IF_ERROR(d_part_a_.Reserve(chunk * per_query));
 	for (size_t q0 = 0; q0 < nq; q0 += chunk) {
@@ -617,37 +571,14 @@ Status GpuFlatIndex::GemmSelect(const float *dq, const float *dqn, size_t nq, in
 
 // MergeLists merges d_part_a_'s lists in place of d_part_a_ / d_part_b_.
 Expected<uint64_t *> GpuFlatIndex::MergeLists(int nq, int lists, int k) const noexcept {
-	uint64_t *in = d_part_a_.as<uint64_t>();
-	if (lists > 1) {
-		const int group = std::max(2, kMergeKeys / k);
-		Status s = d_part_b_.Reserve(static_cast<size_t>(nq) * ((lists + group - 1) / group) * k * sizeof(uint64_t));
-		if (!s.ok())
-			return s;
-		uint64_t *out = d_part_b_.as<uint64_t>();
-		while (lists > 1) {
-			cudaError_t e = LaunchMerge(in, nq, lists, k, group, out, stream_);
-			if (e != cudaSuccess)
-				return CudaStatus(e, "LaunchMerge");
-			lists = (lists + group - 1) / group;
-			std::swap(in, out);
-		}
-	}
-	return in;
+	return MergeKeyLists(d_part_a_, d_part_b_, nq, lists, k, stream_);
 }
 
 // FinishKeys maps keys to labels / distances and copies them to the host.
 Status GpuFlatIndex::FinishKeys(const uint64_t *keys, size_t nq, int k, int64_t *labels,
 								float *distances) const noexcept {
-	size_t count = nq * static_cast<size_t>(k);
-	VECDB_RETURN_IF_ERROR(d_out_labels_.Reserve(count * sizeof(int64_t)));
-	VECDB_RETURN_IF_ERROR(d_out_dist_.Reserve(count * sizeof(float)));
-	VECDB_CUDA_TRY(LaunchFinalize(keys, count, d_labels_.as<int64_t>(), d_out_labels_.as<int64_t>(),
-								  d_out_dist_.as<float>(), stream_));
-	VECDB_CUDA_TRY(
-		cudaMemcpyAsync(labels, d_out_labels_.ptr, count * sizeof(int64_t), cudaMemcpyDeviceToHost, stream_));
-	VECDB_CUDA_TRY(cudaMemcpyAsync(distances, d_out_dist_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost, stream_));
-	VECDB_CUDA_TRY(cudaStreamSynchronize(stream_));
-	return Status::Ok();
+	return CopyOutKeys(keys, nq * static_cast<size_t>(k), d_labels_.as<int64_t>(), d_out_labels_, d_out_dist_,
+					   labels, distances, stream_);
 }
 
 // MergeAndFinish merges the per-slice lists in d_part_a_ and copies the results out.

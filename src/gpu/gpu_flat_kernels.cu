@@ -90,11 +90,13 @@ __global__ void RowNormsKernel(const float4 *x, size_t n, int nvec, float *norms
 		norms[row] = s;
 }
 
-// ScanSelectKernel is the fused scan: block (slice, query).
+// ScanSelectKernel is the fused scan: block (slice, query), or with ranges
+// block (range slot, query) over rows ranges[slot] = [x, y) of its own.
 template <int VPL, int M>
 __global__ void __launch_bounds__(kThreads) ScanSelectKernel(const float4 *__restrict__ base, uint32_t n, int nvec,
 															  const float4 *__restrict__ queries, RowFilter filter,
-															  int k, uint32_t slice_len, uint64_t *out) {
+															  int k, uint32_t slice_len, const uint2 *__restrict__ ranges,
+															  uint64_t *out) {
 	constexpr int RB = 8 / VPL; /* rows whose loads are in flight together */
 	extern __shared__ uint64_t smem[];
 	__shared__ uint64_t threshold;
@@ -108,8 +110,9 @@ __global__ void __launch_bounds__(kThreads) ScanSelectKernel(const float4 *__res
 		int v = lane + 32 * t;
 		qv[t] = v < nvec ? q[v] : make_float4(0.f, 0.f, 0.f, 0.f);
 	}
-	const uint32_t begin = blockIdx.x * slice_len;
-	const uint32_t end = min(n, begin + slice_len);
+	const size_t slot = static_cast<size_t>(blockIdx.y) * gridDim.x + blockIdx.x;
+	const uint32_t begin = ranges != nullptr ? ranges[slot].x : blockIdx.x * slice_len;
+	const uint32_t end = ranges != nullptr ? ranges[slot].y : min(n, begin + slice_len);
 	for (uint32_t round = begin; round < end; round += kRound) {
 		uint64_t cand[kPerThread];
 #pragma unroll
@@ -156,7 +159,7 @@ __global__ void __launch_bounds__(kThreads) ScanSelectKernel(const float4 *__res
 		sel.Offer(cand);
 	}
 	sel.Finish();
-	WriteBest(sel, out + (static_cast<size_t>(blockIdx.y) * gridDim.x + blockIdx.x) * k);
+	WriteBest(sel, out + slot * k);
 }
 
 // TileSelectKernel selects over one GEMM tile: block (slice of the tile, query).
@@ -339,23 +342,26 @@ __global__ void FinalizeKernel(const uint64_t *keys, size_t count, const int64_t
 	distances[i] = FloatFromOrdered(static_cast<uint32_t>(key >> 32));
 }
 
-// LaunchScanFor launches the fused scan for a VPL chosen at run time.
+// LaunchScanFor launches the fused scan for a VPL chosen at run time: over
+// slices of slice_len rows (ranges null) or over slots ranges per query.
 template <int M>
 cudaError_t LaunchScanFor(const float *base, size_t n, int nvec, const float *queries, int nq, RowFilter filter,
-						  int k, int slice_len, uint64_t *out, cudaStream_t s) {
-	dim3 grid(static_cast<unsigned>((n + slice_len - 1) / slice_len), static_cast<unsigned>(nq));
+						  int k, int slice_len, const uint2 *ranges, int slots, uint64_t *out, cudaStream_t s) {
+	unsigned blocks = ranges != nullptr ? static_cast<unsigned>(slots)
+										: static_cast<unsigned>((n + slice_len - 1) / slice_len);
+	dim3 grid(blocks, static_cast<unsigned>(nq));
 	size_t smem = SelectSmemBytes(NextPow2(k));
 	auto b = reinterpret_cast<const float4 *>(base);
 	auto q = reinterpret_cast<const float4 *>(queries);
 	uint32_t nn = static_cast<uint32_t>(n), sl = static_cast<uint32_t>(slice_len);
 	if (nvec <= 32)
-		ScanSelectKernel<1, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, out);
+		ScanSelectKernel<1, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, ranges, out);
 	else if (nvec <= 64)
-		ScanSelectKernel<2, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, out);
+		ScanSelectKernel<2, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, ranges, out);
 	else if (nvec <= 128)
-		ScanSelectKernel<4, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, out);
+		ScanSelectKernel<4, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, ranges, out);
 	else
-		ScanSelectKernel<8, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, out);
+		ScanSelectKernel<8, M><<<grid, kThreads, smem, s>>>(b, nn, nvec, q, filter, k, sl, ranges, out);
 	return cudaGetLastError();
 }
 
@@ -378,11 +384,30 @@ cudaError_t LaunchScanSelect(DeviceMetric metric, const float *base, size_t n, i
 		return cudaErrorInvalidValue;
 	switch (metric) {
 		case DeviceMetric::kL2:
-			return LaunchScanFor<0>(base, n, nvec, queries, nq, filter, k, slice_len, out, s);
+			return LaunchScanFor<0>(base, n, nvec, queries, nq, filter, k, slice_len, nullptr, 0, out, s);
 		case DeviceMetric::kInnerProduct:
-			return LaunchScanFor<1>(base, n, nvec, queries, nq, filter, k, slice_len, out, s);
+			return LaunchScanFor<1>(base, n, nvec, queries, nq, filter, k, slice_len, nullptr, 0, out, s);
 		default:
-			return LaunchScanFor<2>(base, n, nvec, queries, nq, filter, k, slice_len, out, s);
+			return LaunchScanFor<2>(base, n, nvec, queries, nq, filter, k, slice_len, nullptr, 0, out, s);
+	}
+}
+
+// LaunchRangeScanSelect dispatches on the metric; every query has slots ranges.
+cudaError_t LaunchRangeScanSelect(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
+								  const uint32_t *ranges, int slots, RowFilter filter, int k, uint64_t *out,
+								  cudaStream_t s) {
+	if (nvec > kMaxFusedVec4 || k > kMaxSelectK || k < 1 || slots < 1)
+		return cudaErrorInvalidValue;
+	if (nq == 0)
+		return cudaSuccess;
+	auto r = reinterpret_cast<const uint2 *>(ranges);
+	switch (metric) {
+		case DeviceMetric::kL2:
+			return LaunchScanFor<0>(base, 0, nvec, queries, nq, filter, k, 1024, r, slots, out, s);
+		case DeviceMetric::kInnerProduct:
+			return LaunchScanFor<1>(base, 0, nvec, queries, nq, filter, k, 1024, r, slots, out, s);
+		default:
+			return LaunchScanFor<2>(base, 0, nvec, queries, nq, filter, k, 1024, r, slots, out, s);
 	}
 }
 

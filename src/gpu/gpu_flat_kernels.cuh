@@ -3,16 +3,47 @@
 // to src/gpu, used by gpu_flat_index.cu.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include <cuda_runtime.h>
+
+#include "knowhere/index.hpp"
 
 namespace vecdb::gpu {
 
 // DeviceMetric is the metric as the kernels see it.
 enum class DeviceMetric : int { kL2 = 0, kInnerProduct = 1, kCosine = 2 };
 
+// ToDeviceMetric maps an engine metric (L2, inner product, cosine) to the kernels' one.
+inline DeviceMetric ToDeviceMetric(knowhere::Metric m) noexcept {
+	if (m == knowhere::Metric::kInnerProduct)
+		return DeviceMetric::kInnerProduct;
+	if (m == knowhere::Metric::kCosine)
+		return DeviceMetric::kCosine;
+	return DeviceMetric::kL2;
+}
+
+// RoundUp rounds x up to a multiple of m (rows to float4, slices to 1024).
+inline size_t RoundUp(size_t x, size_t m) noexcept {
+	return (x + m - 1) / m * m;
+}
+
+// ScanSliceRows is how many rows one fused-scan block takes when a query
+// scans all n rows: about 4 blocks per multiprocessor, whole rounds of 1024,
+// at least 4 k rows, at most 65,536.
+inline size_t ScanSliceRows(size_t n, int sms, int k) noexcept {
+	size_t per = 4 * static_cast<size_t>(sms);
+	size_t slice = RoundUp((n + per - 1) / per, 1024);
+	return std::min<size_t>(std::max<size_t>(slice, RoundUp(4 * static_cast<size_t>(k), 1024)), 65536);
+}
+
+// kMaxRows bounds the rows of one device index: keys carry the row in 32
+// bits, and a scan's 32-bit round counter must not wrap past the last row.
+constexpr size_t kMaxRows = 0xfffff000u;
+// kMaxGridQueries is the most queries one launch takes (grid y).
+constexpr size_t kMaxGridQueries = 65535;
 // kMaxSelectK is the largest k the GPU selection handles (larger k go to the CPU).
 constexpr int kMaxSelectK = 2048;
 // kApproxIpRelError bounds |ip_tf32 - ip| / (||q|| ||x||) for one TF32
@@ -41,6 +72,15 @@ cudaError_t LaunchRowNorms(const float *x, size_t n, int nvec, float *norms, cud
 // slice's k best keys to out[(q * slices + slice) * k ...].
 cudaError_t LaunchScanSelect(DeviceMetric metric, const float *base, size_t n, int nvec, const float *queries,
 							 int nq, RowFilter filter, int k, int slice_len, uint64_t *out, cudaStream_t s);
+
+// LaunchRangeScanSelect is the fused scan over row ranges of each query's
+// own: ranges[2 (q * slots + s)] and [... + 1] are the first row and one past
+// the last of range s of query q (equal: none), and that range's k best keys
+// go to out[(q * slots + s) * k ...] (GPU_IVF_FLAT: a probed list or a part
+// of one per range; filter.labels then holds the rows' labels).
+cudaError_t LaunchRangeScanSelect(DeviceMetric metric, const float *base, int nvec, const float *queries, int nq,
+								  const uint32_t *ranges, int slots, RowFilter filter, int k, uint64_t *out,
+								  cudaStream_t s);
 
 // LaunchTileSelect selects, for each of nq queries, the k best of rows
 // [row0, row0 + rows) from the inner products ip[q * ld + i] (a GEMM tile),

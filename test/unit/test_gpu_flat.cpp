@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gpu/device_probe.hpp"
+#include "gpu_test_util.hpp"
 #include "gpu/gpu_flat_index.hpp"
 #include "index_test_util.hpp"
 #include "knowhere/index.hpp"
@@ -28,21 +29,7 @@ using vecdb::knowhere::testutil::Bitset;
 using vecdb::knowhere::testutil::ReferenceDistance;
 using vecdb::knowhere::testutil::Rng;
 
-// NoGpuReason returns why there is no usable device, or "" when there is one.
-std::string NoGpuReason() {
-	vecdb::gpu::DeviceInfo devs[1];
-	vecdb::gpu::ProbeResult r = vecdb::gpu::ProbeDevices(devs, 1);
-	return r.count > 0 ? std::string() : std::string(r.reason);
-}
-
-#define SKIP_WITHOUT_GPU()                                                   \
-	do {                                                                     \
-		std::string why_ = NoGpuReason();                                    \
-		if (!why_.empty()) {                                                 \
-			std::printf("skipped: %s\n", why_.c_str());                      \
-			GTEST_SKIP() << why_;                                            \
-		}                                                                    \
-	} while (0)
+using vecdb::gpu::testutil::NoGpuReason;
 
 // RandomRows returns n x dim normal floats.
 std::vector<float> RandomRows(size_t n, int dim, uint64_t seed) {

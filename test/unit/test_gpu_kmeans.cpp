@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gpu/device_probe.hpp"
+#include "gpu_test_util.hpp"
 #include "gpu/gpu_kmeans.hpp"
 #include "index_test_util.hpp"
 
@@ -19,12 +20,7 @@ using namespace vecdb::knowhere;
 using vecdb::gpu::GpuKMeansOptions;
 using vecdb::gpu::GpuKMeansStats;
 
-// NoGpuReason returns why there is no usable device, or "" when there is one.
-std::string NoGpuReason() {
-	vecdb::gpu::DeviceInfo devs[1];
-	vecdb::gpu::ProbeResult r = vecdb::gpu::ProbeDevices(devs, 1);
-	return r.count > 0 ? std::string() : std::string(r.reason);
-}
+using vecdb::gpu::testutil::NoGpuReason;
 
 // CpuLloyd runs niter L2 Lloyd iterations in double from the given initial
 // rows and returns the last assignment's objective (the GPU's definition).
