@@ -842,11 +842,12 @@ extern double vecdb_gpu_batch_window_ms;
 extern bool vecdb_gpu_stand_in;
 
 void		VecdbGpuInit(void);
-bool		VecdbGpuChoose(int kind, int elem_type, uint64 rows, uint64 allowed, int dims, bool in_place,
-						   bool exact_filtered);
+double		VecdbGpuScoredRows(int kind, uint64 rows, uint64 allowed, int lists, int dims, int metric,
+							   const VecdbEngineSearchParams *params);
+bool		VecdbGpuChoose(int kind, int elem_type, double scored, int dims, bool in_place, bool exact_filtered);
 VecdbGpuOutcome VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t row_bytes, int k,
-							   const uint8 *bits, uint64 nbits, VecdbNeighbor *out, int *counts, char *why,
-							   size_t whylen);
+							   const VecdbEngineSearchParams *ivf, const uint8 *bits, uint64 nbits,
+							   VecdbNeighbor *out, int *counts, char *why, size_t whylen);
 void		VecdbGpuDeviceName(char *out, size_t len);
 
 /* ---- am_scan.cpp ---- */
@@ -870,6 +871,7 @@ typedef struct VecdbScanStash
 void		VecdbScanStashSet(const VecdbScanStash *entries, int n);
 void		VecdbScanStashQuery(int q);
 void		VecdbScanStashClear(void);
+void		VecdbScanSearchParams(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p);
 
 /* ---- am_info.cpp ---- */
 

@@ -232,6 +232,21 @@ VecdbScanStashClear(void)
 	stash_query = -1;
 }
 
+// Stashed says whether vecdb_search's batch holds answers for a stream's
+// segment (the batch's request may go to the worker where one query's
+// would not: vecdb.gpu = auto weighs the whole batch).
+static bool
+Stashed(const SegmentStream *s)
+{
+	if (stash_query < 0 || s->filtered)
+		return false;
+	for (int i = 0; i < nstash; i++)
+		if (stash[i].copy.entry == s->copy.entry && stash[i].copy.incarnation == s->copy.incarnation &&
+			stash[i].tid_version == s->tid_version)
+			return true;
+	return false;
+}
+
 // FromStash answers a stream's request for its top k rows from the batch
 // answers when they hold its segment (same copy and delete marks, no scan
 // condition) for at least k rows; *count gets the rows found.
@@ -443,9 +458,10 @@ VecdbLastScanRows(Tuplestorestate *store, TupleDesc desc)
 	}
 }
 
-// SearchParamsFor returns the search parameters of the scan's AM from the settings.
-static void
-SearchParamsFor(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p)
+// VecdbScanSearchParams returns the search parameters of the index's AM
+// from the settings (scans, and vecdb_search's requests to the GPU worker).
+void
+VecdbScanSearchParams(const VecdbIndexDesc *desc, VecdbEngineSearchParams *p)
 {
 	const VecdbAmMethod *method = VecdbAmMethodOf(desc->am_kind);
 
@@ -553,7 +569,8 @@ RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams
 		outcome = VECDB_GPU_DECLINED;
 	}
 	else
-		outcome = VecdbGpuSearch(&s->copy, s->query, 1, s->row_bytes, (int) k, all ? NULL : s->deleted, s->nbits,
+		outcome = VecdbGpuSearch(&s->copy, s->query, 1, s->row_bytes, (int) k,
+								 s->kind == VECDB_ENGINE_IVF_FLAT ? params : NULL, all ? NULL : s->deleted, s->nbits,
 								 s->buf, &count, why, sizeof(why));
 	if (outcome == VECDB_GPU_SERVED)
 	{
@@ -649,7 +666,7 @@ StartScan(IndexScanDesc scan)
 	if (filter)
 		filter_key = VecdbFilterKeyBytes(&layout, scan->keyData, scan->numberOfKeys, &filter_key_len);
 
-	SearchParamsFor(&so->desc, &params);
+	VecdbScanSearchParams(&so->desc, &params);
 	so->streams = (SegmentStream *) palloc0(sizeof(SegmentStream) * (meta->nsegments + 1));
 	for (i = 0; i < so->snap->nsegments; i++)
 	{
@@ -671,10 +688,12 @@ StartScan(IndexScanDesc scan)
 		s->filtered = filter != NULL;
 		if (filter)
 			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
-		s->remote = VecdbGpuChoose(s->kind, meta->elem_type, seg->rows, s->allowed, meta->dims, seg->in_place,
-								   SearchedExactly(s, meta, &params));
-		if (s->remote)
-			s->copy = seg->shared_pin;
+		s->copy = seg->shared_pin;
+		s->remote = VecdbGpuChoose(s->kind, meta->elem_type,
+								   VecdbGpuScoredRows(s->kind, seg->rows, s->allowed, s->lists, meta->dims,
+													  (int) meta->metric, &params),
+								   meta->dims, seg->in_place, SearchedExactly(s, meta, &params)) ||
+			Stashed(s);
 		total += s->allowed;
 	}
 	if (so->snap->growing)

@@ -48,11 +48,13 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 	char	   *rows = NULL;
 	bool	   *usable;
 	VecdbIndexDesc desc;
+	VecdbEngineSearchParams params;
 
 	*n = 0;
 	if (vecdb_gpu_mode == VECDB_GPU_OFF)
 		return;
 	VecdbDescribeIndex(index, &desc);
+	VecdbScanSearchParams(&desc, &params);
 	/* in memory, not on the stack: its pins' reset callback may run after an ERROR below */
 	snap = (VecdbPinnedSegments *) palloc0(sizeof(VecdbPinnedSegments));
 	VecdbCacheAcquire(index, snap);
@@ -70,9 +72,14 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		VecdbNeighbor *out;
 		int		   *counts;
 
+		int			kind = VecdbEngineGetKind(seg->engine);
+
+		/* auto weighs the whole batch: nq queries' worth of scoring */
 		if (meta->dims == 0 ||
-			!VecdbGpuChoose(VecdbEngineGetKind(seg->engine), meta->elem_type, seg->rows,
-							seg->rows - seg->deleted_count, meta->dims, seg->in_place, false))
+			!VecdbGpuChoose(kind, meta->elem_type,
+							nq * VecdbGpuScoredRows(kind, seg->rows, seg->rows - seg->deleted_count, desc.params.lists,
+													meta->dims, (int) meta->metric, &params),
+							meta->dims, seg->in_place, false))
 			continue;
 		if (rows == NULL)
 		{
@@ -98,7 +105,7 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 			continue;
 		out = (VecdbNeighbor *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VecdbNeighbor) * (size_t) sent * want);
 		counts = (int *) palloc(sizeof(int) * sent);
-		if (VecdbGpuSearch(&seg->shared_pin, rows, sent, row_bytes, want,
+		if (VecdbGpuSearch(&seg->shared_pin, rows, sent, row_bytes, want, kind == VECDB_ENGINE_IVF_FLAT ? &params : NULL,
 						   seg->deleted_count > 0 ? seg->deleted : NULL, seg->rows, out, counts, why,
 						   sizeof(why)) != VECDB_GPU_SERVED)
 			continue;

@@ -18,6 +18,7 @@
 #ifdef VECDB_WITH_CUDA
 #include "gpu/device_probe.hpp"
 #include "gpu/gpu_flat_index.hpp"
+#include "gpu/gpu_ivf_flat_index.hpp"
 #endif
 
 #include "am/engine_bridge.hpp"
@@ -756,6 +757,7 @@ bool VecdbEngineGpuProbe(char *out, size_t len) {
 		return false;
 	}
 	vecdb::gpu::RegisterGpuKinds();
+	vecdb::gpu::RegisterGpuIvfKinds();
 	snprintf(out, len, "%s, sm_%d%d, %zu MB", info[0].name, info[0].major, info[0].minor,
 			 info[0].total_memory >> 20);
 	return true;
@@ -782,17 +784,28 @@ bool VecdbEngineGpuTrainerReady(void) {
 #endif
 }
 
-// VecdbEngineToGpu returns a GPU_FLAT index holding the rows of a FLAT or
-// HNSW index, labelled alike, for the GPU worker's exact searches; an ERROR when this build
-// has no GPU kinds or the device refuses (memory).
+// VecdbEngineToGpu returns the device copy of a segment for the GPU worker:
+// GPU_IVF_FLAT with the same centroids and lists for an IVF_FLAT index, a
+// GPU_FLAT holding the rows of a FLAT or HNSW index (labelled alike) for
+// exact searches; an ERROR when this build has no GPU kinds or the device
+// refuses (memory).
 VecdbEngineIndex *VecdbEngineToGpu(const VecdbEngineIndex *cpu) {
 	BridgeError err;
 	VecdbEngineIndex *e = nullptr;
 	Run(&err, [&]() {
+#ifdef VECDB_WITH_CUDA
+		if (cpu->index && cpu->index->kind() == knowhere::IndexKind::kIvfFlat) {
+			auto made = vecdb::gpu::GpuIvfFlatFrom(*cpu->index);
+			if (!made.ok())
+				return made.status();
+			e = new VecdbEngineIndex{std::move(made).value()};
+			return knowhere::Status::Ok();
+		}
+#endif
 		/* kinds whose Reconstruct returns the rows exactly */
 		if (!cpu->index ||
 			(cpu->index->kind() != knowhere::IndexKind::kFlat && cpu->index->kind() != knowhere::IndexKind::kHnsw))
-			return knowhere::Status::NotSupported("only FLAT and HNSW segments' rows go to the GPU");
+			return knowhere::Status::NotSupported("only FLAT, HNSW and IVF_FLAT segments go to the GPU");
 		const knowhere::Index &src = *cpu->index;
 		knowhere::IndexConfig config;
 		config.kind = knowhere::IndexKind::kGpuFlat;

@@ -48,6 +48,8 @@ typedef struct GpuRequest
 	int32		row_bytes;		/* bytes of one query (an engine row) */
 	int32		k;
 	int32		batch_queries;	/* queries in the engine call that served it */
+	int32		nprobe;			/* IVF_FLAT: lists probed (exact kinds: 1) */
+	double		brute_force_ratio;	/* IVF_FLAT: the scan's setting, < 0 the default (exact kinds: 1) */
 	uint64		nbits;			/* 0: no bitset */
 	Size		queries_off;
 	Size		bits_off;

@@ -36,7 +36,7 @@ GpuQueue   *vecdb_gpu_queue = NULL;
 static shmem_request_hook_type prev_request_hook = NULL;
 static shmem_startup_hook_type prev_startup_hook = NULL;
 
-// kAutoMinWork is the rows x dimensions of an exact segment from which
+// kAutoMinWork is the rows x dimensions a segment search scores from which
 // vecdb.gpu = auto sends it to a GPU: about 4M multiply-adds, a millisecond
 // of one CPU core, against a round trip to the worker of ~0.1-0.2 ms and a
 // device scan of 1M x 128 in 0.18 ms (docs/gpu.md).
@@ -109,25 +109,47 @@ GpuWake(int procno)
 		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
 }
 
+// VecdbGpuScoredRows estimates the rows one query's search of a segment
+// scores: every allowed row for an exact search; for IVF_FLAT above its
+// brute-force ratio the rows of the probed lists (nprobe / f lists of about
+// rows / nlist rows, f the allowed fraction: allowed x nprobe / (f nlist) =
+// rows x nprobe / nlist, at most the allowed rows).
+double
+VecdbGpuScoredRows(int kind, uint64 rows, uint64 allowed, int lists, int dims, int metric,
+				   const VecdbEngineSearchParams *params)
+{
+	double		ratio;
+
+	if (kind != VECDB_ENGINE_IVF_FLAT || rows == 0)
+		return (double) allowed;
+	lists = Max(lists, 1);
+	ratio = params->brute_force_ratio >= 0 ? params->brute_force_ratio
+		: VecdbEngineDefaultBruteForceRatio(kind, lists, params->nprobe, params->ef_search, rows, dims, metric);
+	if ((double) allowed < ratio * (double) rows)
+		return (double) allowed;
+	return Min((double) allowed, (double) rows * Min(1.0, (double) params->nprobe / lists));
+}
+
 // VecdbGpuChoose says whether a sealed segment's search goes to the worker:
-// exact searches of float rows, i.e. FLAT segments and HNSW ones whose
-// condition allows so few rows that the engine searches them exactly
+// searches of float rows, i.e. FLAT and IVF_FLAT segments and HNSW ones
+// whose condition allows so few rows that the engine searches them exactly
 // (exact_filtered), of segments searched in place in the shared area
 // (the worker reads that copy; without the area, under on, to raise the
 // error), under vecdb.gpu = on always, under auto when
-// the worker is serving and the rows to score are enough (kAutoMinWork).
+// the worker is serving and the rows to score (scored: VecdbGpuScoredRows,
+// times the queries of a batch) x dims are enough (kAutoMinWork).
 // Every other segment stays on this backend's CPU. The CPU stand-in is
 // routed as a GPU would be (it exists to test this path), so auto with the
 // stand-in is slower than off: docs/gpu.md.
 bool
-VecdbGpuChoose(int kind, int elem_type, uint64 rows, uint64 allowed, int dims, bool in_place, bool exact_filtered)
+VecdbGpuChoose(int kind, int elem_type, double scored, int dims, bool in_place, bool exact_filtered)
 {
 	GpuQueue   *q = vecdb_gpu_queue;
 	bool		serving = false;
 
 	if (vecdb_gpu_mode == VECDB_GPU_OFF)
 		return false;
-	if (!(kind == VECDB_ENGINE_FLAT || (kind == VECDB_ENGINE_HNSW && exact_filtered)) ||
+	if (!(kind == VECDB_ENGINE_FLAT || kind == VECDB_ENGINE_IVF_FLAT || (kind == VECDB_ENGINE_HNSW && exact_filtered)) ||
 		(elem_type != VECDB_ELEM_VECTOR && elem_type != VECDB_ELEM_HALFVEC))
 		return false;
 	/* on, but no worker can exist: the request raises the error that says why */
@@ -140,7 +162,7 @@ VecdbGpuChoose(int kind, int elem_type, uint64 rows, uint64 allowed, int dims, b
 	SpinLockAcquire(&q->mutex);
 	serving = q->state == GPU_WORKER_READY;
 	SpinLockRelease(&q->mutex);
-	return serving && (double) allowed * (double) dims >= kAutoMinWork;
+	return serving && scored * (double) dims >= kAutoMinWork;
 }
 
 // Unavailable handles a request that cannot be sent or served: an ERROR under
@@ -244,13 +266,15 @@ WaitFor(GpuRequest *req)
 
 // VecdbGpuSearch sends nq queries (engine rows of row_bytes) against the
 // shared copy of one sealed segment to the worker and waits: k results per
-// query at out + q * k in distance order, counts[q] of them real. bits (set
-// bit = skip, nbits) may be NULL. Under vecdb.gpu = on a worker that is
+// query at out + q * k in distance order, counts[q] of them real. ivf holds
+// an IVF_FLAT search's nprobe and brute-force ratio (NULL: an exact search).
+// bits (set bit = skip, nbits) may be NULL. Under vecdb.gpu = on a worker that is
 // missing or fails raises an ERROR; otherwise the outcome says what happened
 // and why (the caller then searches on the CPU).
 VecdbGpuOutcome
-VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t row_bytes, int k, const uint8 *bits,
-			   uint64 nbits, VecdbNeighbor *out, int *counts, char *why, size_t whylen)
+VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t row_bytes, int k,
+			   const VecdbEngineSearchParams *ivf, const uint8 *bits, uint64 nbits, VecdbNeighbor *out, int *counts,
+			   char *why, size_t whylen)
 {
 	GpuQueue   *q = vecdb_gpu_queue;
 	char		device[sizeof(q->device)];
@@ -290,6 +314,8 @@ VecdbGpuSearch(const VecdbSharedPin *copy, const void *queries, int nq, size_t r
 	req->nq = nq;
 	req->row_bytes = (int32) row_bytes;
 	req->k = k;
+	req->nprobe = ivf ? ivf->nprobe : 1;
+	req->brute_force_ratio = ivf ? ivf->brute_force_ratio : 1.0;
 	req->nbits = bits ? nbits : 0;
 	req->queries_off = queries_off;
 	req->bits_off = bits ? bits_off : 0;

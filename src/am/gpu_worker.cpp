@@ -268,12 +268,13 @@ Residency(const VecdbSharedPin *copy, char *why, size_t whylen)
 }
 
 // SameGroup says whether two requests can share one engine call: the same
-// segment copy, k, query size and bitset.
+// segment copy, k, query size, search settings and bitset.
 static bool
 SameGroup(const GpuRequest *a, const GpuRequest *b)
 {
 	if (a->copy.entry != b->copy.entry || a->copy.incarnation != b->copy.incarnation || a->k != b->k ||
-		a->row_bytes != b->row_bytes || a->nbits != b->nbits)
+		a->row_bytes != b->row_bytes || a->nbits != b->nbits || a->nprobe != b->nprobe ||
+		a->brute_force_ratio != b->brute_force_ratio)
 		return false;
 	if (a->nbits == 0)
 		return true;
@@ -326,9 +327,10 @@ ServeGroup(dsa_pointer *members, int n)
 			}
 			memset(&params, 0, sizeof(params));
 			params.ef_search = 40;
-			params.nprobe = 1;
-			/* exact: graph segments come only for searches their engine would run exactly */
-			params.brute_force_ratio = 1.0;
+			/* IVF_FLAT: the scan's settings; exact kinds send 1 and ratio 1 (graph segments
+			 * come only for searches their engine would run exactly) */
+			params.nprobe = lead->nprobe;
+			params.brute_force_ratio = lead->brute_force_ratio;
 			VecdbEngineSearch(r->engine, queries, total, k, &params,
 							  lead->nbits ? (const uint8 *) lead + lead->bits_off : NULL, lead->nbits, out, counts);
 			at = 0;

@@ -9,7 +9,10 @@
 #      that needs many refills (larger k, rows taken before skipped);
 #      EXPLAIN ANALYZE names the worker. An hnsw segment goes to the worker
 #      only when its condition allows so few rows that it is searched
-#      exactly.
+#      exactly. An ivfflat segment goes to the worker with the scan's probes
+#      and returns the CPU's rows (probes 1, 3, all; conditions that make
+#      the search exact or widen the probes; vecdb_search); auto keeps a
+#      small one on the CPU.
 #   2. Batching: four clients at once are answered by shared engine calls
 #      (max_batch > 1); vecdb_search sends one request per segment for all
 #      its queries.
@@ -135,6 +138,57 @@ is($th_device, 'gpu worker (cpu stand-in) / exact (few allowed)', 'searched by t
 ($th_rows, $th_device) = split /\n/, $node->safe_psql('postgres', sprintf($th_query, ''));
 is($th_device, 'cpu / hnsw', 'hnsw without a condition: the graph, on the CPU');
 
+# an ivfflat segment goes to the worker with the scan's probes: the same
+# rows as the CPU's search of the same lists
+$node->safe_psql('postgres', q{CREATE TABLE ti AS SELECT * FROM t;
+	CREATE INDEX ti_ivf ON ti USING ivfflat (v vector_l2_ops, cat) WITH (lists = 20);});
+# ivf_answers runs 12 searches of ti under vecdb.gpu = $mode and ivfflat.probes = $probes
+sub ivf_answers
+{
+	my ($mode, $probes, $where) = @_;
+	return $node->safe_psql('postgres', qq{
+		SET enable_seqscan = off; SET vecdb.gpu = $mode; SET ivfflat.probes = $probes;
+		SELECT string_agg(r, ';' ORDER BY q) FROM generate_series(900001, 900012) q,
+			LATERAL (SELECT string_agg(id::text, ',' ORDER BY ord) r FROM
+				(SELECT id, row_number() OVER () ord FROM
+					(SELECT id FROM ti $where ORDER BY v <-> vec(q) LIMIT 10) s) s2) x;
+	});
+}
+my $ivf_before = status('requests');
+for my $probes (1, 3, 20)
+{
+	is(ivf_answers('on', $probes, ''), ivf_answers('off', $probes, ''),
+		"ivfflat, probes $probes: the worker returns the CPU's rows");
+}
+cmp_ok(status('requests') - $ivf_before, '>=', 36, 'the worker answered the ivfflat scans');
+is(ivf_answers('on', 20, ''), exact_answers('NULL', 10), 'ivfflat, every list probed: the exact rows');
+# 10% allowed under probes 3 of 20 lists: below the brute-force ratio, exact
+is(ivf_answers('on', 3, 'WHERE cat = 3'), exact_answers(3, 10), 'ivfflat with a selective condition: the exact rows');
+# 50% allowed: probes widened to 6 lists, on the worker as on the CPU
+is(ivf_answers('on', 3, 'WHERE cat < 5'), ivf_answers('off', 3, 'WHERE cat < 5'),
+	'ivfflat with a wide condition: the CPU\'s rows');
+my $ivf_device = q{SET enable_seqscan = off; SET vecdb.gpu = %s; SET ivfflat.probes = 3;
+	SELECT id FROM ti ORDER BY v <-> vec(5) LIMIT 1;
+	SELECT device FROM vecdb_last_scan() WHERE segment IS NOT NULL;};
+is($node->safe_psql('postgres', sprintf($ivf_device, 'on')), "5\ngpu worker (cpu stand-in)",
+	'vecdb_last_scan names the worker for the ivfflat segment');
+# auto: 3 of 20 lists of 4,000 rows of 16 dimensions is far below the work that pays a round trip
+is($node->safe_psql('postgres', sprintf($ivf_device, 'auto')), "5\ncpu", 'auto keeps a small ivfflat search on the CPU');
+my ($ir0, $iq0) = split /\|/, status('requests, queries');
+my $ivf_batch = q{SET vecdb.gpu = %s; SET ivfflat.probes = 3;
+	SELECT string_agg(b.query || ':' || t.id, ',' ORDER BY b.query, b.distance, t.id)
+	FROM vecdb_search('ti_ivf', (SELECT array_agg(vec(q)) FROM generate_series(1, 20) q), 5) b
+	JOIN ti t ON t.ctid = b.ctid};
+is($node->safe_psql('postgres', sprintf($ivf_batch, 'on')), $node->safe_psql('postgres', sprintf($ivf_batch, 'off')),
+	'vecdb_search over ivfflat: the worker returns the CPU\'s rows');
+my ($ir1, $iq1) = split /\|/, status('requests, queries');
+is($ir1 - $ir0, 1, 'one request for the ivfflat segment');
+is($iq1 - $iq0, 20, 'holding the 20 queries');
+# the same batch under auto: 20 queries' worth of scoring still stays on the CPU here
+my ($ar0) = status('requests');
+$node->safe_psql('postgres', sprintf($ivf_batch, 'auto'));
+is(status('requests'), $ar0, 'auto weighs the batch: too little work, no request');
+
 my $explain = q{SET enable_seqscan = off; SET vecdb.gpu = %s;
 	EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id FROM %s ORDER BY v <-> vec(5) LIMIT 3};
 like($node->safe_psql('postgres', sprintf($explain, 'on', 't')),
@@ -171,6 +225,17 @@ is($node->safe_psql('postgres', q{SET vecdb.gpu = on;
 my ($r1, $q1) = split /\|/, status('requests, queries');
 is($r1 - $r0, 1, 'one request for the segment');
 is($q1 - $q0, 30, 'holding the 30 queries');
+# auto weighs a vecdb_search batch as a whole: 200 queries of the small flat
+# segment (one alone stays on the CPU) go as one request, and the scans take
+# their rows from its answers
+my $flat_batch = q{SET vecdb.gpu = %s;
+	SELECT md5(string_agg(b.query || ':' || t.id, ',' ORDER BY b.query, b.distance, t.id))
+	FROM vecdb_search('t_flat', (SELECT array_agg(vec(q)) FROM generate_series(1, 200) q), 5) b
+	JOIN t ON t.ctid = b.ctid};
+my ($fr0) = status('requests');
+my $flat_auto = $node->safe_psql('postgres', sprintf($flat_batch, 'auto'));
+is(status('requests') - $fr0, 1, 'auto: a large enough batch is one request to the worker');
+is($flat_auto, $node->safe_psql('postgres', sprintf($flat_batch, 'off')), 'with the CPU\'s rows');
 
 # 3. auto: by segment size; failures fall back to the CPU
 $node->safe_psql('postgres', q{
