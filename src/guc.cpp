@@ -174,9 +174,9 @@ VecdbRegisterGucs(void)
 								"It is also saved at shutdown.", &vecdb_prewarm_interval, 300, 1, 86400, PGC_SIGHUP,
 								GUC_UNIT_S, NULL, NULL, NULL);
 	}
-	DefineCustomEnumVariable("vecdb.gpu", "Sets where exact searches of sealed segments run: this backend's CPU or the GPU worker",
-							 "off: the CPU. on: the GPU worker for every segment it can serve (exact segments of "
-							 "vector or halfvec rows in the shared area), an ERROR when it is not available. auto: the "
+	DefineCustomEnumVariable("vecdb.gpu", "Sets where exact and ivfflat searches of sealed segments run: this backend's CPU or the GPU worker",
+							 "off: the CPU. on: the GPU worker for every segment it can serve (exact and ivfflat "
+							 "segments of vector or halfvec rows in the shared area), an ERROR when it is not available. auto: the "
 							 "worker where the cost model expects it to be faster, the CPU otherwise and whenever the "
 							 "worker cannot answer. The worker runs only when this is not off in the server's "
 							 "configuration at start.", &vecdb_gpu_mode, VECDB_GPU_OFF, kGpuModes, PGC_USERSET, 0,

@@ -689,11 +689,13 @@ StartScan(IndexScanDesc scan)
 		if (filter)
 			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
 		s->copy = seg->shared_pin;
-		s->remote = VecdbGpuChoose(s->kind, meta->elem_type,
-								   VecdbGpuScoredRows(s->kind, seg->rows, s->allowed, s->lists, meta->dims,
-													  (int) meta->metric, &params),
-								   meta->dims, seg->in_place, SearchedExactly(s, meta, &params)) ||
-			Stashed(s);
+		/* nothing of the worker's choice is computed when it is off */
+		s->remote = vecdb_gpu_mode != VECDB_GPU_OFF &&
+			(VecdbGpuChoose(s->kind, meta->elem_type,
+							VecdbGpuScoredRows(s->kind, seg->rows, s->allowed, s->lists, meta->dims,
+											   (int) meta->metric, &params),
+							meta->dims, seg->in_place, SearchedExactly(s, meta, &params)) ||
+			 Stashed(s));
 		total += s->allowed;
 	}
 	if (so->snap->growing)
