@@ -19,7 +19,9 @@
 // rows; when f < brute_force_ratio (default nprobe / nlist) or k >= allowed
 // / 2 the query is exact over every allowed row; else nprobe' = min(nlist,
 // ceil(nprobe / f)) lists are probed, and a query whose probed lists hold
-// fewer than min(k, allowed) allowed rows is answered again exactly. On the
+// fewer than min(k, allowed) allowed rows is answered again exactly; with
+// SearchParams::widen_probes (the GPU worker's scans) it probes further lists
+// in centroid order until they hold that many, as IVF_FLAT does then. On the
 // device each query gets a set of row ranges (its probed lists, cut into
 // pieces of at most kRangeRows rows; or slices of all rows when exact), one
 // block scores a range with direct FP32 distances and keeps its k best (the
@@ -158,6 +160,9 @@ private:
 	Status UploadFilter(BitsetView filter, RowFilter *rf) const noexcept;
 	// ExactRanges gives each of nq queries the same slices of every row.
 	void ExactRanges(size_t nq, int k, std::vector<uint32_t> *ranges, int *slots) const;
+	// KeepListsHolding trims each query's lists to those widen_probes scans.
+	void KeepListsHolding(int64_t *lists, size_t nq, size_t probes, size_t nprobe, size_t want,
+						  BitsetView filter) const noexcept;
 	// ProbeRanges gives each query its probed lists (nq x probes list
 	// numbers, -1 for none), cut into pieces of at most kRangeRows.
 	void ProbeRanges(const int64_t *lists, size_t nq, size_t probes, std::vector<uint32_t> *ranges,
@@ -395,6 +400,29 @@ void GpuIvfFlatIndex::ExactRanges(size_t nq, int k, std::vector<uint32_t> *range
 		}
 }
 
+// KeepListsHolding keeps, of each query's lists in centroid order (nq x
+// probes), the first nprobe and then as many more as it takes to hold want
+// allowed rows, and marks the rest -1 (widen_probes: the iterator's first
+// batch).
+void GpuIvfFlatIndex::KeepListsHolding(int64_t *lists, size_t nq, size_t probes, size_t nprobe, size_t want,
+									   BitsetView filter) const noexcept {
+	for (size_t q = 0; q < nq; q++) {
+		int64_t *order = lists + q * probes;
+		size_t used = 0, held = 0;
+		while (used < probes && order[used] >= 0 && (used < nprobe || held < want)) {
+			size_t l = static_cast<size_t>(order[used++]);
+			if (filter.empty()) {
+				held += offsets_[l + 1] - offsets_[l];
+				continue;
+			}
+			for (uint64_t r = offsets_[l]; r < offsets_[l + 1]; r++)
+				held += !filter.test(h_labels_[r]);
+		}
+		for (size_t i = used; i < probes; i++)
+			order[i] = -1;
+	}
+}
+
 // ProbeRanges lists each query's probed lists in pieces; queries with fewer
 // pieces than the most are padded with empty ranges.
 void GpuIvfFlatIndex::ProbeRanges(const int64_t *lists, size_t nq, size_t probes, std::vector<uint32_t> *ranges,
@@ -520,13 +548,16 @@ Status GpuIvfFlatIndex::Search(const void *queries, size_t nq, size_t k, const S
 	const int kk = static_cast<int>(k);
 	stats_.queries += nq;
 	const double f = static_cast<double>(allowed) / static_cast<double>(n);
-	if (f < knowhere::BruteForceRatio(params, TwinConfig()) || k >= allowed / 2) {
+	const bool widen = params.widen_probes;
+	if (f < knowhere::BruteForceRatio(params, TwinConfig()) || (!widen && k >= allowed / 2)) {
 		stats_.exact += nq;
 		return SearchExactQueries(h_qp_.data(), nq, kk, rf, poller, labels, distances);
 	}
 	const size_t nlist = offsets_.size() - 1;
 	const double widened = std::ceil(static_cast<double>(params.nprobe) / f);
-	const size_t probes = static_cast<size_t>(std::clamp(widened, 1.0, static_cast<double>(nlist)));
+	const size_t nprobe = static_cast<size_t>(std::clamp(widened, 1.0, static_cast<double>(nlist)));
+	/* widen_probes: every list in centroid order, the probed ones chosen below */
+	const size_t probes = widen ? nlist : nprobe;
 	std::vector<int64_t> lists;
 	std::vector<float> list_dist;
 	std::vector<uint32_t> ranges;
@@ -546,6 +577,9 @@ Status GpuIvfFlatIndex::Search(const void *queries, size_t nq, size_t k, const S
 	cp.stop_arg = params.stop_arg;
 	VECDB_RETURN_IF_ERROR(
 		coarse_->Search(h_q_.data(), nq, probes, cp, BitsetView(), lists.data(), list_dist.data()));
+	const size_t want = std::min(k, allowed);
+	if (widen)
+		KeepListsHolding(lists.data(), nq, probes, nprobe, want, filter);
 	try {
 		ProbeRanges(lists.data(), nq, probes, &ranges, &slots);
 	} catch (...) {
@@ -553,8 +587,10 @@ Status GpuIvfFlatIndex::Search(const void *queries, size_t nq, size_t k, const S
 	}
 	stats_.probed += nq;
 	VECDB_RETURN_IF_ERROR(ScanRanges(h_qp_.data(), nq, kk, ranges, slots, rf, poller, labels, distances));
+	/* widened lists hold enough rows (or are all of them) */
+	if (widen)
+		return Status::Ok();
 	/* probed lists with fewer than min(k, allowed) allowed rows: exact, as IVF_FLAT */
-	const size_t want = std::min(k, allowed);
 	try {
 		for (size_t i = 0; i < nq; i++)
 			if (labels[i * k + want - 1] < 0)

@@ -113,6 +113,11 @@ struct SearchParams {
 									stops; 0: the layer-0 capacity (2m) */
 	int layer1_width = 0;        /* HNSW: width of the layer-1 beam that seeds layer 0 (when the
 									index searches with one); 0: ef_search */
+	bool widen_probes = false;   /* float IVF kinds: when the probed lists hold fewer than min(k,
+									allowed) allowed rows, probe the next lists in centroid order
+									until they do (and never answer exactly because k >= allowed /
+									2): the k rows an iterator's first batch of k returns, not
+									Search's exact answer (the GPU worker answers scans so) */
 	StopCallback should_stop = nullptr;
 	void *stop_arg = nullptr;
 };

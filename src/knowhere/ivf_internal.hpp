@@ -234,6 +234,8 @@ private:
 	Status PrepareRows(const void *in, size_t n, const char *what, std::vector<T> *out) const;
 	// CountAllowed returns the number of stored rows the filter lets through.
 	size_t CountAllowed(BitsetView filter) const noexcept;
+	// CountAllowedIn returns list l's rows the filter lets through.
+	size_t CountAllowedIn(size_t l, BitsetView filter) const noexcept;
 	// EffectiveProbes returns the widened nprobe for an allowed fraction.
 	size_t EffectiveProbes(const SearchParams &p, size_t allowed) const noexcept;
 	// ScanLists writes the exact top k allowed rows of the given lists (all

@@ -9,7 +9,10 @@
 // faiss::IDSelector over the bitset in SearchParametersIVF. FAISS results are
 // re-checked against the bitset, and a query that comes back with fewer than
 // k results while at least k rows are allowed is answered by brute force, so
-// k allowed rows always give k results. BIN_IVF scans the probed lists itself
+// k allowed rows always give k results. SearchParams::widen_probes (the GPU
+// worker's scans) instead probes further lists in centroid order until they
+// hold min(k, allowed) allowed rows, as the iterator's first batch does, and
+// skips the k >= allowed / 2 rule. BIN_IVF scans the probed lists itself
 // (exact Hamming): FAISS 1.7.3's binary IVF does not take a selector.
 //
 // Iterator and range search scan inverted lists in order of centroid
@@ -58,6 +61,17 @@ size_t IvfIndex::CountAllowed(BitsetView filter) const noexcept {
 		for (size_t i = 0; i < rows.n; i++)
 			n += !filter.test(rows.labels[i]);
 	}
+	return n;
+}
+
+// CountAllowedIn counts list l's rows the filter lets through.
+size_t IvfIndex::CountAllowedIn(size_t l, BitsetView filter) const noexcept {
+	RowSet rows = ListRows(l);
+	if (filter.empty())
+		return rows.n;
+	size_t n = 0;
+	for (size_t i = 0; i < rows.n; i++)
+		n += !filter.test(rows.labels[i]);
 	return n;
 }
 
@@ -173,11 +187,28 @@ Status IvfIndex::SearchImpl(const void *queries, size_t nq, size_t k, const Sear
 	if (allowed == 0 || !trained_)
 		return Status::Ok();
 	double f = static_cast<double>(allowed) / static_cast<double>(Count());
-	bool brute = f < BruteForceRatio(p, config_) || k >= allowed / 2;
+	bool widen = p.widen_probes && !binary_;
+	bool brute = f < BruteForceRatio(p, config_) || (!widen && k >= allowed / 2);
 	size_t nprobe = EffectiveProbes(p, allowed);
 	OmpThreads threads(p.threads);
 	ExactScan exact;
 	PrepareExact(filter, allowed, &exact);
+	if (widen && !brute) {
+		/* the iterator's first batch: nprobe' lists, then more in centroid order until they hold enough */
+		size_t want = std::min(k, allowed);
+		for (size_t q = 0; q < nq; q++) {
+			if (Poll(p))
+				return Status::Cancelled();
+			const uint8_t *query = qv.data() + q * rb;
+			std::vector<idx_t> order = ListOrder(query, nlist());
+			size_t used = 0, held = 0;
+			while (used < order.size() && (used < nprobe || held < want))
+				held += CountAllowedIn(static_cast<size_t>(order[used++]), filter);
+			order.resize(used);
+			VECDB_RETURN_IF_ERROR(ScanLists(query, &order, k, p, filter, labels + q * k, distances + q * k));
+		}
+		return Status::Ok();
+	}
 	if (brute || binary_) {
 		for (size_t q = 0; q < nq; q++) {
 			if (Poll(p))

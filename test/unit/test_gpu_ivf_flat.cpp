@@ -145,17 +145,20 @@ TEST(GpuIvfFlat, MatchesCpuIvfFlat) {
 				rare.Set(i);
 		}
 		for (int nprobe : {1, 4, 16, 64}) {
-			SearchParams sp;
-			sp.nprobe = nprobe;
-			for (size_t nq : {size_t{1}, size_t{3}, size_t{200}})
-				for (size_t k : {size_t{1}, size_t{10}, size_t{100}}) {
-					std::string w = mname + " nprobe " + std::to_string(nprobe) + " nq " + std::to_string(nq) +
-						" k " + std::to_string(k);
-					CheckSame(p, queries, nq, k, sp, BitsetView(), w);
-					CheckSame(p, queries, nq, k, sp, half.View(), w + " 50%");
-					CheckSame(p, queries, nq, k, sp, tenth.View(), w + " 10%");
-					CheckSame(p, queries, nq, k, sp, rare.View(), w + " 0.5%");
-				}
+			for (bool widen : {false, true}) {
+				SearchParams sp;
+				sp.nprobe = nprobe;
+				sp.widen_probes = widen; /* the worker's scans: more lists, never exact for lack of rows */
+				for (size_t nq : {size_t{1}, size_t{3}, size_t{200}})
+					for (size_t k : {size_t{1}, size_t{10}, size_t{100}, size_t{1000}}) {
+						std::string w = mname + " nprobe " + std::to_string(nprobe) + (widen ? " widened" : "") +
+							" nq " + std::to_string(nq) + " k " + std::to_string(k);
+						CheckSame(p, queries, nq, k, sp, BitsetView(), w);
+						CheckSame(p, queries, nq, k, sp, half.View(), w + " 50%");
+						CheckSame(p, queries, nq, k, sp, tenth.View(), w + " 10%");
+						CheckSame(p, queries, nq, k, sp, rare.View(), w + " 0.5%");
+					}
+			}
 		}
 		/* k above the allowed rows pads with -1; an all-filtered bitset returns nothing */
 		SearchParams sp;
@@ -202,6 +205,10 @@ TEST(GpuIvfFlat, LongListsAndRefills) {
 	EXPECT_EQ(st.probed, 20u);
 	EXPECT_GT(st.refilled, 0u);
 	EXPECT_LE(st.refilled, st.probed);
+	/* widen_probes instead probes further lists until they hold k allowed rows: no refill */
+	sp.widen_probes = true;
+	CheckSame(many, queries, 20, 1000, sp, half.View(), "widened: more lists for k");
+	EXPECT_EQ(vecdb::gpu::GetGpuIvfFlatStats(*many.gpu).refilled, st.refilled);
 }
 
 TEST(GpuIvfFlat, LabelsAreNotRowNumbers) {

@@ -213,6 +213,54 @@ TEST(IvfIndex, AddToGivenListsAndReadLists) {
 	EXPECT_EQ(sq.value()->count(), static_cast<int64_t>(d.n));
 }
 
+// widen_probes (the GPU worker's scans) answers what an iterator's first
+// batch of k returns: the probed lists, then more in centroid order until
+// they hold k allowed rows; without it Search answers exactly when the
+// probed lists hold too few.
+TEST(IvfIndex, WidenProbesIsTheIteratorsFirstBatch) {
+	Data d = MakeClustered(3000, 16, 10, 5);
+	Data q = MakeClustered(20, 16, 10, 6);
+	for (IndexKind kind : {IndexKind::kIvfFlat, IndexKind::kIvfSq8}) {
+		std::unique_ptr<Index> index = Build(d, kind, Metric::kL2, 100); /* ~30 rows a list */
+		std::vector<uint8_t> bits((d.labels.back() + 8) / 8, 0);
+		for (size_t i = 0; i < d.n; i += 2)
+			bits[d.labels[i] / 8] |= static_cast<uint8_t>(1u << (d.labels[i] % 8));
+		for (BitsetView filter : {BitsetView(), BitsetView(bits.data(), d.labels.back() + 1)}) {
+			for (int nprobe : {1, 3}) {
+				SearchParams p;
+				p.nprobe = nprobe;
+				p.widen_probes = true;
+				const size_t k = 40;
+				std::vector<int64_t> labels(q.n * k);
+				std::vector<float> dist(q.n * k);
+				ASSERT_TRUE(index->Search(q.x.data(), q.n, k, p, filter, labels.data(), dist.data()).ok());
+				size_t differ_from_exact = 0;
+				for (size_t i = 0; i < q.n; i++) {
+					auto it = index->CreateIterator(q.x.data() + i * q.dim, p, filter);
+					ASSERT_TRUE(it.ok());
+					std::vector<Neighbor> first;
+					ASSERT_TRUE(it.value()->Next(k, &first).ok());
+					ASSERT_EQ(first.size(), k);
+					for (size_t j = 0; j < k; j++) {
+						EXPECT_EQ(labels[i * k + j], first[j].label) << "query " << i << " rank " << j;
+						EXPECT_NEAR(dist[i * k + j], first[j].distance, 1e-3f * std::max(1.0f, first[j].distance));
+					}
+					std::vector<int64_t> el(k);
+					std::vector<float> ed(k);
+					SearchParams plain = p;
+					plain.widen_probes = false;
+					ASSERT_TRUE(index->Search(q.x.data() + i * q.dim, 1, k, plain, filter, el.data(), ed.data()).ok());
+					differ_from_exact += el != std::vector<int64_t>(labels.begin() + i * k, labels.begin() + (i + 1) * k);
+				}
+				/* one list of ~30 rows (two at 50%: ~30 allowed) holds fewer than 40: plain Search
+				 * answers exactly, which differs from the widened lists' top 40 */
+				if (nprobe == 1)
+					EXPECT_GT(differ_from_exact, 0u);
+			}
+		}
+	}
+}
+
 TEST(IvfIndex, IvfPqRecallWithRerank) {
 	auto index = Build(Big(), IndexKind::kIvfPq, Metric::kL2, 100, 16);
 	SearchParams p;
