@@ -862,6 +862,7 @@ typedef struct VecdbScanStash
 {
 	VecdbSharedPin copy;
 	uint32		tid_version;
+	bool		prefixes;		/* exact answers: the first k' rows answer k' too (not IVF) */
 	int			k;
 	int			nq;
 	VecdbNeighbor *results;

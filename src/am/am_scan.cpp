@@ -36,7 +36,7 @@ typedef struct SegmentStream
 {
 	VecdbEngineIndex *engine;
 	int			kind;			/* VecdbEngineKind */
-	int			lists;			/* the index's lists option (IVF kinds) */
+	int			lists;			/* the segment's lists (IVF kinds): the index's option, at most its rows */
 	int64		segment_id;		/* -1: the growing segment */
 	uint64		allowed;		/* rows neither deleted nor filtered out */
 	uint64		returned;
@@ -61,6 +61,7 @@ typedef struct SegmentStream
 	size_t		row_bytes;
 	uint64		fetched;		/* k of the last request */
 	uint8	   *seen;			/* labels already taken from the worker's answers */
+	bool		stash_only;		/* remote only for vecdb_search's batch answers (auto chose the CPU) */
 	uint32		tid_version;	/* the delete marks of deleted (sealed segments) */
 	bool		filtered;		/* deleted also holds a scan condition's bits */
 } SegmentStream;
@@ -261,7 +262,8 @@ FromStash(SegmentStream *s, uint64 k, int *count)
 		int			c;
 
 		if (e->copy.entry != s->copy.entry || e->copy.incarnation != s->copy.incarnation ||
-			e->tid_version != s->tid_version || stash_query >= e->nq || k > (uint64) e->k)
+			e->tid_version != s->tid_version || stash_query >= e->nq || k > (uint64) e->k ||
+			(!e->prefixes && k != (uint64) e->k))
 			continue;
 		c = e->counts[stash_query];
 		if (c < 0)
@@ -562,6 +564,18 @@ RemoteRefill(VecdbScanOpaque so, SegmentStream *s, const VecdbEngineSearchParams
 	}
 	if (FromStash(s, k, &count))
 		outcome = VECDB_GPU_SERVED;
+	else if (s->stash_only || (s->kind == VECDB_ENGINE_IVF_FLAT && s->fetched > 0))
+	{
+		/* the batch's answers are used up (auto chose this backend), or an IVF
+		 * stream's first batch is served: the iterator goes on here, asked for
+		 * the batches it would have been asked for from the start (so the rows
+		 * come as on the CPU), skipping the rows taken */
+		s->remote = false;
+		s->batch = Max(kFirstBatch, (size_t) params->ef_search);
+		s->iter = VecdbEngineIterStart(s->engine, s->query, params, all ? NULL : s->deleted, all ? 0 : s->nbits);
+		s->owner = VecdbIterOwn(s->iter);
+		return false;
+	}
 	else if (s->fetched >= kRemoteMaxRows)
 	{
 		/* each request asks for all rows again: deep scans go on here */
@@ -676,7 +690,7 @@ StartScan(IndexScanDesc scan)
 		s->engine = seg->engine;
 		VecdbRowsBind(seg->rows_reader, scan->indexRelation);
 		s->kind = VecdbEngineGetKind(seg->engine);
-		s->lists = so->desc.params.lists;
+		s->lists = (int) Min((uint64) Max(so->desc.params.lists, 1), Max(seg->rows, (uint64) 1));
 		s->segment_id = seg->segment_id;
 		s->deleted = seg->deleted;
 		s->nbits = seg->rows;
@@ -690,12 +704,15 @@ StartScan(IndexScanDesc scan)
 			s->deleted = VecdbSegmentFilterBits(seg, filter, &layout, filter_key, filter_key_len, &s->allowed);
 		s->copy = seg->shared_pin;
 		/* nothing of the worker's choice is computed when it is off */
-		s->remote = vecdb_gpu_mode != VECDB_GPU_OFF &&
-			(VecdbGpuChoose(s->kind, meta->elem_type,
-							VecdbGpuScoredRows(s->kind, seg->rows, s->allowed, s->lists, meta->dims,
-											   (int) meta->metric, &params),
-							meta->dims, seg->in_place, SearchedExactly(s, meta, &params)) ||
-			 Stashed(s));
+		if (vecdb_gpu_mode != VECDB_GPU_OFF)
+		{
+			s->remote = VecdbGpuChoose(s->kind, meta->elem_type,
+									   VecdbGpuScoredRows(s->kind, seg->rows, s->allowed, s->lists, meta->dims,
+														  (int) meta->metric, &params),
+									   meta->dims, seg->in_place, SearchedExactly(s, meta, &params));
+			s->stash_only = !s->remote && Stashed(s);
+			s->remote = s->remote || s->stash_only;
+		}
 		total += s->allowed;
 	}
 	if (so->snap->growing)

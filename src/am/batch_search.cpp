@@ -77,7 +77,8 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		/* auto weighs the whole batch: nq queries' worth of scoring */
 		if (meta->dims == 0 ||
 			!VecdbGpuChoose(kind, meta->elem_type,
-							nq * VecdbGpuScoredRows(kind, seg->rows, seg->rows - seg->deleted_count, desc.params.lists,
+							nq * VecdbGpuScoredRows(kind, seg->rows, seg->rows - seg->deleted_count,
+													(int) Min((uint64) Max(desc.params.lists, 1), Max(seg->rows, (uint64) 1)),
 													meta->dims, (int) meta->metric, &params),
 							meta->dims, seg->in_place, false))
 			continue;
@@ -100,7 +101,9 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		else
 			for (int q = 0; q < nq; q++)
 				sent += usable[q];
-		want = (int) Min((uint64) VecdbScanRowsFor(k), seg->rows - seg->deleted_count);
+		/* IVF: only a scan's first batch (the iterator's, widened), exact kinds: all it will ask */
+		want = (int) Min((uint64) VecdbScanRowsFor(kind == VECDB_ENGINE_IVF_FLAT ? 1 : k),
+						 seg->rows - seg->deleted_count);
 		if (want <= 0)
 			continue;
 		out = (VecdbNeighbor *) MemoryContextAllocHuge(CurrentMemoryContext, sizeof(VecdbNeighbor) * (size_t) sent * want);
@@ -112,6 +115,7 @@ Prefetch(Relation index, const Datum *queries, const bool *nulls, int nq, int k,
 		e = &entries[(*n)++];
 		e->copy = seg->shared_pin;
 		e->tid_version = seg->tid_version;
+		e->prefixes = kind != VECDB_ENGINE_IVF_FLAT;
 		e->k = want;
 		e->nq = nq;
 		/* back to the batch's numbering: queries not sent have no answer */

@@ -302,6 +302,7 @@ knowhere::SearchParams ToSearchParams(const VecdbEngineSearchParams *p) noexcept
 	params.rerank = p->rerank;
 	if (p->brute_force_ratio >= 0)
 		params.brute_force_ratio = p->brute_force_ratio;
+	params.widen_probes = p->widen_probes;
 	params.should_stop = StopRequested;
 	return params;
 }

@@ -71,6 +71,7 @@ typedef struct VecdbEngineSearchParams
 	int			nprobe;
 	int			rerank;
 	double		brute_force_ratio;	/* < 0: the engine's default */
+	bool		widen_probes;	/* IVF: an iterator's first batch, not Search's answer (index.hpp) */
 } VecdbEngineSearchParams;
 
 // VecdbNeighbor is one search result: a segment label and its score (smaller is closer).

@@ -331,6 +331,8 @@ ServeGroup(dsa_pointer *members, int n)
 			 * come only for searches their engine would run exactly) */
 			params.nprobe = lead->nprobe;
 			params.brute_force_ratio = lead->brute_force_ratio;
+			/* IVF: every request is a scan's first batch, which the iterator would return */
+			params.widen_probes = true;
 			VecdbEngineSearch(r->engine, queries, total, k, &params,
 							  lead->nbits ? (const uint8 *) lead + lead->bits_off : NULL, lead->nbits, out, counts);
 			at = 0;

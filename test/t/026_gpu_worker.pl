@@ -11,8 +11,9 @@
 #      only when its condition allows so few rows that it is searched
 #      exactly. An ivfflat segment goes to the worker with the scan's probes
 #      and returns the CPU's rows (probes 1, 3, all; conditions that make
-#      the search exact or widen the probes; vecdb_search); auto keeps a
-#      small one on the CPU.
+#      the search exact or widen the probes; the session's brute-force
+#      ratio; lists shorter than a batch, deep scans; vecdb_search); auto
+#      keeps a small one on the CPU.
 #   2. Batching: four clients at once are answered by shared engine calls
 #      (max_batch > 1); vecdb_search sends one request per segment for all
 #      its queries.
@@ -145,14 +146,23 @@ $node->safe_psql('postgres', q{CREATE TABLE ti AS SELECT * FROM t;
 # ivf_answers runs 12 searches of ti under vecdb.gpu = $mode and ivfflat.probes = $probes
 sub ivf_answers
 {
-	my ($mode, $probes, $where) = @_;
+	my ($mode, $probes, $where, $set, $limit) = @_;
+	$set //= '';
+	$limit //= 10;
 	return $node->safe_psql('postgres', qq{
-		SET enable_seqscan = off; SET vecdb.gpu = $mode; SET ivfflat.probes = $probes;
+		SET enable_seqscan = off; SET vecdb.gpu = $mode; SET ivfflat.probes = $probes; $set
 		SELECT string_agg(r, ';' ORDER BY q) FROM generate_series(900001, 900012) q,
 			LATERAL (SELECT string_agg(id::text, ',' ORDER BY ord) r FROM
 				(SELECT id, row_number() OVER () ord FROM
-					(SELECT id FROM ti $where ORDER BY v <-> vec(q) LIMIT 10) s) s2) x;
+					(SELECT id FROM ti $where ORDER BY v <-> vec(q) LIMIT $limit) s) s2) x;
 	});
+}
+# exact_answers_lt5 is the exact top 10 of ti's rows with cat < 5
+sub exact_answers_lt5
+{
+	return $node->safe_psql('postgres', q{SELECT string_agg(r, ';' ORDER BY q) FROM generate_series(900001, 900012) q,
+		LATERAL (SELECT string_agg(id::text, ',' ORDER BY d, id) r FROM
+			(SELECT id, v <-> vec(q) d FROM ti WHERE cat < 5 ORDER BY d, id LIMIT 10) s) x});
 }
 my $ivf_before = status('requests');
 for my $probes (1, 3, 20)
@@ -167,6 +177,24 @@ is(ivf_answers('on', 3, 'WHERE cat = 3'), exact_answers(3, 10), 'ivfflat with a 
 # 50% allowed: probes widened to 6 lists, on the worker as on the CPU
 is(ivf_answers('on', 3, 'WHERE cat < 5'), ivf_answers('off', 3, 'WHERE cat < 5'),
 	'ivfflat with a wide condition: the CPU\'s rows');
+# a brute-force ratio set for the session travels with the request: at 0.9
+# the 50% condition is searched exactly (a worker ignoring it would probe)
+is(ivf_answers('on', 1, 'WHERE cat < 5', 'SET vecdb.brute_force_ratio = 0.9;'), exact_answers_lt5(),
+	'ivfflat with vecdb.brute_force_ratio = 0.9: the exact rows, as on the CPU');
+# 400 lists of about 10 rows: the probed lists hold fewer rows than a batch,
+# so the worker answers as the CPU iterator's first batch does (further
+# lists in centroid order), and deeper batches come from the iterator here
+$node->safe_psql('postgres', q{CREATE INDEX ti_ivf400 ON ti USING ivfflat (v vector_l2_ops) WITH (lists = 400);
+	DROP INDEX ti_ivf;});
+for my $limit (10, 50, 300)
+{
+	is(ivf_answers('on', 1, '', '', $limit), ivf_answers('off', 1, '', '', $limit),
+		"400 short lists, probes 1, LIMIT $limit: the CPU's rows");
+}
+is(ivf_answers('on', 2, 'WHERE id % 7 = 1', '', 20), ivf_answers('off', 2, 'WHERE id % 7 = 1', '', 20),
+	'400 short lists, an executor filter over many batches: the CPU\'s rows');
+$node->safe_psql('postgres', q{CREATE INDEX ti_ivf ON ti USING ivfflat (v vector_l2_ops, cat) WITH (lists = 20);
+	DROP INDEX ti_ivf400;});
 my $ivf_device = q{SET enable_seqscan = off; SET vecdb.gpu = %s; SET ivfflat.probes = 3;
 	SELECT id FROM ti ORDER BY v <-> vec(5) LIMIT 1;
 	SELECT device FROM vecdb_last_scan() WHERE segment IS NOT NULL;};
