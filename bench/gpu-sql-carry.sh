@@ -21,7 +21,9 @@ mkdir -p "$root/lib/postgresql/15/bin" "$root/lib/postgresql/15/lib" "$root/shar
 cp "$bindir"/{postgres,initdb,pg_ctl,psql,pgbench} "$root/lib/postgresql/15/bin/"
 cp -r "$pkglibdir"/. "$root/lib/postgresql/15/lib/"
 cp -r "$sharedir"/. "$root/share/postgresql/15/"
-rm -rf "$root/lib/postgresql/15/lib/pgxs" "$root/lib/postgresql/15/lib/bitcode"
+# not needed there: JIT (jit = off; LLVM alone would triple the archive),
+# build files, other projects' extensions and their libraries
+(cd "$root/lib/postgresql/15/lib" && rm -rf pgxs bitcode llvmjit* ./*.a pgvector_ref* pgautofailover* sepgsql* pgxml*)
 
 echo "building vecdb with CUDA (make VECDB_CUDA=1) in a copy"
 mkdir -p "$stage/src" "$stage/inst"

@@ -56,9 +56,17 @@ as_db() { "${RUNAS[@]}" env LD_LIBRARY_PATH="$LD_LIBRARY_PATH" PGOPTIONS="${PGOP
 PORT=55801
 PID=
 stop() {
+	[ -z "$PID" ] && [ -f "$WORK/data/postmaster.pid" ] && PID=$(head -1 "$WORK/data/postmaster.pid")
 	[ -n "$PID" ] && kill -INT "$PID" 2>/dev/null
-	for _ in $(seq 1 100); do [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null && sleep 0.1; done
-	rm -rf "$WORK"
+	for _ in $(seq 1 300); do
+		{ [ -z "$PID" ] || ! kill -0 "$PID" 2>/dev/null; } && break
+		sleep 0.1
+	done
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		echo "gpu_sql.sh: the server (pid $PID) has not stopped; $WORK left in place"
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap stop EXIT
 
@@ -116,13 +124,17 @@ pgb() {
 		-c "$2" -j "$2" -T "$SECS" -f "$3" postgres 2>>"$LOG" |
 		awk '/^latency average/ { l = $4 } /^tps/ { t = $3 } END { printf "%.0f %.3f\n", t, l }'
 }
-# server_ms MODE [settings] prints one search's execution time (EXPLAIN ANALYZE, median of 5)
+# server_ms MODE [settings] prints one search's execution time: EXPLAIN
+# ANALYZE in one session after 5 warm-up searches, median of 9 queries
 server_ms() {
+	local args=(-c "SET vecdb.gpu = $1; SET enable_seqscan = off; ${2:-}")
 	for i in 1 2 3 4 5; do
-		q -c "SET vecdb.gpu = $1; SET enable_seqscan = off; ${2:-}" -c "EXPLAIN (ANALYZE, TIMING OFF)
-			SELECT id FROM items ORDER BY v <-> (SELECT v FROM qv WHERE id = $i) LIMIT 10" |
-			awk '/Execution Time/ { print $3 }'
-	done | sort -n | sed -n 3p
+		args+=(-c "SELECT count(*) FROM (SELECT id FROM items ORDER BY v <-> (SELECT v FROM qv WHERE id = $i) LIMIT 10) s")
+	done
+	for i in 11 12 13 14 15 16 17 18 19; do
+		args+=(-c "EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM items ORDER BY v <-> (SELECT v FROM qv WHERE id = $i) LIMIT 10")
+	done
+	q "${args[@]}" | awk '/Execution Time/ { print $3 }' | sort -n | sed -n 5p
 }
 SUMMARY=()
 row() { SUMMARY+=("$(printf '%-58s %s' "$1" "$2")"); echo "$1: $2" | tee -a "$LOG"; }
